@@ -1,0 +1,44 @@
+"""srcgrad: source-to-source automatic differentiation for Python and NumPy.
+
+The public names; see the README for the contract.
+"""
+
+from .api import (
+    GradientMismatch,
+    check_grad,
+    derivative_ir,
+    derivative_source,
+    grad,
+    value_and_grad,
+    vjp,
+)
+from .errors import (
+    InternalError,
+    NameResolutionError,
+    NoDerivativeRule,
+    NonScalarOutput,
+    SourceUnavailable,
+    SrcgradError,
+    UnsupportedSyntax,
+    UsageError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GradientMismatch",
+    "InternalError",
+    "NameResolutionError",
+    "NoDerivativeRule",
+    "NonScalarOutput",
+    "SourceUnavailable",
+    "SrcgradError",
+    "UnsupportedSyntax",
+    "UsageError",
+    "check_grad",
+    "derivative_ir",
+    "derivative_source",
+    "grad",
+    "value_and_grad",
+    "vjp",
+]

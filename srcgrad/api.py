@@ -1,0 +1,326 @@
+"""The driver and the public API.
+
+``STAGES`` lists the pipeline in order; ``transform`` runs it. Everything a
+stage needs comes from the previous stage's output, so any stage's result
+can be printed (``srcgrad show --ir``).
+
+Caching: a function is captured and lowered once; one derivative is
+generated per (wrt, seed, argument kinds) and kept on the wrapper, so a call
+costs a dict lookup plus the generated code itself. Argument kinds are
+"scalar" (Python or NumPy scalar) or "any": scalar-only code is emitted
+without broadcasting reductions.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import linecache
+import numbers
+import traceback
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import emit as _emit
+from . import ir, lower, optimize, parse, reverse
+from .errors import (
+    InternalError,
+    Loc,
+    NonScalarOutput,
+    SrcgradError,
+    UsageError,
+)
+
+STAGES = ("capture", "lower", "reverse", "optimize", "emit", "load")
+_KINDS: dict[type, str] = {float: reverse.SCALAR, int: reverse.SCALAR, bool: reverse.SCALAR}
+_counter = itertools.count(1)
+
+
+@dataclass
+class Derivative:
+    """One generated derivative: its IR, source text and loaded function."""
+
+    primal: ir.Function
+    ir: ir.Function
+    source: str
+    fn: Callable
+    filename: str
+
+
+class _Entry:
+    """Per user function: its lowered IR and its generated derivatives."""
+
+    def __init__(self, f: Callable):
+        self.f = f
+        self.primal: ir.Function | None = None
+        self.derivatives: dict[tuple, Derivative] = {}
+
+    def lowered(self) -> ir.Function:
+        if self.primal is None:
+            self.primal = lower.lower(parse.capture(self.f))
+        return self.primal
+
+    def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...]) -> Derivative:
+        key = (wrt, seed, kinds)
+        d = self.derivatives.get(key)
+        if d is None:
+            d = self.derivatives[key] = _guarded(self.f, lambda: self._build(wrt, seed, kinds))
+        return d
+
+    def _build(self, wrt, seed, kinds) -> Derivative:
+        primal = self.lowered()
+        names = dict(zip((p.name for p in primal.params), kinds))
+        dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed))
+        source, namespace = _emit.emit(dfn)
+        filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
+        return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
+                          filename)
+
+
+_ENTRIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _entry(f: Callable) -> _Entry:
+    try:
+        e = _ENTRIES.get(f)
+    except TypeError:
+        raise UsageError(f"srcgrad differentiates Python functions; got {f!r}") from None
+    if e is None:
+        e = _ENTRIES[f] = _Entry(f)
+    return e
+
+
+def _guarded(f: Callable, build: Callable):
+    """Run a transform; anything but a SrcgradError is a located InternalError."""
+    try:
+        return build()
+    except SrcgradError as exc:
+        raise exc.with_traceback(None) from None
+    except Exception as exc:  # a bug in srcgrad: say where, keep the cause for the report
+        code = getattr(f, "__code__", None)
+        loc = Loc(code.co_filename, code.co_firstlineno, 0) if code else None
+        raise InternalError(f"{type(exc).__name__} while differentiating "
+                            f"{getattr(f, '__qualname__', f)}: {exc}", loc) from exc
+
+
+def _load(source: str, namespace: dict, name: str, filename: str) -> Callable:
+    """Compile generated source under a registered file name (tracebacks, getsource)."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace[name]
+
+
+def _kind(a: object) -> str:
+    k = _KINDS.get(type(a))
+    if k is None:
+        scalar = isinstance(a, (numbers.Number, np.generic)) and np.ndim(a) == 0
+        k = _KINDS[type(a)] = reverse.SCALAR if scalar else reverse.ANY
+    return k
+
+
+def _annotated_kinds(f: Callable, params: list[str]) -> tuple[str, ...]:
+    notes = getattr(f, "__annotations__", {})
+    return tuple(reverse.SCALAR if notes.get(p) in (float, int, "float", "int") else reverse.ANY
+                 for p in params)
+
+
+def _params(f: Callable) -> list[str]:
+    code = getattr(f, "__code__", None)
+    if code is None:
+        raise UsageError(f"srcgrad differentiates Python functions; got {f!r}")
+    return list(code.co_varnames[: code.co_argcount])
+
+
+def _wrt(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:
+    """Indices of the wrt parameters and whether a single one was asked for."""
+    params = _params(f)
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise UsageError("wrt is empty: name at least one parameter")
+    out = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise UsageError(f"wrt must be a parameter index or name, got {w!r}")
+        if isinstance(w, str):
+            if w not in params:
+                raise UsageError(f"{f.__name__} has no parameter {w!r}; its parameters are "
+                                 f"{', '.join(params)}")
+            w = params.index(w)
+        if not -len(params) <= w < len(params):
+            raise UsageError(f"wrt={w} is out of range: {f.__name__} has {len(params)} "
+                             "parameters")
+        out.append(w % len(params))
+    return tuple(out), single
+
+
+def _binder(f: Callable) -> Callable[[tuple, dict], tuple]:
+    """Positional arguments for ``f`` from any call (keywords and defaults applied)."""
+    sig = inspect.signature(f)
+    n = len(_params(f))
+
+    def bind(args: tuple, kwargs: dict) -> tuple:
+        if not kwargs and len(args) == n:
+            return args
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise UsageError(f"{f.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        return bound.args
+
+    return bind
+
+
+def _located_runtime_error(d: Derivative, exc: Exception) -> SrcgradError:
+    """Point at the user's line whose forward or adjoint code raised ``exc``."""
+    frames = [fr for fr in traceback.extract_tb(exc.__traceback__) if fr.filename == d.filename]
+    lines = d.source.splitlines()
+    where = "computing the derivative"
+    if frames:
+        n = frames[-1].lineno
+        for text in reversed(lines[: n - 1]):
+            if text.strip().startswith("# line "):
+                where = f"computing the adjoint of {text.strip()[2:]}"
+                break
+        else:
+            where = f"evaluating `{lines[n - 1].strip()}` (forward sweep)"
+    return SrcgradError(
+        f"{type(exc).__name__}: {exc}, while {where}", d.primal.loc,
+        "The function or its derivative is not defined at these arguments "
+        "(see `srcgrad show` for the generated code).")
+
+
+def _call(d: Derivative, args: tuple):
+    try:
+        return d.fn(*args)
+    except (ArithmeticError, ValueError) as exc:
+        raise _located_runtime_error(d, exc).with_traceback(None) from exc
+
+
+def _check_scalar(value, f: Callable, d: Derivative) -> None:
+    if type(value) is not float and np.ndim(value) != 0:
+        raise NonScalarOutput(f"{f.__name__} returned a value of shape {np.shape(value)}, "
+                              "not a scalar", d.primal.loc)
+
+
+def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
+    entry = _entry(f)
+    indices, single = _wrt(f, wrt)
+    bind = _binder(f)
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        args = bind(args, kwargs)
+        kinds = tuple(map(_kind, args))
+        d = entry.derivatives.get((indices, "one", kinds)) or entry.derivative(indices, "one",
+                                                                               kinds)
+        out = _call(d, args)
+        _check_scalar(out[0], f, d)
+        grads = out[1] if single else out[1:]
+        return (out[0], grads) if with_value else grads
+
+    wrapper.__signature__ = inspect.signature(f)
+    return wrapper
+
+
+def grad(f: Callable | None = None, wrt=0) -> Callable:
+    """The gradient of scalar-valued ``f`` with respect to ``wrt``.
+
+    ``wrt`` is a parameter index or name, or a tuple of them (the gradient is
+    then a tuple in the same order). Usable as ``@grad``, ``@grad(wrt="x")``
+    or ``grad(f, wrt=...)``; the result keeps ``f``'s name, docstring and
+    signature.
+    """
+    if f is None:
+        return lambda g: grad(g, wrt)
+    return _gradient(f, wrt, with_value=False)
+
+
+def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
+    """Like ``grad``, but the function returns ``(f(*args), gradient)``."""
+    if f is None:
+        return lambda g: value_and_grad(g, wrt)
+    return _gradient(f, wrt, with_value=True)
+
+
+def vjp(f: Callable, *args) -> tuple[object, Callable]:
+    """``(f(*args), vjp_fn)``; ``vjp_fn(cotangent)`` gives the tuple of cotangents of
+    every positional argument of ``f``."""
+    entry = _entry(f)
+    args = _binder(f)(args, {})
+    kinds = tuple(map(_kind, args))
+    d = entry.derivative(tuple(range(len(args))), "param", kinds)
+    out = f(*args)
+
+    def vjp_fn(cotangent):
+        return tuple(_call(d, (*args, cotangent))[1:])
+
+    return out, vjp_fn
+
+
+def _derivative_for_display(f: Callable, wrt, mode: str) -> Derivative:
+    if mode != "reverse":
+        raise UsageError(f"mode={mode!r}: only reverse mode is available yet")
+    indices, _ = _wrt(f, wrt)
+    kinds = _annotated_kinds(f, _params(f))
+    return _entry(f).derivative(indices, "one", kinds)
+
+
+def derivative_source(f: Callable, wrt=0, mode: str = "reverse") -> str:
+    """The generated derivative's source. Parameters annotated ``float`` or ``int``
+    are taken as scalars (as a call with scalars would); others as arrays."""
+    return _derivative_for_display(f, wrt, mode).source
+
+
+def derivative_ir(f: Callable, wrt=0) -> str:
+    """The SSA IR of ``f`` and of its derivative, as text."""
+    d = _derivative_for_display(f, wrt, "reverse")
+    return f"{d.primal}\n\n{d.ir}\n"
+
+
+class GradientMismatch(SrcgradError):
+    hint = "srcgrad's gradient disagrees with finite differences; please report this."
+
+
+def check_grad(f: Callable, *args, wrt=0, eps: float = 1e-6, rtol: float = 1e-5,
+               atol: float = 1e-7) -> float:
+    """Compare ``grad(f, wrt)`` with central finite differences at ``args``.
+
+    Returns the largest absolute difference; raises ``GradientMismatch`` when
+    some entry differs by more than ``atol + rtol * |finite difference|``.
+    """
+    indices, single = _wrt(f, wrt)
+    analytic = grad(f, wrt)(*args)
+    analytic = (analytic,) if single else analytic
+    worst = 0.0
+    for i, g in zip(indices, analytic):
+        fd = _central_difference(f, args, i, eps)
+        g = np.asarray(g, dtype=float)
+        if g.shape != fd.shape:
+            raise GradientMismatch(f"gradient of argument {i} has shape {g.shape}, "
+                                   f"expected {fd.shape}")
+        err = np.abs(g - fd)
+        worst = max(worst, float(np.max(err, initial=0.0)))
+        if not np.all(err <= atol + rtol * np.abs(fd)):
+            raise GradientMismatch(f"gradient of argument {i} of {f.__name__}: srcgrad gives "
+                                   f"{g}, finite differences give {fd}")
+    return worst
+
+
+def _central_difference(f: Callable, args: tuple, i: int, eps: float) -> np.ndarray:
+    x = np.array(args[i], dtype=float)
+    out = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[idx] += eps
+        minus[idx] -= eps
+        as_arg = (lambda v: float(v)) if x.ndim == 0 else (lambda v: v)
+        hi = f(*args[:i], as_arg(plus), *args[i + 1:])
+        lo = f(*args[:i], as_arg(minus), *args[i + 1:])
+        out[idx] = (hi - lo) / (2 * eps)
+    return out

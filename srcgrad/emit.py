@@ -1,0 +1,159 @@
+"""Emission: an IR Function -> Python source text and the namespace it runs in.
+
+Contract: ``emit(fn)`` returns ``(source, namespace)`` such that executing
+``source`` in ``namespace`` defines a function named ``fn.name`` computing
+what ``fn`` computes. The text is deterministic (same IR, same bytes) and
+meant to be read:
+
+- compiler temporaries used once are inlined into their use, so expressions
+  look like the user's; the others are renumbered ``t1, t2...`` in order;
+- the adjoint of ``v`` is printed ``v_bar``;
+- each block of adjoint statements is preceded by a comment quoting the
+  user's line it differentiates.
+
+``unparse`` is the only place that turns syntax trees into text.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+
+import astor
+
+from . import ir
+from .errors import SrcgradError
+from .naming import Namer, adjoint_name
+
+_BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}
+_UNOPS = {"neg": ast.USub, "pos": ast.UAdd, "not": ast.Not}
+_CMPOPS = {v: getattr(ast, k) for k, v in ir.COMPARE.items()}
+
+
+def unparse(node: ast.AST) -> str:
+    return astor.to_source(node).rstrip("\n")
+
+
+class _Emitter:
+    def __init__(self, fn: ir.Function):
+        self.fn = fn
+        self.defs = {s.target.name: s for s in fn.body}
+        self.uses: dict[str, int] = {}
+        for s in fn.body:
+            for u in s.uses():
+                self.uses[u.name] = self.uses.get(u.name, 0) + 1
+        for r in fn.returns:
+            if isinstance(r, ir.Var):
+                self.uses[r.name] = self.uses.get(r.name, 0) + 2  # never inline into return
+        self.namespace: dict[str, object] = {}
+        self.names = self._display_names()
+
+    # -- names ----------------------------------------------------------------
+    def inlined(self, v: ir.Var) -> bool:
+        return v.kind == "temp" and self.uses.get(v.name) == 1 and v.name in self.defs
+
+    def _display_names(self) -> dict[str, str]:
+        variables = [*self.fn.params, *(s.target for s in self.fn.body)]
+        user = {v.name for v in variables if v.kind == "user"}
+        namer = Namer(user)
+        names = {v: v for v in user}
+        for v in variables:
+            if v.kind == "temp" and not self.inlined(v):
+                names[v.name] = namer.temp()
+            elif v.kind == "adjoint":
+                primal = names.get(v.of.name, v.of.name)
+                names[v.name] = namer.fresh(adjoint_name(primal))
+        return names
+
+    def name(self, v: ir.Var) -> str:
+        return self.names.get(v.name, v.name)
+
+    # -- expressions ----------------------------------------------------------
+    def operand(self, o: ir.Operand) -> ast.expr:
+        if isinstance(o, ir.Var):
+            if self.inlined(o):
+                return self.expr(self.defs[o.name])
+            return ast.Name(self.name(o), ast.Load())
+        return self.const(o)
+
+    def const(self, c: ir.Const) -> ast.expr:
+        if c.name is not None:
+            return self.reference(c.name, c.root)
+        return self.literal(c.value)
+
+    def literal(self, value) -> ast.expr:
+        if isinstance(value, tuple):
+            return ast.Tuple([self.literal(v) for v in value], ast.Load())
+        if isinstance(value, float) and not math.isfinite(value):
+            return ast.Call(ast.Name("float", ast.Load()), [ast.Constant(repr(value))], [])
+        if isinstance(value, (int, float, complex, str, bool, type(None))):
+            return ast.Constant(value)
+        name = f"const{len(self.namespace)}"
+        self.namespace[name] = value
+        return ast.Name(name, ast.Load())
+
+    def reference(self, dotted: str, root: object) -> ast.expr:
+        parts = dotted.split(".")
+        bound = self.namespace.setdefault(parts[0], root)
+        if bound is not root:
+            raise SrcgradError(
+                f"the name {parts[0]!r} refers to two different objects in the generated code "
+                f"of {self.fn.name}; rename one of them")
+        node: ast.expr = ast.Name(parts[0], ast.Load())
+        for attr in parts[1:]:
+            node = ast.Attribute(node, attr, ast.Load())
+        return node
+
+    def expr(self, s: ir.Stmt) -> ast.expr:
+        args = [self.operand(a) for a in s.args]
+        op = s.op
+        if isinstance(op, ir.Callee):
+            func = self.reference(op.name, op.root)
+            if s.seq:
+                args = [ast.List(args, ast.Load())]
+            keywords = [ast.keyword(k, self.operand(v)) for k, v in s.kwargs]
+            return ast.Call(func, args, keywords)
+        if op in _BINOPS:
+            return ast.BinOp(args[0], _BINOPS[op](), args[1])
+        if op in _UNOPS:
+            return ast.UnaryOp(_UNOPS[op](), args[0])
+        if op in _CMPOPS:
+            return ast.Compare(args[0], [_CMPOPS[op]()], [args[1]])
+        if op == "attr.T":
+            return ast.Attribute(args[0], "T", ast.Load())
+        if op == "copy":
+            return args[0]
+        raise SrcgradError(f"cannot emit the operation {op!r}")
+
+    # -- statements -----------------------------------------------------------
+    def lines(self) -> list[str]:
+        fn = self.fn
+        out = [f"def {fn.name}({', '.join(self.name(p) for p in fn.params)}):"]
+        if fn.doc:
+            doc = fn.doc.replace("\\", "\\\\").replace('"""', '\\"""').splitlines()
+            body = "\n".join("    " + line if line else "" for line in doc)
+            out.append(f'    """{body.lstrip()}"""')
+        last_line = None
+        for s in fn.body:
+            if self.inlined(s.target):
+                continue
+            if s.adjoint and s.loc.line != last_line:
+                out.append(f"    # line {s.loc.line}: {s.loc.text.strip()}")
+                last_line = s.loc.line
+            target = ast.Name(self.name(s.target), ast.Store())
+            out.append("    " + unparse(ast.Assign([target], self.expr(s), lineno=0)))
+        rets = ", ".join(unparse(self.operand(r)) for r in fn.returns)
+        out.append(f"    return {rets}")
+        return out
+
+
+def emit(fn: ir.Function) -> tuple[str, dict[str, object]]:
+    """Source text and namespace for ``fn`` (see the module docstring)."""
+    e = _Emitter(fn)
+    lines = e.lines()
+    clash = set(e.namespace) & set(e.names.values())
+    if clash:
+        raise SrcgradError(
+            f"{fn.name}: the local name {sorted(clash)[0]!r} hides a module or helper the "
+            "generated code needs; rename that variable")
+    return "\n".join(lines) + "\n", e.namespace

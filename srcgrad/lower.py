@@ -1,0 +1,307 @@
+"""Lowering: a gast FunctionDef -> an SSA ``ir.Function``.
+
+Contract: the result passes ``ir.verify``; every statement applies one
+primitive (a Python operator or a resolved call) and carries the location of
+the user's expression it came from. Nested expressions are flattened into
+compiler temporaries; reassigned user names get SSA versions (``x``, ``x_1``).
+
+The syntax fence: ``_STMTS`` and ``_EXPRS`` are the visit tables of what is
+supported. Any other node is a located ``UnsupportedSyntax``. Names that are
+not locals are resolved once, now, in the function's closure, globals and
+builtins: callables become ``ir.Callee`` and numbers/arrays become named
+``ir.Const``; anything else is a located error.
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+import types
+
+import gast
+import numpy as np
+
+from . import ir
+from .errors import NameResolutionError, UnsupportedSyntax
+from .naming import Namer
+from .parse import Source
+
+# What a non-local name may resolve to and be used as a value.
+_CONST_TYPES = (numbers.Number, np.ndarray, np.generic, type(None), str)
+
+
+class _Lowerer:
+    def __init__(self, src: Source):
+        self.src = src
+        names = {n.id for n in gast.walk(src.tree) if isinstance(n, gast.Name)}
+        self.namer = Namer(names)
+        self.env: dict[str, ir.Var] = {}
+        self.body: list[ir.Stmt] = []
+        self.returns: tuple[ir.Operand, ...] | None = None
+        self.versioned: set[str] = set()
+
+    # -- errors ---------------------------------------------------------------
+    def unsupported(self, node: gast.AST, what: str, hint: str | None = None) -> UnsupportedSyntax:
+        return UnsupportedSyntax(what, self.src.loc(node), hint)
+
+    # -- function -------------------------------------------------------------
+    def function(self) -> ir.Function:
+        tree = self.src.tree
+        a = tree.args
+        for extra, what in ((a.vararg, "*args"), (a.kwarg, "**kwargs")):
+            if extra is not None:
+                raise self.unsupported(extra, f"{what} parameters are not supported yet")
+        if a.kwonlyargs or getattr(a, "posonlyargs", None):
+            raise self.unsupported(tree, "keyword-only and positional-only parameters are not "
+                                   "supported yet")
+        params = []
+        for arg in a.args:
+            var = ir.Var(arg.id)
+            self.versioned.add(arg.id)
+            self.env[arg.id] = var
+            params.append(var)
+        defaults = self._defaults(a)
+        body = tree.body
+        doc = None
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
+                and isinstance(body[0].value.value, str):
+            doc, body = body[0].value.value, body[1:]
+        for stmt in body:
+            if self.returns is not None:
+                raise self.unsupported(stmt, "code after return is not supported")
+            self.stmt(stmt)
+        if self.returns is None:
+            raise self.unsupported(tree, f"{tree.name} has no return statement",
+                                   "A differentiated function must return its value.")
+        return ir.Function(tree.name, tuple(params), self.body, self.returns,
+                           self.src.loc(tree), doc, defaults)
+
+    def _defaults(self, a: gast.arguments) -> dict[str, object]:
+        names = [arg.id for arg in a.args][len(a.args) - len(a.defaults):]
+        values = self.src.fn.__defaults__ or ()
+        return dict(zip(names, values))
+
+    # -- statements -----------------------------------------------------------
+    def stmt(self, node: gast.stmt) -> None:
+        visit = _STMTS.get(type(node))
+        if visit is None:
+            raise self.unsupported(node, f"{_describe(node)} is not supported in a "
+                                   "differentiated function yet")
+        visit(self, node)
+
+    def assign(self, node: gast.Assign) -> None:
+        if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
+            raise self.unsupported(node, "only assignment to a single name is supported yet",
+                                   "Write one `name = expression` per line.")
+        self.bind(node.targets[0].id, node.value)
+
+    def ann_assign(self, node: gast.AnnAssign) -> None:
+        if node.value is None or not isinstance(node.target, gast.Name):
+            raise self.unsupported(node, "an annotation without a value is not supported")
+        self.bind(node.target.id, node.value)
+
+    def aug_assign(self, node: gast.AugAssign) -> None:
+        if not isinstance(node.target, gast.Name):
+            raise self.unsupported(node, "augmented assignment to an element or attribute is "
+                                   "not supported yet")
+        op = ir.BINARY.get(type(node.op).__name__)
+        current = self.name(node.target)
+        value = self.expr(node.value)
+        target = self.new_version(node.target.id)
+        self.emit(target, op, (current, value), node)
+
+    def return_(self, node: gast.Return) -> None:
+        if node.value is None:
+            raise self.unsupported(node, "return without a value")
+        if isinstance(node.value, gast.Tuple):
+            raise self.unsupported(node.value, "returning a tuple is not supported yet",
+                                   "Return a single scalar or array.")
+        if isinstance(node.value, (gast.Name, gast.Constant)):
+            self.returns = (self.expr(node.value),)
+            return
+        # Name the returned expression so its adjoint reads `out_bar`.
+        self.returns = (self.expr(node.value, into=self.namer.fresh("out")),)
+
+    def pass_(self, node: gast.Pass) -> None:
+        pass
+
+    def bind(self, name: str, value: gast.expr) -> None:
+        """Lower ``name = value`` so that the last op writes ``name`` directly."""
+        operand = self.expr(value, into=name)
+        if operand is not self.env.get(name):  # a plain name or constant: copy it
+            self.emit(self.new_version(name), "copy", (operand,), value)
+
+    def new_version(self, name: str) -> ir.Var:
+        """The next SSA version of a user name: ``x``, then ``x_1``, ``x_2``..."""
+        var = ir.Var(self.namer.fresh(name) if name in self.versioned else name)
+        self.versioned.add(name)
+        self.env[name] = var
+        return var
+
+    # -- expressions ----------------------------------------------------------
+    def expr(self, node: gast.expr, into: str | None = None) -> ir.Operand:
+        visit = _EXPRS.get(type(node))
+        if visit is None:
+            raise self.unsupported(node, f"{_describe(node)} is not supported in a "
+                                   "differentiated function yet")
+        return visit(self, node, into)
+
+    def emit(self, target: ir.Var, op, args, node, kwargs=(), seq=False) -> ir.Var:
+        self.body.append(ir.Stmt(target, op, tuple(args), self.src.loc(node), tuple(kwargs), seq))
+        return target
+
+    def result(self, into: str | None) -> ir.Var:
+        if into is None:
+            return ir.Var(self.namer.temp(), "temp")
+        return self.new_version(into)
+
+    def binop(self, node: gast.BinOp, into):
+        op = ir.BINARY.get(type(node.op).__name__)
+        if op is None:
+            raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
+        left, right = self.expr(node.left), self.expr(node.right)
+        return self.emit(self.result(into), op, (left, right), node)
+
+    def unaryop(self, node: gast.UnaryOp, into):
+        op = ir.UNARY.get(type(node.op).__name__)
+        if op is None:
+            raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
+        operand = self.expr(node.operand)
+        return self.emit(self.result(into), op, (operand,), node)
+
+    def compare(self, node: gast.Compare, into):
+        if len(node.ops) != 1:
+            raise self.unsupported(node, "chained comparisons are not supported yet",
+                                   "Split `a < b < c` into `(a < b) and (b < c)`.")
+        op = ir.COMPARE.get(type(node.ops[0]).__name__)
+        if op is None:
+            raise self.unsupported(node, f"comparison {type(node.ops[0]).__name__} is not "
+                                   "supported")
+        left, right = self.expr(node.left), self.expr(node.comparators[0])
+        return self.emit(self.result(into), op, (left, right), node)
+
+    def call(self, node: gast.Call, into):
+        callee = self.callee(node.func)
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "*args and **kwargs in calls are not supported yet")
+        seq = len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple))
+        items = node.args[0].elts if seq else node.args
+        args = [self.expr(a) for a in items]
+        kwargs = [(k.arg, self.expr(k.value)) for k in node.keywords]
+        return self.emit(self.result(into), callee, args, node, kwargs, seq)
+
+    def callee(self, func: gast.expr) -> ir.Callee:
+        dotted = _dotted(func)
+        if dotted is None:
+            raise self.unsupported(func, "only calls of named functions (f(...), np.f(...)) "
+                                   "are supported yet")
+        if dotted[0] in self.env:
+            raise self.unsupported(func, f"calling the local value {dotted[0]!r} is not "
+                                   "supported yet")
+        obj, root = self.resolve(dotted, func)
+        if not callable(obj):
+            raise NameResolutionError(f"{'.'.join(dotted)} is not callable", self.src.loc(func))
+        return ir.Callee(".".join(dotted), obj, root)
+
+    def resolve(self, dotted: list[str], node: gast.AST) -> tuple[object, object]:
+        """The object a dotted name denotes now, and what its first component is."""
+        head = dotted[0]
+        for scope in (self.src.closure, self.src.globals, vars(builtins)):
+            if head in scope:
+                obj = root = scope[head]
+                break
+        else:
+            raise NameResolutionError(f"name {head!r} is not defined", self.src.loc(node))
+        for i, attr in enumerate(dotted[1:], 1):
+            try:
+                obj = getattr(obj, attr)
+            except AttributeError:
+                raise NameResolutionError(
+                    f"{'.'.join(dotted[:i])} has no attribute {attr!r}", self.src.loc(node)
+                ) from None
+        return obj, root
+
+    def name(self, node: gast.Name, into=None) -> ir.Operand:
+        if node.id in self.env:
+            return self.env[node.id]
+        return self.global_value([node.id], node)
+
+    def attribute(self, node: gast.Attribute, into):
+        dotted = _dotted(node)
+        if dotted is not None and dotted[0] not in self.env:
+            return self.global_value(dotted, node)
+        op = ir.ATTRIBUTES.get(node.attr)
+        if op is None:
+            raise self.unsupported(node, f"the attribute .{node.attr} is not supported yet")
+        return self.emit(self.result(into), op, (self.expr(node.value),), node)
+
+    def global_value(self, dotted: list[str], node: gast.AST) -> ir.Const:
+        obj, root = self.resolve(dotted, node)
+        if isinstance(obj, types.ModuleType) or not isinstance(obj, _CONST_TYPES):
+            raise NameResolutionError(
+                f"{'.'.join(dotted)} is a {type(obj).__name__}, which cannot be used as a "
+                "value here", self.src.loc(node))
+        return ir.Const(obj, ".".join(dotted), root)
+
+    def constant(self, node: gast.Constant, into=None) -> ir.Const:
+        return ir.Const(node.value)
+
+    def tuple_(self, node: gast.Tuple, into=None) -> ir.Const:
+        items = [self.expr(e) for e in node.elts]
+        if not all(isinstance(i, ir.Const) and i.name is None for i in items):
+            raise self.unsupported(node, "tuples of variables are not supported yet; only "
+                                   "tuples of literal constants (e.g. axis=(0, 1))")
+        return ir.Const(tuple(i.value for i in items))
+
+
+def _dotted(node: gast.expr) -> list[str] | None:
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def _describe(node: gast.AST) -> str:
+    names = {
+        "If": "an if statement", "For": "a for loop", "While": "a while loop",
+        "Try": "try/except", "With": "a with statement", "Lambda": "a lambda",
+        "ListComp": "a list comprehension", "GeneratorExp": "a generator expression",
+        "Subscript": "indexing", "IfExp": "a conditional expression",
+        "FunctionDef": "a nested def", "ClassDef": "a class definition",
+        "Global": "a global declaration", "Nonlocal": "a nonlocal declaration",
+        "Expr": "an expression statement", "BoolOp": "and/or", "Delete": "del",
+        "Yield": "yield", "Await": "await", "Raise": "raise", "Assert": "assert",
+        "Import": "import", "ImportFrom": "import",
+    }
+    return names.get(type(node).__name__, f"{type(node).__name__} syntax")
+
+
+_STMTS = {
+    gast.Assign: _Lowerer.assign,
+    gast.AnnAssign: _Lowerer.ann_assign,
+    gast.AugAssign: _Lowerer.aug_assign,
+    gast.Return: _Lowerer.return_,
+    gast.Pass: _Lowerer.pass_,
+}
+_EXPRS = {
+    gast.BinOp: _Lowerer.binop,
+    gast.UnaryOp: _Lowerer.unaryop,
+    gast.Compare: _Lowerer.compare,
+    gast.Call: _Lowerer.call,
+    gast.Name: _Lowerer.name,
+    gast.Attribute: _Lowerer.attribute,
+    gast.Constant: _Lowerer.constant,
+    gast.Tuple: _Lowerer.tuple_,
+}
+
+
+def lower(src: Source) -> ir.Function:
+    """Lower the captured function to SSA IR (see the module docstring)."""
+    fn = _Lowerer(src).function()
+    ir.verify(fn)
+    return fn

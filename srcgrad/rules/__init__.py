@@ -1,0 +1,29 @@
+"""The derivative rule registry: every table, merged, looked up by primitive.
+
+Keys are IR operator names (``"add"``) or the function objects themselves, so
+``np.sin``, ``numpy.sin`` and ``from numpy import sin`` all find one rule.
+"""
+
+from __future__ import annotations
+
+from . import numpy as _numpy
+from . import python as _python
+from .registry import Rule, Table, Template
+
+TABLES: tuple[Table, ...] = (_python.table, _numpy.table)
+
+REGISTRY: dict[object, list[Rule]] = {}
+for _t in TABLES:
+    for _key, _rules in _t.rules.items():
+        REGISTRY.setdefault(_key, []).extend(_rules)
+
+
+def overloads(key: object) -> list[Rule]:
+    """The rules registered for an op name or function object (empty if none)."""
+    try:
+        return REGISTRY.get(key, [])
+    except TypeError:  # an unhashable callable cannot have a rule
+        return []
+
+
+__all__ = ["REGISTRY", "Rule", "Table", "Template", "overloads"]

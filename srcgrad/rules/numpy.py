@@ -1,0 +1,79 @@
+"""Rules for NumPy.
+
+Elementwise functions declare partials (broadcasting is undone by the
+transform); reductions and linear algebra declare their adjoint contributions
+through the helpers in ``srcgrad.runtime`` where shapes decide the formula.
+"""
+
+import numpy as np
+
+from .. import runtime
+from .registry import Table
+
+table = Table({"np": np, **{name: getattr(runtime, name) for name in (
+    "expand", "between", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
+    "transpose_grad")}})
+P, V, N = table.partials, table.vjp, table.nondiff
+
+# ---- arithmetic ufuncs -------------------------------------------------------
+P(np.add, "x, y", "1", "1")
+P(np.subtract, "x, y", "1", "-1")
+P(np.multiply, "x, y", "y", "x")
+P(np.divide, "x, y", "1 / y", "-ans / y")
+P(np.power, "x, y", "y * x ** (y - 1)", "ans * np.log(x)")
+P(np.negative, "x", "-1")
+P(np.square, "x", "2 * x")
+P(np.reciprocal, "x", "-ans * ans")
+P(np.sqrt, "x", "0.5 / ans")
+P(np.absolute, "x", "np.sign(x)")
+P(np.fabs, "x", "np.sign(x)")
+P(np.maximum, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")
+P(np.minimum, "x, y", "(x < y) + 0.5 * (x == y)", "(y < x) + 0.5 * (x == y)")
+P(np.hypot, "x, y", "x / ans", "y / ans")
+
+# ---- exponentials and logarithms ---------------------------------------------
+P(np.exp, "x", "ans")
+P(np.expm1, "x", "ans + 1")
+P(np.log, "x", "1 / x")
+P(np.log1p, "x", "1 / (1 + x)")
+P(np.log2, "x", "1 / (x * 0.6931471805599453)")  # ln 2
+P(np.log10, "x", "1 / (x * 2.302585092994046)")  # ln 10
+
+# ---- trigonometric and hyperbolic ------------------------------------------
+P(np.sin, "x", "np.cos(x)")
+P(np.cos, "x", "-np.sin(x)")
+P(np.tan, "x", "1 + ans * ans")
+P(np.arcsin, "x", "1 / np.sqrt(1 - x * x)")
+P(np.arccos, "x", "-1 / np.sqrt(1 - x * x)")
+P(np.arctan, "x", "1 / (1 + x * x)")
+P(np.arctan2, "y, x", "x / (x * x + y * y)", "-y / (x * x + y * y)")
+P(np.sinh, "x", "np.cosh(x)")
+P(np.cosh, "x", "np.sinh(x)")
+P(np.tanh, "x", "1 - ans * ans")
+
+# ---- selection ---------------------------------------------------------------
+P(np.clip, "a, a_min=None, a_max=None", "between(a, a_min, a_max)", "a < a_min", "a > a_max")
+V(np.where, "condition, x, y", broadcasting=True, result="elementwise",
+  x="np.where(condition, g, 0.0)", y="np.where(condition, 0.0, g)")
+
+# ---- reductions ----------------------------------------------------------------
+V(np.sum, "a, axis=None, keepdims=False", a="expand(g, a, axis, keepdims)")
+V(np.mean, "a, axis=None, keepdims=False",
+  a="expand(g, a, axis, keepdims) * (np.size(ans) / np.size(a))")
+
+# ---- linear algebra ------------------------------------------------------------
+V(np.dot, "a, b", a="dot_grad_a(g, a, b)", b="dot_grad_b(g, a, b)")
+V(np.matmul, "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)")
+V(np.outer, "a, b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
+  b="np.reshape(np.ravel(a) @ g, np.shape(b))")
+
+# ---- shape ---------------------------------------------------------------------
+V(np.transpose, "a, axes=None", a="transpose_grad(g, axes)")
+V(np.reshape, "a, shape, order='C'", a="np.reshape(g, np.shape(a), order=order)")
+
+# ---- declared non-differentiable -------------------------------------------
+N(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, result="elementwise")
+N(np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+  np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isinf, np.isfinite,
+  result="elementwise")
+N(np.argmax, np.argmin, np.shape, np.size, np.ndim, np.zeros_like, np.ones_like)

@@ -1,0 +1,69 @@
+"""Rules for Python's operators, the math module and builtins.
+
+One line per primitive. Partials are written in the parameters and ``ans``
+(the result); ``g`` is the output's adjoint in explicit contributions. Scalar
+rules call ``math`` so that float code stays float code.
+"""
+
+import builtins
+import math
+
+import numpy as np
+
+from .. import runtime
+from .registry import Table
+
+table = Table({"math": math, "np": np, "pick": runtime.pick, "expand": runtime.expand,
+               "matmul_grad_a": runtime.matmul_grad_a, "matmul_grad_b": runtime.matmul_grad_b})
+P, V, N = table.partials, table.vjp, table.nondiff
+
+# ---- operators (IR op names) -------------------------------------------------
+P("add", "x, y", "1", "1")
+P("sub", "x, y", "1", "-1")
+P("mul", "x, y", "y", "x")
+P("truediv", "x, y", "1 / y", "-ans / y")
+P("pow", "x, y", "y * x ** (y - 1)", "ans * np.log(x)")
+P("mod", "x, y", "1", "-(x // y)")
+P("neg", "x", "-1")
+P("pos", "x", "1")
+P("copy", "x", "1")
+V("matmul", "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)")
+V("attr.T", "a", a="g.T")
+N("floordiv", params="x, y", result="elementwise")
+N("lt", "le", "gt", "ge", "eq", "ne", "not", params="*xs", result="elementwise")
+
+# ---- math ------------------------------------------------------------------
+S = "scalar"
+P(math.sin, "x", "math.cos(x)", result=S)
+P(math.cos, "x", "-math.sin(x)", result=S)
+P(math.tan, "x", "1 + ans * ans", result=S)
+P(math.asin, "x", "1 / math.sqrt(1 - x * x)", result=S)
+P(math.acos, "x", "-1 / math.sqrt(1 - x * x)", result=S)
+P(math.atan, "x", "1 / (1 + x * x)", result=S)
+P(math.atan2, "y, x", "x / (x * x + y * y)", "-y / (x * x + y * y)", result=S)
+P(math.sinh, "x", "math.cosh(x)", result=S)
+P(math.cosh, "x", "math.sinh(x)", result=S)
+P(math.tanh, "x", "1 - ans * ans", result=S)
+P(math.exp, "x", "ans", result=S)
+P(math.expm1, "x", "ans + 1", result=S)
+P(math.log, "x", "1 / x", result=S)
+P(math.log, "x, base", "1 / (x * math.log(base))", "-ans / (base * math.log(base))", result=S)
+P(math.log1p, "x", "1 / (1 + x)", result=S)
+P(math.log2, "x", "1 / (x * 0.6931471805599453)", result=S)  # ln 2
+P(math.log10, "x", "1 / (x * 2.302585092994046)", result=S)  # ln 10
+P(math.sqrt, "x", "0.5 / ans", result=S)
+P(math.pow, "x, y", "y * math.pow(x, y - 1)", "ans * np.log(x)", result=S)
+P(math.hypot, "x, y", "x / ans", "y / ans", result=S)
+P(math.fabs, "x", "math.copysign(1.0, x)", result=S)
+P(math.erf, "x", "1.1283791670955126 * math.exp(-x * x)", result=S)  # 2 / sqrt(pi)
+P(math.erfc, "x", "-1.1283791670955126 * math.exp(-x * x)", result=S)
+N(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, result=S)
+
+# ---- builtins --------------------------------------------------------------
+P(builtins.abs, "x", "np.sign(x)")
+P(builtins.max, "*xs", "pick(index, ans, *xs)")
+P(builtins.min, "*xs", "pick(index, ans, *xs)")
+P(builtins.sum, "*xs", "1", seq=True)
+V(builtins.sum, "x", seq=False, x="expand(g, x, None, False)")  # over the first axis
+P(builtins.float, "x", "1", result=S)
+N(builtins.round, builtins.int, builtins.len, builtins.bool)

@@ -1,0 +1,195 @@
+"""Rule machinery: how the declarative tables are written and compiled.
+
+A rule table declares, for each primitive, how its output's adjoint ``g``
+flows to its inputs. Two forms, one line each:
+
+- ``table.partials(fn, "x, y", "d/dx", "d/dy")``: an elementwise primitive,
+  given by its partial derivatives written as Python expressions in the
+  parameters and ``ans`` (the primitive's result). The adjoint contribution
+  to ``x`` is ``g * d/dx``; the tangent (forward mode) is ``d/dx * x_dot``.
+  ``None`` marks a parameter as non-differentiable.
+- ``table.vjp(fn, "x, axis=None", x="...")``: a structural or linear
+  primitive, given by the contribution expression itself, in ``g``, ``ans``
+  and the parameters.
+- ``table.nondiff(fn, ...)``: declared non-differentiable (comparisons,
+  integer ops, shapes): outputs carry no derivative.
+
+A variadic parameter ``*xs`` gets one contribution per element; in its
+expression ``item`` is the element, ``index`` its position and ``*xs`` all
+of them.
+Expressions are compiled once, here, to IR fragments over placeholders and
+instantiated by the transform, so generated code calls NumPy directly.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass, field
+
+from .. import ir
+from ..errors import InternalError, Loc
+
+_NOWHERE = Loc("<srcgrad rules>", 0, 0)
+
+
+@dataclass(frozen=True)
+class Template:
+    """An expression compiled to IR over placeholder variables ``$name``."""
+
+    source: str
+    stmts: tuple[ir.Stmt, ...]
+    result: ir.Operand
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    signature: inspect.Signature
+    partials: dict = field(default_factory=dict)  # param -> Template (elementwise)
+    vjps: dict = field(default_factory=dict)  # param -> Template (contribution)
+    broadcasting: bool = True  # contributions are summed back to the input's shape
+    result: str = "elementwise"  # "scalar" | "elementwise" | "any": kind of the output
+    nondiff: bool = False
+    seq: bool | None = None  # True: only f([a, b]); False: never; None: either
+
+    @property
+    def params(self) -> list[str]:
+        return list(self.signature.parameters)
+
+    @property
+    def variadic(self) -> str | None:
+        for p in self.signature.parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                return p.name
+        return None
+
+    def differentiable(self, param: str) -> bool:
+        return param in self.partials or param in self.vjps
+
+
+class Table:
+    """One namespace's rules. ``namespace`` is what rule expressions may name."""
+
+    def __init__(self, namespace: dict[str, object]):
+        self.namespace = namespace
+        self.rules: dict[object, list[Rule]] = {}
+
+    def partials(self, fn, params: str, *partials: str | None, result="elementwise",
+                 seq=None, name=None) -> None:
+        sig = _signature(params)
+        names = list(sig.parameters)
+        if len(partials) != len(names):
+            raise InternalError(f"rule {fn}: {len(names)} parameters, {len(partials)} partials")
+        compiled = {p: self.compile(e, names) for p, e in zip(names, partials) if e is not None}
+        self._add(fn, Rule(name or _name(fn), sig, partials=compiled, result=result, seq=seq))
+
+    def vjp(self, fn, params: str, result="any", broadcasting=False, seq=None, name=None,
+            **vjps: str) -> None:
+        sig = _signature(params)
+        names = list(sig.parameters)
+        compiled = {p: self.compile(e, names) for p, e in vjps.items()}
+        self._add(fn, Rule(name or _name(fn), sig, vjps=compiled, result=result,
+                           broadcasting=broadcasting, seq=seq))
+
+    def nondiff(self, *fns, params: str = "*args, **kwargs", result="any") -> None:
+        for fn in fns:
+            self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result))
+
+    def _add(self, key, rule: Rule) -> None:
+        self.rules.setdefault(key, []).append(rule)
+
+    def compile(self, source: str, params: list[str]) -> Template:
+        return _TemplateCompiler(self.namespace, params).compile(source)
+
+
+def _signature(params: str) -> inspect.Signature:
+    tree = ast.parse(f"def _({params}): pass")
+    scope: dict = {}
+    exec(compile(tree, "<rule>", "exec"), scope)  # noqa: S102 - our own literal text
+    return inspect.signature(scope["_"])
+
+
+def _name(fn) -> str:
+    if isinstance(fn, str):
+        return fn
+    module = getattr(fn, "__module__", None) or "numpy"
+    prefix = {"math": "math.", "builtins": ""}.get(module, "np.")
+    return prefix + fn.__name__
+
+
+class _TemplateCompiler:
+    """Python expression text -> IR statements over ``$`` placeholders."""
+
+    _SPECIAL = ("g", "ans", "item", "index")
+
+    def __init__(self, namespace: dict[str, object], params: list[str]):
+        self.namespace = namespace
+        self.params = set(params) | set(self._SPECIAL)
+        self.stmts: list[ir.Stmt] = []
+
+    def compile(self, source: str) -> Template:
+        node = ast.parse(source, mode="eval").body
+        result = self.expr(node)
+        return Template(source, tuple(self.stmts), result)
+
+    def emit(self, op, args, kwargs=()) -> ir.Var:
+        var = ir.Var(f"$t{len(self.stmts) + 1}", "temp")
+        self.stmts.append(ir.Stmt(var, op, tuple(args), _NOWHERE, tuple(kwargs)))
+        return var
+
+    def expr(self, node: ast.expr):
+        if isinstance(node, ast.Constant):
+            return ir.Const(node.value)
+        if isinstance(node, ast.Name) and node.id in self.params:
+            return ir.Var("$" + node.id)
+        if isinstance(node, ast.BinOp):
+            return self.emit(ir.BINARY[type(node.op).__name__],
+                             (self.expr(node.left), self.expr(node.right)))
+        if isinstance(node, ast.UnaryOp):
+            operand = self.expr(node.operand)
+            if isinstance(node.op, ast.USub) and isinstance(operand, ir.Const):
+                return ir.Const(-operand.value)
+            return self.emit(ir.UNARY[type(node.op).__name__], (operand,))
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return self.emit(ir.COMPARE[type(node.ops[0]).__name__],
+                             (self.expr(node.left), self.expr(node.comparators[0])))
+        if isinstance(node, ast.Attribute) and node.attr in ir.ATTRIBUTES \
+                and self._dotted(node) is None:
+            return self.emit(ir.ATTRIBUTES[node.attr], (self.expr(node.value),))
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        dotted = self._dotted(node)
+        if dotted:
+            obj, root = self.resolve(dotted)
+            return ir.Const(obj, ".".join(dotted), root)
+        raise InternalError(f"rule expression: unsupported {ast.dump(node)}")
+
+    def call(self, node: ast.Call) -> ir.Var:
+        dotted = self._dotted(node.func)
+        if not dotted:
+            raise InternalError(f"rule expression: bad callee {ast.dump(node.func)}")
+        obj, root = self.resolve(dotted)
+        args = []
+        for a in node.args:
+            if isinstance(a, ast.Starred):  # *xs: all elements of the variadic parameter
+                args.append(ir.Var("$*" + a.value.id))
+            else:
+                args.append(self.expr(a))
+        kwargs = [(k.arg, self.expr(k.value)) for k in node.keywords]
+        return self.emit(ir.Callee(".".join(dotted), obj, root), args, kwargs)
+
+    def _dotted(self, node) -> list[str] | None:
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name) and node.id not in self.params:
+            return [node.id, *parts[::-1]]
+        return None
+
+    def resolve(self, dotted: list[str]) -> tuple[object, object]:
+        root = obj = self.namespace[dotted[0]]
+        for attr in dotted[1:]:
+            obj = getattr(obj, attr)
+        return obj, root

@@ -1,0 +1,122 @@
+"""The few helpers that generated code calls.
+
+Contract: each helper is a plain function of NumPy values with no srcgrad
+state; generated modules bind them by these names. They exist where an adjoint
+depends on shapes only known at run time (broadcasting, axis reductions,
+matrix products of any rank). Everything else is inlined by the rule tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_SCALARS = (int, float, bool)
+
+
+def unbroadcast(g, x):
+    """Sum ``g`` down to the shape of ``x``: the adjoint of NumPy broadcasting."""
+    shape = np.shape(x)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    if isinstance(x, _SCALARS):
+        return float(g)
+    return g
+
+
+def zeros_like(x):
+    """The zero adjoint of ``x``: a float for Python scalars, else a float array."""
+    if isinstance(x, _SCALARS):
+        return 0.0
+    return np.zeros(np.shape(x))
+
+
+def expand(g, x, axis, keepdims):
+    """Broadcast the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x)).copy()
+
+
+def pick(i, ans, *xs):
+    """1.0 if ``xs[i]`` is the argument that builtin max/min returned, else 0.0.
+
+    Python's max and min return the first extreme argument, so ties go to it.
+    """
+    for j, x in enumerate(xs):
+        if x == ans:
+            return 1.0 if j == i else 0.0
+    return 0.0
+
+
+def between(a, lo, hi):
+    """The partial of ``np.clip(a, lo, hi)`` with respect to ``a``: 1 inside the bounds."""
+    inside = np.ones(np.shape(a), dtype=bool)
+    if lo is not None:
+        inside &= a >= lo
+    if hi is not None:
+        inside &= a <= hi
+    return inside.astype(float)
+
+
+def dot_grad_a(g, a, b):
+    """Adjoint of ``a`` in ``np.dot(a, b)``."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * b, a) if na == 0 else g * b
+    if nb == 1:
+        return np.multiply.outer(g, b)
+    # dot contracts the last axis of a with the second-to-last of b.
+    g_axes = tuple(range(na - 1, np.ndim(g)))
+    b_axes = tuple(i for i in range(nb) if i != nb - 2)
+    return np.tensordot(g, b, axes=(g_axes, b_axes))
+
+
+def dot_grad_b(g, a, b):
+    """Adjoint of ``b`` in ``np.dot(a, b)``."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if na == 0 or nb == 0:
+        return unbroadcast(g * a, b) if nb == 0 else g * a
+    lead = tuple(range(na - 1))
+    if nb == 1:
+        return np.tensordot(a, g, axes=(lead, lead))
+    contracted = np.tensordot(a, g, axes=(lead, lead))  # shape: a.shape[-1], rest of g
+    # Move b's contracted axis (second-to-last) into place.
+    return np.moveaxis(contracted, 0, nb - 2) if nb > 2 else contracted
+
+
+def matmul_grad_a(g, a, b):
+    """Adjoint of ``a`` in ``a @ b`` (batched, with 1-d promotion)."""
+    if np.ndim(b) == 1:
+        ga = np.expand_dims(g, -1) * b
+    elif np.ndim(a) == 1:
+        ga = np.matmul(np.expand_dims(g, -2), np.swapaxes(b, -1, -2))[..., 0, :]
+    else:
+        ga = np.matmul(g, np.swapaxes(b, -1, -2))
+    return unbroadcast(ga, a)
+
+
+def matmul_grad_b(g, a, b):
+    """Adjoint of ``b`` in ``a @ b`` (batched, with 1-d promotion)."""
+    if np.ndim(a) == 1 and np.ndim(b) == 1:
+        return g * a
+    if np.ndim(a) == 1:
+        gb = np.expand_dims(a, -1) * np.expand_dims(g, -2)
+    elif np.ndim(b) == 1:
+        gb = np.matmul(np.swapaxes(a, -1, -2), np.expand_dims(g, -1))[..., 0]
+    else:
+        gb = np.matmul(np.swapaxes(a, -1, -2), g)
+    return unbroadcast(gb, b)
+
+
+def transpose_grad(g, axes):
+    """Adjoint of ``np.transpose(a, axes)``: the inverse permutation."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
