@@ -69,7 +69,8 @@ class UnsupportedSyntax(SrcgradError):
 
 
 class NoDerivativeRule(SrcgradError):
-    hint = "srcgrad knows the derivatives listed in the README; call one of those instead."
+    hint = ("srcgrad knows the derivatives listed in the README's status section; use one of "
+            "those (user-defined rules are not available yet).")
 
 
 class NonScalarOutput(SrcgradError):

@@ -285,8 +285,11 @@ class _Reverse:
 def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
     if isinstance(s.op, ir.Callee):
         obj = s.op.obj
-        where = f"{getattr(obj, '__module__', None) or '?'}.{getattr(obj, '__qualname__', obj)}"
-        return NoDerivativeRule(f"no derivative rule for {s.op.name} ({where})", s.loc)
+        module = getattr(obj, "__module__", None) or ("numpy" if isinstance(obj, np.ufunc) else "")
+        qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+        full = f"{module}.{qual}" if module else qual
+        named = s.op.name if full == s.op.name else f"{s.op.name} ({full})"
+        return NoDerivativeRule(f"no derivative rule for {named}", s.loc)
     return NoDerivativeRule(f"no derivative rule for the operator {ir.SYMBOLS.get(s.op, s.op)}",
                             s.loc)
 

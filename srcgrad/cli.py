@@ -1,0 +1,86 @@
+"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--ir]``.
+
+Exit codes: 0 success; 1 an error about the user's code or files (printed to
+stderr as one located paragraph); 2 bad usage. The file is imported as a
+module (its top level runs), so its globals resolve as they would at run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+
+from . import api
+from .errors import SrcgradError
+
+
+class _Failure(Exception):
+    """An error to print and exit 1 on."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="srcgrad", description="Source-to-source derivatives "
+                                "of Python functions.")
+    sub = p.add_subparsers(dest="command", required=True)
+    show = sub.add_parser("show", help="print the generated derivative source of a function")
+    show.add_argument("target", metavar="FILE.py:FUNC", help="the file and the function in it")
+    show.add_argument("--wrt", default=None,
+                      help="comma-separated parameter names or indices (default: the first)")
+    show.add_argument("--ir", action="store_true", help="print the SSA IR instead of Python")
+    return p
+
+
+def _load_function(path: str, name: str):
+    if not os.path.isfile(path):
+        raise _Failure(f"{path}: no such file")
+    module_name = "srcgrad_cli_" + os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise _Failure(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise _Failure(f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}") from None
+    except Exception as exc:  # the user's module failed at import: report, do not trace
+        raise _Failure(f"{path}: importing it raised {type(exc).__name__}: {exc}") from None
+    fn = getattr(module, name, None)
+    if fn is None or not callable(fn):
+        defined = sorted(k for k, v in vars(module).items()
+                         if callable(v) and getattr(v, "__module__", None) == module_name)
+        raise _Failure(f"{path}: no function named {name!r}"
+                       + (f" (it defines: {', '.join(defined)})" if defined else ""))
+    return getattr(fn, "__wrapped__", fn)
+
+
+def _wrt(text: str | None):
+    if text is None:
+        return 0
+    items = [int(w) if w.strip().lstrip("-").isdigit() else w.strip() for w in text.split(",")]
+    return items[0] if len(items) == 1 else tuple(items)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    path, sep, name = args.target.rpartition(":")
+    if not sep or not path or not name:
+        parser.error(f"expected FILE.py:FUNC, got {args.target!r}")
+    try:
+        fn = _load_function(path, name)
+        wrt = _wrt(args.wrt)
+        text = api.derivative_ir(fn, wrt) if args.ir else api.derivative_source(fn, wrt)
+    except (_Failure, SrcgradError) as exc:
+        print(f"srcgrad: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
