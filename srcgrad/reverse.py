@@ -285,9 +285,9 @@ class _Reverse:
 def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
     if isinstance(s.op, ir.Callee):
         obj = s.op.obj
-        module = getattr(obj, "__module__", None) or ("numpy" if isinstance(obj, np.ufunc) else "")
+        module = getattr(obj, "__module__", None)
         qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
-        full = f"{module}.{qual}" if module else qual
+        full = f"{module}.{qual}" if module else repr(obj)
         named = s.op.name if full == s.op.name else f"{s.op.name} ({full})"
         return NoDerivativeRule(f"no derivative rule for {named}", s.loc)
     return NoDerivativeRule(f"no derivative rule for the operator {ir.SYMBOLS.get(s.op, s.op)}",
