@@ -39,7 +39,7 @@ def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
     for rule in rules.overloads(key):
         if rule.seq is not None and rule.seq != stmt.seq:
             continue
-        if rule.variadic and rule.seq is None and not stmt.seq and len(stmt.args) < 2:
+        if not stmt.seq and len(stmt.args) < rule.min_args:
             continue
         if stmt.seq and not rule.variadic:
             continue

@@ -52,6 +52,7 @@ class Rule:
     result: str = "elementwise"  # "scalar" | "elementwise" | "any": kind of the output
     nondiff: bool = False
     seq: bool | None = None  # True: only f([a, b]); False: never; None: either
+    min_args: int = 0  # fewest positional arguments of a non-seq call (max(a, b) needs 2)
 
     @property
     def params(self) -> list[str]:
@@ -76,13 +77,14 @@ class Table:
         self.rules: dict[object, list[Rule]] = {}
 
     def partials(self, fn, params: str, *partials: str | None, result="elementwise",
-                 seq=None, name=None) -> None:
+                 seq=None, name=None, min_args=0) -> None:
         sig = _signature(params)
         names = list(sig.parameters)
         if len(partials) != len(names):
             raise InternalError(f"rule {fn}: {len(names)} parameters, {len(partials)} partials")
         compiled = {p: self.compile(e, names) for p, e in zip(names, partials) if e is not None}
-        self._add(fn, Rule(name or _name(fn), sig, partials=compiled, result=result, seq=seq))
+        self._add(fn, Rule(name or _name(fn), sig, partials=compiled, result=result, seq=seq,
+                           min_args=min_args))
 
     def vjp(self, fn, params: str, result="any", broadcasting=False, seq=None, name=None,
             **vjps: str) -> None:

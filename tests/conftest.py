@@ -1,0 +1,14 @@
+import os
+import sys
+
+from hypothesis import settings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+if EXAMPLES not in sys.path:
+    sys.path.insert(0, EXAMPLES)
+
+# Modest by default so `make test` stays quick; `-m slow` tests ask for more.
+settings.register_profile("default", max_examples=15, deadline=None)
+settings.register_profile("slow", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -1,0 +1,192 @@
+"""The public API contract: grad, value_and_grad, vjp, derivative_source, check_grad."""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import srcgrad
+from srcgrad import api
+
+
+def poly(x, y, scale=2.0):
+    """A docstring to keep."""
+    return scale * x**3 + x * y
+
+
+@srcgrad.grad
+def d_square(x):
+    return x * x
+
+
+@srcgrad.grad(wrt="w")
+def d_loss(x, w):
+    return np.sum(np.tanh(x @ w))
+
+
+def test_bare_decorator():
+    assert d_square(3.0) == 6.0
+
+
+def test_decorator_with_wrt_name_and_arrays():
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(4, 3)), rng.normal(size=(3, 2))
+    expected = x.T @ (1 - np.tanh(x @ w) ** 2)
+    np.testing.assert_allclose(d_loss(x, w), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("wrt, expected", [
+    (0, 3 * 2.0 * 1.5**2 + 4.0),
+    (1, 1.5),
+    ("y", 1.5),
+    (-3, 3 * 2.0 * 1.5**2 + 4.0),
+    (("y", 0), (1.5, 3 * 2.0 * 1.5**2 + 4.0)),
+    ((2,), (1.5**3,)),
+])
+def test_wrt_forms(wrt, expected):
+    got = srcgrad.grad(poly, wrt=wrt)(1.5, 4.0)
+    assert got == pytest.approx(expected, rel=1e-14)
+    assert isinstance(got, tuple) == isinstance(expected, tuple)
+
+
+def test_keywords_defaults_and_metadata():
+    g = srcgrad.grad(poly, wrt="x")
+    assert g(1.5, y=4.0) == g(1.5, 4.0, 2.0) == pytest.approx(3 * 2.0 * 1.5**2 + 4.0)
+    assert g(x=1.0, y=0.0, scale=10.0) == pytest.approx(30.0)
+    assert g.__name__ == "poly" and g.__doc__ == "A docstring to keep."
+    assert inspect.signature(g) == inspect.signature(poly)
+    with pytest.raises(srcgrad.UsageError):
+        g(1.0)
+
+
+def test_value_and_grad():
+    value, grad = srcgrad.value_and_grad(poly, wrt=(0, 1))(1.0, 2.0)
+    assert value == poly(1.0, 2.0)
+    assert grad == pytest.approx((8.0, 1.0))
+
+
+def test_vjp_of_an_array_function():
+    def f(x, y):
+        return np.sin(x) * y
+
+    x, y = np.array([0.1, 0.2, 0.3]), np.array([[1.0], [2.0]])
+    out, vjp_fn = srcgrad.vjp(f, x, y)
+    np.testing.assert_allclose(out, np.sin(x) * y)
+    ct = np.arange(6.0).reshape(2, 3)
+    dx, dy = vjp_fn(ct)
+    np.testing.assert_allclose(dx, np.sum(ct * np.cos(x) * y, axis=0), rtol=1e-14)
+    np.testing.assert_allclose(dy, np.sum(ct * np.sin(x), axis=1, keepdims=True), rtol=1e-14)
+
+
+def test_gradient_of_unused_parameter_is_zero_of_its_shape():
+    def f(x, unused):
+        return np.sum(x * 2.0)
+
+    gx, gu = srcgrad.grad(f, wrt=(0, 1))(np.ones(3), np.ones((2, 2)))
+    np.testing.assert_array_equal(gx, 2.0 * np.ones(3))
+    np.testing.assert_array_equal(gu, np.zeros((2, 2)))
+    assert srcgrad.grad(f, wrt=1)(np.ones(3), 5.0) == 0.0
+
+
+def test_broadcasting_adjoints_are_summed_to_input_shapes():
+    def f(x, b, s):
+        return np.sum(np.tanh(x * s + b) ** 2)
+
+    rng = np.random.default_rng(1)
+    x, b, s = rng.normal(size=(5, 3)), rng.normal(size=(3,)), 0.7
+    gx, gb, gs = srcgrad.grad(f, wrt=(0, 1, 2))(x, b, s)
+    assert gx.shape == (5, 3) and gb.shape == (3,) and np.ndim(gs) == 0
+    assert srcgrad.check_grad(f, x, b, s, wrt=(0, 1, 2)) < 1e-6
+
+
+def test_inputs_are_not_mutated():
+    def f(x):
+        y = x * 3.0
+        y += x
+        return np.sum(y)
+
+    x = np.arange(3.0)
+    srcgrad.grad(f)(x)
+    np.testing.assert_array_equal(x, np.arange(3.0))
+
+
+def test_derivative_is_cached_per_argument_kinds():
+    def f(x):
+        return np.sum(x * x)
+
+    g = srcgrad.grad(f)
+    g(1.0)
+    g(2.0)
+    g(3)
+    assert len(api._entry(f).derivatives) == 1  # float and int are both scalars
+    g(np.ones(2))
+    assert len(api._entry(f).derivatives) == 2
+
+
+def test_scalar_specialization_has_no_broadcast_reductions():
+    def f(x, y):
+        return x * y + math.sin(x)
+
+    d = api._entry(f).derivative((0, 1), "one", ("scalar", "scalar"))
+    assert "unbroadcast" not in d.source
+    generic = api._entry(f).derivative((0, 1), "one", ("any", "any"))
+    assert "unbroadcast" in generic.source
+
+
+def test_generated_code_has_a_registered_file_name():
+    def f(x):
+        return np.exp(x) * 2.0
+
+    d = api._entry(f).derivative((0,), "one", ("any",))
+    assert inspect.getsource(d.fn) == d.source
+    assert d.fn.__code__.co_filename.startswith("<srcgrad f_grad")
+
+
+def test_derivative_source_reads_annotations():
+    def f(x: float):
+        return x * math.exp(x)
+
+    text = srcgrad.derivative_source(f)
+    assert "unbroadcast" not in text
+    assert text.startswith("def f_grad(x):")
+    compile(text, "<test>", "exec")
+
+
+def test_forward_mode_is_refused_clearly():
+    with pytest.raises(srcgrad.UsageError, match="only reverse mode"):
+        srcgrad.derivative_source(poly, mode="forward")
+
+
+def test_check_grad_detects_a_subgradient_that_differs_from_finite_differences():
+    def relu(x):
+        return max(x, 0.0)
+
+    assert srcgrad.check_grad(relu, 0.5) < 1e-8
+    with pytest.raises(srcgrad.GradientMismatch):
+        srcgrad.check_grad(relu, 0.0)  # srcgrad's subgradient 1, finite differences 0.5
+
+
+def test_reassigned_names_get_ssa_versions():
+    def f(x):
+        y = x * 2.0
+        y = y * y
+        y += x
+        return y
+
+    assert srcgrad.grad(f)(3.0) == pytest.approx(8 * 3.0 + 1)
+    text = srcgrad.derivative_source(f)
+    assert "y_1 = y * y" in text and "y_2 = y_1 + x" in text
+
+
+def test_global_constants_are_read_by_name():
+    def f(x):
+        return SCALE * np.sum(WEIGHTS * x)
+
+    x = np.ones(3)
+    np.testing.assert_allclose(srcgrad.grad(f)(x), SCALE * WEIGHTS)
+    assert "SCALE" in srcgrad.derivative_source(f)
+
+
+SCALE = 3.0
+WEIGHTS = np.array([1.0, 2.0, 3.0])
