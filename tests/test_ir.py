@@ -72,7 +72,7 @@ def test_text_form_is_one_statement_per_line():
 
 
 def with_dead_code(x):
-    unused = np.exp(x)
+    unused = np.exp(x)  # noqa: F841 - the dead statement under test
     y = x * 2.0
     return y
 
@@ -122,7 +122,8 @@ def _imports(path: pathlib.Path, package_depth: int) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level:
-            base = [] if node.level > package_depth else ["rules"] * (package_depth - node.level + 1)
+            inside = package_depth - node.level + 1
+            base = [] if node.level > package_depth else ["rules"] * inside
             if node.module:
                 found.add((base + node.module.split("."))[0])
             else:

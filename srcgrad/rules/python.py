@@ -61,8 +61,8 @@ N(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, resu
 
 # ---- builtins --------------------------------------------------------------
 P(builtins.abs, "x", "np.sign(x)")
-P(builtins.max, "*xs", "pick(index, ans, *xs)")
-P(builtins.min, "*xs", "pick(index, ans, *xs)")
+P(builtins.max, "*xs", "pick(index, ans, *xs)", min_args=2)  # max(a, b, ...) or max([a, b])
+P(builtins.min, "*xs", "pick(index, ans, *xs)", min_args=2)
 P(builtins.sum, "*xs", "1", seq=True)
 V(builtins.sum, "x", seq=False, x="expand(g, x, None, False)")  # over the first axis
 P(builtins.float, "x", "1", result=S)
