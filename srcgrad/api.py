@@ -161,11 +161,8 @@ def _wrt(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:
 def _binder(f: Callable) -> Callable[[tuple, dict], tuple]:
     """Positional arguments for ``f`` from any call (keywords and defaults applied)."""
     sig = inspect.signature(f)
-    n = len(_params(f))
 
     def bind(args: tuple, kwargs: dict) -> tuple:
-        if not kwargs and len(args) == n:
-            return args
         try:
             bound = sig.bind(*args, **kwargs)
         except TypeError as exc:
@@ -202,29 +199,85 @@ def _call(d: Derivative, args: tuple):
         raise _located_runtime_error(d, exc).with_traceback(None) from exc
 
 
-def _check_scalar(value, f: Callable, d: Derivative) -> None:
-    if type(value) is not float and np.ndim(value) != 0:
-        raise NonScalarOutput(f"{f.__name__} returned a value of shape {np.shape(value)}, "
-                              "not a scalar", d.primal.loc)
+def _not_scalar(value, f: Callable, d: Derivative) -> None:
+    raise NonScalarOutput(f"{f.__name__} returned a value of shape {np.shape(value)}, "
+                          "not a scalar", d.primal.loc)
+
+
+_DISPATCH = """\
+def {name}({signature}):
+    _sg_fn = _sg_by_types.get(({types}))
+    if _sg_fn is None:
+        _sg_fn = _sg_specialize(({args},))
+    try:
+        _sg_out = _sg_fn({args})
+    except (ArithmeticError, ValueError) as _sg_exc:
+        raise _sg_runtime_error(_sg_fn, _sg_exc) from _sg_exc
+    _sg_value = _sg_out[0]
+    if type(_sg_value) is not float and _sg_ndim(_sg_value) != 0:
+        _sg_not_scalar(_sg_value, _sg_fn)
+    return {result}
+"""
 
 
 def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
+    """The gradient function: a dispatcher with ``f``'s own signature, written out as
+    Python so that a call costs one dict lookup on the argument types (which decide
+    the specialization) plus the generated code."""
     entry = _entry(f)
     indices, single = _wrt(f, wrt)
-    bind = _binder(f)
+    sig = inspect.signature(f)
+    params = _params(f)
+    if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values()):
+        return _rejecting(f, entry)
+    if any(p.startswith("_sg_") for p in params):
+        raise UsageError(f"{f.__name__}: parameter names starting with _sg_ are reserved "
+                         "for srcgrad's generated code")
+    by_types: dict[tuple[type, ...], Callable] = {}
+    derivative_of: dict[Callable, Derivative] = {}
+
+    def specialize(args: tuple) -> Callable:
+        d = entry.derivative(indices, "one", tuple(map(_kind, args)))
+        derivative_of[d.fn] = d
+        by_types[tuple(map(type, args))] = d.fn
+        return d.fn
+
+    def runtime_error(fn, exc):
+        return _located_runtime_error(derivative_of[fn], exc).with_traceback(None)
+
+    def not_scalar(value, fn):
+        _not_scalar(value, f, derivative_of[fn])
+
+    namespace = {"_sg_by_types": by_types, "_sg_specialize": specialize,
+                 "_sg_runtime_error": runtime_error, "_sg_not_scalar": not_scalar,
+                 "_sg_ndim": np.ndim}
+    signature = []
+    for p in sig.parameters.values():
+        if p.default is p.empty:
+            signature.append(p.name)
+        else:
+            namespace[f"_sg_default_{p.name}"] = p.default
+            signature.append(f"{p.name}=_sg_default_{p.name}")
+    grads = "_sg_out[1]" if single else "_sg_out[1:]"
+    # Named like f, so a wrong call reads exactly as it would for f itself.
+    name = f.__name__ if f.__name__.isidentifier() else "_sg_dispatch"
+    text = _DISPATCH.format(name=name,
+        signature=", ".join(signature), args=", ".join(params),
+        types="".join(f"type({p}), " for p in params),
+        result=f"_sg_value, {grads}" if with_value else grads)
+    wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
+    functools.update_wrapper(wrapper, f)
+    return wrapper
+
+
+def _rejecting(f: Callable, entry: _Entry) -> Callable:
+    """For signatures srcgrad cannot compile yet: the first call raises the located error."""
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        args = bind(args, kwargs)
-        kinds = tuple(map(_kind, args))
-        d = entry.derivatives.get((indices, "one", kinds)) or entry.derivative(indices, "one",
-                                                                               kinds)
-        out = _call(d, args)
-        _check_scalar(out[0], f, d)
-        grads = out[1] if single else out[1:]
-        return (out[0], grads) if with_value else grads
+        _guarded(f, entry.lowered)
+        raise UsageError(f"{f.__name__}: unsupported signature")  # lowering raises first
 
-    wrapper.__signature__ = inspect.signature(f)
     return wrapper
 
 

@@ -30,8 +30,14 @@ _UNOPS = {"neg": ast.USub, "pos": ast.UAdd, "not": ast.Not}
 _CMPOPS = {v: getattr(ast, k) for k, v in ir.COMPARE.items()}
 
 
+# Inline a single-use temporary only while its expression stays this small (in
+# syntax nodes), so lines read like hand-written code rather than one long formula.
+INLINE_LIMIT = 8
+
+
 def unparse(node: ast.AST) -> str:
-    return astor.to_source(node).rstrip("\n")
+    """Source text of ``node``, on one line (astor's line wrapping is off)."""
+    return astor.to_source(node, pretty_source="".join).rstrip("\n")
 
 
 class _Emitter:
@@ -46,11 +52,22 @@ class _Emitter:
             if isinstance(r, ir.Var):
                 self.uses[r.name] = self.uses.get(r.name, 0) + 2  # never inline into return
         self.namespace: dict[str, object] = {}
+        self._size: dict[str, int] = {}
         self.names = self._display_names()
 
     # -- names ----------------------------------------------------------------
     def inlined(self, v: ir.Var) -> bool:
-        return v.kind == "temp" and self.uses.get(v.name) == 1 and v.name in self.defs
+        return (v.kind == "temp" and self.uses.get(v.name) == 1 and v.name in self.defs
+                and self.size(v) <= INLINE_LIMIT)
+
+    def size(self, v: ir.Var) -> int:
+        """Syntax nodes of ``v``'s defining expression with its inlined operands."""
+        if v.name not in self._size:
+            s = self.defs[v.name]
+            self._size[v.name] = 1 + sum(
+                self.size(o) if isinstance(o, ir.Var) and self.inlined(o) else 1
+                for o in s.operands())
+        return self._size[v.name]
 
     def _display_names(self) -> dict[str, str]:
         variables = [*self.fn.params, *(s.target for s in self.fn.body)]
