@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/python examples/lecture.py
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
