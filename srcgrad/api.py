@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import emit as _emit
-from . import ir, lower, optimize, parse, reverse
+from . import ir, lower, optimize, parse, reverse, runtime
 from .errors import (
     InternalError,
     Loc,
@@ -49,6 +49,7 @@ class Derivative:
     source: str
     fn: Callable
     filename: str
+    locs: dict[int, tuple[Loc, str]]  # line of source -> user location, sweep
 
 
 class _Entry:
@@ -75,10 +76,10 @@ class _Entry:
         primal = self.lowered()
         names = dict(zip((p.name for p in primal.params), kinds))
         dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed))
-        source, namespace = _emit.emit(dfn)
+        source, namespace, locs = _emit.emit(dfn)
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
-                          filename)
+                          filename, locs)
 
 
 _ENTRIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -174,20 +175,16 @@ def _binder(f: Callable) -> Callable[[tuple, dict], tuple]:
 
 
 def _located_runtime_error(d: Derivative, exc: Exception) -> SrcgradError:
-    """Point at the user's line whose forward or adjoint code raised ``exc``."""
+    """Point at the user's expression whose forward or adjoint code raised ``exc``."""
     frames = [fr for fr in traceback.extract_tb(exc.__traceback__) if fr.filename == d.filename]
-    lines = d.source.splitlines()
-    where = "computing the derivative"
-    if frames:
-        n = frames[-1].lineno
-        for text in reversed(lines[: n - 1]):
-            if text.strip().startswith("# line "):
-                where = f"computing the adjoint of {text.strip()[2:]}"
-                break
-        else:
-            where = f"evaluating `{lines[n - 1].strip()}` (forward sweep)"
+    where = d.locs.get(frames[-1].lineno) if frames else None
+    if where is None:
+        return SrcgradError(f"{type(exc).__name__}: {exc}, while computing the derivative",
+                            d.primal.loc)
+    loc, sweep = where
+    line = d.source.splitlines()[frames[-1].lineno - 1].strip()
     return SrcgradError(
-        f"{type(exc).__name__}: {exc}, while {where}", d.primal.loc,
+        f"{type(exc).__name__}: {exc}, in the {sweep} code of this line (`{line}`)", loc,
         "The function or its derivative is not defined at these arguments "
         "(see `srcgrad show` for the generated code).")
 
@@ -199,11 +196,6 @@ def _call(d: Derivative, args: tuple):
         raise _located_runtime_error(d, exc).with_traceback(None) from exc
 
 
-def _not_scalar(value, f: Callable, d: Derivative) -> None:
-    raise NonScalarOutput(f"{f.__name__} returned a value of shape {np.shape(value)}, "
-                          "not a scalar", d.primal.loc)
-
-
 _DISPATCH = """\
 def {name}({signature}):
     _sg_fn = _sg_by_types.get(({types}))
@@ -211,11 +203,8 @@ def {name}({signature}):
         _sg_fn = _sg_specialize(({args},))
     try:
         _sg_out = _sg_fn({args})
-    except (ArithmeticError, ValueError) as _sg_exc:
-        raise _sg_runtime_error(_sg_fn, _sg_exc) from _sg_exc
-    _sg_value = _sg_out[0]
-    if type(_sg_value) is not float and _sg_ndim(_sg_value) != 0:
-        _sg_not_scalar(_sg_value, _sg_fn)
+    except (ArithmeticError, ValueError, _sg_NotScalar) as _sg_exc:
+        raise _sg_runtime_error(_sg_fn, _sg_exc) from None
     return {result}
 """
 
@@ -243,14 +232,14 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
         return d.fn
 
     def runtime_error(fn, exc):
-        return _located_runtime_error(derivative_of[fn], exc).with_traceback(None)
+        d = derivative_of[fn]
+        if isinstance(exc, runtime.NotScalar):
+            return NonScalarOutput(f"{f.__name__} returned a value of shape {exc.shape}, "
+                                   "not a scalar", d.primal.loc)
+        return _located_runtime_error(d, exc).with_traceback(None)
 
-    def not_scalar(value, fn):
-        _not_scalar(value, f, derivative_of[fn])
-
-    namespace = {"_sg_by_types": by_types, "_sg_specialize": specialize,
-                 "_sg_runtime_error": runtime_error, "_sg_not_scalar": not_scalar,
-                 "_sg_ndim": np.ndim}
+    namespace = {"_sg_by_types": by_types, "_sg_specialize": specialize, "_sg_type": type,
+                 "_sg_runtime_error": runtime_error, "_sg_NotScalar": runtime.NotScalar}
     signature = []
     for p in sig.parameters.values():
         if p.default is p.empty:
@@ -263,8 +252,8 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     name = f.__name__ if f.__name__.isidentifier() else "_sg_dispatch"
     text = _DISPATCH.format(name=name,
         signature=", ".join(signature), args=", ".join(params),
-        types="".join(f"type({p}), " for p in params),
-        result=f"_sg_value, {grads}" if with_value else grads)
+        types="".join(f"_sg_type({p}), " for p in params),
+        result=f"_sg_out[0], {grads}" if with_value else grads)
     wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
     functools.update_wrapper(wrapper, f)
     return wrapper
@@ -317,8 +306,10 @@ def vjp(f: Callable, *args) -> tuple[object, Callable]:
 
 
 def _derivative_for_display(f: Callable, wrt, mode: str) -> Derivative:
+    if mode == "forward":
+        raise UsageError("forward mode is not available yet; use mode='reverse'")
     if mode != "reverse":
-        raise UsageError(f"mode={mode!r}: only reverse mode is available yet")
+        raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     indices, _ = _wrt(f, wrt)
     kinds = _annotated_kinds(f, _params(f))
     return _entry(f).derivative(indices, "one", kinds)
@@ -330,9 +321,9 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse") -> str:
     return _derivative_for_display(f, wrt, mode).source
 
 
-def derivative_ir(f: Callable, wrt=0) -> str:
+def derivative_ir(f: Callable, wrt=0, mode: str = "reverse") -> str:
     """The SSA IR of ``f`` and of its derivative, as text."""
-    d = _derivative_for_display(f, wrt, "reverse")
+    d = _derivative_for_display(f, wrt, mode)
     return f"{d.primal}\n\n{d.ir}\n"
 
 

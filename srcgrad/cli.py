@@ -1,4 +1,4 @@
-"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--ir]``.
+"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--ir]``.
 
 Exit codes: 0 success; 1 an error about the user's code or files (printed to
 stderr as one located paragraph); 2 bad usage. The file is imported as a
@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("target", metavar="FILE.py:FUNC", help="the file and the function in it")
     show.add_argument("--wrt", default=None,
                       help="comma-separated parameter names or indices (default: the first)")
+    show.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
+                      help="reverse (gradient) or forward (tangent) code; default reverse")
     show.add_argument("--ir", action="store_true", help="print the SSA IR instead of Python")
     return p
 
@@ -74,7 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         fn = _load_function(path, name)
         wrt = _wrt(args.wrt)
-        text = api.derivative_ir(fn, wrt) if args.ir else api.derivative_source(fn, wrt)
+        if args.ir:
+            text = api.derivative_ir(fn, wrt, args.mode)
+        else:
+            text = api.derivative_source(fn, wrt, args.mode)
     except (_Failure, SrcgradError) as exc:
         print(f"srcgrad: {exc}", file=sys.stderr)
         return 1

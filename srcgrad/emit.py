@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import ast
 import math
+from typing import NamedTuple
 
 import astor
 
 from . import ir
-from .errors import SrcgradError
+from .errors import Loc, SrcgradError
 from .naming import Namer, adjoint_name
 
 _BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}
@@ -144,12 +145,14 @@ class _Emitter:
 
     # -- statements -----------------------------------------------------------
     def lines(self) -> list[str]:
+        """The source lines; fills ``self.locs`` (see ``Emitted``)."""
         fn = self.fn
+        self.locs: dict[int, tuple[Loc, str]] = {}
         out = [f"def {fn.name}({', '.join(self.name(p) for p in fn.params)}):"]
         if fn.doc:
             doc = fn.doc.replace("\\", "\\\\").replace('"""', '\\"""').splitlines()
             body = "\n".join("    " + line if line else "" for line in doc)
-            out.append(f'    """{body.lstrip()}"""')
+            out.extend(f'    """{body.lstrip()}"""'.split("\n"))  # one entry per line
         last_line = None
         for s in fn.body:
             if self.inlined(s.target):
@@ -159,12 +162,20 @@ class _Emitter:
                 last_line = s.loc.line
             target = ast.Name(self.name(s.target), ast.Store())
             out.append("    " + unparse(ast.Assign([target], self.expr(s), lineno=0)))
+            self.locs[len(out)] = (s.loc, "adjoint" if s.adjoint else "forward")
         rets = ", ".join(unparse(self.operand(r)) for r in fn.returns)
         out.append(f"    return {rets}")
         return out
 
 
-def emit(fn: ir.Function) -> tuple[str, dict[str, object]]:
+class Emitted(NamedTuple):
+    source: str
+    namespace: dict[str, object]
+    # line of ``source`` -> the user location it computes, and "forward" or "adjoint"
+    locs: dict[int, tuple[Loc, str]]
+
+
+def emit(fn: ir.Function) -> Emitted:
     """Source text and namespace for ``fn`` (see the module docstring)."""
     e = _Emitter(fn)
     lines = e.lines()
@@ -173,4 +184,4 @@ def emit(fn: ir.Function) -> tuple[str, dict[str, object]]:
         raise SrcgradError(
             f"{fn.name}: the local name {sorted(clash)[0]!r} hides a module or helper the "
             "generated code needs; rename that variable")
-    return "\n".join(lines) + "\n", e.namespace
+    return Emitted("\n".join(lines) + "\n", e.namespace, e.locs)

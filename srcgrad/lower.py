@@ -51,9 +51,10 @@ class _Lowerer:
         for extra, what in ((a.vararg, "*args"), (a.kwarg, "**kwargs")):
             if extra is not None:
                 raise self.unsupported(extra, f"{what} parameters are not supported yet")
-        if a.kwonlyargs or getattr(a, "posonlyargs", None):
-            raise self.unsupported(tree, "keyword-only and positional-only parameters are not "
-                                   "supported yet")
+        special = a.kwonlyargs or getattr(a, "posonlyargs", None)
+        if special:
+            raise self.unsupported(special[0], "keyword-only and positional-only parameters "
+                                   "are not supported yet")
         params = []
         for arg in a.args:
             var = ir.Var(arg.id)
@@ -105,6 +106,8 @@ class _Lowerer:
             raise self.unsupported(node, "augmented assignment to an element or attribute is "
                                    "not supported yet")
         op = ir.BINARY.get(type(node.op).__name__)
+        if op is None:
+            raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
         current = self.name(node.target)
         value = self.expr(node.value)
         target = self.new_version(node.target.id)

@@ -48,7 +48,10 @@ def capture(fn: object) -> Source:
     code = fn.__code__
     where = f"{code.co_filename}:{code.co_firstlineno}"
     if fn.__name__ == "<lambda>":
-        raise UnsupportedSyntax(f"{where}: lambdas are not supported yet; use def")
+        text = linecache.getline(code.co_filename, code.co_firstlineno)
+        loc = Loc(code.co_filename, code.co_firstlineno, max(text.find("lambda"), 0), text)
+        raise UnsupportedSyntax("lambdas are not supported yet", loc,
+                                "Define the function with def.")
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:

@@ -30,6 +30,7 @@ from .naming import Namer, adjoint_name
 SCALAR, ANY = "scalar", "any"
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
 _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
+_SEED = ir.Callee("seed", runtime.seed, runtime.seed)
 
 
 def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
@@ -186,8 +187,10 @@ class _Reverse:
             seed_var = self.adjoint_var(ret)
             if self.seed == "param":
                 params.append(seed_var)
-            else:
+            elif self.kind(ret) == SCALAR:
                 self.emit(seed_var, "copy", (ir.Const(1.0),), self._def_loc(ret))
+            else:  # check the output is a scalar before sweeping back from it
+                self.emit(seed_var, _SEED, (ret,), self._def_loc(ret))
             self.contribs[ret.name] = [seed_var]
         for s in reversed(fn.body):
             if s.target.name in self.active:

@@ -8,6 +8,8 @@ matrix products of any rank). Everything else is inlined by the rule tables.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _SCALARS = (int, float, bool)
@@ -56,13 +58,31 @@ def pick(i, ans, *xs):
 
 
 def between(a, lo, hi):
-    """The partial of ``np.clip(a, lo, hi)`` with respect to ``a``: 1 inside the bounds."""
+    """The partial of ``np.clip(a, lo, hi)`` with respect to ``a``: 1 inside the bounds.
+
+    Its shape is the output's: array bounds may broadcast ``a``.
+    """
     inside = np.ones(np.shape(a), dtype=bool)
     if lo is not None:
-        inside &= a >= lo
+        inside = inside & (a >= lo)
     if hi is not None:
-        inside &= a <= hi
+        inside = inside & (a <= hi)
     return inside.astype(float)
+
+
+def signum(x):
+    """``np.sign(x)``, except that a Python scalar gives a Python float."""
+    if isinstance(x, _SCALARS):
+        return float(np.sign(x))
+    return np.sign(x)
+
+
+def ln(x):
+    """``np.log(x)``, except that a Python scalar gives a Python float (``math.log``,
+    which raises ValueError where ``np.log`` would give NaN or -inf)."""
+    if isinstance(x, _SCALARS):
+        return math.log(x)
+    return np.log(x)
 
 
 def dot_grad_a(g, a, b):
@@ -119,4 +139,19 @@ def transpose_grad(g, axes):
     """Adjoint of ``np.transpose(a, axes)``: the inverse permutation."""
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    return np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))  # axes may be negative
+
+
+class NotScalar(Exception):
+    """Raised by ``seed`` when a gradient is asked of a non-scalar output."""
+
+    def __init__(self, shape):
+        super().__init__(shape)
+        self.shape = shape
+
+
+def seed(out):
+    """The output's adjoint for a gradient: 1.0, once ``out`` is known to be a scalar."""
+    if np.ndim(out) != 0:
+        raise NotScalar(np.shape(out))
+    return 1.0

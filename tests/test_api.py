@@ -154,7 +154,7 @@ def test_derivative_source_reads_annotations():
 
 
 def test_forward_mode_is_refused_clearly():
-    with pytest.raises(srcgrad.UsageError, match="only reverse mode"):
+    with pytest.raises(srcgrad.UsageError, match="forward mode is not available yet"):
         srcgrad.derivative_source(poly, mode="forward")
 
 

@@ -1,0 +1,219 @@
+"""The installed ``srcgrad`` console script, run as a user runs it (a subprocess).
+
+Contract (design.md, cli.py): ``srcgrad show FILE.py:FUNC [--wrt x,y] [--ir]``
+prints the derivative source (or IR) on stdout; errors go to stderr as one
+located paragraph with exit code 1; usage errors exit 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from srcgrad import runtime
+
+SRCGRAD = os.path.join(os.path.dirname(sys.executable), "srcgrad")
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+GOOD = str(FIXTURES / "good_code.py")
+BAD = str(FIXTURES / "bad_code.py")
+
+
+def run(*args: str, cwd: str | None = None, hashseed: str = "0") -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONHASHSEED": hashseed}
+    proc = subprocess.run([SRCGRAD, *args], capture_output=True, cwd=cwd, env=env, timeout=60)
+    proc.out, proc.err = proc.stdout.decode(), proc.stderr.decode()
+    assert "Traceback" not in proc.err, f"a traceback reached the user:\n{proc.err}"
+    return proc
+
+
+def marked(path: str, marker: str) -> tuple[int, str]:
+    """(1-based line, text) of the one line of ``path`` ending in ``# marker``."""
+    pattern = re.compile(rf"#\s*{re.escape(marker)}\s*$")
+    lines = Path(path).read_text().splitlines()
+    hits = [(i, t) for i, t in enumerate(lines, 1) if pattern.search(t)]
+    assert len(hits) == 1, f"expected one '# {marker}' line in {path}"
+    return hits[0]
+
+
+def test_console_script_is_installed():
+    assert os.access(SRCGRAD, os.X_OK), f"{SRCGRAD} is not an installed executable"
+
+
+# ---- show -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("func, wrt", [("poly", None), ("poly", "x,z"), ("loss", "w,b")])
+def test_show_prints_compilable_source(func, wrt):
+    p = run("show", f"{GOOD}:{func}", *(["--wrt", wrt] if wrt else []))
+    assert p.returncode == 0, p.err
+    assert p.err == ""
+    compile(p.out, f"<srcgrad show {func}>", "exec")
+    assert f"def {func}_grad(" in p.out
+
+
+def _load_good():
+    spec = importlib.util.spec_from_file_location("srcgrad_test_good_code", GOOD)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _printed_gradient(wrt: str | None):
+    """Run the printed source of poly's gradient with the fixture's globals and the
+    runtime helpers in scope; return the function it defines."""
+    p = run("show", f"{GOOD}:poly", *(["--wrt", wrt] if wrt else []))
+    assert p.returncode == 0, p.err
+    namespace = {k: v for k, v in vars(runtime).items() if not k.startswith("_")}
+    namespace.update(vars(_load_good()))
+    exec(compile(p.out, "<srcgrad show poly>", "exec"), namespace)
+    return namespace["poly_grad"]
+
+
+def _partials(x, y, z):
+    """d/dx, d/dy, d/dz of poly(x, y, z) = (x*y + sin z) * z - y / x, by hand."""
+    return y * z + y / x**2, x * z - 1 / x, x * y + math.sin(z) + z * math.cos(z)
+
+
+@pytest.mark.parametrize("wrt, which", [(None, [0]), ("x,z", [0, 2]), ("z", [2]),
+                                        ("2,y", [2, 1])])
+def test_wrt_selects_the_returned_adjoints(wrt, which):
+    point = (1.5, -0.5, 2.0)
+    value, *adjoints = _printed_gradient(wrt)(*point)
+    assert value == pytest.approx(_load_good().poly(*point))
+    expected = [_partials(*point)[i] for i in which]
+    assert adjoints == pytest.approx(expected)
+
+
+def test_ir_prints_the_ir():
+    line, _ = marked(GOOD, "RETURN: poly")
+    p = run("show", f"{GOOD}:poly", "--ir")
+    assert p.returncode == 0, p.err
+    assert p.err == ""
+    assert "def poly(x, y, z):" in p.out and "def poly_grad(" in p.out
+    assert f"# line {line}" in p.out  # each statement names the user's line
+    assert p.out != run("show", f"{GOOD}:poly").out
+
+
+@pytest.mark.parametrize("args", [
+    ("show", f"{GOOD}:loss", "--wrt", "w,b,x"),
+    ("show", f"{GOOD}:loss", "--wrt", "w,b,x", "--ir"),
+    ("show", f"{GOOD}:poly", "--wrt", "x,y,z"),
+    ("show", f"{BAD}:no_rule_math"),
+], ids=["source", "ir", "scalar", "error"])
+def test_output_is_deterministic(args):
+    first = run(*args, hashseed="1")
+    second = run(*args, hashseed="2")
+    assert (first.returncode, first.stdout, first.stderr) == \
+        (second.returncode, second.stdout, second.stderr)
+    assert first.stdout or first.stderr
+
+
+# ---- errors: exit 1, one paragraph on stderr, nothing on stdout -------------------------
+
+def test_missing_file():
+    missing = str(FIXTURES / "no_such_file.py")
+    p = run("show", f"{missing}:poly")
+    assert p.returncode == 1
+    assert p.out == ""
+    assert "no_such_file.py" in p.err
+
+
+def test_missing_function():
+    p = run("show", f"{GOOD}:no_such_function")
+    assert p.returncode == 1
+    assert p.out == ""
+    assert "no_such_function" in p.err and "good_code.py" in p.err
+
+
+def test_name_that_is_not_a_function():
+    p = run("show", f"{GOOD}:math")
+    assert p.returncode == 1
+    assert p.out == ""
+    assert "math" in p.err
+
+
+# (fixture function, token the caret must point at)
+UNSUPPORTED = [("for_loop", "for"), ("subscript_read", "x[0]"),
+               ("no_rule_math", "math.gamma"), ("undefined_name", "not_defined_anywhere")]
+
+
+@pytest.mark.parametrize("case, token", UNSUPPORTED, ids=[c for c, _ in UNSUPPORTED])
+def test_unsupported_construct_is_located(case, token):
+    line, text = marked(BAD, f"BAD: {case}")
+    col = text.index(token) + 1
+    p = run("show", f"{BAD}:{case}")
+    assert p.returncode == 1
+    assert p.out == ""
+    err = p.err.rstrip("\n").split("\n")
+    head = next(i for i, s in enumerate(err) if f"{BAD}:{line}:{col}: " in s)
+    shown, caret = err[head + 1], err[head + 2]
+    assert shown.strip() == text.strip()
+    assert caret.strip() == "^" and shown[caret.index("^"):].startswith(token)
+    assert all(s.strip() for s in err), "the error is not one paragraph"
+
+
+def test_unsupported_construct_with_relative_path():
+    line, text = marked(BAD, "BAD: for_loop")
+    p = run("show", "bad_code.py:for_loop", cwd=str(FIXTURES))
+    assert p.returncode == 1
+    assert p.out == ""
+    m = re.search(r"(\S*bad_code\.py):(\d+):(\d+): ", p.err)
+    assert m, p.err
+    assert os.path.samefile(os.path.join(FIXTURES, m.group(1)), BAD)
+    assert (int(m.group(2)), int(m.group(3))) == (line, text.index("for") + 1)
+
+
+def test_bad_wrt_is_an_error():
+    p = run("show", f"{GOOD}:poly", "--wrt", "nope")
+    assert p.returncode == 1
+    assert p.out == ""
+    assert "nope" in p.err
+
+
+def test_module_that_fails_to_import(tmp_path):
+    path = tmp_path / "boom.py"
+    path.write_text("raise RuntimeError('boom at import')\n\ndef f(x):\n    return x\n")
+    p = run("show", f"{path}:f")
+    assert p.returncode == 1
+    assert p.out == ""
+    assert "boom.py" in p.err and "boom at import" in p.err
+
+
+def test_module_with_a_syntax_error(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("def f(x):\n    return x +\n")
+    p = run("show", f"{path}:f")
+    assert p.returncode == 1
+    assert p.out == ""
+    assert re.search(r"broken\.py:2:\d+: ", p.err), p.err
+
+
+# ---- usage errors: exit 2 ---------------------------------------------------------------
+
+@pytest.mark.parametrize("args", [
+    (),
+    ("show",),
+    ("show", GOOD),
+    ("show", f"{GOOD}:"),
+    ("show", ":poly"),
+    ("show", f"{GOOD}:poly", "--bogus"),
+    ("frobnicate", f"{GOOD}:poly"),
+], ids=["no-subcommand", "no-target", "no-colon", "no-function", "no-file", "unknown-option",
+        "unknown-subcommand"])
+def test_bad_usage_exits_2(args):
+    p = run(*args)
+    assert p.returncode == 2, (p.returncode, p.err)
+    assert p.out == ""
+    assert "usage:" in p.err
+
+
+def test_mode_option():
+    p = run("show", f"{GOOD}:poly", "--mode", "reverse")
+    assert p.returncode == 0, p.err
+    assert p.out == run("show", f"{GOOD}:poly").out
