@@ -53,8 +53,10 @@ class _Emitter:
             if isinstance(r, ir.Var):
                 self.uses[r.name] = self.uses.get(r.name, 0) + 2  # never inline into return
         self.namespace: dict[str, object] = {}
+        self.aliases: dict[tuple[str, int], str] = {}
         self._size: dict[str, int] = {}
         self.names = self._display_names()
+        self.locals = set(self.names.values())
 
     # -- names ----------------------------------------------------------------
     def inlined(self, v: ir.Var) -> bool:
@@ -73,7 +75,7 @@ class _Emitter:
     def _display_names(self) -> dict[str, str]:
         variables = [*self.fn.params, *(s.target for s in self.fn.body)]
         user = {v.name for v in variables if v.kind == "user"}
-        namer = Namer(user)
+        namer = Namer(user | self._global_roots())
         names = {v: v for v in user}
         for v in variables:
             if v.kind == "temp" and not self.inlined(v):
@@ -82,6 +84,13 @@ class _Emitter:
                 primal = names.get(v.of.name, v.of.name)
                 names[v.name] = namer.fresh(adjoint_name(primal))
         return names
+
+    def _global_roots(self) -> set[str]:
+        """First components of the dotted names the code refers to (np, math, W...)."""
+        dotted = [s.op.name for s in self.fn.body if isinstance(s.op, ir.Callee)]
+        dotted += [o.name for s in self.fn.body for o in s.operands()
+                   if isinstance(o, ir.Const) and o.name]
+        return {d.split(".")[0] for d in dotted}
 
     def name(self, v: ir.Var) -> str:
         return self.names.get(v.name, v.name)
@@ -112,15 +121,23 @@ class _Emitter:
 
     def reference(self, dotted: str, root: object) -> ast.expr:
         parts = dotted.split(".")
-        bound = self.namespace.setdefault(parts[0], root)
-        if bound is not root:
-            raise SrcgradError(
-                f"the name {parts[0]!r} refers to two different objects in the generated code "
-                f"of {self.fn.name}; rename one of them")
-        node: ast.expr = ast.Name(parts[0], ast.Load())
+        node: ast.expr = ast.Name(self.bind(parts[0], root), ast.Load())
         for attr in parts[1:]:
             node = ast.Attribute(node, attr, ast.Load())
         return node
+
+    def bind(self, name: str, obj: object) -> str:
+        """The module-level name under which generated code reaches ``obj``: ``name``
+        itself unless a local or another object has it (then ``name_1``...)."""
+        key = (name, id(obj))
+        if key not in self.aliases:
+            alias, k = name, 0
+            while self.namespace.get(alias, obj) is not obj or alias in self.locals:
+                k += 1
+                alias = f"{name}_{k}"
+            self.namespace[alias] = obj
+            self.aliases[key] = alias
+        return self.aliases[key]
 
     def expr(self, s: ir.Stmt) -> ast.expr:
         args = [self.operand(a) for a in s.args]
@@ -179,9 +196,4 @@ def emit(fn: ir.Function) -> Emitted:
     """Source text and namespace for ``fn`` (see the module docstring)."""
     e = _Emitter(fn)
     lines = e.lines()
-    clash = set(e.namespace) & set(e.names.values())
-    if clash:
-        raise SrcgradError(
-            f"{fn.name}: the local name {sorted(clash)[0]!r} hides a module or helper the "
-            "generated code needs; rename that variable")
     return Emitted("\n".join(lines) + "\n", e.namespace, e.locs)

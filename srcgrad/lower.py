@@ -170,6 +170,13 @@ class _Lowerer:
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
         operand = self.expr(node.operand)
+        if op in ("neg", "pos") and isinstance(operand, ir.Const) and operand.name is None \
+                and isinstance(operand.value, (int, float, complex)):
+            # A literal like -1: a constant, so it can stand in tuples such as axis=(0, -1).
+            value = -operand.value if op == "neg" else operand.value
+            if into is None:
+                return ir.Const(value)
+            return self.emit(self.result(into), "copy", (ir.Const(value),), node)
         return self.emit(self.result(into), op, (operand,), node)
 
     def compare(self, node: gast.Compare, into):

@@ -83,6 +83,7 @@ class _Reverse:
         self.uses: dict[str, int] = {}
         self.missing: dict[str, ir.Stmt] = {}  # varied values computed without a rule
         self.adjoints: dict[str, ir.Operand] = {}  # complete adjoints, not yet consumed
+        self.private: set[str] = set()  # temporaries that only one contribution uses
 
     # -- analyses -------------------------------------------------------------
     def kind(self, o: ir.Operand) -> str:
@@ -237,6 +238,7 @@ class _Reverse:
 
     def contribute(self, s, rule, p, x: ir.Var, g, env) -> None:
         """Add one contribution to ``x``'s adjoint; sum them once the last one is in."""
+        mark = len(self.out)
         if p in rule.partials:
             partial = self.instantiate(rule.partials[p], env, s.loc)
             c = self.apply("mul", (g, partial), s.loc)
@@ -244,6 +246,8 @@ class _Reverse:
             c = self.instantiate(rule.vjps[p], env, s.loc)
         if rule.broadcasting and self.needs_unbroadcast(s, x):
             c = self.apply(_UNBROADCAST, (c, x), s.loc)
+        if len(self.out) > mark and self.out[-1].target is c:
+            self.private.add(c.name)  # computed for this contribution alone
         self.contribs.setdefault(x.name, []).append(c)
         self.uses[x.name] -= 1
         if self.uses[x.name] == 0:
@@ -255,8 +259,9 @@ class _Reverse:
         return not all(self.kind(o) == SCALAR for o in others)
 
     def define(self, target: ir.Var, value: ir.Operand, loc) -> ir.Var:
-        """Make ``target`` hold ``value``: retarget the statement that just computed it."""
-        if self.out and self.out[-1].target is value and value.kind == "temp":
+        """Make ``target`` hold ``value``: rename the statement that just computed it if
+        that value is private to one contribution, else copy."""
+        if self.out and self.out[-1].target is value and value.name in self.private:
             self.out[-1] = replace(self.out[-1], target=target)
             return target
         return self.emit(target, "copy", (value,), loc)
@@ -269,6 +274,8 @@ class _Reverse:
         if len(cs) == 1 and (v.kind != "user" or (isinstance(cs[0], ir.Var)
                                                    and cs[0].kind == "adjoint"
                                                    and cs[0].of is v)):
+            if isinstance(cs[0], ir.Var):
+                self.private.discard(cs[0].name)  # now v's adjoint, shared by v's inputs
             return cs[0]
         total = cs[0]
         for c in cs[1:-1]:

@@ -70,6 +70,22 @@ def between(a, lo, hi):
     return inside.astype(float)
 
 
+def below(a, lo, hi):
+    """The partial of ``np.clip(a, lo, hi)`` with respect to ``lo``.
+
+    NumPy computes ``minimum(maximum(a, lo), hi)``, so ``lo`` is the result
+    where ``a < lo`` unless ``hi`` is lower still.
+    """
+    picked = a < lo
+    return picked if hi is None else picked & (lo <= hi)
+
+
+def above(a, lo, hi):
+    """The partial of ``np.clip(a, lo, hi)`` with respect to ``hi``: 1 where ``hi`` is
+    the result, that is where ``maximum(a, lo) > hi``."""
+    return (a if lo is None else np.maximum(a, lo)) > hi
+
+
 def signum(x):
     """``np.sign(x)``, except that a Python scalar gives a Python float."""
     if isinstance(x, _SCALARS):

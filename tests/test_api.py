@@ -190,3 +190,35 @@ def test_global_constants_are_read_by_name():
 
 SCALE = 3.0
 WEIGHTS = np.array([1.0, 2.0, 3.0])
+
+
+t1 = 10.0  # a global whose name a compiler temporary would take
+
+
+def uses_helper_names(x, y):
+    return np.sum(zeros_like(x) + x * t1)
+
+
+def local_named_math(x):
+    math = x * 2.0
+    return np.sum(np.sin(math) * math)
+
+
+def test_user_names_never_clash_with_generated_names():
+    gx, gy = srcgrad.grad(uses_helper_names, wrt=(0, 1))(np.ones(2), np.ones(2))
+    np.testing.assert_array_equal(gx, [10.0, 10.0])
+    np.testing.assert_array_equal(gy, [0.0, 0.0])
+    assert srcgrad.grad(local_named_math)(0.5) == pytest.approx(
+        2 * (np.cos(1.0) * 1.0 + np.sin(1.0)), rel=1e-14)
+
+
+def test_adding_a_shared_adjoint_to_two_inputs():
+    def f(x, y):
+        return np.sum((x + y) * 3.0)
+
+    gx, gy = srcgrad.grad(f, wrt=(0, 1))(np.ones(3), 2.0)
+    np.testing.assert_array_equal(gx, [3.0, 3.0, 3.0])
+    assert gy == 9.0
+
+
+zeros_like = np.zeros_like

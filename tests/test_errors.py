@@ -268,9 +268,6 @@ def test_array_output_works_with_vjp():
     np.testing.assert_allclose(vjp_fn(np.arange(3.0))[0], 2.0 * np.arange(3.0))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the adjoint of .T is `g.T`, and the seed g is the Python float 1.0: a raw "
-    "AttributeError escapes from the generated code"))
 @pytest.mark.parametrize("x", [np.float64(3.0), np.array(3.0)], ids=["float64", "0-d array"])
 def test_transpose_of_scalar_output_does_not_leak_attribute_error(x):
     try:

@@ -11,8 +11,8 @@ from .. import runtime
 from .registry import Table
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
-    "expand", "between", "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b",
-    "transpose_grad")}})
+    "expand", "between", "below", "above", "dot_grad_a", "dot_grad_b", "matmul_grad_a",
+    "matmul_grad_b", "transpose_grad")}})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- arithmetic ufuncs -------------------------------------------------------
@@ -52,7 +52,8 @@ P(np.cosh, "x", "np.sinh(x)")
 P(np.tanh, "x", "1 - ans * ans")
 
 # ---- selection ---------------------------------------------------------------
-P(np.clip, "a, a_min=None, a_max=None", "between(a, a_min, a_max)", "a < a_min", "a > a_max")
+P(np.clip, "a, a_min=None, a_max=None", "between(a, a_min, a_max)", "below(a, a_min, a_max)",
+  "above(a, a_min, a_max)")
 V(np.where, "condition, x, y", broadcasting=True, result="elementwise",
   x="np.where(condition, g, 0.0)", y="np.where(condition, 0.0, g)")
 

@@ -14,7 +14,8 @@ from .. import runtime
 from .registry import Table
 
 table = Table({"math": math, "np": np, "pick": runtime.pick, "expand": runtime.expand,
-               "matmul_grad_a": runtime.matmul_grad_a, "matmul_grad_b": runtime.matmul_grad_b})
+               "matmul_grad_a": runtime.matmul_grad_a, "matmul_grad_b": runtime.matmul_grad_b,
+               "signum": runtime.signum, "ln": runtime.ln})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- operators (IR op names) -------------------------------------------------
@@ -22,13 +23,13 @@ P("add", "x, y", "1", "1")
 P("sub", "x, y", "1", "-1")
 P("mul", "x, y", "y", "x")
 P("truediv", "x, y", "1 / y", "-ans / y")
-P("pow", "x, y", "y * x ** (y - 1)", "ans * np.log(x)")
+P("pow", "x, y", "y * x ** (y - 1)", "ans * ln(x)")
 P("mod", "x, y", "1", "-(x // y)")
 P("neg", "x", "-1")
 P("pos", "x", "1")
 P("copy", "x", "1")
 V("matmul", "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)")
-V("attr.T", "a", a="g.T")
+V("attr.T", "a", a="np.transpose(g)")
 N("floordiv", params="x, y", result="elementwise")
 N("lt", "le", "gt", "ge", "eq", "ne", "not", params="*xs", result="elementwise")
 
@@ -52,7 +53,7 @@ P(math.log1p, "x", "1 / (1 + x)", result=S)
 P(math.log2, "x", "1 / (x * 0.6931471805599453)", result=S)  # ln 2
 P(math.log10, "x", "1 / (x * 2.302585092994046)", result=S)  # ln 10
 P(math.sqrt, "x", "0.5 / ans", result=S)
-P(math.pow, "x, y", "y * math.pow(x, y - 1)", "ans * np.log(x)", result=S)
+P(math.pow, "x, y", "y * math.pow(x, y - 1)", "ans * math.log(x)", result=S)
 P(math.hypot, "x, y", "x / ans", "y / ans", result=S)
 P(math.fabs, "x", "math.copysign(1.0, x)", result=S)
 P(math.erf, "x", "1.1283791670955126 * math.exp(-x * x)", result=S)  # 2 / sqrt(pi)
@@ -60,7 +61,7 @@ P(math.erfc, "x", "-1.1283791670955126 * math.exp(-x * x)", result=S)
 N(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, result=S)
 
 # ---- builtins --------------------------------------------------------------
-P(builtins.abs, "x", "np.sign(x)")
+P(builtins.abs, "x", "signum(x)")
 P(builtins.max, "*xs", "pick(index, ans, *xs)", min_args=2)  # max(a, b, ...) or max([a, b])
 P(builtins.min, "*xs", "pick(index, ans, *xs)", min_args=2)
 P(builtins.sum, "*xs", "1", seq=True)
