@@ -2,7 +2,7 @@
 
 Not a test: ``make bench`` prints a table. Each gradient is first checked
 against the hand-written one; a wrong gradient is reported, never timed.
-Times are medians of repeated runs, all measured in one run of this script.
+Times are medians of 9 interleaved repeats, all measured in one run of this script.
 """
 
 from __future__ import annotations
@@ -54,9 +54,14 @@ def mlp_hand(W1, W2, X, Y):
     return X.T @ d_h, h.T @ d_out
 
 
-def _median_time(fn, args, number):
-    runs = timeit.repeat(lambda: fn(*args), number=number, repeat=7)
-    return statistics.median(runs) / number
+def _median_times(fns, args, number, repeat=9):
+    """Median seconds per call of each function, runs interleaved so that the
+    machine's drift hits every function alike."""
+    runs = [[] for _ in fns]
+    for _ in range(repeat):
+        for times, fn in zip(runs, fns):
+            times.append(timeit.timeit(lambda fn=fn: fn(*args), number=number) / number)
+    return [statistics.median(t) for t in runs]
 
 
 def main() -> int:
@@ -83,7 +88,7 @@ def main() -> int:
         if not all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(ours, theirs)):
             print(f"{name:42} WRONG GRADIENT (not timed)")
             continue
-        tf, th, tg = (_median_time(fn, args, number) for fn in (f, hand, g))
+        tf, th, tg = _median_times((f, hand, g), args, number)
         print(f"{name:42} {tf * 1e6:8.1f}us {th * 1e6:8.1f}us {tg * 1e6:8.1f}us "
               f"{tg / tf:10.2f} {tg / th:13.2f}")
     return 0
