@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
+
 F = "float"  # a Python float
 F64 = "f64"  # a NumPy float64 scalar
 
@@ -276,7 +278,8 @@ DIFF: list[Spec] = [
     Spec(np.reshape, "np.reshape(x, -1)", (((2, 3),), ((),), ((2, 3, 4),))),
     Spec(np.reshape, "np.reshape(x, 6)", (((2, 3),), ((3, 2),))),
     Spec(np.reshape, "np.reshape(x, (3, 2), order='F')", (((2, 3),), ((6,),))),
-    Spec(np.reshape, "np.reshape(x, shape=(2, 3, 1))", (((2, 3),), ((3, 2),))),
+    *([Spec(np.reshape, "np.reshape(x, shape=(2, 3, 1))", (((2, 3),), ((3, 2),)))]
+      if NUMPY_2 else []),  # NumPy 1.x spells the keyword newshape
 ]
 
 
