@@ -1,12 +1,16 @@
 """Emission: an IR Function -> Python source text and the namespace it runs in.
 
-Contract: ``emit(fn)`` returns ``(source, namespace)`` such that executing
-``source`` in ``namespace`` defines a function named ``fn.name`` computing
-what ``fn`` computes. The text is deterministic (same IR, same bytes) and
-meant to be read:
+Contract: ``emit(fn)`` returns ``Emitted(source, namespace, locs)`` such that
+executing ``source`` in ``namespace`` defines a function named ``fn.name``
+computing what ``fn`` computes. The text is deterministic (same IR, same
+bytes) and meant to be read:
 
-- compiler temporaries used once are inlined into their use, so expressions
-  look like the user's; the others are renumbered ``t1, t2...`` in order;
+- compiler temporaries used once, in the block that defines them, are inlined
+  into their use, so expressions look like the user's; the others are
+  renumbered ``t1, t2...`` in order;
+- SSA versions that are one storage location in Python share one name
+  (``storage.Storage``): loop-carried values, merged branch values, and the
+  versions of an array written in place (``x[i] = v``);
 - the adjoint of ``v`` is printed ``v_bar``;
 - each block of adjoint statements is preceded by a comment quoting the
   user's line it differentiates.
@@ -24,12 +28,12 @@ import astor
 
 from . import ir
 from .errors import Loc, SrcgradError
-from .naming import Namer, adjoint_name
+from .storage import Storage
 
 _BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}
 _UNOPS = {"neg": ast.USub, "pos": ast.UAdd, "not": ast.Not}
 _CMPOPS = {v: getattr(ast, k) for k, v in ir.COMPARE.items()}
-
+_IN_PLACE = {"setitem": None, "addat": ast.Add, "iadd": ast.Add}
 
 # Inline a single-use temporary only while its expression stays this small (in
 # syntax nodes), so lines read like hand-written code rather than one long formula.
@@ -38,30 +42,55 @@ INLINE_LIMIT = 8
 
 def unparse(node: ast.AST) -> str:
     """Source text of ``node``, on one line (astor's line wrapping is off)."""
+    if isinstance(node, ast.Constant) and not isinstance(node.value, str):
+        return repr(node.value)  # astor parenthesizes a bare number
     return astor.to_source(node, pretty_source="".join).rstrip("\n")
+
+
+def _load(name: str) -> ast.Name:
+    return ast.Name(name, ast.Load())
 
 
 class _Emitter:
     def __init__(self, fn: ir.Function):
         self.fn = fn
-        self.defs = {s.target.name: s for s in fn.body}
-        self.uses: dict[str, int] = {}
-        for s in fn.body:
-            for u in s.uses():
-                self.uses[u.name] = self.uses.get(u.name, 0) + 1
-        for r in fn.returns:
-            if isinstance(r, ir.Var):
-                self.uses[r.name] = self.uses.get(r.name, 0) + 2  # never inline into return
+        self.storage = Storage(fn)
+        self.defs = self.storage.defs
         self.namespace: dict[str, object] = {}
         self.aliases: dict[tuple[str, int], str] = {}
         self._size: dict[str, int] = {}
-        self.names = self._display_names()
-        self.locals = set(self.names.values())
+        self._inline: dict[str, bool] = {}
+        self.storage.name_all(self.inlined)
+        self.locals = set(self.storage.names.values())
+        self.tape = self.storage.fresh("tape")
 
-    # -- names ----------------------------------------------------------------
+    def name(self, v: ir.Var) -> str:
+        return self.storage.name(v)
+
+    # -- inlining -------------------------------------------------------------
     def inlined(self, v: ir.Var) -> bool:
-        return (v.kind == "temp" and self.uses.get(v.name) == 1 and v.name in self.defs
-                and self.size(v) <= INLINE_LIMIT)
+        if v.name not in self._inline:
+            s = self.defs.get(v.name)
+            self._inline[v.name] = (
+                v.kind == "temp" and isinstance(s, ir.Stmt) and s.op not in _IN_PLACE
+                and self.storage.single_use_here(v) and self.size(v) <= INLINE_LIMIT
+                and not self.reads_overwritten(v, self.storage.use_position(v.name)))
+        return self._inline[v.name]
+
+    def reads_overwritten(self, v: ir.Var, until: int) -> bool:
+        """Moving ``v``'s expression to position ``until`` would read a storage that is
+        reassigned in between (a loop-carried or in-place value)."""
+        s = self.defs[v.name]
+        start = self.storage.def_position(v.name)
+        for o in s.operands():
+            if not isinstance(o, ir.Var):
+                continue
+            if self.storage.overwritten_between(o.name, start, until):
+                return True
+            if o.kind == "temp" and o.name in self.defs and isinstance(self.defs[o.name], ir.Stmt) \
+                    and self.storage.single_use_here(o) and self.reads_overwritten(o, until):
+                return True
+        return False
 
     def size(self, v: ir.Var) -> int:
         """Syntax nodes of ``v``'s defining expression with its inlined operands."""
@@ -72,35 +101,12 @@ class _Emitter:
                 for o in s.operands())
         return self._size[v.name]
 
-    def _display_names(self) -> dict[str, str]:
-        variables = [*self.fn.params, *(s.target for s in self.fn.body)]
-        user = {v.name for v in variables if v.kind == "user"}
-        namer = Namer(user | self._global_roots())
-        names = {v: v for v in user}
-        for v in variables:
-            if v.kind == "temp" and not self.inlined(v):
-                names[v.name] = namer.temp()
-            elif v.kind == "adjoint":
-                primal = names.get(v.of.name, v.of.name)
-                names[v.name] = namer.fresh(adjoint_name(primal))
-        return names
-
-    def _global_roots(self) -> set[str]:
-        """First components of the dotted names the code refers to (np, math, W...)."""
-        dotted = [s.op.name for s in self.fn.body if isinstance(s.op, ir.Callee)]
-        dotted += [o.name for s in self.fn.body for o in s.operands()
-                   if isinstance(o, ir.Const) and o.name]
-        return {d.split(".")[0] for d in dotted}
-
-    def name(self, v: ir.Var) -> str:
-        return self.names.get(v.name, v.name)
-
     # -- expressions ----------------------------------------------------------
     def operand(self, o: ir.Operand) -> ast.expr:
         if isinstance(o, ir.Var):
             if self.inlined(o):
                 return self.expr(self.defs[o.name])
-            return ast.Name(self.name(o), ast.Load())
+            return _load(self.name(o))
         return self.const(o)
 
     def const(self, c: ir.Const) -> ast.expr:
@@ -111,17 +117,20 @@ class _Emitter:
     def literal(self, value) -> ast.expr:
         if isinstance(value, tuple):
             return ast.Tuple([self.literal(v) for v in value], ast.Load())
+        if isinstance(value, slice):
+            return ast.Slice(*(None if p is None else self.literal(p)
+                               for p in (value.start, value.stop, value.step)))
         if isinstance(value, float) and not math.isfinite(value):
-            return ast.Call(ast.Name("float", ast.Load()), [ast.Constant(repr(value))], [])
-        if isinstance(value, (int, float, complex, str, bool, type(None))):
+            return ast.Call(_load("float"), [ast.Constant(repr(value))], [])
+        if isinstance(value, (int, float, complex, str, bool, type(None))) or value is Ellipsis:
             return ast.Constant(value)
         name = f"const{len(self.namespace)}"
         self.namespace[name] = value
-        return ast.Name(name, ast.Load())
+        return _load(name)
 
     def reference(self, dotted: str, root: object) -> ast.expr:
         parts = dotted.split(".")
-        node: ast.expr = ast.Name(self.bind(parts[0], root), ast.Load())
+        node: ast.expr = _load(self.bind(parts[0], root))
         for attr in parts[1:]:
             node = ast.Attribute(node, attr, ast.Load())
         return node
@@ -139,9 +148,27 @@ class _Emitter:
             self.aliases[key] = alias
         return self.aliases[key]
 
+    def index(self, s: ir.Stmt, parts) -> ast.expr:
+        items = [self.index_part(p) for p in parts]
+        return ast.Tuple(items, ast.Load()) if s.seq else items[0]
+
+    def index_part(self, o: ir.Operand) -> ast.expr:
+        if isinstance(o, ir.Var) and self.inlined(o):
+            d = self.defs[o.name]
+            if isinstance(d.op, ir.Callee) and d.op.obj is slice:
+                ends = [None if isinstance(a, ir.Const) and a.value is None else self.operand(a)
+                        for a in d.args] + [None] * (3 - len(d.args))
+                return ast.Slice(*ends)
+        return self.operand(o)
+
     def expr(self, s: ir.Stmt) -> ast.expr:
-        args = [self.operand(a) for a in s.args]
         op = s.op
+        if op in ("getitem", "copyitem"):
+            node = ast.Subscript(self.operand(s.args[0]), self.index(s, s.args[1:]), ast.Load())
+            if op == "copyitem":
+                return ast.Call(ast.Attribute(node, "copy", ast.Load()), [], [])
+            return node
+        args = [self.operand(a) for a in s.args]
         if isinstance(op, ir.Callee):
             func = self.reference(op.name, op.root)
             if s.seq:
@@ -154,35 +181,126 @@ class _Emitter:
             return ast.UnaryOp(_UNOPS[op](), args[0])
         if op in _CMPOPS:
             return ast.Compare(args[0], [_CMPOPS[op]()], [args[1]])
-        if op == "attr.T":
-            return ast.Attribute(args[0], "T", ast.Load())
+        if op.startswith("attr."):
+            return ast.Attribute(args[0], op[5:], ast.Load())
         if op == "copy":
             return args[0]
         raise SrcgradError(f"cannot emit the operation {op!r}")
 
-    # -- statements -----------------------------------------------------------
+    def statement(self, s: ir.Stmt) -> ast.stmt:
+        if s.op in _IN_PLACE:
+            target = _load(self.name(s.args[0]))
+            if s.op != "iadd":
+                target = ast.Subscript(target, self.index(s, s.args[2:]), ast.Store())
+            if s.op == "setitem":
+                return ast.Assign([target], self.operand(s.args[1]), lineno=0)
+            return ast.AugAssign(target, ast.Add(), self.operand(s.args[1]))
+        return ast.Assign([ast.Name(self.name(s.target), ast.Store())], self.expr(s), lineno=0)
+
+    # -- blocks ---------------------------------------------------------------
     def lines(self) -> list[str]:
         """The source lines; fills ``self.locs`` (see ``Emitted``)."""
         fn = self.fn
         self.locs: dict[int, tuple[Loc, str]] = {}
-        out = [f"def {fn.name}({', '.join(self.name(p) for p in fn.params)}):"]
+        self.out = [f"def {fn.name}({', '.join(self.name(p) for p in fn.params)}):"]
         if fn.doc:
             doc = fn.doc.replace("\\", "\\\\").replace('"""', '\\"""').splitlines()
             body = "\n".join("    " + line if line else "" for line in doc)
-            out.extend(f'    """{body.lstrip()}"""'.split("\n"))  # one entry per line
-        last_line = None
-        for s in fn.body:
-            if self.inlined(s.target):
-                continue
-            if s.adjoint and s.loc.line != last_line:
-                out.append(f"    # line {s.loc.line}: {s.loc.text.strip()}")
-                last_line = s.loc.line
-            target = ast.Name(self.name(s.target), ast.Store())
-            out.append("    " + unparse(ast.Assign([target], self.expr(s), lineno=0)))
-            self.locs[len(out)] = (s.loc, "adjoint" if s.adjoint else "forward")
+            self.out.extend(f'    """{body.lstrip()}"""'.split("\n"))  # one entry per line
+        if any(isinstance(n, ir.Loop) and (n.save or n.save_start) for n in ir.walk(fn.body)):
+            self.out.append(f"    {self.tape} = []")
+        self.last_line = None
+        self.block(fn.body, "    ")
         rets = ", ".join(unparse(self.operand(r)) for r in fn.returns)
-        out.append(f"    return {rets}")
-        return out
+        self.out.append(f"    return {rets}")
+        return self.out
+
+    def put(self, indent: str, text: str, loc: Loc | None = None, adjoint: bool = False) -> None:
+        if adjoint and loc is not None and loc.line != self.last_line:
+            self.out.append(f"{indent}# line {loc.line}: {loc.text.strip()}")
+            self.last_line = loc.line
+        self.out.append(indent + text)
+        if loc is not None:
+            self.locs[len(self.out)] = (loc, "adjoint" if adjoint else "forward")
+
+    def block(self, nodes: list, indent: str) -> None:
+        for n in nodes:
+            if isinstance(n, ir.Stmt):
+                if not self.inlined(n.target) and not self.storage.is_noop(n):
+                    self.put(indent, unparse(self.statement(n)), n.loc, n.adjoint)
+            elif isinstance(n, ir.If):
+                self.if_(n, indent)
+            else:
+                self.loop(n, indent)
+
+    def moves(self, pairs, indent: str, loc: Loc, adjoint: bool) -> None:
+        """``target = source`` for merged values that are not one storage already."""
+        for target, source in pairs:
+            if not (isinstance(source, ir.Var) and self.name(source) == self.name(target)):
+                self.put(indent, f"{self.name(target)} = {unparse(self.operand(source))}",
+                         loc, adjoint)
+
+    def push(self, group: list, indent: str) -> None:
+        if group:
+            items = ", ".join(self.name(v) for v in group)
+            self.put(indent, f"{self.tape}.append({items if len(group) == 1 else f'({items})'})")
+
+    def pop(self, group: list, indent: str) -> None:
+        if group:
+            self.put(indent, f"{', '.join(self.name(v) for v in group)} = {self.tape}.pop()")
+
+    def if_(self, n: ir.If, indent: str) -> None:
+        self.put(indent, f"if {unparse(self.operand(n.cond))}:", n.loc, n.adjoint)
+        inner = indent + "    "
+        for which, branch in enumerate((n.then, n.orelse)):
+            pairs = [(p.target, p.sources[which]) for p in n.phis]
+            if which == 1:
+                if not (branch or n.restore[1] or n.save[1] or self.storage.needs_move(pairs)):
+                    break
+                self.put(indent, "else:")
+            start = len(self.out)
+            self.pop(n.restore[which], inner)
+            self.block(branch, inner)
+            self.moves(pairs, inner, n.loc, n.adjoint)
+            self.push(n.save[which], inner)
+            if len(self.out) == start:
+                self.put(inner, "pass")
+
+    def loop(self, n: ir.Loop, indent: str) -> None:
+        inits = [(p.target, p.sources[0]) for p in n.carried]
+        self.moves(inits, indent, n.loc, n.adjoint)
+        self.put(indent, self.loop_head(n), n.loc, n.adjoint)
+        inner = indent + "    "
+        start = len(self.out)
+        for group in n.restore:
+            self.pop(group, inner)
+        self.push(n.save_start, inner)
+        if n.cond is not None and n.test and not self.test_inlined(n):
+            self.block(n.test, inner)
+            self.put(inner, f"if not {unparse(self.operand(n.cond))}:")
+            self.put(inner + "    ", "break")
+        self.block(n.body, inner)
+        self.moves([(p.target, p.sources[1]) for p in n.carried], inner, n.loc, n.adjoint)
+        self.push(n.save, inner)
+        if len(self.out) == start:
+            self.put(inner, "pass")
+
+    def test_inlined(self, n: ir.Loop) -> bool:
+        return all(isinstance(s, ir.Stmt) and self.inlined(s.target) for s in n.test)
+
+    def loop_head(self, n: ir.Loop) -> str:
+        if n.cond is not None:
+            if not n.test or self.test_inlined(n):
+                return f"while {unparse(self.operand(n.cond))}:"
+            return "while True:"
+        bounds = list(n.bounds)
+        if len(bounds) == 3 and isinstance(bounds[2], ir.Const) and bounds[2].value == 1:
+            bounds = bounds[:2]
+        if len(bounds) == 2 and isinstance(bounds[0], ir.Const) and bounds[0].value == 0:
+            bounds = bounds[1:]
+        rng = f"range({', '.join(unparse(self.operand(b)) for b in bounds)})"
+        index = self.name(n.index) if n.index is not None else "_"
+        return f"for {index} in {f'reversed({rng})' if n.reverse else rng}:"
 
 
 class Emitted(NamedTuple):

@@ -32,10 +32,15 @@ BINARY = {
 UNARY = {"USub": "neg", "UAdd": "pos", "Not": "not"}
 COMPARE = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne"}
 # Attribute reads lowered to ops of their own.
-ATTRIBUTES = {"T": "attr.T"}
-# Everything a Stmt.op string may be; "copy" assigns its single operand.
+ATTRIBUTES = {"T": "attr.T", "shape": "attr.shape", "ndim": "attr.ndim", "size": "attr.size"}
+# Everything a Stmt.op string may be; "copy" assigns its single operand; "getitem"
+# is ``x[i...]`` (args: x, index parts) and "setitem" the new version of ``x`` after
+# ``x[i...] = v`` (args: x, v, index parts). Adjoint code also uses "copyitem"
+# (``x[i...].copy()``), "addat" (the new version after ``x[i...] += v``) and "iadd"
+# (after ``x += v``); the three write ops are emitted in place.
 OPERATORS = frozenset(
-    [*BINARY.values(), *UNARY.values(), *COMPARE.values(), *ATTRIBUTES.values(), "copy"]
+    [*BINARY.values(), *UNARY.values(), *COMPARE.values(), *ATTRIBUTES.values(), "copy",
+     "getitem", "setitem", "copyitem", "addat", "iadd"]
 )
 # Python spelling of each operator, for the text form and the emitter.
 SYMBOLS = {
@@ -126,10 +131,102 @@ class Stmt:
 
 
 @dataclass
+class Phi:
+    """A value merged where control flow joins.
+
+    In an ``If``: ``target`` is ``sources[0]`` when the then-branch ran, else
+    ``sources[1]``. In a ``Loop`` (a carried value): ``target`` is the value at the
+    start of each iteration, ``sources`` are (value before the loop, value at the end
+    of the iteration), and ``out`` is the value after the loop.
+    """
+
+    target: Var
+    sources: tuple[Operand, Operand]
+    out: Var | None = None
+
+
+@dataclass
+class If:
+    cond: Operand
+    then: list
+    orelse: list
+    phis: list[Phi]
+    loc: Loc
+    adjoint: bool = False
+    # Inside a loop: values each branch pushes on the tape at its end (forward), or
+    # pops at its start (adjoint), as (then, else) lists.
+    save: tuple = ([], [])
+    restore: tuple = ([], [])
+
+
+@dataclass
+class Loop:
+    """``for index in range(*bounds)`` (reversed if ``reverse``), or, when ``cond`` is
+    set, ``while cond`` with ``test`` recomputing ``cond`` from the carried values at
+    the top of every iteration.
+
+    Tape: a forward loop pushes ``save_start`` (its carried values) at the top of
+    every iteration and ``save`` at the end; the adjoint loop pops the groups in
+    ``restore`` back into the same variables at the start of each of its
+    iterations, in reverse.
+    """
+
+    index: Var | None
+    bounds: tuple[Operand, ...]
+    carried: list[Phi]
+    body: list
+    loc: Loc
+    reverse: bool = False
+    test: list = field(default_factory=list)
+    cond: Operand | None = None
+    adjoint: bool = False
+    save_start: list[Var] = field(default_factory=list)
+    save: list[Var] = field(default_factory=list)
+    restore: list[list[Var]] = field(default_factory=list)
+
+
+Node = Union[Stmt, If, Loop]  # noqa: UP007
+
+
+def walk(block: list) -> list:
+    """Every node of ``block`` and of the regions inside it, in program order."""
+    out = []
+    for n in block:
+        out.append(n)
+        if isinstance(n, If):
+            out += walk(n.then) + walk(n.orelse)
+        elif isinstance(n, Loop):
+            out += walk(n.test) + walk(n.body)
+    return out
+
+
+def node_uses(n) -> list[Var]:
+    """The variables a node reads directly (not those read inside its regions)."""
+    if isinstance(n, Stmt):
+        return n.uses()
+    ops: list = []
+    if isinstance(n, If):
+        ops = [n.cond] + [src for p in n.phis for src in p.sources]
+    elif isinstance(n, Loop):
+        ops = list(n.bounds) + [n.cond] + [src for p in n.carried for src in p.sources]
+    return [o for o in ops if isinstance(o, Var)]
+
+
+def node_defs(n) -> list[Var]:
+    """The variables a node defines directly."""
+    if isinstance(n, Stmt):
+        return [n.target]
+    if isinstance(n, If):
+        return [p.target for p in n.phis]
+    defs = [n.index] if n.index is not None else []
+    return defs + [p.target for p in n.carried] + [p.out for p in n.carried]
+
+
+@dataclass
 class Function:
     name: str
     params: tuple[Var, ...]
-    body: list[Stmt]
+    body: list
     returns: tuple[Operand, ...]
     loc: Loc
     doc: str | None = None
@@ -138,14 +235,52 @@ class Function:
 
     def __str__(self) -> str:
         lines = [f"def {self.name}({', '.join(map(str, self.params))}):"]
-        for s in self.body:
-            lines.append(f"    {str(s):<40}  # line {s.loc.line}")
+        _format_block(self.body, "    ", lines)
         lines.append(f"    return {', '.join(map(str, self.returns))}")
         return "\n".join(lines)
 
 
+def _format_block(block: list, indent: str, lines: list[str]) -> None:
+    for n in block:
+        if isinstance(n, Stmt):
+            lines.append(f"{indent}{str(n):<40}  # line {n.loc.line}")
+        elif isinstance(n, If):
+            lines.append(f"{indent}if {n.cond}:{' ' * 30}  # line {n.loc.line}")
+            for which, block in enumerate((n.then, n.orelse)):
+                if which:
+                    lines.append(f"{indent}else:")
+                if n.restore[which]:
+                    lines.append(f"{indent}    {', '.join(map(str, n.restore[which]))} = pop")
+                _format_block(block, indent + "    ", lines)
+                if n.save[which]:
+                    lines.append(f"{indent}    push {', '.join(map(str, n.save[which]))}")
+            for p in n.phis:
+                lines.append(f"{indent}{p.target} = phi {p.sources[0]}, {p.sources[1]}")
+        else:
+            head = (f"while {n.cond}" if n.cond is not None else
+                    f"for {n.index} in {'reversed ' if n.reverse else ''}range"
+                    f"({', '.join(map(str, n.bounds))})")
+            carried = ", ".join(f"{p.target} = {p.sources[0]} -> {p.sources[1]} -> {p.out}"
+                                for p in n.carried)
+            lines.append(f"{indent}{head}  [{carried}]{' ' * 4}  # line {n.loc.line}")
+            for group in n.restore:
+                if group:
+                    lines.append(f"{indent}    {', '.join(map(str, group))} = pop")
+            if n.save_start:
+                lines.append(f"{indent}    push {', '.join(map(str, n.save_start))}")
+            _format_block(n.test, indent + "    ", lines)
+            _format_block(n.body, indent + "    ", lines)
+            if n.save:
+                lines.append(f"{indent}    push {', '.join(map(str, n.save))}")
+
+
 def verify(fn: Function) -> None:
-    """Check the invariants in the module docstring; raise InternalError if broken."""
+    """Check the invariants in the module docstring; raise InternalError if broken.
+
+    Scoping is Python's: a value defined anywhere earlier in program order is
+    visible (the adjoint of a branch reads what the branch computed). The only
+    second definitions allowed are a reverse loop's ``restore`` of taped values.
+    """
     defined: set[str] = set()
 
     def define(v: Var, where: str) -> None:
@@ -159,15 +294,59 @@ def verify(fn: Function) -> None:
         if not isinstance(o, (Var, Const)):
             raise InternalError(f"IR: bad operand {o!r} ({where})")
 
+    def block(nodes: list) -> None:
+        for n in nodes:
+            if not isinstance(getattr(n, "loc", None), Loc):
+                raise InternalError(f"IR: node without location: {n}")
+            if isinstance(n, Stmt):
+                if not (isinstance(n.op, Callee) or n.op in OPERATORS):
+                    raise InternalError(f"IR: unknown op {n.op!r} in {n}")
+                for o in n.operands():
+                    use(o, str(n))
+                define(n.target, str(n))
+            elif isinstance(n, If):
+                use(n.cond, "if")
+                for which, branch in enumerate((n.then, n.orelse)):
+                    restored(n.restore[which])
+                    block(branch)
+                    for v in n.save[which]:
+                        use(v, "tape push")
+                for p in n.phis:
+                    for src in p.sources:
+                        use(src, "phi")
+                    define(p.target, "phi")
+            else:
+                loop(n)
+
+    def loop(n: Loop) -> None:
+        for b in n.bounds:
+            use(b, "loop bounds")
+        for p in n.carried:
+            use(p.sources[0], "loop init")
+            define(p.target, "loop carried")
+        if n.index is not None and not (n.reverse and n.index.name in defined):
+            define(n.index, "loop index")  # a reverse loop reruns its forward loop's index
+        for group in n.restore:
+            restored(group)
+        for v in n.save_start:
+            use(v, "tape push")
+        block(n.test)
+        if n.cond is not None:
+            use(n.cond, "while condition")
+        block(n.body)
+        for p in n.carried:
+            use(p.sources[1], "loop next")
+            define(p.out, "loop out")
+        for v in n.save:
+            use(v, "tape push")
+
+    def restored(group: list) -> None:
+        for v in group:
+            if v.name not in defined:
+                raise InternalError(f"IR: restore of {v.name}, which the forward never set")
+
     for p in fn.params:
         define(p, "parameter")
-    for s in fn.body:
-        if not isinstance(s.loc, Loc):
-            raise InternalError(f"IR: statement without location: {s}")
-        if not (isinstance(s.op, Callee) or s.op in OPERATORS):
-            raise InternalError(f"IR: unknown op {s.op!r} in {s}")
-        for o in s.operands():
-            use(o, str(s))
-        define(s.target, str(s))
+    block(fn.body)
     for r in fn.returns:
         use(r, "return")

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import ir
 from .errors import NameResolutionError, UnsupportedSyntax
+from .lower_flow import _RETURN, FlowMixin, assigned_names, target_names
 from .naming import Namer
 from .parse import Source
 
@@ -30,15 +31,17 @@ from .parse import Source
 _CONST_TYPES = (numbers.Number, np.ndarray, np.generic, type(None), str)
 
 
-class _Lowerer:
+class _Lowerer(FlowMixin):
     def __init__(self, src: Source):
         self.src = src
         names = {n.id for n in gast.walk(src.tree) if isinstance(n, gast.Name)}
         self.namer = Namer(names)
         self.env: dict[str, ir.Var] = {}
         self.body: list[ir.Stmt] = []
-        self.returns: tuple[ir.Operand, ...] | None = None
         self.versioned: set[str] = set()
+        self.terminated = False  # the current block has returned
+        self.undefined: dict[str, str] = {}  # local names unbound here, and why
+        self.locals = set(assigned_names(src.tree.body))
 
     # -- errors ---------------------------------------------------------------
     def unsupported(self, node: gast.AST, what: str, hint: str | None = None) -> UnsupportedSyntax:
@@ -67,15 +70,28 @@ class _Lowerer:
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
                 and isinstance(body[0].value.value, str):
             doc, body = body[0].value.value, body[1:]
-        for stmt in body:
-            if self.returns is not None:
-                raise self.unsupported(stmt, "code after return is not supported")
-            self.stmt(stmt)
-        if self.returns is None:
-            raise self.unsupported(tree, f"{tree.name} has no return statement",
+        self.locals |= {p.name for p in params}
+        written = {n.name for n in params} & self._written(body)
+        for p in params:  # never write into the caller's array: work on a copy
+            if p.name in written:
+                self.emit(self.new_version(p.name), _COPY, (p,), tree)
+        self.body = self.block(body)
+        if not self.terminated:
+            raise self.unsupported(tree, f"{tree.name} does not return a value on every path",
                                    "A differentiated function must return its value.")
-        return ir.Function(tree.name, tuple(params), self.body, self.returns,
+        return ir.Function(tree.name, tuple(params), self.body, (self.env[_RETURN],),
                            self.src.loc(tree), doc, defaults)
+
+    @staticmethod
+    def _written(body: list) -> set[str]:
+        """Names written through an index (``x[i] = v``) anywhere in ``body``."""
+        out = set()
+        for n in (n for stmt in body for n in gast.walk(stmt)):
+            targets = n.targets if isinstance(n, gast.Assign) else \
+                [n.target] if isinstance(n, gast.AugAssign) else []
+            out |= {name for t in targets if isinstance(t, gast.Subscript)
+                    for name in target_names(t)}
+        return out
 
     def _defaults(self, a: gast.arguments) -> dict[str, object]:
         names = [arg.id for arg in a.args][len(a.args) - len(a.defaults):]
@@ -91,10 +107,31 @@ class _Lowerer:
         visit(self, node)
 
     def assign(self, node: gast.Assign) -> None:
-        if len(node.targets) != 1 or not isinstance(node.targets[0], gast.Name):
-            raise self.unsupported(node, "only assignment to a single name is supported yet",
+        if len(node.targets) != 1:
+            raise self.unsupported(node, "chained assignment is not supported yet",
                                    "Write one `name = expression` per line.")
-        self.bind(node.targets[0].id, node.value)
+        target = node.targets[0]
+        if isinstance(target, gast.Name):
+            return self.bind(target.id, node.value)
+        if isinstance(target, gast.Subscript):
+            return self.store(target, self.expr(node.value), node)
+        if isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
+            value = self.expr(node.value)  # e.g. `T, K = x.shape`
+            for i, e in enumerate(target.elts):
+                self.emit(self.new_version(e.id), "getitem", (value, ir.Const(i)), e)
+            return None
+        raise self.unsupported(target, "this assignment target is not supported yet",
+                               "Assign to a name, a tuple of names, or an element x[i].")
+
+    def store(self, target: gast.Subscript, value: ir.Operand, node) -> None:
+        """``x[i] = value``: a new version of ``x``."""
+        if not isinstance(target.value, gast.Name) or target.value.id not in self.env:
+            raise self.unsupported(target, "only writes into a local array (x[i] = v) are "
+                                   "supported", "Create the array in the function first.")
+        array = self.env[target.value.id]
+        parts, tup = self.index(target.slice)
+        self.emit(self.new_version(target.value.id), "setitem", (array, value, *parts), node,
+                  seq=tup)
 
     def ann_assign(self, node: gast.AnnAssign) -> None:
         if node.value is None or not isinstance(node.target, gast.Name):
@@ -102,16 +139,21 @@ class _Lowerer:
         self.bind(node.target.id, node.value)
 
     def aug_assign(self, node: gast.AugAssign) -> None:
-        if not isinstance(node.target, gast.Name):
-            raise self.unsupported(node, "augmented assignment to an element or attribute is "
-                                   "not supported yet")
         op = ir.BINARY.get(type(node.op).__name__)
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
+        if isinstance(node.target, gast.Subscript):  # x[i] += v
+            current = self.subscript(node.target, None)
+            value = self.expr(node.value)
+            new = self.emit(ir.Var(self.namer.temp(), "temp"), op, (current, value), node)
+            return self.store(node.target, new, node)
+        if not isinstance(node.target, gast.Name):
+            raise self.unsupported(node, "augmented assignment to an attribute is not supported")
         current = self.name(node.target)
         value = self.expr(node.value)
         target = self.new_version(node.target.id)
         self.emit(target, op, (current, value), node)
+        return None
 
     def return_(self, node: gast.Return) -> None:
         if node.value is None:
@@ -120,10 +162,10 @@ class _Lowerer:
             raise self.unsupported(node.value, "returning a tuple is not supported yet",
                                    "Return a single scalar or array.")
         if isinstance(node.value, (gast.Name, gast.Constant)):
-            self.returns = (self.expr(node.value),)
-            return
-        # Name the returned expression so its adjoint reads `out_bar`.
-        self.returns = (self.expr(node.value, into=self.namer.fresh("out")),)
+            self.env[_RETURN] = self.expr(node.value)
+        else:  # name the returned expression so its adjoint reads `out_bar`
+            self.env[_RETURN] = self.expr(node.value, into=self.namer.fresh("out"))
+        self.terminated = True
 
     def pass_(self, node: gast.Pass) -> None:
         pass
@@ -235,7 +277,30 @@ class _Lowerer:
     def name(self, node: gast.Name, into=None) -> ir.Operand:
         if node.id in self.env:
             return self.env[node.id]
+        if node.id in self.locals:  # Python would raise UnboundLocalError here
+            why = self.undefined.get(node.id, "it is not assigned before this point")
+            raise NameResolutionError(f"{node.id!r} may be unbound here: {why}",
+                                      self.src.loc(node),
+                                      "Assign it before the loop or the if, on every path.")
         return self.global_value([node.id], node)
+
+    def subscript(self, node: gast.Subscript, into):
+        base = self.expr(node.value)
+        parts, tup = self.index(node.slice)
+        return self.emit(self.result(into), "getitem", (base, *parts), node, seq=tup)
+
+    def index(self, node) -> tuple[list, bool]:
+        """Index operands of ``x[node]``, and whether it was a tuple ``x[i, j]``."""
+        items, tup = (node.elts, True) if isinstance(node, gast.Tuple) else ([node], False)
+        return [self.index_part(e) for e in items], tup
+
+    def index_part(self, e) -> ir.Operand:
+        if not isinstance(e, gast.Slice):
+            return self.expr(e)
+        parts = [ir.Const(None) if p is None else self.expr(p) for p in (e.lower, e.upper, e.step)]
+        if all(isinstance(p, ir.Const) and p.name is None for p in parts):
+            return ir.Const(slice(*(p.value for p in parts)))
+        return self.emit(ir.Var(self.namer.temp(), "temp"), _SLICE, parts, e)
 
     def attribute(self, node: gast.Attribute, into):
         dotted = _dotted(node)
@@ -291,7 +356,13 @@ def _describe(node: gast.AST) -> str:
     return names.get(type(node).__name__, f"{type(node).__name__} syntax")
 
 
+_COPY = ir.Callee("np.copy", np.copy, np)
+_SLICE = ir.Callee("slice", builtins.slice, builtins.slice)
+
 _STMTS = {
+    gast.If: _Lowerer.if_,
+    gast.For: _Lowerer.for_,
+    gast.While: _Lowerer.while_,
     gast.Assign: _Lowerer.assign,
     gast.AnnAssign: _Lowerer.ann_assign,
     gast.AugAssign: _Lowerer.aug_assign,
@@ -307,6 +378,9 @@ _EXPRS = {
     gast.Attribute: _Lowerer.attribute,
     gast.Constant: _Lowerer.constant,
     gast.Tuple: _Lowerer.tuple_,
+    gast.Subscript: _Lowerer.subscript,
+    gast.IfExp: _Lowerer.if_exp,
+    gast.BoolOp: _Lowerer.bool_op,
 }
 
 

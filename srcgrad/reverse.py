@@ -7,137 +7,57 @@ sweep, and it returns ``(f's value, adjoint of each wrt parameter)``.
 The algorithm is the backpropagation lecture's: statements are visited in
 reverse; each rule turns the adjoint of a statement's output into
 contributions to the adjoints of its inputs; a variable's contributions are
-collected in a list and summed in one statement where the variable is defined
-(fan-out). Only *active* variables get adjoints: those that depend on a
-``wrt`` parameter through differentiable arguments and that the output
-depends on. Every adjoint statement carries the location of the statement it
-differentiates. Contributions are summed back to their input's shape
-(``unbroadcast``) unless the kinds of the operands show that shapes agree.
+collected and summed in one statement as soon as the last one is in
+(fan-out). Only active variables (``analysis.Analysis``) get adjoints. Every
+adjoint statement carries the location of the statement it differentiates.
+Contributions are summed back to their input's shape (``unbroadcast``)
+unless the kinds of the operands show that shapes agree.
+
+Blocks are reversed in *scopes*: a scope collects the contributions made in
+one block; contributions to variables defined outside the block leave it as
+one sum per variable (see ``reverse_flow`` for branches and loops). A read
+``x[i]`` contributes a *scatter* (added in place into an adjoint buffer the
+transform owns), and ``x[i] = v`` zeroes the written region of the adjoint
+in place, so table-filling loops cost O(1) adjoint work per access.
 """
 
 from __future__ import annotations
 
-import numbers
 import os
 from dataclasses import replace
 
-import numpy as np
-
 from . import ir, rules, runtime
-from .errors import NoDerivativeRule, UnsupportedSyntax
+from .analysis import ANY, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
 from .naming import Namer, adjoint_name
+from .reverse_flow import FlowMixin, Scatter, Scope, clone
 
-SCALAR, ANY = "scalar", "any"
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
-_ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
+ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _SEED = ir.Callee("seed", runtime.seed, runtime.seed)
+_COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 
 
-def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
-    """The rule that applies to ``stmt`` and its operands bound to the rule's parameters."""
-    key = stmt.op.obj if isinstance(stmt.op, ir.Callee) else stmt.op
-    errors = []
-    for rule in rules.overloads(key):
-        if rule.seq is not None and rule.seq != stmt.seq:
-            continue
-        if not stmt.seq and len(stmt.args) < rule.min_args:
-            continue
-        if stmt.seq and not rule.variadic:
-            continue
-        try:
-            bound = rule.signature.bind(*stmt.args, **dict(stmt.kwargs))
-        except TypeError as exc:
-            errors.append(str(exc))
-            continue
-        bound.apply_defaults()
-        return rule, {k: _operand(v) for k, v in bound.arguments.items()}
-    if errors:
-        raise UnsupportedSyntax(
-            f"{stmt.op} is called with arguments srcgrad cannot match: {errors[0]}", stmt.loc,
-            "Call it with positional arguments and the keywords shown in its rule.")
-    return None
-
-
-def _operand(v):
-    """A bound argument as an operand (defaults become constants; *args stay tuples)."""
-    if isinstance(v, tuple):
-        return v
-    return v if isinstance(v, (ir.Var, ir.Const)) else ir.Const(v)
-
-
-def kind_of_value(value: object) -> str:
-    if isinstance(value, (numbers.Number, np.generic)) or value is None:
-        return SCALAR
-    return ANY
-
-
-class _Reverse:
+class _Reverse(FlowMixin):
     def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str], seed: str):
         self.fn, self.wrt, self.seed = fn, wrt, seed
-        names = {p.name for p in fn.params} | {s.target.name for s in fn.body}
+        self.forward = clone(fn.body)  # the forward sweep: tape pushes get added to it
+        self.a = Analysis(replace(fn, body=self.forward), wrt, kinds)
+        self.active = self.a.active
+        names = {p.name for p in fn.params} | {v.name for n in ir.walk(fn.body)
+                                                for v in ir.node_defs(n)}
         self.namer = Namer(names)
-        self.kinds = dict(kinds)
-        self.rules: dict[int, tuple[rules.Rule, dict] | None] = {}
-        self.out: list[ir.Stmt] = []
-        self.contribs: dict[str, list[ir.Operand]] = {}
-        self.uses: dict[str, int] = {}
-        self.missing: dict[str, ir.Stmt] = {}  # varied values computed without a rule
-        self.adjoints: dict[str, ir.Operand] = {}  # complete adjoints, not yet consumed
+        self.out: list = []
+        self.scope = Scope(set())
         self.private: set[str] = set()  # temporaries that only one contribution uses
+        self.owned: set[str] = set()  # adjoint buffers this transform created (mutable)
+        self.writes = {s.target.name for s in ir.walk(fn.body)  # adjoints zeroed in place
+                       if isinstance(s, ir.Stmt) and s.op == "setitem"}
+        self.loops: list[tuple[ir.Loop, ir.Loop]] = []  # (forward, adjoint) pairs
+        self.ifs: dict[int, ir.If] = {}  # forward if (by id) -> its adjoint
+        self.depth = 0  # how many branches and loops enclose the block being reversed
 
-    # -- analyses -------------------------------------------------------------
     def kind(self, o: ir.Operand) -> str:
-        return kind_of_value(o.value) if isinstance(o, ir.Const) else self.kinds.get(o.name, ANY)
-
-    def analyse(self) -> None:
-        """Rules, kinds and activity of every statement."""
-        varied = {self.fn.params[i].name for i in self.wrt}
-        for s in self.fn.body:
-            found = self.rules[id(s)] = rule_for(s)
-            self.kinds[s.target.name] = self._result_kind(s, found)
-            if found is None:
-                if any(u.name in varied for u in s.uses()):
-                    self.missing[s.target.name] = s
-                    varied.add(s.target.name)
-                continue
-            rule, bound = found
-            if not rule.nondiff and any(self._varied(v, varied) for p, v in bound.items()
-                                        if rule.differentiable(p)):
-                varied.add(s.target.name)
-        ret = self.fn.returns[0]
-        useful = {ret.name} if isinstance(ret, ir.Var) and ret.name in varied else set()
-        for s in reversed(self.fn.body):
-            if s.target.name not in useful:
-                continue
-            if s.target.name in self.missing:
-                raise _no_rule(s)
-            rule, bound = self.rules[id(s)]
-            for p, v in bound.items():
-                for var in self._vars(v):
-                    if rule.differentiable(p) and var.name in varied:
-                        useful.add(var.name)
-                        self.uses[var.name] = self.uses.get(var.name, 0) + 1
-        self.active = useful
-        if useful:
-            self.uses[ret.name] = self.uses.get(ret.name, 0) + 1
-
-    def _result_kind(self, s: ir.Stmt, found) -> str:
-        if found is None:
-            return ANY
-        result = found[0].result
-        if result == SCALAR:
-            return SCALAR
-        if result == "elementwise" and all(self.kind(o) == SCALAR for o in s.args):
-            return SCALAR
-        return ANY
-
-    @staticmethod
-    def _vars(v) -> list[ir.Var]:
-        items = v if isinstance(v, tuple) else (v,)
-        return [o for o in items if isinstance(o, ir.Var)]
-
-    def _varied(self, v, varied: set[str]) -> bool:
-        return any(o.name in varied for o in self._vars(v))
+        return self.a.kind(o)
 
     # -- emission helpers -----------------------------------------------------
     def temp(self) -> ir.Var:
@@ -146,8 +66,8 @@ class _Reverse:
     def adjoint_var(self, v: ir.Var) -> ir.Var:
         return ir.Var(self.namer.fresh(adjoint_name(v.name)), "adjoint", v)
 
-    def emit(self, target: ir.Var, op, args, loc, kwargs=()) -> ir.Var:
-        self.out.append(ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), adjoint=True))
+    def emit(self, target: ir.Var, op, args, loc, kwargs=(), seq=False) -> ir.Var:
+        self.out.append(ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True))
         return target
 
     def apply(self, op, args, loc, kwargs=()) -> ir.Operand:
@@ -158,6 +78,14 @@ class _Reverse:
         if op == "mul" and any(_is(a, -1) for a in args):
             return self.apply("neg", tuple(a for a in args if not _is(a, -1)), loc)
         return self.emit(self.temp(), op, args, loc, kwargs)
+
+    def zero(self, v: ir.Var, loc) -> ir.Operand:
+        """A fresh zero adjoint for ``v`` (0.0 for scalars)."""
+        if self.kind(v) == SCALAR:
+            return ir.Const(0.0)
+        z = self.emit(self.adjoint_var(v), ZEROS_LIKE, (v,), loc)
+        self.owned.add(z.name)
+        return z
 
     def instantiate(self, tpl: rules.Template, env: dict[str, object], loc) -> ir.Operand:
         local: dict[str, ir.Operand] = {}
@@ -178,26 +106,28 @@ class _Reverse:
             local[s.target.name] = self.apply(s.op, args, loc, kwargs)
         return sub(tpl.result)
 
-    # -- the sweep ------------------------------------------------------------
+    # -- driver ---------------------------------------------------------------
     def run(self) -> ir.Function:
-        self.analyse()
         fn = self.fn
         params = list(fn.params)
         ret = fn.returns[0]
+        forward = self.forward
+        self.scope = Scope({p.name for p in fn.params} | self.block_defs(forward))
+        self.count_uses(forward, self.scope)
         if self.active:
             seed_var = self.adjoint_var(ret)
             if self.seed == "param":
                 params.append(seed_var)
             elif self.kind(ret) == SCALAR:
-                self.emit(seed_var, "copy", (ir.Const(1.0),), self._def_loc(ret))
+                self.emit(seed_var, "copy", (ir.Const(1.0),), self.def_loc(ret))
             else:  # check the output is a scalar before sweeping back from it
-                self.emit(seed_var, _SEED, (ret,), self._def_loc(ret))
-            self.contribs[ret.name] = [seed_var]
-        for s in reversed(fn.body):
-            if s.target.name in self.active:
-                self.differentiate(s)
+                self.emit(seed_var, _SEED, (ret,), self.def_loc(ret))
+            self.add(ret, seed_var, self.def_loc(ret))
+        self.out = self.sweep(forward, self.out)
         grads = tuple(self.param_adjoint(fn.params[i]) for i in self.wrt)
-        return ir.Function(self._name(), tuple(params), [*fn.body, *self.out], (ret, *grads),
+        adjoint = self.out
+        self.finish_forward(forward, adjoint)
+        return ir.Function(self._name(), tuple(params), [*forward, *adjoint], (ret, *grads),
                            fn.loc, self._doc(ret), fn.defaults)
 
     def _name(self) -> str:
@@ -211,17 +141,146 @@ class _Reverse:
                 f"Generated by srcgrad from {os.path.basename(loc.file)}:{loc.line}. "
                 f"Returns {ret} and the adjoint of each of {wrt}.")
 
-    def _def_loc(self, v: ir.Operand):
-        for s in self.fn.body:
-            if s.target is v:
-                return s.loc
+    def def_loc(self, v: ir.Operand):
+        for n in ir.walk(self.fn.body):
+            if v in ir.node_defs(n):
+                return n.loc
         return self.fn.loc
 
+    def param_adjoint(self, p: ir.Var) -> ir.Operand:
+        g = self.adjoint_of(p, self.fn.loc)
+        return g if g is not None else self.zero(p, self.fn.loc)
+
+    # -- scopes ---------------------------------------------------------------
+    def sweep(self, block: list, into: list) -> list:
+        """Append the adjoint of ``block`` (in reverse) to ``into``; return it."""
+        outer, self.out = self.out, into
+        for n in reversed(block):
+            if isinstance(n, ir.Stmt):
+                if n.target.name in self.active:
+                    self.differentiate(n)
+            elif isinstance(n, ir.If):
+                self.reverse_if(n)
+            else:
+                self.reverse_loop(n)
+        result, self.out = self.out, outer
+        return result
+
+    def count_uses(self, block: list, scope: Scope) -> None:
+        """How many contributions each variable will receive from ``block``."""
+        for n in block:
+            uses = self.active_uses(n) if isinstance(n, ir.Stmt) else self.free_uses(n)
+            for v in uses:
+                scope.pending[v.name] = scope.pending.get(v.name, 0) + 1
+
+    def add(self, v: ir.Var, c, loc) -> None:
+        """One contribution ``c`` (an operand or a Scatter) to ``v``'s adjoint."""
+        scope = self.scope
+        scope.contribs.setdefault(v.name, []).append(c)
+        self.done_one(v, loc)
+
+    def done_one(self, v: ir.Var, loc) -> None:
+        scope = self.scope
+        scope.pending[v.name] = scope.pending.get(v.name, 1) - 1
+        if scope.pending[v.name] == 0 and v.name in scope.local:
+            g = self.materialize(v, loc)
+            if g is not None:
+                scope.ready[v.name] = g
+
+    def adjoint_of(self, v: ir.Var, loc) -> ir.Operand | None:
+        """``v``'s complete adjoint in this scope, or None if it received nothing."""
+        if v.name in self.scope.ready:
+            return self.scope.ready.pop(v.name)
+        return self.materialize(v, loc)
+
+    def materialize(self, v: ir.Var, loc, base: ir.Operand | None = None) -> ir.Operand | None:
+        """The sum of ``v``'s contributions (onto ``base``), as one statement when it can."""
+        cs = self.scope.contribs.pop(v.name, [])
+        dense = [c for c in cs if not isinstance(c, Scatter)]
+        scatters = [c for c in cs if isinstance(c, Scatter)]
+        if base is not None:
+            dense = [base, *dense]
+        if not dense and not scatters:
+            return None
+        mutable = (bool(scatters) or v.name in self.writes) and self.kind(v) != SCALAR
+        if not scatters and len(dense) == 1:
+            return self.single(v, dense[0], loc, mutable)
+        if not dense:
+            total = self.zero(v, loc)
+        elif mutable and not self.is_owned(dense[0]):
+            total = self.emit(self.temp(), _COPY, (dense[0],), loc)
+            self.owned.add(total.name)
+        else:
+            total = dense[0]
+        for c in dense[1:]:
+            total = self.accumulate(total, c, loc)
+        for s in scatters:
+            total = self.emit(self.temp(), "addat", (total, s.value, *s.index), loc, seq=s.seq)
+            self.owned.add(total.name)
+        if isinstance(total, ir.Var) and total.kind == "temp" and self.last_defines(total):
+            self.out[-1] = replace(self.out[-1], target=self.adjoint_var(v))
+            total = self.out[-1].target
+            self.owned.add(total.name)
+        return total
+
+    def last_defines(self, value: ir.Operand) -> bool:
+        """Whether the statement just emitted computes ``value``."""
+        return bool(self.out) and isinstance(self.out[-1], ir.Stmt) and \
+            self.out[-1].target is value
+
+    def is_owned(self, o: ir.Operand) -> bool:
+        return isinstance(o, ir.Var) and o.name in self.owned
+
+    def accumulate(self, total: ir.Operand, c: ir.Operand, loc) -> ir.Operand:
+        if isinstance(total, ir.Var) and total.name in self.owned and self.kind(total) != SCALAR:
+            acc = self.emit(self.temp(), "iadd", (total, c), loc)  # in place: total is ours
+            self.owned.add(acc.name)
+            return acc
+        total = self.apply("add", (total, c), loc)
+        if isinstance(total, ir.Var):
+            self.owned.add(total.name)  # a sum is a new array
+        return total
+
+    def single(self, v: ir.Var, c: ir.Operand, loc, mutable: bool) -> ir.Operand:
+        if mutable and not self.is_owned(c):
+            c = self.emit(self.adjoint_var(v), _COPY, (c,), loc)
+            self.owned.add(c.name)
+            return c
+        if v.kind == "user" and not self.same_family(v, c):
+            return self.define(self.adjoint_var(v), c, loc)
+        if isinstance(c, ir.Var):
+            self.private.discard(c.name)  # now v's adjoint, shared by v's inputs
+        return c
+
+    def same_family(self, v: ir.Var, c: ir.Operand) -> bool:
+        """``c`` is already an adjoint of (a version of) ``v``: no copy needed to name it.
+        Inside regions every adjoint alias is kept as is (copies there are clutter)."""
+        if not (isinstance(c, ir.Var) and c.kind == "adjoint"):
+            return False
+        return self.depth > 0 or c.of is v or _base(c.of.name) == _base(v.name)
+
+    def define(self, target: ir.Var, value: ir.Operand, loc) -> ir.Var:
+        """Make ``target`` hold ``value``: rename the statement that just computed it if
+        that value is private to one contribution, else copy."""
+        if self.last_defines(value) and value.name in self.private:
+            self.out[-1] = replace(self.out[-1], target=target)
+            if value.name in self.owned:
+                self.owned.add(target.name)
+            return target
+        return self.emit(target, "copy", (value,), loc)
+
+    # -- statements -------------------------------------------------------------
     def differentiate(self, s: ir.Stmt) -> None:
-        g = self.adjoints.pop(s.target.name, None)
-        if g is None:
-            g = self.materialize(s.target, s.loc)
-        rule, bound = self.rules[id(s)]
+        g = self.adjoint_of(s.target, s.loc)
+        if g is None:  # nothing flowed back: its inputs get nothing from here
+            for v in self.active_uses(s):
+                self.done_one(v, s.loc)
+            return None
+        if s.op == "getitem":
+            return self.getitem_adjoint(s, g)
+        if s.op == "setitem":
+            return self.setitem_adjoint(s, g)
+        rule, bound = self.a.rules[id(s)]
         env = {"$g": g, "$ans": s.target}
         for p, v in bound.items():
             env["$" + p] = v
@@ -235,9 +294,9 @@ class _Reverse:
                 if isinstance(x, ir.Var) and x.name in self.active:
                     env.update({"$item": x, "$index": ir.Const(i)})
                     self.contribute(s, rule, p, x, g, env)
+        return None
 
     def contribute(self, s, rule, p, x: ir.Var, g, env) -> None:
-        """Add one contribution to ``x``'s adjoint; sum them once the last one is in."""
         mark = len(self.out)
         if p in rule.partials:
             partial = self.instantiate(rule.partials[p], env, s.loc)
@@ -246,62 +305,36 @@ class _Reverse:
             c = self.instantiate(rule.vjps[p], env, s.loc)
         if rule.broadcasting and self.needs_unbroadcast(s, x):
             c = self.apply(_UNBROADCAST, (c, x), s.loc)
-        if len(self.out) > mark and self.out[-1].target is c:
+        if len(self.out) > mark and self.last_defines(c):
             self.private.add(c.name)  # computed for this contribution alone
-        self.contribs.setdefault(x.name, []).append(c)
-        self.uses[x.name] -= 1
-        if self.uses[x.name] == 0:
-            self.adjoints[x.name] = self.materialize(x, s.loc)
+        self.add(x, c, s.loc)
 
     def needs_unbroadcast(self, s: ir.Stmt, x: ir.Var) -> bool:
         others = [o for o in s.operands() if not (isinstance(o, ir.Const) and o.value is None)]
         others.remove(x)
         return not all(self.kind(o) == SCALAR for o in others)
 
-    def define(self, target: ir.Var, value: ir.Operand, loc) -> ir.Var:
-        """Make ``target`` hold ``value``: rename the statement that just computed it if
-        that value is private to one contribution, else copy."""
-        if self.out and self.out[-1].target is value and value.name in self.private:
-            self.out[-1] = replace(self.out[-1], target=target)
-            return target
-        return self.emit(target, "copy", (value,), loc)
+    def getitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
+        x, index = s.args[0], s.args[1:]
+        if isinstance(x, ir.Var) and x.name in self.active:
+            self.add(x, Scatter(g, index, s.seq), s.loc)
 
-    def materialize(self, v: ir.Var, loc) -> ir.Operand:
-        """The adjoint of ``v``: the sum of its contributions, in one statement."""
-        cs = self.contribs.pop(v.name, [])
-        if not cs:
-            return ir.Const(0.0)
-        if len(cs) == 1 and (v.kind != "user" or (isinstance(cs[0], ir.Var)
-                                                   and cs[0].kind == "adjoint"
-                                                   and cs[0].of is v)):
-            if isinstance(cs[0], ir.Var):
-                self.private.discard(cs[0].name)  # now v's adjoint, shared by v's inputs
-            return cs[0]
-        total = cs[0]
-        for c in cs[1:-1]:
-            total = self.apply("add", (total, c), loc)
-        if len(cs) > 1:
-            return self.emit(self.adjoint_var(v), "add", (total, cs[-1]), loc)
-        return self.define(self.adjoint_var(v), total, loc)
-
-    def param_adjoint(self, p: ir.Var) -> ir.Operand:
-        if p.name in self.adjoints:
-            return self.adjoints[p.name]
-        if self.kinds.get(p.name) == SCALAR:
-            return ir.Const(0.0)
-        return self.emit(self.adjoint_var(p), _ZEROS_LIKE, (p,), self.fn.loc)
+    def setitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
+        """``x_new = x`` with ``x[index] = v``: v gets g[index]; x gets g, zeroed there."""
+        x, v, index = s.args[0], s.args[1], s.args[2:]
+        if isinstance(v, ir.Var) and v.name in self.active:
+            c = self.emit(self.temp(), "copyitem", (g, *index), s.loc, seq=s.seq)
+            self.add(v, self.apply(_UNBROADCAST, (c, v), s.loc), s.loc)
+        if isinstance(x, ir.Var) and x.name in self.active:
+            z = self.emit(self.temp(), "setitem", (g, ir.Const(0.0), *index), s.loc, seq=s.seq)
+            self.owned.add(z.name)
+            self.add(x, z, s.loc)
 
 
-def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
-    if isinstance(s.op, ir.Callee):
-        obj = s.op.obj
-        module = getattr(obj, "__module__", None)
-        qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
-        full = f"{module}.{qual}" if module else repr(obj)
-        named = s.op.name if full == s.op.name else f"{s.op.name} ({full})"
-        return NoDerivativeRule(f"no derivative rule for {named}", s.loc)
-    return NoDerivativeRule(f"no derivative rule for the operator {ir.SYMBOLS.get(s.op, s.op)}",
-                            s.loc)
+def _base(name: str) -> str:
+    """The user name an SSA version came from (``x_2`` -> ``x``)."""
+    head, _, tail = name.rpartition("_")
+    return head if head and tail.isdigit() else name
 
 
 def _fold(op, args) -> ir.Operand | None:
@@ -346,4 +379,4 @@ def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
     return out
 
 
-__all__ = ["reverse", "rule_for", "SCALAR", "ANY", "kind_of_value"]
+__all__ = ["reverse", "rule_for", "SCALAR", "ANY", "kind_of_value", "operand_vars"]

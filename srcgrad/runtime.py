@@ -46,6 +46,14 @@ def expand(g, x, axis, keepdims):
     return np.broadcast_to(g, np.shape(x)).copy()
 
 
+def argmax_mask(a, ans, axis, keepdims):
+    """Where ``a`` attains the max (or min) ``ans`` of a reduction, ties sharing equally."""
+    if axis is not None and not keepdims:
+        ans = np.expand_dims(ans, axis)
+    hit = (a == ans).astype(float)
+    return hit / np.sum(hit, axis=axis, keepdims=True)
+
+
 def pick(i, ans, *xs):
     """1.0 if ``xs[i]`` is the argument that builtin max/min returned, else 0.0.
 

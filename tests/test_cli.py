@@ -139,7 +139,7 @@ def test_name_that_is_not_a_function():
 
 
 # (fixture function, token the caret must point at)
-UNSUPPORTED = [("for_loop", "for"), ("subscript_read", "x[0]"),
+UNSUPPORTED = [("try_statement", "try"), ("break_statement", "break"),
                ("no_rule_math", "math.gamma"), ("undefined_name", "not_defined_anywhere")]
 
 
@@ -159,14 +159,14 @@ def test_unsupported_construct_is_located(case, token):
 
 
 def test_unsupported_construct_with_relative_path():
-    line, text = marked(BAD, "BAD: for_loop")
-    p = run("show", "bad_code.py:for_loop", cwd=str(FIXTURES))
+    line, text = marked(BAD, "BAD: try_statement")
+    p = run("show", "bad_code.py:try_statement", cwd=str(FIXTURES))
     assert p.returncode == 1
     assert p.out == ""
     m = re.search(r"(\S*bad_code\.py):(\d+):(\d+): ", p.err)
     assert m, p.err
     assert os.path.samefile(os.path.join(FIXTURES, m.group(1)), BAD)
-    assert (int(m.group(2)), int(m.group(3))) == (line, text.index("for") + 1)
+    assert (int(m.group(2)), int(m.group(3))) == (line, text.index("try") + 1)
 
 
 def test_bad_wrt_is_an_error():

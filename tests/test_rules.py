@@ -28,7 +28,7 @@ from hypothesis import given, settings
 from rulespec import DIFF, F64, NONDIFF, F, Spec, function_name, key_name, module_source
 
 import srcgrad
-from srcgrad import lower, parse, reverse
+from srcgrad import ir, lower, parse, reverse
 from srcgrad.rules import REGISTRY
 
 EPS = 1e-6  # central difference step (float64)
@@ -106,7 +106,8 @@ def test_row_exercises_its_rule(generated, name, spec):
     assert spec.overload < len(rules), f"no overload #{spec.overload} for {key_name(spec.key)}"
     wanted = rules[spec.overload]
     fn = lower.lower(parse.capture(getattr(generated, name)))
-    hits = [found[0] for found in map(reverse.rule_for, fn.body) if found is not None]
+    stmts = [n for n in ir.walk(fn.body) if isinstance(n, ir.Stmt)]
+    hits = [found[0] for found in map(reverse.rule_for, stmts) if found is not None]
     assert any(rule is wanted for rule in hits), \
         f"{spec.source!r} does not use {wanted.name}{wanted.signature}"
 

@@ -12,7 +12,7 @@ from .registry import Table
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
     "expand", "between", "below", "above", "dot_grad_a", "dot_grad_b", "matmul_grad_a",
-    "matmul_grad_b", "transpose_grad")}})
+    "matmul_grad_b", "transpose_grad", "argmax_mask")}})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- arithmetic ufuncs -------------------------------------------------------
@@ -57,8 +57,17 @@ P(np.clip, "a, a_min=None, a_max=None", "between(a, a_min, a_max)", "below(a, a_
 V(np.where, "condition, x, y", broadcasting=True, result="elementwise",
   x="np.where(condition, g, 0.0)", y="np.where(condition, 0.0, g)")
 
+# ---- construction ------------------------------------------------------------
+P(np.copy, "a", "1")
+V(np.full, "shape, fill_value, dtype=None", fill_value="np.sum(g)")
+V(np.array, "*xs", seq=True, xs="g[index]")  # np.array([a, b, c])
+N(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.arange, np.eye)
+
 # ---- reductions ----------------------------------------------------------------
 V(np.sum, "a, axis=None, keepdims=False", a="expand(g, a, axis, keepdims)")
+EXTREME = "expand(g, a, axis, keepdims) * argmax_mask(a, ans, axis, keepdims)"
+V(np.max, "a, axis=None, keepdims=False", a=EXTREME)  # ties share the adjoint equally
+V(np.min, "a, axis=None, keepdims=False", a=EXTREME)
 V(np.mean, "a, axis=None, keepdims=False",
   a="expand(g, a, axis, keepdims) * (np.size(ans) / np.size(a))")
 
@@ -77,4 +86,4 @@ N(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, result="elementwise")
 N(np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
   np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isinf, np.isfinite,
   result="elementwise")
-N(np.argmax, np.argmin, np.shape, np.size, np.ndim, np.zeros_like, np.ones_like)
+N(np.argmax, np.argmin, np.shape, np.size, np.ndim)

@@ -31,6 +31,9 @@ P("copy", "x", "1")
 V("matmul", "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)")
 V("attr.T", "a", a="np.transpose(g)")
 N("floordiv", params="x, y", result="elementwise")
+table.structural("getitem", "x, *index", "x")  # x[i]: the adjoint is scattered into x's
+table.structural("setitem", "x, v, *index", "x", "v")  # x[i] = v: new version of x
+N("attr.shape", "attr.ndim", "attr.size", params="x")
 N("lt", "le", "gt", "ge", "eq", "ne", "not", params="*xs", result="elementwise")
 
 # ---- math ------------------------------------------------------------------
@@ -67,4 +70,4 @@ P(builtins.min, "*xs", "pick(index, ans, *xs)", min_args=2)
 P(builtins.sum, "*xs", "1", seq=True)
 V(builtins.sum, "x", seq=False, x="expand(g, x, None, False)")  # over the first axis
 P(builtins.float, "x", "1", result=S)
-N(builtins.round, builtins.int, builtins.len, builtins.bool)
+N(builtins.round, builtins.int, builtins.len, builtins.bool, builtins.slice, builtins.range)

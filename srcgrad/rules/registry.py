@@ -13,6 +13,8 @@ flows to its inputs. Two forms, one line each:
   and the parameters.
 - ``table.nondiff(fn, ...)``: declared non-differentiable (comparisons,
   integer ops, shapes): outputs carry no derivative.
+- ``table.structural(op, "x, *index", "x")``: indexing, whose adjoint (a
+  scatter, an in-place zeroing) the transform writes itself.
 
 A variadic parameter ``*xs`` gets one contribution per element; in its
 expression ``item`` is the element, ``index`` its position and ``*xs`` all
@@ -53,6 +55,7 @@ class Rule:
     nondiff: bool = False
     seq: bool | None = None  # True: only f([a, b]); False: never; None: either
     min_args: int = 0  # fewest positional arguments of a non-seq call (max(a, b) needs 2)
+    structural: tuple = ()  # differentiable parameters whose adjoint the transform writes
 
     @property
     def params(self) -> list[str]:
@@ -66,7 +69,7 @@ class Rule:
         return None
 
     def differentiable(self, param: str) -> bool:
-        return param in self.partials or param in self.vjps
+        return param in self.partials or param in self.vjps or param in self.structural
 
 
 class Table:
@@ -90,9 +93,18 @@ class Table:
             **vjps: str) -> None:
         sig = _signature(params)
         names = list(sig.parameters)
+        unknown = set(vjps) - set(names)
+        if unknown:
+            raise InternalError(f"rule {fn}: adjoints given for non-parameters {unknown}")
         compiled = {p: self.compile(e, names) for p, e in vjps.items()}
         self._add(fn, Rule(name or _name(fn), sig, vjps=compiled, result=result,
                            broadcasting=broadcasting, seq=seq))
+
+    def structural(self, key: str, params: str, *differentiable: str) -> None:
+        """An op whose adjoint is not an expression (indexing: scatter, in-place zeroing):
+        the transform implements it; the table declares it, so it is counted and tested."""
+        self._add(key, Rule(key, _signature(params), structural=differentiable, result="any",
+                            broadcasting=False))
 
     def nondiff(self, *fns, params: str = "*args, **kwargs", result="any") -> None:
         for fn in fns:
@@ -161,6 +173,8 @@ class _TemplateCompiler:
             return self.emit(ir.ATTRIBUTES[node.attr], (self.expr(node.value),))
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Subscript):
+            return self.emit("getitem", (self.expr(node.value), self.expr(node.slice)))
         dotted = self._dotted(node)
         if dotted:
             obj, root = self.resolve(dotted)

@@ -1,0 +1,217 @@
+"""Analyses of an IR function that the transforms share: rules, kinds, activity.
+
+Contract: ``Analysis(fn, wrt, kinds)`` binds every statement to its rule (or
+None), infers every variable's kind ("scalar": a Python or NumPy scalar;
+"any": anything, an array included), and computes the *active* variables:
+those that depend on a ``wrt`` parameter through differentiable arguments
+(varied) and on which the returned value depends (useful). Loops are solved
+to a fixpoint. A useful value computed by a call without a rule is a located
+``NoDerivativeRule``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import ir, rules
+from .errors import NoDerivativeRule, UnsupportedSyntax
+
+SCALAR, ANY = "scalar", "any"
+
+
+def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
+    """The rule that applies to ``stmt`` and its operands bound to the rule's parameters."""
+    key = stmt.op.obj if isinstance(stmt.op, ir.Callee) else stmt.op
+    errors = []
+    for rule in rules.overloads(key):
+        if rule.seq is not None and rule.seq != stmt.seq:
+            continue
+        if not stmt.seq and len(stmt.args) < rule.min_args:
+            continue
+        if stmt.seq and not rule.variadic:
+            continue
+        try:
+            bound = rule.signature.bind(*stmt.args, **dict(stmt.kwargs))
+        except TypeError as exc:
+            errors.append(str(exc))
+            continue
+        bound.apply_defaults()
+        return rule, {k: _operand(v) for k, v in bound.arguments.items()}
+    if errors:
+        raise UnsupportedSyntax(
+            f"{stmt.op} is called with arguments srcgrad cannot match: {errors[0]}", stmt.loc,
+            "Call it with positional arguments and the keywords shown in its rule.")
+    return None
+
+
+def _operand(v):
+    """A bound argument as an operand (defaults become constants; *args stay tuples)."""
+    if isinstance(v, tuple):
+        return v
+    return v if isinstance(v, (ir.Var, ir.Const)) else ir.Const(v)
+
+
+def kind_of_value(value: object) -> str:
+    if isinstance(value, (numbers.Number, np.generic)) or value is None:
+        return SCALAR
+    return ANY
+
+
+def operand_vars(v) -> list[ir.Var]:
+    items = v if isinstance(v, tuple) else (v,)
+    return [o for o in items if isinstance(o, ir.Var)]
+
+
+class Analysis:
+    def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str]):
+        self.fn = fn
+        self.rules: dict[int, tuple[rules.Rule, dict] | None] = {}
+        self.kinds = dict(kinds)
+        self.missing: dict[str, ir.Stmt] = {}
+        for s in ir.walk(fn.body):
+            if isinstance(s, ir.Stmt):
+                self.rules[id(s)] = rule_for(s)
+        for _ in range(2):  # a loop's carried kinds settle in two passes
+            self._kinds(fn.body)
+        self.varied = {fn.params[i].name for i in wrt}
+        while self._vary(fn.body):
+            pass
+        ret = fn.returns[0]
+        self.useful = {ret.name} if isinstance(ret, ir.Var) and ret.name in self.varied else set()
+        while self._use(fn.body):
+            pass
+        self.active = self.useful & self.varied
+        for name, s in self.missing.items():
+            if name in self.useful:
+                raise _no_rule(s)
+
+    def kind(self, o: ir.Operand) -> str:
+        return kind_of_value(o.value) if isinstance(o, ir.Const) else self.kinds.get(o.name, ANY)
+
+    # -- kinds ------------------------------------------------------------------
+    def _kinds(self, block: list) -> None:
+        for n in block:
+            if isinstance(n, ir.Stmt):
+                self.kinds[n.target.name] = self._result_kind(n)
+            elif isinstance(n, ir.If):
+                self._kinds(n.then)
+                self._kinds(n.orelse)
+                for p in n.phis:
+                    self.kinds[p.target.name] = self._join(p.sources)
+            else:
+                if n.index is not None:
+                    self.kinds[n.index.name] = SCALAR
+                for p in n.carried:
+                    self.kinds[p.target.name] = self._join(p.sources)
+                self._kinds(n.test)
+                self._kinds(n.body)
+                for p in n.carried:
+                    self.kinds[p.out.name] = self._join(p.sources)
+
+    def _join(self, sources) -> str:
+        known = [self.kind(s) for s in sources if not isinstance(s, ir.Var)
+                 or s.name in self.kinds]
+        return SCALAR if known and all(k == SCALAR for k in known) else ANY
+
+    def _result_kind(self, s: ir.Stmt) -> str:
+        found = self.rules.get(id(s))
+        if found is None:
+            return ANY
+        result = found[0].result
+        if result == SCALAR:
+            return SCALAR
+        if result == "elementwise" and all(self.kind(o) == SCALAR for o in s.args):
+            return SCALAR
+        return ANY
+
+    # -- activity ---------------------------------------------------------------
+    def _vary(self, block: list) -> bool:
+        """One forward pass; True if anything became varied."""
+        changed = False
+
+        def mark(v: ir.Var) -> None:
+            nonlocal changed
+            if v.name not in self.varied:
+                self.varied.add(v.name)
+                changed = True
+
+        def any_varied(ops) -> bool:
+            return any(o.name in self.varied for o in ops if isinstance(o, ir.Var))
+
+        for n in block:
+            if isinstance(n, ir.Stmt):
+                found = self.rules[id(n)]
+                if found is None:
+                    if any_varied(n.uses()):
+                        self.missing[n.target.name] = n
+                        mark(n.target)
+                    continue
+                rule, bound = found
+                if not rule.nondiff and any(any_varied(operand_vars(v))
+                                            for p, v in bound.items() if rule.differentiable(p)):
+                    mark(n.target)
+            elif isinstance(n, ir.If):
+                changed |= self._vary(n.then) | self._vary(n.orelse)
+                for p in n.phis:
+                    if any_varied(p.sources):
+                        mark(p.target)
+            else:
+                for p in n.carried:
+                    if any_varied(p.sources):
+                        mark(p.target)
+                changed |= self._vary(n.test) | self._vary(n.body)
+                for p in n.carried:
+                    if p.target.name in self.varied or any_varied(p.sources):
+                        mark(p.out)
+        return changed
+
+    def _use(self, block: list) -> bool:
+        """One backward pass; True if anything became useful."""
+        changed = False
+
+        def mark(o) -> None:
+            nonlocal changed
+            if isinstance(o, ir.Var) and o.name in self.varied and o.name not in self.useful:
+                self.useful.add(o.name)
+                changed = True
+
+        for n in reversed(block):
+            if isinstance(n, ir.Stmt):
+                found = self.rules[id(n)]
+                if n.target.name not in self.useful or found is None:
+                    continue
+                rule, bound = found
+                for p, v in bound.items():
+                    if rule.differentiable(p):
+                        for var in operand_vars(v):
+                            mark(var)
+            elif isinstance(n, ir.If):
+                for p in n.phis:
+                    if p.target.name in self.useful:
+                        for s in p.sources:
+                            mark(s)
+                changed |= self._use(n.then) | self._use(n.orelse)
+            else:
+                for p in n.carried:
+                    if p.out.name in self.useful:
+                        mark(p.target)
+                changed |= self._use(n.body)
+                for p in n.carried:
+                    if p.target.name in self.useful:
+                        for s in p.sources:
+                            mark(s)
+        return changed
+
+
+def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
+    if isinstance(s.op, ir.Callee):
+        obj = s.op.obj
+        module = getattr(obj, "__module__", None)
+        qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+        full = f"{module}.{qual}" if module else repr(obj)
+        named = s.op.name if full == s.op.name else f"{s.op.name} ({full})"
+        return NoDerivativeRule(f"no derivative rule for {named}", s.loc)
+    return NoDerivativeRule(f"no derivative rule for the operator {ir.SYMBOLS.get(s.op, s.op)}",
+                            s.loc)

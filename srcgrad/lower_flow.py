@@ -1,0 +1,272 @@
+"""Lowering of control flow and array writes (part of the lower stage).
+
+Contract, on top of ``lower.py``'s: ``if``/``elif``/``else``, conditional
+expressions and ``and``/``or`` become ``ir.If`` regions whose merged values
+are phis; ``for`` over ``range``, an array's rows, ``enumerate`` or ``zip``,
+and ``while``, become ``ir.Loop`` regions whose loop-carried values (names
+assigned in the body and defined before it) are phis; ``x[i] = v`` and
+``x[i] += v`` produce a new SSA version of ``x`` (``setitem``). A ``return``
+inside a branch is handled by moving the statements after the ``if`` into the
+branch that does not return. ``break``, ``continue`` and ``return`` inside a
+loop are located errors (not yet supported).
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import gast
+
+from . import ir
+
+_RETURN = "%return"  # pseudo-name under which a branch records its return value
+
+
+def always_returns(stmts: list) -> bool:
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, gast.Return):
+        return True
+    return isinstance(last, gast.If) and always_returns(last.body) and \
+        always_returns(last.orelse)
+
+
+def hoist_returns(stmts: list) -> list:
+    """Move what follows an ``if`` with a returning branch into its other branch."""
+    for i, s in enumerate(stmts[:-1]):
+        if isinstance(s, gast.If) and (always_returns(s.body) or always_returns(s.orelse)):
+            rest = stmts[i + 1:]
+            if not always_returns(s.body):
+                s.body = s.body + rest
+            if not always_returns(s.orelse):
+                s.orelse = s.orelse + rest
+            return stmts[: i + 1]
+    return stmts
+
+
+def assigned_names(stmts: list) -> list[str]:
+    """Names a block (re)binds, in order of first appearance: assignment targets,
+    loop targets, and arrays written through an index."""
+    seen: dict[str, None] = {}
+    for node in stmts:
+        for n in gast.walk(node):
+            targets = []
+            if isinstance(n, gast.Assign):
+                targets = n.targets
+            elif isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For)):
+                targets = [n.target]
+            for t in targets:
+                for name in target_names(t):
+                    seen.setdefault(name, None)
+    return list(seen)
+
+
+def target_names(t) -> list[str]:
+    """The names an assignment target binds (for ``x[i] = v``, the array ``x``)."""
+    if isinstance(t, gast.Name):
+        return [t.id]
+    if isinstance(t, (gast.Tuple, gast.List)):
+        return [n for e in t.elts for n in target_names(e)]
+    if isinstance(t, gast.Starred):
+        return target_names(t.value)
+    while isinstance(t, gast.Subscript):
+        t = t.value
+    return [t.id] if isinstance(t, gast.Name) else []
+
+
+class FlowMixin:
+    """The control-flow visitors of ``lower._Lowerer``."""
+
+    # -- blocks -----------------------------------------------------------------
+    def block(self, stmts: list) -> list:
+        outer, self.body = self.body, []
+        try:
+            for s in hoist_returns(list(stmts)):
+                if self.terminated:
+                    raise self.unsupported(s, "code after return is not supported")
+                self.stmt(s)
+            return self.body
+        finally:
+            self.body = outer
+
+    def branch(self, stmts: list, env: dict) -> tuple[list, dict, bool]:
+        self.env, self.terminated = dict(env), False
+        nodes = self.block(stmts)
+        return nodes, self.env, self.terminated
+
+    # -- if ---------------------------------------------------------------------
+    def if_(self, node: gast.If) -> None:
+        cond = self.expr(node.test)
+        before = dict(self.env)
+        then, then_env, then_ret = self.branch(node.body, before)
+        orelse, else_env, else_ret = self.branch(node.orelse, before)
+        if then_ret and else_ret:
+            names = [_RETURN]
+        elif then_ret or else_ret:
+            self.env = else_env if then_ret else then_env
+            self.body.append(ir.If(cond, then, orelse, [], self.src.loc(node)))
+            return
+        else:
+            names = [n for n in {**then_env, **else_env} if n != _RETURN]
+        self.env, self.terminated = dict(before), then_ret and else_ret
+        phis = []
+        for name in names:
+            a, b = then_env.get(name), else_env.get(name)
+            if a is None or b is None:
+                self.env.pop(name, None)  # bound on one path only
+                self.undefined[name] = "it is assigned in only one branch of an if"
+                continue
+            if a is b:
+                self.env[name] = a
+                continue
+            target = self.return_var() if name == _RETURN else self.new_version(name)
+            self.env[name] = target
+            phis.append(ir.Phi(target, (a, b)))
+        self.body.append(ir.If(cond, then, orelse, phis, self.src.loc(node)))
+
+    def return_var(self) -> ir.Var:
+        var = ir.Var(self.namer.fresh("out"))
+        self.env[_RETURN] = var
+        return var
+
+    def if_exp(self, node: gast.IfExp, into):
+        cond = self.expr(node.test)
+        then, then_val = self.sub_block(node.body)
+        orelse, else_val = self.sub_block(node.orelse)
+        target = self.result(into)
+        self.body.append(ir.If(cond, then, orelse, [ir.Phi(target, (then_val, else_val))],
+                               self.src.loc(node)))
+        return target
+
+    def sub_block(self, expr: gast.expr) -> tuple[list, ir.Operand]:
+        outer, self.body = self.body, []
+        try:
+            value = self.expr(expr)
+            return self.body, value
+        finally:
+            self.body = outer
+
+    def bool_op(self, node: gast.BoolOp, into):
+        """``a and b`` is ``b if a else a``; ``a or b`` is ``a if a else b`` (lazily)."""
+        value = self.expr(node.values[0])
+        for i, right in enumerate(node.values[1:], 2):
+            rest, rvalue = self.sub_block(right)
+            target = self.result(into if i == len(node.values) else None)
+            is_and = isinstance(node.op, gast.And)
+            then, orelse = (rest, []) if is_and else ([], rest)
+            sources = (rvalue, value) if is_and else (value, rvalue)
+            self.body.append(ir.If(value, then, orelse, [ir.Phi(target, sources)],
+                                   self.src.loc(node)))
+            value = target
+        return value
+
+    # -- loops ------------------------------------------------------------------
+    def for_(self, node: gast.For) -> None:
+        if node.orelse:
+            raise self.unsupported(node, "for ... else is not supported")
+        self.no_jumps(node)
+        bounds, bind_target = self.iteration(node)
+        self.loop(node, bounds, bind_target)
+
+    def while_(self, node: gast.While) -> None:
+        if node.orelse:
+            raise self.unsupported(node, "while ... else is not supported")
+        self.no_jumps(node)
+        self.loop(node, None, None)
+
+    def no_jumps(self, node) -> None:
+        for n in gast.walk(node):
+            if isinstance(n, (gast.Break, gast.Continue)):
+                raise self.unsupported(n, f"{type(n).__name__.lower()} is not supported yet",
+                                       "Use a while loop with a condition instead.")
+            if isinstance(n, gast.Return):
+                raise self.unsupported(n, "return inside a loop is not supported yet",
+                                       "Assign the result and return after the loop.")
+
+    def loop(self, node, bounds, bind_target) -> None:
+        carried = [n for n in assigned_names(node.body) if n in self.env]
+        before = dict(self.env)
+        phis = [ir.Phi(self.new_version(n), (before[n], before[n])) for n in carried]
+        index = ir.Var(self.namer.temp(), "temp") if bounds is not None else None
+        outer, self.body = self.body, []
+        test, cond = [], None
+        if bounds is None:
+            cond = self.expr(node.test)
+            test, self.body = self.body, []
+        if bind_target is not None:
+            index = bind_target(index)  # may emit the reads of the iterated rows
+        prefix, self.body = self.body, outer
+        body = prefix + self.block(node.body)
+        for p, name in zip(phis, carried):
+            p.sources = (p.sources[0], self.env[name])
+        inner = set(assigned_names(node.body)) - set(carried)
+        self.env = {k: v for k, v in before.items()}
+        for p, name in zip(phis, carried):
+            p.out = self.new_version(name)
+        if isinstance(node, gast.For):
+            inner |= set(target_names(node.target))
+        for name in inner:
+            self.env.pop(name, None)
+            self.undefined[name] = "it is assigned only inside a loop"
+        self.body.append(ir.Loop(index, bounds or (), phis, body, self.src.loc(node),
+                                 test=test, cond=cond))
+
+    def iteration(self, node: gast.For):
+        """Range bounds for the loop and a function binding its target in the body."""
+        it, target = node.iter, node.target
+        call = self.callee_of(it)
+        if call is builtins.range:
+            args = [self.expr(a) for a in it.args]
+            bounds = {1: lambda a: (ir.Const(0), a[0], ir.Const(1)),
+                      2: lambda a: (a[0], a[1], ir.Const(1)), 3: tuple}[len(args)](args)
+            return bounds, lambda index: self.bind_index(target, index)
+        if call is builtins.enumerate and isinstance(target, gast.Tuple) and \
+                len(target.elts) == 2 and len(it.args) == 1:
+            seq = self.expr(it.args[0])
+            return self.length_bounds([seq], it), lambda index: self.bind_items(
+                target.elts, index, [None, seq])
+        if call is builtins.zip and isinstance(target, gast.Tuple) and \
+                len(target.elts) == len(it.args):
+            seqs = [self.expr(a) for a in it.args]
+            return self.length_bounds(seqs, it), lambda index: self.bind_items(
+                target.elts, index, seqs)
+        if call is None:
+            seq = self.expr(it)
+            return self.length_bounds([seq], it), lambda index: self.bind_items(
+                [target], index, [seq])
+        raise self.unsupported(it, "a for loop must iterate over range(...), an array, "
+                               "enumerate(...) or zip(...)")
+
+    def callee_of(self, node) -> object | None:
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                node.func.id not in self.env and not node.keywords:
+            obj, _ = self.resolve([node.func.id], node)
+            return obj
+        return None
+
+    def length_bounds(self, seqs: list, node) -> tuple:
+        length = ir.Callee("len", builtins.len, builtins.len)
+        lengths = [self.emit(ir.Var(self.namer.temp(), "temp"), length, (s,), node)
+                   for s in seqs]
+        stop = lengths[0]
+        if len(lengths) > 1:
+            smallest = ir.Callee("min", builtins.min, builtins.min)
+            stop = self.emit(ir.Var(self.namer.temp(), "temp"), smallest, lengths, node)
+        return (ir.Const(0), stop, ir.Const(1))
+
+    def bind_index(self, target, index: ir.Var) -> ir.Var:
+        if not isinstance(target, gast.Name):
+            raise self.unsupported(target, "the loop variable of range must be a name")
+        var = self.new_version(target.id)
+        return var
+
+    def bind_items(self, targets: list, index: ir.Var, seqs: list) -> ir.Var:
+        for t, seq in zip(targets, seqs):
+            if not isinstance(t, gast.Name):
+                raise self.unsupported(t, "loop targets must be names")
+            if seq is None:  # enumerate's counter is the index itself
+                index = self.new_version(t.id)
+                continue
+            self.emit(self.new_version(t.id), "getitem", (seq, index), t)
+        return index

@@ -1,0 +1,414 @@
+"""Reverse mode for branches and loops (part of the reverse stage).
+
+Contract, on top of ``reverse.py``'s:
+
+- ``if``: the adjoint is an ``if`` on the same condition; each branch
+  reverses its block in a scope of its own; what a branch contributes to a
+  variable defined outside it is summed there and merged by a phi (the other
+  branch contributing zero).
+- loops: the adjoint is a loop over the same range in reverse (a ``while``
+  loop counts its iterations and the adjoint runs that many). Adjoints of
+  loop-carried values are carried backwards; adjoints of values defined before
+  the loop and read inside it are accumulated in buffers the transform owns.
+- the tape: each forward loop pushes, per iteration, the values its adjoint
+  reads that the next iteration would overwrite (carried values at the top of
+  the iteration, the rest at the end, a branch's values at the end of the
+  branch); the adjoint pops them in reverse. Nothing else is recorded.
+- arrays written in place: a read ``x[i]`` whose value the adjoint needs is
+  copied when ``x`` is written in place anywhere (a view would change under
+  it); any other use by the adjoint of a version of ``x`` that a later write
+  overwrites is a located error, never a wrong gradient.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from . import ir, runtime
+from .errors import UnsupportedSyntax
+
+
+class Scatter(NamedTuple):
+    """A contribution ``adjoint[index] += value`` (from a read ``x[index]``)."""
+
+    value: ir.Operand
+    index: tuple
+    seq: bool
+
+
+@dataclass
+class Scope:
+    """Contributions being collected while one block is reversed."""
+
+    local: set[str]  # variables defined in this block (their adjoints complete here)
+    contribs: dict[str, list] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)  # uses not yet contributed
+    ready: dict[str, ir.Operand] = field(default_factory=dict)  # complete adjoints
+
+# Helpers that read only the shape of an argument: using an overwritten array
+# version through them is safe.
+_SHAPE_ONLY = {id(runtime.zeros_like), id(runtime.unbroadcast), id(runtime.expand), id(len),
+               id(runtime.np.shape), id(runtime.np.size), id(runtime.np.ndim),
+               id(builtins.len)}
+
+
+def clone(block: list) -> list:
+    """A copy of a block's nodes (operands are immutable and shared)."""
+    out = []
+    for n in block:
+        if isinstance(n, ir.Stmt):
+            out.append(ir.Stmt(n.target, n.op, n.args, n.loc, n.kwargs, n.seq, n.adjoint))
+        elif isinstance(n, ir.If):
+            out.append(ir.If(n.cond, clone(n.then), clone(n.orelse),
+                             [ir.Phi(p.target, p.sources, p.out) for p in n.phis], n.loc))
+        else:
+            out.append(ir.Loop(n.index, n.bounds, [ir.Phi(p.target, p.sources, p.out)
+                                                   for p in n.carried], clone(n.body), n.loc,
+                               n.reverse, clone(n.test), n.cond))
+    return out
+
+
+class FlowMixin:
+    """Region handling for ``reverse._Reverse``."""
+
+    # -- what regions define and use ---------------------------------------------
+    def block_defs(self, block: list) -> set[str]:
+        """Variables whose adjoints complete in this block's scope."""
+        names = set()
+        for n in block:
+            if isinstance(n, ir.Loop):
+                names |= {p.out.name for p in n.carried}
+            else:
+                names |= {v.name for v in ir.node_defs(n)}
+        return names
+
+    def region_defs(self, n) -> set[str]:
+        """Variables defined inside region ``n`` (not its own phi targets or outs)."""
+        if isinstance(n, ir.Stmt):
+            return set()
+        inner = ir.walk(n.then + n.orelse) if isinstance(n, ir.If) else ir.walk(n.test + n.body)
+        names = {v.name for m in inner for v in ir.node_defs(m)}
+        if isinstance(n, ir.Loop):
+            names |= {p.target.name for p in n.carried}
+            if n.index is not None:
+                names.add(n.index.name)
+        return names
+
+    def active_uses(self, n) -> list[ir.Var]:
+        """Active variables whose adjoints node ``n`` contributes to (with repeats)."""
+        act = self.active
+        if isinstance(n, ir.Stmt):
+            if n.target.name not in act:
+                return []
+            rule, bound = self.a.rules[id(n)]
+            return [v for p, val in bound.items() if rule.differentiable(p)
+                    for v in _vars(val) if v.name in act]
+        uses = []
+        if isinstance(n, ir.If):
+            for p in n.phis:
+                if p.target.name in act:
+                    uses += [s for s in _vars(p.sources) if s.name in act]
+            for m in n.then + n.orelse:
+                uses += self.active_uses(m)
+            return uses
+        for p in self.active_carries(n):
+            uses += [s for s in _vars(p.sources) if s.name in act]
+        for m in n.body:
+            uses += self.active_uses(m)
+        return uses
+
+    def active_carries(self, n: ir.Loop) -> list[ir.Phi]:
+        return [p for p in n.carried if p.target.name in self.active or p.out.name in self.active]
+
+    def free_uses(self, n) -> list[ir.Var]:
+        """Active variables defined outside region ``n`` that it contributes to, once each."""
+        inner = self.region_defs(n)
+        seen: dict[str, ir.Var] = {}
+        for v in self.active_uses(n):
+            if v.name not in inner:
+                seen.setdefault(v.name, v)
+        return [seen[k] for k in sorted(seen)]
+
+    def add_all(self, v: ir.Var, cs: list, loc) -> None:
+        """Several contributions to ``v`` from one region: one use in the parent scope."""
+        self.scope.contribs.setdefault(v.name, []).extend(cs)
+        self.done_one(v, loc)
+
+    # -- if ---------------------------------------------------------------------
+    def reverse_if(self, n: ir.If) -> None:
+        seeds = [(p, self.adjoint_of(p.target, n.loc)) for p in n.phis
+                 if p.target.name in self.active]
+        free = self.free_uses(n)
+        blocks, sums = [], []
+        for which, block in enumerate((n.then, n.orelse)):
+            scope = Scope(self.block_defs(block))
+            self.count_uses(block, scope)
+            outer_scope, outer_out = self.scope, self.out
+            self.scope, self.out = scope, []
+            self.depth += 1
+            for p, g in seeds:
+                src = p.sources[which]
+                if isinstance(src, ir.Var) and src.name in self.active and g is not None:
+                    scope.pending[src.name] = scope.pending.get(src.name, 0) + 1
+                    self.add(src, g, n.loc)
+            nodes = self.sweep(block, self.out)
+            self.out = nodes
+            sums.append({v.name: self.materialize(v, n.loc) for v in free})
+            blocks.append(nodes)
+            self.scope, self.out = outer_scope, outer_out
+            self.depth -= 1
+        phis, merged = [], []
+        for v in free:
+            pair = [sums[0][v.name], sums[1][v.name]]
+            if pair[0] is None and pair[1] is None:
+                self.done_one(v, n.loc)
+                continue
+            for which in (0, 1):
+                if pair[which] is None:
+                    outer, self.out = self.out, blocks[which]
+                    pair[which] = self.zero(v, n.loc)
+                    self.out = outer
+            target = self.temp()
+            phis.append(ir.Phi(target, (pair[0], pair[1])))
+            merged.append((v, target))
+        rev = ir.If(n.cond, blocks[0], blocks[1], phis, n.loc, adjoint=True)
+        self.out.append(rev)
+        self.ifs[id(n)] = rev
+        for v, target in merged:
+            self.add(v, target, n.loc)
+
+    # -- loops ------------------------------------------------------------------
+    def reverse_loop(self, n: ir.Loop) -> None:
+        loc = n.loc
+        carries = self.active_carries(n)
+        free = self.free_uses(n)
+        if not carries and not free:
+            return
+        inits = {}
+        for p in carries:
+            g = self.adjoint_of(p.out, loc)
+            inits[id(p)] = self.owned_copy(p.out, g if g is not None else self.zero(p.out, loc),
+                                           loc)
+        body_free = [v for v in free if v.name not in
+                     {s.name for p in carries for s in _vars(p.sources[:1])}
+                     or self.used_in_body(n, v)]
+        accs = {v.name: self.zero(v, loc) for v in body_free}
+        adj_in = {id(p): self.adjoint_var(p.target) for p in carries}
+        acc_in = {v.name: self.temp() for v in body_free}
+        # Carried adjoints are buffers of ours: inits and nexts are made owned below.
+        self.owned |= {a.name for a in adj_in.values()} | {a.name for a in acc_in.values()}
+        scope = Scope(self.block_defs(n.body) | {p.target.name for p in n.carried})
+        self.count_uses(n.body, scope)
+        outer_scope, outer_out = self.scope, self.out
+        self.scope, self.out = scope, []
+        self.depth += 1
+        for p in carries:
+            nxt = p.sources[1]
+            if isinstance(nxt, ir.Var) and nxt.name in self.active:
+                scope.pending[nxt.name] = scope.pending.get(nxt.name, 0) + 1
+                self.add(nxt, adj_in[id(p)], loc)
+        nodes = self.sweep(n.body, self.out)
+        self.out = nodes
+        nexts = {}
+        for p in carries:
+            g = self.adjoint_of(p.target, loc)
+            nexts[id(p)] = self.owned_copy(p.target, g if g is not None
+                                           else self.zero(p.target, loc), loc)
+        acc_next = {}
+        for v in body_free:
+            total = self.materialize(v, loc, base=acc_in[v.name]) if \
+                scope.contribs.get(v.name) else None
+            acc_next[v.name] = total if total is not None else acc_in[v.name]
+        inits_left = {v.name for v in free} - {v.name for v in body_free}
+        self.scope, self.out = outer_scope, outer_out
+        self.depth -= 1
+        rev = self.adjoint_loop(n, nodes, carries, inits, adj_in, nexts, body_free, accs,
+                                acc_in, acc_next)
+        self.out.append(rev)
+        self.loops.append((n, rev))
+        self.owned |= {phi.out.name for phi in rev.carried}
+        outs = {}
+        for p, phi in zip(carries, rev.carried):
+            init = p.sources[0]
+            if isinstance(init, ir.Var) and init.name in self.active:
+                outs.setdefault(init.name, (init, []))[1].append(phi.out)
+        for v, phi in zip(body_free, rev.carried[len(carries):]):
+            outs.setdefault(v.name, (v, []))[1].append(phi.out)
+        for name in sorted(set(outs) | inits_left):
+            if name in outs:
+                self.add_all(outs[name][0], outs[name][1], loc)
+            else:
+                self.done_one(next(v for v in free if v.name == name), loc)
+
+    def used_in_body(self, n: ir.Loop, v: ir.Var) -> bool:
+        return any(u.name == v.name for m in n.body for u in self.active_uses(m))
+
+    def owned_copy(self, v: ir.Var, g: ir.Operand, loc) -> ir.Operand:
+        """``g`` itself, or a copy this transform owns when ``v``'s adjoint is mutated."""
+        if self.kind(v) == "scalar" or (isinstance(g, ir.Var) and g.name in self.owned):
+            return g
+        c = self.emit(self.temp(), ir.Callee("np.copy", runtime.np.copy, runtime.np), (g,), loc)
+        self.owned.add(c.name)
+        return c
+
+    def adjoint_loop(self, n, nodes, carries, inits, adj_in, nexts, body_free, accs, acc_in,
+                     acc_next) -> ir.Loop:
+        phis = [ir.Phi(adj_in[id(p)], (inits[id(p)], nexts[id(p)]), self.adjoint_var(p.target))
+                for p in carries]
+        phis += [ir.Phi(acc_in[v.name], (accs[v.name], acc_next[v.name]), self.temp())
+                 for v in body_free]
+        if n.cond is None:
+            return ir.Loop(n.index, n.bounds, phis, nodes, n.loc, reverse=True, adjoint=True)
+        count = self.count_iterations(n)
+        return ir.Loop(None, (count,), phis, nodes, n.loc, adjoint=True)
+
+    def count_iterations(self, n: ir.Loop) -> ir.Var:
+        """Give a forward while loop a trip counter; return the count after the loop."""
+        cnt, nxt, out = (ir.Var(self.namer.fresh(s), "user") for s in
+                         ("n_iter", "n_iter", "n_iter"))
+        n.carried.append(ir.Phi(cnt, (ir.Const(0), nxt), out))
+        n.body.append(ir.Stmt(nxt, "add", (cnt, ir.Const(1)), n.loc))
+        return out
+
+    # -- after the sweep: the tape and in-place writes ----------------------------
+    def finish_forward(self, forward: list, adjoint: list) -> None:
+        self.plan_tape()
+        self.check_writes(forward, adjoint)
+
+    def plan_tape(self) -> None:
+        for fwd, rev in self.loops:
+            used = {v.name for v in _uses_in(rev.body)} | {v.name for p in rev.carried
+                                                           for v in _vars(p.sources)}
+            params = [p.target for p in fwd.carried if p.target.name in used]
+            direct = [v for m in fwd.body for v in ir.node_defs(m)
+                      if v.name in used and not (isinstance(m, ir.Loop) and v is m.index)
+                      and not (isinstance(m, ir.Loop) and v in [p.target for p in m.carried])]
+            fwd.save_start, fwd.save = params, direct
+            rev.restore = [direct, params]
+            self.tape_branches(fwd.body, used)
+
+    def tape_branches(self, block: list, used: set[str]) -> None:
+        """Values a branch inside a loop computes for the adjoint: pushed in the branch."""
+        for m in block:
+            if isinstance(m, ir.If):
+                m.save = tuple([v for b in blk for v in ir.node_defs(b) if v.name in used
+                                and not isinstance(b, ir.Loop)] for blk in (m.then, m.orelse))
+                rev = self.ifs.get(id(m))
+                if rev is not None:
+                    rev.restore = m.save
+                self.tape_branches(m.then, used)
+                self.tape_branches(m.orelse, used)
+
+    def check_storage(self, forward: list, buffers: dict, written: set, overwritten: dict):
+        """An array written in place must be the function's own: not the caller's (an
+        alias of a parameter) and not a view into another array (a row read x[i])."""
+        params = {p.name for p in self.fn.params}
+        for n in ir.walk(forward):
+            if not isinstance(n, ir.Stmt):
+                continue
+            root = buffers.get(n.target.name, n.target.name)
+            if root not in written:
+                continue
+            alias = n.op == "copy" and isinstance(n.args[0], ir.Var)
+            view = n.op in ("getitem", "copyitem")
+            if alias or view or n.target.name in params:
+                what = "an alias of another array" if alias or n.target.name in params \
+                    else "a view into another array"
+                raise UnsupportedSyntax(
+                    f"this writes into {what}, which srcgrad cannot follow",
+                    _first_write(overwritten, buffers, root).loc,
+                    "Write into a copy (y = np.copy(x)) or index the array itself (x[i, j] = v).")
+        for p in self.fn.params:
+            if buffers.get(p.name, p.name) in written:
+                raise UnsupportedSyntax(
+                    f"this writes into the argument {p.name}, through another name",
+                    _first_write(overwritten, buffers, buffers[p.name]).loc,
+                    "Write into a copy (y = np.copy(x)).")
+
+    def check_writes(self, forward: list, adjoint: list) -> None:
+        """Copy reads of arrays written in place; refuse adjoint reads of overwritten
+        versions (see the module docstring)."""
+        overwritten = {s.args[0].name: s for s in ir.walk(forward)
+                       if isinstance(s, ir.Stmt) and s.op == "setitem"
+                       and isinstance(s.args[0], ir.Var)}
+        if not overwritten:
+            return
+        buffers = _buffers(forward)
+        written = {buffers.get(name, name) for name in overwritten}
+        self.check_storage(forward, buffers, written, overwritten)
+        needed = {v.name for v in _uses_in(adjoint, skip_shape=True)}
+        for s in ir.walk(forward):
+            if isinstance(s, ir.Stmt) and s.op == "getitem" and s.target.name in needed \
+                    and isinstance(s.args[0], ir.Var) and \
+                    buffers.get(s.args[0].name, s.args[0].name) in written:
+                s.op = "copyitem"
+        for v in _uses_in(adjoint, skip_shape=True):
+            if v.name in overwritten:
+                w = overwritten[v.name]
+                raise UnsupportedSyntax(
+                    f"the derivative needs the value of {w.args[0]} from before this write "
+                    "overwrote it", w.loc,
+                    "Write into a copy (y = np.copy(x)) or keep the old value in a variable.")
+
+
+def _first_write(overwritten: dict, buffers: dict, root: str) -> ir.Stmt:
+    return next(s for name, s in overwritten.items() if buffers.get(name, name) == root)
+
+
+def _vars(ops) -> list[ir.Var]:
+    """The variables among operands (a bound ``*args`` value is a tuple of them)."""
+    if not isinstance(ops, (tuple, list)):
+        ops = (ops,)
+    out = []
+    for o in ops:
+        if isinstance(o, tuple):
+            out += _vars(o)
+        elif isinstance(o, ir.Var):
+            out.append(o)
+    return out
+
+
+def _uses_in(block: list, skip_shape: bool = False) -> list[ir.Var]:
+    """Every variable read in ``block``, nested regions included."""
+    out = []
+    for n in ir.walk(block):
+        if isinstance(n, ir.Stmt):
+            if skip_shape and isinstance(n.op, ir.Callee) and id(n.op.obj) in _SHAPE_ONLY:
+                continue
+            if skip_shape and n.op in ("setitem", "addat", "iadd"):  # adjoint buffers only
+                out += _vars(n.args[1:])
+                continue
+            out += n.uses()
+        else:
+            out += ir.node_uses(n)
+    return out
+
+
+def _buffers(block: list) -> dict[str, str]:
+    """Array versions that share storage (setitem chains, phis) -> one representative."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.get(a, a) != a:
+            a = parent[a]
+        return a
+
+    def union(a, b) -> None:
+        if isinstance(a, ir.Var) and isinstance(b, ir.Var):
+            parent[find(a.name)] = find(b.name)
+
+    for n in ir.walk(block):
+        if isinstance(n, ir.Stmt) and n.op in ("setitem", "copy"):
+            union(n.target, n.args[0])
+        elif isinstance(n, ir.If):
+            for p in n.phis:
+                for s in p.sources:
+                    union(p.target, s)
+        elif isinstance(n, ir.Loop):
+            for p in n.carried:
+                union(p.target, p.sources[0])
+                union(p.target, p.sources[1])
+                union(p.out, p.target)
+    return {k: find(k) for k in parent}

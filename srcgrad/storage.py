@@ -1,0 +1,204 @@
+"""Storage for emission: which SSA variables share one Python name, and the names.
+
+Contract: ``Storage(fn)`` groups SSA variables that the emitted Python keeps
+in one variable, and ``name(v)`` gives every variable its printed name.
+Grouped are: a loop-carried value's versions (the value entering an
+iteration, the value after the loop, and the value before the loop or at the
+end of an iteration when nothing reads the old one afterwards); a branch's
+value and the merged value when only the merge reads it; and the versions of
+an array written in place. Names are the user's (SSA versions ``x_1``...),
+``t1, t2...`` for temporaries in order of appearance, ``<name>_bar`` for
+adjoints; none collides with a user name or a global the code refers to.
+"""
+
+from __future__ import annotations
+
+from . import ir
+from .naming import Namer, adjoint_name
+
+_IN_PLACE = ("setitem", "addat", "iadd")
+
+
+class Storage:
+    def __init__(self, fn: ir.Function):
+        self.fn = fn
+        self.order = ir.walk(fn.body)
+        self.position = {id(n): i for i, n in enumerate(self.order)}
+        self.defs: dict[str, object] = {}
+        self.def_block: dict[str, int] = {}
+        self._index(fn.body)
+        self.use_sites: dict[str, list[tuple[int, int, bool]]] = {}  # (position, block, plain)
+        self._uses(fn.body)
+        end = len(self.order)
+        for r in fn.returns:
+            if isinstance(r, ir.Var):
+                self.use_sites.setdefault(r.name, []).append((end, -1, False))
+        self.parent: dict[str, str] = {}
+        self._group(fn.body)
+        self.names: dict[str, str] = {}
+        roots = {o.name.split(".")[0] for n in self.order if isinstance(n, ir.Stmt)
+                 for o in (n.op, *n.operands()) if isinstance(o, (ir.Callee, ir.Const))
+                 and getattr(o, "name", None)}
+        users = {v.name for v in self._all_vars() if v.kind == "user"}
+        self.namer = Namer(users | roots)
+
+    # -- indexing ---------------------------------------------------------------
+    def _index(self, block: list) -> None:
+        for n in block:
+            for v in ir.node_defs(n):
+                self.defs.setdefault(v.name, n)
+                self.def_block.setdefault(v.name, id(block))
+            if isinstance(n, ir.If):
+                self._index(n.then)
+                self._index(n.orelse)
+            elif isinstance(n, ir.Loop):
+                self._index(n.test)
+                self._index(n.body)
+
+    def _uses(self, block: list) -> None:
+        for n in block:
+            pos = self.position[id(n)]
+            plain = isinstance(n, ir.Stmt)
+            for v in ir.node_uses(n):
+                self.use_sites.setdefault(v.name, []).append((pos, id(block), plain))
+            if isinstance(n, ir.If):
+                for which, branch in enumerate((n.then, n.orelse)):
+                    for v in n.save[which]:
+                        self.use_sites.setdefault(v.name, []).append((pos, 0, False))
+                    self._uses(branch)
+            elif isinstance(n, ir.Loop):
+                for v in n.save + n.save_start:
+                    self.use_sites.setdefault(v.name, []).append((pos, 0, False))
+                self._uses(n.test)
+                self._uses(n.body)
+
+    def _all_vars(self) -> list[ir.Var]:
+        out = list(self.fn.params)
+        for n in self.order:
+            out += ir.node_defs(n)
+        return out
+
+    def single_use_here(self, v: ir.Var) -> bool:
+        """Read once, by a plain statement of the block that defines it, and not a
+        storage shared with another version."""
+        sites = self.use_sites.get(v.name, [])
+        return len(sites) == 1 and sites[0][2] and sites[0][1] == self.def_block.get(v.name) \
+            and v.name not in self.grouped
+
+    def overwritten_between(self, name: str, start: int, end: int) -> bool:
+        """Whether ``name``'s storage is assigned strictly between two positions."""
+        if name not in self.grouped:
+            return False
+        if not hasattr(self, "_writes"):
+            self._writes: dict[str, list[int]] = {}
+            for n in self.order:
+                for v in ir.node_defs(n):
+                    self._writes.setdefault(self.find(v.name), []).append(self.position[id(n)])
+        return any(start < pos < end for pos in self._writes.get(self.find(name), []))
+
+    def def_position(self, name: str) -> int:
+        return self.position[id(self.defs[name])]
+
+    def use_position(self, name: str) -> int:
+        return self.use_sites[name][0][0]
+
+    @property
+    def grouped(self) -> set[str]:
+        if not hasattr(self, "_grouped"):
+            self._grouped = set(self.parent) | set(self.parent.values())
+        return self._grouped
+
+    # -- grouping ---------------------------------------------------------------
+    def find(self, name: str) -> str:
+        while self.parent.get(name, name) != name:
+            name = self.parent[name]
+        return name
+
+    def union(self, a: ir.Var, b: ir.Var) -> None:
+        ra, rb = self.find(a.name), self.find(b.name)
+        if ra != rb:
+            self.parent[rb] = ra
+
+    def _group(self, block: list) -> None:
+        for n in block:
+            if isinstance(n, ir.Stmt) and n.op in _IN_PLACE and isinstance(n.args[0], ir.Var):
+                self.union(n.args[0], n.target)
+            elif isinstance(n, ir.If):
+                self._group(n.then)
+                self._group(n.orelse)
+                for p in n.phis:
+                    for branch, src in zip((n.then, n.orelse), p.sources):
+                        if self._only_read_by_merge(src, branch):
+                            self.union(p.target, src)
+            elif isinstance(n, ir.Loop):
+                self._group(n.test)
+                self._group(n.body)
+                for p in n.carried:
+                    self.union(p.target, p.out)
+                    if self._free_after(p.sources[0], n):
+                        self.union(p.sources[0], p.target)
+                    if self._next_safe(p, n):
+                        self.union(p.target, p.sources[1])
+
+    def _only_read_by_merge(self, src, branch: list) -> bool:
+        return isinstance(src, ir.Var) and self.def_block.get(src.name) == id(branch) and \
+            len(self.use_sites.get(src.name, [])) == 1
+
+    def _free_after(self, init, loop: ir.Loop) -> bool:
+        """Nothing reads ``init`` once the loop has started (so the loop may reuse it)."""
+        if not isinstance(init, ir.Var):
+            return False
+        here = self.position[id(loop)]
+        return all(pos <= here for pos, _, _ in self.use_sites.get(init.name, []))
+
+    def _next_safe(self, p: ir.Phi, loop: ir.Loop) -> bool:
+        """The end-of-iteration value can live in the carried variable's storage: it is
+        computed in the body after the last read of the value entering the iteration."""
+        nxt = p.sources[1]
+        if not isinstance(nxt, ir.Var) or nxt.name == p.target.name:
+            return False
+        inside = {id(m) for m in ir.walk(loop.body)}
+        d = self.defs.get(nxt.name)
+        if d is None or id(d) not in inside:
+            return False
+        born = self.position[id(d)]
+        reads = [pos for pos, _, _ in self.use_sites.get(p.target.name, [])
+                 if pos > born and pos <= max(self.position[i] for i in inside)]
+        return not reads
+
+    # -- names ------------------------------------------------------------------
+    def name_all(self, inlined) -> None:
+        for v in self._all_vars():
+            if v.name in self.names or (v.kind == "temp" and inlined(v)):
+                continue
+            root = self.find(v.name)
+            if root in self.names:
+                self.names[v.name] = self.names[root]
+                continue
+            self.names[root] = self.names[v.name] = self._pick(v)
+
+    def _pick(self, v: ir.Var) -> str:
+        if v.kind == "user":
+            return v.name
+        if v.kind == "temp":
+            return self.namer.temp()
+        primal = self.names.get(v.of.name) or v.of.name
+        return self.namer.fresh(adjoint_name(primal))
+
+    def name(self, v: ir.Var) -> str:
+        if v.name not in self.names:
+            root = self.names.get(self.find(v.name))
+            self.names[v.name] = root or self._pick(v)
+        return self.names[v.name]
+
+    def fresh(self, base: str) -> str:
+        return self.namer.fresh(base)
+
+    def is_noop(self, s: ir.Stmt) -> bool:
+        """A copy between two variables that share storage."""
+        return s.op == "copy" and isinstance(s.args[0], ir.Var) and \
+            self.find(s.args[0].name) == self.find(s.target.name)
+
+    def needs_move(self, pairs) -> bool:
+        return any(not (isinstance(src, ir.Var) and self.find(src.name) == self.find(t.name))
+                   for t, src in pairs)
