@@ -44,6 +44,8 @@ def unparse(node: ast.AST) -> str:
     """Source text of ``node``, on one line (astor's line wrapping is off)."""
     if isinstance(node, ast.Constant) and not isinstance(node.value, str):
         return repr(node.value)  # astor parenthesizes a bare number
+    if isinstance(node, ast.expr):  # as a statement, astor adds no outer parentheses
+        node = ast.Expr(node)
     return astor.to_source(node, pretty_source="".join).rstrip("\n")
 
 
@@ -261,8 +263,8 @@ class _Emitter:
             start = len(self.out)
             self.pop(n.restore[which], inner)
             self.block(branch, inner)
-            self.moves(pairs, inner, n.loc, n.adjoint)
             self.push(n.save[which], inner)
+            self.moves(pairs, inner, n.loc, n.adjoint)
             if len(self.out) == start:
                 self.put(inner, "pass")
 
@@ -280,18 +282,34 @@ class _Emitter:
             self.put(inner, f"if not {unparse(self.operand(n.cond))}:")
             self.put(inner + "    ", "break")
         self.block(n.body, inner)
+        self.push(n.save, inner)  # before the moves: it saves this iteration's values
         self.moves([(p.target, p.sources[1]) for p in n.carried], inner, n.loc, n.adjoint)
-        self.push(n.save, inner)
         if len(self.out) == start:
             self.put(inner, "pass")
 
     def test_inlined(self, n: ir.Loop) -> bool:
-        return all(isinstance(s, ir.Stmt) and self.inlined(s.target) for s in n.test)
+        """The while test can be one expression: each of its temporaries is read once."""
+        return all(isinstance(s, ir.Stmt) and s.target.kind == "temp" and
+                   len(self.storage.use_sites.get(s.target.name, [])) == 1 for s in n.test)
+
+    def test_expr(self, o: ir.Operand, test: dict) -> ast.expr:
+        if isinstance(o, ir.Var) and o.name in test:
+            s = test[o.name]
+            saved = self._inline
+            self._inline = {**saved, **{a.name: True for a in s.uses() if a.name in test}}
+            try:
+                return self.expr(ir.Stmt(s.target, s.op, tuple(
+                    ir.Var(a.name, "temp") if isinstance(a, ir.Var) and a.name in test else a
+                    for a in s.args), s.loc, s.kwargs, s.seq))
+            finally:
+                self._inline = saved
+        return self.operand(o)
 
     def loop_head(self, n: ir.Loop) -> str:
         if n.cond is not None:
             if not n.test or self.test_inlined(n):
-                return f"while {unparse(self.operand(n.cond))}:"
+                test = {s.target.name: s for s in n.test}
+                return f"while {unparse(self.test_expr(n.cond, test))}:"
             return "while True:"
         bounds = list(n.bounds)
         if len(bounds) == 3 and isinstance(bounds[2], ir.Const) and bounds[2].value == 1:

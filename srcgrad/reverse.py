@@ -127,6 +127,12 @@ class _Reverse(FlowMixin):
         grads = tuple(self.param_adjoint(fn.params[i]) for i in self.wrt)
         adjoint = self.out
         self.finish_forward(forward, adjoint)
+        if any(isinstance(n, ir.Loop) and any(p.out is ret for p in n.carried) for n in forward):
+            # The adjoint loop restores the carried variable's earlier values: keep the
+            # value to return in a variable of its own.
+            value = ir.Var(self.namer.fresh("value"))
+            forward.append(ir.Stmt(value, "copy", (ret,), self.def_loc(ret)))
+            ret = value
         return ir.Function(self._name(), tuple(params), [*forward, *adjoint], (ret, *grads),
                            fn.loc, self._doc(ret), fn.defaults)
 
@@ -264,10 +270,11 @@ class _Reverse(FlowMixin):
         that value is private to one contribution, else copy."""
         if self.last_defines(value) and value.name in self.private:
             self.out[-1] = replace(self.out[-1], target=target)
-            if value.name in self.owned:
-                self.owned.add(target.name)
-            return target
-        return self.emit(target, "copy", (value,), loc)
+        else:
+            self.emit(target, "copy", (value,), loc)
+        if self.is_owned(value):
+            self.owned.add(target.name)
+        return target
 
     # -- statements -------------------------------------------------------------
     def differentiate(self, s: ir.Stmt) -> None:
@@ -326,7 +333,8 @@ class _Reverse(FlowMixin):
             c = self.emit(self.temp(), "copyitem", (g, *index), s.loc, seq=s.seq)
             self.add(v, self.apply(_UNBROADCAST, (c, v), s.loc), s.loc)
         if isinstance(x, ir.Var) and x.name in self.active:
-            z = self.emit(self.temp(), "setitem", (g, ir.Const(0.0), *index), s.loc, seq=s.seq)
+            z = self.emit(self.adjoint_var(x), "setitem", (g, ir.Const(0.0), *index), s.loc,
+                          seq=s.seq)
             self.owned.add(z.name)
             self.add(x, z, s.loc)
 

@@ -10,10 +10,9 @@ Contract, on top of ``reverse.py``'s:
   loop counts its iterations and the adjoint runs that many). Adjoints of
   loop-carried values are carried backwards; adjoints of values defined before
   the loop and read inside it are accumulated in buffers the transform owns.
-- the tape: each forward loop pushes, per iteration, the values its adjoint
-  reads that the next iteration would overwrite (carried values at the top of
-  the iteration, the rest at the end, a branch's values at the end of the
-  branch); the adjoint pops them in reverse. Nothing else is recorded.
+- the tape: each forward loop pushes, at the end of every iteration, the
+  values of that iteration its adjoint reads (a branch's values at the end of
+  the branch); the adjoint pops them in reverse. Nothing else is recorded.
 - arrays written in place: a read ``x[i]`` whose value the adjoint needs is
   copied when ``x`` is written in place anywhere (a view would change under
   it); any other use by the adjoint of a version of ``x`` that a later write
@@ -196,7 +195,7 @@ class FlowMixin:
                      or self.used_in_body(n, v)]
         accs = {v.name: self.zero(v, loc) for v in body_free}
         adj_in = {id(p): self.adjoint_var(p.target) for p in carries}
-        acc_in = {v.name: self.temp() for v in body_free}
+        acc_in = {v.name: self.adjoint_var(v) for v in body_free}
         # Carried adjoints are buffers of ours: inits and nexts are made owned below.
         self.owned |= {a.name for a in adj_in.values()} | {a.name for a in acc_in.values()}
         scope = Scope(self.block_defs(n.body) | {p.target.name for p in n.carried})
@@ -278,6 +277,8 @@ class FlowMixin:
         self.check_writes(forward, adjoint)
 
     def plan_tape(self) -> None:
+        """What each forward loop pushes at the end of an iteration: the values of that
+        iteration its adjoint reads (the value entering the iteration included)."""
         for fwd, rev in self.loops:
             used = {v.name for v in _uses_in(rev.body)} | {v.name for p in rev.carried
                                                            for v in _vars(p.sources)}
@@ -285,8 +286,8 @@ class FlowMixin:
             direct = [v for m in fwd.body for v in ir.node_defs(m)
                       if v.name in used and not (isinstance(m, ir.Loop) and v is m.index)
                       and not (isinstance(m, ir.Loop) and v in [p.target for p in m.carried])]
-            fwd.save_start, fwd.save = params, direct
-            rev.restore = [direct, params]
+            fwd.save = params + direct
+            rev.restore = [fwd.save]
             self.tape_branches(fwd.body, used)
 
     def tape_branches(self, block: list, used: set[str]) -> None:

@@ -63,14 +63,19 @@ class Storage:
                 self.use_sites.setdefault(v.name, []).append((pos, id(block), plain))
             if isinstance(n, ir.If):
                 for which, branch in enumerate((n.then, n.orelse)):
-                    for v in n.save[which]:
-                        self.use_sites.setdefault(v.name, []).append((pos, 0, False))
+                    self._pushes(n.save[which], branch, pos)
                     self._uses(branch)
             elif isinstance(n, ir.Loop):
-                for v in n.save + n.save_start:
-                    self.use_sites.setdefault(v.name, []).append((pos, 0, False))
+                self._pushes(n.save + n.save_start, n.body, pos)
                 self._uses(n.test)
                 self._uses(n.body)
+
+    def _pushes(self, values: list, block: list, pos: int) -> None:
+        """A push at the end of ``block`` reads its values after everything in it."""
+        inner = [self.position[id(m)] for m in ir.walk(block)]
+        at = (max(inner) if inner else pos) + 0.5
+        for v in values:
+            self.use_sites.setdefault(v.name, []).append((at, 0, False))
 
     def _all_vars(self) -> list[ir.Var]:
         out = list(self.fn.params)
@@ -162,8 +167,9 @@ class Storage:
         if d is None or id(d) not in inside:
             return False
         born = self.position[id(d)]
+        end = max(self.position[i] for i in inside) + 1  # the tape push sits at end - 0.5
         reads = [pos for pos, _, _ in self.use_sites.get(p.target.name, [])
-                 if pos > born and pos <= max(self.position[i] for i in inside)]
+                 if born < pos < end]
         return not reads
 
     # -- names ------------------------------------------------------------------
