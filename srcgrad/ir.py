@@ -19,7 +19,7 @@ and ``adjoint`` (the adjoint of ``Var.of``, printed as ``<name>_bar``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Union
 
 from .errors import InternalError, Loc
@@ -186,6 +186,21 @@ class Loop:
 
 
 Node = Union[Stmt, If, Loop]  # noqa: UP007
+
+
+def clone(block: list) -> list:
+    """A copy of a block's nodes and regions (operands are immutable and shared)."""
+    out = []
+    for n in block:
+        if isinstance(n, Stmt):
+            out.append(replace(n))
+        elif isinstance(n, If):
+            out.append(replace(n, then=clone(n.then), orelse=clone(n.orelse),
+                               phis=[replace(p) for p in n.phis]))
+        else:
+            out.append(replace(n, body=clone(n.body), test=clone(n.test),
+                               carried=[replace(p) for p in n.carried]))
+    return out
 
 
 def walk(block: list) -> list:

@@ -24,6 +24,7 @@ import numpy as np
 from . import ir
 from .errors import NameResolutionError, UnsupportedSyntax
 from .lower_flow import _RETURN, FlowMixin, assigned_names, target_names
+from .lower_jumps import remove_jumps
 from .naming import Namer
 from .parse import Source
 
@@ -75,7 +76,7 @@ class _Lowerer(FlowMixin):
         for p in params:  # never write into the caller's array: work on a copy
             if p.name in written:
                 self.emit(self.new_version(p.name), _COPY, (p,), tree)
-        self.body = self.block(body)
+        self.body = self.block(remove_jumps(body, self.namer.fresh))
         if not self.terminated:
             raise self.unsupported(tree, f"{tree.name} does not return a value on every path",
                                    "A differentiated function must return its value.")

@@ -7,8 +7,8 @@ and ``while``, become ``ir.Loop`` regions whose loop-carried values (names
 assigned in the body and defined before it) are phis; ``x[i] = v`` and
 ``x[i] += v`` produce a new SSA version of ``x`` (``setitem``). A ``return``
 inside a branch is handled by moving the statements after the ``if`` into the
-branch that does not return. ``break``, ``continue`` and ``return`` inside a
-loop are located errors (not yet supported).
+branch that does not return; ``break``, ``continue`` and ``return`` inside a
+loop were removed before (``lower_jumps``).
 """
 
 from __future__ import annotations
@@ -165,24 +165,13 @@ class FlowMixin:
     def for_(self, node: gast.For) -> None:
         if node.orelse:
             raise self.unsupported(node, "for ... else is not supported")
-        self.no_jumps(node)
         bounds, bind_target = self.iteration(node)
         self.loop(node, bounds, bind_target)
 
     def while_(self, node: gast.While) -> None:
         if node.orelse:
             raise self.unsupported(node, "while ... else is not supported")
-        self.no_jumps(node)
         self.loop(node, None, None)
-
-    def no_jumps(self, node) -> None:
-        for n in gast.walk(node):
-            if isinstance(n, (gast.Break, gast.Continue)):
-                raise self.unsupported(n, f"{type(n).__name__.lower()} is not supported yet",
-                                       "Use a while loop with a condition instead.")
-            if isinstance(n, gast.Return):
-                raise self.unsupported(n, "return inside a loop is not supported yet",
-                                       "Assign the result and return after the loop.")
 
     def loop(self, node, bounds, bind_target) -> None:
         carried = [n for n in assigned_names(node.body) if n in self.env]

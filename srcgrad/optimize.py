@@ -63,7 +63,7 @@ def _loop(n: ir.Loop, live: set[str]) -> bool:
         keep = [p for p in n.carried if p.out.name in live or p.target.name in inner]
         need = live | _names(p.sources[1] for p in keep) | _names(n.save) | \
             _names(n.save_start) | _names([n.cond])
-        body, inner = _block(original, need)
+        body, inner = _block(ir.clone(original), need)  # _block prunes regions in place
         _, test_live = _block(n.test, inner | _names([n.cond]))
         inner |= test_live
         if len(keep) == len(carried):

@@ -28,8 +28,9 @@ from dataclasses import replace
 
 from . import ir, rules, runtime
 from .analysis import ANY, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
+from .ir import clone
 from .naming import Namer, adjoint_name
-from .reverse_flow import FlowMixin, Scatter, Scope, clone
+from .reverse_flow import FlowMixin, Scatter, Scope
 
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
 ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)

@@ -53,22 +53,6 @@ _SHAPE_ONLY = {id(runtime.zeros_like), id(runtime.unbroadcast), id(runtime.expan
                id(builtins.len)}
 
 
-def clone(block: list) -> list:
-    """A copy of a block's nodes (operands are immutable and shared)."""
-    out = []
-    for n in block:
-        if isinstance(n, ir.Stmt):
-            out.append(ir.Stmt(n.target, n.op, n.args, n.loc, n.kwargs, n.seq, n.adjoint))
-        elif isinstance(n, ir.If):
-            out.append(ir.If(n.cond, clone(n.then), clone(n.orelse),
-                             [ir.Phi(p.target, p.sources, p.out) for p in n.phis], n.loc))
-        else:
-            out.append(ir.Loop(n.index, n.bounds, [ir.Phi(p.target, p.sources, p.out)
-                                                   for p in n.carried], clone(n.body), n.loc,
-                               n.reverse, clone(n.test), n.cond))
-    return out
-
-
 class FlowMixin:
     """Region handling for ``reverse._Reverse``."""
 
