@@ -100,9 +100,9 @@ def assert_located(exc: SrcgradError, line: int, col: int, token: str,
 # (fixture function == marker name, expected class, token the caret must point at)
 X = np.array([0.5, 1.5])
 FENCE = [
-    ("break_statement", UnsupportedSyntax, "break"),
-    ("continue_statement", UnsupportedSyntax, "continue"),
-    ("return_in_loop", UnsupportedSyntax, "return"),
+    ("nonlocal_statement", UnsupportedSyntax, "nonlocal"),
+    ("while_else", UnsupportedSyntax, "while"),
+    ("delete_statement", UnsupportedSyntax, "del"),
     ("for_else", UnsupportedSyntax, "for"),
     ("try_statement", UnsupportedSyntax, "try"),
     ("with_statement", UnsupportedSyntax, "with"),
