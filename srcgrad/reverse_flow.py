@@ -240,7 +240,7 @@ class FlowMixin:
                      acc_next) -> ir.Loop:
         phis = [ir.Phi(adj_in[id(p)], (inits[id(p)], nexts[id(p)]), self.adjoint_var(p.target))
                 for p in carries]
-        phis += [ir.Phi(acc_in[v.name], (accs[v.name], acc_next[v.name]), self.temp())
+        phis += [ir.Phi(acc_in[v.name], (accs[v.name], acc_next[v.name]), self.adjoint_var(v))
                  for v in body_free]
         if n.cond is None:
             return ir.Loop(n.index, n.bounds, phis, nodes, n.loc, reverse=True, adjoint=True)
