@@ -8,9 +8,9 @@ import cky
 import hmm
 import numpy as np
 import pytest
+from fixtures import long_loops
 
 import srcgrad
-from fixtures import long_loops
 
 
 @pytest.mark.parametrize("seed, T, K", [(0, 6, 3), (1, 10, 4), (2, 2, 2), (3, 25, 5)])
