@@ -76,7 +76,8 @@ class _Lowerer(FlowMixin):
         for p in params:  # never write into the caller's array: work on a copy
             if p.name in written:
                 self.emit(self.new_version(p.name), _COPY, (p,), tree)
-        self.body = self.block(remove_jumps(body, self.namer.fresh))
+        copies = self.body
+        self.body = copies + self.block(remove_jumps(body, self.namer.fresh))
         if not self.terminated:
             raise self.unsupported(tree, f"{tree.name} does not return a value on every path",
                                    "A differentiated function must return its value.")

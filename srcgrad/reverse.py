@@ -215,7 +215,7 @@ class _Reverse(FlowMixin):
         if not dense:
             total = self.zero(v, loc)
         elif mutable and not self.is_owned(dense[0]):
-            total = self.emit(self.temp(), _COPY, (dense[0],), loc)
+            total = self.emit(self.adjoint_var(v), _COPY, (dense[0],), loc)
             self.owned.add(total.name)
         else:
             total = dense[0]

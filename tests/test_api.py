@@ -222,3 +222,33 @@ def test_adding_a_shared_adjoint_to_two_inputs():
 
 
 zeros_like = np.zeros_like
+
+
+def test_writing_into_an_argument_leaves_the_callers_array_alone():
+    def f(x):
+        x[0] = 2.0 * x[1]
+        return np.sum(x * x)
+
+    x = np.array([1.0, 2.0, 3.0])
+    value, g = srcgrad.value_and_grad(f)(x)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    assert value == 16.0 + 4.0 + 9.0
+    # d/dx0 = 0 (overwritten), d/dx1 = 2*x1 + 2*(2*x1)*2, d/dx2 = 2*x2
+    np.testing.assert_allclose(g, [0.0, 2 * 2.0 + 8 * 2.0, 6.0])
+
+
+def test_indices_and_conditions_carry_no_derivative():
+    table = np.array([1.0, 10.0, 100.0])
+
+    def f(x):
+        i = int(x)  # an index computed from x: a step function of x
+        y = table[i] * x
+        if x > 1.5:
+            y = y * 2.0
+        return y
+
+    # Away from the steps, d/dx = table[int(x)] (times 2 past 1.5): no term from i or x > 1.5.
+    assert srcgrad.grad(f)(0.5) == 1.0
+    assert srcgrad.grad(f)(1.2) == 10.0
+    assert srcgrad.grad(f)(1.7) == 20.0
+    assert srcgrad.grad(f)(2.5) == 200.0
