@@ -67,6 +67,10 @@ def capture(fn: object) -> Source:
         raise SourceUnavailable(
             f"{where}: cannot parse the source of {fn.__name__}: {exc}") from None
     tree = module.body[0] if module.body else None
+    if isinstance(tree, gast.AsyncFunctionDef):
+        loc = Source(fn, code.co_filename, first - 1, indent, tree, {}, {}).loc(tree)
+        raise UnsupportedSyntax("async functions are not supported", loc,
+                                "Differentiate a plain def function.")
     if not isinstance(tree, gast.FunctionDef):
         raise SourceUnavailable(f"{where}: the source of {fn.__name__} is not a def statement")
     tree.decorator_list = []

@@ -103,6 +103,7 @@ FENCE = [
     ("nonlocal_statement", UnsupportedSyntax, "nonlocal"),
     ("while_else", UnsupportedSyntax, "while"),
     ("delete_statement", UnsupportedSyntax, "del"),
+    ("async_function", UnsupportedSyntax, "async"),
     ("for_else", UnsupportedSyntax, "for"),
     ("try_statement", UnsupportedSyntax, "try"),
     ("with_statement", UnsupportedSyntax, "with"),
