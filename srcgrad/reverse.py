@@ -220,7 +220,7 @@ class _Reverse(FlowMixin):
         else:
             total = dense[0]
         for c in dense[1:]:
-            total = self.accumulate(total, c, loc)
+            total = self.accumulate(total, c, loc, self.kind(v))
         for s in scatters:
             total = self.emit(self.temp(), "addat", (total, s.value, *s.index), loc, seq=s.seq)
             self.owned.add(total.name)
@@ -238,8 +238,8 @@ class _Reverse(FlowMixin):
     def is_owned(self, o: ir.Operand) -> bool:
         return isinstance(o, ir.Var) and o.name in self.owned
 
-    def accumulate(self, total: ir.Operand, c: ir.Operand, loc) -> ir.Operand:
-        if isinstance(total, ir.Var) and total.name in self.owned and self.kind(total) != SCALAR:
+    def accumulate(self, total: ir.Operand, c: ir.Operand, loc, kind: str) -> ir.Operand:
+        if self.is_owned(total) and kind != SCALAR:
             acc = self.emit(self.temp(), "iadd", (total, c), loc)  # in place: total is ours
             self.owned.add(acc.name)
             return acc

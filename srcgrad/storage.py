@@ -19,6 +19,15 @@ from .naming import Namer, adjoint_name
 _IN_PLACE = ("setitem", "addat", "iadd")
 
 
+def _restored(n) -> list[ir.Var]:
+    """Variables an adjoint region re-binds from the tape."""
+    if isinstance(n, ir.Loop):
+        return [v for group in n.restore for v in group]
+    if isinstance(n, ir.If):
+        return [v for group in n.restore for v in group]
+    return []
+
+
 class Storage:
     def __init__(self, fn: ir.Function):
         self.fn = fn
@@ -97,7 +106,7 @@ class Storage:
         if not hasattr(self, "_writes"):
             self._writes: dict[str, list[int]] = {}
             for n in self.order:
-                for v in ir.node_defs(n):
+                for v in ir.node_defs(n) + _restored(n):
                     self._writes.setdefault(self.find(v.name), []).append(self.position[id(n)])
         return any(start < pos < end for pos in self._writes.get(self.find(name), []))
 
@@ -154,7 +163,9 @@ class Storage:
         if not isinstance(init, ir.Var):
             return False
         here = self.position[id(loop)]
-        return all(pos <= here for pos, _, _ in self.use_sites.get(init.name, []))
+        root = self.find(init.name)
+        members = [name for name in self.use_sites if self.find(name) == root]
+        return all(pos <= here for name in members for pos, _, _ in self.use_sites[name])
 
     def _next_safe(self, p: ir.Phi, loop: ir.Loop) -> bool:
         """The end-of-iteration value can live in the carried variable's storage: it is
@@ -168,7 +179,9 @@ class Storage:
             return False
         born = self.position[id(d)]
         end = max(self.position[i] for i in inside) + 1  # the tape push sits at end - 0.5
-        reads = [pos for pos, _, _ in self.use_sites.get(p.target.name, [])
+        root = self.find(p.target.name)
+        members = [name for name in self.use_sites if self.find(name) == root]
+        reads = [pos for name in members for pos, _, _ in self.use_sites[name]
                  if born < pos < end]
         return not reads
 
