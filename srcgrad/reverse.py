@@ -128,9 +128,9 @@ class _Reverse(FlowMixin):
         grads = tuple(self.param_adjoint(fn.params[i]) for i in self.wrt)
         adjoint = self.out
         self.finish_forward(forward, adjoint)
-        if any(isinstance(n, ir.Loop) and any(p.out is ret for p in n.carried) for n in forward):
-            # The adjoint loop restores the carried variable's earlier values: keep the
-            # value to return in a variable of its own.
+        if self.loops and isinstance(ret, ir.Var):
+            # Adjoint loops restore earlier values of what their forward loops carried,
+            # which may share the returned value's variable: keep it in one of its own.
             value = ir.Var(self.namer.fresh("value"))
             forward.append(ir.Stmt(value, "copy", (ret,), self.def_loc(ret)))
             ret = value

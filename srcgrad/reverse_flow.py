@@ -15,14 +15,15 @@ Contract, on top of ``reverse.py``'s:
   the branch); the adjoint pops them in reverse. Nothing else is recorded.
 - arrays written in place: a read ``x[i]`` whose value the adjoint needs is
   copied when ``x`` is written in place anywhere (a view would change under
-  it); any other use by the adjoint of a version of ``x`` that a later write
-  overwrites is a located error, never a wrong gradient.
+  it); a version of ``x`` that the adjoint reads and a later write overwrites
+  is copied where it is made (``x_saved = np.copy(x)``), and the adjoint
+  reads the copy.
 """
 
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from . import ir, runtime
@@ -257,8 +258,8 @@ class FlowMixin:
 
     # -- after the sweep: the tape and in-place writes ----------------------------
     def finish_forward(self, forward: list, adjoint: list) -> None:
-        self.plan_tape()
         self.check_writes(forward, adjoint)
+        self.plan_tape()
 
     def plan_tape(self) -> None:
         """What each forward loop pushes at the end of an iteration: the values of that
@@ -267,9 +268,7 @@ class FlowMixin:
             used = {v.name for v in _uses_in(rev.body)} | {v.name for p in rev.carried
                                                            for v in _vars(p.sources)}
             params = [p.target for p in fwd.carried if p.target.name in used]
-            direct = [v for m in fwd.body for v in ir.node_defs(m)
-                      if v.name in used and not (isinstance(m, ir.Loop) and v is m.index)
-                      and not (isinstance(m, ir.Loop) and v in [p.target for p in m.carried])]
+            direct = [v for m in fwd.body for v in _made(m) if v.name in used]
             fwd.save = params + direct
             rev.restore = [fwd.save]
             self.tape_branches(fwd.body, used)
@@ -278,8 +277,8 @@ class FlowMixin:
         """Values a branch inside a loop computes for the adjoint: pushed in the branch."""
         for m in block:
             if isinstance(m, ir.If):
-                m.save = tuple([v for b in blk for v in ir.node_defs(b) if v.name in used
-                                and not isinstance(b, ir.Loop)] for blk in (m.then, m.orelse))
+                m.save = tuple([v for b in blk for v in _made(b) if v.name in used]
+                               for blk in (m.then, m.orelse))
                 rev = self.ifs.get(id(m))
                 if rev is not None:
                     rev.restore = m.save
@@ -329,13 +328,81 @@ class FlowMixin:
                     and isinstance(s.args[0], ir.Var) and \
                     buffers.get(s.args[0].name, s.args[0].name) in written:
                 s.op = "copyitem"
+        unstable = dict(overwritten)
+        for n in ir.walk(forward):  # carried versions are overwritten by the next iteration
+            if isinstance(n, ir.Loop):
+                for p in n.carried:
+                    for v in (p.target, *_vars(p.sources[1:])):
+                        root = buffers.get(v.name, v.name)
+                        if root in written and v.name not in unstable:
+                            unstable[v.name] = _first_write(overwritten, buffers, root)
+        snapshots = {}
         for v in _uses_in(adjoint, skip_shape=True):
-            if v.name in overwritten:
-                w = overwritten[v.name]
-                raise UnsupportedSyntax(
-                    f"the derivative needs the value of {w.args[0]} from before this write "
-                    "overwrote it", w.loc,
-                    "Write into a copy (y = np.copy(x)) or keep the old value in a variable.")
+            if v.name in unstable and v.name not in snapshots:
+                snapshots[v.name] = self.snapshot(forward, v, unstable[v.name].loc)
+        if snapshots:
+            _substitute(adjoint, snapshots)
+
+    def snapshot(self, forward: list, v: ir.Var, loc) -> ir.Var:
+        """Save a copy of array version ``v`` where it is made, before a later write
+        changes it in place; the adjoint reads the copy."""
+        saved = ir.Var(self.namer.fresh(f"{v.name}_saved"))
+        copy = ir.Stmt(saved, ir.Callee("np.copy", runtime.np.copy, runtime.np), (v,), loc)
+        if not _insert_after_def(forward, v, copy):
+            raise UnsupportedSyntax(f"the derivative needs the value of {v} before it is "
+                                    "overwritten", loc, "Write into a copy (y = np.copy(x)).")
+        return saved
+
+
+def _insert_after_def(block: list, v: ir.Var, stmt: ir.Stmt) -> bool:
+    """Put ``stmt`` right after ``v`` is defined (a loop's carried value: at the top of
+    its body). False if ``v`` is not defined in ``block``."""
+    for i, n in enumerate(block):
+        if v in ir.node_defs(n) and not (isinstance(n, ir.Loop) and v in
+                                         [p.target for p in n.carried]):
+            block.insert(i + 1, stmt)
+            return True
+        if isinstance(n, ir.Loop):
+            if v in [p.target for p in n.carried]:
+                n.body.insert(0, stmt)
+                return True
+            if _insert_after_def(n.body, v, stmt):
+                return True
+        elif isinstance(n, ir.If) and (_insert_after_def(n.then, v, stmt) or
+                                       _insert_after_def(n.orelse, v, stmt)):
+            return True
+    return False
+
+
+def _substitute(block: list, new: dict) -> None:
+    """Replace reads of the variables named in ``new`` throughout ``block``."""
+    def sub(o):
+        return new.get(o.name, o) if isinstance(o, ir.Var) else o
+
+    for i, n in enumerate(block):
+        if isinstance(n, ir.Stmt):
+            block[i] = replace(n, args=tuple(map(sub, n.args)),
+                               kwargs=tuple((k, sub(v)) for k, v in n.kwargs))
+        elif isinstance(n, ir.If):
+            n.cond = sub(n.cond)
+            for p in n.phis:
+                p.sources = tuple(map(sub, p.sources))
+            _substitute(n.then, new)
+            _substitute(n.orelse, new)
+        else:
+            n.bounds = tuple(map(sub, n.bounds))
+            n.cond = sub(n.cond) if n.cond is not None else None
+            for p in n.carried:
+                p.sources = tuple(map(sub, p.sources))
+            _substitute(n.test, new)
+            _substitute(n.body, new)
+
+
+def _made(n) -> list[ir.Var]:
+    """What a node leaves defined after it ran (a loop: its outs, not its index)."""
+    if isinstance(n, ir.Loop):
+        return [p.out for p in n.carried]
+    return ir.node_defs(n)
 
 
 def _first_write(overwritten: dict, buffers: dict, root: str) -> ir.Stmt:

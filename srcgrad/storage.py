@@ -43,6 +43,7 @@ class Storage:
             if isinstance(r, ir.Var):
                 self.use_sites.setdefault(r.name, []).append((end, -1, False))
         self.parent: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
         self._group(fn.body)
         self.names: dict[str, str] = {}
         roots = {o.name.split(".")[0] for n in self.order if isinstance(n, ir.Stmt)
@@ -65,26 +66,36 @@ class Storage:
                 self._index(n.body)
 
     def _uses(self, block: list) -> None:
+        """Where each variable is read. A merged value is read where its branch ends,
+        an iteration's end value where the body ends (the moves and the tape push are
+        there), so that storage sharing sees the true order."""
         for n in block:
             pos = self.position[id(n)]
-            plain = isinstance(n, ir.Stmt)
-            for v in ir.node_uses(n):
-                self.use_sites.setdefault(v.name, []).append((pos, id(block), plain))
-            if isinstance(n, ir.If):
+            if isinstance(n, ir.Stmt):
+                for v in n.uses():
+                    self.use_sites.setdefault(v.name, []).append((pos, id(block), True))
+            elif isinstance(n, ir.If):
+                self._read([n.cond], pos)
                 for which, branch in enumerate((n.then, n.orelse)):
-                    self._pushes(n.save[which], branch, pos)
                     self._uses(branch)
-            elif isinstance(n, ir.Loop):
-                self._pushes(n.save + n.save_start, n.body, pos)
+                    self._at_end(n.save[which], branch, pos, 0.5)
+                    self._at_end([p.sources[which] for p in n.phis], branch, pos, 0.75)
+            else:
+                self._read([*n.bounds, n.cond, *(p.sources[0] for p in n.carried)], pos)
                 self._uses(n.test)
                 self._uses(n.body)
+                self._at_end(n.save + n.save_start, n.body, pos, 0.5)
+                self._at_end([p.sources[1] for p in n.carried], n.body, pos, 0.75)
 
-    def _pushes(self, values: list, block: list, pos: int) -> None:
-        """A push at the end of ``block`` reads its values after everything in it."""
+    def _read(self, operands, pos: float) -> None:
+        for v in operands:
+            if isinstance(v, ir.Var):
+                self.use_sites.setdefault(v.name, []).append((pos, 0, False))
+
+    def _at_end(self, operands, block: list, pos: int, offset: float) -> None:
+        """Reads at the end of ``block``, after everything in it."""
         inner = [self.position[id(m)] for m in ir.walk(block)]
-        at = (max(inner) if inner else pos) + 0.5
-        for v in values:
-            self.use_sites.setdefault(v.name, []).append((at, 0, False))
+        self._read(operands, (max(inner) if inner else pos) + offset)
 
     def _all_vars(self) -> list[ir.Var]:
         out = list(self.fn.params)
@@ -132,6 +143,11 @@ class Storage:
         ra, rb = self.find(a.name), self.find(b.name)
         if ra != rb:
             self.parent[rb] = ra
+            self.sizes[ra] = self.sizes.get(ra, 1) + self.sizes.pop(rb, 1)
+
+    def alone(self, v: ir.Var) -> bool:
+        """``v`` shares storage with nothing yet."""
+        return self.sizes.get(self.find(v.name), 1) == 1
 
     def _group(self, block: list) -> None:
         for n in block:
@@ -155,8 +171,10 @@ class Storage:
                         self.union(p.target, p.sources[1])
 
     def _only_read_by_merge(self, src, branch: list) -> bool:
+        """A branch's value that only the merge reads, and that shares storage with
+        nothing else (an in-place adjoint buffer lives on after the branch)."""
         return isinstance(src, ir.Var) and self.def_block.get(src.name) == id(branch) and \
-            len(self.use_sites.get(src.name, [])) == 1
+            len(self.use_sites.get(src.name, [])) == 1 and self.alone(src)
 
     def _free_after(self, init, loop: ir.Loop) -> bool:
         """Nothing reads ``init`` once the loop has started (so the loop may reuse it)."""
