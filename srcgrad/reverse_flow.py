@@ -54,6 +54,19 @@ _SHAPE_ONLY = {id(runtime.zeros_like), id(runtime.unbroadcast), id(runtime.expan
                id(builtins.len)}
 
 
+@dataclass
+class _LoopAdjoint:
+    """The adjoint values of one loop, by carried phi (``id``) or accumulated name:
+    before the reversed loop (start), inside an iteration (inside), after it (end)."""
+
+    loop: ir.Loop
+    carries: list[ir.Phi]  # active loop-carried values
+    accumulated: list[ir.Var]  # values from before the loop whose adjoints it sums
+    start: dict = field(default_factory=dict)
+    inside: dict = field(default_factory=dict)
+    end: dict = field(default_factory=dict)
+
+
 class FlowMixin:
     """Region handling for ``reverse._Reverse``."""
 
@@ -165,66 +178,74 @@ class FlowMixin:
 
     # -- loops ------------------------------------------------------------------
     def reverse_loop(self, n: ir.Loop) -> None:
-        loc = n.loc
-        carries = self.active_carries(n)
-        free = self.free_uses(n)
+        """Adjoint of a loop: the same range reversed, carrying the adjoints of the
+        loop-carried values backwards and accumulating those of values read inside."""
+        carries, free = self.active_carries(n), self.free_uses(n)
         if not carries and not free:
             return
-        inits = {}
+        inits = {v.name for p in carries for v in _vars(p.sources[:1])}
+        acc = _LoopAdjoint(n, carries, [v for v in free if v.name not in inits
+                                        or self.used_in_body(n, v)])
         for p in carries:
-            g = self.adjoint_of(p.out, loc)
-            inits[id(p)] = self.owned_copy(p.out, g if g is not None else self.zero(p.out, loc),
-                                           loc)
-        body_free = [v for v in free if v.name not in
-                     {s.name for p in carries for s in _vars(p.sources[:1])}
-                     or self.used_in_body(n, v)]
-        accs = {v.name: self.zero(v, loc) for v in body_free}
-        adj_in = {id(p): self.adjoint_var(p.target) for p in carries}
-        acc_in = {v.name: self.adjoint_var(v) for v in body_free}
-        # Carried adjoints are buffers of ours: inits and nexts are made owned below.
-        self.owned |= {a.name for a in adj_in.values()} | {a.name for a in acc_in.values()}
+            g = self.adjoint_of(p.out, n.loc)
+            acc.start[id(p)] = self.owned_copy(p.out, g if g is not None
+                                               else self.zero(p.out, n.loc), n.loc)
+            acc.inside[id(p)] = self.adjoint_var(p.target)
+        for v in acc.accumulated:
+            acc.start[v.name] = self.zero(v, n.loc)
+            acc.inside[v.name] = self.adjoint_var(v)
+        # Carried adjoints are buffers of ours: their starts and ends are made owned.
+        self.owned |= {a.name for a in acc.inside.values()}
+        nodes = self.reverse_body(acc)
+        rev = self.adjoint_loop(acc, nodes)
+        self.out.append(rev)
+        self.loops.append((n, rev))
+        self.owned |= {phi.out.name for phi in rev.carried}
+        self.loop_outputs(acc, rev, free)
+
+    def reverse_body(self, acc: _LoopAdjoint) -> list:
+        """One reversed iteration, in a scope of its own; fills ``acc.end``."""
+        n, loc = acc.loop, acc.loop.loc
         scope = Scope(self.block_defs(n.body) | {p.target.name for p in n.carried})
         self.count_uses(n.body, scope)
         outer_scope, outer_out = self.scope, self.out
         self.scope, self.out = scope, []
         self.depth += 1
-        for p in carries:
+        for p in acc.carries:  # the adjoint entering the iteration is its end value's
             nxt = p.sources[1]
             if isinstance(nxt, ir.Var) and nxt.name in self.active:
                 scope.pending[nxt.name] = scope.pending.get(nxt.name, 0) + 1
-                self.add(nxt, adj_in[id(p)], loc)
+                self.add(nxt, acc.inside[id(p)], loc)
         nodes = self.sweep(n.body, self.out)
         self.out = nodes
-        nexts = {}
-        for p in carries:
+        for p in acc.carries:
             g = self.adjoint_of(p.target, loc)
-            nexts[id(p)] = self.owned_copy(p.target, g if g is not None
-                                           else self.zero(p.target, loc), loc)
-        acc_next = {}
-        for v in body_free:
-            total = self.materialize(v, loc, base=acc_in[v.name]) if \
-                scope.contribs.get(v.name) else None
-            acc_next[v.name] = total if total is not None else acc_in[v.name]
-        inits_left = {v.name for v in free} - {v.name for v in body_free}
+            acc.end[id(p)] = self.owned_copy(p.target, g if g is not None
+                                             else self.zero(p.target, loc), loc)
+        for v in acc.accumulated:
+            total = self.materialize(v, loc, base=acc.inside[v.name]) \
+                if scope.contribs.get(v.name) else None
+            acc.end[v.name] = total if total is not None else acc.inside[v.name]
         self.scope, self.out = outer_scope, outer_out
         self.depth -= 1
-        rev = self.adjoint_loop(n, nodes, carries, inits, adj_in, nexts, body_free, accs,
-                                acc_in, acc_next)
-        self.out.append(rev)
-        self.loops.append((n, rev))
-        self.owned |= {phi.out.name for phi in rev.carried}
-        outs = {}
-        for p, phi in zip(carries, rev.carried):
+        return nodes
+
+    def loop_outputs(self, acc: _LoopAdjoint, rev: ir.Loop, free: list) -> None:
+        """What the adjoint loop hands back: one contribution per outer variable."""
+        outs: dict[str, tuple] = {}
+        for p, phi in zip(acc.carries, rev.carried):
             init = p.sources[0]
             if isinstance(init, ir.Var) and init.name in self.active:
                 outs.setdefault(init.name, (init, []))[1].append(phi.out)
-        for v, phi in zip(body_free, rev.carried[len(carries):]):
+        for v, phi in zip(acc.accumulated, rev.carried[len(acc.carries):]):
             outs.setdefault(v.name, (v, []))[1].append(phi.out)
-        for name in sorted(set(outs) | inits_left):
-            if name in outs:
-                self.add_all(outs[name][0], outs[name][1], loc)
+        for v in free:
+            if v.name in outs:
+                self.add_all(v, outs[v.name][1], acc.loop.loc)
             else:
-                self.done_one(next(v for v in free if v.name == name), loc)
+                self.done_one(v, acc.loop.loc)
+        for name in sorted(set(outs) - {v.name for v in free}):
+            self.add_all(outs[name][0], outs[name][1], acc.loop.loc)
 
     def used_in_body(self, n: ir.Loop, v: ir.Var) -> bool:
         return any(u.name == v.name for m in n.body for u in self.active_uses(m))
@@ -237,12 +258,12 @@ class FlowMixin:
         self.owned.add(c.name)
         return c
 
-    def adjoint_loop(self, n, nodes, carries, inits, adj_in, nexts, body_free, accs, acc_in,
-                     acc_next) -> ir.Loop:
-        phis = [ir.Phi(adj_in[id(p)], (inits[id(p)], nexts[id(p)]), self.adjoint_var(p.target))
-                for p in carries]
-        phis += [ir.Phi(acc_in[v.name], (accs[v.name], acc_next[v.name]), self.adjoint_var(v))
-                 for v in body_free]
+    def adjoint_loop(self, acc: _LoopAdjoint, nodes: list) -> ir.Loop:
+        n = acc.loop
+        phis = [ir.Phi(acc.inside[id(p)], (acc.start[id(p)], acc.end[id(p)]),
+                       self.adjoint_var(p.target)) for p in acc.carries]
+        phis += [ir.Phi(acc.inside[v.name], (acc.start[v.name], acc.end[v.name]),
+                        self.adjoint_var(v)) for v in acc.accumulated]
         if n.cond is None:
             return ir.Loop(n.index, n.bounds, phis, nodes, n.loc, reverse=True, adjoint=True)
         count = self.count_iterations(n)
