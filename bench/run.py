@@ -8,6 +8,7 @@ Times are medians of 9 interleaved repeats, all measured in one run of this scri
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import sys
 import timeit
@@ -15,6 +16,9 @@ import timeit
 import numpy as np
 
 import srcgrad
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+import hmm  # noqa: E402 - the example is the workload
 
 
 # ---- workloads, written as a user would ------------------------------------
@@ -26,6 +30,28 @@ def lecture_hand(x, y, z):
     e = math.exp(z)
     c = math.cos(x * x + y * e)
     return (c * 2 * x, c * e, c * y * e + 1.0)
+
+
+def recurrence(x, a):
+    for _ in range(1000):
+        x = a * math.sin(x) + 0.1 * x
+    return x
+
+
+def recurrence_hand(x, a):
+    xs = []
+    for _ in range(1000):
+        xs.append(x)
+        x = a * math.sin(x) + 0.1 * x
+    dx, da = 1.0, 0.0
+    for x in reversed(xs):
+        da += dx * math.sin(x)
+        dx = dx * (a * math.cos(x) + 0.1)
+    return dx, da
+
+
+def hmm_hand(log_init, log_trans, log_emit):
+    return hmm.forward_backward(log_init, log_trans, log_emit)
 
 
 def softmax_xent(W, X, Y):
@@ -72,6 +98,10 @@ def main() -> int:
     Ym = rng.normal(size=(256, 10))
     cases = [
         ("lecture, floats", lecture, lecture_hand, (2.0, -1.0, 0.0), (0, 1, 2), 20000),
+        ("scalar recurrence, 1000 steps", recurrence, recurrence_hand, (0.3, 0.8), (0, 1),
+         200),
+        ("HMM forward, 200 steps, 20 states", hmm.log_partition, hmm_hand,
+         hmm.example(200, 20, 0), 2, 20),
         ("softmax x-entropy 1000x100, 10 classes", softmax_xent, softmax_xent_hand,
          (rng.normal(size=(100, 10)) * 0.1, X, Y), 0, 50),
         ("tanh MLP 784-256-10, batch 256", mlp, mlp_hand,
