@@ -206,6 +206,10 @@ class Analysis:
 
 
 def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
+    if s.op == "tuple":
+        return NoDerivativeRule("a tuple of differentiable values passed to a function is not "
+                                "supported yet", s.loc,
+                                "Pass the values separately, or as a list: np.stack([a, b]).")
     if isinstance(s.op, ir.Callee):
         obj = s.op.obj
         module = getattr(obj, "__module__", None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 from typing import NamedTuple
 
 import astor
@@ -187,6 +188,8 @@ class _Emitter:
             return ast.Attribute(args[0], op[5:], ast.Load())
         if op == "copy":
             return args[0]
+        if op == "tuple":
+            return ast.Tuple(args, ast.Load())
         raise SrcgradError(f"cannot emit the operation {op!r}")
 
     def statement(self, s: ir.Stmt) -> ast.stmt:
@@ -218,9 +221,11 @@ class _Emitter:
         return self.out
 
     def put(self, indent: str, text: str, loc: Loc | None = None, adjoint: bool = False) -> None:
-        if adjoint and loc is not None and loc.line != self.last_line:
-            self.out.append(f"{indent}# line {loc.line}: {loc.text.strip()}")
-            self.last_line = loc.line
+        if adjoint and loc is not None and (loc.file, loc.line) != self.last_line:
+            where = f"line {loc.line}" if loc.file == self.fn.loc.file else \
+                f"{os.path.basename(loc.file)}:{loc.line}"  # an inlined helper's line
+            self.out.append(f"{indent}# {where}: {loc.text.strip()}")
+            self.last_line = (loc.file, loc.line)
         self.out.append(indent + text)
         if loc is not None:
             self.locs[len(self.out)] = (loc, "adjoint" if adjoint else "forward")

@@ -21,8 +21,9 @@ import types
 import gast
 import numpy as np
 
-from . import ir
+from . import ir, parse
 from .errors import NameResolutionError, UnsupportedSyntax
+from .lower_calls import CallsMixin, Tup
 from .lower_flow import _RETURN, FlowMixin, assigned_names, target_names
 from .lower_jumps import remove_jumps
 from .naming import Namer
@@ -32,17 +33,29 @@ from .parse import Source
 _CONST_TYPES = (numbers.Number, np.ndarray, np.generic, type(None), str)
 
 
-class _Lowerer(FlowMixin):
-    def __init__(self, src: Source):
+class _Lowerer(CallsMixin, FlowMixin):
+    def __init__(self, src: Source, parent: _Lowerer | None = None):
         self.src = src
         names = {n.id for n in gast.walk(src.tree) if isinstance(n, gast.Name)}
-        self.namer = Namer(names)
-        self.env: dict[str, ir.Var] = {}
-        self.body: list[ir.Stmt] = []
-        self.versioned: set[str] = set()
+        self.parent = parent
+        if parent is None:
+            self.namer, self.versioned, self.inlining = Namer(names), set(), [src.fn]
+        else:  # an inlined helper: one name space with its caller
+            self.namer, self.versioned = parent.namer, parent.versioned
+            self.inlining = [*parent.inlining, src.fn]
+            for name in names:
+                self.namer.reserve(name)
+        self.env: dict[str, ir.Operand] = {}
+        self.body: list = []
         self.terminated = False  # the current block has returned
         self.undefined: dict[str, str] = {}  # local names unbound here, and why
         self.locals = set(assigned_names(src.tree.body))
+
+    dotted = staticmethod(lambda node: _dotted(node))
+
+    def child(self, fn) -> _Lowerer:
+        """A lowerer for a helper called from here, to be inlined."""
+        return _Lowerer(parse.capture(fn), parent=self)
 
     # -- errors ---------------------------------------------------------------
     def unsupported(self, node: gast.AST, what: str, hint: str | None = None) -> UnsupportedSyntax:
@@ -63,26 +76,40 @@ class _Lowerer(FlowMixin):
         for arg in a.args:
             var = ir.Var(arg.id)
             self.versioned.add(arg.id)
-            self.env[arg.id] = var
             params.append(var)
-        defaults = self._defaults(a)
-        body = tree.body
-        doc = None
+        doc, result = self.lower_body({p.name: p for p in params})
+        if isinstance(result, Tup):
+            raise self.unsupported(tree, f"{tree.name} returns a tuple; srcgrad differentiates "
+                                   "a function of one value", "Return a single scalar or array.")
+        return ir.Function(tree.name, tuple(params), self.body, (result,),
+                           self.src.loc(tree), doc, self._defaults(a))
+
+    def inlined_body(self, arguments: dict) -> ir.Operand | Tup:
+        """Lower a helper's body with its parameters bound to ``arguments``."""
+        a = self.src.tree.args
+        if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None):
+            raise self.unsupported(self.src.tree, "helpers with *args, **kwargs or "
+                                   "keyword-only parameters are not supported yet")
+        return self.lower_body(arguments)[1]
+
+    def lower_body(self, arguments: dict) -> tuple[str | None, ir.Operand | Tup]:
+        """Lower the function's body with these parameter values; (docstring, result)."""
+        tree = self.src.tree
+        body, doc = tree.body, None
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
                 and isinstance(body[0].value.value, str):
             doc, body = body[0].value.value, body[1:]
-        self.locals |= {p.name for p in params}
-        written = {n.name for n in params} & self._written(body)
-        for p in params:  # never write into the caller's array: work on a copy
-            if p.name in written:
-                self.emit(self.new_version(p.name), _COPY, (p,), tree)
+        self.env.update(arguments)
+        self.locals |= set(arguments)
+        written = set(arguments) & self._written(body)
+        for name in sorted(written):  # never write into the caller's array: work on a copy
+            self.emit(self.new_version(name), _COPY, (arguments[name],), tree)
         copies = self.body
         self.body = copies + self.block(remove_jumps(body, self.namer.fresh))
         if not self.terminated:
             raise self.unsupported(tree, f"{tree.name} does not return a value on every path",
                                    "A differentiated function must return its value.")
-        return ir.Function(tree.name, tuple(params), self.body, (self.env[_RETURN],),
-                           self.src.loc(tree), doc, defaults)
+        return doc, self.env[_RETURN]
 
     @staticmethod
     def _written(body: list) -> set[str]:
@@ -116,10 +143,17 @@ class _Lowerer(FlowMixin):
         if isinstance(target, gast.Name):
             return self.bind(target.id, node.value)
         if isinstance(target, gast.Subscript):
-            return self.store(target, self.expr(node.value), node)
+            return self.store(target, self.value(node.value), node)
         if isinstance(target, gast.Tuple) and all(isinstance(e, gast.Name) for e in target.elts):
-            value = self.expr(node.value)  # e.g. `T, K = x.shape`
-            for i, e in enumerate(target.elts):
+            value = self.expr(node.value)
+            if isinstance(value, Tup):  # a, b = helper(x)
+                if len(value) != len(target.elts):
+                    raise self.unsupported(target, f"{len(value)} values to unpack into "
+                                           f"{len(target.elts)} names")
+                for e, item in zip(target.elts, value):
+                    self.bind_operand(e.id, item, e)
+                return None
+            for i, e in enumerate(target.elts):  # e.g. `T, K = x.shape`
                 self.emit(self.new_version(e.id), "getitem", (value, ir.Const(i)), e)
             return None
         raise self.unsupported(target, "this assignment target is not supported yet",
@@ -146,13 +180,13 @@ class _Lowerer(FlowMixin):
             raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
         if isinstance(node.target, gast.Subscript):  # x[i] += v
             current = self.subscript(node.target, None)
-            value = self.expr(node.value)
+            value = self.value(node.value)
             new = self.emit(ir.Var(self.namer.temp(), "temp"), op, (current, value), node)
             return self.store(node.target, new, node)
         if not isinstance(node.target, gast.Name):
             raise self.unsupported(node, "augmented assignment to an attribute is not supported")
-        current = self.name(node.target)
-        value = self.expr(node.value)
+        current = self.pack(self.name(node.target), node)
+        value = self.value(node.value)
         target = self.new_version(node.target.id)
         self.emit(target, op, (current, value), node)
         return None
@@ -160,10 +194,11 @@ class _Lowerer(FlowMixin):
     def return_(self, node: gast.Return) -> None:
         if node.value is None:
             raise self.unsupported(node, "return without a value")
-        if isinstance(node.value, gast.Tuple):
-            raise self.unsupported(node.value, "returning a tuple is not supported yet",
+        if isinstance(node.value, gast.Tuple) and self.parent is None:
+            raise self.unsupported(node.value, "returning a tuple is not supported: srcgrad "
+                                   "differentiates a function of one value",
                                    "Return a single scalar or array.")
-        if isinstance(node.value, (gast.Name, gast.Constant)):
+        if isinstance(node.value, (gast.Name, gast.Constant, gast.Tuple)):
             self.env[_RETURN] = self.expr(node.value)
         else:  # name the returned expression so its adjoint reads `out_bar`
             self.env[_RETURN] = self.expr(node.value, into=self.namer.fresh("out"))
@@ -174,9 +209,13 @@ class _Lowerer(FlowMixin):
 
     def bind(self, name: str, value: gast.expr) -> None:
         """Lower ``name = value`` so that the last op writes ``name`` directly."""
-        operand = self.expr(value, into=name)
-        if operand is not self.env.get(name):  # a plain name or constant: copy it
-            self.emit(self.new_version(name), "copy", (operand,), value)
+        self.bind_operand(name, self.expr(value, into=name), value)
+
+    def bind_operand(self, name: str, operand, node) -> None:
+        if isinstance(operand, Tup):
+            self.env[name] = operand  # structure, known now: nothing to compute
+        elif operand is not self.env.get(name):  # a plain name or constant: copy it
+            self.emit(self.new_version(name), "copy", (operand,), node)
 
     def new_version(self, name: str) -> ir.Var:
         """The next SSA version of a user name: ``x``, then ``x_1``, ``x_2``..."""
@@ -206,14 +245,14 @@ class _Lowerer(FlowMixin):
         op = ir.BINARY.get(type(node.op).__name__)
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
-        left, right = self.expr(node.left), self.expr(node.right)
+        left, right = self.value(node.left), self.value(node.right)
         return self.emit(self.result(into), op, (left, right), node)
 
     def unaryop(self, node: gast.UnaryOp, into):
         op = ir.UNARY.get(type(node.op).__name__)
         if op is None:
             raise self.unsupported(node, f"operator {type(node.op).__name__} is not supported")
-        operand = self.expr(node.operand)
+        operand = self.value(node.operand)
         if op in ("neg", "pos") and isinstance(operand, ir.Const) and operand.name is None \
                 and isinstance(operand.value, (int, float, complex)):
             # A literal like -1: a constant, so it can stand in tuples such as axis=(0, -1).
@@ -231,32 +270,8 @@ class _Lowerer(FlowMixin):
         if op is None:
             raise self.unsupported(node, f"comparison {type(node.ops[0]).__name__} is not "
                                    "supported")
-        left, right = self.expr(node.left), self.expr(node.comparators[0])
+        left, right = self.value(node.left), self.value(node.comparators[0])
         return self.emit(self.result(into), op, (left, right), node)
-
-    def call(self, node: gast.Call, into):
-        callee = self.callee(node.func)
-        if any(isinstance(a, gast.Starred) for a in node.args) or \
-                any(k.arg is None for k in node.keywords):
-            raise self.unsupported(node, "*args and **kwargs in calls are not supported yet")
-        seq = len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple))
-        items = node.args[0].elts if seq else node.args
-        args = [self.expr(a) for a in items]
-        kwargs = [(k.arg, self.expr(k.value)) for k in node.keywords]
-        return self.emit(self.result(into), callee, args, node, kwargs, seq)
-
-    def callee(self, func: gast.expr) -> ir.Callee:
-        dotted = _dotted(func)
-        if dotted is None:
-            raise self.unsupported(func, "only calls of named functions (f(...), np.f(...)) "
-                                   "are supported yet")
-        if dotted[0] in self.env:
-            raise self.unsupported(func, f"calling the local value {dotted[0]!r} is not "
-                                   "supported yet")
-        obj, root = self.resolve(dotted, func)
-        if not callable(obj):
-            raise NameResolutionError(f"{'.'.join(dotted)} is not callable", self.src.loc(func))
-        return ir.Callee(".".join(dotted), obj, root)
 
     def resolve(self, dotted: list[str], node: gast.AST) -> tuple[object, object]:
         """The object a dotted name denotes now, and what its first component is."""
@@ -288,6 +303,13 @@ class _Lowerer(FlowMixin):
 
     def subscript(self, node: gast.Subscript, into):
         base = self.expr(node.value)
+        if isinstance(base, Tup):  # pair[0]: picked now
+            index = self.expr(node.slice)
+            if not (isinstance(index, ir.Const) and isinstance(index.value, int)):
+                raise self.unsupported(node.slice, "a tuple of values can only be indexed "
+                                       "with a constant")
+            return base[index.value]
+        base = self.pack(base, node)
         parts, tup = self.index(node.slice)
         return self.emit(self.result(into), "getitem", (base, *parts), node, seq=tup)
 
@@ -298,8 +320,8 @@ class _Lowerer(FlowMixin):
 
     def index_part(self, e) -> ir.Operand:
         if not isinstance(e, gast.Slice):
-            return self.expr(e)
-        parts = [ir.Const(None) if p is None else self.expr(p) for p in (e.lower, e.upper, e.step)]
+            return self.value(e)
+        parts = [ir.Const(None) if p is None else self.value(p) for p in (e.lower, e.upper, e.step)]
         if all(isinstance(p, ir.Const) and p.name is None for p in parts):
             return ir.Const(slice(*(p.value for p in parts)))
         return self.emit(ir.Var(self.namer.temp(), "temp"), _SLICE, parts, e)
@@ -311,7 +333,7 @@ class _Lowerer(FlowMixin):
         op = ir.ATTRIBUTES.get(node.attr)
         if op is None:
             raise self.unsupported(node, f"the attribute .{node.attr} is not supported yet")
-        return self.emit(self.result(into), op, (self.expr(node.value),), node)
+        return self.emit(self.result(into), op, (self.value(node.value),), node)
 
     def global_value(self, dotted: list[str], node: gast.AST) -> ir.Const:
         obj, root = self.resolve(dotted, node)
@@ -323,13 +345,6 @@ class _Lowerer(FlowMixin):
 
     def constant(self, node: gast.Constant, into=None) -> ir.Const:
         return ir.Const(node.value)
-
-    def tuple_(self, node: gast.Tuple, into=None) -> ir.Const:
-        items = [self.expr(e) for e in node.elts]
-        if not all(isinstance(i, ir.Const) and i.name is None for i in items):
-            raise self.unsupported(node, "tuples of variables are not supported yet; only "
-                                   "tuples of literal constants (e.g. axis=(0, 1))")
-        return ir.Const(tuple(i.value for i in items))
 
 
 def _dotted(node: gast.expr) -> list[str] | None:

@@ -18,6 +18,7 @@ import builtins
 import gast
 
 from . import ir
+from .lower_calls import Tup
 
 _RETURN = "%return"  # pseudo-name under which a branch records its return value
 
@@ -120,6 +121,9 @@ class FlowMixin:
             if a is b:
                 self.env[name] = a
                 continue
+            if isinstance(a, Tup) or isinstance(b, Tup):
+                raise self.unsupported(node, f"{name!r} is a tuple that the branches set "
+                                       "differently; this is not supported yet")
             target = self.return_var() if name == _RETURN else self.new_version(name)
             self.env[name] = target
             phis.append(ir.Phi(target, (a, b)))
@@ -175,6 +179,10 @@ class FlowMixin:
 
     def loop(self, node, bounds, bind_target) -> None:
         carried = [n for n in assigned_names(node.body) if n in self.env]
+        for name in carried:
+            if isinstance(self.env[name], Tup):
+                raise self.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
+                                       "this is not supported yet")
         before = dict(self.env)
         phis = [ir.Phi(self.new_version(n), (before[n], before[n])) for n in carried]
         index = ir.Var(self.namer.temp(), "temp") if bounds is not None else None

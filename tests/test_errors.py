@@ -117,7 +117,7 @@ FENCE = [
     ("generator_function", UnsupportedSyntax, "yield"),
     ("loop_only_name", NameResolutionError, "z"),
     ("tuple_return", UnsupportedSyntax, "x, 2.0"),
-    ("tuple_unpacking", UnsupportedSyntax, "x, 2.0 * x"),
+    ("tuple_in_branches", UnsupportedSyntax, "if"),
     ("chained_comparison", UnsupportedSyntax, "0.0 < x"),
     ("star_args", UnsupportedSyntax, "rest"),
     ("star_kwargs", UnsupportedSyntax, "options"),

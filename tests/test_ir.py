@@ -107,9 +107,10 @@ def test_verifier_rejects_broken_ir(body, message):
 ALLOWED = {
     "errors": set(), "naming": set(), "runtime": set(),
     "ir": {"errors"}, "parse": {"errors"},
-    "lower_flow": {"ir"},
+    "lower_calls": {"ir", "errors"},
+    "lower_flow": {"ir", "lower_calls"},
     "lower_jumps": set(),
-    "lower": {"ir", "errors", "naming", "parse", "lower_flow", "lower_jumps"},
+    "lower": {"ir", "errors", "naming", "parse", "lower_flow", "lower_jumps", "lower_calls"},
     "rules": {"ir", "errors", "runtime", "rules"},
     "analysis": {"ir", "errors", "rules"},
     "reverse_flow": {"ir", "errors", "runtime"},

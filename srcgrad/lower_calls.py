@@ -1,0 +1,142 @@
+"""Lowering of calls, methods and tuples (part of the lower stage).
+
+Contract, on top of ``lower.py``'s:
+
+- a call of one of the user's own Python functions is *inlined*: its body is
+  lowered in place, with its parameters bound to the arguments (keywords and
+  defaults applied) and its own globals and closure; its statements keep their
+  own locations, so the generated code quotes the helper's lines. Functions
+  from NumPy, SciPy, ``math`` and srcgrad, and functions given a rule with
+  ``srcgrad.primitive``, are called, not inlined. Recursion is a located error.
+- array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
+  the NumPy function (``np.sum(x, axis=0)``).
+- tuples are structure known while lowering (``Tup``): unpacked
+  (``a, b = helper(x)``), indexed with constants, returned by helpers; a tuple
+  passed to a function becomes one value (``tuple`` op), which carries no
+  derivative (a located error if one would be needed).
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+import gast
+import numpy as np
+
+from . import ir
+from .errors import NameResolutionError, UnsupportedSyntax
+
+# Array methods and the NumPy function each one is; True: pack extra positional
+# arguments into one tuple (x.reshape(2, 3) is np.reshape(x, (2, 3))).
+METHODS = {
+    "sum": (np.sum, False), "mean": (np.mean, False), "max": (np.max, False),
+    "min": (np.min, False), "dot": (np.dot, False), "copy": (np.copy, False),
+    "reshape": (np.reshape, True), "transpose": (np.transpose, True),
+    "argmax": (np.argmax, False), "argmin": (np.argmin, False), "clip": (np.clip, False),
+}
+_NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
+
+
+class Tup(tuple):
+    """A tuple of operands, known while lowering."""
+
+
+class CallsMixin:
+    """Call handling for ``lower._Lowerer``."""
+
+    def value(self, node) -> ir.Operand:
+        """``node`` as one IR operand (a tuple display becomes a ``tuple`` value)."""
+        return self.pack(self.expr(node), node)
+
+    def pack(self, operand, node) -> ir.Operand:
+        if isinstance(operand, Tup):
+            items = [self.pack(o, node) for o in operand]
+            return self.emit(ir.Var(self.namer.temp(), "temp"), "tuple", items, node)
+        return operand
+
+    def tuple_(self, node: gast.Tuple, into=None):
+        items = [self.expr(e) for e in node.elts]
+        if all(isinstance(i, ir.Const) and i.name is None for i in items):
+            return ir.Const(tuple(i.value for i in items))
+        return Tup(items)
+
+    def call(self, node: gast.Call, into):
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            raise self.unsupported(node, "*args and **kwargs in calls are not supported yet")
+        func = node.func
+        if isinstance(func, gast.Attribute) and self.is_method(func):
+            return self.method(node, into)
+        callee = self.callee(func)
+        if _inlinable(callee.obj):
+            return self.inline(callee.obj, node)
+        seq = len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple))
+        items = node.args[0].elts if seq else node.args
+        args = [self.value(a) for a in items]
+        kwargs = [(k.arg, self.value(k.value)) for k in node.keywords]
+        return self.emit(self.result(into), callee, args, node, kwargs, seq)
+
+    def is_method(self, func: gast.Attribute) -> bool:
+        """``x.f(...)`` on a local value (not a dotted global like ``np.f``)."""
+        dotted = self.dotted(func)
+        return dotted is None or dotted[0] in self.env
+
+    def method(self, node: gast.Call, into):
+        name = node.func.attr
+        if name not in METHODS:
+            raise self.unsupported(node.func, f"the method .{name}() is not supported yet",
+                                   f"Call the NumPy function instead (np.{name}(x, ...)).")
+        fn, pack = METHODS[name]
+        base = self.value(node.func.value)
+        args = [self.value(a) for a in node.args]
+        if pack and len(args) > 1:
+            args = [self.pack(Tup(args), node)]
+        kwargs = [(k.arg, self.value(k.value)) for k in node.keywords]
+        callee = ir.Callee(f"np.{fn.__name__}", fn, np)
+        return self.emit(self.result(into), callee, [base, *args], node, kwargs)
+
+    def callee(self, func: gast.expr) -> ir.Callee:
+        dotted = self.dotted(func)
+        if dotted is None:
+            raise self.unsupported(func, "only calls of named functions (f(...), np.f(...)) "
+                                   "are supported yet")
+        if dotted[0] in self.env:
+            raise self.unsupported(func, f"calling the local value {dotted[0]!r} is not "
+                                   "supported yet")
+        obj, root = self.resolve(dotted, func)
+        if not callable(obj):
+            raise NameResolutionError(f"{'.'.join(dotted)} is not callable", self.src.loc(func))
+        return ir.Callee(".".join(dotted), obj, root)
+
+    # -- inlining ---------------------------------------------------------------
+    def inline(self, fn: types.FunctionType, node: gast.Call):
+        """Lower ``fn``'s body here; return what it returns (an operand or a Tup)."""
+        if fn in self.inlining:
+            raise UnsupportedSyntax(f"{fn.__name__} calls itself (recursion), which srcgrad "
+                                    "cannot inline", self.src.loc(node),
+                                    "Write the recursion as a loop.")
+        args = [self.expr(a) for a in node.args]
+        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise UnsupportedSyntax(f"call of {fn.__name__}: {exc}", self.src.loc(node)) \
+                from None
+        bound.apply_defaults()
+        child = self.child(fn)
+        result = child.inlined_body({k: _as_operand(v) for k, v in bound.arguments.items()})
+        self.body.extend(child.body)
+        return result
+
+
+def _as_operand(v):
+    return v if isinstance(v, (ir.Var, ir.Const, Tup)) else ir.Const(v)
+
+
+def _inlinable(obj) -> bool:
+    """The user's own Python function, without a rule of its own."""
+    if not isinstance(obj, types.FunctionType) or getattr(obj, "__srcgrad_rule__", False):
+        return False
+    module = (getattr(obj, "__module__", None) or "").split(".")[0]
+    return module not in _NOT_INLINED
