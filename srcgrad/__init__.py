@@ -12,6 +12,7 @@ from .api import (
     value_and_grad,
     vjp,
 )
+from .custom import defpartials, defvjp, nondiff, primitive, stop_gradient
 from .errors import (
     InternalError,
     NameResolutionError,
@@ -36,6 +37,11 @@ __all__ = [
     "UnsupportedSyntax",
     "UsageError",
     "check_grad",
+    "defpartials",
+    "defvjp",
+    "nondiff",
+    "primitive",
+    "stop_gradient",
     "derivative_ir",
     "derivative_source",
     "grad",

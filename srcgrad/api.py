@@ -209,6 +209,17 @@ def {name}({signature}):
 """
 
 
+def _check_real(f: Callable, i: int, value) -> None:
+    """Differentiating with respect to booleans or integer arrays is an error (their
+    derivative would be a silent zero); Python ints count as reals: f(2) is f(2.0)."""
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, (bool, np.bool_)) or (dtype is not None and dtype.kind in "biu"):
+        raise UsageError(f"{f.__name__}: argument {_params(f)[i]!r} is "
+                         f"{'boolean' if dtype is None else f'an array of {dtype}'}; "
+                         "gradients are taken with respect to real values",
+                         hint="Pass floats (e.g. x.astype(float)), or leave it out of wrt.")
+
+
 def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     """The gradient function: a dispatcher with ``f``'s own signature, written out as
     Python so that a call costs one dict lookup on the argument types (which decide
@@ -226,6 +237,8 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     derivative_of: dict[Callable, Derivative] = {}
 
     def specialize(args: tuple) -> Callable:
+        for i in indices:
+            _check_real(f, i, args[i])
         d = entry.derivative(indices, "one", tuple(map(_kind, args)))
         derivative_of[d.fn] = d
         by_types[tuple(map(type, args))] = d.fn

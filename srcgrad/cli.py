@@ -43,7 +43,9 @@ def _load_function(path: str, name: str):
     if spec is None or spec.loader is None:
         raise _Failure(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    # Like `python FILE`: the file's folder, and the current one, are importable.
+    for folder in (os.getcwd(), os.path.dirname(os.path.abspath(path))):
+        sys.path.insert(0, folder)
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)

@@ -69,8 +69,9 @@ class UnsupportedSyntax(SrcgradError):
 
 
 class NoDerivativeRule(SrcgradError):
-    hint = ("srcgrad knows the derivatives listed in the README's status section; use one of "
-            "those (user-defined rules are not available yet).")
+    hint = ("srcgrad knows the derivatives listed in the README's status section; for another "
+            "function, declare its derivative with srcgrad.defpartials or srcgrad.defvjp, or "
+            "mark it with srcgrad.nondiff.")
 
 
 class NonScalarOutput(SrcgradError):

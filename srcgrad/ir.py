@@ -30,7 +30,8 @@ BINARY = {
     "Mod": "mod", "Pow": "pow", "MatMult": "matmul",
 }
 UNARY = {"USub": "neg", "UAdd": "pos", "Not": "not"}
-COMPARE = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne"}
+COMPARE = {"Lt": "lt", "LtE": "le", "Gt": "gt", "GtE": "ge", "Eq": "eq", "NotEq": "ne",
+           "Is": "is", "IsNot": "isnot"}
 # Attribute reads lowered to ops of their own.
 ATTRIBUTES = {"T": "attr.T", "shape": "attr.shape", "ndim": "attr.ndim", "size": "attr.size"}
 # Everything a Stmt.op string may be; "copy" assigns its single operand; "getitem"
@@ -47,7 +48,7 @@ OPERATORS = frozenset(
 SYMBOLS = {
     "add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
     "pow": "**", "matmul": "@", "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==",
-    "ne": "!=", "neg": "-", "pos": "+", "not": "not ",
+    "ne": "!=", "is": "is", "isnot": "is not", "neg": "-", "pos": "+", "not": "not ",
 }
 
 

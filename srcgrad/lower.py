@@ -271,6 +271,10 @@ class _Lowerer(CallsMixin, FlowMixin):
             raise self.unsupported(node, f"comparison {type(node.ops[0]).__name__} is not "
                                    "supported")
         left, right = self.value(node.left), self.value(node.comparators[0])
+        if isinstance(left, ir.Const) and isinstance(right, ir.Const) and into is None:
+            folded = _static_compare(op, left.value, right.value)
+            if folded is not None:  # e.g. `b is not None`, `activation == "tanh"`: known now
+                return ir.Const(folded)
         return self.emit(self.result(into), op, (left, right), node)
 
     def resolve(self, dotted: list[str], node: gast.AST) -> tuple[object, object]:
@@ -345,6 +349,20 @@ class _Lowerer(CallsMixin, FlowMixin):
 
     def constant(self, node: gast.Constant, into=None) -> ir.Const:
         return ir.Const(node.value)
+
+
+_STATIC = {"is": lambda a, b: a is b, "isnot": lambda a, b: a is not b,
+           "eq": lambda a, b: a == b, "ne": lambda a, b: a != b}
+
+
+def _static_compare(op: str, a, b) -> bool | None:
+    """A comparison of two constants, decided while lowering (None: leave it)."""
+    if op in ("is", "isnot") and (a is None or b is None or isinstance(a, (bool, str))):
+        return _STATIC[op](a, b)
+    if op in ("eq", "ne") and isinstance(a, (str, type(None), bool)) and \
+            isinstance(b, (str, type(None), bool)):
+        return _STATIC[op](a, b)
+    return None
 
 
 def _dotted(node: gast.expr) -> list[str] | None:

@@ -99,6 +99,13 @@ class FlowMixin:
     # -- if ---------------------------------------------------------------------
     def if_(self, node: gast.If) -> None:
         cond = self.expr(node.test)
+        if isinstance(cond, ir.Const) and cond.name is None and isinstance(cond.value, bool):
+            # Decided while lowering (a helper's `if b is not None`): lower one branch.
+            for s in hoist_returns(list(node.body if cond.value else node.orelse)):
+                if self.terminated:
+                    raise self.unsupported(s, "code after return is not supported")
+                self.stmt(s)
+            return
         before = dict(self.env)
         then, then_env, then_ret = self.branch(node.body, before)
         orelse, else_env, else_ret = self.branch(node.orelse, before)

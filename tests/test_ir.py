@@ -120,7 +120,8 @@ ALLOWED = {
     "emit": {"ir", "errors", "naming", "storage"},
     "api": {"ir", "errors", "emit", "lower", "optimize", "parse", "reverse", "runtime"},
     "cli": {"api", "errors"},
-    "__init__": {"api", "errors"},
+    "custom": {"rules", "errors", "runtime"},
+    "__init__": {"api", "errors", "custom"},
 }
 
 

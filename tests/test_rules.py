@@ -29,7 +29,7 @@ from rulespec import DIFF, F64, NONDIFF, F, Spec, function_name, key_name, modul
 
 import srcgrad
 from srcgrad import ir, lower, parse, reverse
-from srcgrad.rules import REGISTRY
+from srcgrad.rules import BUILTIN as REGISTRY
 
 EPS = 1e-6  # central difference step (float64)
 MIN_EXAMPLES_PER_CASE = 3  # the profile's max_examples is spread over a row's shape cases

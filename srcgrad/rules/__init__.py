@@ -18,6 +18,10 @@ for _t in TABLES:
         REGISTRY.setdefault(_key, []).extend(_rules)
 
 
+# srcgrad's own rules (REGISTRY also receives the user's, from srcgrad.custom).
+BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
+
+
 def overloads(key: object) -> list[Rule]:
     """The rules registered for an op name or function object (empty if none)."""
     try:
@@ -26,4 +30,4 @@ def overloads(key: object) -> list[Rule]:
         return []
 
 
-__all__ = ["REGISTRY", "Rule", "Table", "Template", "overloads"]
+__all__ = ["BUILTIN", "REGISTRY", "Rule", "Table", "Template", "overloads"]

@@ -35,6 +35,7 @@ table.structural("getitem", "x, *index", "x")  # x[i]: the adjoint is scattered 
 table.structural("setitem", "x, v, *index", "x", "v")  # x[i] = v: new version of x
 N("attr.shape", "attr.ndim", "attr.size", params="x")
 N("lt", "le", "gt", "ge", "eq", "ne", "not", params="*xs", result="elementwise")
+N("is", "isnot", params="x, y", result="scalar")
 
 # ---- math ------------------------------------------------------------------
 S = "scalar"
@@ -71,3 +72,4 @@ P(builtins.sum, "*xs", "1", seq=True)
 V(builtins.sum, "x", seq=False, x="expand(g, x, None, False)")  # over the first axis
 P(builtins.float, "x", "1", result=S)
 N(builtins.round, builtins.int, builtins.len, builtins.bool, builtins.slice, builtins.range)
+N(runtime.stop_gradient, params="x", result="elementwise")

@@ -128,8 +128,10 @@ def _name(fn) -> str:
     if isinstance(fn, str):
         return fn
     module = getattr(fn, "__module__", None) or "numpy"
-    prefix = {"math": "math.", "builtins": ""}.get(module, "np.")
-    return prefix + fn.__name__
+    if module.split(".")[0] == "numpy":
+        return "np." + fn.__name__
+    prefix = {"math": "math.", "builtins": ""}.get(module, module + ".")
+    return prefix + getattr(fn, "__qualname__", fn.__name__)
 
 
 class _TemplateCompiler:

@@ -1,0 +1,179 @@
+"""Calls of the user's functions, closures, tuples, methods, and user-defined rules."""
+
+import math
+
+import numpy as np
+import pytest
+from fixtures import model_loss
+
+import srcgrad
+
+
+def central_differences(f, args, i, eps=1e-6):
+    x = np.array(args[i], dtype=float)
+    out = np.zeros(x.shape)
+    for idx in np.ndindex(x.shape):
+        hi, lo = x.copy(), x.copy()
+        hi[idx] += eps
+        lo[idx] -= eps
+        shape = (lambda v: float(v)) if x.ndim == 0 else (lambda v: v)
+        out[idx] = (f(*args[:i], shape(hi), *args[i + 1:]) -
+                    f(*args[:i], shape(lo), *args[i + 1:])) / (2 * eps)
+    return out
+
+
+def assert_matches_finite_differences(f, args, wrt):
+    grads = srcgrad.grad(f, wrt=wrt)(*args)
+    for i, g in zip(wrt, grads):
+        np.testing.assert_allclose(g, central_differences(f, args, i), rtol=1e-5, atol=1e-7)
+
+
+def test_a_model_split_into_helpers_in_two_modules():
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=(4, 5)), rng.normal(size=5), rng.normal(size=(5, 3)),
+            rng.normal(size=(6, 4)), rng.integers(0, 3, size=6))
+    assert_matches_finite_differences(model_loss.loss, args, (0, 1, 2))
+    source = srcgrad.derivative_source(model_loss.loss, wrt=(0, 1, 2))
+    assert "model_layers.py:" in source  # the helpers' lines are quoted where they are used
+
+
+def test_the_closure_pattern():
+    data, target = np.arange(6.0).reshape(3, 2), np.array([1.0, -1.0, 0.5])
+    fit = model_loss.make_loss(data, target)
+    w = np.array([0.3, -0.2])
+    np.testing.assert_allclose(srcgrad.grad(fit)(w), 2 * data.T @ (data @ w - target),
+                               rtol=1e-12)
+
+
+def test_recursion_is_a_located_error():
+    with pytest.raises(srcgrad.UnsupportedSyntax, match="calls itself") as err:
+        srcgrad.grad(model_loss.count_down, wrt=1)(3, 2.0)
+    assert "model_loss.py:" in str(err.value)
+
+
+def scaled(x, factor=2.0):
+    return factor * x
+
+
+def twice(x):
+    return scaled(x) + scaled(x, factor=3.0) + scaled(factor=0.5, x=x)
+
+
+def deep(x):
+    return twice(twice(x)) * math.sin(x)
+
+
+def pair(x, y):
+    return x * y, x + y
+
+
+def uses_pair(x, y):
+    product, total = pair(x, y)
+    both = pair(total, product)
+    return both[0] - both[1] * product
+
+
+def with_loop(v, steps):
+    acc = 0.0
+    for i in range(steps):
+        if v[i] > 0:
+            acc = acc + helper_power(v[i], i + 1)
+    return acc
+
+
+def helper_power(a, n):
+    out = 1.0
+    for _ in range(n):
+        out = out * a
+    return out
+
+
+def methods(x, y):
+    T, K = x.shape
+    z = x.reshape(K, T).T.copy()
+    return z.sum(axis=0).max() + x.mean() + x.dot(y).min() + len(y) * y.sum()
+
+
+@pytest.mark.parametrize("f, args", [
+    (twice, (0.7,)),
+    (deep, (0.4,)),
+    (uses_pair, (0.3, -1.2)),
+    (with_loop, (np.array([0.5, -0.2, 1.3, 0.8]), 4)),
+    (methods, (np.array([[0.1, 0.7, -0.3], [0.4, -0.9, 0.2]]), np.array([0.5, -0.25, 1.0]))),
+])
+def test_helpers_tuples_and_methods(f, args):
+    floats = tuple(i for i, a in enumerate(args) if not isinstance(a, int))
+    assert_matches_finite_differences(f, args, floats)
+
+
+# ---- user-defined rules ------------------------------------------------------------
+
+
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+srcgrad.defpartials(softplus, "x", "1 / (1 + np.exp(-x))")
+
+
+@srcgrad.primitive("x", x="g * np.exp(x - ans)")
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+@srcgrad.nondiff
+def bucket(x):
+    return np.floor(4.0 * x) / 4.0
+
+
+def model(x):
+    return logsumexp(softplus(x) * 3.0) + np.sum(bucket(x) * x)
+
+
+def test_user_rules_are_called_and_used():
+    x = np.array([0.3, -1.2, 2.0, 40.0])  # softplus(40) would overflow a naive exp
+    got = srcgrad.grad(model)(x)
+    p = np.exp(3 * softplus(x) - logsumexp(3 * softplus(x)))
+    expected = p * 3.0 / (1 + np.exp(-x)) + bucket(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    source = srcgrad.derivative_source(model)
+    assert "logsumexp(" in source and "softplus(" in source  # called, not inlined
+
+
+def test_stop_gradient():
+    def f(x):
+        return x * srcgrad.stop_gradient(x * x)
+
+    assert srcgrad.grad(f)(3.0) == 9.0
+
+
+def test_a_bad_rule_is_reported_when_declared():
+    def g(x):
+        return x
+
+    with pytest.raises(srcgrad.SrcgradError, match="cannot be read"):
+        srcgrad.defpartials(g, "x", "undefined_helper(x)")
+
+
+def test_integer_and_boolean_arguments_are_refused():
+    def f(x):
+        return np.sum(x * 2.0)
+
+    with pytest.raises(srcgrad.UsageError, match="int"):
+        srcgrad.grad(f)(np.arange(3))
+    with pytest.raises(srcgrad.UsageError, match="boolean"):
+        srcgrad.grad(f)(True)
+    assert srcgrad.grad(lambda_free_square)(3) == 6.0  # a Python int is a real number
+
+
+def lambda_free_square(x):
+    return x * x
+
+
+def test_a_function_without_source_or_rule_points_to_the_rule_api():
+    def f(x):
+        return np.frexp(x)[0] * x
+
+    with pytest.raises(srcgrad.NoDerivativeRule, match="defvjp"):
+        srcgrad.grad(f)(np.array([0.5, 3.0]))
