@@ -26,6 +26,7 @@ import os
 from typing import NamedTuple
 
 import astor
+import numpy as np
 
 from . import ir
 from .errors import Loc, SrcgradError
@@ -34,7 +35,7 @@ from .storage import Storage
 _BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}
 _UNOPS = {"neg": ast.USub, "pos": ast.UAdd, "not": ast.Not}
 _CMPOPS = {v: getattr(ast, k) for k, v in ir.COMPARE.items()}
-_IN_PLACE = {"setitem": None, "addat": ast.Add, "iadd": ast.Add}
+_IN_PLACE = {"setitem": None, "addat": ast.Add, "scatter": None, "iadd": ast.Add}
 
 # Inline a single-use temporary only while its expression stays this small (in
 # syntax nodes), so lines read like hand-written code rather than one long formula.
@@ -193,6 +194,11 @@ class _Emitter:
         raise SrcgradError(f"cannot emit the operation {op!r}")
 
     def statement(self, s: ir.Stmt) -> ast.stmt:
+        if s.op == "scatter":  # x[idx] += v, adding up repeated indices
+            call = ast.Call(self.reference("np.add.at", np), [
+                _load(self.name(s.args[0])), self.index(s, s.args[2:]), self.operand(s.args[1])],
+                [])
+            return ast.Expr(call)
         if s.op in _IN_PLACE:
             target = _load(self.name(s.args[0]))
             if s.op != "iadd":

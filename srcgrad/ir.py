@@ -38,11 +38,12 @@ ATTRIBUTES = {"T": "attr.T", "shape": "attr.shape", "ndim": "attr.ndim", "size":
 # is ``x[i...]`` (args: x, index parts) and "setitem" the new version of ``x`` after
 # ``x[i...] = v`` (args: x, v, index parts). Adjoint code also uses "copyitem"
 # (``x[i...].copy()``), "addat" (the new version after ``x[i...] += v``) and "iadd"
-# (after ``x += v``); the three write ops are emitted in place. "tuple" builds a
+# (after ``x += v``); "scatter" is "addat" for integer-array indices, where repeated
+# indices must add up (``np.add.at``); the write ops are emitted in place. "tuple" builds a
 # tuple value (a shape, say) from its operands.
 OPERATORS = frozenset(
     [*BINARY.values(), *UNARY.values(), *COMPARE.values(), *ATTRIBUTES.values(), "copy",
-     "getitem", "setitem", "copyitem", "addat", "iadd", "tuple"]
+     "getitem", "setitem", "copyitem", "addat", "scatter", "iadd", "tuple"]
 )
 # Python spelling of each operator, for the text form and the emitter.
 SYMBOLS = {

@@ -222,7 +222,8 @@ class _Reverse(FlowMixin):
         for c in dense[1:]:
             total = self.accumulate(total, c, loc, self.kind(v))
         for s in scatters:
-            total = self.emit(self.temp(), "addat", (total, s.value, *s.index), loc, seq=s.seq)
+            op = "scatter" if s.fancy else "addat"
+            total = self.emit(self.temp(), op, (total, s.value, *s.index), loc, seq=s.seq)
             self.owned.add(total.name)
         if isinstance(total, ir.Var) and total.kind == "temp" and self.last_defines(total):
             self.out[-1] = replace(self.out[-1], target=self.adjoint_var(v))
@@ -325,7 +326,8 @@ class _Reverse(FlowMixin):
     def getitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
         x, index = s.args[0], s.args[1:]
         if isinstance(x, ir.Var) and x.name in self.active:
-            self.add(x, Scatter(g, index, s.seq), s.loc)
+            fancy = any(self.kind(i) != SCALAR and not _basic_index(i) for i in index)
+            self.add(x, Scatter(g, index, s.seq, fancy), s.loc)
 
     def setitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
         """``x_new = x`` with ``x[index] = v``: v gets g[index]; x gets g, zeroed there."""
@@ -338,6 +340,12 @@ class _Reverse(FlowMixin):
                           seq=s.seq)
             self.owned.add(z.name)
             self.add(x, z, s.loc)
+
+
+def _basic_index(o: ir.Operand) -> bool:
+    """A constant slice, ``None`` or ``...``: basic indexing, no repeated positions."""
+    return isinstance(o, ir.Const) and (isinstance(o.value, slice) or o.value is None
+                                        or o.value is Ellipsis)
 
 
 def _base(name: str) -> str:

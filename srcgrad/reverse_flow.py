@@ -31,11 +31,13 @@ from .errors import UnsupportedSyntax
 
 
 class Scatter(NamedTuple):
-    """A contribution ``adjoint[index] += value`` (from a read ``x[index]``)."""
+    """A contribution ``adjoint[index] += value`` (from a read ``x[index]``); ``fancy``
+    when the index may hold integer arrays, whose repeats must add up."""
 
     value: ir.Operand
     index: tuple
     seq: bool
+    fancy: bool = False
 
 
 @dataclass
@@ -450,7 +452,7 @@ def _uses_in(block: list, skip_shape: bool = False) -> list[ir.Var]:
         if isinstance(n, ir.Stmt):
             if skip_shape and isinstance(n.op, ir.Callee) and id(n.op.obj) in _SHAPE_ONLY:
                 continue
-            if skip_shape and n.op in ("setitem", "addat", "iadd"):  # adjoint buffers only
+            if skip_shape and n.op in ("setitem", "addat", "scatter", "iadd"):  # adjoints only
                 out += _vars(n.args[1:])
                 continue
             out += n.uses()

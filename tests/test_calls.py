@@ -177,3 +177,14 @@ def test_a_function_without_source_or_rule_points_to_the_rule_api():
 
     with pytest.raises(srcgrad.NoDerivativeRule, match="defvjp"):
         srcgrad.grad(f)(np.array([0.5, 3.0]))
+
+
+def gather(x, idx, mask):
+    return np.sum(x[idx] ** 2) + np.sum(x[mask] * 3.0)
+
+
+def test_integer_array_and_mask_indices_add_up_repeats():
+    x = np.array([1.0, 2.0, 3.0, -1.0])
+    idx, mask = np.array([0, 0, 2, 0]), x > 1.5
+    got = srcgrad.grad(gather)(x, idx, mask)
+    np.testing.assert_array_equal(got, [6.0, 3.0, 9.0, 0.0])  # x0 read three times
