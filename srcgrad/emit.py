@@ -156,6 +156,13 @@ class _Emitter:
         items = [self.index_part(p) for p in parts]
         return ast.Tuple(items, ast.Load()) if s.seq else items[0]
 
+    def index_value(self, o: ir.Operand) -> ast.expr:
+        """An index part as a value (outside brackets ``:`` must be ``slice(None)``)."""
+        if isinstance(o, ir.Const) and isinstance(o.value, slice):
+            ends = [self.literal(v) for v in (o.value.start, o.value.stop, o.value.step)]
+            return ast.Call(_load("slice"), ends, [])
+        return self.operand(o)
+
     def index_part(self, o: ir.Operand) -> ast.expr:
         if isinstance(o, ir.Var) and self.inlined(o):
             d = self.defs[o.name]
@@ -195,9 +202,10 @@ class _Emitter:
 
     def statement(self, s: ir.Stmt) -> ast.stmt:
         if s.op == "scatter":  # x[idx] += v, adding up repeated indices
+            parts = [self.index_value(p) for p in s.args[2:]]
+            index = ast.Tuple(parts, ast.Load()) if s.seq else parts[0]
             call = ast.Call(self.reference("np.add.at", np), [
-                _load(self.name(s.args[0])), self.index(s, s.args[2:]), self.operand(s.args[1])],
-                [])
+                _load(self.name(s.args[0])), index, self.operand(s.args[1])], [])
             return ast.Expr(call)
         if s.op in _IN_PLACE:
             target = _load(self.name(s.args[0]))
