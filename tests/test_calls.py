@@ -188,3 +188,13 @@ def test_integer_array_and_mask_indices_add_up_repeats():
     idx, mask = np.array([0, 0, 2, 0]), x > 1.5
     got = srcgrad.grad(gather)(x, idx, mask)
     np.testing.assert_array_equal(got, [6.0, 3.0, 9.0, 0.0])  # x0 read three times
+
+
+def test_the_custom_rule_example(capsys):
+    import custom_rule
+
+    x = np.array([-30.0, 0.0, 30.0, 1000.0])
+    np.testing.assert_allclose(srcgrad.grad(custom_rule.loss)(x), 1 / (1 + np.exp(-x)),
+                               rtol=1e-12)
+    custom_rule.main()
+    assert "softplus(x)" in capsys.readouterr().out
