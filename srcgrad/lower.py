@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ir, parse
 from .errors import NameResolutionError, UnsupportedSyntax
-from .lower_calls import CallsMixin, Tup
+from .lower_calls import CallsMixin, LocalFunction, Tup
 from .lower_flow import _RETURN, FlowMixin, assigned_names, target_names
 from .lower_jumps import remove_jumps
 from .naming import Namer
@@ -50,12 +50,31 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.terminated = False  # the current block has returned
         self.undefined: dict[str, str] = {}  # local names unbound here, and why
         self.locals = set(assigned_names(src.tree.body))
+        self.enclosing: _Lowerer | None = None  # for a nested def: where it was defined
 
     dotted = staticmethod(lambda node: _dotted(node))
 
     def child(self, fn) -> _Lowerer:
         """A lowerer for a helper called from here, to be inlined."""
         return _Lowerer(parse.capture(fn), parent=self)
+
+    def nested(self, fn: LocalFunction) -> _Lowerer:
+        """A lowerer for a def or lambda of this function, to be inlined here."""
+        outer = fn.outer.src
+        src = Source(outer.fn, outer.filename, outer.line_offset, outer.col_offset, fn.tree,
+                     outer.globals, outer.closure)
+        child = _Lowerer(src, parent=self)
+        child.enclosing = fn.outer
+        child.inlining = [*self.inlining, fn]
+        return child
+
+    def lookup(self, name: str):
+        """A local of this function or, in a nested def, of the enclosing ones."""
+        if name in self.env:
+            return self.env[name]
+        if name not in self.locals and self.enclosing is not None:
+            return self.enclosing.lookup(name)
+        return None
 
     # -- errors ---------------------------------------------------------------
     def unsupported(self, node: gast.AST, what: str, hint: str | None = None) -> UnsupportedSyntax:
@@ -212,7 +231,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.bind_operand(name, self.expr(value, into=name), value)
 
     def bind_operand(self, name: str, operand, node) -> None:
-        if isinstance(operand, Tup):
+        if isinstance(operand, (Tup, LocalFunction)):
             self.env[name] = operand  # structure, known now: nothing to compute
         elif operand is not self.env.get(name):  # a plain name or constant: copy it
             self.emit(self.new_version(name), "copy", (operand,), node)
@@ -296,8 +315,9 @@ class _Lowerer(CallsMixin, FlowMixin):
         return obj, root
 
     def name(self, node: gast.Name, into=None) -> ir.Operand:
-        if node.id in self.env:
-            return self.env[node.id]
+        found = self.lookup(node.id)
+        if found is not None:
+            return found
         if node.id in self.locals:  # Python would raise UnboundLocalError here
             why = self.undefined.get(node.id, "it is not assigned before this point")
             raise NameResolutionError(f"{node.id!r} may be unbound here: {why}",
@@ -395,6 +415,7 @@ _COPY = ir.Callee("np.copy", np.copy, np)
 _SLICE = ir.Callee("slice", builtins.slice, builtins.slice)
 
 _STMTS = {
+    gast.FunctionDef: _Lowerer.function_def,
     gast.If: _Lowerer.if_,
     gast.For: _Lowerer.for_,
     gast.While: _Lowerer.while_,
@@ -416,6 +437,7 @@ _EXPRS = {
     gast.Subscript: _Lowerer.subscript,
     gast.IfExp: _Lowerer.if_exp,
     gast.BoolOp: _Lowerer.bool_op,
+    gast.Lambda: _Lowerer.lambda_,
 }
 
 

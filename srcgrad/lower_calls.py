@@ -8,6 +8,9 @@ Contract, on top of ``lower.py``'s:
   own locations, so the generated code quotes the helper's lines. Functions
   from NumPy, SciPy, ``math`` and srcgrad, and functions given a rule with
   ``srcgrad.primitive``, are called, not inlined. Recursion is a located error.
+- a ``def`` or ``lambda`` inside the function, and ``functools.partial`` of a
+  user function, are inlined the same way (a local function sees the enclosing
+  function's variables as they are when it is called).
 - array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
   the NumPy function (``np.sum(x, axis=0)``).
 - tuples are structure known while lowering (``Tup``): unpacked
@@ -18,6 +21,7 @@ Contract, on top of ``lower.py``'s:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 
@@ -40,6 +44,33 @@ _NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
 
 class Tup(tuple):
     """A tuple of operands, known while lowering."""
+
+
+class LocalFunction:
+    """A ``def`` or ``lambda`` inside the function being lowered: inlined where called,
+    seeing the enclosing function's variables as they are at the call."""
+
+    def __init__(self, tree: gast.FunctionDef, outer, defaults: list):
+        self.tree, self.outer, self.defaults = tree, outer, defaults
+
+    @property
+    def params(self) -> list[str]:
+        return [a.id for a in self.tree.args.args]
+
+    def bind(self, args: list, kwargs: dict, where) -> dict:
+        names = self.params
+        if len(args) > len(names) or set(kwargs) - set(names):
+            raise UnsupportedSyntax(f"call of {self.tree.name}: wrong arguments", where)
+        bound = dict(zip(names, args))
+        defaults = dict(zip(names[len(names) - len(self.defaults):], self.defaults))
+        for name in names[len(args):]:
+            if name in kwargs:
+                bound[name] = kwargs[name]
+            elif name in defaults:
+                bound[name] = defaults[name]
+            else:
+                raise UnsupportedSyntax(f"call of {self.tree.name}: missing {name!r}", where)
+        return bound
 
 
 class CallsMixin:
@@ -68,9 +99,16 @@ class CallsMixin:
         func = node.func
         if isinstance(func, gast.Attribute) and self.is_method(func):
             return self.method(node, into)
+        local = self.local_function(func)
+        if local is not None:
+            return self.inline_local(local, node)
         callee = self.callee(func)
         if _inlinable(callee.obj):
             return self.inline(callee.obj, node)
+        if isinstance(callee.obj, functools.partial) and _inlinable(callee.obj.func):
+            p = callee.obj
+            return self.inline(p.func, node, [ir.Const(a) for a in p.args],
+                               {k: ir.Const(v) for k, v in p.keywords.items()})
         seq = len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple))
         items = node.args[0].elts if seq else node.args
         args = [self.value(a) for a in items]
@@ -109,15 +147,54 @@ class CallsMixin:
             raise NameResolutionError(f"{'.'.join(dotted)} is not callable", self.src.loc(func))
         return ir.Callee(".".join(dotted), obj, root)
 
+    # -- local functions ----------------------------------------------------------
+    def local_function(self, func) -> LocalFunction | None:
+        if isinstance(func, gast.Lambda):
+            return self.lambda_(func, None)
+        if isinstance(func, gast.Name):
+            found = self.lookup(func.id)
+            return found if isinstance(found, LocalFunction) else None
+        return None
+
+    def function_def(self, node: gast.FunctionDef) -> None:
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None) or \
+                node.decorator_list:
+            raise self.unsupported(node, "a nested def with decorators, *args, **kwargs or "
+                                   "keyword-only parameters is not supported yet")
+        self.env[node.name] = LocalFunction(node, self, [self.expr(d) for d in a.defaults])
+
+    def lambda_(self, node: gast.Lambda, into):
+        a = node.args
+        if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None):
+            raise self.unsupported(node, "a lambda with *args, **kwargs or keyword-only "
+                                   "parameters is not supported yet")
+        tree = gast.copy_location(gast.FunctionDef(
+            "<lambda>", node.args, [gast.copy_location(gast.Return(node.body), node.body)],
+            [], None, None), node)
+        return LocalFunction(tree, self, [self.expr(d) for d in node.args.defaults])
+
+    def inline_local(self, fn: LocalFunction, node: gast.Call):
+        if fn in self.inlining:
+            raise UnsupportedSyntax(f"{fn.tree.name} calls itself (recursion), which srcgrad "
+                                    "cannot inline", self.src.loc(node),
+                                    "Write the recursion as a loop.")
+        args = [self.expr(a) for a in node.args]
+        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        child = self.nested(fn)
+        result = child.lower_body(fn.bind(args, kwargs, self.src.loc(node)))[1]
+        self.body.extend(child.body)
+        return result
+
     # -- inlining ---------------------------------------------------------------
-    def inline(self, fn: types.FunctionType, node: gast.Call):
+    def inline(self, fn: types.FunctionType, node: gast.Call, pre_args=(), pre_kwargs=None):
         """Lower ``fn``'s body here; return what it returns (an operand or a Tup)."""
         if fn in self.inlining:
             raise UnsupportedSyntax(f"{fn.__name__} calls itself (recursion), which srcgrad "
                                     "cannot inline", self.src.loc(node),
                                     "Write the recursion as a loop.")
-        args = [self.expr(a) for a in node.args]
-        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
+        args = [*pre_args, *(self.expr(a) for a in node.args)]
+        kwargs = {**(pre_kwargs or {}), **{k.arg: self.expr(k.value) for k in node.keywords}}
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as exc:

@@ -217,6 +217,11 @@ class _Reverse(FlowMixin):
         elif mutable and not self.is_owned(dense[0]):
             total = self.emit(self.adjoint_var(v), _COPY, (dense[0],), loc)
             self.owned.add(total.name)
+        elif len(dense) > 1 and not self.is_owned(dense[0]):
+            # The first sum makes a new buffer, named for v: `x_bar = a + b; x_bar += c`.
+            total = self.emit(self.adjoint_var(v), "add", dense[:2], loc)
+            self.owned.add(total.name)
+            dense = dense[1:]
         else:
             total = dense[0]
         for c in dense[1:]:

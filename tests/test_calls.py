@@ -198,3 +198,25 @@ def test_the_custom_rule_example(capsys):
                                rtol=1e-12)
     custom_rule.main()
     assert "softplus(x)" in capsys.readouterr().out
+
+
+def scaled_power(x, k, scale=1.0):
+    return scale * x ** k
+
+
+cube = __import__("functools").partial(scaled_power, k=3)
+
+
+def local_functions(x, w):
+    def sq(t, c=2.0):
+        return c * t * t + w * t  # reads w from the enclosing function
+
+    g = lambda t: np.sin(t) * w  # noqa: E731 - the lambda is the point
+    return sq(x) + g(x) + (lambda u: u * u)(w) + cube(x, scale=0.5)
+
+
+def test_nested_defs_lambdas_and_partial():
+    assert_matches_finite_differences(local_functions, (0.7, -0.3), (0, 1))
+    x, w = 0.7, -0.3
+    expected_dx = 4 * x + w + np.cos(x) * w + 1.5 * x * x
+    assert srcgrad.grad(local_functions)(x, w) == pytest.approx(expected_dx, rel=1e-12)
