@@ -11,6 +11,8 @@ Contract, on top of ``lower.py``'s:
 - a ``def`` or ``lambda`` inside the function, and ``functools.partial`` of a
   user function, are inlined the same way (a local function sees the enclosing
   function's variables as they are when it is called).
+- ``sum(f(t) for t in xs if c)`` (or over a list comprehension) is the loop
+  that accumulates it.
 - array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
   the NumPy function (``np.sum(x, axis=0)``).
 - tuples are structure known while lowering (``Tup``): unpacked
@@ -21,6 +23,7 @@ Contract, on top of ``lower.py``'s:
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import types
@@ -103,6 +106,9 @@ class CallsMixin:
         if local is not None:
             return self.inline_local(local, node)
         callee = self.callee(func)
+        if callee.obj is sum and len(node.args) in (1, 2) and not node.keywords and \
+                isinstance(node.args[0], (gast.GeneratorExp, gast.ListComp)):
+            return self.sum_of(node)
         if _inlinable(callee.obj):
             return self.inline(callee.obj, node)
         if isinstance(callee.obj, functools.partial) and _inlinable(callee.obj.func):
@@ -146,6 +152,25 @@ class CallsMixin:
         if not callable(obj):
             raise NameResolutionError(f"{'.'.join(dotted)} is not callable", self.src.loc(func))
         return ir.Callee(".".join(dotted), obj, root)
+
+    def sum_of(self, node: gast.Call):
+        """``sum(f(t) for t in xs if c)`` as the loop it is: ``acc = acc + f(t)``."""
+        gen = node.args[0]
+        if len(gen.generators) != 1 or gen.generators[0].is_async:
+            raise self.unsupported(gen, "only one `for` in a comprehension is supported yet")
+        comp = gen.generators[0]
+        renames = {name: self.namer.fresh(name) for name in _bound(comp.target)}
+        acc = self.namer.fresh("total")
+        step = _assign(acc, gast.BinOp(_load(acc), gast.Add(), _renamed(gen.elt, renames)),
+                       gen)
+        for cond in comp.ifs:
+            step = gast.copy_location(gast.If(_renamed(cond, renames), [step], []), cond)
+        start = node.args[1] if len(node.args) == 2 else gast.Constant(0, None)
+        loop = gast.copy_location(gast.For(_renamed(comp.target, renames), comp.iter, [step],
+                                           [], None), gen)
+        for stmt in (_assign(acc, gast.copy_location(start, gen), gen), loop):
+            self.stmt(stmt)
+        return self.env[acc]
 
     # -- local functions ----------------------------------------------------------
     def local_function(self, func) -> LocalFunction | None:
@@ -205,6 +230,30 @@ class CallsMixin:
         result = child.inlined_body({k: _as_operand(v) for k, v in bound.arguments.items()})
         self.body.extend(child.body)
         return result
+
+
+def _bound(target) -> list[str]:
+    return [n.id for n in gast.walk(target) if isinstance(n, gast.Name)]
+
+
+def _renamed(node, names: dict):
+    """A copy of ``node`` with the comprehension's own names replaced (they are local
+    to it in Python, so they must not clash with the function's)."""
+    node = copy.deepcopy(node)
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and n.id in names:
+            n.id = names[n.id]
+    return node
+
+
+def _load(name: str) -> gast.Name:
+    return gast.Name(name, gast.Load(), None, None)
+
+
+def _assign(name: str, value, like) -> gast.Assign:
+    target = gast.copy_location(gast.Name(name, gast.Store(), None, None), like)
+    return gast.copy_location(gast.Assign([target], gast.copy_location(value, like), None),
+                              like)
 
 
 def _as_operand(v):

@@ -220,3 +220,17 @@ def test_nested_defs_lambdas_and_partial():
     x, w = 0.7, -0.3
     expected_dx = 4 * x + w + np.cos(x) * w + 1.5 * x * x
     assert srcgrad.grad(local_functions)(x, w) == pytest.approx(expected_dx, rel=1e-12)
+
+
+def sums_over_generators(x, w):
+    t = 5.0  # the comprehension's own `t` must not touch this one
+    s = sum(np.tanh(t * w) for t in x if t > 0)
+    r = sum([v * v for v in x], 1.0)
+    return s * t + r + sum(a * b for a, b in zip(x, x))
+
+
+def test_sum_over_a_generator_or_comprehension():
+    x, w = np.array([0.5, -0.2, 1.3]), 0.7
+    value, _ = srcgrad.value_and_grad(sums_over_generators, (0, 1))(x, w)
+    assert value == sums_over_generators(x, w)
+    assert_matches_finite_differences(sums_over_generators, (x, w), (0, 1))
