@@ -18,7 +18,7 @@ import numpy as np
 from . import ir, rules
 from .errors import NoDerivativeRule, UnsupportedSyntax
 
-SCALAR, ANY = "scalar", "any"
+SCALAR, ANY, LIST = "scalar", "any", "list"
 
 
 def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
@@ -113,15 +113,18 @@ class Analysis:
     def _join(self, sources) -> str:
         known = [self.kind(s) for s in sources if not isinstance(s, ir.Var)
                  or s.name in self.kinds]
-        return SCALAR if known and all(k == SCALAR for k in known) else ANY
+        for kind in (SCALAR, LIST):
+            if known and all(k == kind for k in known):
+                return kind
+        return ANY
 
     def _result_kind(self, s: ir.Stmt) -> str:
         found = self.rules.get(id(s))
         if found is None:
             return ANY
         result = found[0].result
-        if result == SCALAR:
-            return SCALAR
+        if result in (SCALAR, LIST):
+            return result
         if result == "elementwise" and all(self.kind(o) == SCALAR for o in s.args):
             return SCALAR
         return ANY

@@ -35,7 +35,8 @@ from .storage import Storage
 _BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}
 _UNOPS = {"neg": ast.USub, "pos": ast.UAdd, "not": ast.Not}
 _CMPOPS = {v: getattr(ast, k) for k, v in ir.COMPARE.items()}
-_IN_PLACE = {"setitem": None, "addat": ast.Add, "scatter": None, "iadd": ast.Add}
+_IN_PLACE = {"setitem": None, "addat": ast.Add, "scatter": None, "iadd": ast.Add,
+             "append": None, "droplast": None}
 
 # Inline a single-use temporary only while its expression stays this small (in
 # syntax nodes), so lines read like hand-written code rather than one long formula.
@@ -198,9 +199,15 @@ class _Emitter:
             return args[0]
         if op == "tuple":
             return ast.Tuple(args, ast.Load())
+        if op == "newlist":
+            return ast.List([], ast.Load())
         raise SrcgradError(f"cannot emit the operation {op!r}")
 
     def statement(self, s: ir.Stmt) -> ast.stmt:
+        if s.op in ("append", "droplast"):  # xs.append(v), xs.pop()
+            method = ast.Attribute(_load(self.name(s.args[0])), "append" if s.op == "append"
+                                   else "pop", ast.Load())
+            return ast.Expr(ast.Call(method, [self.operand(a) for a in s.args[1:]], []))
         if s.op == "scatter":  # x[idx] += v, adding up repeated indices
             parts = [self.index_value(p) for p in s.args[2:]]
             index = ast.Tuple(parts, ast.Load()) if s.seq else parts[0]

@@ -40,10 +40,12 @@ ATTRIBUTES = {"T": "attr.T", "shape": "attr.shape", "ndim": "attr.ndim", "size":
 # (``x[i...].copy()``), "addat" (the new version after ``x[i...] += v``) and "iadd"
 # (after ``x += v``); "scatter" is "addat" for integer-array indices, where repeated
 # indices must add up (``np.add.at``); the write ops are emitted in place. "tuple" builds a
-# tuple value (a shape, say) from its operands.
+# tuple value (a shape, say) from its operands. Lists: "newlist" is ``[]``, "append"
+# the new version after ``xs.append(v)``, "droplast" after ``xs.pop()`` (adjoints).
 OPERATORS = frozenset(
     [*BINARY.values(), *UNARY.values(), *COMPARE.values(), *ATTRIBUTES.values(), "copy",
-     "getitem", "setitem", "copyitem", "addat", "scatter", "iadd", "tuple"]
+     "getitem", "setitem", "copyitem", "addat", "scatter", "iadd", "tuple", "newlist",
+     "append", "droplast"]
 )
 # Python spelling of each operator, for the text form and the emitter.
 SYMBOLS = {

@@ -24,7 +24,7 @@ import numpy as np
 from . import ir, parse
 from .errors import NameResolutionError, UnsupportedSyntax
 from .lower_calls import CallsMixin, LocalFunction, Tup
-from .lower_flow import _RETURN, FlowMixin, assigned_names, target_names
+from .lower_flow import _RETURN, FlowMixin, appended_list, assigned_names, target_names
 from .lower_jumps import remove_jumps
 from .naming import Namer
 from .parse import Source
@@ -51,6 +51,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.undefined: dict[str, str] = {}  # local names unbound here, and why
         self.locals = set(assigned_names(src.tree.body))
         self.enclosing: _Lowerer | None = None  # for a nested def: where it was defined
+        self.arguments: set[str] = set()
 
     dotted = staticmethod(lambda node: _dotted(node))
 
@@ -120,6 +121,7 @@ class _Lowerer(CallsMixin, FlowMixin):
             doc, body = body[0].value.value, body[1:]
         self.env.update(arguments)
         self.locals |= set(arguments)
+        self.arguments = set(arguments)
         written = set(arguments) & self._written(body)
         for name in sorted(written):  # never write into the caller's array: work on a copy
             self.emit(self.new_version(name), _COPY, (arguments[name],), tree)
@@ -225,6 +227,26 @@ class _Lowerer(CallsMixin, FlowMixin):
 
     def pass_(self, node: gast.Pass) -> None:
         pass
+
+    def expr_stmt(self, node: gast.Expr) -> None:
+        """Only ``xs.append(v)`` stands alone: anything else would be an effect."""
+        xs = appended_list(node)
+        if xs is None:
+            raise self.unsupported(node, f"{_describe(node)} is not supported in a "
+                                   "differentiated function yet")
+        current = self.lookup(xs.id)
+        if not isinstance(current, ir.Var) or xs.id in self.arguments:
+            raise self.unsupported(node, "append only to a list made in this function "
+                                   "(xs = [] first)")
+        value = self.value(node.value.args[0])
+        self.emit(self.new_version(xs.id), "append", (current, value), node)
+
+    def list_(self, node: gast.List, into):
+        if node.elts:
+            raise self.unsupported(node, "a list of values is only supported as a call "
+                                   "argument (np.stack([a, b])) yet",
+                                   "Start with xs = [] and append to it.")
+        return self.emit(self.result(into), "newlist", (), node)
 
     def bind(self, name: str, value: gast.expr) -> None:
         """Lower ``name = value`` so that the last op writes ``name`` directly."""
@@ -424,6 +446,7 @@ _STMTS = {
     gast.AugAssign: _Lowerer.aug_assign,
     gast.Return: _Lowerer.return_,
     gast.Pass: _Lowerer.pass_,
+    gast.Expr: _Lowerer.expr_stmt,
 }
 _EXPRS = {
     gast.BinOp: _Lowerer.binop,
@@ -438,6 +461,7 @@ _EXPRS = {
     gast.IfExp: _Lowerer.if_exp,
     gast.BoolOp: _Lowerer.bool_op,
     gast.Lambda: _Lowerer.lambda_,
+    gast.List: _Lowerer.list_,
 }
 
 

@@ -57,10 +57,22 @@ def assigned_names(stmts: list) -> list[str]:
                 targets = n.targets
             elif isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For)):
                 targets = [n.target]
+            elif appended_list(n) is not None:  # xs.append(v) makes a new version of xs
+                targets = [appended_list(n)]
             for t in targets:
                 for name in target_names(t):
                     seen.setdefault(name, None)
     return list(seen)
+
+
+def appended_list(node) -> gast.Name | None:
+    """``xs`` for a statement ``xs.append(v)``."""
+    if isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
+        func = node.value.func
+        if isinstance(func, gast.Attribute) and func.attr == "append" and \
+                isinstance(func.value, gast.Name) and len(node.value.args) == 1:
+            return func.value
+    return None
 
 
 def target_names(t) -> list[str]:

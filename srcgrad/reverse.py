@@ -27,7 +27,7 @@ import os
 from dataclasses import replace
 
 from . import ir, rules, runtime
-from .analysis import ANY, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
+from .analysis import ANY, LIST, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
 from .ir import clone
 from .naming import Namer, adjoint_name
 from .reverse_flow import FlowMixin, Scatter, Scope
@@ -36,6 +36,8 @@ _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast
 ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _SEED = ir.Callee("seed", runtime.seed, runtime.seed)
 _COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
+_COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
+_ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
 
 
 class _Reverse(FlowMixin):
@@ -51,8 +53,8 @@ class _Reverse(FlowMixin):
         self.scope = Scope(set())
         self.private: set[str] = set()  # temporaries that only one contribution uses
         self.owned: set[str] = set()  # adjoint buffers this transform created (mutable)
-        self.writes = {s.target.name for s in ir.walk(fn.body)  # adjoints zeroed in place
-                       if isinstance(s, ir.Stmt) and s.op == "setitem"}
+        self.writes = {s.target.name for s in ir.walk(fn.body)  # adjoints changed in place
+                       if isinstance(s, ir.Stmt) and s.op in ("setitem", "append")}
         self.loops: list[tuple[ir.Loop, ir.Loop]] = []  # (forward, adjoint) pairs
         self.ifs: dict[int, ir.If] = {}  # forward if (by id) -> its adjoint
         self.depth = 0  # how many branches and loops enclose the block being reversed
@@ -215,11 +217,12 @@ class _Reverse(FlowMixin):
         if not dense:
             total = self.zero(v, loc)
         elif mutable and not self.is_owned(dense[0]):
-            total = self.emit(self.adjoint_var(v), _COPY, (dense[0],), loc)
+            total = self.emit(self.adjoint_var(v), self.copier(v), (dense[0],), loc)
             self.owned.add(total.name)
         elif len(dense) > 1 and not self.is_owned(dense[0]):
             # The first sum makes a new buffer, named for v: `x_bar = a + b; x_bar += c`.
-            total = self.emit(self.adjoint_var(v), "add", dense[:2], loc)
+            add = _ADD_LISTS if self.kind(v) == LIST else "add"
+            total = self.emit(self.adjoint_var(v), add, dense[:2], loc)
             self.owned.add(total.name)
             dense = dense[1:]
         else:
@@ -244,7 +247,14 @@ class _Reverse(FlowMixin):
     def is_owned(self, o: ir.Operand) -> bool:
         return isinstance(o, ir.Var) and o.name in self.owned
 
+    def copier(self, v: ir.Var) -> ir.Callee:
+        return _COPY_LIST if self.kind(v) == LIST else _COPY
+
     def accumulate(self, total: ir.Operand, c: ir.Operand, loc, kind: str) -> ir.Operand:
+        if kind == LIST:
+            total = self.emit(self.temp(), _ADD_LISTS, (total, c), loc)
+            self.owned.add(total.name)
+            return total
         if self.is_owned(total) and kind != SCALAR:
             acc = self.emit(self.temp(), "iadd", (total, c), loc)  # in place: total is ours
             self.owned.add(acc.name)
@@ -256,7 +266,7 @@ class _Reverse(FlowMixin):
 
     def single(self, v: ir.Var, c: ir.Operand, loc, mutable: bool) -> ir.Operand:
         if mutable and not self.is_owned(c):
-            c = self.emit(self.adjoint_var(v), _COPY, (c,), loc)
+            c = self.emit(self.adjoint_var(v), self.copier(v), (c,), loc)
             self.owned.add(c.name)
             return c
         if v.kind == "user" and not self.same_family(v, c):
@@ -294,6 +304,8 @@ class _Reverse(FlowMixin):
             return self.getitem_adjoint(s, g)
         if s.op == "setitem":
             return self.setitem_adjoint(s, g)
+        if s.op == "append":
+            return self.append_adjoint(s, g)
         rule, bound = self.a.rules[id(s)]
         env = {"$g": g, "$ans": s.target}
         for p, v in bound.items():
@@ -333,6 +345,16 @@ class _Reverse(FlowMixin):
         if isinstance(x, ir.Var) and x.name in self.active:
             fancy = any(self.kind(i) != SCALAR and not _basic_index(i) for i in index)
             self.add(x, Scatter(g, index, s.seq, fancy), s.loc)
+
+    def append_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
+        """``xs_new = xs`` with ``v`` appended: v gets g's last element, xs the rest."""
+        xs, v = s.args
+        if isinstance(v, ir.Var) and v.name in self.active:
+            self.add(v, self.emit(self.temp(), "getitem", (g, ir.Const(-1)), s.loc), s.loc)
+        if isinstance(xs, ir.Var) and xs.name in self.active:
+            rest = self.emit(self.adjoint_var(xs), "droplast", (g,), s.loc)
+            self.owned.add(rest.name)
+            self.add(xs, rest, s.loc)
 
     def setitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
         """``x_new = x`` with ``x[index] = v``: v gets g[index]; x gets g, zeroed there."""

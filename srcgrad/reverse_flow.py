@@ -256,7 +256,7 @@ class FlowMixin:
         """``g`` itself, or a copy this transform owns when ``v``'s adjoint is mutated."""
         if self.kind(v) == "scalar" or (isinstance(g, ir.Var) and g.name in self.owned):
             return g
-        c = self.emit(self.temp(), ir.Callee("np.copy", runtime.np.copy, runtime.np), (g,), loc)
+        c = self.emit(self.temp(), self.copier(v), (g,), loc)
         self.owned.add(c.name)
         return c
 
@@ -452,7 +452,7 @@ def _uses_in(block: list, skip_shape: bool = False) -> list[ir.Var]:
         if isinstance(n, ir.Stmt):
             if skip_shape and isinstance(n.op, ir.Callee) and id(n.op.obj) in _SHAPE_ONLY:
                 continue
-            if skip_shape and n.op in ("setitem", "addat", "scatter", "iadd"):  # adjoints only
+            if skip_shape and n.op in ("setitem", "addat", "scatter", "iadd", "droplast"):
                 out += _vars(n.args[1:])
                 continue
             out += n.uses()

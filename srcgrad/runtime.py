@@ -33,10 +33,55 @@ def unbroadcast(g, x):
 
 
 def zeros_like(x):
-    """The zero adjoint of ``x``: a float for Python scalars, else a float array."""
+    """The zero adjoint of ``x``: a float for Python scalars, a list for a list, else a
+    float array."""
     if isinstance(x, _SCALARS):
         return 0.0
+    if isinstance(x, list):
+        return [zeros_like(e) for e in x]
     return np.zeros(np.shape(x))
+
+
+def copy_adjoint(x):
+    """A copy of an adjoint that can be changed in place (lists copied deeply)."""
+    if isinstance(x, list):
+        return [copy_adjoint(e) for e in x]
+    return np.copy(x) if isinstance(x, np.ndarray) else x
+
+
+def add_adjoints(a, b):
+    """``a + b`` for adjoints, elementwise for lists."""
+    if isinstance(a, list):
+        return [add_adjoints(x, y) for x, y in zip(a, b)]
+    return a + b
+
+
+def unstack(g, axis):
+    """Adjoint of ``np.stack(xs, axis)`` (or ``np.array(xs)``): one array per element."""
+    return [np.array(e) for e in np.moveaxis(g, axis, 0)]
+
+
+def as_input(g, x):
+    """Adjoint of ``np.array(x)``: a list again if ``x`` was a list."""
+    return unstack(g, 0) if isinstance(x, list) else g
+
+
+def sum_grad(g, x):
+    """Adjoint of builtin ``sum(x)``: over a list's elements, or an array's first axis."""
+    if isinstance(x, list):
+        return [unbroadcast(g, e) for e in x]
+    return expand(g, x, None, False)
+
+
+def split_like(g, xs, axis):
+    """Adjoint of ``np.concatenate(xs, axis)``: ``g`` cut back into the pieces."""
+    sizes = [np.shape(e)[axis] for e in xs]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def piece(g, i, axis, *xs):
+    """The ``i``-th piece of ``g`` for ``np.concatenate([x0, x1, ...], axis)``."""
+    return split_like(g, xs, axis)[i]
 
 
 def expand(g, x, axis, keepdims):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from . import ir
 from .naming import Namer, adjoint_name
 
-_IN_PLACE = ("setitem", "addat", "scatter", "iadd")
+_IN_PLACE = ("setitem", "addat", "scatter", "iadd", "append", "droplast")
 
 
 def _restored(n) -> list[ir.Var]:

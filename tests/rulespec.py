@@ -288,6 +288,20 @@ DIFF: list[Spec] = [
     Spec(np.copy, "np.copy(x) * x", ARRAY1),
     Spec(np.full, "np.full((2, 3), x)", SCALAR1),
     Spec(np.array, "np.array([x, y, x * y])", SCALAR2),
+    Spec(np.array, "np.array(xs)", (((3,), (3,)),), overload=1,
+         pre="xs = []; xs.append(x); xs.append(x * y)"),
+    Spec(np.stack, "np.stack([x, y])", (((3,), (3,)), ((2, 3), (2, 3)))),
+    Spec(np.stack, "np.stack([x, y], axis=1)", (((3,), (3,)),)),
+    Spec(np.stack, "np.stack(xs, axis=-1)", (((2, 3), (2, 3)),), overload=1,
+         pre="xs = []; xs.append(x); xs.append(y * 2.0)"),
+    Spec(np.concatenate, "np.concatenate([x, y])", (((3,), (2,)),)),
+    Spec(np.concatenate, "np.concatenate([x, y], axis=1)", (((2, 3), (2, 1)),)),
+    Spec(np.concatenate, "np.concatenate(xs)", (((3,), (2,)),), overload=1,
+         pre="xs = []; xs.append(x); xs.append(y)"),
+    Spec("append", "np.stack(xs)", (((3,), (3,)),),
+         pre="xs = []; xs.append(x); xs.append(x * y)"),
+    Spec(builtins.sum, "sum(xs)", (((3,), (3,)),), overload=1,
+         pre="xs = []; xs.append(x); xs.append(y)", label="sum(list)"),
     # ---- extremes (SPREAD keeps entries at least 5 apart: no ties) ---------------------
     Spec(np.max, "np.max(x + SPREAD)", (((2, 3),),)),
     Spec(np.max, "np.max(x + SPREAD, axis=1)", (((2, 3),),)),
@@ -367,6 +381,7 @@ NONDIFF: list[Spec] = [
     Spec("attr.size", "x.size * 1.0", ARRAY1),
     Spec(srcgrad.stop_gradient, "srcgrad.stop_gradient(np.sin(x))", UNARY),
     Spec("is", "(x is None) + 1.0", UNARY),
+    Spec("newlist", "len(xs) + 1.0", UNARY, pre="xs = []"),
     Spec("isnot", "(x is not None) + 0.5", UNARY),
 ]
 

@@ -234,3 +234,31 @@ def test_sum_over_a_generator_or_comprehension():
     value, _ = srcgrad.value_and_grad(sums_over_generators, (0, 1))(x, w)
     assert value == sums_over_generators(x, w)
     assert_matches_finite_differences(sums_over_generators, (x, w), (0, 1))
+
+
+def rnn(h, W, xs):
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + xs[t])
+        hs.append(h)
+    H = np.stack(hs)
+    return np.sum(H * H) + np.sum(np.array(hs)[-1]) + sum(hs).sum() + hs[0][1]
+
+
+def collect(x):
+    parts = []
+    for i in range(3):
+        if x[i] > 0:
+            parts.append(x * (i + 1.0))
+        else:
+            parts.append(x * x)
+    return np.sum(np.concatenate(parts) ** 2) + np.sum(np.stack([x, x * x], axis=1))
+
+
+def test_lists_built_with_append_then_stacked():
+    rng = np.random.default_rng(3)
+    args = (rng.normal(size=3), rng.normal(size=(3, 3)) * 0.5, rng.normal(size=(4, 3)))
+    assert srcgrad.value_and_grad(rnn, (0, 1, 2))(*args)[0] == rnn(*args)
+    assert_matches_finite_differences(rnn, args, (0, 1, 2))
+    for x in (np.array([0.5, -0.3, 1.2]), np.array([-0.5, 0.3, -1.2])):
+        assert_matches_finite_differences(collect, (x,), (0,))

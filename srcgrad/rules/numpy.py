@@ -12,7 +12,8 @@ from .registry import Table
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
     "expand", "between", "below", "above", "dot_grad_a", "dot_grad_b", "matmul_grad_a",
-    "matmul_grad_b", "transpose_grad", "argmax_mask")}})
+    "matmul_grad_b", "transpose_grad", "argmax_mask", "as_input", "unstack", "split_like",
+    "piece")}})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- arithmetic ufuncs -------------------------------------------------------
@@ -61,6 +62,11 @@ V(np.where, "condition, x, y", broadcasting=True, result="elementwise",
 P(np.copy, "a", "1")
 V(np.full, "shape, fill_value, dtype=None", fill_value="np.sum(g)")
 V(np.array, "*xs", seq=True, xs="g[index]")  # np.array([a, b, c])
+V(np.array, "x", seq=False, x="as_input(g, x)")  # np.array(xs), xs a list or an array
+V(np.stack, "*xs, axis=0", seq=True, xs="np.take(g, index, axis=axis)")
+V(np.stack, "arrays, axis=0", seq=False, arrays="unstack(g, axis)")
+V(np.concatenate, "*xs, axis=0", seq=True, xs="piece(g, index, axis, *xs)")
+V(np.concatenate, "arrays, axis=0", seq=False, arrays="split_like(g, arrays, axis)")
 N(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.arange, np.eye)
 
 # ---- reductions ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from .. import runtime
 from .registry import Table
 
 table = Table({"math": math, "np": np, "pick": runtime.pick, "expand": runtime.expand,
+               "sum_grad": runtime.sum_grad,
                "matmul_grad_a": runtime.matmul_grad_a, "matmul_grad_b": runtime.matmul_grad_b,
                "signum": runtime.signum, "ln": runtime.ln})
 P, V, N = table.partials, table.vjp, table.nondiff
@@ -34,6 +35,8 @@ N("floordiv", params="x, y", result="elementwise")
 table.structural("getitem", "x, *index", "x")  # x[i]: the adjoint is scattered into x's
 table.structural("setitem", "x, v, *index", "x", "v")  # x[i] = v: new version of x
 N("attr.shape", "attr.ndim", "attr.size", params="x")
+N("newlist", params="", result="list")  # xs = []
+table.structural("append", "xs, x", "xs", "x", result="list")  # xs.append(x): a new version of xs
 N("lt", "le", "gt", "ge", "eq", "ne", "not", params="*xs", result="elementwise")
 N("is", "isnot", params="x, y", result="scalar")
 
@@ -69,7 +72,7 @@ P(builtins.abs, "x", "signum(x)")
 P(builtins.max, "*xs", "pick(index, ans, *xs)", min_args=2)  # max(a, b, ...) or max([a, b])
 P(builtins.min, "*xs", "pick(index, ans, *xs)", min_args=2)
 P(builtins.sum, "*xs", "1", seq=True)
-V(builtins.sum, "x", seq=False, x="expand(g, x, None, False)")  # over the first axis
+V(builtins.sum, "x", seq=False, x="sum_grad(g, x)")  # a list, or an array's first axis
 P(builtins.float, "x", "1", result=S)
 N(builtins.round, builtins.int, builtins.len, builtins.bool, builtins.slice, builtins.range)
 N(runtime.stop_gradient, params="x", result="elementwise")

@@ -100,10 +100,10 @@ class Table:
         self._add(fn, Rule(name or _name(fn), sig, vjps=compiled, result=result,
                            broadcasting=broadcasting, seq=seq))
 
-    def structural(self, key: str, params: str, *differentiable: str) -> None:
+    def structural(self, key: str, params: str, *differentiable: str, result="any") -> None:
         """An op whose adjoint is not an expression (indexing: scatter, in-place zeroing):
         the transform implements it; the table declares it, so it is counted and tested."""
-        self._add(key, Rule(key, _signature(params), structural=differentiable, result="any",
+        self._add(key, Rule(key, _signature(params), structural=differentiable, result=result,
                             broadcasting=False))
 
     def nondiff(self, *fns, params: str = "*args, **kwargs", result="any") -> None:
