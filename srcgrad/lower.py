@@ -33,6 +33,17 @@ from .parse import Source
 _CONST_TYPES = (numbers.Number, np.ndarray, np.generic, type(None), str)
 
 
+def _dotted(node: gast.expr) -> list[str] | None:
+    parts = []
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
 class _Lowerer(CallsMixin, FlowMixin):
     def __init__(self, src: Source, parent: _Lowerer | None = None):
         self.src = src
@@ -53,7 +64,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.enclosing: _Lowerer | None = None  # for a nested def: where it was defined
         self.arguments: set[str] = set()
 
-    dotted = staticmethod(lambda node: _dotted(node))
+    dotted = staticmethod(_dotted)
 
     def child(self, fn) -> _Lowerer:
         """A lowerer for a helper called from here, to be inlined."""
@@ -405,17 +416,6 @@ def _static_compare(op: str, a, b) -> bool | None:
             isinstance(b, (str, type(None), bool)):
         return _STATIC[op](a, b)
     return None
-
-
-def _dotted(node: gast.expr) -> list[str] | None:
-    parts = []
-    while isinstance(node, gast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, gast.Name):
-        return None
-    parts.append(node.id)
-    return parts[::-1]
 
 
 def _describe(node: gast.AST) -> str:
