@@ -57,23 +57,31 @@ class _Entry:
 
     def __init__(self, f: Callable):
         self.f = f
-        self.primal: ir.Function | None = None
+        self.primals: dict[tuple, ir.Function] = {}  # by the structure of the arguments
         self.derivatives: dict[tuple, Derivative] = {}
 
-    def lowered(self) -> ir.Function:
-        if self.primal is None:
-            self.primal = lower.lower(parse.capture(self.f))
-        return self.primal
+    def lowered(self, structures: tuple = ()) -> ir.Function:
+        if structures not in self.primals:
+            self.primals[structures] = lower.lower(parse.capture(self.f), dict(structures))
+        return self.primals[structures]
 
-    def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...]) -> Derivative:
-        key = (wrt, seed, kinds)
+    @property
+    def primal(self) -> ir.Function:
+        return self.lowered()
+
+    def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...],
+                   structures: tuple = ()) -> Derivative:
+        """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
+        the tuple, list and dict arguments described by ``structures``)."""
+        key = (wrt, seed, kinds, structures)
         d = self.derivatives.get(key)
         if d is None:
-            d = self.derivatives[key] = _guarded(self.f, lambda: self._build(wrt, seed, kinds))
+            d = self.derivatives[key] = _guarded(
+                self.f, lambda: self._build(wrt, seed, kinds, structures))
         return d
 
-    def _build(self, wrt, seed, kinds) -> Derivative:
-        primal = self.lowered()
+    def _build(self, wrt, seed, kinds, structures=()) -> Derivative:
+        primal = self.lowered(structures)
         names = dict(zip((p.name for p in primal.params), kinds))
         dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed))
         source, namespace, locs = _emit.emit(dfn)
@@ -220,6 +228,56 @@ def _check_real(f: Callable, i: int, value) -> None:
                          hint="Pass floats (e.g. x.astype(float)), or leave it out of wrt.")
 
 
+_CONTAINERS = (tuple, list, dict)
+
+
+def _flatten(arg) -> tuple[object, list]:
+    """(structure, leaves) of a tuple, list or dict argument (structure None: a leaf)."""
+    if isinstance(arg, dict):
+        parts = [(k, _flatten(v)) for k, v in arg.items()]
+        return ("dict", tuple((k, s) for k, (s, _) in parts)), [x for _, (_, ls) in parts
+                                                                 for x in ls]
+    if isinstance(arg, (tuple, list)):
+        parts = [_flatten(v) for v in arg]
+        kind = "tuple" if isinstance(arg, tuple) else "list"
+        return (kind, tuple(s for s, _ in parts)), [x for _, ls in parts for x in ls]
+    return None, [arg]
+
+
+def _unflatten(structure, leaves: list):
+    """The inverse of ``_flatten``, consuming ``leaves`` from the front."""
+    if structure is None:
+        return leaves.pop(0)
+    kind, children = structure
+    if kind == "dict":
+        return {k: _unflatten(s, leaves) for k, s in children}
+    items = [_unflatten(s, leaves) for s in children]
+    return tuple(items) if kind == "tuple" else items
+
+
+def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict) -> Callable:
+    """The derivative for calls with tuple, list or dict arguments: their leaves are
+    parameters of their own, and each gradient comes back in its argument's shape."""
+    params = _params(f)
+
+    def call(*args):
+        flat = [_flatten(a) for a in args]
+        structures = tuple((p, s) for p, (s, _) in zip(params, flat) if s is not None)
+        leaves = [x for _, ls in flat for x in ls]
+        starts = [sum(len(ls) for _, ls in flat[:i]) for i in range(len(flat))]
+        wrt = tuple(starts[i] + j for i in indices for j in range(len(flat[i][1])))
+        for k in wrt:
+            _check_real(f, max(i for i in range(len(flat)) if starts[i] <= k), leaves[k])
+        d = entry.derivative(wrt, "one", tuple(map(_kind, leaves)), structures)
+        derivative_of[_structured] = d
+        out = list(d.fn(*leaves))
+        grads = out[1:]
+        return (out[0], *(_unflatten(flat[i][0], [grads.pop(0) for _ in flat[i][1]])
+                          for i in indices))
+
+    return call
+
+
 def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     """The gradient function: a dispatcher with ``f``'s own signature, written out as
     Python so that a call costs one dict lookup on the argument types (which decide
@@ -237,15 +295,20 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     derivative_of: dict[Callable, Derivative] = {}
 
     def specialize(args: tuple) -> Callable:
-        for i in indices:
-            _check_real(f, i, args[i])
-        d = entry.derivative(indices, "one", tuple(map(_kind, args)))
-        derivative_of[d.fn] = d
-        by_types[tuple(map(type, args))] = d.fn
-        return d.fn
+        if any(isinstance(a, _CONTAINERS) for a in args):
+            fn = _structured(f, entry, indices, derivative_of)
+            derivative_of[fn] = None
+        else:
+            for i in indices:
+                _check_real(f, i, args[i])
+            d = entry.derivative(indices, "one", tuple(map(_kind, args)))
+            fn = d.fn
+            derivative_of[fn] = d
+        by_types[tuple(map(type, args))] = fn
+        return fn
 
     def runtime_error(fn, exc):
-        d = derivative_of[fn]
+        d = derivative_of[fn] or derivative_of[_structured]
         if isinstance(exc, runtime.NotScalar):
             return NonScalarOutput(f"{f.__name__} returned a value of shape {exc.shape}, "
                                    "not a scalar", d.primal.loc)

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import ir, parse
 from .errors import NameResolutionError, UnsupportedSyntax
-from .lower_calls import CallsMixin, LocalFunction, Tup
+from .lower_calls import CallsMixin, LocalFunction, Rec, Tup
 from .lower_flow import _RETURN, FlowMixin, appended_list, assigned_names, target_names
 from .lower_jumps import remove_jumps
 from .naming import Namer
@@ -62,6 +62,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.undefined: dict[str, str] = {}  # local names unbound here, and why
         self.locals = set(assigned_names(src.tree.body))
         self.enclosing: _Lowerer | None = None  # for a nested def: where it was defined
+        self.structures: dict = {}  # parameter -> structure of a tuple/list/dict argument
         self.arguments: set[str] = set()
 
     dotted = staticmethod(_dotted)
@@ -103,17 +104,30 @@ class _Lowerer(CallsMixin, FlowMixin):
         if special:
             raise self.unsupported(special[0], "keyword-only and positional-only parameters "
                                    "are not supported yet")
-        params = []
+        params, bindings = [], {}
         for arg in a.args:
-            var = ir.Var(arg.id)
-            self.versioned.add(arg.id)
-            params.append(var)
-        doc, result = self.lower_body({p.name: p for p in params})
+            bindings[arg.id] = self.parameter(arg.id, self.structures.get(arg.id), params)
+        doc, result = self.lower_body(bindings)
         if isinstance(result, Tup):
             raise self.unsupported(tree, f"{tree.name} returns a tuple; srcgrad differentiates "
                                    "a function of one value", "Return a single scalar or array.")
         return ir.Function(tree.name, tuple(params), self.body, (result,),
                            self.src.loc(tree), doc, self._defaults(a))
+
+    def parameter(self, name: str, spec, params: list, leaf: bool = False):
+        """A parameter's value: one Var, or for a tuple, list or dict argument a structure
+        of Vars, one per leaf (``params_W``, ``pair_0``), appended to ``params``."""
+        if spec is None:
+            var = ir.Var(self.namer.fresh(name) if leaf else name)
+            self.versioned.add(var.name)
+            params.append(var)
+            return var
+        kind, children = spec
+        if kind == "dict":
+            return Rec({key: self.parameter(_leaf_name(name, key, i), child, params, True)
+                        for i, (key, child) in enumerate(children)})
+        return Tup(self.parameter(f"{name}_{i}", child, params, True)
+                   for i, child in enumerate(children))
 
     def inlined_body(self, arguments: dict) -> ir.Operand | Tup:
         """Lower a helper's body with its parameters bound to ``arguments``."""
@@ -264,7 +278,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.bind_operand(name, self.expr(value, into=name), value)
 
     def bind_operand(self, name: str, operand, node) -> None:
-        if isinstance(operand, (Tup, LocalFunction)):
+        if isinstance(operand, (Tup, Rec, LocalFunction)):
             self.env[name] = operand  # structure, known now: nothing to compute
         elif operand is not self.env.get(name):  # a plain name or constant: copy it
             self.emit(self.new_version(name), "copy", (operand,), node)
@@ -360,11 +374,12 @@ class _Lowerer(CallsMixin, FlowMixin):
 
     def subscript(self, node: gast.Subscript, into):
         base = self.expr(node.value)
-        if isinstance(base, Tup):  # pair[0]: picked now
+        if isinstance(base, (Tup, Rec)):  # pair[0], params["W"]: picked now
             index = self.expr(node.slice)
-            if not (isinstance(index, ir.Const) and isinstance(index.value, int)):
-                raise self.unsupported(node.slice, "a tuple of values can only be indexed "
-                                       "with a constant")
+            if not isinstance(index, ir.Const) or index.value not in (
+                    base if isinstance(base, Rec) else range(-len(base), len(base))):
+                raise self.unsupported(node.slice, "a tuple, list or dict argument can only be "
+                                       "indexed with one of its constant indices or keys")
             return base[index.value]
         base = self.pack(base, node)
         parts, tup = self.index(node.slice)
@@ -465,8 +480,19 @@ _EXPRS = {
 }
 
 
-def lower(src: Source) -> ir.Function:
-    """Lower the captured function to SSA IR (see the module docstring)."""
-    fn = _Lowerer(src).function()
+def _leaf_name(name: str, key, i: int) -> str:
+    return f"{name}_{key}" if isinstance(key, str) and key.isidentifier() else f"{name}_{i}"
+
+
+def lower(src: Source, structures: dict | None = None) -> ir.Function:
+    """Lower the captured function to SSA IR (see the module docstring).
+
+    ``structures`` describes tuple, list and dict arguments: parameter name ->
+    ``("tuple" | "list", [child, ...])`` or ``("dict", [(key, child), ...])``, a child
+    being None (a leaf) or a structure. Their leaves become parameters of their own.
+    """
+    lowerer = _Lowerer(src)
+    lowerer.structures = structures or {}
+    fn = lowerer.function()
     ir.verify(fn)
     return fn

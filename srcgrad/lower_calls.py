@@ -49,6 +49,10 @@ class Tup(tuple):
     """A tuple of operands, known while lowering."""
 
 
+class Rec(dict):
+    """A dict argument's entries (key -> operand), known while lowering."""
+
+
 class LocalFunction:
     """A ``def`` or ``lambda`` inside the function being lowered: inlined where called,
     seeing the enclosing function's variables as they are at the call."""
@@ -84,6 +88,9 @@ class CallsMixin:
         return self.pack(self.expr(node), node)
 
     def pack(self, operand, node) -> ir.Operand:
+        if isinstance(operand, Rec):
+            raise self.unsupported(node, "a dict argument can only be indexed with constant "
+                                   "keys (params[\"W\"]) here")
         if isinstance(operand, Tup):
             items = [self.pack(o, node) for o in operand]
             return self.emit(ir.Var(self.namer.temp(), "temp"), "tuple", items, node)
