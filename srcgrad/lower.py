@@ -267,11 +267,19 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.emit(self.new_version(xs.id), "append", (current, value), node)
 
     def list_(self, node: gast.List, into):
-        if node.elts:
-            raise self.unsupported(node, "a list of values is only supported as a call "
-                                   "argument (np.stack([a, b])) yet",
-                                   "Start with xs = [] and append to it.")
-        return self.emit(self.result(into), "newlist", (), node)
+        """``[a, b]`` is ``[]`` then ``.append(a)``, ``.append(b)``: a list like any other."""
+        items = [self.value(e) for e in node.elts]
+        xs = self.emit(self.result(into), "newlist", (), node)  # names the list's storage
+        for item in items:
+            xs = self.emit(self.result(into), "append", (xs, item), node)
+        return xs
+
+    def dict_(self, node: gast.Dict, into):
+        """``{"W": w, "b": b}`` with constant keys: entries known while lowering."""
+        keys = [self.expr(k) if k is not None else None for k in node.keys]
+        if not all(isinstance(k, ir.Const) and k.name is None for k in keys):
+            raise self.unsupported(node, "a dict needs constant keys here")
+        return Rec({k.value: self.expr(v) for k, v in zip(keys, node.values)})
 
     def bind(self, name: str, value: gast.expr) -> None:
         """Lower ``name = value`` so that the last op writes ``name`` directly."""
@@ -477,6 +485,8 @@ _EXPRS = {
     gast.BoolOp: _Lowerer.bool_op,
     gast.Lambda: _Lowerer.lambda_,
     gast.List: _Lowerer.list_,
+    gast.Dict: _Lowerer.dict_,
+    gast.ListComp: _Lowerer.list_comp,
 }
 
 

@@ -162,17 +162,25 @@ class CallsMixin:
 
     def sum_of(self, node: gast.Call):
         """``sum(f(t) for t in xs if c)`` as the loop it is: ``acc = acc + f(t)``."""
-        gen = node.args[0]
+        start = node.args[1] if len(node.args) == 2 else gast.Constant(0, None)
+        return self.comprehension(node.args[0], start, lambda acc, elt: _assign(
+            acc, gast.BinOp(_load(acc), gast.Add(), elt), elt))
+
+    def list_comp(self, node: gast.ListComp, into):
+        """``[f(t) for t in xs if c]`` as the loop it is: ``acc.append(f(t))``."""
+        return self.comprehension(node, gast.List([], gast.Load()), lambda acc, elt: (
+            gast.copy_location(gast.Expr(gast.Call(gast.Attribute(
+                _load(acc), "append", gast.Load()), [elt], [])), elt)))
+
+    def comprehension(self, gen, start, step_of):
         if len(gen.generators) != 1 or gen.generators[0].is_async:
             raise self.unsupported(gen, "only one `for` in a comprehension is supported yet")
         comp = gen.generators[0]
         renames = {name: self.namer.fresh(name) for name in _bound(comp.target)}
-        acc = self.namer.fresh("total")
-        step = _assign(acc, gast.BinOp(_load(acc), gast.Add(), _renamed(gen.elt, renames)),
-                       gen)
+        acc = self.namer.fresh("total" if isinstance(start, gast.Constant) else "items")
+        step = step_of(acc, _renamed(gen.elt, renames))
         for cond in comp.ifs:
             step = gast.copy_location(gast.If(_renamed(cond, renames), [step], []), cond)
-        start = node.args[1] if len(node.args) == 2 else gast.Constant(0, None)
         loop = gast.copy_location(gast.For(_renamed(comp.target, renames), comp.iter, [step],
                                            [], None), gen)
         for stmt in (_assign(acc, gast.copy_location(start, gen), gen), loop):

@@ -157,6 +157,9 @@ class Storage:
                 self._group(n.then)
                 self._group(n.orelse)
                 for p in n.phis:
+                    if self._one_object(p.sources):  # a list or array changed in place
+                        self.union(p.target, p.sources[0])
+                        continue
                     for branch, src in zip((n.then, n.orelse), p.sources):
                         if self._only_read_by_merge(src, branch):
                             self.union(p.target, src)
@@ -169,6 +172,13 @@ class Storage:
                         self.union(p.sources[0], p.target)
                     if self._next_safe(p, n):
                         self.union(p.target, p.sources[1])
+
+    def _one_object(self, sources) -> bool:
+        """Both branches' values are versions of one object changed in place."""
+        if not all(isinstance(s, ir.Var) for s in sources):
+            return False
+        roots = {self.find(s.name) for s in sources}
+        return len(roots) == 1 and not self.alone(sources[0])
 
     def _only_read_by_merge(self, src, branch: list) -> bool:
         """A branch's value that only the merge reads, and that shares storage with

@@ -321,3 +321,18 @@ def test_tuple_and_list_arguments():
     np.testing.assert_array_equal(g_pair[0], [0.0, 1.0])
     np.testing.assert_array_equal(g_pair[1], [4.0, 4.0])
     assert g_c == 1.0 and isinstance(g_pair, list)
+
+
+def comprehensions_and_displays(x, w):
+    ys = [np.tanh(w * v) for v in x if v > -1.0]
+    zs = [x, x * w]
+    d = {"a": x * 2.0, "b": w}
+    return np.sum(np.stack(ys)) + np.sum(np.array(zs) ** 2) + np.sum(d["a"] * d["b"])
+
+
+def test_list_comprehensions_list_and_dict_displays():
+    for x in (np.array([0.5, -0.2, 1.3]), np.array([-1.5, 0.2, -2.0])):
+        args = (x, 0.7)
+        assert srcgrad.value_and_grad(comprehensions_and_displays, (0, 1))(*args)[0] == \
+            comprehensions_and_displays(*args)
+        assert_matches_finite_differences(comprehensions_and_displays, args, (0, 1))

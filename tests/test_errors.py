@@ -109,7 +109,7 @@ FENCE = [
     ("with_statement", UnsupportedSyntax, "with"),
     ("nested_def", UnsupportedSyntax, "def"),
     ("lambda_called", UnsupportedSyntax, "lambda"),
-    ("list_comprehension", UnsupportedSyntax, "[t * t"),
+    ("list_comprehension", UnsupportedSyntax, "[s * t"),
     ("generator_expression", UnsupportedSyntax, "(t * t"),  # ast puts a genexp at its "("
     ("write_through_alias", UnsupportedSyntax, "y[0]"),
     ("write_into_row", UnsupportedSyntax, "row[1]"),
