@@ -371,6 +371,9 @@ def vjp(f: Callable, *args) -> tuple[object, Callable]:
     every positional argument of ``f``."""
     entry = _entry(f)
     args = _binder(f)(args, {})
+    if any(isinstance(a, _CONTAINERS) for a in args):
+        raise UsageError("vjp with tuple, list or dict arguments is not supported yet; "
+                         "grad and value_and_grad take them")
     kinds = tuple(map(_kind, args))
     d = entry.derivative(tuple(range(len(args))), "param", kinds)
     out = f(*args)

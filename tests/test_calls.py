@@ -336,3 +336,9 @@ def test_list_comprehensions_list_and_dict_displays():
         assert srcgrad.value_and_grad(comprehensions_and_displays, (0, 1))(*args)[0] == \
             comprehensions_and_displays(*args)
         assert_matches_finite_differences(comprehensions_and_displays, args, (0, 1))
+
+
+def test_vjp_refuses_structured_arguments_clearly():
+    with pytest.raises(srcgrad.UsageError, match="vjp with tuple, list or dict"):
+        srcgrad.vjp(dict_loss, {"W": np.ones((3, 2)), "b": np.ones(2), "affine": [1.0, 0.0]},
+                    np.ones((4, 3)), np.ones((4, 2)))
