@@ -55,37 +55,42 @@ P(np.tanh, "x", "1 - ans * ans")
 # ---- selection ---------------------------------------------------------------
 P(np.clip, "a, a_min=None, a_max=None", "between(a, a_min, a_max)", "below(a, a_min, a_max)",
   "above(a, a_min, a_max)")
-V(np.where, "condition, x, y", broadcasting=True, result="elementwise",
+V(np.where, "condition, x, y", broadcasting=True, result="elementwise", linear=True,
   x="np.where(condition, g, 0.0)", y="np.where(condition, 0.0, g)")
 
 # ---- construction ------------------------------------------------------------
 P(np.copy, "a", "1")
-V(np.full, "shape, fill_value, dtype=None", fill_value="np.sum(g)")
-V(np.array, "*xs", seq=True, xs="g[index]")  # np.array([a, b, c])
-V(np.array, "x", seq=False, x="as_input(g, x)")  # np.array(xs), xs a list or an array
-V(np.stack, "*xs, axis=0", seq=True, xs="np.take(g, index, axis=axis)")
-V(np.stack, "arrays, axis=0", seq=False, arrays="unstack(g, axis)")
-V(np.concatenate, "*xs, axis=0", seq=True, xs="piece(g, index, axis, *xs)")
-V(np.concatenate, "arrays, axis=0", seq=False, arrays="split_like(g, arrays, axis)")
+V(np.full, "shape, fill_value, dtype=None", fill_value="np.sum(g)", linear=True)
+V(np.array, "*xs", seq=True, linear=True, xs="g[index]")  # np.array([a, b, c])
+V(np.array, "x", seq=False, linear=True, x="as_input(g, x)")  # np.array(xs)
+V(np.stack, "*xs, axis=0", seq=True, linear=True, xs="np.take(g, index, axis=axis)")
+V(np.stack, "arrays, axis=0", seq=False, linear=True, arrays="unstack(g, axis)")
+V(np.concatenate, "*xs, axis=0", seq=True, linear=True, xs="piece(g, index, axis, *xs)")
+V(np.concatenate, "arrays, axis=0", seq=False, linear=True,
+  arrays="split_like(g, arrays, axis)")
 N(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.arange, np.eye)
 
 # ---- reductions ----------------------------------------------------------------
-V(np.sum, "a, axis=None, keepdims=False", a="expand(g, a, axis, keepdims)")
+V(np.sum, "a, axis=None, keepdims=False", a="expand(g, a, axis, keepdims)", linear=True)
 EXTREME = "expand(g, a, axis, keepdims) * argmax_mask(a, ans, axis, keepdims)"
-V(np.max, "a, axis=None, keepdims=False", a=EXTREME)  # ties share the adjoint equally
-V(np.min, "a, axis=None, keepdims=False", a=EXTREME)
-V(np.mean, "a, axis=None, keepdims=False",
+TANGENT = "np.sum(dot * argmax_mask(a, ans, axis, keepdims), axis=axis, keepdims=keepdims)"
+V(np.max, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)  # ties share equally
+V(np.min, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)
+V(np.mean, "a, axis=None, keepdims=False", linear=True,
   a="expand(g, a, axis, keepdims) * (np.size(ans) / np.size(a))")
 
 # ---- linear algebra ------------------------------------------------------------
-V(np.dot, "a, b", a="dot_grad_a(g, a, b)", b="dot_grad_b(g, a, b)")
-V(np.matmul, "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)")
+V(np.dot, "a, b", a="dot_grad_a(g, a, b)", b="dot_grad_b(g, a, b)",
+  jvp_a="np.dot(dot, b)", jvp_b="np.dot(a, dot)")
+V(np.matmul, "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)",
+  jvp_a="np.matmul(dot, b)", jvp_b="np.matmul(a, dot)")
 V(np.outer, "a, b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
-  b="np.reshape(np.ravel(a) @ g, np.shape(b))")
+  b="np.reshape(np.ravel(a) @ g, np.shape(b))", jvp_a="np.outer(dot, b)",
+  jvp_b="np.outer(a, dot)")
 
 # ---- shape ---------------------------------------------------------------------
-V(np.transpose, "a, axes=None", a="transpose_grad(g, axes)")
-V(np.reshape, "a, shape, order='C'", a="np.reshape(g, np.shape(a), order=order)")
+V(np.transpose, "a, axes=None", a="transpose_grad(g, axes)", linear=True)
+V(np.reshape, "a, shape, order='C'", a="np.reshape(g, np.shape(a), order=order)", linear=True)
 
 # ---- declared non-differentiable -------------------------------------------
 N(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, result="elementwise")

@@ -29,10 +29,11 @@ P("mod", "x, y", "1", "-(x // y)")
 P("neg", "x", "-1")
 P("pos", "x", "1")
 P("copy", "x", "1")
-V("matmul", "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)")
-V("attr.T", "a", a="np.transpose(g)")
+V("matmul", "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)",
+  jvp_a="dot @ b", jvp_b="a @ dot")
+V("attr.T", "a", a="np.transpose(g)", linear=True)
 N("floordiv", params="x, y", result="elementwise")
-table.structural("getitem", "x, *index", "x")  # x[i]: the adjoint is scattered into x's
+table.structural("getitem", "x, *index", "x", linear=True)  # x[i]: adjoint scattered
 table.structural("setitem", "x, v, *index", "x", "v")  # x[i] = v: new version of x
 N("attr.shape", "attr.ndim", "attr.size", params="x")
 N("newlist", params="", result="list")  # xs = []
@@ -72,7 +73,7 @@ P(builtins.abs, "x", "signum(x)")
 P(builtins.max, "*xs", "pick(index, ans, *xs)", min_args=2)  # max(a, b, ...) or max([a, b])
 P(builtins.min, "*xs", "pick(index, ans, *xs)", min_args=2)
 P(builtins.sum, "*xs", "1", seq=True)
-V(builtins.sum, "x", seq=False, x="sum_grad(g, x)")  # a list, or an array's first axis
+V(builtins.sum, "x", seq=False, x="sum_grad(g, x)", linear=True)  # a list, or an array's first axis
 P(builtins.float, "x", "1", result=S)
 N(builtins.round, builtins.int, builtins.len, builtins.bool, builtins.slice, builtins.range)
 N(runtime.stop_gradient, params="x", result="elementwise")

@@ -8,9 +8,11 @@ flows to its inputs. Two forms, one line each:
   parameters and ``ans`` (the primitive's result). The adjoint contribution
   to ``x`` is ``g * d/dx``; the tangent (forward mode) is ``d/dx * x_dot``.
   ``None`` marks a parameter as non-differentiable.
-- ``table.vjp(fn, "x, axis=None", x="...")``: a structural or linear
-  primitive, given by the contribution expression itself, in ``g``, ``ans``
-  and the parameters.
+- ``table.vjp(fn, "x, axis=None", x="...", jvp_x="...")``: a structural or
+  linear primitive, given by the contribution expression itself, in ``g``,
+  ``ans`` and the parameters; for forward mode, ``jvp_x`` is x's share of the
+  output's tangent, in ``dot`` (x's tangent), or ``linear=True`` says the
+  tangent is the primitive applied to the tangents.
 - ``table.nondiff(fn, ...)``: declared non-differentiable (comparisons,
   integer ops, shapes): outputs carry no derivative.
 - ``table.structural(op, "x, *index", "x")``: indexing, whose adjoint (a
@@ -56,6 +58,8 @@ class Rule:
     seq: bool | None = None  # True: only f([a, b]); False: never; None: either
     min_args: int = 0  # fewest positional arguments of a non-seq call (max(a, b) needs 2)
     structural: tuple = ()  # differentiable parameters whose adjoint the transform writes
+    jvps: dict = field(default_factory=dict)  # param -> Template of its tangent's share
+    linear: bool = False  # the tangent is the op itself applied to the tangents
 
     @property
     def params(self) -> list[str]:
@@ -90,21 +94,27 @@ class Table:
                            min_args=min_args))
 
     def vjp(self, fn, params: str, result="any", broadcasting=False, seq=None, name=None,
-            **vjps: str) -> None:
+            linear=False, **vjps: str) -> None:
+        """``x="..."``: the adjoint contribution to x (in g, ans, the parameters);
+        ``jvp_x="..."``: x's share of the output's tangent (in ``dot``, x's tangent);
+        ``linear=True``: the tangent is the op applied to the tangents."""
         sig = _signature(params)
         names = list(sig.parameters)
-        unknown = set(vjps) - set(names)
+        jvps = {k[4:]: vjps.pop(k) for k in list(vjps) if k.startswith("jvp_")}
+        unknown = (set(vjps) | set(jvps)) - set(names)
         if unknown:
             raise InternalError(f"rule {fn}: adjoints given for non-parameters {unknown}")
         compiled = {p: self.compile(e, names) for p, e in vjps.items()}
+        tangents = {p: self.compile(e, names) for p, e in jvps.items()}
         self._add(fn, Rule(name or _name(fn), sig, vjps=compiled, result=result,
-                           broadcasting=broadcasting, seq=seq))
+                           broadcasting=broadcasting, seq=seq, jvps=tangents, linear=linear))
 
-    def structural(self, key: str, params: str, *differentiable: str, result="any") -> None:
+    def structural(self, key: str, params: str, *differentiable: str, result="any",
+                   linear=False) -> None:
         """An op whose adjoint is not an expression (indexing: scatter, in-place zeroing):
         the transform implements it; the table declares it, so it is counted and tested."""
         self._add(key, Rule(key, _signature(params), structural=differentiable, result=result,
-                            broadcasting=False))
+                            broadcasting=False, linear=linear))
 
     def nondiff(self, *fns, params: str = "*args, **kwargs", result="any") -> None:
         for fn in fns:
@@ -137,7 +147,7 @@ def _name(fn) -> str:
 class _TemplateCompiler:
     """Python expression text -> IR statements over ``$`` placeholders."""
 
-    _SPECIAL = ("g", "ans", "item", "index")
+    _SPECIAL = ("g", "ans", "item", "index", "dot")
 
     def __init__(self, namespace: dict[str, object], params: list[str]):
         self.namespace = namespace
