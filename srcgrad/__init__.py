@@ -9,6 +9,7 @@ from .api import (
     derivative_ir,
     derivative_source,
     grad,
+    jvp,
     value_and_grad,
     vjp,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "derivative_ir",
     "derivative_source",
     "grad",
+    "jvp",
     "value_and_grad",
     "vjp",
 ]

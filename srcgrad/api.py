@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import emit as _emit
-from . import ir, lower, optimize, parse, reverse, runtime
+from . import forward, ir, lower, optimize, parse, reverse, runtime
 from .errors import (
     InternalError,
     Loc,
@@ -83,7 +83,10 @@ class _Entry:
     def _build(self, wrt, seed, kinds, structures=()) -> Derivative:
         primal = self.lowered(structures)
         names = dict(zip((p.name for p in primal.params), kinds))
-        dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed))
+        if seed == "forward":
+            dfn = optimize.optimize(forward.forward(primal, wrt, names))
+        else:
+            dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed))
         source, namespace, locs = _emit.emit(dfn)
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
@@ -385,13 +388,27 @@ def vjp(f: Callable, *args) -> tuple[object, Callable]:
 
 
 def _derivative_for_display(f: Callable, wrt, mode: str) -> Derivative:
-    if mode == "forward":
-        raise UsageError("forward mode is not available yet; use mode='reverse'")
-    if mode != "reverse":
+    if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     indices, _ = _wrt(f, wrt)
     kinds = _annotated_kinds(f, _params(f))
-    return _entry(f).derivative(indices, "one", kinds)
+    return _entry(f).derivative(indices, "one" if mode == "reverse" else "forward", kinds)
+
+
+def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
+    """``(f(*primals), J @ tangents)``: the value and its directional derivative, by
+    forward mode (tangent code interleaved with the function's own)."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise UsageError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    entry = _entry(f)
+    args = _binder(f)(primals, {})
+    if any(isinstance(a, _CONTAINERS) for a in args):
+        raise UsageError("jvp with tuple, list or dict arguments is not supported yet")
+    for i, a in enumerate(args):
+        _check_real(f, i, a)
+    d = entry.derivative(tuple(range(len(args))), "forward", tuple(map(_kind, args)))
+    return _call(d, (*args, *tangents))
 
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse") -> str:

@@ -370,3 +370,32 @@ def verify(fn: Function) -> None:
     block(fn.body)
     for r in fn.returns:
         use(r, "return")
+
+
+def fold(op, args) -> Operand | None:
+    """Sound simplifications only: constants, ``x * 1``, ``x ** 1``, ``x / 1``, ``-1 * x``."""
+    consts = [a.value for a in args if isinstance(a, Const)]
+    plain = all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in consts)
+    if isinstance(op, str) and plain and len(consts) == len(args) and op in _PY_OPS:
+        try:
+            return Const(_PY_OPS[op](*consts))
+        except (ArithmeticError, ValueError):
+            return None
+    if op == "mul" and len(args) == 2:
+        for a, b in (args, args[::-1]):
+            if is_number(b, 1):
+                return a
+    if op in ("pow", "truediv") and is_number(args[1], 1):
+        return args[0]
+    return None
+
+
+def is_number(o: Operand, value) -> bool:
+    return isinstance(o, Const) and o.name is None and type(o.value) in (int, float) \
+        and o.value == value
+
+
+_PY_OPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "truediv": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
+}

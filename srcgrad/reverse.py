@@ -75,11 +75,11 @@ class _Reverse(FlowMixin):
 
     def apply(self, op, args, loc, kwargs=()) -> ir.Operand:
         """Emit ``op(*args)``, folding what is sound to fold (never ``0 * x``)."""
-        folded = _fold(op, args)
+        folded = ir.fold(op, args)
         if folded is not None:
             return folded
-        if op == "mul" and any(_is(a, -1) for a in args):
-            return self.apply("neg", tuple(a for a in args if not _is(a, -1)), loc)
+        if op == "mul" and any(ir.is_number(a, -1) for a in args):
+            return self.apply("neg", tuple(a for a in args if not ir.is_number(a, -1)), loc)
         return self.emit(self.temp(), op, args, loc, kwargs)
 
     def zero(self, v: ir.Var, loc) -> ir.Operand:
@@ -379,35 +379,6 @@ def _base(name: str) -> str:
     """The user name an SSA version came from (``x_2`` -> ``x``)."""
     head, _, tail = name.rpartition("_")
     return head if head and tail.isdigit() else name
-
-
-def _fold(op, args) -> ir.Operand | None:
-    """Sound simplifications only: constants, ``x * 1``, ``x ** 1``, ``x / 1``, ``-1 * x``."""
-    consts = [a.value for a in args if isinstance(a, ir.Const)]
-    plain = all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in consts)
-    if isinstance(op, str) and plain and len(consts) == len(args) and op in _PY_OPS:
-        try:
-            return ir.Const(_PY_OPS[op](*consts))
-        except (ArithmeticError, ValueError):
-            return None
-    if op == "mul" and len(args) == 2:
-        for a, b in (args, args[::-1]):
-            if _is(b, 1):
-                return a
-    if op in ("pow", "truediv") and _is(args[1], 1):
-        return args[0]
-    return None
-
-
-def _is(o: ir.Operand, value) -> bool:
-    return isinstance(o, ir.Const) and o.name is None and type(o.value) in (int, float) \
-        and o.value == value
-
-
-_PY_OPS = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "truediv": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
-}
 
 
 def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],

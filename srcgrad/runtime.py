@@ -229,3 +229,10 @@ def seed(out):
 def stop_gradient(x):
     """``x`` itself; srcgrad sends no derivative through it."""
     return x
+
+
+def fit(t, ans):
+    """A tangent broadcast to the shape of the value it belongs to (forward mode)."""
+    if np.shape(t) == np.shape(ans):
+        return t
+    return np.broadcast_to(t, np.shape(ans)).copy()

@@ -44,6 +44,8 @@ class Storage:
                 self.use_sites.setdefault(r.name, []).append((end, -1, False))
         self.parent: dict[str, str] = {}
         self.sizes: dict[str, int] = {}
+        self.enclosing: dict[int, list[ir.Loop]] = {}  # loop -> the loops around it
+        self._nest(fn.body, [])
         self._group(fn.body)
         self.names: dict[str, str] = {}
         roots = {o.name.split(".")[0] for n in self.order if isinstance(n, ir.Stmt)
@@ -149,6 +151,15 @@ class Storage:
         """``v`` shares storage with nothing yet."""
         return self.sizes.get(self.find(v.name), 1) == 1
 
+    def _nest(self, block: list, around: list) -> None:
+        for n in block:
+            if isinstance(n, ir.If):
+                self._nest(n.then, around)
+                self._nest(n.orelse, around)
+            elif isinstance(n, ir.Loop):
+                self.enclosing[id(n)] = list(around)
+                self._nest(n.body, [*around, n])
+
     def _group(self, block: list) -> None:
         for n in block:
             if isinstance(n, ir.Stmt) and n.op in _IN_PLACE and isinstance(n.args[0], ir.Var):
@@ -190,10 +201,19 @@ class Storage:
         """Nothing reads ``init`` once the loop has started (so the loop may reuse it)."""
         if not isinstance(init, ir.Var):
             return False
+        for outer in self.enclosing.get(id(loop), []):
+            if not self._defined_in(init, outer):
+                return False  # the enclosing loop's next iteration reads it again
         here = self.position[id(loop)]
         root = self.find(init.name)
         members = [name for name in self.use_sites if self.find(name) == root]
         return all(pos <= here for name in members for pos, _, _ in self.use_sites[name])
+
+    def _defined_in(self, v: ir.Var, loop: ir.Loop) -> bool:
+        d = self.defs.get(v.name)
+        if d is loop:
+            return v in [p.target for p in loop.carried] or v is loop.index
+        return d is not None and id(d) in {id(m) for m in ir.walk(loop.body)}
 
     def _next_safe(self, p: ir.Phi, loop: ir.Loop) -> bool:
         """The end-of-iteration value can live in the carried variable's storage: it is
@@ -230,6 +250,8 @@ class Storage:
         if v.kind == "temp":
             return self.namer.temp()
         primal = self.names.get(v.of.name) or v.of.name
+        if v.kind == "tangent":
+            return self.namer.fresh(primal + "_dot")
         return self.namer.fresh(adjoint_name(primal))
 
     def name(self, v: ir.Var) -> str:
