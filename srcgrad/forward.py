@@ -91,7 +91,11 @@ class _Forward:
 
     def apply(self, op, args, loc, kwargs=()) -> ir.Operand:
         folded = ir.fold(op, args)  # the same sound folding as reverse mode
-        return folded if folded is not None else self.emit(self.temp(), op, args, loc, kwargs)
+        if folded is not None:
+            return folded
+        if op == "mul" and any(ir.is_number(a, -1) for a in args):
+            return self.apply("neg", tuple(a for a in args if not ir.is_number(a, -1)), loc)
+        return self.emit(self.temp(), op, args, loc, kwargs)
 
     # -- blocks -------------------------------------------------------------------
     def block(self, nodes: list) -> list:
