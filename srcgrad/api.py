@@ -423,6 +423,47 @@ def derivative_ir(f: Callable, wrt=0, mode: str = "reverse") -> str:
     return f"{d.primal}\n\n{d.ir}\n"
 
 
+def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
+    """The Jacobian of ``f`` with respect to ``wrt`` (an index or name), as a function of
+    ``f``'s arguments: an array of shape ``out.shape + arg.shape``. ``mode`` is
+    "forward" (one jvp per input entry), "reverse" (one vjp per output entry), or
+    "auto" (the fewer of the two)."""
+    if mode not in ("auto", "forward", "reverse"):
+        raise UsageError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
+    (i,), single = _wrt(f, wrt)
+    if not single:
+        raise UsageError("jacobian takes one argument to differentiate with respect to")
+
+    @functools.wraps(f)
+    def jac(*args):
+        args = _binder(f)(args, {})
+        x = np.asarray(args[i], dtype=float)
+        out = np.asarray(f(*args))
+        use_forward = mode == "forward" or (mode == "auto" and x.size <= out.size)
+        if use_forward:
+            columns = []
+            for k in range(x.size):
+                direction = np.zeros(x.size)
+                direction[k] = 1.0
+                tangents = [np.zeros(np.shape(a)) if isinstance(a, np.ndarray) else 0.0
+                            for a in args]
+                tangents[i] = direction.reshape(x.shape) if x.ndim else 1.0
+                columns.append(np.asarray(jvp(f, args, tangents)[1], dtype=float).ravel())
+            flat = np.stack(columns, axis=1) if columns else np.zeros((out.size, 0))
+        else:
+            _, pullback = vjp(f, *args)
+            rows = []
+            for j in range(out.size):
+                cotangent = np.zeros(out.size)
+                cotangent[j] = 1.0
+                ct = cotangent.reshape(out.shape) if out.ndim else 1.0
+                rows.append(np.asarray(pullback(ct)[i], dtype=float).ravel())
+            flat = np.stack(rows, axis=0) if rows else np.zeros((0, x.size))
+        return flat.reshape(out.shape + x.shape)
+
+    return jac
+
+
 class GradientMismatch(SrcgradError):
     hint = "srcgrad's gradient disagrees with finite differences; please report this."
 
