@@ -13,6 +13,7 @@ without broadcasting reductions.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import itertools
@@ -462,6 +463,64 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
         return flat.reshape(out.shape + x.shape)
 
     return jac
+
+
+def hvp(f: Callable, wrt=0) -> Callable:
+    """The Hessian-vector product: ``hvp(f)(*args, v)`` is ``H v`` for the Hessian of
+    scalar ``f`` with respect to ``wrt``, by forward mode over the generated gradient
+    (no Hessian is built). Functions with loops are not supported yet."""
+    (i,), single = _wrt(f, wrt)
+    if not single:
+        raise UsageError("hvp takes one argument to differentiate with respect to")
+    entry = _entry(f)
+    made: dict[tuple, Derivative] = {}
+
+    @functools.wraps(f)
+    def product(*args_and_v):
+        *args, v = args_and_v
+        args = _binder(f)(tuple(args), {})
+        _check_real(f, i, args[i])
+        kinds = tuple(map(_kind, args))
+        if kinds not in made:
+            made[kinds] = _guarded(f, lambda: _second_order(entry, i, kinds))
+        return _call(made[kinds], (*args, v))[1]
+
+    return product
+
+
+def _second_order(entry: _Entry, i: int, kinds: tuple) -> Derivative:
+    """The jvp of ``f``'s generated gradient: srcgrad applied to its own output."""
+    d = entry.derivative((i,), "one", kinds)
+    if any(isinstance(n, ir.Loop) for n in ir.walk(d.ir.body)):
+        raise UsageError("hvp and hessian of functions with loops are not supported yet",
+                         d.primal.loc)
+    gradient = dataclasses.replace(d.ir, returns=(d.ir.returns[1],))
+    names = dict(zip((p.name for p in gradient.params), kinds))
+    dfn = optimize.optimize(forward.forward(gradient, (i,), names))
+    dfn = dataclasses.replace(dfn, name=f"{d.primal.name}_hvp")
+    source, namespace, locs = _emit.emit(dfn)
+    filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
+    return Derivative(d.primal, dfn, source, _load(source, namespace, dfn.name, filename),
+                      filename, locs)
+
+
+def hessian(f: Callable, wrt=0) -> Callable:
+    """The Hessian of scalar ``f`` with respect to ``wrt``, as a function of ``f``'s
+    arguments: shape ``arg.shape + arg.shape``, one ``hvp`` per entry of the argument."""
+    product = hvp(f, wrt)
+    (i,), _ = _wrt(f, wrt)
+
+    @functools.wraps(f)
+    def full(*args):
+        x = np.asarray(_binder(f)(args, {})[i], dtype=float)
+        columns = []
+        for k in range(x.size):
+            e = np.zeros(x.size)
+            e[k] = 1.0
+            columns.append(np.ravel(product(*args, e.reshape(x.shape) if x.ndim else 1.0)))
+        return np.stack(columns, axis=1).reshape(x.shape + x.shape)
+
+    return full
 
 
 class GradientMismatch(SrcgradError):

@@ -22,6 +22,8 @@ from .naming import Namer
 _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _COPY = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _FIT = ir.Callee("fit", runtime.fit, runtime.fit)
+# Ops that write into their first argument: the tangent does the same to its own buffer.
+_WRITES = ("setitem", "append", "addat", "scatter", "iadd", "droplast")
 
 
 class _Forward:
@@ -102,7 +104,7 @@ class _Forward:
         outer, self.out = self.out, []
         for n in nodes:
             if isinstance(n, ir.Stmt):
-                if n.op in ("setitem", "append") and n.target.name in self.active:
+                if n.op in _WRITES and n.target.name in self.active:
                     self.write(n)  # the tangent's buffer is read before the write
                     continue
                 self.out.append(n)
@@ -173,12 +175,12 @@ class _Forward:
         self.define(s.target, self.emit(self.temp(), s.op, args, s.loc, kwargs, s.seq), s.loc)
 
     def write(self, s: ir.Stmt) -> None:
-        """``x[i] = v`` / ``xs.append(v)``: the same write into the tangent's buffer."""
+        """``x[i] = v``, ``xs.append(v)``, ``x[i] += v``...: the same write into the
+        tangent's own buffer (read before the primal write changes the primal)."""
         base = self.owned_tangent(s.args[0], s.loc)
-        value = self.tangent(s.args[1], s.loc)
+        rest = (self.tangent(s.args[1], s.loc), *s.args[2:]) if len(s.args) > 1 else ()
         self.out.append(s)
-        t = self.emit(self.tangent_var(s.target), s.op, (base, value, *s.args[2:]), s.loc,
-                      seq=s.seq)
+        t = self.emit(self.tangent_var(s.target), s.op, (base, *rest), s.loc, seq=s.seq)
         self.owned.add(t.name)
         self.tangents[s.target.name] = t
 

@@ -28,6 +28,7 @@ from dataclasses import replace
 
 from . import ir, rules, runtime
 from .analysis import ANY, LIST, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
+from .errors import NoDerivativeRule
 from .ir import clone
 from .naming import Namer, adjoint_name
 from .reverse_flow import FlowMixin, Scatter, Scope
@@ -324,6 +325,10 @@ class _Reverse(FlowMixin):
 
     def contribute(self, s, rule, p, x: ir.Var, g, env) -> None:
         mark = len(self.out)
+        if p not in rule.partials and p not in rule.vjps:
+            raise NoDerivativeRule(f"no reverse-mode rule for {s.op}", s.loc,
+                                   "Reverse mode over srcgrad's generated code is not "
+                                   "supported yet (forward over reverse is: srcgrad.hvp).")
         if p in rule.partials:
             partial = self.instantiate(rule.partials[p], env, s.loc)
             c = self.apply("mul", (g, partial), s.loc)

@@ -6,6 +6,7 @@ Keys are IR operator names (``"add"``) or the function objects themselves, so
 
 from __future__ import annotations
 
+from . import helpers as _helpers
 from . import numpy as _numpy
 from . import python as _python
 from .registry import Rule, Table, Template
@@ -18,8 +19,11 @@ for _t in TABLES:
         REGISTRY.setdefault(_key, []).extend(_rules)
 
 
-# srcgrad's own rules (REGISTRY also receives the user's, from srcgrad.custom).
+# srcgrad's own rules for user code (REGISTRY also receives the user's, from
+# srcgrad.custom, and the rules of srcgrad's run-time helpers, for higher order).
 BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
+for _key, _rules in _helpers.table.rules.items():
+    REGISTRY.setdefault(_key, []).extend(_rules)
 
 
 def overloads(key: object) -> list[Rule]:

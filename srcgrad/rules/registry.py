@@ -60,6 +60,7 @@ class Rule:
     structural: tuple = ()  # differentiable parameters whose adjoint the transform writes
     jvps: dict = field(default_factory=dict)  # param -> Template of its tangent's share
     linear: bool = False  # the tangent is the op itself applied to the tangents
+    forward_only: tuple = ()  # differentiable in forward mode only (srcgrad's own helpers)
 
     @property
     def params(self) -> list[str]:
@@ -73,7 +74,8 @@ class Rule:
         return None
 
     def differentiable(self, param: str) -> bool:
-        return param in self.partials or param in self.vjps or param in self.structural
+        return param in self.partials or param in self.vjps or param in self.structural \
+            or param in self.jvps or param in self.forward_only
 
 
 class Table:
@@ -94,7 +96,7 @@ class Table:
                            min_args=min_args))
 
     def vjp(self, fn, params: str, result="any", broadcasting=False, seq=None, name=None,
-            linear=False, **vjps: str) -> None:
+            linear=False, forward_only=(), **vjps: str) -> None:
         """``x="..."``: the adjoint contribution to x (in g, ans, the parameters);
         ``jvp_x="..."``: x's share of the output's tangent (in ``dot``, x's tangent);
         ``linear=True``: the tangent is the op applied to the tangents."""
@@ -107,7 +109,8 @@ class Table:
         compiled = {p: self.compile(e, names) for p, e in vjps.items()}
         tangents = {p: self.compile(e, names) for p, e in jvps.items()}
         self._add(fn, Rule(name or _name(fn), sig, vjps=compiled, result=result,
-                           broadcasting=broadcasting, seq=seq, jvps=tangents, linear=linear))
+                           broadcasting=broadcasting, seq=seq, jvps=tangents, linear=linear,
+                           forward_only=tuple(forward_only)))
 
     def structural(self, key: str, params: str, *differentiable: str, result="any",
                    linear=False) -> None:

@@ -1,0 +1,70 @@
+"""Second order by forward mode over the generated reverse-mode gradient."""
+
+import math
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+
+def quartic(x):
+    return np.sum(x ** 4) + x[0] * x[1] * x[2]
+
+
+def net(W, x, y):
+    h = np.tanh(x @ W)
+    return np.mean((h.sum(axis=1) - y) ** 2) + 0.1 * np.sum(W * W)
+
+
+def branchy(x: float, y: float):
+    if x > 0.5:
+        return math.sin(x * y) + x ** 3
+    return math.exp(x) * y * y
+
+
+def gradient_differences(f, args, i, eps=1e-5):
+    """Central differences of srcgrad's gradient: the Hessian's columns."""
+    x = np.asarray(args[i], dtype=float)
+    grad = srcgrad.grad(f, wrt=i)
+    cols = []
+    for k in range(x.size):
+        d = np.zeros(x.size)
+        d[k] = eps
+        hi, lo = list(args), list(args)
+        hi[i] = (x + d.reshape(x.shape)) if x.ndim else float(x + d[0])
+        lo[i] = (x - d.reshape(x.shape)) if x.ndim else float(x - d[0])
+        cols.append(np.ravel((np.asarray(grad(*hi)) - np.asarray(grad(*lo))) / (2 * eps)))
+    return np.stack(cols, axis=1).reshape(x.shape + x.shape)
+
+
+@pytest.mark.parametrize("f, args, i", [
+    (quartic, (np.array([0.5, -1.0, 2.0]),), 0),
+    (net, (np.random.default_rng(0).normal(size=(3, 2)),
+           np.random.default_rng(1).normal(size=(4, 3)), np.ones(4)), 0),
+    (branchy, (0.9, -0.4), 0),
+    (branchy, (0.2, -0.4), 1),
+])
+def test_hessian_matches_differences_of_gradients(f, args, i):
+    H = srcgrad.hessian(f, wrt=i)(*args)
+    np.testing.assert_allclose(H, gradient_differences(f, args, i), rtol=1e-5, atol=1e-7)
+    assert np.allclose(H.reshape(np.size(args[i]), -1), H.reshape(np.size(args[i]), -1).T)
+
+
+def test_hvp_is_the_hessian_times_v_without_building_it():
+    x = np.array([0.5, -1.0, 2.0])
+    v = np.array([1.0, 0.5, -2.0])
+    hand = np.diag(12 * x ** 2) + np.array([[0, x[2], x[1]], [x[2], 0, x[0]], [x[1], x[0], 0]])
+    np.testing.assert_allclose(srcgrad.hvp(quartic)(x, v), hand @ v, rtol=1e-12)
+
+
+def looped(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i] ** 3
+    return s
+
+
+def test_second_order_of_a_loop_is_a_clear_error_for_now():
+    with pytest.raises(srcgrad.UsageError, match="loops are not supported yet"):
+        srcgrad.hessian(looped)(np.ones(3))
