@@ -1,4 +1,4 @@
-"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--ir]``.
+"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]``.
 
 Exit codes: 0 success; 1 an error about the user's code or files (printed to
 stderr as one located paragraph); 2 bad usage. The file is imported as a
@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="comma-separated parameter names or indices (default: the first)")
     show.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
                       help="reverse (gradient) or forward (tangent) code; default reverse")
+    show.add_argument("--order", type=int, choices=(1, 2), default=1,
+                      help="2: the Hessian-vector product (forward over reverse)")
     show.add_argument("--ir", action="store_true", help="print the SSA IR instead of Python")
     return p
 
@@ -81,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.ir:
             text = api.derivative_ir(fn, wrt, args.mode)
         else:
-            text = api.derivative_source(fn, wrt, args.mode)
+            text = api.derivative_source(fn, wrt, args.mode, args.order)
     except (_Failure, SrcgradError) as exc:
         print(f"srcgrad: {exc}", file=sys.stderr)
         return 1

@@ -68,3 +68,25 @@ def looped(x):
 def test_second_order_of_a_loop_is_a_clear_error_for_now():
     with pytest.raises(srcgrad.UsageError, match="loops are not supported yet"):
         srcgrad.hessian(looped)(np.ones(3))
+
+
+def cubic_mix(x, y):
+    return x ** 3 * y + math.sin(x * y)
+
+
+def test_grad_of_grad():
+    x, y = 0.7, -1.3
+    d2x = srcgrad.grad(srcgrad.grad(cubic_mix))(x, y)
+    assert d2x == pytest.approx(6 * x * y - y * y * math.sin(x * y), rel=1e-12)
+    dxdy = srcgrad.grad(srcgrad.grad(cubic_mix), wrt="y")(x, y)
+    assert dxdy == pytest.approx(3 * x * x + math.cos(x * y) - x * y * math.sin(x * y),
+                                 rel=1e-12)
+    with pytest.raises(srcgrad.NonScalarOutput, match="hessian"):
+        srcgrad.grad(srcgrad.grad(quartic))(np.ones(3))
+
+
+def test_second_order_source_is_readable_python():
+    text = srcgrad.derivative_source(cubic_mix, order=2)
+    assert text.startswith("def cubic_mix_hvp(x, y, x_dot):")
+    assert "x_bar_dot" in text  # the gradient's own tangent, named after it
+    compile(text, "<hvp>", "exec")
