@@ -534,9 +534,6 @@ def _second_order(entry: _Entry, i: int, kinds: tuple, j: int | None = None) -> 
     """The jvp, along argument ``j`` (default ``i``), of ``f``'s generated gradient with
     respect to argument ``i``: srcgrad applied to its own output."""
     d = entry.derivative((i,), "one", kinds)
-    if any(isinstance(n, ir.Loop) for n in ir.walk(d.ir.body)):
-        raise UsageError("hvp and hessian of functions with loops are not supported yet",
-                         d.primal.loc)
     gradient = dataclasses.replace(d.ir, returns=(d.ir.returns[1],))
     names = dict(zip((p.name for p in gradient.params), kinds))
     dfn = optimize.optimize(forward.forward(gradient, (i if j is None else j,), names))

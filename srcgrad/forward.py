@@ -38,6 +38,7 @@ class _Forward:
         self.tangents: dict[str, ir.Operand] = {}
         self.owned: set[str] = set()  # tangent buffers this transform may write into
         self.out: list = []
+        self.taped: dict[int, object] = {}  # a tape group (by id) -> it with its tangents
 
     # -- helpers ----------------------------------------------------------------
     def kind(self, o: ir.Operand) -> str:
@@ -185,7 +186,16 @@ class _Forward:
         self.tangents[s.target.name] = t
 
     # -- regions --------------------------------------------------------------------
+    def with_tangents(self, group):
+        """A tape group and the tangents of its values (forward over reverse: what the
+        adjoint reads back, its tangent must read back too)."""
+        if id(group) not in self.taped:
+            self.taped[id(group)] = [*group, *(self.tangents[v.name] for v in group
+                                               if v.name in self.tangents)]
+        return self.taped[id(group)]
+
     def if_(self, n: ir.If) -> None:
+        n.restore = tuple(self.taped.get(id(g), g) for g in n.restore)
         branches, ends = [], []
         for which, block in enumerate((n.then, n.orelse)):
             nodes = self.block(block)
@@ -195,6 +205,7 @@ class _Forward:
             self.out = outer
             branches.append(nodes)
         n.then, n.orelse = branches
+        n.save = tuple(self.with_tangents(g) for g in n.save)
         active = [p for p in n.phis if p.target.name in self.active]
         for p, a, b in zip(active, ends[0], ends[1]):
             t = self.tangent_var(p.target)
@@ -203,6 +214,7 @@ class _Forward:
         self.out.append(n)
 
     def loop(self, n: ir.Loop) -> None:
+        n.restore = [self.taped.get(id(g), g) for g in n.restore]
         carried = [p for p in n.carried if p.target.name in self.active]
         starts = {}
         for p in carried:
@@ -214,6 +226,7 @@ class _Forward:
         nexts = {id(p): self.owned_tangent(p.sources[1], n.loc) for p in carried}
         self.out = outer
         n.body = body
+        n.save = self.with_tangents(n.save)
         for p in carried:
             out = self.tangent_var(p.out)
             n.carried.append(ir.Phi(self.tangents[p.target.name],

@@ -57,16 +57,16 @@ def _if(n: ir.If, live: set[str]) -> bool:
 
 def _loop(n: ir.Loop, live: set[str]) -> bool:
     original = n.body
-    carried: list[ir.Phi] = []
+    carried: list[ir.Phi] | None = None
     inner: set[str] = set()
-    while True:
+    while True:  # carried values are needed if the body (as pruned so far) reads them
         keep = [p for p in n.carried if p.out.name in live or p.target.name in inner]
         need = live | _names(p.sources[1] for p in keep) | _names(n.save) | \
             _names(n.save_start) | _names([n.cond])
         body, inner = _block(ir.clone(original), need)  # _block prunes regions in place
         _, test_live = _block(n.test, inner | _names([n.cond]))
         inner |= test_live
-        if len(keep) == len(carried):
+        if carried is not None and len(keep) == len(carried):
             break
         carried = keep
     n.body, n.carried = body, carried

@@ -65,9 +65,32 @@ def looped(x):
     return s
 
 
-def test_second_order_of_a_loop_is_a_clear_error_for_now():
-    with pytest.raises(srcgrad.UsageError, match="loops are not supported yet"):
-        srcgrad.hessian(looped)(np.ones(3))
+def recurrence(x: float, a: float):
+    for _ in range(4):
+        x = a * math.sin(x) + 0.1 * x * x
+    return x
+
+
+def test_second_order_through_loops_and_the_tape():
+    x = np.array([0.3, -0.5, 0.8])
+    np.testing.assert_allclose(srcgrad.hessian(looped)(x), gradient_differences(looped, (x,), 0),
+                               rtol=1e-5, atol=1e-7)
+    for j in (0, 1):
+        got = srcgrad.grad(srcgrad.grad(recurrence), wrt=j)(0.3, 0.9)
+        hi, lo = [0.3, 0.9], [0.3, 0.9]
+        hi[j] += 1e-5
+        lo[j] -= 1e-5
+        fd = (srcgrad.grad(recurrence)(*hi) - srcgrad.grad(recurrence)(*lo)) / 2e-5
+        assert got == pytest.approx(fd, rel=1e-6)
+
+
+def test_hessian_of_the_hmm_log_partition():
+    import hmm
+
+    args = hmm.example(4, 3, 1)
+    H = srcgrad.hessian(hmm.log_partition, wrt="log_emit")(*args)
+    np.testing.assert_allclose(H, gradient_differences(hmm.log_partition, args, 2),
+                               rtol=1e-5, atol=1e-7)
 
 
 def cubic_mix(x, y):
