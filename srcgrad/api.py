@@ -362,6 +362,10 @@ def grad(f: Callable | None = None, wrt=0) -> Callable:
     """
     if f is None:
         return lambda g: grad(g, wrt)
+    if getattr(f, "__srcgrad_second__", False):
+        raise UsageError("third and higher derivatives are not supported yet (grad of "
+                         "grad(grad(f)))", hint="srcgrad.hessian and srcgrad.hvp give "
+                         "second derivatives.")
     inner = getattr(f, "__srcgrad_gradient__", None)
     if inner is not None:
         return _second_gradient(f, inner, wrt)
@@ -395,6 +399,7 @@ def _second_gradient(g: Callable, inner: tuple, wrt) -> Callable:
             entries.append(_call(made[kinds], (*args, e if x.ndim else 1.0))[1])
         return entries[0] if x.ndim == 0 else np.reshape(entries, x.shape)
 
+    second.__srcgrad_second__ = True
     return second
 
 

@@ -301,3 +301,21 @@ def test_tangent_matches_finite_differences(generated, index, case):
         assert not bad.any(), f"{where}: srcgrad gives {tangent}, finite differences {fd}"
 
     _check_with_hypothesis(spec, case, check)
+
+
+def test_every_rule_has_both_modes():
+    """Each differentiable parameter of each rule has a reverse form (partials, vjp or
+    a structural adjoint) and a forward form (partials, jvp share, linear, or a write
+    that forward mode repeats on the tangent)."""
+    writes = {"setitem", "append"}
+    missing = []
+    for key, rules in REGISTRY.items():
+        for rule in rules:
+            for p in rule.params:
+                if not rule.differentiable(p):
+                    continue
+                reverse = p in rule.partials or p in rule.vjps or p in rule.structural
+                forward = p in rule.partials or p in rule.jvps or rule.linear or key in writes
+                if not (reverse and forward):
+                    missing.append(f"{key_name(key)}:{p}")
+    assert not missing, missing

@@ -113,3 +113,14 @@ def test_second_order_source_is_readable_python():
     assert text.startswith("def cubic_mix_hvp(x, y, x_dot):")
     assert "x_bar_dot" in text  # the gradient's own tangent, named after it
     compile(text, "<hvp>", "exec")
+
+
+def test_hvp_equals_hessian_times_v_through_a_loop():
+    x, v = np.array([0.3, -0.5, 0.8]), np.array([0.2, 1.0, -0.7])
+    np.testing.assert_allclose(srcgrad.hvp(looped)(x, v), srcgrad.hessian(looped)(x) @ v,
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_third_order_is_refused_clearly():
+    with pytest.raises(srcgrad.UsageError, match="third and higher"):
+        srcgrad.grad(srcgrad.grad(srcgrad.grad(cubic_mix)))
