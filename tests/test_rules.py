@@ -299,6 +299,12 @@ def test_tangent_matches_finite_differences(generated, index, case):
         bad = np.abs(np.asarray(tangent, dtype=float) - fd) > \
             (spec.atol + spec.rtol * np.abs(fd))
         assert not bad.any(), f"{where}: srcgrad gives {tangent}, finite differences {fd}"
+        # Forward and reverse mode agree: <J v, w> = <v, J^T w> for a random w.
+        w = rng.normal(size=np.shape(value)) if np.ndim(value) else float(rng.normal())
+        _, pullback = srcgrad.vjp(plain, *args)
+        lhs = float(np.sum(np.asarray(tangent) * w))
+        rhs = sum(float(np.sum(np.asarray(c) * d)) for c, d in zip(pullback(w), direction))
+        assert lhs == pytest.approx(rhs, rel=1e-9, abs=1e-9), f"{where}: <Jv, w> != <v, J^T w>"
 
     _check_with_hypothesis(spec, case, check)
 
