@@ -362,45 +362,47 @@ def grad(f: Callable | None = None, wrt=0) -> Callable:
     """
     if f is None:
         return lambda g: grad(g, wrt)
-    if getattr(f, "__srcgrad_second__", False):
-        raise UsageError("third and higher derivatives are not supported yet (grad of "
-                         "grad(grad(f)))", hint="srcgrad.hessian and srcgrad.hvp give "
-                         "second derivatives.")
+    chain = getattr(f, "__srcgrad_higher__", None)
+    if chain is not None:  # checked first: functools.wraps copies the inner markers
+        return _higher_gradient(f, chain, wrt)
     inner = getattr(f, "__srcgrad_gradient__", None)
     if inner is not None:
-        return _second_gradient(f, inner, wrt)
+        return _higher_gradient(f, (*inner, ()), wrt)
     return _gradient(f, wrt, with_value=False)
 
 
-def _second_gradient(g: Callable, inner: tuple, wrt) -> Callable:
-    """``grad(grad(f, wrt=i), wrt=j)``: d/dx_j of the scalar df/dx_i, by forward mode
-    over f's generated gradient (srcgrad differentiating its own output)."""
-    f, i = inner
+def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
+    """``grad`` of ``g``, itself ``grad(f, wrt=i)`` (or a ``grad`` of that...): one more
+    forward-mode pass over f's generated gradient (srcgrad differentiating its own
+    output). ``chain`` is (f, i, (j, ...)): the arguments differentiated so far."""
+    f, i, js = chain
     (j,), single = _wrt(f, wrt)
     if not single:
         raise UsageError("grad of a gradient takes one argument to differentiate with respect to")
+    js = (*js, j)
     entry = _entry(f)
     made: dict[tuple, Derivative] = {}
 
     @functools.wraps(g)
-    def second(*args):
+    def higher(*args):
         args = _binder(f)(args, {})
-        if np.ndim(args[i]) != 0:
-            raise NonScalarOutput(f"grad(grad({f.__name__})): the inner gradient is an array "
-                                  "here; use srcgrad.hessian for all second derivatives")
+        if any(np.ndim(args[k]) != 0 for k in (i, *js[:-1])):
+            raise NonScalarOutput(f"grad of a gradient of {f.__name__}: an inner derivative "
+                                  "is an array here; use srcgrad.hessian")
         kinds = tuple(map(_kind, args))
         if kinds not in made:
-            made[kinds] = _guarded(f, lambda: _second_order(entry, i, kinds, j))
+            made[kinds] = _guarded(f, lambda: _higher_order(entry, i, kinds, js))
         x = np.asarray(args[j], dtype=float)
         entries = []
         for k in range(max(x.size, 1)):
             e = np.zeros(x.shape)
             e.flat[k] = 1.0
-            entries.append(_call(made[kinds], (*args, e if x.ndim else 1.0))[1])
+            ones = (1.0,) * (len(js) - 1)  # the earlier directions: the scalar arguments
+            entries.append(_call(made[kinds], (*args, *ones, e if x.ndim else 1.0))[1])
         return entries[0] if x.ndim == 0 else np.reshape(entries, x.shape)
 
-    second.__srcgrad_second__ = True
-    return second
+    higher.__srcgrad_higher__ = (f, i, js)
+    return higher
 
 
 def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
@@ -444,12 +446,22 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
         raise UsageError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     entry = _entry(f)
     args = _binder(f)(primals, {})
-    if any(isinstance(a, _CONTAINERS) for a in args):
-        raise UsageError("jvp with tuple, list or dict arguments is not supported yet")
-    for i, a in enumerate(args):
-        _check_real(f, i, a)
-    d = entry.derivative(tuple(range(len(args))), "forward", tuple(map(_kind, args)))
-    return _call(d, (*args, *tangents))
+    flat = [_flatten(a) for a in args]
+    flat_tangents = [_flatten(t) for t in tangents]
+    for i, ((s1, _), (s2, _)) in enumerate(zip(flat, flat_tangents)):
+        if s1 != s2 and s1 is not None:
+            raise UsageError(f"jvp: the tangent of argument {i} has another structure than "
+                             "the argument")
+    leaves = [x for _, ls in flat for x in ls]
+    for k, leaf in enumerate(leaves):
+        if isinstance(leaf, (bool, np.bool_)) or getattr(leaf, "dtype", np.dtype(float)).kind \
+                in "biu":
+            raise UsageError(f"{f.__name__}: jvp needs real arguments; leaf {k} is "
+                             f"{type(leaf).__name__}")
+    structures = tuple((p, s) for p, (s, _) in zip(_params(f), flat) if s is not None)
+    d = entry.derivative(tuple(range(len(leaves))), "forward", tuple(map(_kind, leaves)),
+                         structures)
+    return _call(d, (*leaves, *(x for _, ls in flat_tangents for x in ls)))
 
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1) -> str:
@@ -537,19 +549,33 @@ def hvp(f: Callable, wrt=0) -> Callable:
 
 def _second_order(entry: _Entry, i: int, kinds: tuple, j: int | None = None) -> Derivative:
     """The jvp, along argument ``j`` (default ``i``), of ``f``'s generated gradient with
-    respect to argument ``i``: srcgrad applied to its own output."""
+    respect to argument ``i``."""
+    return _higher_order(entry, i, kinds, (i if j is None else j,))
+
+
+def _higher_order(entry: _Entry, i: int, kinds: tuple, js: tuple) -> Derivative:
+    """Forward mode along arguments ``js``, one pass each, over ``f``'s generated gradient
+    with respect to argument ``i``: srcgrad applied to its own output. The result takes
+    ``f``'s arguments and one tangent per pass, and returns the last tangent."""
     d = entry.derivative((i,), "one", kinds)
-    gradient = dataclasses.replace(d.ir, returns=(d.ir.returns[1],))
-    names = dict(zip((p.name for p in gradient.params), kinds))
-    dfn = optimize.optimize(forward.forward(gradient, (i if j is None else j,), names))
+    fn = dataclasses.replace(d.ir, returns=(d.ir.returns[1],))
+    kind_of = dict(zip((p.name for p in d.ir.params), kinds))
+    for j in js:
+        kind_of[fn.params[j].name] = kind_of.get(fn.params[j].name, "any")
+        names = {p.name: kind_of.get(p.name, kind_of[fn.params[j].name]) for p in fn.params}
+        fn = optimize.optimize(forward.forward(fn, (j,), names))
+        fn = dataclasses.replace(fn, returns=(fn.returns[1],))
+        kind_of[fn.params[-1].name] = kind_of[fn.params[j].name]
     x = d.primal.params[i].name
-    dfn = dataclasses.replace(dfn, name=f"{d.primal.name}_hvp", doc=(
-        f"Hessian-vector product of {d.primal.name}: the gradient with respect to {x}, and "
-        f"its derivative along {x}_dot.\n\nGenerated by srcgrad: forward mode over the "
-        "generated gradient."))
-    source, namespace, locs = _emit.emit(dfn)
-    filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
-    return Derivative(d.primal, dfn, source, _load(source, namespace, dfn.name, filename),
+    order = len(js) + 1
+    name = f"{d.primal.name}_hvp" if order == 2 else f"{d.primal.name}_order{order}"
+    fn = dataclasses.replace(fn, name=name, returns=(ir.Const(None), fn.returns[0]), doc=(
+        f"Derivative of order {order} of {d.primal.name}: the gradient with respect to {x}, "
+        "differentiated along the tangent arguments.\n\nGenerated by srcgrad: forward "
+        "mode over the generated gradient."))
+    source, namespace, locs = _emit.emit(fn)
+    filename = f"<srcgrad {fn.name} #{next(_counter)}>"
+    return Derivative(d.primal, fn, source, _load(source, namespace, fn.name, filename),
                       filename, locs)
 
 

@@ -72,3 +72,25 @@ def test_a_rule_without_a_forward_form_is_a_clear_error():
         return fancy(x) + 1.0
 
     assert srcgrad.jvp(g, (1.0,), (3.0,)) == (3.0, 6.0)
+
+
+def dict_model(params, x):
+    return np.sum(np.tanh(x @ params["W"] + params["b"]) * params["scale"][0])
+
+
+def test_jvp_with_a_dict_argument():
+    rng = np.random.default_rng(4)
+    params = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2), "scale": (0.5,)}
+    x = rng.normal(size=(4, 3))
+    tangent = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2), "scale": (1.5,)}
+    value, dot = srcgrad.jvp(dict_model, (params, x), (tangent, np.zeros((4, 3))))
+    assert value == dict_model(params, x)
+    eps = 1e-6
+
+    def shifted(sign):
+        return {"W": params["W"] + sign * eps * tangent["W"],
+                "b": params["b"] + sign * eps * tangent["b"],
+                "scale": (params["scale"][0] + sign * eps * tangent["scale"][0],)}
+
+    fd = (dict_model(shifted(1), x) - dict_model(shifted(-1), x)) / (2 * eps)
+    assert dot == pytest.approx(fd, rel=1e-6)

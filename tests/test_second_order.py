@@ -121,6 +121,13 @@ def test_hvp_equals_hessian_times_v_through_a_loop():
                                rtol=1e-12, atol=1e-14)
 
 
-def test_third_order_is_refused_clearly():
-    with pytest.raises(srcgrad.UsageError, match="third and higher"):
-        srcgrad.grad(srcgrad.grad(srcgrad.grad(cubic_mix)))
+def test_third_and_fourth_order():
+    x, y = 0.7, -1.3
+    d3 = srcgrad.grad(srcgrad.grad(srcgrad.grad(cubic_mix)))(x, y)
+    assert d3 == pytest.approx(6 * y - y ** 3 * math.cos(x * y), rel=1e-12)
+    d4 = srcgrad.grad(srcgrad.grad(srcgrad.grad(srcgrad.grad(cubic_mix))))(x, y)
+    assert d4 == pytest.approx(y ** 4 * math.sin(x * y), rel=1e-12)
+    d3_loop = srcgrad.grad(srcgrad.grad(srcgrad.grad(recurrence)))(0.3, 0.9)
+    second = srcgrad.grad(srcgrad.grad(recurrence))
+    assert d3_loop == pytest.approx((second(0.3 + 1e-5, 0.9) - second(0.3 - 1e-5, 0.9)) / 2e-5,
+                                    rel=1e-6)
