@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from . import helpers as _helpers
 from . import numpy as _numpy
+from . import numpy_more as _numpy_more
 from . import python as _python
+from . import scipy as _scipy
 from .registry import Rule, Table, Template
 
-TABLES: tuple[Table, ...] = (_python.table, _numpy.table)
+TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:
