@@ -1,4 +1,5 @@
-"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]``.
+"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]``
+and ``srcgrad coverage [--check]`` (the coverage table, docs/coverage.md).
 
 Exit codes: 0 success; 1 an error about the user's code or files (printed to
 stderr as one located paragraph); 2 bad usage. The file is imported as a
@@ -13,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import api
+from . import api, coverage
 from .errors import SrcgradError
 
 
@@ -34,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--order", type=int, choices=(1, 2), default=1,
                       help="2: the Hessian-vector product (forward over reverse)")
     show.add_argument("--ir", action="store_true", help="print the SSA IR instead of Python")
+    cov = sub.add_parser("coverage", help="write docs/coverage.md from the rule registry")
+    cov.add_argument("--output", default=os.path.join("docs", "coverage.md"))
+    cov.add_argument("--check", action="store_true",
+                     help="exit 1 if the file differs from the registry (stale)")
     return p
 
 
@@ -71,9 +76,29 @@ def _wrt(text: str | None):
     return items[0] if len(items) == 1 else tuple(items)
 
 
+def _coverage(args) -> int:
+    text = coverage.table()
+    if args.check:
+        try:
+            with open(args.output) as fh:
+                current = fh.read()
+        except OSError:
+            current = None
+        if current != text:
+            print(f"srcgrad: {args.output} is stale; run `srcgrad coverage`", file=sys.stderr)
+            return 1
+        return 0
+    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
+    with open(args.output, "w") as fh:
+        fh.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "coverage":
+        return _coverage(args)
     path, sep, name = args.target.rpartition(":")
     if not sep or not path or not name:
         parser.error(f"expected FILE.py:FUNC, got {args.target!r}")

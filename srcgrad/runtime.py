@@ -236,3 +236,10 @@ def fit(t, ans):
     if np.shape(t) == np.shape(ans):
         return t
     return np.broadcast_to(t, np.shape(ans)).copy()
+
+
+def diff_grad(g, n, axis):
+    """Adjoint of ``np.diff(a, n, axis)``: the transposed difference, applied n times."""
+    for _ in range(n):
+        g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
+    return g

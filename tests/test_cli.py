@@ -217,3 +217,11 @@ def test_mode_option():
     p = run("show", f"{GOOD}:poly", "--mode", "reverse")
     assert p.returncode == 0, p.err
     assert p.out == run("show", f"{GOOD}:poly").out
+
+
+def test_coverage_table_is_up_to_date():
+    """docs/coverage.md is generated from the registry; regenerate it with
+    `srcgrad coverage` after adding a rule."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = run("coverage", "--check", cwd=root)
+    assert p.returncode == 0, p.err

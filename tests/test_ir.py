@@ -121,7 +121,8 @@ ALLOWED = {
     "emit": {"ir", "errors", "naming", "storage"},
     "api": {"ir", "errors", "emit", "lower", "optimize", "parse", "reverse", "runtime",
             "forward"},
-    "cli": {"api", "errors"},
+    "coverage": {"rules"},
+    "cli": {"api", "errors", "coverage"},
     "custom": {"rules", "errors", "runtime"},
     "__init__": {"api", "errors", "custom"},
 }

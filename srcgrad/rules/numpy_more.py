@@ -9,5 +9,73 @@ from .. import runtime
 from .registry import Table
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
-    "expand", "unbroadcast", "argmax_mask")}})
+    "expand", "unbroadcast", "argmax_mask", "diff_grad")}})
 P, V, N = table.partials, table.vjp, table.nondiff
+
+# ---- elementwise ---------------------------------------------------------------
+P(np.cbrt, "x", "1 / (3 * ans * ans)")
+P(np.exp2, "x", "ans * 0.6931471805599453")  # ln 2
+P(np.logaddexp, "x, y", "np.exp(x - ans)", "np.exp(y - ans)")
+P(np.logaddexp2, "x, y", "np.exp2(x - ans)", "np.exp2(y - ans)")
+P(np.arcsinh, "x", "1 / np.sqrt(x * x + 1)")
+P(np.arccosh, "x", "1 / np.sqrt(x * x - 1)")
+P(np.arctanh, "x", "1 / (1 - x * x)")
+P(np.sinc, "x", "(np.cos(3.141592653589793 * x) - ans) / x")  # x away from 0
+P(np.deg2rad, "x", "0.017453292519943295")
+P(np.radians, "x", "0.017453292519943295")
+P(np.rad2deg, "x", "57.29577951308232")
+P(np.degrees, "x", "57.29577951308232")
+P(np.positive, "x", "1")
+P(np.float_power, "x, y", "y * x ** (y - 1)", "ans * np.log(x)")
+P(np.fmax, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")
+P(np.fmin, "x, y", "(x < y) + 0.5 * (x == y)", "(y < x) + 0.5 * (x == y)")
+P(np.copysign, "x, y", "np.sign(x) * np.sign(ans)", None)  # the sign of y is a step
+P(np.fmod, "x, y", "1", "-np.trunc(x / y)")
+P(np.mod, "x, y", "1", "-np.floor(x / y)")  # np.remainder is np.mod
+P(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", "np.isfinite(x)",
+  None, None, None, None)
+N(np.heaviside, result="elementwise")
+
+# ---- reductions ------------------------------------------------------------------
+COUNT = "(np.size(a) / np.size(ans) - ddof)"  # the divisor of var and std
+CENTERED = "(a - np.mean(a, axis=axis, keepdims=True))"
+V(np.prod, "a, axis=None, keepdims=False",
+  a="expand(g * ans, a, axis, keepdims) / a",
+  jvp_a="np.sum(dot * expand(ans, a, axis, keepdims) / a, axis=axis, keepdims=keepdims)")
+V(np.var, "a, axis=None, ddof=0, keepdims=False",
+  a=f"expand(g, a, axis, keepdims) * 2 * {CENTERED} / {COUNT}",
+  jvp_a=f"np.sum(dot * 2 * {CENTERED}, axis=axis, keepdims=keepdims) / {COUNT}")
+V(np.std, "a, axis=None, ddof=0, keepdims=False",
+  a=f"expand(g / ans, a, axis, keepdims) * {CENTERED} / {COUNT}",
+  jvp_a=f"np.sum(dot * {CENTERED}, axis=axis, keepdims=keepdims) / ({COUNT} * ans)")
+V(np.average, "a, axis=None", linear=True,
+  a="expand(g, a, axis, False) * (np.size(ans) / np.size(a))")
+REVCUMSUM = "np.flip(np.cumsum(np.flip({0}, axis=axis), axis=axis), axis=axis)"
+V(np.cumsum, "a, axis=None", linear=True,
+  a=f"np.reshape({REVCUMSUM.format('g')}, np.shape(a))")
+V(np.cumprod, "a, axis=None",
+  a=f"np.reshape({REVCUMSUM.format('g * ans')}, np.shape(a)) / a",
+  jvp_a="ans * np.cumsum(dot / a, axis=axis)")
+V(np.diff, "a, n=1, axis=-1", linear=True, a="diff_grad(g, n, axis)")
+EXTREME = "expand(g, a, axis, keepdims) * argmax_mask(a, ans, axis, keepdims)"
+TANGENT = "np.sum(dot * argmax_mask(a, ans, axis, keepdims), axis=axis, keepdims=keepdims)"
+V(np.amax, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)  # not np.max
+V(np.amin, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)
+SPAN = ("(argmax_mask(a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims)"
+        " - argmax_mask(a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims))")
+V(np.ptp, "a, axis=None, keepdims=False", a=f"expand(g, a, axis, keepdims) * {SPAN}",
+  jvp_a=f"np.sum(dot * {SPAN}, axis=axis, keepdims=keepdims)")
+NUMBERS = "(1.0 - np.isnan(a))"
+V(np.nansum, "a, axis=None, keepdims=False", a=f"expand(g, a, axis, keepdims) * {NUMBERS}",
+  jvp_a=f"np.sum(dot * {NUMBERS}, axis=axis, keepdims=keepdims)")
+V(np.nanmean, "a, axis=None, keepdims=False",
+  a=f"expand(g, a, axis, keepdims) * {NUMBERS} / np.sum({NUMBERS}, axis=axis, keepdims=True)",
+  jvp_a=f"np.sum(dot * {NUMBERS}, axis=axis, keepdims=keepdims)"
+        f" / np.sum({NUMBERS}, axis=axis, keepdims=keepdims)")
+
+# ---- sorting -------------------------------------------------------------------
+V(np.sort, "a, axis=-1",
+  a="np.reshape(np.take_along_axis(g, np.argsort(np.argsort(a, axis=axis), axis=axis),"
+    " axis=axis), np.shape(a))",
+  jvp_a="np.take_along_axis(dot, np.argsort(a, axis=axis), axis=axis)")
+N(np.argsort)
