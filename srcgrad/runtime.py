@@ -243,3 +243,23 @@ def diff_grad(g, n, axis):
     for _ in range(n):
         g = -np.diff(g, axis=axis, prepend=0.0, append=0.0)
     return g
+
+
+def average_weights(a, axis, weights):
+    """The weights of ``np.average(a, axis, weights)`` at ``a``'s shape (ones if None)."""
+    if weights is None:
+        return np.ones(np.shape(a))
+    w = np.asarray(weights, dtype=float)
+    if w.shape != np.shape(a):  # 1-d weights along an integer axis
+        shape = [1] * np.ndim(a)
+        shape[axis] = w.size
+        w = w.reshape(shape)
+    return np.broadcast_to(w, np.shape(a))
+
+
+def weights_grad(c, weights, axis):
+    """A contribution at ``a``'s shape, summed back to the shape of 1-d weights."""
+    if np.shape(c) == np.shape(weights):
+        return c
+    axis = axis % np.ndim(c)
+    return np.sum(c, axis=tuple(i for i in range(np.ndim(c)) if i != axis))

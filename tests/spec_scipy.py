@@ -1,7 +1,7 @@
 """Spec rows for srcgrad/rules/scipy.py (joined into rulespec's tables when SciPy is
 installed)."""
 
-from rulespec import *  # noqa: F403 - the shapes, domains and Spec of the main table
+from rulespec import BINARY, LOG1P, MATRIX1, POS, UNARY, UNIT, Spec  # the main table's
 
 try:
     import scipy.special as special

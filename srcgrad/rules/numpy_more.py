@@ -9,7 +9,7 @@ from .. import runtime
 from .registry import Table
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
-    "expand", "unbroadcast", "argmax_mask", "diff_grad")}})
+    "expand", "unbroadcast", "argmax_mask", "diff_grad", "average_weights", "weights_grad")}})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- elementwise ---------------------------------------------------------------
@@ -27,8 +27,11 @@ P(np.rad2deg, "x", "57.29577951308232")
 P(np.degrees, "x", "57.29577951308232")
 P(np.positive, "x", "1")
 P(np.float_power, "x, y", "y * x ** (y - 1)", "ans * np.log(x)")
-P(np.fmax, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")
-P(np.fmin, "x, y", "(x < y) + 0.5 * (x == y)", "(y < x) + 0.5 * (x == y)")
+# fmax and fmin ignore a NaN: the other argument is the result.
+P(np.fmax, "x, y", "(x > y) + 0.5 * (x == y) + np.isnan(y)",
+  "(y > x) + 0.5 * (x == y) + np.isnan(x)")
+P(np.fmin, "x, y", "(x < y) + 0.5 * (x == y) + np.isnan(y)",
+  "(y < x) + 0.5 * (x == y) + np.isnan(x)")
 P(np.copysign, "x, y", "np.sign(x) * np.sign(ans)", None)  # the sign of y is a step
 P(np.fmod, "x, y", "1", "-np.trunc(x / y)")
 P(np.mod, "x, y", "1", "-np.floor(x / y)")  # np.remainder is np.mod
@@ -39,42 +42,51 @@ N(np.heaviside, result="elementwise")
 # ---- reductions ------------------------------------------------------------------
 COUNT = "(np.size(a) / np.size(ans) - ddof)"  # the divisor of var and std
 CENTERED = "(a - np.mean(a, axis=axis, keepdims=True))"
-V(np.prod, "a, axis=None, keepdims=False",
+# prod and cumprod divide by a: exact where a has no zero.
+V(np.prod, "a, axis=None, dtype=None, out=None, keepdims=False",
   a="expand(g * ans, a, axis, keepdims) / a",
   jvp_a="np.sum(dot * expand(ans, a, axis, keepdims) / a, axis=axis, keepdims=keepdims)")
-V(np.var, "a, axis=None, ddof=0, keepdims=False",
+V(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
   a=f"expand(g, a, axis, keepdims) * 2 * {CENTERED} / {COUNT}",
   jvp_a=f"np.sum(dot * 2 * {CENTERED}, axis=axis, keepdims=keepdims) / {COUNT}")
-V(np.std, "a, axis=None, ddof=0, keepdims=False",
+V(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
   a=f"expand(g / ans, a, axis, keepdims) * {CENTERED} / {COUNT}",
   jvp_a=f"np.sum(dot * {CENTERED}, axis=axis, keepdims=keepdims) / ({COUNT} * ans)")
-V(np.average, "a, axis=None", linear=True,
-  a="expand(g, a, axis, False) * (np.size(ans) / np.size(a))")
+W = "average_weights(a, axis, weights)"
+DEVIATION = "(a - expand(ans, a, axis, False))"
+V(np.average, "a, axis=None, weights=None",
+  a=f"expand(g / np.sum({W}, axis=axis), a, axis, False) * {W}",
+  weights=f"weights_grad(expand(g / np.sum({W}, axis=axis), a, axis, False) * {DEVIATION},"
+          " weights, axis)",
+  jvp_a=f"np.sum(dot * {W}, axis=axis) / np.sum({W}, axis=axis)",
+  jvp_weights=f"np.sum(average_weights(a, axis, dot) * {DEVIATION}, axis=axis)"
+              f" / np.sum({W}, axis=axis)")
 REVCUMSUM = "np.flip(np.cumsum(np.flip({0}, axis=axis), axis=axis), axis=axis)"
-V(np.cumsum, "a, axis=None", linear=True,
+V(np.cumsum, "a, axis=None, dtype=None", linear=True,
   a=f"np.reshape({REVCUMSUM.format('g')}, np.shape(a))")
-V(np.cumprod, "a, axis=None",
+V(np.cumprod, "a, axis=None, dtype=None",
   a=f"np.reshape({REVCUMSUM.format('g * ans')}, np.shape(a)) / a",
   jvp_a="ans * np.cumsum(dot / a, axis=axis)")
 V(np.diff, "a, n=1, axis=-1", linear=True, a="diff_grad(g, n, axis)")
 EXTREME = "expand(g, a, axis, keepdims) * argmax_mask(a, ans, axis, keepdims)"
 TANGENT = "np.sum(dot * argmax_mask(a, ans, axis, keepdims), axis=axis, keepdims=keepdims)"
-V(np.amax, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)  # not np.max
-V(np.amin, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)
+V(np.amax, "a, axis=None, out=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)  # not np.max
+V(np.amin, "a, axis=None, out=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)
 SPAN = ("(argmax_mask(a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims)"
         " - argmax_mask(a, np.min(a, axis=axis, keepdims=keepdims), axis, keepdims))")
-V(np.ptp, "a, axis=None, keepdims=False", a=f"expand(g, a, axis, keepdims) * {SPAN}",
+V(np.ptp, "a, axis=None, out=None, keepdims=False", a=f"expand(g, a, axis, keepdims) * {SPAN}",
   jvp_a=f"np.sum(dot * {SPAN}, axis=axis, keepdims=keepdims)")
 NUMBERS = "(1.0 - np.isnan(a))"
-V(np.nansum, "a, axis=None, keepdims=False", a=f"expand(g, a, axis, keepdims) * {NUMBERS}",
+V(np.nansum, "a, axis=None, dtype=None, out=None, keepdims=False",
+  a=f"expand(g, a, axis, keepdims) * {NUMBERS}",
   jvp_a=f"np.sum(dot * {NUMBERS}, axis=axis, keepdims=keepdims)")
-V(np.nanmean, "a, axis=None, keepdims=False",
+V(np.nanmean, "a, axis=None, dtype=None, out=None, keepdims=False",
   a=f"expand(g, a, axis, keepdims) * {NUMBERS} / np.sum({NUMBERS}, axis=axis, keepdims=True)",
   jvp_a=f"np.sum(dot * {NUMBERS}, axis=axis, keepdims=keepdims)"
         f" / np.sum({NUMBERS}, axis=axis, keepdims=keepdims)")
 
 # ---- sorting -------------------------------------------------------------------
-V(np.sort, "a, axis=-1",
+V(np.sort, "a, axis=-1, kind=None, order=None",
   a="np.reshape(np.take_along_axis(g, np.argsort(np.argsort(a, axis=axis), axis=axis),"
     " axis=axis), np.shape(a))",
   jvp_a="np.take_along_axis(dot, np.argsort(a, axis=axis), axis=axis)")

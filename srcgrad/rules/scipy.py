@@ -14,7 +14,6 @@ except ImportError:  # SciPy is optional: no rules, no spec rows
     special = None
 
 
-
 def lse_expand(g, a, axis, keepdims):
     """``expand`` for logsumexp, whose keepdims result of a 0-d ``a`` has shape (1,)."""
     if np.ndim(a) == 0:
