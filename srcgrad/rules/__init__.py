@@ -7,13 +7,16 @@ Keys are IR operator names (``"add"``) or the function objects themselves, so
 from __future__ import annotations
 
 from . import helpers as _helpers
+from . import linalg as _linalg
 from . import numpy as _numpy
 from . import numpy_more as _numpy_more
 from . import python as _python
 from . import scipy as _scipy
+from . import shape as _shape
 from .registry import Rule, Table, Template
 
-TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table)
+TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
+                             _linalg.table, _shape.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:
