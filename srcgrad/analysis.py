@@ -38,7 +38,8 @@ def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
             errors.append(str(exc))
             continue
         bound.apply_defaults()
-        return rule, {k: _operand(v) for k, v in bound.arguments.items()}
+        star = rule.variadic
+        return rule, {k: v if k == star else _operand(v) for k, v in bound.arguments.items()}
     if errors:
         raise UnsupportedSyntax(
             f"{stmt.op} is called with arguments srcgrad cannot match: {errors[0]}", stmt.loc,
@@ -47,9 +48,7 @@ def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
 
 
 def _operand(v):
-    """A bound argument as an operand (defaults become constants; *args stay tuples)."""
-    if isinstance(v, tuple):
-        return v
+    """A bound argument as an operand (defaults, tuples included, become constants)."""
     return v if isinstance(v, (ir.Var, ir.Const)) else ir.Const(v)
 
 
