@@ -6,6 +6,7 @@ Same form as rules/numpy.py: one line per primitive.
 import numpy as np
 
 from .. import runtime
+from .numpy import EXTREME, TANGENT  # the max/min rule text, shared by amax/amin
 from .registry import Table
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
@@ -68,8 +69,6 @@ V(np.cumprod, "a, axis=None, dtype=None",
   a=f"np.reshape({REVCUMSUM.format('g * ans')}, np.shape(a)) / a",
   jvp_a="ans * np.cumsum(dot / a, axis=axis)")
 V(np.diff, "a, n=1, axis=-1", linear=True, a="diff_grad(g, n, axis)")
-EXTREME = "expand(g, a, axis, keepdims) * argmax_mask(a, ans, axis, keepdims)"
-TANGENT = "np.sum(dot * argmax_mask(a, ans, axis, keepdims), axis=axis, keepdims=keepdims)"
 V(np.amax, "a, axis=None, out=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)  # not np.max
 V(np.amin, "a, axis=None, out=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)
 SPAN = ("(argmax_mask(a, np.max(a, axis=axis, keepdims=keepdims), axis, keepdims)"
