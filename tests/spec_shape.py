@@ -5,6 +5,7 @@ from rulespec import *  # noqa: F403 - the shapes, domains and Spec of the main 
 
 M23 = (((2, 3),),)
 M234 = (((2, 3, 4),),)
+IDX = "IDX = np.array([[0, 2, 2, 1], [1, 1, 0, 2]])"
 
 DIFF_SHAPE: list = [
     Spec(np.ravel, "np.ravel(x)", (((),), ((3,),), ((2, 3),), ((2, 3, 4),))),
@@ -63,5 +64,48 @@ DIFF_SHAPE: list = [
     Spec(np.pad, "np.pad(x, ((0, 1), (2, 0)))", M23),
     Spec(np.pad, "np.pad(x, 2, mode='constant')", M23),
     Spec(np.pad, "np.pad(x, 1) * np.pad(x, 1)", M23, label="np.pad(x,1)**2"),
+    Spec(np.hstack, "np.hstack([x, y])", (((3,), (2,)), ((2, 3), (2, 1)), ((), (2,)))),
+    Spec(np.hstack, "np.hstack([x, y, x * y])", (((2, 3), (2, 3)),)),
+    Spec(np.vstack, "np.vstack([x, y])", (((3,), (3,)), ((2, 3), (1, 3)), ((3,), (2, 3)))),
+    Spec(np.vstack, "np.vstack([x, y, x])", (((2, 3, 4), (1, 3, 4)),)),
+    Spec(np.column_stack, "np.column_stack([x, y])", (((3,), (3,)), ((3, 2), (3,)),
+                                                      ((), ()))),
+    Spec(np.split, "np.split(x, 2)[1] * 2.0", (((4,),), ((4, 3),))),
+    Spec(np.split, "np.sum(np.stack(np.split(x, 3)) ** 2)", (((6,),), ((3, 2),))),
+    Spec(np.split, "np.split(x, 3, axis=1)[0] * np.split(x, 3, axis=1)[2]", (((2, 3),),)),
+    Spec(np.split, "np.split(x, [1, 3])[1]", (((4,),),)),
+    Spec(np.array_split, "np.array_split(x, 2)[0] * 3.0", (((5,),), ((3, 2),))),
+    Spec(np.array_split, "np.sum(np.concatenate(np.array_split(x, 3, axis=-1), axis=-1) ** 2)",
+         (((2, 4),),)),
+    Spec(np.take_along_axis, "np.take_along_axis(x, IDX, axis=1)", (((2, 3),),), pre=IDX),
+    Spec(np.take_along_axis, "np.take_along_axis(x, IDX.T, axis=0)", (((3, 2),),), pre=IDX),
+    Spec(np.take_along_axis, "np.take_along_axis(x, IDX[0], None)", (((6,),), ((2, 3),)),
+         pre=IDX),
+    Spec(np.take_along_axis, "np.take_along_axis(x, IDX[:1], -1) ** 2", (((2, 3),),),
+         pre=IDX),
 ]
+if hasattr(np, "matrix_transpose"):
+    DIFF_SHAPE += [
+        Spec(np.matrix_transpose, "np.matrix_transpose(x) * 2.0", (((2, 3),), ((2, 3, 4),))),
+    ]
+if hasattr(np.linalg, "matrix_transpose") and np.linalg.matrix_transpose is not getattr(
+        np, "matrix_transpose", None):
+    DIFF_SHAPE += [Spec(np.linalg.matrix_transpose, "np.linalg.matrix_transpose(x)",
+                        (((2, 3),), ((2, 3, 4),)))]
+if hasattr(np, "vecdot"):
+    DIFF_SHAPE += [
+        Spec(np.vecdot, "np.vecdot(x, y)", (((3,), (3,)), ((2, 3), (3,)), ((2, 3), (4, 1, 3)))),
+        Spec(np.vecdot, "np.vecdot(x, y, axis=0)", (((3, 2), (3, 2)),)),
+    ]
+if hasattr(np.linalg, "vecdot") and np.linalg.vecdot is not getattr(np, "vecdot", None):
+    DIFF_SHAPE += [
+        Spec(np.linalg.vecdot, "np.linalg.vecdot(x, y)", (((3,), (3,)), ((2, 3), (3,)))),
+        Spec(np.linalg.vecdot, "np.linalg.vecdot(x, y, axis=0)", (((3, 2), (3, 2)),)),
+    ]
+if hasattr(np, "matvec"):
+    DIFF_SHAPE += [Spec(np.matvec, "np.matvec(x, y)",
+                        (((2, 3), (3,)), ((4, 2, 3), (3,)), ((2, 3), (4, 3))))]
+if hasattr(np, "vecmat"):
+    DIFF_SHAPE += [Spec(np.vecmat, "np.vecmat(x, y)",
+                        (((3,), (3, 2)), ((4, 3), (3, 2)), ((3,), (4, 3, 2))))]
 NONDIFF_SHAPE: list = []

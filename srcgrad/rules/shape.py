@@ -77,8 +77,56 @@ def pad_grad(g, array, pad_width):
     return np.reshape(g[index], np.shape(array))
 
 
+def _stack_piece(g, index, axis, arrays, xs):
+    sizes = [np.shape(e)[axis] for e in arrays]
+    return np.reshape(np.split(g, np.cumsum(sizes)[:-1], axis=axis)[index], np.shape(xs[index]))
+
+
+def hstack_grad(g, index, *xs):
+    """Adjoint of ``np.hstack([x0, x1, ...])`` for element ``index``."""
+    arrays = [np.atleast_1d(x) for x in xs]
+    return _stack_piece(g, index, 0 if arrays[0].ndim == 1 else 1, arrays, xs)
+
+
+def vstack_grad(g, index, *xs):
+    """Adjoint of ``np.vstack([x0, x1, ...])`` for element ``index``."""
+    return _stack_piece(g, index, 0, [np.atleast_2d(x) for x in xs], xs)
+
+
+def column_stack_grad(g, index, *xs):
+    """Adjoint of ``np.column_stack([x0, x1, ...])`` for element ``index``."""
+    arrays = [np.array(x, ndmin=2).T if np.ndim(x) < 2 else x for x in xs]
+    return _stack_piece(g, index, 1, arrays, xs)
+
+
+def split_grad(g, ary, axis):
+    """Adjoint of ``np.split``/``np.array_split``: the list adjoint joined back."""
+    return np.reshape(np.concatenate([np.asarray(e) for e in g], axis=axis), np.shape(ary))
+
+
+def take_along_axis_grad(g, arr, indices, axis):
+    """Adjoint of ``np.take_along_axis``: scatter-add ``g`` (repeats accumulate)."""
+    out = np.zeros(np.shape(arr))
+    indices = np.asarray(indices)
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    axis = axis % out.ndim
+    index = tuple(indices if d == axis else
+                  np.arange(n).reshape((1,) * d + (n,) + (1,) * (out.ndim - d - 1))
+                  for d, n in enumerate(out.shape))
+    np.add.at(out, index, np.broadcast_to(g, np.broadcast_shapes(*(np.shape(i) for i in index))))
+    return out
+
+
+def outer_last(a, b):
+    """``a[..., :, None] * b[..., None, :]``: the adjoint shape of a matrix in matvec/vecmat."""
+    return np.expand_dims(a, -1) * np.expand_dims(b, -2)
+
+
 HELPERS = {f.__name__: f for f in (take_grad, repeat_grad, tile_grad, diag_grad, diagonal_grad,
-                                   pad_grad, rot90_grad)}
+                                   pad_grad, rot90_grad, hstack_grad, vstack_grad,
+                                   column_stack_grad, split_grad, take_along_axis_grad, outer_last)}
 table = Table({"np": np, **{name: getattr(runtime, name) for name in ("expand", "unbroadcast")},
                **HELPERS})
 P, V, N = table.partials, table.vjp, table.nondiff
@@ -107,3 +155,33 @@ V(np.tril, "m, k=0", m="np.tril(g, k)", linear=True)
 V(np.triu, "m, k=0", m="np.triu(g, k)", linear=True)
 V(np.pad, "array, pad_width, mode='constant'", array="pad_grad(g, array, pad_width)",
   linear=True)
+V(np.hstack, "*xs", seq=True, linear=True, xs="hstack_grad(g, index, *xs)")
+V(np.vstack, "*xs", seq=True, linear=True, xs="vstack_grad(g, index, *xs)")
+V(np.column_stack, "*xs", seq=True, linear=True, xs="column_stack_grad(g, index, *xs)")
+V(np.split, "ary, indices_or_sections, axis=0", result="list", linear=True,
+  ary="split_grad(g, ary, axis)")
+V(np.array_split, "ary, indices_or_sections, axis=0", result="list", linear=True,
+  ary="split_grad(g, ary, axis)")
+V(np.take_along_axis, "arr, indices, axis=-1", linear=True,
+  arr="take_along_axis_grad(g, arr, indices, axis)")
+if hasattr(np, "matrix_transpose"):
+    V(np.matrix_transpose, "x", x="np.matrix_transpose(g)", linear=True)
+if hasattr(np.linalg, "matrix_transpose") and np.linalg.matrix_transpose is not getattr(
+        np, "matrix_transpose", None):
+    V(np.linalg.matrix_transpose, "x", x="np.matrix_transpose(g)", linear=True,
+      name="np.linalg.matrix_transpose")
+VECDOT = dict(x1="unbroadcast(np.expand_dims(g, axis) * x2, x1)",
+              x2="unbroadcast(np.expand_dims(g, axis) * x1, x2)",
+              jvp_x1="np.vecdot(dot, x2, axis=axis)", jvp_x2="np.vecdot(x1, dot, axis=axis)")
+if hasattr(np, "vecdot"):
+    V(np.vecdot, "x1, x2, axis=-1", **VECDOT)
+if hasattr(np.linalg, "vecdot") and np.linalg.vecdot is not getattr(np, "vecdot", None):
+    V(np.linalg.vecdot, "x1, x2, axis=-1", name="np.linalg.vecdot", **VECDOT)
+if hasattr(np, "matvec"):
+    V(np.matvec, "x1, x2", x1="unbroadcast(outer_last(g, x2), x1)",
+      x2="unbroadcast(np.vecmat(g, x1), x2)",
+      jvp_x1="np.matvec(dot, x2)", jvp_x2="np.matvec(x1, dot)")
+if hasattr(np, "vecmat"):
+    V(np.vecmat, "x1, x2", x1="unbroadcast(np.matvec(x2, g), x1)",
+      x2="unbroadcast(outer_last(x1, g), x2)",
+      jvp_x1="np.vecmat(dot, x2)", jvp_x2="np.vecmat(x1, dot)")
