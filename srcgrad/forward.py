@@ -77,20 +77,7 @@ class _Forward:
         return c
 
     def instantiate(self, tpl, env: dict, loc) -> ir.Operand:
-        local: dict[str, ir.Operand] = {}
-
-        def sub(o):
-            return (local.get(o.name) or env[o.name]) if isinstance(o, ir.Var) else o
-
-        for s in tpl.stmts:
-            args = []
-            for a in s.args:
-                if isinstance(a, ir.Var) and a.name.startswith("$*"):
-                    args.extend(env[a.name])
-                else:
-                    args.append(sub(a))
-            local[s.target.name] = self.apply(s.op, args, loc, [(k, sub(v)) for k, v in s.kwargs])
-        return sub(tpl.result)
+        return tpl.instantiate(env, lambda op, args, kwargs: self.apply(op, args, loc, kwargs))
 
     def apply(self, op, args, loc, kwargs=()) -> ir.Operand:
         folded = ir.fold(op, args)  # the same sound folding as reverse mode

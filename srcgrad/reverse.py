@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from . import ir, rules, runtime
+from . import ir, runtime
 from .analysis import ANY, LIST, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
 from .errors import NoDerivativeRule
 from .ir import clone
@@ -91,26 +91,9 @@ class _Reverse(FlowMixin):
         self.owned.add(z.name)
         return z
 
-    def instantiate(self, tpl: rules.Template, env: dict[str, object], loc) -> ir.Operand:
-        local: dict[str, ir.Operand] = {}
+    def instantiate(self, tpl, env: dict, loc) -> ir.Operand:
+        return tpl.instantiate(env, lambda op, args, kwargs: self.apply(op, args, loc, kwargs))
 
-        def sub(o):
-            if isinstance(o, ir.Var):
-                return local.get(o.name) or env[o.name]
-            return o
-
-        for s in tpl.stmts:
-            args = []
-            for a in s.args:
-                if isinstance(a, ir.Var) and a.name.startswith("$*"):
-                    args.extend(env[a.name])
-                else:
-                    args.append(sub(a))
-            kwargs = [(k, sub(v)) for k, v in s.kwargs]
-            local[s.target.name] = self.apply(s.op, args, loc, kwargs)
-        return sub(tpl.result)
-
-    # -- driver ---------------------------------------------------------------
     def run(self) -> ir.Function:
         fn = self.fn
         params = list(fn.params)

@@ -45,6 +45,24 @@ class Template:
     stmts: tuple[ir.Stmt, ...]
     result: ir.Operand
 
+    def instantiate(self, env: dict, apply) -> ir.Operand:
+        """The expression over real operands: ``env`` maps each ``$name`` (and ``$*xs``
+        to a tuple); ``apply(op, args, kwargs)`` emits one statement (or folds it)."""
+        local: dict[str, ir.Operand] = {}
+
+        def sub(o):
+            return (local.get(o.name) or env[o.name]) if isinstance(o, ir.Var) else o
+
+        for s in self.stmts:
+            args = []
+            for a in s.args:
+                if isinstance(a, ir.Var) and a.name.startswith("$*"):
+                    args.extend(env[a.name])
+                else:
+                    args.append(sub(a))
+            local[s.target.name] = apply(s.op, args, [(k, sub(v)) for k, v in s.kwargs])
+        return sub(self.result)
+
 
 @dataclass(frozen=True)
 class Rule:
