@@ -33,11 +33,11 @@ def unbroadcast(g, x):
 
 
 def zeros_like(x):
-    """The zero adjoint of ``x``: a float for Python scalars, a list for a list, else a
-    float array."""
+    """The zero adjoint of ``x``: a float for Python scalars, a list for a list or tuple
+    (a tuple-valued primitive such as ``np.linalg.qr``), else a float array."""
     if isinstance(x, _SCALARS):
         return 0.0
-    if isinstance(x, list):
+    if isinstance(x, (list, tuple)):
         return [zeros_like(e) for e in x]
     return np.zeros(np.shape(x))
 
