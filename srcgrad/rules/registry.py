@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import sys
 from dataclasses import dataclass, field
 
 from .. import ir
@@ -155,14 +156,22 @@ def _signature(params: str) -> inspect.Signature:
     return inspect.signature(scope["_"])
 
 
+# Where users reach a function from, most specific spelling first; a module that is
+# not imported (SciPy is optional) is skipped.
+_NAMESPACES = (("np.linalg.", "numpy.linalg"), ("np.fft.", "numpy.fft"), ("np.", "numpy"),
+               ("special.", "scipy.special"), ("math.", "math"), ("", "builtins"))
+
+
 def _name(fn) -> str:
+    """How a user spells ``fn``: ``np.linalg.inv``, ``special.erf``, ``math.exp``."""
     if isinstance(fn, str):
         return fn
+    name = getattr(fn, "__name__", None) or repr(fn)
+    for prefix, module in _NAMESPACES:
+        if getattr(sys.modules.get(module), name, None) is fn:
+            return prefix + name
     module = getattr(fn, "__module__", None) or "numpy"
-    if module.split(".")[0] == "numpy":
-        return "np." + fn.__name__
-    prefix = {"math": "math.", "builtins": ""}.get(module, module + ".")
-    return prefix + getattr(fn, "__qualname__", fn.__name__)
+    return f"{module}.{getattr(fn, '__qualname__', name)}"
 
 
 class _TemplateCompiler:
