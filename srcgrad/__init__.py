@@ -26,6 +26,7 @@ from .errors import (
     SrcgradError,
     UnsupportedSyntax,
     UsageError,
+    ZeroGradientWarning,
 )
 
 __version__ = "0.1.0"
@@ -38,6 +39,7 @@ __all__ = [
     "NonScalarOutput",
     "SourceUnavailable",
     "SrcgradError",
+    "ZeroGradientWarning",
     "UnsupportedSyntax",
     "UsageError",
     "check_grad",

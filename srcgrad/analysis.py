@@ -6,17 +6,21 @@ None), infers every variable's kind ("scalar": a Python or NumPy scalar;
 those that depend on a ``wrt`` parameter through differentiable arguments
 (varied) and on which the returned value depends (useful). Loops are solved
 to a fixpoint. A useful value computed by a call without a rule is a located
-``NoDerivativeRule``.
+``NoDerivativeRule``. A step function (``rule.step``: round, sign, argmax...)
+that a varied value reaches, and whose result would carry a gradient to the
+output if it were differentiable, gets a ``ZeroGradientWarning``, once per
+source location per process.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
 from . import ir, rules
-from .errors import NoDerivativeRule, UnsupportedSyntax
+from .errors import Loc, NoDerivativeRule, UnsupportedSyntax, ZeroGradientWarning
 
 SCALAR, ANY, LIST = "scalar", "any", "list"
 
@@ -74,17 +78,41 @@ class Analysis:
                 self.rules[id(s)] = rule_for(s)
         for _ in range(2):  # a loop's carried kinds settle in two passes
             self._kinds(fn.body)
-        self.varied = {fn.params[i].name for i in wrt}
-        while self._vary(fn.body):
-            pass
-        ret = fn.returns[0]
-        self.useful = {ret.name} if isinstance(ret, ir.Var) and ret.name in self.varied else set()
-        while self._use(fn.body):
-            pass
+        self.through_steps = False
+        self._activity(wrt)
         self.active = self.useful & self.varied
         for name, s in self.missing.items():
             if name in self.useful:
                 raise _no_rule(s)
+        self.steps = self._steps_reached(wrt)
+        for s in self.steps:
+            _warn_step(s)
+
+    def _activity(self, wrt: tuple[int, ...]) -> None:
+        self.varied = {self.fn.params[i].name for i in wrt}
+        while self._vary(self.fn.body):
+            pass
+        ret = self.fn.returns[0]
+        self.useful = {ret.name} if isinstance(ret, ir.Var) and ret.name in self.varied else set()
+        while self._use(self.fn.body):
+            pass
+
+    def _steps_reached(self, wrt: tuple[int, ...]) -> list[ir.Stmt]:
+        """Step-function statements (round, sign...) with a varied argument whose result
+        would carry a gradient to the output if the step were differentiable."""
+        steps = [s for s in ir.walk(self.fn.body) if isinstance(s, ir.Stmt)
+                 and self.rules[id(s)] is not None and self.rules[id(s)][0].step
+                 and any(v.name in self.varied for v in s.uses())]
+        if not steps:
+            return []
+        saved = self.varied, self.useful, dict(self.missing)
+        self.through_steps = True
+        try:
+            self._activity(wrt)
+            return [s for s in steps if s.target.name in self.useful]
+        finally:
+            self.varied, self.useful, self.missing = saved
+            self.through_steps = False
 
     def kind(self, o: ir.Operand) -> str:
         return kind_of_value(o.value) if isinstance(o, ir.Const) else self.kinds.get(o.name, ANY)
@@ -151,8 +179,10 @@ class Analysis:
                         mark(n.target)
                     continue
                 rule, bound = found
-                if not rule.nondiff and any(any_varied(operand_vars(v))
-                                            for p, v in bound.items() if rule.differentiable(p)):
+                if rule.step and self.through_steps and any_varied(n.uses()):
+                    mark(n.target)
+                elif not rule.nondiff and any(any_varied(operand_vars(v)) for p, v
+                                              in bound.items() if rule.differentiable(p)):
                     mark(n.target)
             elif isinstance(n, ir.If):
                 changed |= self._vary(n.then) | self._vary(n.orelse)
@@ -186,7 +216,7 @@ class Analysis:
                     continue
                 rule, bound = found
                 for p, v in bound.items():
-                    if rule.differentiable(p):
+                    if rule.differentiable(p) or (rule.step and self.through_steps):
                         for var in operand_vars(v):
                             mark(var)
             elif isinstance(n, ir.If):
@@ -205,6 +235,20 @@ class Analysis:
                         for s in p.sources:
                             mark(s)
         return changed
+
+
+_WARNED: set[Loc] = set()
+
+
+def _warn_step(s: ir.Stmt) -> None:
+    """Warn, once per source location, that a gradient reaches a step function."""
+    if s.loc in _WARNED:
+        return
+    _WARNED.add(s.loc)
+    name = s.op.name if isinstance(s.op, ir.Callee) else ir.SYMBOLS.get(s.op, s.op)
+    warnings.warn(ZeroGradientWarning(
+        f"the gradient reaching {name} is zero: it is a step function of a "
+        "differentiated value", s.loc), stacklevel=2)
 
 
 def _no_rule(s: ir.Stmt) -> NoDerivativeRule:

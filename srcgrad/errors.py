@@ -57,6 +57,19 @@ class SrcgradError(Exception):
         return "\n".join(parts)
 
 
+class ZeroGradientWarning(UserWarning):
+    """A differentiated value flows through a step function (round, floor, sign, an
+    argmax used as a number): its derivative there is zero almost everywhere, so the
+    gradient along that path is exactly 0. Raised once per location."""
+
+    hint = ("Its derivative is 0 wherever it is defined, so no gradient flows through "
+            "it. If that is intended, write srcgrad.stop_gradient(...) around its argument.")
+
+    def __init__(self, message: str, loc: Loc):
+        self.loc = loc
+        super().__init__(SrcgradError(message, loc, self.hint).render())
+
+
 class SourceUnavailable(SrcgradError):
     hint = (
         "srcgrad reads the function's source file; define the function in a .py file "

@@ -349,6 +349,7 @@ NONDIFF: list[Spec] = [
     Spec(np.round, "np.round(x, 1)", UNARY),
     Spec(np.rint, "np.rint(x)", UNARY),
     Spec(np.trunc, "np.trunc(x)", UNARY),
+    Spec(np.fix, "np.fix(x)", UNARY),
     Spec(np.less, "np.less(x, y)", BINARY, LATTICE),
     Spec(np.less_equal, "np.less_equal(x, y)", BINARY, LATTICE),
     Spec(np.greater, "np.greater(x, y)", BINARY, LATTICE),

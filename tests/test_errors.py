@@ -13,6 +13,7 @@ import importlib.util
 import math
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from srcgrad import (
     SrcgradError,
     UnsupportedSyntax,
     UsageError,
+    ZeroGradientWarning,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -47,6 +49,7 @@ def _load(path: str):
 
 
 bad = _load(BAD_PATH)
+step_code = _load(str(FIXTURES / "step_code.py"))
 
 
 def marked(case: str, path: str = BAD_PATH) -> tuple[int, str]:
@@ -302,3 +305,43 @@ def test_undefined_derivative_is_located_at_the_users_line():
     exc = expect_error(SrcgradError, srcgrad.grad(bad.sqrt_at_zero), 0.0)
     assert str(exc).startswith(f"{BAD_PATH}:{line}:"), str(exc)
     assert str(exc).split("\n")[1].strip() == text.strip()
+
+
+# ---- step functions: a zero gradient is announced, once per location -----------------
+
+
+def _step_warnings(fn, *args) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        srcgrad.grad(fn)(*args)
+    return [str(w.message) for w in caught if issubclass(w.category, ZeroGradientWarning)]
+
+
+@pytest.mark.parametrize("name", ["round_times_x", "floor_sum", "sign_scale", "argmax_number",
+                                  "int_of_x", "floordiv_of_x", "builtin_round"])
+def test_gradient_into_a_step_function_warns_with_its_location(name):
+    fn = getattr(step_code, name)
+    messages = _step_warnings(fn, 1.7)
+    line = _marker_line(name)
+    assert len(messages) == 1, messages
+    assert f"step_code.py:{line}:" in messages[0]
+    assert "zero" in messages[0] and "stop_gradient" in messages[0]
+
+
+@pytest.mark.parametrize("name", ["argmax_index", "stopped_sign", "mask_compare",
+                                  "round_of_constant", "round_unused"])
+def test_no_warning_where_no_gradient_is_lost(name):
+    assert _step_warnings(getattr(step_code, name), 1.7) == []
+
+
+def test_step_warning_is_given_once_per_location():
+    first = _step_warnings(step_code.once, 0.3)
+    again = _step_warnings(step_code.once, np.array([0.3, 2.0]))  # a new specialization
+    assert len(first) == 1 and again == []
+
+
+def _marker_line(name: str) -> int:
+    lines = (FIXTURES / "step_code.py").read_text().splitlines()
+    hits = [i for i, text in enumerate(lines, 1) if text.endswith(f"# STEP: {name}")]
+    assert len(hits) == 1, name
+    return hits[0]

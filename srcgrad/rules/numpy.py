@@ -93,8 +93,9 @@ V(np.transpose, "a, axes=None", a="transpose_grad(g, axes)", linear=True)
 V(np.reshape, "a, shape, order='C'", a="np.reshape(g, np.shape(a), order=order)", linear=True)
 
 # ---- declared non-differentiable -------------------------------------------
-N(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, result="elementwise")
+N(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.fix, result="elementwise", step=True)
 N(np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
   np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isinf, np.isfinite,
   result="elementwise")
-N(np.argmax, np.argmin, np.shape, np.size, np.ndim)
+N(np.argmax, np.argmin, step=True)
+N(np.shape, np.size, np.ndim)

@@ -32,7 +32,7 @@ P("copy", "x", "1")
 V("matmul", "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)",
   jvp_a="dot @ b", jvp_b="a @ dot")
 V("attr.T", "a", a="np.transpose(g)", linear=True)
-N("floordiv", params="x, y", result="elementwise")
+N("floordiv", params="x, y", result="elementwise", step=True)
 table.structural("getitem", "x, *index", "x", linear=True)  # x[i]: adjoint scattered
 table.structural("setitem", "x, v, *index", "x", "v")  # x[i] = v: new version of x
 N("attr.shape", "attr.ndim", "attr.size", params="x")
@@ -66,7 +66,8 @@ P(math.hypot, "x, y", "x / ans", "y / ans", result=S)
 P(math.fabs, "x", "math.copysign(1.0, x)", result=S)
 P(math.erf, "x", "1.1283791670955126 * math.exp(-x * x)", result=S)  # 2 / sqrt(pi)
 P(math.erfc, "x", "-1.1283791670955126 * math.exp(-x * x)", result=S)
-N(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite, result=S)
+N(math.floor, math.ceil, math.trunc, result=S, step=True)
+N(math.isnan, math.isinf, math.isfinite, result=S)
 
 # ---- builtins --------------------------------------------------------------
 P(builtins.abs, "x", "signum(x)")
@@ -75,5 +76,6 @@ P(builtins.min, "*xs", "pick(index, ans, *xs)", min_args=2)
 P(builtins.sum, "*xs", "1", seq=True)
 V(builtins.sum, "x", seq=False, x="sum_grad(g, x)", linear=True)  # a list, or an array's first axis
 P(builtins.float, "x", "1", result=S)
-N(builtins.round, builtins.int, builtins.len, builtins.bool, builtins.slice, builtins.range)
+N(builtins.round, builtins.int, step=True)
+N(builtins.len, builtins.bool, builtins.slice, builtins.range)
 N(runtime.stop_gradient, params="x", result="elementwise")

@@ -74,6 +74,7 @@ class Rule:
     broadcasting: bool = True  # contributions are summed back to the input's shape
     result: str = "elementwise"  # "scalar" | "elementwise" | "any": kind of the output
     nondiff: bool = False
+    step: bool = False  # a non-differentiable step function (round, sign): warn when reached
     seq: bool | None = None  # True: only f([a, b]); False: never; None: either
     min_args: int = 0  # fewest positional arguments of a non-seq call (max(a, b) needs 2)
     structural: tuple = ()  # differentiable parameters whose adjoint the transform writes
@@ -138,9 +139,13 @@ class Table:
         self._add(key, Rule(key, _signature(params), structural=differentiable, result=result,
                             broadcasting=False, linear=linear))
 
-    def nondiff(self, *fns, params: str = "*args, **kwargs", result="any") -> None:
+    def nondiff(self, *fns, params: str = "*args, **kwargs", result="any",
+                step=False) -> None:
+        """``step=True``: piecewise constant in a real argument (round, floor, sign,
+        argmax), so a gradient reaching it is zero; srcgrad warns when one does."""
         for fn in fns:
-            self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result))
+            self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result,
+                               step=step))
 
     def _add(self, key, rule: Rule) -> None:
         self.rules.setdefault(key, []).append(rule)
