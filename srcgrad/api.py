@@ -201,10 +201,15 @@ def _located_runtime_error(d: Derivative, exc: Exception) -> SrcgradError:
         "(see `srcgrad show` for the generated code).")
 
 
+# Failures of generated code at particular arguments (a singular matrix, a derivative
+# rule's unsupported case): reported at the user's expression.
+_RUNTIME_ERRORS = (ArithmeticError, ValueError, NotImplementedError)
+
+
 def _call(d: Derivative, args: tuple):
     try:
         return d.fn(*args)
-    except (ArithmeticError, ValueError) as exc:
+    except _RUNTIME_ERRORS as exc:
         raise _located_runtime_error(d, exc).with_traceback(None) from exc
 
 
@@ -215,7 +220,7 @@ def {name}({signature}):
         _sg_fn = _sg_specialize(({args},))
     try:
         _sg_out = _sg_fn({args})
-    except (ArithmeticError, ValueError, _sg_NotScalar) as _sg_exc:
+    except (*_sg_runtime_errors, _sg_NotScalar) as _sg_exc:
         raise _sg_runtime_error(_sg_fn, _sg_exc) from None
     return {result}
 """
@@ -319,7 +324,8 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
         return _located_runtime_error(d, exc).with_traceback(None)
 
     namespace = {"_sg_by_types": by_types, "_sg_specialize": specialize, "_sg_type": type,
-                 "_sg_runtime_error": runtime_error, "_sg_NotScalar": runtime.NotScalar}
+                 "_sg_runtime_error": runtime_error, "_sg_NotScalar": runtime.NotScalar,
+                 "_sg_runtime_errors": _RUNTIME_ERRORS}
     signature = []
     for p in sig.parameters.values():
         if p.default is p.empty:

@@ -345,3 +345,10 @@ def _marker_line(name: str) -> int:
     hits = [i for i, text in enumerate(lines, 1) if text.endswith(f"# STEP: {name}")]
     assert len(hits) == 1, name
     return hits[0]
+
+
+def test_unsupported_case_of_a_rule_is_a_located_error():
+    """qr's derivative exists only for m >= n: a wide input is reported at the call."""
+    exc = expect_error(SrcgradError, srcgrad.grad(step_code.wide_qr), np.ones((2, 3)))
+    assert f"step_code.py:{_marker_line('wide_qr')}:" in str(exc)
+    assert "NotImplementedError" in str(exc) and "m >= n" in str(exc)
