@@ -39,6 +39,7 @@ _SEED = ir.Callee("seed", runtime.seed, runtime.seed)
 _COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 _COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
+_AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
 
 
 class _Reverse(FlowMixin):
@@ -142,7 +143,11 @@ class _Reverse(FlowMixin):
 
     def param_adjoint(self, p: ir.Var) -> ir.Operand:
         g = self.adjoint_of(p, self.fn.loc)
-        return g if g is not None else self.zero(p, self.fn.loc)
+        if g is None:
+            return self.zero(p, self.fn.loc)  # zeros in p's own dtype
+        if self.kind(p) == SCALAR:
+            return g
+        return self.emit(self.temp(), _AS_DTYPE, (g, p), self.fn.loc)
 
     # -- scopes ---------------------------------------------------------------
     def sweep(self, block: list, into: list) -> list:

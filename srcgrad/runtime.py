@@ -39,7 +39,22 @@ def zeros_like(x):
         return 0.0
     if isinstance(x, (list, tuple)):
         return [zeros_like(e) for e in x]
-    return np.zeros(np.shape(x))
+    return np.zeros(np.shape(x), _float_dtype(x))
+
+
+def _float_dtype(x):
+    """``x``'s dtype if it is a float type (float32 adjoints stay float32), else float64."""
+    dtype = getattr(x, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else np.float64
+
+
+def as_dtype_of(g, x):
+    """``g`` in the float dtype of the parameter ``x`` it is the adjoint of: float32 in,
+    float32 out, even where the function computed in float64 on the way."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or dtype.kind != "f" or getattr(g, "dtype", None) == dtype:
+        return g
+    return np.asarray(g, dtype=dtype)
 
 
 def copy_adjoint(x):
@@ -220,9 +235,12 @@ class NotScalar(Exception):
 
 
 def seed(out):
-    """The output's adjoint for a gradient: 1.0, once ``out`` is known to be a scalar."""
+    """The output's adjoint for a gradient: 1.0 in the output's float type, once ``out``
+    is known to be a scalar."""
     if np.ndim(out) != 0:
         raise NotScalar(np.shape(out))
+    if isinstance(out, np.floating):
+        return out.dtype.type(1.0)  # a float32 output seeds float32 adjoints
     return 1.0
 
 

@@ -41,7 +41,7 @@ class Storage:
         end = len(self.order)
         for r in fn.returns:
             if isinstance(r, ir.Var):
-                self.use_sites.setdefault(r.name, []).append((end, -1, False))
+                self.use_sites.setdefault(r.name, []).append((end, id(fn.body), True))
         self.parent: dict[str, str] = {}
         self.sizes: dict[str, int] = {}
         self.enclosing: dict[int, list[ir.Loop]] = {}  # loop -> the loops around it

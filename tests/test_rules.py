@@ -325,3 +325,43 @@ def test_every_rule_has_both_modes():
                 if not (reverse and forward):
                     missing.append(f"{key_name(key)}:{p}")
     assert not missing, missing
+
+
+# ---- float32: gradients and tangents keep the argument's precision -------------------
+
+
+def _float32_cases(rows: list[Spec]):
+    for i, s in enumerate(rows):
+        case = next((c for c in s.cases if all(isinstance(shape, tuple) and shape
+                                                for shape in c)), None)
+        if case is not None:
+            ident = f"{key_name(s.key)}:{s.id}:{','.join(map(_shape_id, case))}"
+            yield pytest.param(i, case, id=ident)
+
+
+def _draw(rng, shape, domain) -> np.ndarray:
+    lo, hi = np.array(domain).T
+    pick = rng.integers(len(domain), size=shape)
+    return rng.uniform(lo[pick], hi[pick])
+
+
+@pytest.mark.parametrize(("index", "case"), list(_float32_cases(DIFF)))
+def test_float32_arguments_give_float32_derivatives(generated, index, case):
+    """float32 in, float32 out (no silent float64 upcast), and the same numbers as
+    float64 to float32 precision, in both modes."""
+    spec = DIFF[index]
+    weighted = getattr(generated, function_name("dw", index, spec))
+    rng = np.random.default_rng(index)
+    args64 = tuple(_draw(rng, shape, dom) for shape, dom in zip(case, spec.domains()))
+    w64 = _weights(np.shape(getattr(generated, function_name("d", index, spec))(*args64)))
+    args32 = tuple(a.astype(np.float32) for a in args64)
+    wrt = tuple(range(spec.arity))
+    grads64 = srcgrad.grad(weighted, wrt=wrt)(*args64, w64)
+    grads32 = srcgrad.grad(weighted, wrt=wrt)(*args32, w64.astype(np.float32))
+    for name, g32, g64 in zip(spec.params, grads32, grads64):
+        assert np.asarray(g32).dtype == np.float32, f"d/d{name} is {np.asarray(g32).dtype}"
+        np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-3, err_msg=f"d/d{name}")
+    direction = tuple(rng.normal(size=np.shape(a)).astype(np.float32) for a in args32)
+    plain = getattr(generated, function_name("d", index, spec))
+    _, tangent = srcgrad.jvp(plain, args32, direction)
+    assert np.asarray(tangent).dtype == np.asarray(plain(*args32)).dtype

@@ -20,6 +20,7 @@ LIN = {"linear": True}
 V(rt.unbroadcast, "c, x", forward_only=("c",), **LIN)
 V(rt.expand, "c, x, axis, keepdims", forward_only=("c",), **LIN)
 V(rt.copy_adjoint, "c", forward_only=("c",), **LIN)
+V(rt.as_dtype_of, "c, x", forward_only=("c",), **LIN)
 V(rt.add_adjoints, "a, b", forward_only=("a", "b"), **LIN)
 V(rt.unstack, "c, axis", forward_only=("c",), **LIN)
 V(rt.as_input, "c, x", forward_only=("c",), **LIN)
