@@ -36,6 +36,8 @@ from .reverse_flow import FlowMixin, Scatter, Scope
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
 ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _SEED = ir.Callee("seed", runtime.seed, runtime.seed)
+_ORDER, _MARKS, _KEPT = (ir.Callee(f.__name__, f, f) for f in (
+    runtime.write_order, runtime.write_marks, runtime.kept))
 _COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 _COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
@@ -336,8 +338,20 @@ class _Reverse(FlowMixin):
     def getitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
         x, index = s.args[0], s.args[1:]
         if isinstance(x, ir.Var) and x.name in self.active:
-            fancy = any(self.kind(i) != SCALAR and not _basic_index(i) for i in index)
-            self.add(x, Scatter(g, index, s.seq, fancy), s.loc)
+            self.add(x, Scatter(g, index, s.seq, self.fancy(index)), s.loc)
+
+    def fancy(self, index) -> bool:
+        """Advanced indexing (integer arrays, masks): positions may repeat."""
+        return any(self.kind(i) != SCALAR and not _basic_index(i) for i in index)
+
+    def survivors(self, c: ir.Var, g: ir.Operand, index, s: ir.Stmt) -> ir.Var:
+        """``c = g[index]`` with zeros where a repeated index was written again later:
+        number the written values, write the numbers the same way, read them back."""
+        order = self.emit(self.temp(), _ORDER, (c,), s.loc)
+        marks = self.emit(self.temp(), _MARKS, (g,), s.loc)
+        marks = self.emit(self.temp(), "setitem", (marks, order, *index), s.loc, seq=s.seq)
+        back = self.emit(self.temp(), "getitem", (marks, *index), s.loc, seq=s.seq)
+        return self.emit(self.temp(), _KEPT, (c, back), s.loc)
 
     def append_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
         """``xs_new = xs`` with ``v`` appended: v gets g's last element, xs the rest."""
@@ -354,6 +368,8 @@ class _Reverse(FlowMixin):
         x, v, index = s.args[0], s.args[1], s.args[2:]
         if isinstance(v, ir.Var) and v.name in self.active:
             c = self.emit(self.temp(), "copyitem", (g, *index), s.loc, seq=s.seq)
+            if self.fancy(index):
+                c = self.survivors(c, g, index, s)
             self.add(v, self.apply(_UNBROADCAST, (c, v), s.loc), s.loc)
         if isinstance(x, ir.Var) and x.name in self.active:
             z = self.emit(self.adjoint_var(x), "setitem", (g, ir.Const(0.0), *index), s.loc,

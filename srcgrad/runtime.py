@@ -71,6 +71,23 @@ def add_adjoints(a, b):
     return a + b
 
 
+def write_order(c):
+    """Position numbers shaped like ``c = g[index]``: which value each write carries."""
+    return np.arange(np.size(c)).reshape(np.shape(c))
+
+
+def write_marks(g):
+    """A blank buffer shaped like ``g`` for ``write_order`` numbers (-1: not written)."""
+    return np.full(np.shape(g), -1)
+
+
+def kept(c, back):
+    """``c`` where a write survived: ``x[[0, 0]] = v`` keeps only v's last element
+    (NumPy assigns in order), so an overwritten element's adjoint is 0. ``back`` is
+    the position each written element finally holds (``write_order`` read back)."""
+    return np.where(back == write_order(c), c, 0.0)
+
+
 def unstack(g, axis):
     """Adjoint of ``np.stack(xs, axis)`` (or ``np.array(xs)``): one array per element."""
     return [np.array(e) for e in np.moveaxis(g, axis, 0)]

@@ -316,6 +316,22 @@ DIFF: list[Spec] = [
     Spec("setitem", "t * y", (((3,), F),), pre="t = x * 1.0; t[0] = y * y"),
     Spec("setitem", "t * 2.0", (((2, 3), (3,)), ((2, 3), F)), pre="t = x * 1.0; t[1] = y"),
     Spec("setitem", "t", (((2, 3), F),), pre="t = x * 1.0; t[:, 1] = y; t[0, 2] += y * y"),
+    # integer arrays (repeats accumulate), boolean masks, Ellipsis and newaxis, and the
+    # matching writes (CONDITION is a fixed (2, 3) mask; ``x > 0`` a data-dependent one)
+    Spec("getitem", "x[[0, 2, 2]]", (((3,),), ((3, 2),))),
+    Spec("getitem", "x[np.array([1, 0, 1]), np.array([2, 2, 0])]", (((2, 3),),)),
+    Spec("getitem", "x[:, [2, 0, 0, 1]]", (((2, 3),), ((2, 3, 4),))),
+    Spec("getitem", "x[C]", (((2, 3),), ((2, 3, 4),))),
+    Spec("getitem", "x[x > 0] ** 2", (((3,),), ((2, 3),)), NONZERO),
+    Spec("getitem", "x[np.newaxis, ..., 1:] * x[..., None, :2]", (((3, 3),),)),
+    Spec("getitem", "x[1, ..., None]", (((2, 3, 4),),)),
+    Spec("setitem", "t * x", (((2, 3), (2, 3)),), pre="t = x * 1.0; t[C] = y[C]"),
+    Spec("setitem", "t * x", (((2, 3), F),), NONZERO, pre="t = x * 2.0; t[x > 0] = y"),
+    Spec("setitem", "t * x", (((3,), (3,)),), pre="t = x * 1.0; t[[2, 0]] = y[:2] ** 2"),
+    Spec("setitem", "t", (((2, 3), (2, 3)),),
+         pre="t = x * 1.0; t[C] += y[C] * x[C]"),
+    Spec("setitem", "t", (((3, 2), (2,)),), pre="t = x * 1.0; t[[0, 2, 0]] += y"),
+    Spec("setitem", "t", (((2, 3, 4), (4,)),), pre="t = x * 1.0; t[..., 1, :] = y * y"),
 ]
 
 

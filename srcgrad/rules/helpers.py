@@ -36,6 +36,8 @@ V(rt.matmul_grad_a, "c, a, b", jvp_c="matmul_grad_a(dot, a, b)",
 V(rt.matmul_grad_b, "c, a, b", jvp_c="matmul_grad_b(dot, a, b)",
   jvp_a="matmul_grad_b(c, dot, b)")
 P(rt.ln, "x", "1 / x")
+V(rt.kept, "c, back", forward_only=("c",), **LIN)
+N(rt.write_order, rt.write_marks)
 N(rt.seed, rt.zeros_like, rt.argmax_mask, rt.pick, rt.between, rt.below, rt.above, rt.signum)
 # Adjoint-only IR operations: forward mode applies each to the tangent's buffer.
 for op, params, diff in (("addat", "x, v, *index", ("x", "v")), ("scatter", "x, v, *index",
