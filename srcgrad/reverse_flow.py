@@ -26,8 +26,29 @@ import builtins
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+import numpy as np
+
 from . import ir, runtime
 from .errors import UnsupportedSyntax
+
+# Functions whose result is always a new array, never a view of an argument, so that
+# writing into it changes nothing else (np.reshape, np.transpose, x[i]... may return
+# views: a write into their result is refused).
+_FRESH_CALLS = frozenset({
+    np.zeros, np.ones, np.full, np.empty, np.zeros_like, np.ones_like, np.full_like,
+    np.empty_like, np.eye, np.identity, np.array, np.copy, np.concatenate, np.stack,
+    np.hstack, np.vstack, np.column_stack, np.arange, np.linspace, np.tile, np.repeat,
+    np.cumsum, np.cumprod, np.diff, np.outer, np.dot, np.matmul, np.kron, np.sort, np.pad,
+    np.where, np.clip, np.take, np.roll, np.tril, np.triu, np.sum, np.mean, np.prod,
+    np.max, np.min, np.tensordot, np.einsum, np.inner, np.linalg.inv, np.linalg.solve,
+    runtime.copy_adjoint, runtime.zeros_like})
+_FRESH_OPS = ("setitem", "newlist", "append", "copyitem")
+
+
+def _spelled(n: ir.Stmt) -> str:
+    if isinstance(n.op, ir.Callee):
+        return n.op.name
+    return {"getitem": "an indexing x[...]"}.get(n.op, ir.SYMBOLS.get(n.op, n.op))
 
 
 class Scatter(NamedTuple):
@@ -319,12 +340,11 @@ class FlowMixin:
             if root not in written:
                 continue
             alias = n.op == "copy" and isinstance(n.args[0], ir.Var)
-            view = n.op in ("getitem", "copyitem")
-            if alias or view or n.target.name in params:
+            if alias or n.target.name in params or not self.fresh(n):
                 what = "an alias of another array" if alias or n.target.name in params \
-                    else "a view into another array"
+                    else f"the result of {_spelled(n)}, a possible view of another array"
                 raise UnsupportedSyntax(
-                    f"this writes into {what}, which srcgrad cannot follow",
+                    f"this writes into {what}; srcgrad cannot follow such writes",
                     _first_write(overwritten, buffers, root).loc,
                     "Write into a copy (y = np.copy(x)) or index the array itself (x[i, j] = v).")
         for p in self.fn.params:
@@ -333,6 +353,18 @@ class FlowMixin:
                     f"this writes into the argument {p.name}, through another name",
                     _first_write(overwritten, buffers, buffers[p.name]).loc,
                     "Write into a copy (y = np.copy(x)).")
+
+    def fresh(self, n: ir.Stmt) -> bool:
+        """``n`` makes a new array (or writes one in place), never a view of another:
+        arithmetic, elementwise functions, and the constructors in ``_FRESH_CALLS``."""
+        if n.op in _FRESH_OPS or (n.op == "copy" and isinstance(n.args[0], ir.Const)):
+            return True
+        if not isinstance(n.op, ir.Callee):
+            return n.op in ir.BINARY.values() or n.op in ir.UNARY.values()
+        if n.op.obj in _FRESH_CALLS:
+            return True
+        found = self.a.rules.get(id(n))
+        return found is not None and bool(found[0].partials)  # a ufunc: a new array
 
     def check_writes(self, forward: list, adjoint: list) -> None:
         """Copy reads of arrays written in place; refuse adjoint reads of overwritten

@@ -115,6 +115,7 @@ FENCE = [
     ("list_comprehension", UnsupportedSyntax, "[s * t"),
     ("generator_expression", UnsupportedSyntax, "(t * t"),  # ast puts a genexp at its "("
     ("write_through_alias", UnsupportedSyntax, "y[0]"),
+    ("write_into_reshape_view", UnsupportedSyntax, "y[0]"),
     ("write_into_row", UnsupportedSyntax, "row[1]"),
     ("class_definition", UnsupportedSyntax, "class"),
     ("generator_function", UnsupportedSyntax, "yield"),
