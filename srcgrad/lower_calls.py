@@ -41,6 +41,13 @@ METHODS = {
     "min": (np.min, False), "dot": (np.dot, False), "copy": (np.copy, False),
     "reshape": (np.reshape, True), "transpose": (np.transpose, True),
     "argmax": (np.argmax, False), "argmin": (np.argmin, False), "clip": (np.clip, False),
+    "ravel": (np.ravel, False), "flatten": (np.ndarray.flatten, False),
+    "squeeze": (np.squeeze, False), "swapaxes": (np.swapaxes, False),
+    "cumsum": (np.cumsum, False), "cumprod": (np.cumprod, False), "prod": (np.prod, False),
+    "var": (np.var, False), "std": (np.std, False), "round": (np.round, False),
+    "trace": (np.trace, False), "diagonal": (np.diagonal, False),
+    "repeat": (np.repeat, False), "take": (np.take, False), "any": (np.any, False),
+    "all": (np.all, False),
 }
 _NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
 
@@ -144,7 +151,8 @@ class CallsMixin:
         if pack and len(args) > 1:
             args = [self.pack(Tup(args), node)]
         kwargs = [(k.arg, self.value(k.value)) for k in node.keywords]
-        callee = ir.Callee(f"np.{fn.__name__}", fn, np)
+        owner = "np" if getattr(np, fn.__name__, None) is fn else "np.ndarray"
+        callee = ir.Callee(f"{owner}.{fn.__name__}", fn, np)
         return self.emit(self.result(into), callee, [base, *args], node, kwargs)
 
     def callee(self, func: gast.expr) -> ir.Callee:

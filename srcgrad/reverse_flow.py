@@ -41,7 +41,7 @@ _FRESH_CALLS = frozenset({
     np.cumsum, np.cumprod, np.diff, np.outer, np.dot, np.matmul, np.kron, np.sort, np.pad,
     np.where, np.clip, np.take, np.roll, np.tril, np.triu, np.sum, np.mean, np.prod,
     np.max, np.min, np.tensordot, np.einsum, np.inner, np.linalg.inv, np.linalg.solve,
-    runtime.copy_adjoint, runtime.zeros_like})
+    np.ndarray.flatten, runtime.copy_adjoint, runtime.zeros_like})
 _FRESH_OPS = ("setitem", "newlist", "append", "copyitem")
 
 

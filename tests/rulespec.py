@@ -332,10 +332,28 @@ DIFF: list[Spec] = [
          pre="t = x * 1.0; t[C] += y[C] * x[C]"),
     Spec("setitem", "t", (((3, 2), (2,)),), pre="t = x * 1.0; t[[0, 2, 0]] += y"),
     Spec("setitem", "t", (((2, 3, 4), (4,)),), pre="t = x * 1.0; t[..., 1, :] = y * y"),
+    # method spellings: x.f(...) is np.f(x, ...)
+    Spec(np.ravel, "x.ravel()", (((2, 3),),)),
+    Spec(np.ndarray.flatten, "x.flatten()", (((2, 3),), ((3,),))),
+    Spec(np.ndarray.flatten, "x.flatten('F') * x.flatten()", (((2, 3),),)),
+    Spec(np.squeeze, "x.squeeze()", (((1, 3),),)),
+    Spec(np.swapaxes, "x.swapaxes(0, 1)", (((2, 3),),)),
+    Spec(np.cumsum, "x.cumsum(axis=1)", (((2, 3),),)),
+    Spec(np.cumprod, "x.cumprod()", (((2, 3),),), NONZERO),
+    Spec(np.prod, "x.prod(axis=0)", (((2, 3),),), NONZERO),
+    Spec(np.var, "x.var(axis=1)", (((2, 3),),)),
+    Spec(np.std, "(x + o).std()", (((2, 3),),), pre="o = np.reshape(np.arange(6.0) * 5.0, (2, 3))"),
+    Spec(np.trace, "x.trace()", (((3, 3),),)),
+    Spec(np.diagonal, "x.diagonal(1)", (((3, 3),),)),
+    Spec(np.repeat, "x.repeat(2, axis=0)", (((2, 3),),)),
+    Spec(np.take, "x.take([2, 0, 0])", (((2, 3),),)),
 ]
 
 
 NONDIFF: list[Spec] = [
+    Spec(np.round, "x.round(1)", ARRAY1),
+    Spec(np.any, "np.any(x > 0) * 1.0", ARRAY1),
+    Spec(np.all, "x.all(axis=0) * 1.0", (((2, 3),),)),
     # ---- Python operators ----------------------------------------------------
     Spec("floordiv", "x // y", BINARY, (REAL, NONZERO)),
     Spec("lt", "x < y", BINARY, LATTICE),

@@ -91,6 +91,8 @@ V(np.outer, "a, b", a="np.reshape(g @ np.ravel(b), np.shape(a))",
 # ---- shape ---------------------------------------------------------------------
 V(np.transpose, "a, axes=None", a="transpose_grad(g, axes)", linear=True)
 V(np.reshape, "a, shape, order='C'", a="np.reshape(g, np.shape(a), order=order)", linear=True)
+V(np.ndarray.flatten, "a, order='C'", a="np.reshape(g, np.shape(a), order=order)", linear=True,
+  name="np.ndarray.flatten")  # x.flatten(): a copy, unlike np.ravel
 
 # ---- declared non-differentiable -------------------------------------------
 N(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.fix, result="elementwise", step=True)
@@ -98,4 +100,5 @@ N(np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
   np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isinf, np.isfinite,
   result="elementwise")
 N(np.argmax, np.argmin, step=True)
+N(np.any, np.all)
 N(np.shape, np.size, np.ndim)
