@@ -77,6 +77,21 @@ DIFF_SHAPE: list = [
     Spec(np.array_split, "np.array_split(x, 2)[0] * 3.0", (((5,),), ((3, 2),))),
     Spec(np.array_split, "np.sum(np.concatenate(np.array_split(x, 3, axis=-1), axis=-1) ** 2)",
          (((2, 4),),)),
+    Spec(np.atleast_3d, "np.atleast_3d(x)", (((),), ((3,),), ((2, 3),), ((2, 3, 4),))),
+    Spec(np.hsplit, "np.hsplit(x, 3)[1] * 2.0", (((2, 3),), ((6,),), ((2, 3, 4),))),
+    Spec(np.hsplit, "np.hsplit(x, [1])[0] * np.hsplit(x, [1])[1][:, :1]", (((2, 3),),)),
+    Spec(np.vsplit, "np.vsplit(x, 2)[1] * 2.0", (((4, 3),), ((2, 3, 4),))),
+    Spec(np.vsplit, "np.vsplit(x, [1, 3])[1] ** 2", (((4, 3),),)),
+    Spec(np.dsplit, "np.dsplit(x, 2)[0] * np.dsplit(x, 2)[1]", (((2, 3, 4),),)),
+    Spec(np.dstack, "np.dstack([x, y])", (((3,), (3,)), ((2, 3), (2, 3)), ((), ()),
+                                          ((2, 3, 2), (2, 3)))),
+    Spec(np.dstack, "np.dstack([x, y, x * y])", (((2, 3), (2, 3)),)),
+    Spec(np.append, "np.append(x, y)", (((3,), (2,)), ((2, 3), ()), ((), (2, 3)))),
+    Spec(np.append, "np.append(x, y, axis=0)", (((2, 3), (1, 3)),)),
+    Spec(np.append, "np.append(x, y, 1)", (((2, 3), (2, 2)),)),
+    Spec(np.append, "np.append(x, x * 2.0)", (((3,),),), label="np.append(x,2x)"),
+    Spec(np.resize, "np.resize(x, (3, 4))", (((3,),), ((2, 3),), ((),))),
+    Spec(np.resize, "np.resize(x, 2)", (((3,),), ((2, 3),))),
     Spec(np.take_along_axis, "np.take_along_axis(x, IDX, axis=1)", (((2, 3),),), pre=IDX),
     Spec(np.take_along_axis, "np.take_along_axis(x, IDX.T, axis=0)", (((3, 2),),), pre=IDX),
     Spec(np.take_along_axis, "np.take_along_axis(x, IDX[0], None)", (((6,),), ((2, 3),)),
@@ -84,6 +99,19 @@ DIFF_SHAPE: list = [
     Spec(np.take_along_axis, "np.take_along_axis(x, IDX[:1], -1) ** 2", (((2, 3),),),
          pre=IDX),
 ]
+if hasattr(np, "concat"):  # NumPy 2: np.concat is np.concatenate
+    DIFF_SHAPE += [
+        Spec(np.concatenate, "np.concat([x, y])", (((3,), (2,)),)),
+        Spec(np.concatenate, "np.concat([x, y * x], axis=-1)", (((2, 3), (2, 3)),)),
+        Spec(np.concatenate, "np.concat(xs, axis=1)", (((2, 3), (2, 1)),), overload=1,
+             pre="xs = []; xs.append(x); xs.append(y)"),
+    ]
+if hasattr(np, "unstack"):  # NumPy 2.1
+    DIFF_SHAPE += [
+        Spec(np.unstack, "np.unstack(x)[1] * 2.0", (((3,),), ((2, 3),), ((2, 3, 4),))),
+        Spec(np.unstack, "np.unstack(x, axis=1)[0] * np.unstack(x, axis=1)[2]", (((2, 3),),)),
+        Spec(np.unstack, "np.sum(np.stack(np.unstack(x, axis=-1)) ** 2)", (((2, 3),),)),
+    ]
 if hasattr(np, "matrix_transpose"):
     DIFF_SHAPE += [
         Spec(np.matrix_transpose, "np.matrix_transpose(x) * 2.0", (((2, 3),), ((2, 3, 4),))),

@@ -104,6 +104,37 @@ def split_grad(g, ary, axis):
     return np.reshape(np.concatenate([np.asarray(e) for e in g], axis=axis), np.shape(ary))
 
 
+def hsplit_grad(g, ary):
+    """Adjoint of ``np.hsplit``: joined back along axis 1 (axis 0 for a 1-d array)."""
+    return split_grad(g, ary, 1 if np.ndim(ary) > 1 else 0)
+
+
+def unstack_grad(g, x, axis):
+    """Adjoint of ``np.unstack(x, axis)``: the list adjoint stacked back."""
+    return np.reshape(np.stack([np.asarray(e) for e in g], axis=axis), np.shape(x))
+
+
+def dstack_grad(g, index, *xs):
+    """Adjoint of ``np.dstack([x0, x1, ...])`` for element ``index``."""
+    return _stack_piece(g, index, 2, [np.atleast_3d(x) for x in xs], xs)
+
+
+def append_grad(g, arr, values, axis, part):
+    """Adjoint of ``np.append(arr, values, axis)``: part 0 for ``arr``, 1 for ``values``."""
+    if axis is None:
+        g, axis, n = np.ravel(g), 0, np.size(arr)
+    else:
+        n = np.shape(arr)[axis]
+    return np.reshape(np.split(g, [n], axis=axis)[part], np.shape(values if part else arr))
+
+
+def resize_grad(g, a):
+    """Adjoint of ``np.resize(a, shape)``: the cyclic copies of ``a`` summed back."""
+    n = np.size(a)
+    sources = np.arange(np.size(g)) % n
+    return np.reshape(np.bincount(sources, weights=np.ravel(g), minlength=n), np.shape(a))
+
+
 def take_along_axis_grad(g, arr, indices, axis):
     """Adjoint of ``np.take_along_axis``: scatter-add ``g`` (repeats accumulate)."""
     out = np.zeros(np.shape(arr))
@@ -126,7 +157,9 @@ def outer_last(a, b):
 
 HELPERS = {f.__name__: f for f in (take_grad, repeat_grad, tile_grad, diag_grad, diagonal_grad,
                                    pad_grad, rot90_grad, hstack_grad, vstack_grad,
-                                   column_stack_grad, split_grad, take_along_axis_grad, outer_last)}
+                                   column_stack_grad, split_grad, take_along_axis_grad, outer_last,
+                                   hsplit_grad, unstack_grad, dstack_grad, append_grad,
+                                   resize_grad)}
 table = Table({"np": np, **{name: getattr(runtime, name) for name in ("expand", "unbroadcast")},
                **HELPERS})
 P, V, N = table.partials, table.vjp, table.nondiff
@@ -137,6 +170,7 @@ V(np.squeeze, "a, axis=None", a=BACK.format("a"), linear=True)
 V(np.expand_dims, "a, axis", a=BACK.format("a"), linear=True)
 V(np.atleast_1d, "ary", ary=BACK.format("ary"), linear=True)
 V(np.atleast_2d, "ary", ary=BACK.format("ary"), linear=True)
+V(np.atleast_3d, "ary", ary=BACK.format("ary"), linear=True)
 V(np.swapaxes, "a, axis1, axis2", a="np.swapaxes(g, axis1, axis2)", linear=True)
 V(np.moveaxis, "a, source, destination", a="np.moveaxis(g, destination, source)", linear=True)
 V(np.broadcast_to, "array, shape, subok=False", array="unbroadcast(g, array)", linear=True)
@@ -162,6 +196,18 @@ V(np.split, "ary, indices_or_sections, axis=0", result="list", linear=True,
   ary="split_grad(g, ary, axis)")
 V(np.array_split, "ary, indices_or_sections, axis=0", result="list", linear=True,
   ary="split_grad(g, ary, axis)")
+V(np.hsplit, "ary, indices_or_sections", result="list", linear=True,
+  ary="hsplit_grad(g, ary)")
+V(np.vsplit, "ary, indices_or_sections", result="list", linear=True,
+  ary="split_grad(g, ary, 0)")
+V(np.dsplit, "ary, indices_or_sections", result="list", linear=True,
+  ary="split_grad(g, ary, 2)")
+if hasattr(np, "unstack"):  # NumPy 2.1
+    V(np.unstack, "x, *, axis=0", result="list", linear=True, x="unstack_grad(g, x, axis)")
+V(np.dstack, "*xs", seq=True, linear=True, xs="dstack_grad(g, index, *xs)")
+V(np.append, "arr, values, axis=None", linear=True,
+  arr="append_grad(g, arr, values, axis, 0)", values="append_grad(g, arr, values, axis, 1)")
+V(np.resize, "a, new_shape", linear=True, a="resize_grad(g, a)")
 V(np.take_along_axis, "arr, indices, axis=-1", linear=True,
   arr="take_along_axis_grad(g, arr, indices, axis)")
 if hasattr(np, "matrix_transpose"):
