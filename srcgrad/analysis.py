@@ -99,20 +99,33 @@ class Analysis:
 
     def _steps_reached(self, wrt: tuple[int, ...]) -> list[ir.Stmt]:
         """Step-function statements (round, sign...) with a varied argument whose result
-        would carry a gradient to the output if the step were differentiable."""
-        steps = [s for s in ir.walk(self.fn.body) if isinstance(s, ir.Stmt)
-                 and self.rules[id(s)] is not None and self.rules[id(s)][0].step
-                 and any(v.name in self.varied for v in s.uses())]
+        would carry a gradient to the output if the step were differentiable. A varied
+        value in a parameter a rule only assumes constant (np.quantile's q) is an error."""
+        steps = []
+        for s in ir.walk(self.fn.body):
+            found = self.rules.get(id(s)) if isinstance(s, ir.Stmt) else None
+            if found is None:
+                continue
+            rule, bound = found
+            blocked = [p for p in _assumed_constant(rule) if p in bound and any(
+                v.name in self.varied for v in operand_vars(bound[p]))]
+            if blocked or (rule.step and any(v.name in self.varied for v in s.uses())):
+                steps.append((s, rule, blocked))
         if not steps:
             return []
         saved = self.varied, self.useful, dict(self.missing)
         self.through_steps = True
         try:
             self._activity(wrt)
-            return [s for s in steps if s.target.name in self.useful]
+            reached = [(s, rule, blocked) for s, rule, blocked in steps
+                       if s.target.name in self.useful]
         finally:
             self.varied, self.useful, self.missing = saved
             self.through_steps = False
+        for s, rule, blocked in reached:
+            if blocked:
+                raise _not_differentiable_in(s, rule, blocked[0])
+        return [s for s, _, _ in reached]
 
     def kind(self, o: ir.Operand) -> str:
         return kind_of_value(o.value) if isinstance(o, ir.Const) else self.kinds.get(o.name, ANY)
@@ -179,7 +192,9 @@ class Analysis:
                         mark(n.target)
                     continue
                 rule, bound = found
-                if rule.step and self.through_steps and any_varied(n.uses()):
+                if self.through_steps and (rule.step or any(
+                        any_varied(operand_vars(bound[p])) for p in _assumed_constant(rule)
+                        if p in bound)):
                     mark(n.target)
                 elif not rule.nondiff and any(any_varied(operand_vars(v)) for p, v
                                               in bound.items() if rule.differentiable(p)):
@@ -216,7 +231,8 @@ class Analysis:
                     continue
                 rule, bound = found
                 for p, v in bound.items():
-                    if rule.differentiable(p) or (rule.step and self.through_steps):
+                    if rule.differentiable(p) or (self.through_steps and (
+                            rule.step or p in _assumed_constant(rule))):
                         for var in operand_vars(v):
                             mark(var)
             elif isinstance(n, ir.If):
@@ -235,6 +251,26 @@ class Analysis:
                         for s in p.sources:
                             mark(s)
         return changed
+
+
+def _assumed_constant(rule) -> list[str]:
+    """Parameters of a differentiable rule that it treats as constants without saying
+    their derivative is zero (a partials rule's None and a vjp rule's ``zero`` say so;
+    srcgrad's own helpers are exempt)."""
+    if rule.nondiff or rule.partials or rule.forward_only or rule.structural:
+        return []
+    return [p for p in rule.params if not rule.differentiable(p) and p not in rule.zero]
+
+
+def _not_differentiable_in(s: ir.Stmt, rule, param: str) -> NoDerivativeRule:
+    """A differentiated value reaches a parameter the rule treats as a constant: its
+    derivative would silently be zero."""
+    name = rule.name if isinstance(s.op, ir.Callee) else ir.SYMBOLS.get(s.op, s.op)
+    return NoDerivativeRule(
+        f"{name} is not differentiable with respect to its argument {param!r}, which "
+        "depends on a differentiated input here", s.loc,
+        "Pass a constant there, wrap it in srcgrad.stop_gradient(...) if a zero derivative "
+        "is intended, or declare the derivative with srcgrad.defvjp.")
 
 
 _WARNED: set[Loc] = set()

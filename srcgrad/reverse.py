@@ -28,7 +28,7 @@ from dataclasses import replace
 
 from . import ir, runtime
 from .analysis import ANY, LIST, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
-from .errors import NoDerivativeRule
+from .errors import NoDerivativeRule, UnsupportedSyntax
 from .ir import clone
 from .naming import Namer, adjoint_name
 from .reverse_flow import FlowMixin, Scatter, Scope
@@ -338,6 +338,11 @@ class _Reverse(FlowMixin):
     def getitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
         x, index = s.args[0], s.args[1:]
         if isinstance(x, ir.Var) and x.name in self.active:
+            if self.kind(x) == LIST and any(self.kind(i) != SCALAR for i in index):
+                raise UnsupportedSyntax(
+                    "slicing a list of differentiated values is not supported yet", s.loc,
+                    "Read its elements one at a time (xs[i]), or stack it first "
+                    "(np.stack(xs)[1:]).")
             self.add(x, Scatter(g, index, s.seq, self.fancy(index)), s.loc)
 
     def fancy(self, index) -> bool:

@@ -353,3 +353,16 @@ def test_unsupported_case_of_a_rule_is_a_located_error():
     exc = expect_error(SrcgradError, srcgrad.grad(step_code.wide_qr), np.ones((2, 3)))
     assert f"step_code.py:{_marker_line('wide_qr')}:" in str(exc)
     assert "NotImplementedError" in str(exc) and "m >= n" in str(exc)
+
+
+def test_differentiated_value_in_a_constant_parameter_is_an_error():
+    """np.quantile's rule treats q as a constant: differentiating through q would be a
+    silent zero, so it is refused at the call, naming the parameter."""
+    exc = expect_error(NoDerivativeRule, srcgrad.grad(step_code.quantile_of_q), 0.3)
+    assert f"step_code.py:{_marker_line('quantile_of_q')}:" in str(exc)
+    assert "'q'" in str(exc) and "np.quantile" in str(exc)
+
+
+def test_slicing_a_list_of_differentiated_values_is_refused():
+    exc = expect_error(UnsupportedSyntax, srcgrad.grad(step_code.list_slice), np.arange(4.0))
+    assert f"step_code.py:{_marker_line('list_slice')}:" in str(exc)

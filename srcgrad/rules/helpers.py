@@ -29,12 +29,15 @@ V(rt.split_like, "c, xs, axis", forward_only=("c",), **LIN)
 V(rt.piece, "c, i, axis, *xs", forward_only=("c",), **LIN)
 V(rt.transpose_grad, "c, axes", forward_only=("c",), **LIN)
 V(rt.fit, "t, ans", forward_only=("t",), **LIN)
-V(rt.dot_grad_a, "c, a, b", jvp_c="dot_grad_a(dot, a, b)", jvp_b="dot_grad_a(c, a, dot)")
-V(rt.dot_grad_b, "c, a, b", jvp_c="dot_grad_b(dot, a, b)", jvp_a="dot_grad_b(c, dot, b)")
+# (the adjoint of a reads a only for its shape, and likewise for b)
+V(rt.dot_grad_a, "c, a, b", jvp_c="dot_grad_a(dot, a, b)", jvp_b="dot_grad_a(c, a, dot)",
+  zero=("a",))
+V(rt.dot_grad_b, "c, a, b", jvp_c="dot_grad_b(dot, a, b)", jvp_a="dot_grad_b(c, dot, b)",
+  zero=("b",))
 V(rt.matmul_grad_a, "c, a, b", jvp_c="matmul_grad_a(dot, a, b)",
-  jvp_b="matmul_grad_a(c, a, dot)")
+  jvp_b="matmul_grad_a(c, a, dot)", zero=("a",))
 V(rt.matmul_grad_b, "c, a, b", jvp_c="matmul_grad_b(dot, a, b)",
-  jvp_a="matmul_grad_b(c, dot, b)")
+  jvp_a="matmul_grad_b(c, dot, b)", zero=("b",))
 P(rt.ln, "x", "1 / x")
 V(rt.kept, "c, back", forward_only=("c",), **LIN)
 N(rt.write_order, rt.write_marks)

@@ -81,6 +81,7 @@ class Rule:
     jvps: dict = field(default_factory=dict)  # param -> Template of its tangent's share
     linear: bool = False  # the tangent is the op itself applied to the tangents
     forward_only: tuple = ()  # differentiable in forward mode only (srcgrad's own helpers)
+    zero: tuple = ()  # parameters with a zero derivative (only their shape or dtype is read)
 
     @property
     def params(self) -> list[str]:
@@ -116,10 +117,13 @@ class Table:
                            min_args=min_args))
 
     def vjp(self, fn, params: str, result="any", broadcasting=False, seq=None, name=None,
-            linear=False, forward_only=(), **vjps: str) -> None:
+            linear=False, forward_only=(), zero=(), **vjps: str) -> None:
         """``x="..."``: the adjoint contribution to x (in g, ans, the parameters);
         ``jvp_x="..."``: x's share of the output's tangent (in ``dot``, x's tangent);
-        ``linear=True``: the tangent is the op applied to the tangents."""
+        ``linear=True``: the tangent is the op applied to the tangents; ``zero``: the
+        parameters whose derivative is zero (a prototype, read for its shape). Any
+        other parameter without an adjoint is constant: a differentiated value passed
+        there is a located error, not a silent zero."""
         sig = _signature(params)
         names = list(sig.parameters)
         jvps = {k[4:]: vjps.pop(k) for k in list(vjps) if k.startswith("jvp_")}
@@ -130,7 +134,7 @@ class Table:
         tangents = {p: self.compile(e, names) for p, e in jvps.items()}
         self._add(fn, Rule(name or _name(fn), sig, vjps=compiled, result=result,
                            broadcasting=broadcasting, seq=seq, jvps=tangents, linear=linear,
-                           forward_only=tuple(forward_only)))
+                           forward_only=tuple(forward_only), zero=tuple(zero)))
 
     def structural(self, key: str, params: str, *differentiable: str, result="any",
                    linear=False) -> None:
