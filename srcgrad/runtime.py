@@ -17,6 +17,11 @@ _SCALARS = (int, float, bool)
 
 def unbroadcast(g, x):
     """Sum ``g`` down to the shape of ``x``: the adjoint of NumPy broadcasting."""
+    try:
+        if g.shape == x.shape:  # the common case, kept cheap: no broadcasting happened
+            return g
+    except AttributeError:  # a Python scalar on either side
+        pass
     shape = np.shape(x)
     gshape = np.shape(g)
     if gshape == shape:
@@ -49,12 +54,15 @@ def _float_dtype(x):
 
 
 def as_dtype_of(g, x):
-    """``g`` in the float dtype of the parameter ``x`` it is the adjoint of: float32 in,
-    float32 out, even where the function computed in float64 on the way."""
+    """``g`` as the gradient handed to the user for the parameter ``x``: in ``x``'s float
+    dtype (float32 in, float32 out, even where the function computed in float64 on
+    the way), and an array of its own (never a read-only broadcast view)."""
     dtype = getattr(x, "dtype", None)
-    if dtype is None or dtype.kind != "f" or getattr(g, "dtype", None) == dtype:
-        return g
-    return np.asarray(g, dtype=dtype)
+    if dtype is not None and dtype.kind == "f" and getattr(g, "dtype", dtype) != dtype:
+        return np.asarray(g, dtype=dtype)
+    if isinstance(g, np.ndarray) and not g.flags.writeable:
+        return g.copy()
+    return g
 
 
 def copy_adjoint(x):
@@ -120,7 +128,8 @@ def expand(g, x, axis, keepdims):
     """Broadcast the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, np.shape(x)).copy()
+    return np.broadcast_to(g, np.shape(x))  # a read-only view: adjoints are never
+    # written in place unless the transform made them (sums, copies)
 
 
 def argmax_mask(a, ans, axis, keepdims):

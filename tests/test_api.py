@@ -252,3 +252,22 @@ def test_indices_and_conditions_carry_no_derivative():
     assert srcgrad.grad(f)(1.2) == 10.0
     assert srcgrad.grad(f)(1.7) == 20.0
     assert srcgrad.grad(f)(2.5) == 200.0
+
+
+def _sum_of(x):
+    return np.sum(x)
+
+
+def _mean_rows(x):
+    return np.sum(np.mean(x, axis=1) * np.max(x, axis=0))
+
+
+@pytest.mark.parametrize("f", [_sum_of, _mean_rows])
+def test_gradients_are_writable_arrays_of_their_own(f):
+    """Adjoints inside the generated code may be broadcast views; what the user gets is
+    an ordinary array, not sharing memory with the argument."""
+    x = np.arange(9.0).reshape(3, 3)
+    g = srcgrad.grad(f)(x)
+    assert isinstance(g, np.ndarray) and g.flags.writeable and g.shape == x.shape
+    assert not np.shares_memory(g, x)
+    g *= 2.0  # the user may scale it in place
