@@ -23,6 +23,7 @@ from . import ir, rules
 from .errors import Loc, NoDerivativeRule, UnsupportedSyntax, ZeroGradientWarning
 
 SCALAR, ANY, LIST = "scalar", "any", "list"
+SHAPE = "shape"  # a tuple of ints (x.shape): its items are scalars
 
 
 def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
@@ -159,6 +160,11 @@ class Analysis:
         return ANY
 
     def _result_kind(self, s: ir.Stmt) -> str:
+        if s.op == "getitem" and isinstance(s.args[0], ir.Var) \
+                and self.kinds.get(s.args[0].name) == SHAPE:
+            return SCALAR  # T = x.shape[0]: an int, so x[T - 1] is plain indexing
+        if s.op == "attr.shape" or (isinstance(s.op, ir.Callee) and s.op.obj is np.shape):
+            return SHAPE
         found = self.rules.get(id(s))
         if found is None:
             return ANY
