@@ -71,23 +71,26 @@ class _Entry:
         return self.lowered()
 
     def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...],
-                   structures: tuple = ()) -> Derivative:
+                   structures: tuple = (), shapes: tuple | None = None) -> Derivative:
         """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
-        the tuple, list and dict arguments described by ``structures``)."""
-        key = (wrt, seed, kinds, structures)
+        the tuple, list and dict arguments described by ``structures``); ``shapes``,
+        per parameter (None for non-arrays), specializes the code on array shapes."""
+        key = (wrt, seed, kinds, structures, shapes)
         d = self.derivatives.get(key)
         if d is None:
             d = self.derivatives[key] = _guarded(
-                self.f, lambda: self._build(wrt, seed, kinds, structures))
+                self.f, lambda: self._build(wrt, seed, kinds, structures, shapes))
         return d
 
-    def _build(self, wrt, seed, kinds, structures=()) -> Derivative:
+    def _build(self, wrt, seed, kinds, structures=(), shapes=None) -> Derivative:
         primal = self.lowered(structures)
         names = dict(zip((p.name for p in primal.params), kinds))
         if seed == "forward":
             dfn = optimize.optimize(forward.forward(primal, wrt, names))
         else:
-            dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed))
+            by_name = None if shapes is None else {
+                p.name: s for p, s in zip(primal.params, shapes) if s is not None}
+            dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed, by_name))
         source, namespace, locs = _emit.emit(dfn)
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
@@ -287,6 +290,30 @@ def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict)
     return call
 
 
+class _Shaped:
+    """Calls the derivative specialized on the shapes of the array arguments (one per
+    shape combination, built on first use; see ``shapes.py``)."""
+
+    def __init__(self, build: Callable, arrays: tuple[int, ...], n: int):
+        self.build, self.arrays, self.n = build, arrays, n
+        self.table: dict[tuple, Derivative] = {}
+        self.last: Derivative | None = None  # for locating a run-time error
+
+    def __call__(self, *args):
+        key = tuple([args[i].shape for i in self.arrays])
+        d = self.table.get(key)
+        if d is None:
+            shapes = [None] * self.n
+            for i, shape in zip(self.arrays, key):
+                shapes[i] = shape
+            d = self.table[key] = self.build(tuple(shapes))
+        self.last = d
+        return d.fn(*args)
+
+
+_shaped = _Shaped
+
+
 def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     """The gradient function: a dispatcher with ``f``'s own signature, written out as
     Python so that a call costs one dict lookup on the argument types (which decide
@@ -310,14 +337,23 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
         else:
             for i in indices:
                 _check_real(f, i, args[i])
-            d = entry.derivative(indices, "one", tuple(map(_kind, args)))
-            fn = d.fn
-            derivative_of[fn] = d
+            kinds = tuple(map(_kind, args))
+            arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+            if arrays:
+                fn = _shaped(lambda shapes: entry.derivative(indices, "one", kinds, (), shapes),
+                             arrays, len(args))
+                derivative_of[fn] = fn
+            else:
+                d = entry.derivative(indices, "one", kinds)
+                fn = d.fn
+                derivative_of[fn] = d
         by_types[tuple(map(type, args))] = fn
         return fn
 
     def runtime_error(fn, exc):
         d = derivative_of[fn] or derivative_of[_structured]
+        if isinstance(d, _Shaped):
+            d = d.last
         if isinstance(exc, runtime.NotScalar):
             return NonScalarOutput(f"{f.__name__} returned a value of shape {exc.shape}, "
                                    "not a scalar", d.primal.loc)

@@ -32,8 +32,11 @@ from .errors import NoDerivativeRule, UnsupportedSyntax
 from .ir import clone
 from .naming import Namer, adjoint_name
 from .reverse_flow import FlowMixin, Scatter, Scope
+from .shapes import infer as infer_shapes
 
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
+_SUM_TO = ir.Callee("sum_to", runtime.sum_to, runtime.sum_to)
+_ZEROS = ir.Callee("np.zeros", runtime.np.zeros, runtime.np)
 ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _SEED = ir.Callee("seed", runtime.seed, runtime.seed)
 _ORDER, _MARKS, _KEPT = (ir.Callee(f.__name__, f, f) for f in (
@@ -45,10 +48,13 @@ _AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
 
 
 class _Reverse(FlowMixin):
-    def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str], seed: str):
+    def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str], seed: str,
+                 shapes: dict[str, tuple] | None = None):
         self.fn, self.wrt, self.seed = fn, wrt, seed
         self.forward = clone(fn.body)  # the forward sweep: tape pushes get added to it
         self.a = Analysis(replace(fn, body=self.forward), wrt, kinds)
+        self.shapes = {} if shapes is None else infer_shapes(
+            replace(fn, body=self.forward), self.a, shapes)
         self.active = self.a.active
         names = {p.name for p in fn.params} | {v.name for n in ir.walk(fn.body)
                                                 for v in ir.node_defs(n)}
@@ -90,7 +96,11 @@ class _Reverse(FlowMixin):
         """A fresh zero adjoint for ``v`` (0.0 for scalars)."""
         if self.kind(v) == SCALAR:
             return ir.Const(0.0)
-        z = self.emit(self.adjoint_var(v), ZEROS_LIKE, (v,), loc)
+        shape = self.shapes.get(v.name)
+        if shape is not None and v not in self.fn.params:  # not kept for its shape alone
+            z = self.emit(self.adjoint_var(v), _ZEROS, (ir.Const(shape),), loc)
+        else:
+            z = self.emit(self.adjoint_var(v), ZEROS_LIKE, (v,), loc)
         self.owned.add(z.name)
         return z
 
@@ -325,12 +335,23 @@ class _Reverse(FlowMixin):
         else:
             c = self.instantiate(rule.vjps[p], env, s.loc)
         if rule.broadcasting and self.needs_unbroadcast(s, x):
-            c = self.apply(_UNBROADCAST, (c, x), s.loc)
+            c = self.unbroadcast(c, x, s.loc)
         if len(self.out) > mark and self.last_defines(c):
             self.private.add(c.name)  # computed for this contribution alone
         self.add(x, c, s.loc)
 
+    def unbroadcast(self, c: ir.Operand, x: ir.Var, loc) -> ir.Operand:
+        """``c`` summed to ``x``'s shape: to a constant shape where this specialization
+        knows it (then the tape need not keep ``x`` for its shape)."""
+        shape = self.shapes.get(x.name)
+        if shape is None or self.kind(x) == SCALAR:
+            return self.apply(_UNBROADCAST, (c, x), loc)
+        return self.apply(_SUM_TO, (c, ir.Const(shape)), loc)
+
     def needs_unbroadcast(self, s: ir.Stmt, x: ir.Var) -> bool:
+        out = self.shapes.get(s.target.name)
+        if out is not None and out == self.shapes.get(x.name):
+            return False  # equal shapes in this specialization: nothing was broadcast
         others = [o for o in s.operands() if not (isinstance(o, ir.Const) and o.value is None)]
         others.remove(x)
         return not all(self.kind(o) == SCALAR for o in others)
@@ -375,7 +396,10 @@ class _Reverse(FlowMixin):
             c = self.emit(self.temp(), "copyitem", (g, *index), s.loc, seq=s.seq)
             if self.fancy(index):
                 c = self.survivors(c, g, index, s)
-            self.add(v, self.apply(_UNBROADCAST, (c, v), s.loc), s.loc)
+            region = self.shapes.get(("region", s.target.name))
+            if region is None or region != self.shapes.get(v.name):
+                c = self.unbroadcast(c, v, s.loc)
+            self.add(v, c, s.loc)
         if isinstance(x, ir.Var) and x.name in self.active:
             z = self.emit(self.adjoint_var(x), "setitem", (g, ir.Const(0.0), *index), s.loc,
                           seq=s.seq)
@@ -396,14 +420,16 @@ def _base(name: str) -> str:
 
 
 def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
-            seed: str = "one") -> ir.Function:
+            seed: str = "one", shapes: dict[str, tuple] | None = None) -> ir.Function:
     """Build the derivative function (see the module docstring).
 
     ``kinds`` maps parameter names to ``"scalar"`` (a Python or NumPy scalar)
     or ``"any"``; ``seed`` is ``"one"`` (gradient of a scalar output) or
-    ``"param"`` (the output's adjoint is an extra last parameter).
+    ``"param"`` (the output's adjoint is an extra last parameter). ``shapes``,
+    when given, maps array parameters to their shapes: the code is then valid
+    only for arguments of those shapes (see ``shapes.py``).
     """
-    out = _Reverse(fn, wrt, kinds, seed).run()
+    out = _Reverse(fn, wrt, kinds, seed, shapes).run()
     ir.verify(out)
     return out
 

@@ -252,6 +252,17 @@ def transpose_grad(g, axes):
     return np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))  # axes may be negative
 
 
+def sum_to(g, shape):
+    """Sum ``g`` down to ``shape`` (``unbroadcast`` for a shape known in advance)."""
+    if np.shape(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+    return np.sum(g, axis=axes, keepdims=True) if axes else g
+
+
 class NotScalar(Exception):
     """Raised by ``seed`` when a gradient is asked of a non-scalar output."""
 

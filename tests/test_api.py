@@ -271,3 +271,25 @@ def test_gradients_are_writable_arrays_of_their_own(f):
     assert isinstance(g, np.ndarray) and g.flags.writeable and g.shape == x.shape
     assert not np.shares_memory(g, x)
     g *= 2.0  # the user may scale it in place
+
+
+def _weighted(x, w):
+    return np.sum(np.tanh(x * w) + x)
+
+
+def test_array_code_is_specialized_per_argument_shapes():
+    """Equal shapes need no broadcasting reduction, different ones do: each shape
+    combination gets its own code, and both are right."""
+    d = srcgrad.grad(_weighted, wrt=(0, 1))
+    x = np.array([0.1, -0.4, 0.9])
+    for w in (np.array([0.5, 1.5, -2.0]), np.array([0.7]), np.ones((2, 3)) * 0.3):
+        gx, gw = d(x, w)
+        expected_x = np.sum(np.broadcast_to(w / np.cosh(x * w) ** 2 + 1.0,
+                                            np.broadcast_shapes(x.shape, w.shape)), axis=0
+                            ) if w.ndim == 2 else (w / np.cosh(x * w) ** 2 + 1.0)
+        assert gx.shape == x.shape and gw.shape == w.shape
+        np.testing.assert_allclose(gx, expected_x, rtol=1e-12)
+    sources = [dv.source for key, dv in api._entry(_weighted).derivatives.items()]
+    assert len(sources) == 3
+    assert any("unbroadcast" not in s and "sum_to" not in s for s in sources)
+    assert sum("sum_to" in s for s in sources) == 2

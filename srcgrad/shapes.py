@@ -1,0 +1,238 @@
+"""Shape inference for one specialization: which values have which shape, given the
+shapes of the arguments.
+
+Contract: ``infer(fn, analysis, params)`` maps variable names to shapes, where
+``params`` gives each array parameter's shape (None: unknown). A name is in the
+result only if its value has that shape on *every* call whose arguments have those
+shapes, whatever the arguments' values, branch taken or trip count. The reverse
+transform uses it to leave out broadcasting reductions between values of equal
+shapes; the derivative is cached per argument shapes, so the facts hold whenever
+that code runs.
+
+How: each statement is evaluated on stand-ins (zero arrays of the operands'
+shapes), under ``np.errstate`` and with exceptions meaning "unknown", but only
+when the result's shape cannot depend on array *values*: operators and
+elementwise functions (broadcasting), and ``_SHAPED`` functions whose non-array
+arguments are constants or integers derived from shapes (``T = x.shape[0]``,
+``T - 1``). Indexing with anything but constants and scalar integers (masks,
+index arrays, slices built at run time) is unknown. Both branches of an ``if``
+are inferred and a merged value is known if both sides agree; a loop body is
+inferred until the carried values' shapes settle (a changing one is unknown),
+with the loop index's value unknown.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import ir
+from .analysis import SCALAR, Analysis
+
+_UNKNOWN = object()
+
+# Functions whose result shape is a function of their array operands' shapes and of
+# their other (constant) arguments.
+_SHAPED = frozenset({
+    np.sum, np.mean, np.max, np.min, np.prod, np.var, np.std, np.amax, np.amin,
+    np.nansum, np.nanmean, np.nanmax, np.nanmin, np.cumsum, np.cumprod, np.diff,
+    np.dot, np.matmul, np.outer, np.inner, np.tensordot, np.einsum, np.kron, np.vdot,
+    np.transpose, np.reshape, np.swapaxes, np.moveaxis, np.expand_dims, np.squeeze,
+    np.ravel, np.ndarray.flatten, np.broadcast_to, np.zeros, np.ones, np.full, np.empty,
+    np.zeros_like, np.ones_like, np.full_like, np.empty_like, np.eye, np.copy, np.array,
+    np.stack, np.concatenate, np.hstack, np.vstack, np.argmax, np.argmin, np.trace,
+    np.linalg.inv, np.linalg.det, np.linalg.solve, np.tile, np.flip, np.roll, np.sort,
+})
+
+
+def infer(fn: ir.Function, analysis: Analysis, params: dict[str, tuple | None]) -> dict:
+    """Variable name -> shape, for the values whose shape these parameter shapes fix."""
+    state = _State(analysis)
+    for p in fn.params:
+        shape = params.get(p.name)
+        if shape is not None:
+            state.shapes[p.name] = shape
+        elif analysis.kind(p) == SCALAR:
+            state.shapes[p.name] = ()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        state.block(fn.body)
+    return state.shapes
+
+
+class _State:
+    def __init__(self, analysis: Analysis):
+        self.a = analysis
+        self.shapes: dict[str, tuple] = {}
+        self.values: dict[str, object] = {}  # integers (and shapes) known from shapes
+
+    def set(self, v: ir.Var, shape) -> None:
+        if shape is _UNKNOWN or shape is None:
+            self.shapes.pop(v.name, None)
+        else:
+            self.shapes[v.name] = shape
+
+    def set_region(self, v: ir.Var, shape) -> None:
+        if shape is _UNKNOWN:
+            self.shapes.pop(("region", v.name), None)
+        else:
+            self.shapes[("region", v.name)] = shape
+
+    def shape(self, o: ir.Operand):
+        if isinstance(o, ir.Const):
+            return _UNKNOWN if isinstance(o.value, (list, dict)) else np.shape(o.value)
+        return self.shapes.get(o.name, _UNKNOWN)
+
+    def block(self, block: list) -> None:
+        for n in block:
+            if isinstance(n, ir.Stmt):
+                self.stmt(n)
+            elif isinstance(n, ir.If):
+                self.block(n.then)
+                self.block(n.orelse)
+                for p in n.phis:
+                    self.set(p.target, self.agree(p.sources))
+            else:
+                self.loop(n)
+
+    def agree(self, sources) -> object:
+        shapes = [self.shape(s) for s in sources]
+        return shapes[0] if all(s is not _UNKNOWN and s == shapes[0] for s in shapes) \
+            else _UNKNOWN
+
+    def loop(self, n: ir.Loop) -> None:
+        if n.index is not None:
+            self.shapes[n.index.name] = ()
+            self.values.pop(n.index.name, None)
+        for p in n.carried:
+            self.set(p.target, self.shape(p.sources[0]))
+            self.values.pop(p.target.name, None)
+        for _ in range(len(n.carried) + 2):  # each round can only lose facts
+            self.block(n.test)
+            self.block(n.body)
+            changed = False
+            for p in n.carried:
+                settled = self.agree((p.target, p.sources[1]))
+                if settled is _UNKNOWN and p.target.name in self.shapes:
+                    self.set(p.target, _UNKNOWN)
+                    changed = True
+            if not changed:
+                break
+        for p in n.carried:
+            self.set(p.out, self.agree((p.target, p.sources[0])))
+
+    def stmt(self, s: ir.Stmt) -> None:
+        self.values.pop(s.target.name, None)
+        self.set(s.target, self.result(s))
+
+    def result(self, s: ir.Stmt):
+        op = s.op
+        if isinstance(op, ir.Callee) and op.obj is np.shape:
+            op = "attr.shape"
+        if isinstance(op, ir.Callee) and op.obj is len and s.args:
+            shape = self.shape(s.args[0])
+            if shape not in (_UNKNOWN, ()):
+                self.values[s.target.name] = shape[0]
+            return ()
+        if op == "attr.shape":
+            shape = self.shape(s.args[0])
+            if shape is not _UNKNOWN:
+                self.values[s.target.name] = shape
+            return _UNKNOWN
+        if op == "setitem":  # also the written region's shape, ("region", name)
+            region = self.getitem(ir.Stmt(s.target, "getitem", (s.args[0], *s.args[2:]),
+                                          s.loc, seq=s.seq))
+            self.set_region(s.target, region)
+            return self.shape(s.args[0])
+        if op == "copy":
+            return self.shape(s.args[0])
+        if op == "getitem":
+            return self.getitem(s)
+        if op in _ARITHMETIC or self.elementwise(s):
+            shapes = [self.shape(o) for o in s.operands()
+                      if not (isinstance(o, ir.Const) and o.value is None)]
+            if any(sh is _UNKNOWN for sh in shapes):
+                return _UNKNOWN
+            self.arithmetic(s)
+            return _broadcast(shapes)
+        if op == "matmul" or (isinstance(op, ir.Callee) and op.obj in _SHAPED):
+            return self.evaluate(s)
+        return _UNKNOWN
+
+    def elementwise(self, s: ir.Stmt) -> bool:
+        found = self.a.rules.get(id(s))
+        return found is not None and bool(found[0].partials) and not s.seq \
+            and found[0].result == "elementwise"  # (math.sin of a 1-element array: a float)
+
+    def arithmetic(self, s: ir.Stmt) -> None:
+        """Keep integer values derived from shapes (``T - 1``) for later stand-ins."""
+        if s.op in ("add", "sub", "mul", "floordiv", "neg") and not s.kwargs:
+            args = [self.value(o) for o in s.args]
+            if all(isinstance(a, int) for a in args):
+                fn = {"add": int.__add__, "sub": int.__sub__, "mul": int.__mul__,
+                      "floordiv": int.__floordiv__, "neg": int.__neg__}[s.op]
+                self.values[s.target.name] = fn(*args)
+
+    def value(self, o: ir.Operand):
+        if isinstance(o, ir.Const):
+            return o.value
+        return self.values.get(o.name, _UNKNOWN)
+
+    def getitem(self, s: ir.Stmt):
+        base, index = s.args[0], s.args[1:]
+        known = self.value(base)
+        if isinstance(known, tuple):  # an item of a known shape: T = x.shape[0]
+            i = self.value(index[0]) if len(index) == 1 else _UNKNOWN
+            if isinstance(i, int):
+                self.values[s.target.name] = known[i]
+            return ()
+        parts = []
+        for o in index:
+            v = self.value(o)
+            if v is _UNKNOWN and isinstance(o, ir.Var) and self.a.kind(o) == SCALAR:
+                v = 0  # an integer index: the result's shape does not depend on it
+            if v is _UNKNOWN or isinstance(v, (list, np.ndarray)) or (
+                    isinstance(v, (float, bool, np.bool_))):
+                return _UNKNOWN
+            parts.append(v)
+        shape = self.shape(base)
+        if shape is _UNKNOWN:
+            return _UNKNOWN
+        try:
+            return np.shape(np.zeros(shape)[tuple(parts) if s.seq else parts[0]])
+        except Exception:  # noqa: BLE001 - e.g. an index past an empty axis: unknown
+            return _UNKNOWN
+
+    def evaluate(self, s: ir.Stmt):
+        """Run the call on stand-ins; every operand must be a known array or a value."""
+        def stand_in(o):
+            v = self.value(o)
+            if v is not _UNKNOWN:
+                return v
+            shape = self.shape(o)
+            if shape is _UNKNOWN or (shape == () and self.a.kind(o) == SCALAR):
+                raise LookupError  # a run-time number could change the result's shape
+            return np.zeros(shape)
+
+        try:
+            args = [stand_in(o) for o in s.args]
+            kwargs = {k: stand_in(v) for k, v in s.kwargs}
+            if s.seq:
+                args = [args]
+            out = np.matmul(*args) if s.op == "matmul" else s.op.obj(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - unknown rather than wrong
+            return _UNKNOWN
+        return np.shape(out) if isinstance(out, (np.ndarray, np.generic, float, int)) \
+            else _UNKNOWN
+
+
+_ARITHMETIC = frozenset({"add", "sub", "mul", "truediv", "pow", "mod", "neg", "pos",
+                         "floordiv", "lt", "le", "gt", "ge", "eq", "ne"})
+
+
+def _broadcast(shapes: list):
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return _UNKNOWN
