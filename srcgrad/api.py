@@ -71,26 +71,28 @@ class _Entry:
         return self.lowered()
 
     def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...],
-                   structures: tuple = (), shapes: tuple | None = None) -> Derivative:
+                   structures: tuple = (), shapes: tuple | None = None,
+                   disabled: frozenset | None = None) -> Derivative:
         """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
         the tuple, list and dict arguments described by ``structures``); ``shapes``,
         per parameter (None for non-arrays), specializes the code on array shapes."""
-        key = (wrt, seed, kinds, structures, shapes)
+        key = (wrt, seed, kinds, structures, shapes, disabled)
         d = self.derivatives.get(key)
         if d is None:
             d = self.derivatives[key] = _guarded(
-                self.f, lambda: self._build(wrt, seed, kinds, structures, shapes))
+                self.f, lambda: self._build(wrt, seed, kinds, structures, shapes, disabled))
         return d
 
-    def _build(self, wrt, seed, kinds, structures=(), shapes=None) -> Derivative:
-        primal = self.lowered(structures)
+    def _build(self, wrt, seed, kinds, structures=(), shapes=None, disabled=None) -> Derivative:
+        primal = optimize.simplify_primal(self.lowered(structures), disabled)
         names = dict(zip((p.name for p in primal.params), kinds))
         if seed == "forward":
-            dfn = optimize.optimize(forward.forward(primal, wrt, names))
+            dfn = optimize.optimize(forward.forward(primal, wrt, names), disabled)
         else:
             by_name = None if shapes is None else {
                 p.name: s for p, s in zip(primal.params, shapes) if s is not None}
-            dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed, by_name))
+            dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed, by_name),
+                                    disabled)
         source, namespace, locs = _emit.emit(dfn)
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
@@ -472,12 +474,15 @@ def vjp(f: Callable, *args) -> tuple[object, Callable]:
     return out, vjp_fn
 
 
-def _derivative_for_display(f: Callable, wrt, mode: str) -> Derivative:
+def _derivative_for_display(f: Callable, wrt, mode: str, optimized: bool = True
+                            ) -> Derivative:
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     indices, _ = _wrt(f, wrt)
     kinds = _annotated_kinds(f, _params(f))
-    return _entry(f).derivative(indices, "one" if mode == "reverse" else "forward", kinds)
+    disabled = None if optimized else frozenset(optimize.PASSES)
+    return _entry(f).derivative(indices, "one" if mode == "reverse" else "forward", kinds,
+                                disabled=disabled)
 
 
 def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
@@ -506,17 +511,20 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     return _call(d, (*leaves, *(x for _, ls in flat_tangents for x in ls)))
 
 
-def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1) -> str:
+def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
+                      optimized: bool = True) -> str:
     """The generated derivative's source. Parameters annotated ``float`` or ``int``
-    are taken as scalars (as a call with scalars would); others as arrays.
-    ``order=2`` gives the Hessian-vector product code (forward over reverse)."""
+    are taken as scalars (as a call with scalars would); others as arrays (of any
+    shape: calls specialize on shapes too). ``order=2`` gives the Hessian-vector
+    product code (forward over reverse); ``optimized=False`` the transform's raw
+    output, before the optimizer's passes."""
     if order == 2:
         (i,), _ = _wrt(f, wrt)
         kinds = _annotated_kinds(f, _params(f))
         return _guarded(f, lambda: _second_order(_entry(f), i, kinds)).source
     if order != 1:
         raise UsageError(f"order must be 1 or 2, not {order!r}")
-    return _derivative_for_display(f, wrt, mode).source
+    return _derivative_for_display(f, wrt, mode, optimized).source
 
 
 def derivative_ir(f: Callable, wrt=0, mode: str = "reverse") -> str:

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--order", type=int, choices=(1, 2), default=1,
                       help="2: the Hessian-vector product (forward over reverse)")
     show.add_argument("--ir", action="store_true", help="print the SSA IR instead of Python")
+    show.add_argument("--no-opt", action="store_true",
+                      help="print the transform's output before the optimizer's passes")
     cov = sub.add_parser("coverage", help="write docs/coverage.md from the rule registry")
     cov.add_argument("--output", default=os.path.join("docs", "coverage.md"))
     cov.add_argument("--check", action="store_true",
@@ -108,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.ir:
             text = api.derivative_ir(fn, wrt, args.mode)
         else:
-            text = api.derivative_source(fn, wrt, args.mode, args.order)
+            text = api.derivative_source(fn, wrt, args.mode, args.order,
+                                         optimized=not args.no_opt)
     except (_Failure, SrcgradError) as exc:
         print(f"srcgrad: {exc}", file=sys.stderr)
         return 1

@@ -1,15 +1,23 @@
-"""IR -> IR passes. Each takes a Function and returns an equivalent Function.
+"""IR -> IR passes, and the driver that runs them (the optimize stage).
 
 Contract: a pass never changes what the function returns, for any input; it
 only uses facts true of every primitive in the IR (all are pure: a statement
 has no effect other than defining its target; the in-place ops are the pure
-"new version" ops printed in place). Tape pushes and pops are kept as they
-are: they are paired, and their values count as used.
+"new version" ops printed in place). Tape pushes and pops are paired: a value
+leaves the tape only through ``prune_tape``, which drops a value from both the
+push and the pop when the adjoint no longer reads it.
+
+``optimize(fn, disabled)`` runs ``PASSES`` in order, verifying the IR after
+each; any pass can be switched off by name (``srcgrad show --no-opt`` switches
+off all of them, ``SRCGRAD_DISABLE=cse,copies`` some, for debugging).
 """
 
 from __future__ import annotations
 
+import os
+
 from . import ir
+from .simplify import common_subexpressions, fold_constants, narrow_expands, propagate_copies
 
 
 def dead_code(fn: ir.Function) -> ir.Function:
@@ -76,11 +84,56 @@ def _loop(n: ir.Loop, live: set[str]) -> bool:
     return True
 
 
-PASSES = (dead_code,)
+def prune_tape(fn: ir.Function) -> ir.Function:
+    """Record in each loop only what its adjoint loop still reads (earlier passes may
+    have removed reads), then drop what only the tape needed."""
+    changed = False
+    for n in ir.walk(fn.body):
+        if isinstance(n, ir.Loop) and n.adjoint and n.restore:
+            used = {v.name for m in ir.walk(n.body) for v in ir.node_uses(m)} | \
+                _names(s for p in n.carried for s in p.sources)
+            for m in ir.walk(n.body):
+                if isinstance(m, ir.If):
+                    used |= {v.name for v in ir.node_uses(m)}
+            for group in n.restore:  # the same list objects the forward loop pushes
+                kept = [v for v in group if v.name in used]
+                changed |= len(kept) != len(group)
+                group[:] = kept
+    return dead_code(fn) if changed else fn
 
 
-def optimize(fn: ir.Function) -> ir.Function:
-    for p in PASSES:
-        fn = p(fn)
-        ir.verify(fn)
+PASSES = {"fold": fold_constants, "copies": propagate_copies, "cse": common_subexpressions,
+          "expand": narrow_expands, "dce": dead_code, "tape": prune_tape}
+
+
+# Passes that also run on the function before it is differentiated, so that the
+# derivative (and its tape) is built from one copy of each shared value. Not dead
+# code elimination: the transform must still see (and refuse) a write into a view.
+PRIMAL_PASSES = ("fold", "copies", "cse")
+
+
+def simplify_primal(fn: ir.Function, disabled: frozenset[str] | None = None) -> ir.Function:
+    """The ``PRIMAL_PASSES`` on a copy of ``fn`` (lowered functions are cached)."""
+    disabled = _disabled(disabled)
+    fn = ir.Function(fn.name, fn.params, ir.clone(fn.body), fn.returns, fn.loc, fn.doc,
+                     fn.defaults)
+    for name in PRIMAL_PASSES:
+        if name not in disabled:
+            fn = PASSES[name](fn)
+            ir.verify(fn)
+    return fn
+
+
+def _disabled(disabled: frozenset[str] | None) -> frozenset[str]:
+    if disabled is None:
+        return frozenset(os.environ.get("SRCGRAD_DISABLE", "").replace(" ", "").split(","))
+    return disabled
+
+
+def optimize(fn: ir.Function, disabled: frozenset[str] | None = None) -> ir.Function:
+    disabled = _disabled(disabled)
+    for name, p in PASSES.items():
+        if name not in disabled:
+            fn = p(fn)
+            ir.verify(fn)
     return fn

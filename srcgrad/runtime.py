@@ -132,6 +132,17 @@ def expand(g, x, axis, keepdims):
     # written in place unless the transform made them (sums, copies)
 
 
+def keep(g, x, axis, keepdims):
+    """``expand`` without the broadcast: ``g`` with the reduced axes of ``x`` kept as
+    size 1, for a product with an array of ``x``'s shape to broadcast."""
+    if axis is None or keepdims:
+        return g
+    shape = list(np.shape(x))
+    for a in axis if isinstance(axis, tuple) else (axis,):
+        shape[a] = 1
+    return np.reshape(g, shape)
+
+
 def argmax_mask(a, ans, axis, keepdims):
     """Where ``a`` attains the max (or min) ``ans`` of a reduction, ties sharing equally."""
     if axis is not None and not keepdims:
