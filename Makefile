@@ -22,7 +22,14 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+# The benchmark's peers (autograd, JAX, PyTorch CPU) and matplotlib: the `bench` extra.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+# Not part of `make test`: prints a table, writes bench/results.md and bench/results.png.
+bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)

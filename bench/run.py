@@ -1,126 +1,412 @@
-"""A first benchmark: gradient cost relative to the function and to a hand-written gradient.
+"""The benchmark suite: gradient cost against the function, a hand-written
+NumPy gradient and the peers (HIPS autograd, JAX eager and jit, PyTorch eager).
 
-Not a test: ``make bench`` prints a table. Each gradient is first checked
-against the hand-written one; a wrong gradient is reported, never timed.
-Times are medians of 9 interleaved repeats, all measured in one run of this script.
+Not a test: ``make bench`` runs it (installing the ``bench`` extra first). It
+prints the tables and writes them to ``bench/results.md``, and draws
+``bench/results.png`` when matplotlib is installed.
+
+Rules:
+- every gradient is first checked against the hand-written one (relative
+  tolerance 1e-8); a wrong one is reported as wrong and never timed, one that
+  raises is reported as an error;
+- times are medians of repeated samples, each sample the mean of ``number``
+  back-to-back calls; samples of all implementations of a workload are
+  interleaved, so that the machine's drift hits each alike; all ratios come
+  from this one run;
+- "1st call" is the first call's time: for srcgrad it includes building the
+  derivative (parse, transform, optimize, emit, load), for jax.jit tracing
+  and compiling (the compile time, reported apart from the median);
+- a peer that is not installed shows as n/a.
+
+Options: ``--quick`` (fewer, shorter samples, for a smoke run), ``--only KEY``
+(repeatable: run only these workloads, e.g. ``--only hmm``), ``--no-plot``.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import inspect
 import math
 import os
+import platform
 import statistics
 import sys
-import timeit
+import time
+import traceback
+import types
+from dataclasses import dataclass, field
 
 import numpy as np
 
-import srcgrad
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
-import hmm  # noqa: E402 - the example is the workload
+import peers  # noqa: E402
+import workloads  # noqa: E402
 
+import srcgrad  # noqa: E402
 
-# ---- workloads, written as a user would ------------------------------------
-def lecture(x, y, z):
-    return math.sin(x**2 + y * math.exp(z)) + z
-
-
-def lecture_hand(x, y, z):
-    e = math.exp(z)
-    c = math.cos(x * x + y * e)
-    return (c * 2 * x, c * e, c * y * e + 1.0)
+GRADIENTS = ("hand", "srcgrad") + peers.PEERS
+IMPLS = ("f",) + GRADIENTS
+LABELS = {"f": "f (primal)", "hand": "hand NumPy", "srcgrad": "srcgrad", "autograd": "autograd",
+          "jax": "JAX eager", "jax.jit": "JAX jit", "torch": "torch eager"}
+RTOL = 1e-8
 
 
-def recurrence(x, a):
-    for _ in range(1000):
-        x = a * math.sin(x) + 0.1 * x
-    return x
+@dataclass
+class Settings:
+    sample: float = 0.05  # seconds a sample aims at (number of calls chosen to fill it)
+    budget: float = 1.5  # seconds of samples per implementation and workload, at most...
+    min_repeat: int = 3  # ...but never fewer samples than this
+    max_repeat: int = 9
+    slow_budget: float = 1.0  # for the long explicit loops, where eager peers are slow
 
 
-def recurrence_hand(x, a):
-    xs = []
-    for _ in range(1000):
-        xs.append(x)
-        x = a * math.sin(x) + 0.1 * x
-    dx, da = 1.0, 0.0
-    for x in reversed(xs):
-        da += dx * math.sin(x)
-        dx = dx * (a * math.cos(x) + 0.1)
-    return dx, da
+@dataclass
+class Result:
+    status: str  # "ok", "n/a", "wrong", "error", "skipped"
+    median: float = math.nan
+    first: float = math.nan
+    estimate: float = math.nan  # seconds per warm call, from the warm-up
+    number: int = 0
+    repeat: int = 0
+    note: str = ""
+    samples: list[float] = field(default_factory=list)
 
 
-def hmm_hand(log_init, log_trans, log_emit):
-    return hmm.forward_backward(log_init, log_trans, log_emit)
+# ---- timing -------------------------------------------------------------------------
+def _one(fn, args, number: int) -> float:
+    clock = time.perf_counter
+    start = clock()
+    for _ in range(number):
+        fn(*args)
+    return (clock() - start) / number
 
 
-def softmax_xent(W, X, Y):
-    scores = X @ W
-    logz = np.log(np.sum(np.exp(scores), axis=1))
-    return np.mean(logz - np.sum(scores * Y, axis=1))
+def time_interleaved(entries: dict, settings: Settings, slow: bool) -> dict[str, Result]:
+    """``entries``: name -> (fn, args, Result) already warmed up. Fills each Result's median."""
+    budget = settings.slow_budget if slow else settings.budget
+    plan = {}
+    for name, (fn, args, res) in entries.items():
+        t = res.estimate if math.isfinite(res.estimate) else _one(fn, args, 1)
+        number = max(1, int(settings.sample / max(t, 1e-9)))
+        repeat = int(budget / max(t * number, 1e-9))
+        res.number, res.repeat = number, min(settings.max_repeat, max(settings.min_repeat, repeat))
+        plan[name] = (fn, args, res)
+    for r in range(max((res.repeat for _, _, res in plan.values()), default=0)):
+        for fn, args, res in plan.values():
+            if r < res.repeat:
+                res.samples.append(_one(fn, args, res.number))
+    for _, _, res in plan.values():
+        res.median = statistics.median(res.samples)
+    return {name: res for name, (_, _, res) in plan.items()}
 
 
-def softmax_xent_hand(W, X, Y):
-    scores = X @ W
-    p = np.exp(scores)
-    p /= np.sum(p, axis=1, keepdims=True)
-    return X.T @ ((p - Y) / X.shape[0])
+# ---- checking -----------------------------------------------------------------------
+def as_tuple(g) -> tuple:
+    return g if isinstance(g, tuple) else (g,)
 
 
-def mlp(W1, W2, X, Y):
-    h = np.tanh(X @ W1)
-    out = h @ W2
-    return 0.5 * np.mean(np.sum((out - Y) ** 2, axis=1))
+def mismatch(got: tuple, want: tuple) -> str:
+    """'' when ``got`` matches the hand-written gradient, else what differs."""
+    if len(got) != len(want):
+        return f"{len(got)} gradients, expected {len(want)}"
+    for i, (a, b) in enumerate(zip(got, want)):
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape:
+            return f"gradient {i}: shape {a.shape}, expected {b.shape}"
+        scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+        if not np.allclose(a, b, rtol=RTOL, atol=RTOL * scale):
+            err = float(np.max(np.abs(a - b)))
+            return f"gradient {i}: max abs error {err:.2e}"
+    return ""
 
 
-def mlp_hand(W1, W2, X, Y):
-    h = np.tanh(X @ W1)
-    d_out = (h @ W2 - Y) / X.shape[0]
-    d_h = (d_out @ W2.T) * (1 - h * h)
-    return X.T @ d_h, h.T @ d_out
+def _first_call(fn, args):
+    start = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - start
 
 
-def _median_times(fns, args, number, repeat=9):
-    """Median seconds per call of each function, runs interleaved so that the
-    machine's drift hits every function alike."""
-    runs = [[] for _ in fns]
-    for _ in range(repeat):
-        for times, fn in zip(runs, fns):
-            times.append(timeit.timeit(lambda fn=fn: fn(*args), number=number) / number)
-    return [statistics.median(t) for t in runs]
+# ---- one workload -------------------------------------------------------------------
+def run_workload(w: workloads.Workload, rng, settings: Settings) -> dict[str, Result]:
+    args = w.make_args(rng)
+    want = as_tuple(w.hand(*args))
+    results: dict[str, Result] = {}
+    entries = {}
 
+    def candidate(name, fn, fn_args, to_numpy=as_tuple):
+        try:
+            out, first = _first_call(fn, fn_args)
+            bad = mismatch(to_numpy(out), want)
+        except Exception as exc:  # reported, not timed
+            results[name] = Result("error", note=f"{type(exc).__name__}: {exc}".splitlines()[0])
+            if os.environ.get("BENCH_TRACEBACK"):
+                traceback.print_exc()
+            return
+        if bad:
+            results[name] = Result("wrong", first=first, note=bad)
+            return
+        res = Result("ok", first=first)
+        if first < 1.0:  # a warm-up call (caches, allocator) that calibrates the samples
+            res.estimate = _one(fn, fn_args, 1)
+        else:  # slow enough: the first call was warm-up and calibration
+            res.estimate = first
+        entries[name] = (fn, fn_args, res)
 
-def main() -> int:
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(1000, 100))
-    Y = np.eye(10)[rng.integers(0, 10, size=1000)]
-    Xm = rng.normal(size=(256, 784))
-    Ym = rng.normal(size=(256, 10))
-    cases = [
-        ("lecture, floats", lecture, lecture_hand, (2.0, -1.0, 0.0), (0, 1, 2), 20000),
-        ("scalar recurrence, 1000 steps", recurrence, recurrence_hand, (0.3, 0.8), (0, 1),
-         200),
-        ("HMM forward, 200 steps, 20 states", hmm.log_partition, hmm_hand,
-         hmm.example(200, 20, 0), 2, 20),
-        ("softmax x-entropy 1000x100, 10 classes", softmax_xent, softmax_xent_hand,
-         (rng.normal(size=(100, 10)) * 0.1, X, Y), 0, 50),
-        ("tanh MLP 784-256-10, batch 256", mlp, mlp_hand,
-         (rng.normal(size=(784, 256)) * 0.05, rng.normal(size=(256, 10)) * 0.1, Xm, Ym),
-         (0, 1), 20),
-    ]
-    print(f"{'workload':42} {'f':>10} {'hand grad':>10} {'srcgrad':>10} "
-          f"{'srcgrad/f':>10} {'srcgrad/hand':>13}")
-    for name, f, hand, args, wrt, number in cases:
-        g = srcgrad.grad(f, wrt=wrt)
-        ours, theirs = g(*args), hand(*args)
-        ours = ours if isinstance(ours, tuple) else (ours,)
-        theirs = theirs if isinstance(theirs, tuple) else (theirs,)
-        if not all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(ours, theirs)):
-            print(f"{name:42} WRONG GRADIENT (not timed)")
+    # the primal and the hand-written gradient are the references
+    res = Result("ok")
+    _, res.first = _first_call(w.primal, args)
+    entries["f"] = (w.primal, args, res)
+    _, first = _first_call(w.hand, args)
+    entries["hand"] = (w.hand, args, Result("ok", first=first))
+
+    candidate("srcgrad", srcgrad.grad(w.primal, wrt=w.wrt if len(w.wrt) > 1 else w.wrt[0]), args)
+    for peer in peers.PEERS:
+        if not peers.available(peer):
+            results[peer] = Result("n/a", note="not installed")
             continue
-        tf, th, tg = _median_times((f, hand, g), args, number)
-        print(f"{name:42} {tf * 1e6:8.1f}us {th * 1e6:8.1f}us {tg * 1e6:8.1f}us "
-              f"{tg / tf:10.2f} {tg / th:13.2f}")
+        try:
+            fn, peer_args = peers.build(peer, w.key, args, w.wrt)
+        except peers.Skipped as exc:
+            results[peer] = Result("skipped", note=str(exc))
+            continue
+        except Exception as exc:
+            results[peer] = Result("error", note=f"{type(exc).__name__}: {exc}".splitlines()[0])
+            continue
+        candidate(peer, fn, peer_args, peers.to_numpy)
+
+    results.update(time_interleaved(entries, settings, w.slow_peers))
+    return {name: results[name] for name in IMPLS}
+
+
+# ---- gradient vs finite differences --------------------------------------------------
+def run_fd(rng, settings: Settings) -> list[dict]:
+    rows = []
+    for n in workloads.FD_SIZES:
+        x = rng.normal(size=n)
+        g = srcgrad.grad(workloads.chain)
+        want = workloads.chain_hand(x)
+        fd_grad = workloads.central_differences(workloads.chain, x.copy())
+
+        def fd(x=x):
+            return workloads.central_differences(workloads.chain, x.copy())
+
+        row = {"n": n, "fd_error": float(np.max(np.abs(fd_grad - want)) / np.max(np.abs(want)))}
+        bad = mismatch(as_tuple(g(x)), (want,))
+        entries = {"f": (workloads.chain, (x,), Result("ok")),
+                   "hand": (workloads.chain_hand, (x,), Result("ok")),
+                   "fd": (fd, (), Result("ok"))}
+        if not bad:
+            entries["srcgrad"] = (g, (x,), Result("ok"))
+        timed = time_interleaved(entries, settings, slow=False)
+        row.update({k: r.median for k, r in timed.items()})
+        row["srcgrad_status"] = "wrong: " + bad if bad else "ok"
+        rows.append(row)
+    return rows
+
+
+# ---- transform time ---------------------------------------------------------------------
+def run_transform(rng, repeat: int = 7) -> dict:
+    f = workloads.fifty_lines
+    args = workloads.fifty_lines_args(rng)
+    lines = len(inspect.getsourcelines(f)[0])
+    firsts = []
+    for _ in range(repeat):
+        # a fresh function object: srcgrad caches derivatives per function
+        fresh = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__,
+                                   f.__closure__)
+        g = srcgrad.grad(fresh)
+        _, t = _first_call(g, args)
+        firsts.append(t)
+    steady = min(_one(g, args, 20) for _ in range(5))
+    first = statistics.median(firsts)
+    return {"lines": lines, "first": first, "steady": steady, "transform": first - steady,
+            "repeat": repeat}
+
+
+# ---- formatting ---------------------------------------------------------------------------
+def fmt_time(s: float) -> str:
+    if not math.isfinite(s):
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def cell(res: Result, value: str) -> str:
+    return value if res.status == "ok" else {"n/a": "n/a", "wrong": "WRONG", "error": "error",
+                                             "skipped": "skipped"}[res.status]
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def line(r):
+        return "| " + " | ".join(c.ljust(wd) if i == 0 else c.rjust(wd)
+                                 for i, (c, wd) in enumerate(zip(r, widths))) + " |"
+
+    sep = "|" + "|".join("-" * (wd + 1) + (":" if i else "-") for i, wd in enumerate(widths)) + "|"
+    return "\n".join([line(header), sep] + [line(r) for r in rows])
+
+
+def report(all_results, fd_rows, transform, elapsed: float) -> str:
+    names = [w.name for w in all_results]
+    out = []
+    head = ["workload"] + [LABELS[i] for i in IMPLS]
+    out.append("### Median time per call\n")
+    out.append(table(head, [[w.name] + [cell(r[i], fmt_time(r[i].median)) for i in IMPLS]
+                            for w, r in all_results.items()]))
+    for title, ref in (("Gradient / primal (cheap gradient principle: small constant)", "f"),
+                       ("Gradient / hand-written NumPy gradient (target for srcgrad: <= 1.3)",
+                        "hand")):
+        out.append(f"\n### {title}\n")
+        head = ["workload"] + [LABELS[i] for i in GRADIENTS]
+        rows = []
+        for w, r in all_results.items():
+            rows.append([w.name] + [cell(r[i], f"{r[i].median / r[ref].median:.2f}")
+                                    for i in GRADIENTS])
+        out.append(table(head, rows))
+    out.append("\n### First call (srcgrad: builds the derivative; JAX jit: traces and "
+               "compiles; both then run it once)\n")
+    head = ["workload"] + [LABELS[i] for i in GRADIENTS]
+    out.append(table(head, [[w.name] + [cell(r[i], fmt_time(r[i].first)) for i in GRADIENTS]
+                            for w, r in all_results.items()]))
+    out.append("\n### Samples taken (samples x calls per sample)\n")
+    head = ["workload"] + [LABELS[i] for i in IMPLS]
+    out.append(table(head, [[w.name] + [cell(r[i], f"{r[i].repeat}x{r[i].number}")
+                                        for i in IMPLS] for w, r in all_results.items()]))
+    notes = [f"- {w.name}, {LABELS[i]}: {r[i].status}: {r[i].note}"
+             for w, r in all_results.items() for i in IMPLS
+             if r[i].status in ("wrong", "error", "skipped")]
+    if notes:
+        out.append("\nNot timed:\n" + "\n".join(notes))
+    if fd_rows:
+        out.append("\n### Gradient vs central finite differences (2n evaluations of f), "
+                   "f(x) = sum(log(1 + exp(x[1:] * x[:-1]))) + sum(x*x)/2\n")
+        head = ["n", "f", "hand NumPy", "srcgrad", "finite diff", "fd / srcgrad",
+                "srcgrad / f", "fd rel. error"]
+        rows = []
+        for row in fd_rows:
+            ok = row["srcgrad_status"] == "ok"
+            rows.append([str(row["n"]), fmt_time(row["f"]), fmt_time(row["hand"]),
+                         fmt_time(row["srcgrad"]) if ok else "WRONG", fmt_time(row["fd"]),
+                         f"{row['fd'] / row['srcgrad']:.0f}" if ok else "-",
+                         f"{row['srcgrad'] / row['f']:.2f}" if ok else "-",
+                         f"{row['fd_error']:.1e}"])
+        out.append(table(head, rows))
+    if transform:
+        verdict = "met" if transform["first"] < 0.05 else "MISSED"
+        out.append(f"\n### Transform time\n\nFirst call of srcgrad.grad on a "
+                   f"{transform['lines']}-line function (bench/workloads.py: fifty_lines), "
+                   f"median of {transform['repeat']} fresh functions: "
+                   f"{fmt_time(transform['first'])} (of which running the gradient: "
+                   f"{fmt_time(transform['steady'])}; building it: "
+                   f"{fmt_time(transform['transform'])}). Target < 50 ms: {verdict}.")
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
+    for mod in ("autograd", "jax", "torch"):
+        if peers.available(mod):
+            versions.append(f"{mod} {_version(mod)}")
+    out.append(f"\n{', '.join(versions)}; {os.cpu_count()} CPUs; "
+               f"{datetime.datetime.now():%Y-%m-%d %H:%M}; whole run {elapsed:.0f} s.")
+    del names
+    return "\n".join(out)
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
+# ---- plot -------------------------------------------------------------------------------
+def plot(all_results, fd_rows, path: str) -> str:
+    try:
+        import matplotlib
+    except ImportError:
+        return "matplotlib is not installed: no plot (pip install -e '.[bench]')"
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [2, 1]})
+    names = [w.name for w in all_results]
+    width = 0.8 / len(GRADIENTS)
+    for k, impl in enumerate(GRADIENTS):
+        ys, xs = [], []
+        for j, r in enumerate(all_results.values()):
+            if r[impl].status == "ok":
+                xs.append(j + (k - (len(GRADIENTS) - 1) / 2) * width)
+                ys.append(r[impl].median / r["f"].median)
+        ax.bar(xs, ys, width, label=LABELS[impl])
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("gradient time / primal time (log scale; lower is better)")
+    ax.set_title("Gradient cost relative to the function (medians, one run)")
+    ax.legend(fontsize=8)
+    if fd_rows:
+        ns = [row["n"] for row in fd_rows]
+        for key, label in (("f", "f"), ("hand", "hand NumPy"), ("srcgrad", "srcgrad"),
+                           ("fd", "central differences")):
+            if all(key in row for row in fd_rows):
+                ax2.plot(ns, [row[key] for row in fd_rows], marker="o", label=label)
+        ax2.set_xscale("log")
+        ax2.set_yscale("log")
+        ax2.set_xlabel("input size n")
+        ax2.set_ylabel("seconds per call")
+        ax2.set_title("Gradient vs finite differences")
+        ax2.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return f"plot written to {os.path.relpath(path)}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+    parser.add_argument("--only", action="append", metavar="KEY",
+                        help="run only this workload (" + ", ".join(
+                            [w.key for w in workloads.WORKLOADS] + ["fd", "transform"]) + ")")
+    parser.add_argument("--no-plot", action="store_true")
+    opts = parser.parse_args(argv)
+    settings = Settings()
+    if opts.quick:
+        settings = Settings(sample=0.01, budget=0.2, min_repeat=2, max_repeat=3,
+                            slow_budget=0.1)
+    only = set(opts.only or [])
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    print("peers: " + ", ".join(f"{p} {'yes' if peers.available(p) else 'n/a'}"
+                                for p in peers.PEERS), flush=True)
+    all_results = {}
+    for w in workloads.WORKLOADS:
+        if only and w.key not in only:
+            continue
+        t = time.perf_counter()
+        all_results[w] = run_workload(w, rng, settings)
+        r = all_results[w]
+        print(f"  {w.name}: done in {time.perf_counter() - t:.1f} s; srcgrad/hand "
+              + cell(r["srcgrad"], f"{r['srcgrad'].median / r['hand'].median:.2f}"), flush=True)
+    fd_rows = run_fd(rng, settings) if not only or "fd" in only else []
+    transform = run_transform(rng) if not only or "transform" in only else None
+    text = report(all_results, fd_rows, transform, time.perf_counter() - start)
+    print()
+    print(text)
+    if not only:  # a partial run does not overwrite the full results
+        with open(os.path.join(HERE, "results.md"), "w") as fh:
+            fh.write("# Benchmark results\n\nWritten by `make bench` (bench/run.py); "
+                     "see the docstring of bench/run.py for how it measures.\n\n" + text + "\n")
+    if not opts.no_plot:
+        name = "results.png" if not only else "results-partial.png"
+        print(plot(all_results, fd_rows, os.path.join(HERE, name)))
     return 0
 
 
