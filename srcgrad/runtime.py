@@ -146,9 +146,9 @@ def keep(g, x, axis, keepdims):
 def argmax_mask(a, ans, axis, keepdims):
     """Where ``a`` attains the max (or min) ``ans`` of a reduction, ties sharing equally."""
     if axis is not None and not keepdims:
-        ans = np.expand_dims(ans, axis)
-    hit = (a == ans).astype(float)
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+        ans = keep(ans, a, axis, False)
+    hit = a == ans
+    return hit / hit.sum(axis=axis, keepdims=True)  # bool / int: a float array
 
 
 def pick(i, ans, *xs):
@@ -265,12 +265,14 @@ def transpose_grad(g, axes):
 
 def sum_to(g, shape):
     """Sum ``g`` down to ``shape`` (``unbroadcast`` for a shape known in advance)."""
-    if np.shape(g) == shape:
+    gshape = np.shape(g)
+    if gshape == shape:
         return g
-    extra = np.ndim(g) - len(shape)
+    extra = len(gshape) - len(shape)
     if extra > 0:
         g = np.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
+        gshape = gshape[extra:]
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gshape[i] != 1)
     return np.sum(g, axis=axes, keepdims=True) if axes else g
 
 
