@@ -74,8 +74,10 @@ def run_and_watch(fn, args):
 
 
 def main() -> None:
-    gradient = srcgrad.grad(f, wrt=(0, 1, 2))
-    (dx, dy, dz), frame = run_and_watch(gradient, POINT)
+    # value_and_grad runs the whole forward pass (grad alone skips what the gradient
+    # does not need, here g itself), so every node's value can be watched.
+    gradient = srcgrad.value_and_grad(f, wrt=(0, 1, 2))
+    (_, (dx, dy, dz)), frame = run_and_watch(gradient, POINT)
     print("f(x, y, z) = sin(x**2 + y*exp(z)) + z  at  (x, y, z) =", POINT)
     print()
     print("forward values:   " + "  ".join(f"{n}={frame[n]:.3f}" for n in NODES))

@@ -72,18 +72,21 @@ class _Entry:
 
     def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...],
                    structures: tuple = (), shapes: tuple | None = None,
-                   disabled: frozenset | None = None) -> Derivative:
+                   disabled: frozenset | None = None, grads_only: bool = False) -> Derivative:
         """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
         the tuple, list and dict arguments described by ``structures``); ``shapes``,
-        per parameter (None for non-arrays), specializes the code on array shapes."""
-        key = (wrt, seed, kinds, structures, shapes, disabled)
+        per parameter (None for non-arrays), specializes the code on array shapes;
+        ``grads_only``: the code returns the gradient alone (one value, or a tuple),
+        and computes f's value only where the gradient needs it."""
+        key = (wrt, seed, kinds, structures, shapes, disabled, grads_only)
         d = self.derivatives.get(key)
         if d is None:
-            d = self.derivatives[key] = _guarded(
-                self.f, lambda: self._build(wrt, seed, kinds, structures, shapes, disabled))
+            d = self.derivatives[key] = _guarded(self.f, lambda: self._build(
+                wrt, seed, kinds, structures, shapes, disabled, grads_only))
         return d
 
-    def _build(self, wrt, seed, kinds, structures=(), shapes=None, disabled=None) -> Derivative:
+    def _build(self, wrt, seed, kinds, structures=(), shapes=None, disabled=None,
+               grads_only=False) -> Derivative:
         primal = optimize.simplify_primal(self.lowered(structures), disabled)
         names = dict(zip((p.name for p in primal.params), kinds))
         if seed == "forward":
@@ -91,8 +94,12 @@ class _Entry:
         else:
             by_name = None if shapes is None else {
                 p.name: s for p, s in zip(primal.params, shapes) if s is not None}
-            dfn = optimize.optimize(reverse.reverse(primal, wrt, names, seed, by_name),
-                                    disabled)
+            dfn = reverse.reverse(primal, wrt, names, seed, by_name)
+            if grads_only:
+                dfn = ir.Function(dfn.name, dfn.params, dfn.body, dfn.returns[1:], dfn.loc,
+                                  dfn.doc.replace(f"Returns {dfn.returns[0]} and the",
+                                                  "Returns the"), dfn.defaults)
+            dfn = optimize.optimize(dfn, disabled)
         source, namespace, locs = _emit.emit(dfn)
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
@@ -269,9 +276,11 @@ def _unflatten(structure, leaves: list):
     return tuple(items) if kind == "tuple" else items
 
 
-def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict) -> Callable:
+def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict,
+                grads_only: bool = False) -> Callable:
     """The derivative for calls with tuple, list or dict arguments: their leaves are
-    parameters of their own, and each gradient comes back in its argument's shape."""
+    parameters of their own, and each gradient comes back in its argument's shape.
+    Returns ``(value, *gradients)``, or with ``grads_only`` what ``grad`` returns."""
     params = _params(f)
 
     def call(*args):
@@ -286,8 +295,11 @@ def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict)
         derivative_of[_structured] = d
         out = list(d.fn(*leaves))
         grads = out[1:]
-        return (out[0], *(_unflatten(flat[i][0], [grads.pop(0) for _ in flat[i][1]])
-                          for i in indices))
+        shaped = tuple(_unflatten(flat[i][0], [grads.pop(0) for _ in flat[i][1]])
+                       for i in indices)
+        if grads_only:  # like the generated code: one gradient is returned bare
+            return shaped[0] if len(shaped) == 1 else shaped
+        return (out[0], *shaped)
 
     return call
 
@@ -334,19 +346,20 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
 
     def specialize(args: tuple) -> Callable:
         if any(isinstance(a, _CONTAINERS) for a in args):
-            fn = _structured(f, entry, indices, derivative_of)
+            fn = _structured(f, entry, indices, derivative_of, not with_value)
             derivative_of[fn] = None
         else:
             for i in indices:
                 _check_real(f, i, args[i])
             kinds = tuple(map(_kind, args))
             arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+            only = not with_value
             if arrays:
-                fn = _shaped(lambda shapes: entry.derivative(indices, "one", kinds, (), shapes),
-                             arrays, len(args))
+                fn = _shaped(lambda shapes: entry.derivative(
+                    indices, "one", kinds, (), shapes, grads_only=only), arrays, len(args))
                 derivative_of[fn] = fn
             else:
-                d = entry.derivative(indices, "one", kinds)
+                d = entry.derivative(indices, "one", kinds, grads_only=only)
                 fn = d.fn
                 derivative_of[fn] = d
         by_types[tuple(map(type, args))] = fn
@@ -377,7 +390,8 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     text = _DISPATCH.format(name=name,
         signature=", ".join(signature), args=", ".join(params),
         types="".join(f"_sg_type({p}), " for p in params),
-        result=f"_sg_out[0], {grads}" if with_value else grads)
+        result=f"_sg_out[0], {grads}" if with_value else
+        "(_sg_out,)" if len(indices) == 1 and not single else "_sg_out")
     wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
     functools.update_wrapper(wrapper, f)
     if single and not with_value:

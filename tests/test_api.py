@@ -293,3 +293,18 @@ def test_array_code_is_specialized_per_argument_shapes():
     assert len(sources) == 3
     assert any("unbroadcast" not in s and "sum_to" not in s for s in sources)
     assert sum("sum_to" in s for s in sources) == 2
+
+
+def _sine_plus(x, y):
+    return math.sin(x * y) + y
+
+
+def test_grad_alone_skips_the_value_it_does_not_need():
+    """grad returns only the gradient, so f's last operations (the sine itself) are
+    not computed; value_and_grad computes them."""
+    assert srcgrad.grad(_sine_plus, wrt=(0, 1))(0.5, 2.0) == pytest.approx(
+        (2.0 * math.cos(1.0), 0.5 * math.cos(1.0) + 1.0), rel=1e-15)
+    value, _ = srcgrad.value_and_grad(_sine_plus, wrt=(0, 1))(0.5, 2.0)
+    assert value == math.sin(1.0) + 2.0
+    by_kind = {k[-1]: d.source for k, d in api._entry(_sine_plus).derivatives.items()}
+    assert "math.sin(" not in by_kind[True] and "math.sin(" in by_kind[False]

@@ -35,7 +35,7 @@ def test_value_and_integer_arguments(fn):
 
 @pytest.mark.parametrize("fn", [lecture.f, lecture.f_numpy], ids=lambda f: f.__name__)
 def test_forward_values_and_adjoints_of_every_node(fn):
-    _, frame = lecture.run_and_watch(srcgrad.grad(fn, wrt=(0, 1, 2)), lecture.POINT)
+    _, frame = lecture.run_and_watch(srcgrad.value_and_grad(fn, wrt=(0, 1, 2)), lecture.POINT)
     values = {n: round(float(frame[n]), 3) for n in lecture.NODES}
     assert values == {"a": 4, "b": 1, "c": -1, "d": 3, "e": 0.141, "g": 0.141}
     adjoints = {n: round(float(frame[n + "_bar"]), 2) for n in lecture.NODES}
