@@ -69,6 +69,9 @@ class Scope:
     contribs: dict[str, list] = field(default_factory=dict)
     pending: dict[str, int] = field(default_factory=dict)  # uses not yet contributed
     ready: dict[str, ir.Operand] = field(default_factory=dict)  # complete adjoints
+    # In a reversed loop body: the buffer each value from before the loop sums its
+    # adjoint in (the loop's own accumulator, or what an inner loop handed back).
+    base: dict[str, ir.Operand] = field(default_factory=dict)
 
 # Helpers that read only the shape of an argument: using an overwritten array
 # version through them is safe.
@@ -88,6 +91,8 @@ class _LoopAdjoint:
     start: dict = field(default_factory=dict)
     inside: dict = field(default_factory=dict)
     end: dict = field(default_factory=dict)
+    chained: set = field(default_factory=set)  # accumulators started from the enclosing
+    # loop's buffer (not from zeros), whose end is that loop's running total
 
 
 class FlowMixin:
@@ -215,7 +220,14 @@ class FlowMixin:
                                                else self.zero(p.out, n.loc), n.loc)
             acc.inside[id(p)] = self.adjoint_var(p.target)
         for v in acc.accumulated:
-            acc.start[v.name] = self.zero(v, n.loc)
+            outer = self.scope.base.get(v.name)
+            if outer is not None and not self.scope.contribs.get(v.name):
+                # Inside an enclosing loop's adjoint: keep summing into its buffer
+                # rather than zeroing a new one every enclosing iteration.
+                acc.start[v.name] = outer
+                acc.chained.add(v.name)
+            else:
+                acc.start[v.name] = self.zero(v, n.loc)
             acc.inside[v.name] = self.adjoint_var(v)
         # Carried adjoints are buffers of ours: their starts and ends are made owned.
         self.owned |= {a.name for a in acc.inside.values()}
@@ -230,6 +242,7 @@ class FlowMixin:
         """One reversed iteration, in a scope of its own; fills ``acc.end``."""
         n, loc = acc.loop, acc.loop.loc
         scope = Scope(self.block_defs(n.body) | {p.target.name for p in n.carried})
+        scope.base = {v.name: acc.inside[v.name] for v in acc.accumulated}
         self.count_uses(n.body, scope)
         outer_scope, outer_out = self.scope, self.out
         self.scope, self.out = scope, []
@@ -246,9 +259,9 @@ class FlowMixin:
             acc.end[id(p)] = self.owned_copy(p.target, g if g is not None
                                              else self.zero(p.target, loc), loc)
         for v in acc.accumulated:
-            total = self.materialize(v, loc, base=acc.inside[v.name]) \
-                if scope.contribs.get(v.name) else None
-            acc.end[v.name] = total if total is not None else acc.inside[v.name]
+            base = scope.base[v.name]
+            total = self.materialize(v, loc, base=base) if scope.contribs.get(v.name) else None
+            acc.end[v.name] = total if total is not None else base
         self.scope, self.out = outer_scope, outer_out
         self.depth -= 1
         return nodes
@@ -261,9 +274,13 @@ class FlowMixin:
             if isinstance(init, ir.Var) and init.name in self.active:
                 outs.setdefault(init.name, (init, []))[1].append(phi.out)
         for v, phi in zip(acc.accumulated, rev.carried[len(acc.carries):]):
-            outs.setdefault(v.name, (v, []))[1].append(phi.out)
+            if v.name in acc.chained:
+                self.scope.base[v.name] = phi.out  # the running total, not a contribution
+                outs.setdefault(v.name, (v, []))
+            else:
+                outs.setdefault(v.name, (v, []))[1].append(phi.out)
         for v in free:
-            if v.name in outs:
+            if outs.get(v.name, (None, []))[1]:
                 self.add_all(v, outs[v.name][1], acc.loop.loc)
             else:
                 self.done_one(v, acc.loop.loc)

@@ -156,6 +156,10 @@ class _State:
                 return _UNKNOWN
             self.arithmetic(s)
             return _broadcast(shapes)
+        if isinstance(op, ir.Callee) and op.obj in _TOTAL and len(s.args) == 1 and all(
+                k == "axis" and isinstance(v, ir.Const) and v.value is None
+                for k, v in s.kwargs):
+            return ()  # a reduction over every axis: a scalar, whatever the input's shape
         if op == "matmul" or (isinstance(op, ir.Callee) and op.obj in _SHAPED):
             return self.evaluate(s)
         return _UNKNOWN
@@ -227,6 +231,8 @@ class _State:
             else _UNKNOWN
 
 
+_TOTAL = frozenset({np.sum, np.mean, np.max, np.min, np.prod, np.amax, np.amin, np.var,
+                    np.std})
 _ARITHMETIC = frozenset({"add", "sub", "mul", "truediv", "pow", "mod", "neg", "pos",
                          "floordiv", "lt", "le", "gt", "ge", "eq", "ne"})
 

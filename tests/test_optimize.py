@@ -135,3 +135,17 @@ def test_reverse_is_unchanged_by_lowering_twice():
     a = reverse.reverse(fn, (0,), {"x": "any"})
     b = reverse.reverse(fn, (0,), {"x": "any"})
     assert str(a) == str(b)
+
+
+def test_nested_loop_accumulators_are_not_zeroed_per_iteration():
+    """CKY: the adjoint of log_binary is summed by three nested loops into one buffer,
+    not a fresh zero array per enclosing iteration; the gradient is still
+    inside-outside's."""
+    import cky  # examples/ is on the path (tests/conftest.py)
+
+    args = cky.example()
+    source = srcgrad.derivative_source(cky.log_partition, wrt=(0, 1))
+    assert source.count("zeros_like(log_binary)") == 1
+    grads = srcgrad.grad(cky.log_partition, wrt=(0, 1))(*args)
+    for g, expected in zip(grads, cky.inside_outside(*args)):
+        np.testing.assert_allclose(g, expected, rtol=1e-10, atol=1e-12)
