@@ -26,6 +26,8 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+import numpy as np
+
 from . import ir, runtime
 from .analysis import ANY, LIST, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
 from .errors import NoDerivativeRule, UnsupportedSyntax
@@ -36,6 +38,10 @@ from .shapes import infer as infer_shapes
 
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
 _SUM_TO = ir.Callee("sum_to", runtime.sum_to, runtime.sum_to)
+_KEEP = ir.Callee("keep", runtime.keep, runtime.keep)
+_EXPAND = ir.Callee("expand", runtime.expand, runtime.expand)
+# Helpers whose second argument is read only for its shape (a tuple is a shape).
+_SHAPE_READERS = frozenset({runtime.expand, runtime.keep})
 _ZEROS = ir.Callee("np.zeros", runtime.np.zeros, runtime.np)
 ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _SEED = ir.Callee("seed", runtime.seed, runtime.seed)
@@ -53,6 +59,7 @@ class _Reverse(FlowMixin):
         self.fn, self.wrt, self.seed = fn, wrt, seed
         self.forward = clone(fn.body)  # the forward sweep: tape pushes get added to it
         self.a = Analysis(replace(fn, body=self.forward), wrt, kinds)
+        self.expands: dict[str, ir.Stmt] = {}  # adjoint temps made by expand()
         self.shapes = {} if shapes is None else infer_shapes(
             replace(fn, body=self.forward), self.a, shapes)
         self.active = self.a.active
@@ -80,17 +87,53 @@ class _Reverse(FlowMixin):
         return ir.Var(self.namer.fresh(adjoint_name(v.name)), "adjoint", v)
 
     def emit(self, target: ir.Var, op, args, loc, kwargs=(), seq=False) -> ir.Var:
-        self.out.append(ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True))
+        s = ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True)
+        self.out.append(s)
+        if op is _EXPAND or (isinstance(op, ir.Callee) and op.obj is runtime.expand):
+            self.expands[target.name] = s
         return target
 
     def apply(self, op, args, loc, kwargs=()) -> ir.Operand:
         """Emit ``op(*args)``, folding what is sound to fold (never ``0 * x``)."""
+        if self.shapes and isinstance(op, ir.Callee):
+            known = self.shape_only(op, args)
+            if isinstance(known, ir.Const):
+                return known
+            args = known
+        if op == "mul" and self.shapes:
+            args = tuple(self.narrowed(a, b, loc) for a, b in (args, args[::-1]))
         folded = ir.fold(op, args)
         if folded is not None:
             return folded
         if op == "mul" and any(ir.is_number(a, -1) for a in args):
             return self.apply("neg", tuple(a for a in args if not ir.is_number(a, -1)), loc)
         return self.emit(self.temp(), op, args, loc, kwargs)
+
+    def narrowed(self, a: ir.Operand, other: ir.Operand, loc) -> ir.Operand:
+        """``a``, or if ``a`` broadcasts an adjoint to a shape ``other`` has anyway, the
+        adjoint with the reduced axes kept as size 1 (the product broadcasts it)."""
+        s = self.expands.get(a.name) if isinstance(a, ir.Var) else None
+        if s is None or not isinstance(other, ir.Var):
+            return a
+        target = s.args[1].value if isinstance(s.args[1], ir.Const) else \
+            self.shapes.get(s.args[1].name)
+        if target is None or self.shapes.get(other.name) != target:
+            return a
+        return self.emit(self.temp(), _KEEP, s.args, loc)
+
+    def shape_only(self, op: ir.Callee, args):
+        """Where a rule reads a value only for its shape and this specialization knows
+        the shape: the constant instead (``np.size(a)`` is 1000), so the value need
+        not be computed or kept."""
+        def shape(o):
+            return self.shapes.get(o.name) if isinstance(o, ir.Var) else None
+
+        if op.obj in (np.size, np.shape) and len(args) == 1 and shape(args[0]) is not None:
+            s = shape(args[0])
+            return ir.Const(int(np.prod(s)) if op.obj is np.size else s)
+        if op.obj in _SHAPE_READERS and len(args) > 1 and shape(args[1]) is not None:
+            return (args[0], ir.Const(shape(args[1])), *args[2:])
+        return args
 
     def zero(self, v: ir.Var, loc) -> ir.Operand:
         """A fresh zero adjoint for ``v`` (0.0 for scalars)."""
@@ -118,7 +161,8 @@ class _Reverse(FlowMixin):
             seed_var = self.adjoint_var(ret)
             if self.seed == "param":
                 params.append(seed_var)
-            elif self.kind(ret) == SCALAR:
+            elif self.kind(ret) == SCALAR or self.shapes.get(ret.name) == ():
+                # (known to be a scalar: no check, so the value itself may go unused)
                 self.emit(seed_var, "copy", (ir.Const(1.0),), self.def_loc(ret))
             else:  # check the output is a scalar before sweeping back from it
                 self.emit(seed_var, _SEED, (ret,), self.def_loc(ret))

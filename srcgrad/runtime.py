@@ -125,10 +125,12 @@ def piece(g, i, axis, *xs):
 
 
 def expand(g, x, axis, keepdims):
-    """Broadcast the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape."""
+    """Broadcast the adjoint of a reduction of ``x`` over ``axis`` back to ``x``'s shape
+    (``x`` may be given by its shape, a tuple)."""
+    shape = x if isinstance(x, tuple) else np.shape(x)
     if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, np.shape(x))  # a read-only view: adjoints are never
+        g = keep(g, shape, axis, False)
+    return np.broadcast_to(g, shape)  # a read-only view: adjoints are never
     # written in place unless the transform made them (sums, copies)
 
 
@@ -137,7 +139,7 @@ def keep(g, x, axis, keepdims):
     size 1, for a product with an array of ``x``'s shape to broadcast."""
     if axis is None or keepdims:
         return g
-    shape = list(np.shape(x))
+    shape = list(x if isinstance(x, tuple) else np.shape(x))
     for a in axis if isinstance(axis, tuple) else (axis,):
         shape[a] = 1
     return np.reshape(g, shape)
