@@ -39,7 +39,8 @@ from .shapes import infer as infer_shapes
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
 _SUM_TO = ir.Callee("sum_to", runtime.sum_to, runtime.sum_to)
 _KEEP = ir.Callee("keep", runtime.keep, runtime.keep)
-_EXPAND = ir.Callee("expand", runtime.expand, runtime.expand)
+_SUM = ir.Callee("np.sum", np.sum, np)
+_RESHAPE = ir.Callee("np.reshape", np.reshape, np)
 # Helpers whose second argument is read only for its shape (a tuple is a shape).
 _SHAPE_READERS = frozenset({runtime.expand, runtime.keep})
 _ZEROS = ir.Callee("np.zeros", runtime.np.zeros, runtime.np)
@@ -89,8 +90,8 @@ class _Reverse(FlowMixin):
     def emit(self, target: ir.Var, op, args, loc, kwargs=(), seq=False) -> ir.Var:
         s = ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True)
         self.out.append(s)
-        if op is _EXPAND or (isinstance(op, ir.Callee) and op.obj is runtime.expand):
-            self.expands[target.name] = s
+        if isinstance(op, ir.Callee) and op.obj in (runtime.expand, runtime.argmax_mask):
+            self.expands[target.name] = s  # (a mask has its first argument's shape)
         return target
 
     def apply(self, op, args, loc, kwargs=()) -> ir.Operand:
@@ -113,12 +114,23 @@ class _Reverse(FlowMixin):
         """``a``, or if ``a`` broadcasts an adjoint to a shape ``other`` has anyway, the
         adjoint with the reduced axes kept as size 1 (the product broadcasts it)."""
         s = self.expands.get(a.name) if isinstance(a, ir.Var) else None
-        if s is None or not isinstance(other, ir.Var):
+        if s is None or s.op.obj is not runtime.expand or not isinstance(other, ir.Var):
             return a
         target = s.args[1].value if isinstance(s.args[1], ir.Const) else \
             self.shapes.get(s.args[1].name)
+        mask = self.expands.get(other.name)
+        if mask is not None and mask.op.obj is runtime.argmax_mask:
+            other = mask.args[0]  # argmax_mask(x, ...) has x's shape
         if target is None or self.shapes.get(other.name) != target:
             return a
+        g, _, axis, keepdims = s.args
+        if isinstance(axis, ir.Const) and isinstance(keepdims, ir.Const):
+            if axis.value is None or keepdims.value:
+                return g  # already broadcastable against the product's other factor
+            kept = list(target)
+            for ax in axis.value if isinstance(axis.value, tuple) else (axis.value,):
+                kept[ax] = 1
+            return self.emit(self.temp(), _RESHAPE, (g, ir.Const(tuple(kept))), loc)
         return self.emit(self.temp(), _KEEP, s.args, loc)
 
     def shape_only(self, op: ir.Callee, args):
@@ -379,18 +391,28 @@ class _Reverse(FlowMixin):
         else:
             c = self.instantiate(rule.vjps[p], env, s.loc)
         if rule.broadcasting and self.needs_unbroadcast(s, x):
-            c = self.unbroadcast(c, x, s.loc)
+            c = self.unbroadcast(c, x, s.loc, self.shapes.get(s.target.name))
         if len(self.out) > mark and self.last_defines(c):
             self.private.add(c.name)  # computed for this contribution alone
         self.add(x, c, s.loc)
 
-    def unbroadcast(self, c: ir.Operand, x: ir.Var, loc) -> ir.Operand:
-        """``c`` summed to ``x``'s shape: to a constant shape where this specialization
-        knows it (then the tape need not keep ``x`` for its shape)."""
+    def unbroadcast(self, c: ir.Operand, x: ir.Var, loc, source=None) -> ir.Operand:
+        """``c`` (of shape ``source`` if known) summed to ``x``'s shape: a sum over
+        the broadcast axes where both shapes are known, else a sum to ``x``'s shape
+        if that is known (then the tape need not keep ``x`` for its shape)."""
         shape = self.shapes.get(x.name)
         if shape is None or self.kind(x) == SCALAR:
             return self.apply(_UNBROADCAST, (c, x), loc)
-        return self.apply(_SUM_TO, (c, ir.Const(shape)), loc)
+        if source is None or len(source) < len(shape) or shape == ():
+            return self.apply(_SUM_TO, (c, ir.Const(shape)), loc)
+        extra = len(source) - len(shape)
+        if extra:
+            c = self.apply(_SUM, (c,), loc, (("axis", ir.Const(tuple(range(extra)))),))
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and source[extra + i] != 1)
+        if axes:
+            c = self.apply(_SUM, (c,), loc, (("axis", ir.Const(axes)),
+                                             ("keepdims", ir.Const(True))))
+        return c
 
     def needs_unbroadcast(self, s: ir.Stmt, x: ir.Var) -> bool:
         out = self.shapes.get(s.target.name)
@@ -442,7 +464,7 @@ class _Reverse(FlowMixin):
                 c = self.survivors(c, g, index, s)
             region = self.shapes.get(("region", s.target.name))
             if region is None or region != self.shapes.get(v.name):
-                c = self.unbroadcast(c, v, s.loc)
+                c = self.unbroadcast(c, v, s.loc, region)
             self.add(v, c, s.loc)
         if isinstance(x, ir.Var) and x.name in self.active:
             z = self.emit(self.adjoint_var(x), "setitem", (g, ir.Const(0.0), *index), s.loc,

@@ -291,8 +291,9 @@ def test_array_code_is_specialized_per_argument_shapes():
         np.testing.assert_allclose(gx, expected_x, rtol=1e-12)
     sources = [dv.source for key, dv in api._entry(_weighted).derivatives.items()]
     assert len(sources) == 3
-    assert any("unbroadcast" not in s and "sum_to" not in s for s in sources)
-    assert sum("sum_to" in s for s in sources) == 2
+    reduces = ["unbroadcast" in s or "sum_to" in s or "keepdims=True" in s or "axis=(0,)" in s
+               for s in sources]
+    assert sorted(reduces) == [False, True, True]  # only the equal shapes need none
 
 
 def _sine_plus(x, y):

@@ -104,7 +104,7 @@ def test_expand_before_a_product_is_not_materialized():
     on = entry.derivative((0,), "one", ("any",)).source
     off = entry.derivative((0,), "one", ("any",), disabled=frozenset({"expand"})).source
     assert "keep(" in on and "keep(" not in off
-    assert "keep(" in _source(f, args, frozenset({"expand"}))
+    assert "np.reshape(" in _source(f, args, frozenset({"expand"}))  # kept axes, statically
 
 
 def test_copies_of_temporaries_are_propagated():
