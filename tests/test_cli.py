@@ -225,3 +225,15 @@ def test_coverage_table_is_up_to_date():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     p = run("coverage", "--check", cwd=root)
     assert p.returncode == 0, p.err
+
+
+def test_no_opt_prints_the_transform_before_the_optimizer():
+    """The HMM example: the raw transform recomputes T - 1 (no common subexpressions);
+    the default output computes it once. Both compile."""
+    hmm = str(FIXTURES.parent.parent / "examples" / "hmm.py")
+    raw = run("show", f"{hmm}:log_partition", "--wrt", "log_emit", "--no-opt")
+    opt = run("show", f"{hmm}:log_partition", "--wrt", "log_emit")
+    assert raw.returncode == 0 and opt.returncode == 0, raw.err + opt.err
+    for p in (raw, opt):
+        compile(p.out, "<srcgrad show hmm>", "exec")
+    assert raw.out.count("= T - 1\n") == 2 and opt.out.count("= T - 1\n") == 1
