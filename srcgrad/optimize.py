@@ -84,10 +84,19 @@ def _loop(n: ir.Loop, live: set[str]) -> bool:
     return True
 
 
+_CHEAP = frozenset({"add", "sub", "mul", "neg", "floordiv", "mod"})
+
+
 def prune_tape(fn: ir.Function) -> ir.Function:
     """Record in each loop only what its adjoint loop still reads (earlier passes may
-    have removed reads), then drop what only the tape needed."""
+    have removed reads), recomputing index arithmetic (``t - 1``) rather than
+    recording it, then drop what only the tape needed."""
     changed = False
+    defs = {s.target.name: s for s in ir.walk(fn.body) if isinstance(s, ir.Stmt)}
+    names = set(defs) | {p.name for p in fn.params}
+    for n in ir.walk(fn.body):
+        if isinstance(n, ir.Loop) and n.adjoint and n.restore:
+            changed |= _recompute(n, defs, names)
     for n in ir.walk(fn.body):
         if isinstance(n, ir.Loop) and n.adjoint and n.restore:
             used = {v.name for m in ir.walk(n.body) for v in ir.node_uses(m)} | \
@@ -100,6 +109,55 @@ def prune_tape(fn: ir.Function) -> ir.Function:
                 changed |= len(kept) != len(group)
                 group[:] = kept
     return dead_code(fn) if changed else fn
+
+
+def _recompute(n: ir.Loop, defs: dict, names: set[str]) -> bool:
+    """In adjoint loop ``n``: values the tape restores that are cheap arithmetic on the
+    loop index and constants are computed again at the top of the iteration."""
+    nested = {v.name for m in ir.walk(n.body) if isinstance(m, (ir.If, ir.Loop))
+              for group in (m.restore if isinstance(m, ir.Loop) else m.restore)
+              for v in group}
+    changed = False
+    for group in n.restore:
+        for v in list(group):
+            s = defs.get(v.name)
+            if s is None or s.op not in _CHEAP or s.kwargs or v.name in nested or not all(
+                    isinstance(a, ir.Const) or a == n.index for a in s.args):
+                continue
+            again = ir.Var(_fresh(v.name + "_again", names), "temp")
+            n.body.insert(0, ir.Stmt(again, s.op, s.args, s.loc, adjoint=True))
+            _rename_in(n.body[1:], v.name, again)
+            group.remove(v)
+            changed = True
+    return changed
+
+
+def _fresh(name: str, names: set[str]) -> str:
+    k, out = 0, name
+    while out in names:
+        k += 1
+        out = f"{name}{k}"
+    names.add(out)
+    return out
+
+
+def _rename_in(block: list, old: str, new: ir.Var) -> None:
+    def op(o):
+        return new if isinstance(o, ir.Var) and o.name == old else o
+
+    for m in ir.walk(block):
+        if isinstance(m, ir.Stmt):
+            m.args = tuple(op(a) for a in m.args)
+            m.kwargs = tuple((k, op(v)) for k, v in m.kwargs)
+        elif isinstance(m, ir.If):
+            m.cond = op(m.cond)
+            for p in m.phis:
+                p.sources = tuple(op(s) for s in p.sources)
+        else:
+            m.bounds = tuple(op(b) for b in m.bounds)
+            m.cond = op(m.cond) if m.cond is not None else None
+            for p in m.carried:
+                p.sources = tuple(op(s) for s in p.sources)
 
 
 PASSES = {"fold": fold_constants, "copies": propagate_copies, "cse": common_subexpressions,
