@@ -303,15 +303,17 @@ def verify(fn: Function) -> None:
     """
     defined: set[str] = set()
 
-    def define(v: Var, where: str) -> None:
+    # ``where`` is a string or a node, formatted only for the error message.
+    def define(v: Var, where) -> None:
         if v.name in defined:
             raise InternalError(f"IR: {v.name} defined twice ({where})")
         defined.add(v.name)
 
-    def use(o: Operand, where: str) -> None:
-        if isinstance(o, Var) and o.name not in defined:
-            raise InternalError(f"IR: {o.name} used before definition ({where})")
-        if not isinstance(o, (Var, Const)):
+    def use(o: Operand, where) -> None:
+        if isinstance(o, Var):
+            if o.name not in defined:
+                raise InternalError(f"IR: {o.name} used before definition ({where})")
+        elif not isinstance(o, Const):
             raise InternalError(f"IR: bad operand {o!r} ({where})")
 
     def block(nodes: list) -> None:
@@ -322,8 +324,8 @@ def verify(fn: Function) -> None:
                 if not (isinstance(n.op, Callee) or n.op in OPERATORS):
                     raise InternalError(f"IR: unknown op {n.op!r} in {n}")
                 for o in n.operands():
-                    use(o, str(n))
-                define(n.target, str(n))
+                    use(o, n)
+                define(n.target, n)
             elif isinstance(n, If):
                 use(n.cond, "if")
                 for which, branch in enumerate((n.then, n.orelse)):
