@@ -430,6 +430,11 @@ class _Reverse(FlowMixin):
                     "slicing a list of differentiated values is not supported yet", s.loc,
                     "Read its elements one at a time (xs[i]), or stack it first "
                     "(np.stack(xs)[1:]).")
+            if _whole(index):  # x[:, None]: the adjoint is g without the new axes
+                parts = tuple(ir.Const(0) if i.value is None else i for i in index)
+                self.add(x, self.emit(self.temp(), "getitem", (g, *parts), s.loc, seq=s.seq),
+                         s.loc)
+                return
             self.add(x, Scatter(g, index, s.seq, self.fancy(index)), s.loc)
 
     def fancy(self, index) -> bool:
@@ -471,6 +476,13 @@ class _Reverse(FlowMixin):
                           seq=s.seq)
             self.owned.add(z.name)
             self.add(x, z, s.loc)
+
+
+def _whole(index) -> bool:
+    """Indexing that reads all of an array, only inserting new axes (``x[:, None]``)."""
+    return any(isinstance(i, ir.Const) and i.value is None for i in index) and all(
+        isinstance(i, ir.Const) and (i.value is None or i.value is Ellipsis or (
+            isinstance(i.value, slice) and i.value == slice(None))) for i in index)
 
 
 def _basic_index(o: ir.Operand) -> bool:

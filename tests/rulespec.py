@@ -325,6 +325,8 @@ DIFF: list[Spec] = [
     Spec("getitem", "x[x > 0] ** 2", (((3,),), ((2, 3),)), NONZERO),
     Spec("getitem", "x[np.newaxis, ..., 1:] * x[..., None, :2]", (((3, 3),),)),
     Spec("getitem", "x[1, ..., None]", (((2, 3, 4),),)),
+    Spec("getitem", "x[:, None] * x[None, :]", (((3,),), ((2, 3),))),
+    Spec("getitem", "np.sin(x[None]) + x[..., None, :]", (((3,),), ((2, 3),))),
     Spec("setitem", "t * x", (((2, 3), (2, 3)),), pre="t = x * 1.0; t[C] = y[C]",
          label="t[C] = y[C]"),
     Spec("setitem", "t * x", (((2, 3), F),), NONZERO, pre="t = x * 2.0; t[x > 0] = y",
