@@ -1,0 +1,254 @@
+"""Building and caching derivatives: the pipeline, run once per specialization.
+
+``STAGES`` lists the pipeline in order. Per user function an ``_Entry`` keeps
+its lowered IR (per structure of tuple, list and dict arguments) and one
+``Derivative`` per (wrt, seed, argument kinds, shapes, disabled passes,
+gradient only); ``api`` decides which one a call needs. Anything unexpected
+while building becomes a located ``InternalError``; a failure of generated
+code at run time is reported at the user's expression it came from.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import linecache
+import numbers
+import traceback
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import emit as _emit
+from . import forward, ir, lower, optimize, parse, reverse
+from .errors import InternalError, Loc, SrcgradError, UsageError
+
+STAGES = ("capture", "lower", "reverse", "optimize", "emit", "load")
+_KINDS: dict[type, str] = {float: reverse.SCALAR, int: reverse.SCALAR, bool: reverse.SCALAR}
+_counter = itertools.count(1)
+
+
+@dataclass
+class Derivative:
+    """One generated derivative: its IR, source text and loaded function."""
+
+    primal: ir.Function
+    ir: ir.Function
+    source: str
+    fn: Callable
+    filename: str
+    locs: dict[int, tuple[Loc, str]]  # line of source -> user location, sweep
+
+
+class _Entry:
+    """Per user function: its lowered IR and its generated derivatives."""
+
+    def __init__(self, f: Callable):
+        self.f = f
+        self.primals: dict[tuple, ir.Function] = {}  # by the structure of the arguments
+        self.derivatives: dict[tuple, Derivative] = {}
+
+    def lowered(self, structures: tuple = ()) -> ir.Function:
+        if structures not in self.primals:
+            self.primals[structures] = lower.lower(parse.capture(self.f), dict(structures))
+        return self.primals[structures]
+
+    @property
+    def primal(self) -> ir.Function:
+        return self.lowered()
+
+    def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...],
+                   structures: tuple = (), shapes: tuple | None = None,
+                   disabled: frozenset | None = None, grads_only: bool = False) -> Derivative:
+        """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
+        the tuple, list and dict arguments described by ``structures``); ``shapes``,
+        per parameter (None for non-arrays), specializes the code on array shapes;
+        ``grads_only``: the code returns the gradient alone (one value, or a tuple),
+        and computes f's value only where the gradient needs it."""
+        key = (wrt, seed, kinds, structures, shapes, disabled, grads_only)
+        d = self.derivatives.get(key)
+        if d is None:
+            d = self.derivatives[key] = _guarded(self.f, lambda: self._build(
+                wrt, seed, kinds, structures, shapes, disabled, grads_only))
+        return d
+
+    def _build(self, wrt, seed, kinds, structures=(), shapes=None, disabled=None,
+               grads_only=False) -> Derivative:
+        primal = optimize.simplify_primal(self.lowered(structures), disabled)
+        names = dict(zip((p.name for p in primal.params), kinds))
+        if seed == "forward":
+            dfn = optimize.optimize(forward.forward(primal, wrt, names), disabled)
+        else:
+            by_name = None if shapes is None else {
+                p.name: s for p, s in zip(primal.params, shapes) if s is not None}
+            dfn = reverse.reverse(primal, wrt, names, seed, by_name)
+            if grads_only:
+                dfn = ir.Function(dfn.name, dfn.params, dfn.body, dfn.returns[1:], dfn.loc,
+                                  dfn.doc.replace(f"Returns {dfn.returns[0]} and the",
+                                                  "Returns the"), dfn.defaults)
+            dfn = optimize.optimize(dfn, disabled)
+        source, namespace, locs = _emit.emit(dfn)
+        filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
+        return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
+                          filename, locs)
+
+
+_ENTRIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _entry(f: Callable) -> _Entry:
+    try:
+        e = _ENTRIES.get(f)
+    except TypeError:
+        raise UsageError(f"srcgrad differentiates Python functions; got {f!r}") from None
+    if e is None:
+        e = _ENTRIES[f] = _Entry(f)
+    return e
+
+
+def _guarded(f: Callable, build: Callable):
+    """Run a transform; anything but a SrcgradError is a located InternalError."""
+    try:
+        return build()
+    except SrcgradError as exc:
+        raise exc.with_traceback(None) from None
+    except Exception as exc:  # a bug in srcgrad: say where, keep the cause for the report
+        code = getattr(f, "__code__", None)
+        loc = Loc(code.co_filename, code.co_firstlineno, 0) if code else None
+        raise InternalError(f"{type(exc).__name__} while differentiating "
+                            f"{getattr(f, '__qualname__', f)}: {exc}", loc) from exc
+
+
+def _load(source: str, namespace: dict, name: str, filename: str) -> Callable:
+    """Compile generated source under a registered file name (tracebacks, getsource)."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace[name]
+
+
+def _kind(a: object) -> str:
+    k = _KINDS.get(type(a))
+    if k is None:
+        scalar = isinstance(a, (numbers.Number, np.generic)) and np.ndim(a) == 0
+        k = _KINDS[type(a)] = reverse.SCALAR if scalar else reverse.ANY
+    return k
+
+
+def _annotated_kinds(f: Callable, params: list[str]) -> tuple[str, ...]:
+    notes = getattr(f, "__annotations__", {})
+    return tuple(reverse.SCALAR if notes.get(p) in (float, int, "float", "int") else reverse.ANY
+                 for p in params)
+
+
+def _params(f: Callable) -> list[str]:
+    code = getattr(f, "__code__", None)
+    if code is None:
+        raise UsageError(f"srcgrad differentiates Python functions; got {f!r}")
+    return list(code.co_varnames[: code.co_argcount])
+
+
+def _wrt(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:
+    """Indices of the wrt parameters and whether a single one was asked for."""
+    params = _params(f)
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise UsageError("wrt is empty: name at least one parameter")
+    out = []
+    for w in items:
+        if isinstance(w, bool) or not isinstance(w, (int, str)):
+            raise UsageError(f"wrt must be a parameter index or name, got {w!r}")
+        if isinstance(w, str):
+            if w not in params:
+                raise UsageError(f"{f.__name__} has no parameter {w!r}; its parameters are "
+                                 f"{', '.join(params)}")
+            w = params.index(w)
+        if not -len(params) <= w < len(params):
+            raise UsageError(f"wrt={w} is out of range: {f.__name__} has {len(params)} "
+                             "parameters")
+        out.append(w % len(params))
+    return tuple(out), single
+
+
+def _binder(f: Callable) -> Callable[[tuple, dict], tuple]:
+    """Positional arguments for ``f`` from any call (keywords and defaults applied)."""
+    sig = inspect.signature(f)
+
+    def bind(args: tuple, kwargs: dict) -> tuple:
+        try:
+            bound = sig.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise UsageError(f"{f.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        return bound.args
+
+    return bind
+
+
+def _located_runtime_error(d: Derivative, exc: Exception) -> SrcgradError:
+    """Point at the user's expression whose forward or adjoint code raised ``exc``."""
+    frames = [fr for fr in traceback.extract_tb(exc.__traceback__) if fr.filename == d.filename]
+    where = d.locs.get(frames[-1].lineno) if frames else None
+    if where is None:
+        return SrcgradError(f"{type(exc).__name__}: {exc}, while computing the derivative",
+                            d.primal.loc)
+    loc, sweep = where
+    line = d.source.splitlines()[frames[-1].lineno - 1].strip()
+    return SrcgradError(
+        f"{type(exc).__name__}: {exc}, in the {sweep} code of this line (`{line}`)", loc,
+        "The function or its derivative is not defined at these arguments "
+        "(see `srcgrad show` for the generated code).")
+
+
+# Failures of generated code at particular arguments (a singular matrix, a derivative
+# rule's unsupported case): reported at the user's expression.
+_RUNTIME_ERRORS = (ArithmeticError, ValueError, NotImplementedError)
+
+
+def _call(d: Derivative, args: tuple):
+    try:
+        return d.fn(*args)
+    except _RUNTIME_ERRORS as exc:
+        raise _located_runtime_error(d, exc).with_traceback(None) from exc
+
+
+def _check_real(f: Callable, i: int, value) -> None:
+    """Differentiating with respect to booleans or integer arrays is an error (their
+    derivative would be a silent zero); Python ints count as reals: f(2) is f(2.0)."""
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, (bool, np.bool_)) or (dtype is not None and dtype.kind in "biu"):
+        raise UsageError(f"{f.__name__}: argument {_params(f)[i]!r} is "
+                         f"{'boolean' if dtype is None else f'an array of {dtype}'}; "
+                         "gradients are taken with respect to real values",
+                         hint="Pass floats (e.g. x.astype(float)), or leave it out of wrt.")
+
+
+_CONTAINERS = (tuple, list, dict)
+
+
+def _flatten(arg) -> tuple[object, list]:
+    """(structure, leaves) of a tuple, list or dict argument (structure None: a leaf)."""
+    if isinstance(arg, dict):
+        parts = [(k, _flatten(v)) for k, v in arg.items()]
+        return ("dict", tuple((k, s) for k, (s, _) in parts)), [x for _, (_, ls) in parts
+                                                                 for x in ls]
+    if isinstance(arg, (tuple, list)):
+        parts = [_flatten(v) for v in arg]
+        kind = "tuple" if isinstance(arg, tuple) else "list"
+        return (kind, tuple(s for s, _ in parts)), [x for _, ls in parts for x in ls]
+    return None, [arg]
+
+
+def _unflatten(structure, leaves: list):
+    """The inverse of ``_flatten``, consuming ``leaves`` from the front."""
+    if structure is None:
+        return leaves.pop(0)
+    kind, children = structure
+    if kind == "dict":
+        return {k: _unflatten(s, leaves) for k, s in children}
+    items = [_unflatten(s, leaves) for s in children]
+    return tuple(items) if kind == "tuple" else items
+
+
