@@ -17,7 +17,13 @@ from __future__ import annotations
 import os
 
 from . import ir
-from .simplify import common_subexpressions, fold_constants, narrow_expands, propagate_copies
+from .simplify import (
+    common_subexpressions,
+    fold_constants,
+    narrow_expands,
+    propagate_copies,
+    replace_reads,
+)
 
 
 def dead_code(fn: ir.Function) -> ir.Function:
@@ -142,22 +148,7 @@ def _fresh(name: str, names: set[str]) -> str:
 
 
 def _rename_in(block: list, old: str, new: ir.Var) -> None:
-    def op(o):
-        return new if isinstance(o, ir.Var) and o.name == old else o
-
-    for m in ir.walk(block):
-        if isinstance(m, ir.Stmt):
-            m.args = tuple(op(a) for a in m.args)
-            m.kwargs = tuple((k, op(v)) for k, v in m.kwargs)
-        elif isinstance(m, ir.If):
-            m.cond = op(m.cond)
-            for p in m.phis:
-                p.sources = tuple(op(s) for s in p.sources)
-        else:
-            m.bounds = tuple(op(b) for b in m.bounds)
-            m.cond = op(m.cond) if m.cond is not None else None
-            for p in m.carried:
-                p.sources = tuple(op(s) for s in p.sources)
+    replace_reads(block, lambda o: new if isinstance(o, ir.Var) and o.name == old else o)
 
 
 PASSES = {"fold": fold_constants, "copies": propagate_copies, "cse": common_subexpressions,

@@ -69,7 +69,14 @@ def _rename(fn: ir.Function, subst: dict[str, ir.Operand]) -> ir.Function:
             o = subst[o.name]
         return o
 
-    for n in ir.walk(fn.body):
+    replace_reads(fn.body, op)
+    return ir.Function(fn.name, fn.params, fn.body, tuple(op(r) for r in fn.returns),
+                       fn.loc, fn.doc, fn.defaults)
+
+
+def replace_reads(block: list, op) -> None:
+    """Every operand ``o`` read in ``block`` (and its regions) becomes ``op(o)``."""
+    for n in ir.walk(block):
         if isinstance(n, ir.Stmt):
             n.args = tuple(op(a) for a in n.args)
             n.kwargs = tuple((k, op(v)) for k, v in n.kwargs)
@@ -82,8 +89,6 @@ def _rename(fn: ir.Function, subst: dict[str, ir.Operand]) -> ir.Function:
             n.cond = op(n.cond) if n.cond is not None else None
             for p in n.carried:
                 p.sources = tuple(op(s) for s in p.sources)
-    return ir.Function(fn.name, fn.params, fn.body, tuple(op(r) for r in fn.returns),
-                       fn.loc, fn.doc, fn.defaults)
 
 
 def propagate_copies(fn: ir.Function) -> ir.Function:
