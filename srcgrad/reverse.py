@@ -33,6 +33,7 @@ from .ir import clone
 from .naming import Namer, adjoint_name
 from .reverse_arrays import ArrayMixin
 from .reverse_flow import FlowMixin, Scatter, Scope
+from .reverse_tape import TapeMixin
 from .shapes import infer as infer_shapes
 
 _ZEROS = ir.Callee("np.zeros", runtime.np.zeros, runtime.np)
@@ -44,7 +45,7 @@ _ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoint
 _AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
 
 
-class _Reverse(FlowMixin, ArrayMixin):
+class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
     def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str], seed: str,
                  shapes: dict[str, tuple] | None = None):
         self.fn, self.wrt, self.seed = fn, wrt, seed

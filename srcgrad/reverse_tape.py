@@ -1,0 +1,258 @@
+"""Reverse mode, after the sweep (part of the reverse stage): the tape and the
+checks of in-place writes.
+
+Contract, on top of ``reverse.py``'s: each forward loop pushes, at the end of an
+iteration, exactly the values of that iteration its adjoint reads (a branch
+pushes its own); an array written in place must be the function's own (made by
+arithmetic or a constructor in ``_FRESH_CALLS``, never the caller's or a
+possible view); a read of an array written in place is copied where the
+adjoint needs its value, and a version the adjoint reads that a later write
+overwrites is snapshotted where it is made (``x_saved = np.copy(x)``).
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import replace
+
+import numpy as np
+
+from . import ir, runtime
+from .errors import UnsupportedSyntax
+from .reverse_flow import _vars
+
+# Functions whose result is always a new array, never a view of an argument, so that
+# writing into it changes nothing else (np.reshape, np.transpose, x[i]... may return
+# views: a write into their result is refused).
+_FRESH_CALLS = frozenset({
+    np.zeros, np.ones, np.full, np.empty, np.zeros_like, np.ones_like, np.full_like,
+    np.empty_like, np.eye, np.identity, np.array, np.copy, np.concatenate, np.stack,
+    np.hstack, np.vstack, np.column_stack, np.arange, np.linspace, np.tile, np.repeat,
+    np.cumsum, np.cumprod, np.diff, np.outer, np.dot, np.matmul, np.kron, np.sort, np.pad,
+    np.where, np.clip, np.take, np.roll, np.tril, np.triu, np.sum, np.mean, np.prod,
+    np.max, np.min, np.tensordot, np.einsum, np.inner, np.linalg.inv, np.linalg.solve,
+    np.ndarray.flatten, runtime.copy_adjoint, runtime.zeros_like})
+_FRESH_OPS = ("setitem", "newlist", "append", "copyitem")
+
+
+def _spelled(n: ir.Stmt) -> str:
+    if isinstance(n.op, ir.Callee):
+        return n.op.name
+    return {"getitem": "an indexing x[...]"}.get(n.op, ir.SYMBOLS.get(n.op, n.op))
+
+# Helpers that read only the shape of an argument: using an overwritten array
+# version through them is safe.
+_SHAPE_ONLY = {id(runtime.zeros_like), id(runtime.unbroadcast), id(runtime.expand), id(len),
+               id(runtime.np.shape), id(runtime.np.size), id(runtime.np.ndim),
+               id(builtins.len)}
+
+
+class TapeMixin:
+    """The tape and the write checks for ``reverse._Reverse``."""
+
+    # -- after the sweep: the tape and in-place writes ----------------------------
+    def finish_forward(self, forward: list, adjoint: list) -> None:
+        self.check_writes(forward, adjoint)
+        self.plan_tape()
+
+    def plan_tape(self) -> None:
+        """What each forward loop pushes at the end of an iteration: the values of that
+        iteration its adjoint reads (the value entering the iteration included)."""
+        for fwd, rev in self.loops:
+            used = {v.name for v in _uses_in(rev.body)} | {v.name for p in rev.carried
+                                                           for v in _vars(p.sources)}
+            params = [p.target for p in fwd.carried if p.target.name in used]
+            direct = [v for m in fwd.body for v in _made(m) if v.name in used]
+            fwd.save = params + direct
+            rev.restore = [fwd.save]
+            self.tape_branches(fwd.body, used)
+
+    def tape_branches(self, block: list, used: set[str]) -> None:
+        """Values a branch inside a loop computes for the adjoint: pushed in the branch."""
+        for m in block:
+            if isinstance(m, ir.If):
+                m.save = tuple([v for b in blk for v in _made(b) if v.name in used]
+                               for blk in (m.then, m.orelse))
+                rev = self.ifs.get(id(m))
+                if rev is not None:
+                    rev.restore = m.save
+                self.tape_branches(m.then, used)
+                self.tape_branches(m.orelse, used)
+
+    def check_storage(self, forward: list, buffers: dict, written: set, overwritten: dict):
+        """An array written in place must be the function's own: not the caller's (an
+        alias of a parameter) and not a view into another array (a row read x[i])."""
+        params = {p.name for p in self.fn.params}
+        for n in ir.walk(forward):
+            if not isinstance(n, ir.Stmt):
+                continue
+            root = buffers.get(n.target.name, n.target.name)
+            if root not in written:
+                continue
+            alias = n.op == "copy" and isinstance(n.args[0], ir.Var)
+            if alias or n.target.name in params or not self.fresh(n):
+                what = "an alias of another array" if alias or n.target.name in params \
+                    else f"the result of {_spelled(n)}, a possible view of another array"
+                raise UnsupportedSyntax(
+                    f"this writes into {what}; srcgrad cannot follow such writes",
+                    _first_write(overwritten, buffers, root).loc,
+                    "Write into a copy (y = np.copy(x)) or index the array itself (x[i, j] = v).")
+        for p in self.fn.params:
+            if buffers.get(p.name, p.name) in written:
+                raise UnsupportedSyntax(
+                    f"this writes into the argument {p.name}, through another name",
+                    _first_write(overwritten, buffers, buffers[p.name]).loc,
+                    "Write into a copy (y = np.copy(x)).")
+
+    def fresh(self, n: ir.Stmt) -> bool:
+        """``n`` makes a new array (or writes one in place), never a view of another:
+        arithmetic, elementwise functions, and the constructors in ``_FRESH_CALLS``."""
+        if n.op in _FRESH_OPS or (n.op == "copy" and isinstance(n.args[0], ir.Const)):
+            return True
+        if not isinstance(n.op, ir.Callee):
+            return n.op in ir.BINARY.values() or n.op in ir.UNARY.values()
+        if n.op.obj in _FRESH_CALLS:
+            return True
+        found = self.a.rules.get(id(n))
+        return found is not None and bool(found[0].partials)  # a ufunc: a new array
+
+    def check_writes(self, forward: list, adjoint: list) -> None:
+        """Copy reads of arrays written in place; refuse adjoint reads of overwritten
+        versions (see the module docstring)."""
+        overwritten = {s.args[0].name: s for s in ir.walk(forward)
+                       if isinstance(s, ir.Stmt) and s.op == "setitem"
+                       and isinstance(s.args[0], ir.Var)}
+        if not overwritten:
+            return
+        buffers = _buffers(forward)
+        written = {buffers.get(name, name) for name in overwritten}
+        self.check_storage(forward, buffers, written, overwritten)
+        needed = {v.name for v in _uses_in(adjoint, skip_shape=True)}
+        for s in ir.walk(forward):
+            if isinstance(s, ir.Stmt) and s.op == "getitem" and s.target.name in needed \
+                    and isinstance(s.args[0], ir.Var) and \
+                    buffers.get(s.args[0].name, s.args[0].name) in written:
+                s.op = "copyitem"
+        unstable = dict(overwritten)
+        for n in ir.walk(forward):  # carried versions are overwritten by the next iteration
+            if isinstance(n, ir.Loop):
+                for p in n.carried:
+                    for v in (p.target, *_vars(p.sources[1:])):
+                        root = buffers.get(v.name, v.name)
+                        if root in written and v.name not in unstable:
+                            unstable[v.name] = _first_write(overwritten, buffers, root)
+        snapshots = {}
+        for v in _uses_in(adjoint, skip_shape=True):
+            if v.name in unstable and v.name not in snapshots:
+                snapshots[v.name] = self.snapshot(forward, v, unstable[v.name].loc)
+        if snapshots:
+            _substitute(adjoint, snapshots)
+
+    def snapshot(self, forward: list, v: ir.Var, loc) -> ir.Var:
+        """Save a copy of array version ``v`` where it is made, before a later write
+        changes it in place; the adjoint reads the copy."""
+        saved = ir.Var(self.namer.fresh(f"{v.name}_saved"))
+        copy = ir.Stmt(saved, ir.Callee("np.copy", runtime.np.copy, runtime.np), (v,), loc)
+        if not _insert_after_def(forward, v, copy):
+            raise UnsupportedSyntax(f"the derivative needs the value of {v} before it is "
+                                    "overwritten", loc, "Write into a copy (y = np.copy(x)).")
+        return saved
+
+
+def _insert_after_def(block: list, v: ir.Var, stmt: ir.Stmt) -> bool:
+    """Put ``stmt`` right after ``v`` is defined (a loop's carried value: at the top of
+    its body). False if ``v`` is not defined in ``block``."""
+    for i, n in enumerate(block):
+        if v in ir.node_defs(n) and not (isinstance(n, ir.Loop) and v in
+                                         [p.target for p in n.carried]):
+            block.insert(i + 1, stmt)
+            return True
+        if isinstance(n, ir.Loop):
+            if v in [p.target for p in n.carried]:
+                n.body.insert(0, stmt)
+                return True
+            if _insert_after_def(n.body, v, stmt):
+                return True
+        elif isinstance(n, ir.If) and (_insert_after_def(n.then, v, stmt) or
+                                       _insert_after_def(n.orelse, v, stmt)):
+            return True
+    return False
+
+
+def _substitute(block: list, new: dict) -> None:
+    """Replace reads of the variables named in ``new`` throughout ``block``."""
+    def sub(o):
+        return new.get(o.name, o) if isinstance(o, ir.Var) else o
+
+    for i, n in enumerate(block):
+        if isinstance(n, ir.Stmt):
+            block[i] = replace(n, args=tuple(map(sub, n.args)),
+                               kwargs=tuple((k, sub(v)) for k, v in n.kwargs))
+        elif isinstance(n, ir.If):
+            n.cond = sub(n.cond)
+            for p in n.phis:
+                p.sources = tuple(map(sub, p.sources))
+            _substitute(n.then, new)
+            _substitute(n.orelse, new)
+        else:
+            n.bounds = tuple(map(sub, n.bounds))
+            n.cond = sub(n.cond) if n.cond is not None else None
+            for p in n.carried:
+                p.sources = tuple(map(sub, p.sources))
+            _substitute(n.test, new)
+            _substitute(n.body, new)
+
+
+def _made(n) -> list[ir.Var]:
+    """What a node leaves defined after it ran (a loop: its outs, not its index)."""
+    if isinstance(n, ir.Loop):
+        return [p.out for p in n.carried]
+    return ir.node_defs(n)
+
+
+def _first_write(overwritten: dict, buffers: dict, root: str) -> ir.Stmt:
+    return next(s for name, s in overwritten.items() if buffers.get(name, name) == root)
+
+
+def _uses_in(block: list, skip_shape: bool = False) -> list[ir.Var]:
+    """Every variable read in ``block``, nested regions included."""
+    out = []
+    for n in ir.walk(block):
+        if isinstance(n, ir.Stmt):
+            if skip_shape and isinstance(n.op, ir.Callee) and id(n.op.obj) in _SHAPE_ONLY:
+                continue
+            if skip_shape and n.op in ("setitem", "addat", "scatter", "iadd", "droplast"):
+                out += _vars(n.args[1:])
+                continue
+            out += n.uses()
+        else:
+            out += ir.node_uses(n)
+    return out
+
+
+def _buffers(block: list) -> dict[str, str]:
+    """Array versions that share storage (setitem chains, phis) -> one representative."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        while parent.get(a, a) != a:
+            a = parent[a]
+        return a
+
+    def union(a, b) -> None:
+        if isinstance(a, ir.Var) and isinstance(b, ir.Var):
+            parent[find(a.name)] = find(b.name)
+
+    for n in ir.walk(block):
+        if isinstance(n, ir.Stmt) and n.op in ("setitem", "copy"):
+            union(n.target, n.args[0])
+        elif isinstance(n, ir.If):
+            for p in n.phis:
+                for s in p.sources:
+                    union(p.target, s)
+        elif isinstance(n, ir.Loop):
+            for p in n.carried:
+                union(p.target, p.sources[0])
+                union(p.target, p.sources[1])
+                union(p.out, p.target)
+    return {k: find(k) for k in parent}
