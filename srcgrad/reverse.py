@@ -51,7 +51,8 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
         self.fn, self.wrt, self.seed = fn, wrt, seed
         self.forward = clone(fn.body)  # the forward sweep: tape pushes get added to it
         self.a = Analysis(replace(fn, body=self.forward), wrt, kinds)
-        self.expands: dict[str, ir.Stmt] = {}  # adjoint temps made by expand()
+        # Adjoint temporaries made by expand() or argmax_mask(), by name (see narrowed).
+        self.helper_stmts: dict[str, ir.Stmt] = {}
         self.shapes = {} if shapes is None else infer_shapes(
             replace(fn, body=self.forward), self.a, shapes)
         self.active = self.a.active
@@ -82,7 +83,7 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
         s = ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True)
         self.out.append(s)
         if isinstance(op, ir.Callee) and op.obj in (runtime.expand, runtime.argmax_mask):
-            self.expands[target.name] = s  # (a mask has its first argument's shape)
+            self.helper_stmts[target.name] = s
         return target
 
     def apply(self, op, args, loc, kwargs=()) -> ir.Operand:

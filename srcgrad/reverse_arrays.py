@@ -37,12 +37,12 @@ class ArrayMixin:
     def narrowed(self, a: ir.Operand, other: ir.Operand, loc) -> ir.Operand:
         """``a``, or if ``a`` broadcasts an adjoint to a shape ``other`` has anyway, the
         adjoint with the reduced axes kept as size 1 (the product broadcasts it)."""
-        s = self.expands.get(a.name) if isinstance(a, ir.Var) else None
+        s = self.helper_stmts.get(a.name) if isinstance(a, ir.Var) else None
         if s is None or s.op.obj is not runtime.expand or not isinstance(other, ir.Var):
             return a
         target = s.args[1].value if isinstance(s.args[1], ir.Const) else \
             self.shapes.get(s.args[1].name)
-        mask = self.expands.get(other.name)
+        mask = self.helper_stmts.get(other.name)
         if mask is not None and mask.op.obj is runtime.argmax_mask:
             other = mask.args[0]  # argmax_mask(x, ...) has x's shape
         if target is None or self.shapes.get(other.name) != target:

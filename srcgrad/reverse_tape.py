@@ -42,9 +42,9 @@ def _spelled(n: ir.Stmt) -> str:
 
 # Helpers that read only the shape of an argument: using an overwritten array
 # version through them is safe.
-_SHAPE_ONLY = {id(runtime.zeros_like), id(runtime.unbroadcast), id(runtime.expand), id(len),
-               id(runtime.np.shape), id(runtime.np.size), id(runtime.np.ndim),
-               id(builtins.len)}
+_SHAPE_ONLY = {id(runtime.zeros_like), id(runtime.unbroadcast), id(runtime.expand),
+               id(runtime.keep), id(runtime.np.shape), id(runtime.np.size),
+               id(runtime.np.ndim), id(builtins.len)}
 
 
 class TapeMixin:

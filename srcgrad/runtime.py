@@ -15,6 +15,19 @@ import numpy as np
 _SCALARS = (int, float, bool)
 
 
+def sum_to(g, shape):
+    """Sum ``g`` down to ``shape`` (``unbroadcast`` for a shape known in advance)."""
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    if extra > 0:
+        g = np.sum(g, axis=tuple(range(extra)))
+        gshape = gshape[extra:]
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gshape[i] != 1)
+    return np.sum(g, axis=axes, keepdims=True) if axes else g
+
+
 def unbroadcast(g, x):
     """Sum ``g`` down to the shape of ``x``: the adjoint of NumPy broadcasting."""
     try:
@@ -23,18 +36,10 @@ def unbroadcast(g, x):
     except AttributeError:  # a Python scalar on either side
         pass
     shape = np.shape(x)
-    gshape = np.shape(g)
-    if gshape == shape:
+    if np.shape(g) == shape:
         return g
-    extra = len(gshape) - len(shape)
-    if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(g)[i] != 1)
-    if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
-    if isinstance(x, _SCALARS):
-        return float(g)
-    return g
+    g = sum_to(g, shape)
+    return float(g) if isinstance(x, _SCALARS) else g
 
 
 def zeros_like(x):
@@ -263,19 +268,6 @@ def transpose_grad(g, axes):
     if axes is None:
         return np.transpose(g)
     return np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))  # axes may be negative
-
-
-def sum_to(g, shape):
-    """Sum ``g`` down to ``shape`` (``unbroadcast`` for a shape known in advance)."""
-    gshape = np.shape(g)
-    if gshape == shape:
-        return g
-    extra = len(gshape) - len(shape)
-    if extra > 0:
-        g = np.sum(g, axis=tuple(range(extra)))
-        gshape = gshape[extra:]
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gshape[i] != 1)
-    return np.sum(g, axis=axes, keepdims=True) if axes else g
 
 
 class NotScalar(Exception):

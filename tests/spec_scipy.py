@@ -30,6 +30,8 @@ if special is not None:
         Spec(special.logit, "special.logit(x)", UNARY, PROB),
         Spec(special.gammaln, "special.gammaln(x)", UNARY, POS),
         Spec(special.digamma, "special.digamma(x)", UNARY, POS),
+        Spec(special.polygamma, "special.polygamma(1, x)", UNARY, POS),
+        Spec(special.polygamma, "special.polygamma(2, x) * x", UNARY, POS),
         Spec(special.erf, "special.erf(x)", UNARY),
         Spec(special.erfc, "special.erfc(x)", UNARY),
         Spec(special.erfinv, "special.erfinv(x)", UNARY, UNIT),

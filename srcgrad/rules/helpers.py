@@ -402,5 +402,4 @@ V(decomp.svdvals_grad, "g, x", jvp_g="svdvals_grad(dot, x)", jvp_x="svdvals_grad
 SVD = "g, a, r, full_matrices, compute_uv, hermitian"
 V(decomp.svd_grad, SVD, jvp_g="svd_grad(dot, a, r, full_matrices, compute_uv, hermitian)",
   jvp_a=f"svd_grad_jvp_a(dot, {SVD})", jvp_r=f"svd_grad_jvp_r(dot, {SVD})")
-if scipy.special is not None:
-    P(scipy.special.polygamma, "n, x", None, "special.polygamma(n + 1, x)")
+

@@ -39,6 +39,7 @@ if special is not None:
         P(special.log_expit, "x", "special.expit(-x)")
     P(special.gammaln, "x", "special.digamma(x)")
     P(special.digamma, "x", "special.polygamma(1, x)")
+    P(special.polygamma, "n, x", None, "special.polygamma(n + 1, x)")  # n: an integer
     P(special.erf, "x", "1.1283791670955126 * np.exp(-x * x)")  # 2 / sqrt(pi)
     P(special.erfc, "x", "-1.1283791670955126 * np.exp(-x * x)")
     P(special.erfinv, "x", "0.886226925452758 * np.exp(ans * ans)")  # sqrt(pi) / 2
