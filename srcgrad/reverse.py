@@ -62,7 +62,12 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
         self.out: list = []
         self.scope = Scope(set())
         self.private: set[str] = set()  # temporaries that only one contribution uses
-        self.owned: set[str] = set()  # adjoint buffers this transform created (mutable)
+        # Adjoint buffers this transform created, which it may update in place, but only
+        # while one holder has them: ``holds`` counts the contributions (pending or
+        # handed on) that refer to each buffer, so one handed to two variables is
+        # copied before either changes it (the invariant ``inplace.verify`` checks).
+        self.owned: set[str] = set()
+        self.holds: dict[str, int] = {}
         self.writes = {s.target.name for s in ir.walk(fn.body)  # adjoints changed in place
                        if isinstance(s, ir.Stmt) and s.op in ("setitem", "append")}
         self.loops: list[tuple[ir.Loop, ir.Loop]] = []  # (forward, adjoint) pairs
@@ -196,9 +201,22 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
 
     def add(self, v: ir.Var, c, loc) -> None:
         """One contribution ``c`` (an operand or a Scatter) to ``v``'s adjoint."""
-        scope = self.scope
-        scope.contribs.setdefault(v.name, []).append(c)
-        self.done_one(v, loc)
+        self.add_many([(v, c)], loc)
+
+    def add_many(self, pairs: list, loc) -> None:
+        """Several contributions of one statement: all are held before any adjoint
+        completes, so none is updated in place while another still refers to it."""
+        for v, c in pairs:
+            self.hold(c)
+            self.scope.contribs.setdefault(v.name, []).append(c)
+        for v, _ in pairs:
+            self.done_one(v, loc)
+
+    def hold(self, c) -> None:
+        """Count one more reference to the buffer behind contribution ``c``."""
+        o = c.value if isinstance(c, Scatter) else c
+        if isinstance(o, ir.Var):
+            self.holds[o.name] = self.holds.get(o.name, 0) + 1
 
     def done_one(self, v: ir.Var, loc) -> None:
         scope = self.scope
@@ -257,7 +275,8 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
             self.out[-1].target is value
 
     def is_owned(self, o: ir.Operand) -> bool:
-        return isinstance(o, ir.Var) and o.name in self.owned
+        """``o`` is a buffer of ours that no one but its one holder refers to."""
+        return isinstance(o, ir.Var) and o.name in self.owned and self.holds.get(o.name, 0) <= 1
 
     def copier(self, v: ir.Var) -> ir.Callee:
         return _COPY_LIST if self.kind(v) == LIST else _COPY
@@ -324,6 +343,7 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
             env["$" + p] = v
             if isinstance(v, tuple):
                 env["$*" + p] = v
+        pairs = []
         for p, v in bound.items():
             if not rule.differentiable(p):
                 continue
@@ -331,10 +351,12 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
             for i, x in enumerate(items):
                 if isinstance(x, ir.Var) and x.name in self.active:
                     env.update({"$item": x, "$index": ir.Const(i)})
-                    self.contribute(s, rule, p, x, g, env)
+                    pairs.append((x, self.contribute(s, rule, p, x, g, env)))
+        self.add_many(pairs, s.loc)
         return None
 
-    def contribute(self, s, rule, p, x: ir.Var, g, env) -> None:
+    def contribute(self, s, rule, p, x: ir.Var, g, env):
+        """The contribution of statement ``s`` to ``x``'s adjoint (not yet added)."""
         mark = len(self.out)
         if p not in rule.partials and p not in rule.vjps:
             raise NoDerivativeRule(f"no reverse-mode rule for {s.op}", s.loc,
@@ -349,7 +371,7 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
             c = self.unbroadcast(c, x, s.loc, self.shapes.get(s.target.name))
         if len(self.out) > mark and self.last_defines(c):
             self.private.add(c.name)  # computed for this contribution alone
-        self.add(x, c, s.loc)
+        return c
 
 def _base(name: str) -> str:
     """The user name an SSA version came from (``x_2`` -> ``x``)."""

@@ -107,6 +107,7 @@ class ArrayMixin:
                     "(np.stack(xs)[1:]).")
             if _whole(index):  # x[:, None]: the adjoint is g without the new axes
                 parts = tuple(ir.Const(0) if i.value is None else i for i in index)
+                self.hold(g)  # the contribution is a view of g
                 self.add(x, self.emit(self.temp(), "getitem", (g, *parts), s.loc, seq=s.seq),
                          s.loc)
                 return

@@ -122,6 +122,8 @@ class FlowMixin:
 
     def add_all(self, v: ir.Var, cs: list, loc) -> None:
         """Several contributions to ``v`` from one region: one use in the parent scope."""
+        for c in cs:
+            self.hold(c)
         self.scope.contribs.setdefault(v.name, []).extend(cs)
         self.done_one(v, loc)
 
@@ -130,6 +132,8 @@ class FlowMixin:
         seeds = [(p, self.adjoint_of(p.target, n.loc)) for p in n.phis
                  if p.target.name in self.active]
         free = self.free_uses(n)
+        for _, g in seeds:
+            self.hold(g)
         blocks, sums = [], []
         for which, block in enumerate((n.then, n.orelse)):
             scope = Scope(self.block_defs(block))
@@ -141,7 +145,9 @@ class FlowMixin:
                 src = p.sources[which]
                 if isinstance(src, ir.Var) and src.name in self.active and g is not None:
                     scope.pending[src.name] = scope.pending.get(src.name, 0) + 1
-                    self.add(src, g, n.loc)
+                    # held once, before the branches: only one of them runs
+                    scope.contribs.setdefault(src.name, []).append(g)
+                    self.done_one(src, n.loc)
             nodes = self.sweep(block, self.out)
             self.out = nodes
             sums.append({v.name: self.materialize(v, n.loc) for v in free})
@@ -256,7 +262,7 @@ class FlowMixin:
 
     def owned_copy(self, v: ir.Var, g: ir.Operand, loc) -> ir.Operand:
         """``g`` itself, or a copy this transform owns when ``v``'s adjoint is mutated."""
-        if self.kind(v) == "scalar" or (isinstance(g, ir.Var) and g.name in self.owned):
+        if self.kind(v) == "scalar" or self.is_owned(g):
             return g
         c = self.emit(self.temp(), self.copier(v), (g,), loc)
         self.owned.add(c.name)

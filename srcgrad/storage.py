@@ -225,7 +225,11 @@ class Storage:
         d = self.defs.get(nxt.name)
         if d is None or id(d) not in inside:
             return False
-        born = self.position[id(d)]
+        # The end value's storage is born with the first of its in-place versions
+        # (``t = a + b; t += c``): the entering value must not be read after that.
+        chain = self.find(nxt.name)
+        born = min(self.position[id(self.defs[name])] for name in self.defs
+                   if self.find(name) == chain and id(self.defs[name]) in inside)
         end = max(self.position[i] for i in inside) + 1  # the tape push sits at end - 0.5
         root = self.find(p.target.name)
         members = [name for name in self.use_sites if self.find(name) == root]
