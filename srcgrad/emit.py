@@ -21,6 +21,7 @@ bytes) and meant to be read:
 from __future__ import annotations
 
 import ast
+import copy
 import math
 import os
 from typing import NamedTuple
@@ -28,7 +29,7 @@ from typing import NamedTuple
 import astor
 import numpy as np
 
-from . import ir
+from . import ir, verify_storage
 from .errors import Loc, SrcgradError
 from .storage import Storage
 
@@ -54,6 +55,19 @@ def unparse(node: ast.AST) -> str:
 
 def _load(name: str) -> ast.Name:
     return ast.Name(name, ast.Load())
+
+
+def _reads(node: ast.expr) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _renamed(node: ast.expr, old: str, new: str) -> ast.expr:
+    """``node`` reading ``new`` where it read ``old`` (a fresh tree: emitted trees are
+    built per use, but a copy keeps that true)."""
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, n: ast.Name) -> ast.Name:
+            return ast.Name(new, n.ctx) if n.id == old else n
+    return Rename().visit(copy.deepcopy(node))
 
 
 class _Emitter:
@@ -262,11 +276,28 @@ class _Emitter:
                 self.loop(n, indent)
 
     def moves(self, pairs, indent: str, loc: Loc, adjoint: bool) -> None:
-        """``target = source`` for merged values that are not one storage already."""
+        """``target = source`` for merged values that are not one storage already.
+
+        The copies happen at once (phis), so they are sequentialized: a copy goes
+        only once no other pending copy still reads its target, and a cycle
+        (``a, b = b, a`` carried by a loop) is broken by a temporary."""
+        pending = []
         for target, source in pairs:
             if not (isinstance(source, ir.Var) and self.name(source) == self.name(target)):
-                self.put(indent, f"{self.name(target)} = {unparse(self.operand(source))}",
-                         loc, adjoint)
+                pending.append((self.name(target), self.operand(source)))
+        while pending:
+            ready = next((k for k, (t, _) in enumerate(pending)
+                          if not any(t in _reads(e) for j, (_, e) in enumerate(pending)
+                                     if j != k)), None)
+            if ready is None:  # every target is still read: save one, read the copy
+                saved = pending[0][0]
+                tmp = self.storage.namer.temp()
+                self.locals.add(tmp)
+                self.put(indent, f"{tmp} = {saved}", loc, adjoint)
+                pending = [(t, _renamed(e, saved, tmp)) for t, e in pending]
+                continue
+            target, expr = pending.pop(ready)
+            self.put(indent, f"{target} = {unparse(expr)}", loc, adjoint)
 
     def push(self, group: list, indent: str) -> None:
         if group:
@@ -358,4 +389,6 @@ def emit(fn: ir.Function) -> Emitted:
     """Source text and namespace for ``fn`` (see the module docstring)."""
     e = _Emitter(fn)
     lines = e.lines()
+    if os.environ.get("SRCGRAD_VERIFY"):  # set by the test suite
+        verify_storage.check(fn, e.name, e.inlined)
     return Emitted("\n".join(lines) + "\n", e.namespace, e.locs)
