@@ -151,7 +151,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         for name in sorted(written):  # never write into the caller's array: work on a copy
             self.emit(self.new_version(name), _COPY, (arguments[name],), tree)
         copies = self.body
-        self.body = copies + self.block(remove_jumps(body, self.namer.fresh))
+        self.body = copies + self.block(remove_jumps(body, self.namer.fresh, self.unsupported))
         if not self.terminated:
             raise self.unsupported(tree, f"{tree.name} does not return a value on every path",
                                    "A differentiated function must return its value.")
@@ -211,6 +211,8 @@ class _Lowerer(CallsMixin, FlowMixin):
             raise self.unsupported(target, "only writes into a local array (x[i] = v) are "
                                    "supported", "Create the array in the function first.")
         array = self.env[target.value.id]
+        if isinstance(array, (Tup, Rec)):  # d["k"] = v: see lower_calls.store_entry
+            return self.store_entry(target, array, value)
         parts, tup = self.index(target.slice)
         self.emit(self.new_version(target.value.id), "setitem", (array, value, *parts), node,
                   seq=tup)

@@ -6,9 +6,9 @@ are phis; ``for`` over ``range``, an array's rows, ``enumerate`` or ``zip``,
 and ``while``, become ``ir.Loop`` regions whose loop-carried values (names
 assigned in the body and defined before it) are phis; ``x[i] = v`` and
 ``x[i] += v`` produce a new SSA version of ``x`` (``setitem``). A ``return``
-inside a branch is handled by moving the statements after the ``if`` into the
-branch that does not return; ``break``, ``continue`` and ``return`` inside a
-loop were removed before (``lower_jumps``).
+ends its path: ``lower_jumps`` moved the statements after it into the paths
+that do not return, and removed ``break``, ``continue`` and ``return`` inside
+loops.
 """
 
 from __future__ import annotations
@@ -21,29 +21,6 @@ from . import ir
 from .lower_calls import Tup
 
 _RETURN = "%return"  # pseudo-name under which a branch records its return value
-
-
-def always_returns(stmts: list) -> bool:
-    if not stmts:
-        return False
-    last = stmts[-1]
-    if isinstance(last, gast.Return):
-        return True
-    return isinstance(last, gast.If) and always_returns(last.body) and \
-        always_returns(last.orelse)
-
-
-def hoist_returns(stmts: list) -> list:
-    """Move what follows an ``if`` with a returning branch into its other branch."""
-    for i, s in enumerate(stmts[:-1]):
-        if isinstance(s, gast.If) and (always_returns(s.body) or always_returns(s.orelse)):
-            rest = stmts[i + 1:]
-            if not always_returns(s.body):
-                s.body = s.body + rest
-            if not always_returns(s.orelse):
-                s.orelse = s.orelse + rest
-            return stmts[: i + 1]
-    return stmts
 
 
 def assigned_names(stmts: list) -> list[str]:
@@ -95,7 +72,7 @@ class FlowMixin:
     def block(self, stmts: list) -> list:
         outer, self.body = self.body, []
         try:
-            for s in hoist_returns(list(stmts)):
+            for s in stmts:  # returns end their paths (lower_jumps.settle)
                 if self.terminated:
                     raise self.unsupported(s, "code after return is not supported")
                 self.stmt(s)
@@ -113,7 +90,7 @@ class FlowMixin:
         cond = self.expr(node.test)
         if isinstance(cond, ir.Const) and cond.name is None and isinstance(cond.value, bool):
             # Decided while lowering (a helper's `if b is not None`): lower one branch.
-            for s in hoist_returns(list(node.body if cond.value else node.orelse)):
+            for s in node.body if cond.value else node.orelse:
                 if self.terminated:
                     raise self.unsupported(s, "code after return is not supported")
                 self.stmt(s)
@@ -124,7 +101,10 @@ class FlowMixin:
         if then_ret and else_ret:
             names = [_RETURN]
         elif then_ret or else_ret:
+            # The other path falls off the end (lower_jumps moved everything after this
+            # if into it): lower_body reports the missing return.
             self.env = else_env if then_ret else then_env
+            self.terminated = False
             self.body.append(ir.If(cond, then, orelse, [], self.src.loc(node)))
             return
         else:

@@ -1,31 +1,43 @@
-"""Desugaring of ``break``, ``continue`` and ``return`` inside loops (lower stage).
+"""Desugaring of ``break``, ``continue`` and ``return`` (lower stage).
 
-Contract: ``remove_jumps(stmts, fresh)`` returns statements with the same
-meaning and no ``break``/``continue`` and no ``return`` inside a loop, so the
-IR needs no jumps. In a loop that jumps:
+Contract: ``remove_jumps(stmts, fresh, refuse)`` returns statements with the
+same meaning, no ``break``/``continue``, no ``return`` inside a loop, and every
+``return`` the last statement of its path, so the IR needs no jumps:
 
-- ``skip`` (reset at the top of every iteration) is set by any jump; the
-  statements after a branch that may jump run under ``if not skip``;
-- ``stop`` is set by ``break``: a ``for`` loop runs its remaining iterations
-  as no-ops (``if not stop:`` around the body), a ``while`` loop tests
-  ``not stop and <test>``;
-- ``return v`` stores ``v`` in ``result``, sets ``returned`` and stops every
-  enclosing loop; after the outermost one, ``if returned: return result``.
+- what follows a statement that may jump (an ``if`` with a jump somewhere in
+  it) is moved into each of its paths that does not jump (``settle``), at any
+  depth of ``if``s; so a path that jumped never runs, nor needs, the code after
+  it (a name it leaves unbound is not "maybe unbound" there); statements
+  written right after a jump are refused (they never run);
+- in a loop, ``break`` sets ``stop``: a ``for`` loop runs its remaining
+  iterations as no-ops (``if not stop:`` around the body), a ``while`` loop
+  tests ``not stop and <test>``; ``continue`` just ends its path;
+- ``return v`` in a loop stores ``v`` in ``result``, sets ``returned`` and
+  stops every enclosing loop; after each loop holding it, ``if returned:``
+  leaves the next enclosing loop (``break``), or after the outermost one
+  returns ``result``, a return like any other, settled in its turn.
 
-``fresh`` makes the flag names (never one of the user's).
+``fresh`` makes the flag names (never one of the user's); ``refuse(node, why)``
+makes the located error for a function whose paths would multiply too much.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import gast
 
 _LOOPS = (gast.For, gast.While)
+_JUMPS = (gast.Break, gast.Continue, gast.Return)
+# AST nodes copied into the paths after jumps, at most: each `if` that may jump in
+# both branches doubles what follows it, so a long chain of them is refused.
+_BUDGET = 100_000
 
 
-def remove_jumps(stmts: list, fresh: Callable[[str], str]) -> list:
-    return _Jumps(fresh).block(stmts, in_loop=False)
+def remove_jumps(stmts: list, fresh: Callable[[str], str], refuse: Callable) -> list:
+    jumps = _Jumps(fresh, refuse)
+    return jumps.settle(jumps.block(stmts), gast.Return)
 
 
 def _located(node, like):
@@ -49,51 +61,83 @@ def _not(name: str, like) -> gast.UnaryOp:
     return _located(gast.UnaryOp(gast.Not(), _name(name, like)), like)
 
 
-def _jumps_here(stmts: list) -> set[type]:
-    """The jump statements in ``stmts`` that belong to this loop (not nested ones)."""
-    found = set()
-    for s in stmts:
-        if isinstance(s, (gast.Break, gast.Continue, gast.Return)):
-            found.add(type(s))
-        elif isinstance(s, gast.If):
-            found |= _jumps_here(s.body) | _jumps_here(s.orelse)
-    return found
+def may_jump(s, kinds) -> bool:
+    """``s`` holds a jump of ``kinds`` of its own (not one inside a nested loop)."""
+    if isinstance(s, kinds):
+        return True
+    return isinstance(s, gast.If) and any(may_jump(b, kinds) for b in s.body + s.orelse)
+
+
+def always_jumps(stmts: list, kinds) -> bool:
+    if not stmts:
+        return False
+    last = stmts[-1]
+    return isinstance(last, kinds) or (isinstance(last, gast.If) and always_jumps(
+        last.body, kinds) and always_jumps(last.orelse, kinds))
 
 
 class _Jumps:
-    def __init__(self, fresh: Callable[[str], str]):
-        self.fresh = fresh
+    def __init__(self, fresh: Callable[[str], str], refuse: Callable):
+        self.fresh, self.refuse = fresh, refuse
         self.returned: str | None = None
         self.result: str | None = None
+        self.copied = 0
 
-    def block(self, stmts: list, in_loop: bool) -> list:
+    def settle(self, stmts: list, kinds) -> list:
+        """``stmts`` with what follows a statement that may jump moved into its paths
+        that do not jump (see the module docstring)."""
+        for i, s in enumerate(stmts):
+            if isinstance(s, kinds):
+                if i + 1 < len(stmts):  # written after the jump: likely a mistake
+                    word = type(s).__name__.lower()
+                    raise self.refuse(stmts[i + 1], f"code after {word} is not supported",
+                                      "Delete it: it never runs.")
+                return stmts
+            if isinstance(s, gast.If) and may_jump(s, kinds):
+                rest, first = stmts[i + 1:], True
+                for attr in ("body", "orelse"):
+                    branch = getattr(s, attr)
+                    if rest and not always_jumps(branch, kinds):
+                        branch = branch + (rest if first else self.copy(rest, s))
+                        first = False
+                    setattr(s, attr, self.settle(branch, kinds))
+                return stmts[: i + 1]
+        return stmts
+
+    def copy(self, stmts: list, where) -> list:
+        self.copied += sum(1 for s in stmts for _ in gast.walk(s))
+        if self.copied > _BUDGET:
+            raise self.refuse(where, "too many paths through the returns, breaks and "
+                              "continues of this function to differentiate",
+                              "Assign the value to return to a variable in each branch "
+                              "and return it once, at the end.")
+        return copy.deepcopy(stmts)
+
+    def block(self, stmts: list) -> list:
+        """Desugar the loops of ``stmts`` (and of its ``if``s), innermost first."""
         out = []
         for s in stmts:
             if isinstance(s, _LOOPS):
-                out += self.loop(s, in_loop)
+                out += self.loop(s)
             else:
                 if isinstance(s, gast.If):
-                    s.body = self.block(s.body, in_loop)
-                    s.orelse = self.block(s.orelse, in_loop)
+                    s.body = self.block(s.body)
+                    s.orelse = self.block(s.orelse)
                 out.append(s)
         return out
 
-    def loop(self, node, in_loop: bool) -> list:
+    def loop(self, node) -> list:
         pre = []
-        owner = self.returned is None and any(isinstance(n, gast.Return)
-                                              for n in gast.walk(node))
+        returns = any(isinstance(n, gast.Return) for n in gast.walk(node))
+        owner = returns and self.returned is None
         if owner:  # the outermost loop holding a return keeps its value
             self.returned, self.result = self.fresh("returned"), self.fresh("result")
             pre += [_assign(self.returned, _const(False, node), node),
                     _assign(self.result, _const(None, node), node)]
-        node.body = self.block(node.body, in_loop=True)  # inner loops first
-        kinds = _jumps_here(node.body)
-        if not kinds:
-            return [*pre, node]
-        skip = self.fresh("skip")
+        body = self.settle(self.block(node.body), _JUMPS)  # inner loops first
+        kinds = {type(n) for s in body for n in _own_jumps(s)}
         stop = self.fresh("stop") if kinds & {gast.Break, gast.Return} else None
-        body, _ = self.seq(node.body, skip, stop)
-        node.body = [_assign(skip, _const(False, node), node), *body]
+        node.body = self.rewrite(body, stop) or [_located(gast.Pass(), node)]
         if stop is not None:
             pre.append(_assign(stop, _const(False, node), node))
             if isinstance(node, gast.For):
@@ -102,7 +146,7 @@ class _Jumps:
                 node.test = _located(gast.BoolOp(gast.And(), [_not(stop, node), node.test]),
                                      node.test)
         post = []
-        if gast.Return in kinds or owner:
+        if returns:  # also a return in a nested loop: it stops this loop too
             exit_ = gast.Return(_name(self.result, node)) if owner else gast.Break()
             post = [_located(gast.If(_name(self.returned, node), [_located(exit_, node)], []),
                              node)]
@@ -110,33 +154,30 @@ class _Jumps:
             self.returned = self.result = None
         return [*pre, node, *post]
 
-    def seq(self, stmts: list, skip: str, stop: str | None) -> tuple[list, bool]:
-        """Rewrite one iteration's statements; True if they may jump."""
+    def rewrite(self, stmts: list, stop: str | None) -> list:
+        """A settled iteration's jumps (each the last of its path) as flag assignments."""
         out = []
-        for i, s in enumerate(stmts):
-            if isinstance(s, (gast.Break, gast.Continue, gast.Return)):
-                out += self.jump(s, skip, stop)
-                return out, True
+        for s in stmts:
             if isinstance(s, gast.If):
-                s.body, jumps_then = self.seq(s.body, skip, stop)
-                s.orelse, jumps_else = self.seq(s.orelse, skip, stop)
-                s.body = s.body or [_located(gast.Pass(), s)]
+                s.body = self.rewrite(s.body, stop) or [_located(gast.Pass(), s)]
+                s.orelse = self.rewrite(s.orelse, stop)
                 out.append(s)
-                if jumps_then or jumps_else:
-                    rest, _ = self.seq(stmts[i + 1:], skip, stop)
-                    if rest:
-                        out.append(_located(gast.If(_not(skip, s), rest, []), s))
-                    return out, True
-                continue
-            out.append(s)
-        return out, False
-
-    def jump(self, s, skip: str, stop: str | None) -> list:
-        out = []
-        if isinstance(s, gast.Return):
-            value = s.value if s.value is not None else _const(None, s)
-            out += [_assign(self.result, value, s), _assign(self.returned, _const(True, s), s)]
-        if not isinstance(s, gast.Continue):
-            out.append(_assign(stop, _const(True, s), s))
-        out.append(_assign(skip, _const(True, s), s))
+            elif isinstance(s, gast.Return):
+                value = s.value if s.value is not None else _const(None, s)
+                out += [_assign(self.result, value, s),
+                        _assign(self.returned, _const(True, s), s),
+                        _assign(stop, _const(True, s), s)]
+            elif isinstance(s, gast.Break):
+                out.append(_assign(stop, _const(True, s), s))
+            elif not isinstance(s, gast.Continue):  # continue: its path just ends
+                out.append(s)
         return out
+
+
+def _own_jumps(s) -> list:
+    """The jumps of ``s`` that belong to the loop around it (not to nested loops)."""
+    if isinstance(s, _JUMPS):
+        return [s]
+    if isinstance(s, gast.If):
+        return [j for b in s.body + s.orelse for j in _own_jumps(b)]
+    return []

