@@ -29,6 +29,12 @@ from .lower_jumps import remove_jumps
 from .naming import Namer
 from .parse import Source
 
+# Builtins that run code given as data or read/write variables by name: the code
+# they run is not the code srcgrad reads.
+_DYNAMIC = (builtins.eval, builtins.exec, builtins.compile, builtins.globals,
+            builtins.locals, builtins.vars, builtins.setattr, builtins.delattr,
+            builtins.getattr, builtins.__import__, builtins.breakpoint)
+
 # What a non-local name may resolve to and be used as a value.
 _CONST_TYPES = (numbers.Number, np.ndarray, np.generic, type(None), str)
 
@@ -89,6 +95,15 @@ class _Lowerer(CallsMixin, FlowMixin):
             return self.enclosing.lookup(name)
         return None
 
+    def callee(self, func: gast.expr) -> ir.Callee:
+        found = super().callee(func)
+        if any(found.obj is f for f in _DYNAMIC):
+            raise self.unsupported(func, f"{found.name}() runs code or reaches variables that "
+                                   "srcgrad cannot see, so it cannot differentiate them",
+                                   "Write the computation itself in the function "
+                                   "(and attributes as x.attr).")
+        return found
+
     # -- errors ---------------------------------------------------------------
     def unsupported(self, node: gast.AST, what: str, hint: str | None = None) -> UnsupportedSyntax:
         return UnsupportedSyntax(what, self.src.loc(node), hint)
@@ -147,7 +162,8 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.env.update(arguments)
         self.locals |= set(arguments)
         self.arguments = set(arguments)
-        written = set(arguments) & self._written(body)
+        written = {n for n in set(arguments) & self._written(body)  # a dict: lower_calls
+                   if not isinstance(arguments[n], (Tup, Rec))}  # .store_entry copies it
         for name in sorted(written):  # never write into the caller's array: work on a copy
             self.emit(self.new_version(name), _COPY, (arguments[name],), tree)
         copies = self.body
@@ -258,6 +274,10 @@ class _Lowerer(CallsMixin, FlowMixin):
     def expr_stmt(self, node: gast.Expr) -> None:
         """Only ``xs.append(v)`` stands alone: anything else would be an effect."""
         xs = appended_list(node)
+        call = node.value
+        if xs is None and isinstance(call, gast.Call) and not self.is_method(call.func) \
+                and self.local_function(call.func) is None:
+            self.callee(call.func)  # exec(...) and the like: say why it cannot be
         if xs is None:
             raise self.unsupported(node, f"{_describe(node)} is not supported in a "
                                    "differentiated function yet")

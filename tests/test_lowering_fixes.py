@@ -197,3 +197,71 @@ def test_paths_really_differ():
     for f in (inner_return, return_in_loop_in_if, three_deep, calls_helpers):
         values = {round(float(f(*_point(s))), 9) for s in SIGNS}
         assert len(values) >= 3, f.__name__
+
+
+# ---- eval, exec and friends ----------------------------------------------------------
+
+def uses_eval(x, y):
+    return eval("x[0] * y") + x[1]
+
+
+def uses_exec(x, y):
+    exec("y = 2.0 * y")
+    return x[0] * y
+
+
+def uses_compile(x, y):
+    code = compile("x[0]", "<s>", "eval")
+    return x[1] * y + code
+
+
+def uses_locals(x, y):
+    names = locals()
+    return names["x"][0] * y
+
+
+def uses_globals(x, y):
+    return globals()["EPS"] * x[0] * y
+
+
+def uses_vars(x, y):
+    return vars()["y"] * x[0]
+
+
+def uses_setattr(x, y):
+    setattr(np, "scale" + "_factor", y)
+    return x[0] * y
+
+
+def uses_getattr(x, y):
+    return getattr(x, "T" + "")[0] * y
+
+
+def uses_eval_in_helper(x, y):
+    return _helper_with_eval(x) * y
+
+
+def _helper_with_eval(x):
+    return 2.0 * eval("x[0]")
+
+
+DYNAMIC = [(uses_eval, "eval"), (uses_exec, "exec"), (uses_compile, "compile"),
+           (uses_locals, "locals"), (uses_globals, "globals"), (uses_vars, "vars"),
+           (uses_setattr, "setattr"), (uses_getattr, "getattr"),
+           (uses_eval_in_helper, "eval")]
+
+
+@pytest.mark.parametrize(("f", "word"), DYNAMIC, ids=lambda v: getattr(v, "__name__", v))
+@pytest.mark.parametrize("api", ["grad", "jvp", "source"])
+def test_dynamic_code_is_a_located_error(f, word, api):
+    x, y = _point((1.0, 1.0, 1.0))
+    call = {"grad": lambda: srcgrad.grad(f, wrt=(0, 1))(x, y),
+            "jvp": lambda: srcgrad.jvp(f, (x, y), (x, 1.0)),
+            "source": lambda: srcgrad.derivative_source(f, wrt=(0, 1))}[api]
+    with pytest.raises(srcgrad.UnsupportedSyntax) as info:
+        call()
+    text = str(info.value)
+    assert f"{word}()" in text and "test_lowering_fixes.py:" in text
+    line = text.splitlines()[1]
+    caret = text.splitlines()[2]
+    assert line[caret.index("^"):].startswith(word)
