@@ -165,6 +165,8 @@ class Analysis:
             return SCALAR  # T = x.shape[0]: an int, so x[T - 1] is plain indexing
         if s.op == "attr.shape" or (isinstance(s.op, ir.Callee) and s.op.obj is np.shape):
             return SHAPE
+        if s.op == "copy":  # `ys = xs`: a list stays a list (its adjoint is a list)
+            return self.kind(s.args[0])
         found = self.rules.get(id(s))
         if found is None:
             return ANY

@@ -162,7 +162,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.env.update(arguments)
         self.locals |= set(arguments)
         self.arguments = set(arguments)
-        written = {n for n in set(arguments) & self._written(body)  # a dict: lower_calls
+        written = {n for n in set(arguments) & self._written(body)  # a dict: lower_structs
                    if not isinstance(arguments[n], (Tup, Rec))}  # .store_entry copies it
         for name in sorted(written):  # never write into the caller's array: work on a copy
             self.emit(self.new_version(name), _COPY, (arguments[name],), tree)
@@ -227,7 +227,7 @@ class _Lowerer(CallsMixin, FlowMixin):
             raise self.unsupported(target, "only writes into a local array (x[i] = v) are "
                                    "supported", "Create the array in the function first.")
         array = self.env[target.value.id]
-        if isinstance(array, (Tup, Rec)):  # d["k"] = v: see lower_calls.store_entry
+        if isinstance(array, (Tup, Rec)):  # d["k"] = v: see lower_structs.store_entry
             return self.store_entry(target, array, value)
         parts, tup = self.index(target.slice)
         self.emit(self.new_version(target.value.id), "setitem", (array, value, *parts), node,

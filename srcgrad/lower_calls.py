@@ -33,6 +33,7 @@ import numpy as np
 
 from . import ir
 from .errors import NameResolutionError, UnsupportedSyntax
+from .lower_structs import CARRIED, Rec, StructsMixin, Tup, assign_to, load_name
 
 # Array methods and the NumPy function each one is; True: pack extra positional
 # arguments into one tuple (x.reshape(2, 3) is np.reshape(x, (2, 3))).
@@ -50,14 +51,6 @@ METHODS = {
     "all": (np.all, False),
 }
 _NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
-
-
-class Tup(tuple):
-    """A tuple of operands, known while lowering."""
-
-
-class Rec(dict):
-    """A dict argument's entries (key -> operand), known while lowering."""
 
 
 class LocalFunction:
@@ -87,7 +80,7 @@ class LocalFunction:
         return bound
 
 
-class CallsMixin:
+class CallsMixin(StructsMixin):
     """Call handling for ``lower._Lowerer``."""
 
     def value(self, node) -> ir.Operand:
@@ -114,6 +107,8 @@ class CallsMixin:
                 any(k.arg is None for k in node.keywords):
             raise self.unsupported(node, "*args and **kwargs in calls are not supported yet")
         func = node.func
+        if isinstance(func, gast.Name) and func.id == CARRIED:
+            return self.carried_check(node)
         if isinstance(func, gast.Attribute) and self.is_method(func):
             return self.method(node, into)
         local = self.local_function(func)
@@ -171,14 +166,14 @@ class CallsMixin:
     def sum_of(self, node: gast.Call):
         """``sum(f(t) for t in xs if c)`` as the loop it is: ``acc = acc + f(t)``."""
         start = node.args[1] if len(node.args) == 2 else gast.Constant(0, None)
-        return self.comprehension(node.args[0], start, lambda acc, elt: _assign(
-            acc, gast.BinOp(_load(acc), gast.Add(), elt), elt))
+        return self.comprehension(node.args[0], start, lambda acc, elt: assign_to(
+            acc, gast.BinOp(load_name(acc), gast.Add(), elt), elt))
 
     def list_comp(self, node: gast.ListComp, into):
         """``[f(t) for t in xs if c]`` as the loop it is: ``acc.append(f(t))``."""
         return self.comprehension(node, gast.List([], gast.Load()), lambda acc, elt: (
             gast.copy_location(gast.Expr(gast.Call(gast.Attribute(
-                _load(acc), "append", gast.Load()), [elt], [])), elt)))
+                load_name(acc), "append", gast.Load()), [elt], [])), elt)))
 
     def comprehension(self, gen, start, step_of):
         if len(gen.generators) != 1 or gen.generators[0].is_async:
@@ -191,7 +186,7 @@ class CallsMixin:
             step = gast.copy_location(gast.If(_renamed(cond, renames), [step], []), cond)
         loop = gast.copy_location(gast.For(_renamed(comp.target, renames), comp.iter, [step],
                                            [], None), gen)
-        for stmt in (_assign(acc, gast.copy_location(start, gen), gen), loop):
+        for stmt in (assign_to(acc, gast.copy_location(start, gen), gen), loop):
             self.stmt(stmt)
         return self.env[acc]
 
@@ -269,18 +264,8 @@ def _renamed(node, names: dict):
     return node
 
 
-def _load(name: str) -> gast.Name:
-    return gast.Name(name, gast.Load(), None, None)
-
-
-def _assign(name: str, value, like) -> gast.Assign:
-    target = gast.copy_location(gast.Name(name, gast.Store(), None, None), like)
-    return gast.copy_location(gast.Assign([target], gast.copy_location(value, like), None),
-                              like)
-
-
 def _as_operand(v):
-    return v if isinstance(v, (ir.Var, ir.Const, Tup)) else ir.Const(v)
+    return v if isinstance(v, (ir.Var, ir.Const, Tup, Rec)) else ir.Const(v)
 
 
 def _inlinable(obj) -> bool:

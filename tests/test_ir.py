@@ -107,7 +107,8 @@ def test_verifier_rejects_broken_ir(body, message):
 ALLOWED = {
     "errors": set(), "naming": set(), "runtime": set(),
     "ir": {"errors"}, "parse": {"errors"},
-    "lower_calls": {"ir", "errors"},
+    "lower_structs": {"ir"},
+    "lower_calls": {"ir", "errors", "lower_structs"},
     "lower_flow": {"ir", "lower_calls"},
     "lower_jumps": set(),
     "lower": {"ir", "errors", "naming", "parse", "lower_flow", "lower_jumps", "lower_calls"},
