@@ -83,6 +83,7 @@ class TapeMixin:
         """An array written in place must be the function's own: not the caller's (an
         alias of a parameter) and not a view into another array (a row read x[i])."""
         params = {p.name for p in self.fn.params}
+        order = _order(forward)
         for n in ir.walk(forward):
             if not isinstance(n, ir.Stmt):
                 continue
@@ -90,6 +91,9 @@ class TapeMixin:
             if root not in written:
                 continue
             alias = n.op == "copy" and isinstance(n.args[0], ir.Var)
+            if alias and not any(_may_follow(order, w, n) for w in overwritten.values()
+                                 if buffers.get(w.target.name) == root):
+                continue  # `M = D` after D's last write: both names read the same value
             if alias or n.target.name in params or not self.fresh(n):
                 what = "an alias of another array" if alias or n.target.name in params \
                     else f"the result of {_spelled(n)}, a possible view of another array"
@@ -208,6 +212,26 @@ def _made(n) -> list[ir.Var]:
     if isinstance(n, ir.Loop):
         return [p.out for p in n.carried]
     return ir.node_defs(n)
+
+
+def _order(block: list, loops: tuple = (), out: dict | None = None) -> dict:
+    """Each statement's position in program order and the loops around it."""
+    out = {} if out is None else out
+    for n in block:
+        if isinstance(n, ir.Stmt):
+            out[id(n)] = (len(out), loops)
+        elif isinstance(n, ir.If):
+            _order(n.then, loops, out)
+            _order(n.orelse, loops, out)
+        else:
+            _order(n.test + n.body, (*loops, id(n)), out)
+    return out
+
+
+def _may_follow(order: dict, later: ir.Stmt, earlier: ir.Stmt) -> bool:
+    """``later`` may run after ``earlier``: it comes after it, or a loop holds both."""
+    (i, outer), (j, inner) = order[id(later)], order[id(earlier)]
+    return i > j or bool(set(outer) & set(inner))
 
 
 def _first_write(overwritten: dict, buffers: dict, root: str) -> ir.Stmt:

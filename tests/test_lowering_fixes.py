@@ -265,3 +265,51 @@ def test_dynamic_code_is_a_located_error(f, word, api):
     line = text.splitlines()[1]
     caret = text.splitlines()[2]
     assert line[caret.index("^"):].startswith(word)
+
+
+# ---- writes through aliases ----------------------------------------------------------
+
+def alias_after_write(x, y):
+    D = np.zeros(3)
+    D[0] = x[0]
+    D[2] = x[1] * y
+    M = D
+    return np.sum(M * M) + D[0] * y
+
+
+def alias_after_write_in_loop(x, y):
+    D = np.zeros(3)
+    for i in range(3):
+        D[i] = x[i] * y
+    M = D
+    return np.sum(M * x) + D[1]
+
+
+@pytest.mark.parametrize("f", [alias_after_write, alias_after_write_in_loop],
+                         ids=lambda f: f.__name__)
+def test_alias_made_after_the_last_write(f):
+    check_all_apis(f, *_point((1.0, -1.0, 1.0)))
+
+
+def alias_then_write(x, y):
+    D = np.zeros(3)
+    M = D
+    M[0] = x[0] * y
+    return np.sum(D * x)
+
+
+def alias_inside_loop_with_write(x, y):
+    D = np.zeros(3)
+    acc = 0.0
+    for i in range(3):
+        M = D
+        D[i] = x[i] * y
+        acc = acc + np.sum(M)
+    return acc
+
+
+@pytest.mark.parametrize("f", [alias_then_write, alias_inside_loop_with_write],
+                         ids=lambda f: f.__name__)
+def test_write_while_an_alias_is_live_is_refused(f):
+    with pytest.raises(srcgrad.UnsupportedSyntax, match="alias"):
+        srcgrad.grad(f)(*_point((1.0, 1.0, 1.0)))
