@@ -8,6 +8,9 @@ EXAMPLES = os.path.join(ROOT, "examples")
 if EXAMPLES not in sys.path:
     sys.path.insert(0, EXAMPLES)
 
+# Every derivative a test builds is checked by the storage verifier (verify_storage).
+os.environ.setdefault("SRCGRAD_VERIFY", "1")
+
 # Modest by default so `make test` stays quick; `-m slow` tests ask for more.
 settings.register_profile("default", max_examples=15, deadline=None)
 settings.register_profile("slow", max_examples=500, deadline=None)
