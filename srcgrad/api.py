@@ -29,11 +29,13 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _annotated_kinds,
     _binder,
     _call,
+    _caller_loc,
     _check_real,
     _counter,
     _Entry,
     _entry,
     _flatten,
+    _forward_over_gradient,
     _guarded,
     _kind,
     _load,
@@ -179,6 +181,8 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
         "(_sg_out,)" if len(indices) == 1 and not single else "_sg_out")
     wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
     functools.update_wrapper(wrapper, f)
+    wrapper.__srcgrad_derivative__ = ("value_and_grad" if with_value else "grad", f,
+                                      indices, single)  # for jvp and vjp of it
     if single and not with_value:
         wrapper.__srcgrad_gradient__ = (f, indices[0])  # for grad(grad(f))
     return wrapper
@@ -245,6 +249,7 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
         return entries[0] if x.ndim == 0 else np.reshape(entries, x.shape)
 
     higher.__srcgrad_higher__ = (f, i, js)
+    higher.__srcgrad_derivative__ = ("grad", f)  # not (yet) for jvp or vjp
     return higher
 
 
@@ -258,6 +263,8 @@ def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
 def vjp(f: Callable, *args) -> tuple[object, Callable]:
     """``(f(*args), vjp_fn)``; ``vjp_fn(cotangent)`` gives the tuple of cotangents of
     every positional argument of ``f``."""
+    if len(getattr(f, "__srcgrad_derivative__", ())) == 4:
+        return _vjp_of_gradient(f.__srcgrad_derivative__, args)
     entry = _entry(f)
     args = _binder(f)(args, {})
     if any(isinstance(a, _CONTAINERS) for a in args):
@@ -294,6 +301,8 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise UsageError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    if len(getattr(f, "__srcgrad_derivative__", ())) == 4:
+        return _jvp_of_gradient(f.__srcgrad_derivative__, primals, tangents)
     entry = _entry(f)
     args = _binder(f)(primals, {})
     flat = [_flatten(a) for a in args]
@@ -312,6 +321,49 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     d = entry.derivative(tuple(range(len(leaves))), "forward", tuple(map(_kind, leaves)),
                          structures)
     return _call(d, (*leaves, *(x for _, ls in flat_tangents for x in ls)))
+
+
+def _plain_args(g: Callable, args: tuple, what: str) -> tuple:
+    args = _binder(g)(args, {})
+    if any(isinstance(a, _CONTAINERS) for a in args):
+        raise UsageError(f"{what} of a gradient with tuple, list or dict arguments is not "
+                         "supported yet", _caller_loc())
+    return args
+
+
+def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
+    """jvp of ``grad(g)`` or ``value_and_grad(g)``: forward mode over g's generated
+    gradient, along the tangents of every argument (a Hessian-vector product)."""
+    kind, g, indices, single = made
+    args = _plain_args(g, primals, "jvp")
+    tangents = (*tangents, *(np.zeros(np.shape(a)) for a in args[len(tangents):]))
+    kinds = tuple(map(_kind, args))
+    pairs = [_call(_forward_over_gradient(_entry(g), indices, kinds, k), (*args, *tangents))
+             for k in range(len(indices))]
+    grads, dots = (pairs[0] if single else tuple(zip(*pairs)))
+    if kind == "grad":
+        return grads, dots
+    value, value_dot = jvp(g, args, tangents)
+    return (value, grads), (value_dot, dots)
+
+
+def _vjp_of_gradient(made: tuple, args: tuple):
+    """vjp of ``grad(g, wrt=i)``: the cotangent of argument j is the jvp of g's gradient
+    with respect to j along argument i (mixed partials are equal), by forward mode."""
+    kind, g, (i, *more), single = made
+    if kind != "grad" or more or not single:
+        raise UsageError(f"vjp of srcgrad.{kind} of {g.__name__} with respect to several "
+                         "arguments is not supported yet", _caller_loc(),
+                         "Take vjp of srcgrad.grad(f, wrt=i), one argument at a time.")
+    args = _plain_args(g, args, "vjp")
+    kinds, entry = tuple(map(_kind, args)), _entry(g)
+    pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
+                 for j in range(len(args))]
+
+    def vjp_fn(cotangent):
+        return tuple(_call(d, (*args, cotangent))[1] for d in pullbacks)
+
+    return _call(entry.derivative((i,), "one", kinds), args)[1], vjp_fn
 
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
@@ -374,6 +426,7 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
             flat = np.stack(rows, axis=0) if rows else np.zeros((0, x.size))
         return flat.reshape(out.shape + x.shape)
 
+    jac.__srcgrad_derivative__ = ("jacobian", f)
     return jac
 
 
@@ -397,6 +450,7 @@ def hvp(f: Callable, wrt=0) -> Callable:
             made[kinds] = _guarded(f, lambda: _second_order(entry, i, kinds))
         return _call(made[kinds], (*args, v))[1]
 
+    product.__srcgrad_derivative__ = ("hvp", f)
     return product
 
 
@@ -448,6 +502,7 @@ def hessian(f: Callable, wrt=0) -> Callable:
             columns.append(np.ravel(product(*args, e.reshape(x.shape) if x.ndim else 1.0)))
         return np.stack(columns, axis=1).reshape(x.shape + x.shape)
 
+    full.__srcgrad_derivative__ = ("hessian", f)
     return full
 
 

@@ -14,7 +14,10 @@ import inspect
 import itertools
 import linecache
 import numbers
+import os
+import sys
 import traceback
+import types
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ import numpy as np
 
 from . import emit as _emit
 from . import forward, ir, lower, optimize, parse, reverse
-from .errors import InternalError, Loc, SrcgradError, UsageError
+from .errors import InternalError, Loc, SourceUnavailable, SrcgradError, UsageError
 
 STAGES = ("capture", "lower", "reverse", "optimize", "emit", "load")
 _KINDS: dict[type, str] = {float: reverse.SCALAR, int: reverse.SCALAR, bool: reverse.SCALAR}
@@ -95,10 +98,74 @@ class _Entry:
                           filename, locs)
 
 
+def _forward_over_gradient(entry: _Entry, wrt: tuple, kinds: tuple, k: int) -> Derivative:
+    """Forward mode, along every argument, over the ``k``-th gradient of f's generated
+    gradient with respect to ``wrt``: it takes f's arguments and a tangent for each, and
+    returns (that gradient, its tangent). For jvp of srcgrad.grad(f)."""
+    key = ("jvp of gradient", wrt, kinds, k)
+    if key not in entry.derivatives:
+        def build() -> Derivative:
+            d = entry.derivative(wrt, "one", kinds)
+            fn = ir.Function(d.ir.name, d.ir.params, d.ir.body, (d.ir.returns[1 + k],),
+                             d.ir.loc, d.ir.doc, d.ir.defaults)
+            names = dict(zip((p.name for p in fn.params), kinds))
+            fn = optimize.optimize(forward.forward(fn, tuple(range(len(kinds))), names))
+            source, namespace, locs = _emit.emit(fn)
+            filename = f"<srcgrad {fn.name} #{next(_counter)}>"
+            return Derivative(d.primal, fn, source, _load(source, namespace, fn.name,
+                                                          filename), filename, locs)
+        entry.derivatives[key] = _guarded(entry.f, build)
+    return entry.derivatives[key]
+
+
 _ENTRIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _caller_loc() -> Loc | None:
+    """Where the user's code called into srcgrad: the first frame outside srcgrad and
+    its generated code (for errors about what was passed, not about f's body)."""
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_filename.startswith(_HERE)
+                                 or frame.f_code.co_filename.startswith("<srcgrad")):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    where = inspect.getframeinfo(frame, context=0)
+    col = where.positions.col_offset if where.positions else None
+    return Loc(where.filename, where.lineno, col or 0,
+               linecache.getline(where.filename, where.lineno))
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_PLAIN = ("Differentiate a function defined with def in a .py file, taking what is "
+          "differentiated as arguments (def loss(W, x): ..., then srcgrad.grad(loss)(W, x)).")
+
+
+def _check_callable(f: Callable, gradient_ok: bool = False) -> None:
+    """Refuse, at the user's call, what srcgrad cannot read as one function's source
+    (``gradient_ok``: a grad or value_and_grad, which jvp and vjp take)."""
+    made = getattr(f, "__srcgrad_derivative__", None)
+    if made is not None and gradient_ok and len(made) == 4:
+        return
+    if made is not None:
+        raise UsageError(f"{made[1].__name__} is a derivative made by srcgrad.{made[0]}; "
+                         "srcgrad cannot differentiate it this way", _caller_loc(),
+                         "Use srcgrad.hvp, srcgrad.hessian or grad(grad(f)) for second "
+                         "derivatives, or jvp/vjp of srcgrad.grad(f).")
+    if inspect.ismethod(f):
+        raise UsageError(f"{f.__qualname__} is a bound method; srcgrad does not read "
+                         "attributes of self or cls yet", _caller_loc(), _PLAIN)
+    if not isinstance(f, types.FunctionType):
+        what = getattr(f, "__name__", None)
+        what = f"{what} is a {type(f).__name__}" if what else f"a {type(f).__name__} object"
+        raise UsageError(f"srcgrad differentiates Python functions; {what}, with no "
+                         "Python source to read", _caller_loc(),
+                         f"{_PLAIN} A NumPy function is differentiated inside one: "
+                         "def f(x): return np.sin(x).")
+
+
 def _entry(f: Callable) -> _Entry:
+    _check_callable(f)
     try:
         e = _ENTRIES.get(f)
     except TypeError:
@@ -113,6 +180,8 @@ def _guarded(f: Callable, build: Callable):
     try:
         return build()
     except SrcgradError as exc:
+        if isinstance(exc, SourceUnavailable) and exc.loc is None:  # say where it was called
+            exc = SourceUnavailable(exc.message, _caller_loc(), exc.hint)
         raise exc.with_traceback(None) from None
     except Exception as exc:  # a bug in srcgrad: say where, keep the cause for the report
         code = getattr(f, "__code__", None)
@@ -143,6 +212,7 @@ def _annotated_kinds(f: Callable, params: list[str]) -> tuple[str, ...]:
 
 
 def _params(f: Callable) -> list[str]:
+    _check_callable(f, gradient_ok=True)
     code = getattr(f, "__code__", None)
     if code is None:
         raise UsageError(f"srcgrad differentiates Python functions; got {f!r}")

@@ -346,3 +346,138 @@ def test_loop_carried_structure(f, args):
 @pytest.mark.parametrize("f", [tuple_growing_in_loop, tuple_in_while])
 def test_loop_carried_structure_refused(f):
     assert_located(lambda: srcgrad.grad(f)(0.5))
+
+
+# -- 1: what is not a plain function -------------------------------------------------
+class Model:
+    def __init__(self, W):
+        self.W = W
+
+    def loss(self, x):
+        return np.sum(np.tanh(self.W @ x) ** 2)
+
+    @staticmethod
+    def square(x):
+        return np.sum(x ** 2)
+
+    @classmethod
+    def cube(cls, x):
+        return np.sum(x ** 3)
+
+    def __call__(self, x):
+        return np.sum(np.sin(self.W @ x))
+
+
+MODEL = Model(np.arange(6.0).reshape(2, 3) / 5)
+X = np.array([0.1, 0.2, -0.3])
+_NAMESPACE: dict = {}
+exec("def made_by_exec(x):\n    return x * x\n", _NAMESPACE)  # noqa: S102
+
+
+@pytest.mark.parametrize("target", [MODEL.loss, Model.cube, MODEL, np.sin, math.exp,
+                                    _NAMESPACE["made_by_exec"]])
+@pytest.mark.parametrize("api", ["grad", "value_and_grad", "vjp", "jvp", "hessian", "jacobian"])
+def test_not_a_plain_function_is_refused_at_the_call(target, api):
+    calls = {
+        "grad": lambda: srcgrad.grad(target)(X),
+        "value_and_grad": lambda: srcgrad.value_and_grad(target)(X),
+        "vjp": lambda: srcgrad.vjp(target, X),
+        "jvp": lambda: srcgrad.jvp(target, (X,), (X,)),
+        "hessian": lambda: srcgrad.hessian(target)(X),
+        "jacobian": lambda: srcgrad.jacobian(target)(X),
+    }
+    exc = assert_located(calls[api])
+    assert "self" in exc.message or "source" in exc.message
+
+
+def test_method_of_the_class_is_located_in_its_body():
+    exc = assert_located(lambda: srcgrad.grad(Model.loss, wrt=1)(MODEL, X))
+    assert "self.W" in exc.loc.text
+
+
+def test_staticmethod_is_a_plain_function():
+    assert_grad_matches(Model.square, (X,), 0, srcgrad.grad(Model.square)(X))
+
+
+# -- 5: derivatives of srcgrad's own derivatives -------------------------------------
+def uses_numpy(x, y):
+    return np.sum(np.sin(x) * x) * y + np.sum(x ** 3) * y * y
+
+
+def _fd_direction(g, args, tangents):
+    plus = [a + EPS * t for a, t in zip(args, tangents)]
+    minus = [a - EPS * t for a, t in zip(args, tangents)]
+    hi, lo = g(*plus), g(*minus)
+    if isinstance(hi, tuple):
+        return tuple((np.asarray(h) - np.asarray(ell)) / (2 * EPS) for h, ell in zip(hi, lo))
+    return (np.asarray(hi) - np.asarray(lo)) / (2 * EPS)
+
+
+ARGS5 = (np.array([0.3, -0.5, 0.9]), 0.7)
+TANGENTS5 = (np.array([1.0, 0.5, -0.25]), -0.5)
+
+
+def _grad_by_differences(x, y):
+    return central(uses_numpy, (x, y), 0)
+
+
+@pytest.mark.parametrize("wrt", [0, 1, (0, 1)])
+def test_jvp_of_grad(wrt):
+    g = srcgrad.grad(uses_numpy, wrt=wrt)
+    value, tangent = srcgrad.jvp(g, ARGS5, TANGENTS5)
+    expected_value = g(*ARGS5)
+    want = _fd_direction(g, ARGS5, TANGENTS5)  # g agrees with differences (below)
+    if isinstance(wrt, tuple):
+        for v, e, t, w in zip(value, expected_value, tangent, want):
+            np.testing.assert_allclose(v, e)
+            np.testing.assert_allclose(t, w, rtol=1e-5, atol=1e-7)
+    else:
+        np.testing.assert_allclose(value, expected_value)
+        np.testing.assert_allclose(tangent, want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(srcgrad.grad(uses_numpy)(*ARGS5), _grad_by_differences(*ARGS5),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_jvp_of_value_and_grad():
+    g = srcgrad.value_and_grad(uses_numpy)
+    (value, gx), (value_dot, gx_dot) = srcgrad.jvp(g, ARGS5, TANGENTS5)
+    assert value == pytest.approx(uses_numpy(*ARGS5))
+    assert value_dot == pytest.approx(_fd_direction(uses_numpy, ARGS5, TANGENTS5), rel=1e-6)
+    np.testing.assert_allclose(gx, _grad_by_differences(*ARGS5), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(gx_dot, _fd_direction(lambda x, y: g(x, y)[1], ARGS5,
+                                                     TANGENTS5), rtol=1e-5, atol=1e-7)
+
+
+def test_vjp_of_grad_and_jacobian_of_grad():
+    x, y = ARGS5
+    value, pullback = srcgrad.vjp(srcgrad.grad(uses_numpy), x, y)
+    np.testing.assert_allclose(value, _grad_by_differences(x, y), rtol=1e-5, atol=1e-7)
+    ct = np.array([0.5, -1.0, 2.0])
+    cx, cy = pullback(ct)
+    # d/dx and d/dy of <ct, grad_x f>, by differences of the (checked) gradient
+    np.testing.assert_allclose(cx, central(lambda x, y: ct @ srcgrad.grad(uses_numpy)(x, y),
+                                           (x, y), 0), rtol=1e-5, atol=1e-7)
+    assert cy == pytest.approx(float(central(
+        lambda x, y: ct @ srcgrad.grad(uses_numpy)(x, y), (x, y), 1)), rel=1e-5)
+    hess = srcgrad.hessian(uses_numpy)(x, y)
+    for mode in ("forward", "reverse"):
+        np.testing.assert_allclose(srcgrad.jacobian(srcgrad.grad(uses_numpy), mode=mode)(x, y),
+                                   hess, rtol=1e-9, atol=1e-12)
+
+
+def test_grad_of_grad_still_works():
+    def f(x):
+        return math.sin(x) * x
+    assert srcgrad.grad(srcgrad.grad(f))(0.3) == pytest.approx(
+        -math.sin(0.3) * 0.3 + 2 * math.cos(0.3))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: srcgrad.vjp(srcgrad.value_and_grad(uses_numpy), *ARGS5),
+    lambda: srcgrad.vjp(srcgrad.grad(uses_numpy, wrt=(0, 1)), *ARGS5),
+    lambda: srcgrad.grad(srcgrad.value_and_grad(uses_numpy))(*ARGS5),
+    lambda: srcgrad.jvp(srcgrad.hessian(uses_numpy), ARGS5, TANGENTS5),
+    lambda: srcgrad.grad(srcgrad.hvp(uses_numpy))(*ARGS5, X),
+])
+def test_other_derivatives_of_derivatives_are_refused(call):
+    assert_located(call)
