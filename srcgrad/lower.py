@@ -25,6 +25,7 @@ from . import ir, parse
 from .errors import NameResolutionError, UnsupportedSyntax
 from .lower_calls import CallsMixin, LocalFunction, Rec, Tup
 from .lower_flow import _RETURN, FlowMixin, appended_list, assigned_names, target_names
+from .lower_inplace import InplaceMixin
 from .lower_jumps import remove_jumps
 from .naming import Namer
 from .parse import Source
@@ -50,7 +51,7 @@ def _dotted(node: gast.expr) -> list[str] | None:
     return parts[::-1]
 
 
-class _Lowerer(CallsMixin, FlowMixin):
+class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
     def __init__(self, src: Source, parent: _Lowerer | None = None):
         self.src = src
         names = {n.id for n in gast.walk(src.tree) if isinstance(n, gast.Name)}
@@ -70,6 +71,11 @@ class _Lowerer(CallsMixin, FlowMixin):
         self.enclosing: _Lowerer | None = None  # for a nested def: where it was defined
         self.structures: dict = {}  # parameter -> structure of a tuple/list/dict argument
         self.arguments: set[str] = set()
+        # Versions that may hold the same array (one map for a helper and its caller),
+        # the arrays enclosing for loops iterate over, and the loops being lowered.
+        self.shared: dict[str, str] = parent.shared if parent is not None else {}
+        self.iterating: list[ir.Var] = []
+        self.loops_open: list = []
 
     dotted = staticmethod(_dotted)
 
@@ -253,6 +259,7 @@ class _Lowerer(CallsMixin, FlowMixin):
         value = self.value(node.value)
         target = self.new_version(node.target.id)
         self.emit(target, op, (current, value), node)
+        self.inplace(node, current, target)
         return None
 
     def return_(self, node: gast.Return) -> None:
@@ -305,7 +312,10 @@ class _Lowerer(CallsMixin, FlowMixin):
 
     def bind(self, name: str, value: gast.expr) -> None:
         """Lower ``name = value`` so that the last op writes ``name`` directly."""
-        self.bind_operand(name, self.expr(value, into=name), value)
+        operand = self.expr(value, into=name)
+        self.bind_operand(name, operand, value)
+        if isinstance(operand, ir.Var):
+            self.note_view(self.env[name])
 
     def bind_operand(self, name: str, operand, node) -> None:
         if isinstance(operand, (Tup, Rec, LocalFunction)):

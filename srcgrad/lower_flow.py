@@ -125,6 +125,8 @@ class FlowMixin:
                                        "differently; this is not supported yet")
             target = self.return_var() if name == _RETURN else self.new_version(name)
             self.env[name] = target
+            self.share(target, a)
+            self.share(target, b)
             phis.append(ir.Phi(target, (a, b)))
         self.body.append(ir.If(cond, then, orelse, phis, self.src.loc(node)))
 
@@ -184,6 +186,9 @@ class FlowMixin:
                                        "this is not supported yet")
         before = dict(self.env)
         phis = [ir.Phi(self.new_version(n), (before[n], before[n])) for n in carried]
+        for p in phis:
+            self.share(p.target, p.sources[0])
+        iterating, self.loops_open = len(self.iterating), [*self.loops_open, node]
         index = ir.Var(self.namer.temp(), "temp") if bounds is not None else None
         outer, self.body = self.body, []
         test, cond = [], None
@@ -194,12 +199,16 @@ class FlowMixin:
             index = bind_target(index)  # may emit the reads of the iterated rows
         prefix, self.body = self.body, outer
         body = prefix + self.block(node.body)
+        del self.iterating[iterating:]
+        self.loops_open = self.loops_open[:-1]
         for p, name in zip(phis, carried):
             p.sources = (p.sources[0], self.env[name])
+            self.share(p.target, p.sources[1])
         inner = set(assigned_names(node.body)) - set(carried)
         self.env = {k: v for k, v in before.items()}
         for p, name in zip(phis, carried):
             p.out = self.new_version(name)
+            self.share(p.out, p.target)
         if isinstance(node, gast.For):
             inner |= set(target_names(node.target))
         for name in inner:
@@ -264,5 +273,8 @@ class FlowMixin:
             if seq is None:  # enumerate's counter is the index itself
                 index = self.new_version(t.id)
                 continue
-            self.emit(self.new_version(t.id), "getitem", (seq, index), t)
+            row = self.emit(self.new_version(t.id), "getitem", (seq, index), t)
+            self.share(row, seq)  # a row is a view, and the loop reads seq again
+            if isinstance(seq, ir.Var):
+                self.iterating.append(seq)
         return index

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import ir, runtime
 from .errors import UnsupportedSyntax
+from .lower_inplace import check_inplace
 from .reverse_flow import _vars
 
 # Functions whose result is always a new array, never a view of an argument, so that
@@ -123,6 +124,7 @@ class TapeMixin:
     def check_writes(self, forward: list, adjoint: list) -> None:
         """Copy reads of arrays written in place; refuse adjoint reads of overwritten
         versions (see the module docstring)."""
+        check_inplace(forward, self.a.kind)  # `w += t` through an alias
         overwritten = {s.args[0].name: s for s in ir.walk(forward)
                        if isinstance(s, ir.Stmt) and s.op == "setitem"
                        and isinstance(s.args[0], ir.Var)}
