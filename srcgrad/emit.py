@@ -82,6 +82,7 @@ class _Emitter:
         self.storage.name_all(self.inlined)
         self.locals = set(self.storage.names.values())
         self.tape = self.storage.fresh("tape")
+        self._unused: str | None = None  # the index of a loop whose index nobody reads
 
     def name(self, v: ir.Var) -> str:
         return self.storage.name(v)
@@ -140,12 +141,14 @@ class _Emitter:
             return ast.Slice(*(None if p is None else self.literal(p)
                                for p in (value.start, value.stop, value.step)))
         if isinstance(value, float) and not math.isfinite(value):
-            return ast.Call(_load("float"), [ast.Constant(repr(value))], [])
+            return ast.Call(self.reference("float", float), [ast.Constant(repr(value))], [])
         if isinstance(value, (int, float, complex, str, bool, type(None))) or value is Ellipsis:
             return ast.Constant(value)
-        name = f"const{len(self.namespace)}"
-        self.namespace[name] = value
-        return _load(name)
+        k = len(self.namespace)
+        while self.taken(f"const{k}"):
+            k += 1
+        self.namespace[f"const{k}"] = value
+        return _load(f"const{k}")
 
     def reference(self, dotted: str, root: object) -> ast.expr:
         parts = dotted.split(".")
@@ -160,12 +163,18 @@ class _Emitter:
         key = (name, id(obj))
         if key not in self.aliases:
             alias, k = name, 0
-            while self.namespace.get(alias, obj) is not obj or alias in self.locals:
+            while self.namespace.get(alias, obj) is not obj or self.taken(alias):
                 k += 1
                 alias = f"{name}_{k}"
             self.namespace[alias] = obj
             self.aliases[key] = alias
         return self.aliases[key]
+
+    def taken(self, name: str) -> bool:
+        """A module-level name the generated code cannot use for another object: a
+        variable of the function, or the function's own name (a user function called
+        ``transpose`` has a gradient ``transpose_grad``, the name of a helper)."""
+        return name in self.locals or name == self.fn.name
 
     def index(self, s: ir.Stmt, parts) -> ast.expr:
         items = [self.index_part(p) for p in parts]
@@ -175,7 +184,7 @@ class _Emitter:
         """An index part as a value (outside brackets ``:`` must be ``slice(None)``)."""
         if isinstance(o, ir.Const) and isinstance(o.value, slice):
             ends = [self.literal(v) for v in (o.value.start, o.value.stop, o.value.step)]
-            return ast.Call(_load("slice"), ends, [])
+            return ast.Call(self.reference("slice", slice), ends, [])
         return self.operand(o)
 
     def index_part(self, o: ir.Operand) -> ast.expr:
@@ -373,9 +382,19 @@ class _Emitter:
             bounds = bounds[:2]
         if len(bounds) == 2 and isinstance(bounds[0], ir.Const) and bounds[0].value == 0:
             bounds = bounds[1:]
-        rng = f"range({', '.join(unparse(self.operand(b)) for b in bounds)})"
-        index = self.name(n.index) if n.index is not None else "_"
-        return f"for {index} in {f'reversed({rng})' if n.reverse else rng}:"
+        # builtins by bind, like any global: the user may have a variable ``range``
+        rng = f"{self.bind('range', range)}({', '.join(unparse(self.operand(b)) for b in bounds)})"
+        if n.reverse:
+            rng = f"{self.bind('reversed', reversed)}({rng})"
+        return f"for {self.loop_index(n)} in {rng}:"
+
+    def loop_index(self, n: ir.Loop) -> str:
+        if n.index is not None:
+            return self.name(n.index)
+        if self._unused is None:  # ``_`` unless the user has a variable of that name
+            self._unused = self.storage.fresh("_")
+            self.locals.add(self._unused)
+        return self._unused
 
 
 class Emitted(NamedTuple):
