@@ -229,17 +229,20 @@ class FlowMixin:
         if call is builtins.enumerate and isinstance(target, gast.Tuple) and \
                 len(target.elts) == 2 and len(it.args) == 1:
             seq = self.expr(it.args[0])
+            live = self.live_rows(node, [it.args[0]])
             return self.length_bounds([seq], it), lambda index: self.bind_items(
-                target.elts, index, [None, seq])
+                target.elts, index, [None, seq], [None, *live])
         if call is builtins.zip and isinstance(target, gast.Tuple) and \
                 len(target.elts) == len(it.args):
             seqs = [self.expr(a) for a in it.args]
+            live = self.live_rows(node, it.args)
             return self.length_bounds(seqs, it), lambda index: self.bind_items(
-                target.elts, index, seqs)
+                target.elts, index, seqs, live)
         if call is None:
             seq = self.expr(it)
+            live = self.live_rows(node, [it])
             return self.length_bounds([seq], it), lambda index: self.bind_items(
-                [target], index, [seq])
+                [target], index, [seq], live)
         raise self.unsupported(it, "a for loop must iterate over range(...), an array, "
                                "enumerate(...) or zip(...)")
 
@@ -266,15 +269,57 @@ class FlowMixin:
         var = self.new_version(target.id)
         return var
 
-    def bind_items(self, targets: list, index: ir.Var, seqs: list) -> ir.Var:
-        for t, seq in zip(targets, seqs):
+    def live_rows(self, node: gast.For, iterables: list) -> list[str | None]:
+        """Per iterated expression, the name whose *current* version each iteration
+        must read its row from: Python iterates the object itself, so rows written
+        in place by an earlier iteration are seen changed. A loop that both rebinds
+        the name and writes into it, or appends to a list it iterates, is refused."""
+        live = []
+        for it in iterables:
+            name = it.id if isinstance(it, gast.Name) else None
+            rebinds, writes, grows = _writes_to(node.body, name) if name else (False,) * 3
+            if grows or (writes and rebinds):
+                raise self.unsupported(it, f"the loop changes {name!r} while iterating over "
+                                       "it; this is not supported",
+                                       "Iterate over range(n) with the count you mean, "
+                                       f"or over a copy of an array (np.copy({name})).")
+            live.append(name if writes else None)
+        return live
+
+    def bind_items(self, targets: list, index: ir.Var, seqs: list, live: list) -> ir.Var:
+        for t, seq, name in zip(targets, seqs, live):
             if not isinstance(t, gast.Name):
                 raise self.unsupported(t, "loop targets must be names")
             if seq is None:  # enumerate's counter is the index itself
                 index = self.new_version(t.id)
                 continue
+            if name is not None and isinstance(self.env.get(name), ir.Var):
+                seq = self.env[name]  # written in place by the loop: this iteration's
             row = self.emit(self.new_version(t.id), "getitem", (seq, index), t)
             self.share(row, seq)  # a row is a view, and the loop reads seq again
             if isinstance(seq, ir.Var):
                 self.iterating.append(seq)
         return index
+
+
+def _writes_to(body: list, name: str) -> tuple[bool, bool, bool]:
+    """Whether ``body`` rebinds ``name`` (``name = ...``), changes its object in place
+    (``name[i] = v``, ``name[i] += v``, ``name += v``) and appends to it."""
+    rebinds = writes = grows = False
+    for n in (m for stmt in body for m in gast.walk(stmt)):
+        targets = n.targets if isinstance(n, gast.Assign) else \
+            [n.target] if isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For)) else []
+        for t in targets:
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and \
+                    t.value.id == name:
+                writes = True
+            elif isinstance(t, gast.Name) and t.id == name:
+                if isinstance(n, gast.AugAssign):
+                    writes = True
+                else:
+                    rebinds = True
+            elif isinstance(t, gast.Tuple) and name in target_names(t):
+                rebinds = True
+        if appended_list(n) is not None and appended_list(n).id == name:
+            grows = True
+    return rebinds, writes, grows

@@ -55,10 +55,10 @@ class StructsMixin:
                 seqs = [*seqs[:i], items, *seqs[i + 1:]]
         return super().length_bounds(seqs, node)
 
-    def bind_items(self, targets: list, index: ir.Var, seqs: list) -> ir.Var:
+    def bind_items(self, targets: list, index: ir.Var, seqs: list, live: list) -> ir.Var:
         listed = self.__dict__.get("_listed", [])
         seqs = [next((v for t, v in listed if t is s), s) for s in seqs]
-        return super().bind_items(targets, index, seqs)
+        return super().bind_items(targets, index, seqs, live)
 
     # Loop-carried tuples and dicts: each entry is carried as a value of its own.
     # The loop is lowered with the structure unpacked into hidden names at the top of

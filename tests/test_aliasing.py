@@ -10,6 +10,7 @@ import types
 
 import numpy as np
 import pytest
+from fixtures import aliasing
 from fixtures.aliasing import PROGRAMS, straight_line, two_accumulators
 from numeric import directional, gradient
 
@@ -108,3 +109,26 @@ def test_verifier_catches_the_shared_buffer_class(monkeypatch, f):
     x = np.array([0.4, 0.2, 1.1])
     with pytest.raises(InternalError, match="storage"):
         srcgrad.grad(fresh)(x, x)
+
+
+# -- iterating over an array the loop changes ------------------------------------
+@pytest.mark.parametrize("f, make", [pytest.param(f, m, id=f.__name__)
+                                     for f, m in aliasing.ITERATED])
+def test_rows_are_read_from_the_array_as_the_loop_left_it(f, make):
+    args = make()
+    value, g = srcgrad.value_and_grad(f)(*args)
+    assert value == f(*[np.copy(a) for a in args])
+    np.testing.assert_allclose(g, gradient(f, args, 0), rtol=1e-7, atol=1e-9)
+    tangent = np.ones_like(args[0])
+    _, dout = srcgrad.jvp(f, args, (tangent, *(np.zeros_like(a) for a in args[1:])))
+    np.testing.assert_allclose(dout, np.sum(g * tangent), rtol=1e-9)
+
+
+@pytest.mark.parametrize("f, arg", [(aliasing.appends_while_iterating, 0.5),
+                                    (aliasing.rebinds_and_writes_while_iterating,
+                                     np.ones((2, 2)))])
+def test_changing_what_a_loop_iterates_in_two_ways_is_refused(f, arg):
+    with pytest.raises(srcgrad.SrcgradError, match="while iterating over it") as info:
+        srcgrad.grad(f)(arg)
+    assert not isinstance(info.value, InternalError)
+    assert "aliasing.py:" in str(info.value)
