@@ -36,6 +36,17 @@ class StructsMixin:
     lowerer's bases, so its ``loop``, ``length_bounds`` and ``bind_items`` extend
     those of ``lower_flow``."""
 
+    def if_(self, node) -> None:
+        """lower_flow's if; a dict the branches set differently is refused, as a tuple is."""
+        size = len(self.body)
+        super().if_(node)
+        for n in self.body[size:]:
+            if isinstance(n, ir.If) and any(isinstance(s, (Tup, Rec)) for p in n.phis
+                                            for s in p.sources):
+                raise self.unsupported(node, "a dict that the branches set differently is "
+                                       "not supported yet", "Give each entry a variable of "
+                                       "its own, set in both branches.")
+
     # -- for loops over structure ---------------------------------------------------
     # A tuple or list argument is a Tup of leaves, known now; iterating over it
     # iterates over a list built from the leaves before the loop, so the loop and its

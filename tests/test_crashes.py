@@ -236,7 +236,15 @@ def test_dict_written_into_vjp():
     assert_grad_matches(dict_written, (0.5, 0.3), 1, gy)
 
 
-@pytest.mark.parametrize("f", [dict_written_through_alias, dict_written_by_helper])
+def dict_set_in_a_branch(x):
+    d = {"a": x}
+    if x > 0:
+        d["a"] = x * 2.0
+    return d["a"]
+
+
+@pytest.mark.parametrize("f", [dict_written_through_alias, dict_written_by_helper,
+                               dict_set_in_a_branch])
 def test_dict_written_through_another_name_is_refused(f):
     assert_located(lambda: srcgrad.grad(f)(0.7))
 
