@@ -82,6 +82,7 @@ class _Entry:
         primal = optimize.simplify_primal(self.lowered(structures), disabled)
         names = dict(zip((p.name for p in primal.params), kinds))
         if seed == "forward":
+            reverse.check_writes(primal, wrt, names)  # the same program in both modes
             dfn = optimize.optimize(forward.forward(primal, wrt, names), disabled)
         else:
             by_name = None if shapes is None else {

@@ -379,6 +379,14 @@ def _base(name: str) -> str:
     return head if head and tail.isdigit() else name
 
 
+def check_writes(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str]) -> None:
+    """Refuse what reverse mode refuses of ``fn``'s in-place writes (through an alias,
+    into a view or the caller's array, ``w += t`` while another name holds ``w``), for
+    forward mode: it has no tape of its own, but the same program semantics to keep."""
+    r = _Reverse(fn, wrt, kinds, "one")
+    r.check_writes(r.forward, [])
+
+
 def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
             seed: str = "one", shapes: dict[str, tuple] | None = None) -> ir.Function:
     """Build the derivative function (see the module docstring).
@@ -394,4 +402,4 @@ def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
     return out
 
 
-__all__ = ["reverse", "rule_for", "SCALAR", "ANY", "kind_of_value", "operand_vars"]
+__all__ = ["reverse", "check_writes", "rule_for", "SCALAR", "ANY", "kind_of_value", "operand_vars"]

@@ -132,3 +132,14 @@ def test_changing_what_a_loop_iterates_in_two_ways_is_refused(f, arg):
         srcgrad.grad(f)(arg)
     assert not isinstance(info.value, InternalError)
     assert "aliasing.py:" in str(info.value)
+
+
+@pytest.mark.parametrize("f", [aliasing.write_through_alias,
+                               aliasing.add_in_place_through_alias])
+def test_writes_through_an_alias_are_refused_in_both_modes(f):
+    x = np.array([0.4, 0.2, 1.1])
+    for call in (lambda: srcgrad.grad(f)(x), lambda: srcgrad.jvp(f, (x,), (np.ones(3),))):
+        with pytest.raises(srcgrad.SrcgradError) as info:
+            call()
+        assert not isinstance(info.value, InternalError)
+        assert "aliasing.py:" in str(info.value)
