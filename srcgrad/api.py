@@ -272,7 +272,8 @@ def vjp(f: Callable, *args) -> tuple[object, Callable]:
                          "grad and value_and_grad take them")
     kinds = tuple(map(_kind, args))
     d = entry.derivative(tuple(range(len(args))), "param", kinds)
-    out = f(*args)
+    # f may write into its array arguments; the pullback differentiates at args as given
+    out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
 
     # Output independent of every argument: the code takes no cotangent (its zeros
     # need none), so it is not passed.

@@ -418,13 +418,9 @@ def inplace_parameter(x, y):
     return np.sum(x * x) + y
 
 
-_VJP_MUTATES = pytest.mark.xfail(strict=True, reason="api.vjp calls f on the caller's "
-                                  "arrays, which f changes, then differentiates there")
-
-
 @pytest.mark.parametrize("f", [inplace_scalar_alias, inplace_own_array,
                                inplace_alias_not_read_again,
-                               pytest.param(inplace_parameter, marks=_VJP_MUTATES)],
+                               inplace_parameter],
                          ids=lambda f: f.__name__)
 def test_inplace_without_a_live_alias(f):
     check_all_apis(f, *_point((1.0, -1.0, 1.0)))
