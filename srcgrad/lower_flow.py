@@ -121,14 +121,36 @@ class FlowMixin:
                 self.env[name] = a
                 continue
             if isinstance(a, Tup) or isinstance(b, Tup):
-                raise self.unsupported(node, f"{name!r} is a tuple that the branches set "
-                                       "differently; this is not supported yet")
+                self.env[name] = self.merge_tuples(node, name, a, b, phis)
+                continue
             target = self.return_var() if name == _RETURN else self.new_version(name)
             self.env[name] = target
             self.share(target, a)
             self.share(target, b)
             phis.append(ir.Phi(target, (a, b)))
         self.body.append(ir.If(cond, then, orelse, phis, self.src.loc(node)))
+
+    def merge_tuples(self, node, name: str, a, b, phis: list) -> Tup:
+        """Tuples the branches set differently, merged entry by entry (a helper that
+        returns ``m, v`` from both branches): one phi per entry that differs."""
+        what = "the returned value" if name == _RETURN else repr(name)
+        if not (isinstance(a, Tup) and isinstance(b, Tup) and len(a) == len(b)):
+            raise self.unsupported(node, f"{what} is a tuple in one branch of this if and "
+                                   "not in the other (or of another length)",
+                                   "Make both branches give tuples of the same length.")
+        entries = []
+        for x, y in zip(a, b):
+            if x is y:
+                entries.append(x)
+            elif isinstance(x, Tup) or isinstance(y, Tup):
+                entries.append(self.merge_tuples(node, name, x, y, phis))
+            else:
+                target = ir.Var(self.namer.fresh("out" if name == _RETURN else name))
+                self.share(target, x)
+                self.share(target, y)
+                phis.append(ir.Phi(target, (x, y)))
+                entries.append(target)
+        return Tup(entries)
 
     def return_var(self) -> ir.Var:
         var = ir.Var(self.namer.fresh("out"))

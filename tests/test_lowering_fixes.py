@@ -424,3 +424,28 @@ def inplace_parameter(x, y):
                          ids=lambda f: f.__name__)
 def test_inplace_without_a_live_alias(f):
     check_all_apis(f, *_point((1.0, -1.0, 1.0)))
+
+
+# -- tuples merged at an if (found by the fuzzer) ----------------------------------------
+@pytest.mark.parametrize("name", ["f", "g"])
+@pytest.mark.parametrize("y", [0.7, -0.7])
+def test_tuples_merged_entry_by_entry(name, y):
+    from fixtures import merged_tuples
+    from numeric import gradient
+
+    f = getattr(merged_tuples, name)
+    x = np.array([0.3, -0.2, 0.5])
+    value, (gx, gy) = srcgrad.value_and_grad(f, wrt=(0, 1))(x, y)
+    assert value == f(x, y)
+    np.testing.assert_allclose(gx, gradient(f, (x, y), 0), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gy, gradient(f, (x, y), 1), rtol=1e-7, atol=1e-9)
+    _, dot = srcgrad.jvp(f, (x, y), (np.ones(3), 1.0))
+    np.testing.assert_allclose(dot, gx.sum() + gy, rtol=1e-9)
+
+
+def test_a_tuple_in_one_branch_only_is_refused():
+    from fixtures import merged_tuples
+
+    with pytest.raises(srcgrad.SrcgradError, match="tuple in one branch") as info:
+        srcgrad.grad(merged_tuples.h)(np.ones(3), 0.7)
+    assert "merged_tuples.py:" in str(info.value)
