@@ -1,0 +1,156 @@
+"""Named regression programs for the fuzzer's oracles.
+
+Each ``Regression`` is the source of a module defining ``f(x, y)`` and the
+arguments to check it at (away from kinks). The first ones are the examples of
+issues 12 and 22; the rest are programs the fuzzer found, shrunk by hypothesis
+and trimmed by hand. ``tests/test_fuzz.py`` runs every oracle of
+``fuzz_oracles`` on each of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Regression:
+    name: str
+    source: str
+    x: np.ndarray | float
+    y: np.ndarray | float
+    known: str = ""  # where it comes from
+    may_refuse: bool = False  # a located refusal is as good as the right gradient
+
+
+def _module(body: str) -> str:
+    return "import math\n\nimport numpy as np\n\n\n" + body.strip("\n") + "\n"
+
+
+X3 = np.array([0.4, -0.7, 1.1])
+Y3 = np.array([-0.3, 0.8, 0.25])
+
+ISSUES = [
+    Regression("sum_then_index", _module("""
+def f(x, y):
+    a = y + x
+    return y[0] + a[2]
+"""), X3, Y3, "issue 12"),
+    Regression("straight_line", _module("""
+def f(x, y):
+    s = x[0] * x[1] + x[1] + x[2]
+    return s * s
+"""), X3, 0.5, "issue 12"),
+    Regression("two_accumulators", _module("""
+def f(x, y):
+    s = 0.0
+    t = 0.0
+    for i in range(3):
+        s = s + x[i]
+        t = t + x[i]
+    return s + t
+"""), X3, 0.5, "issue 12"),
+    Regression("carried_twice", _module("""
+def f(x, y):
+    c = x[0]
+    for k in range(2):
+        c = c + 0.3 + c * c
+    return c
+"""), X3, 0.5, "issue 12"),
+    Regression("swap", _module("""
+def f(x, y):
+    a = x
+    b = y
+    for k in range(2):
+        a, b = b, a
+    return a
+"""), 0.7, -0.4, "issue 12"),
+    Regression("swap_arrays", _module("""
+def f(x, y):
+    a = x[0]
+    b = x[1]
+    for i in range(3):
+        a, b = b, a * y
+    return a
+"""), X3, 0.9, "issue 12"),
+    Regression("fwd_nested", _module("""
+def f(x, y):
+    g = y
+    for i in range(2):
+        g = g * x
+        for j in range(1):
+            g = g + x
+    return g
+"""), 0.6, 1.3, "issue 22: forward mode in nested loops"),
+    Regression("inner_return", _module("""
+def f(x, y):
+    if x[0] > 0.0:
+        if x[1] > 0.0:
+            return 5.0 * x[2]
+        s = 3.0 * x[0]
+    else:
+        s = 7.0 * x[1]
+    return s
+"""), np.array([0.4, 0.7, 1.1]), 0.5, "issue 22"),
+    Regression("inner_return_falls_through", _module("""
+def f(x, y):
+    if x[0] > 0.0:
+        if x[1] > 0.0:
+            return 5.0 * x[2]
+        s = 3.0 * x[0]
+    else:
+        s = 7.0 * x[1]
+    return s
+"""), X3, 0.5, "issue 22"),
+    Regression("return_in_loop_in_if", _module("""
+def f(x, y):
+    if x[0] > 0.0:
+        for i in range(2):
+            if x[1] > 0.0:
+                return 5.0 * x[2]
+    return 3.0 * x[0]
+"""), np.array([0.4, 0.7, 1.1]), 0.5, "issue 22"),
+    Regression("through_a_name", _module("""
+def f(x, y):
+    v = np.tanh(x)
+    w = v
+    w += 0.5 * np.sin(x)
+    return np.sum(v * v)
+"""), X3, 0.5, "issue 22: right gradient or a located refusal", may_refuse=True),
+    Regression("log_linear_nll", _module("""
+F = np.sin(np.arange(60.0)).reshape(4, 3, 5)
+Y = np.eye(3)[[0, 2, 1, 0]]
+
+
+def lse(v):
+    m = np.max(v)
+    return m + np.log(np.sum(np.exp(v - m)))
+
+
+def f(x, y):
+    nll = 0.0
+    for i in range(4):
+        scores = F[i] @ x
+        nll = nll + lse(scores) - Y[i] @ scores
+    return nll + y * (x @ x)
+"""), np.array([0.3, -0.5, 0.9, 0.1, -1.2]), 0.1, "issue 22"),
+    Regression("hmm_forward_vectorized", _module("""
+A = np.log(np.array([[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.25, 0.25, 0.5]]))
+
+
+def f(x, y):
+    alpha = y + x[0]
+    for t in range(1, 4):
+        s = alpha[:, None] + A
+        m = np.max(s, axis=0)
+        alpha = m + np.log(np.sum(np.exp(s - m), axis=0)) + x[t]
+    m = np.max(alpha)
+    return m + np.log(np.sum(np.exp(alpha - m)))
+"""), np.log(np.array([[0.5, 0.2, 0.3], [0.1, 0.6, 0.3], [0.3, 0.3, 0.4], [0.7, 0.1, 0.2]])),
+        np.log(np.array([0.5, 0.3, 0.2])), "issue 22"),
+]
+
+FOUND: list[Regression] = []
+
+ALL = ISSUES + FOUND

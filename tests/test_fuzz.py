@@ -1,0 +1,96 @@
+"""The differential program fuzzer (issues 12 and 22), under pytest.
+
+``test_random_programs`` draws programs from ``fuzz_statements.programs()`` and
+fails on any wrong number or crash that the oracles of ``fuzz_oracles`` find;
+hypothesis then shrinks the program. A located refusal is acceptable. The
+number of programs scales with the hypothesis profile (``HYPOTHESIS_PROFILE=slow``
+for a long run); ``python tests/fuzz_programs.py --count N`` counts outcomes
+instead of stopping at the first failure.
+
+``test_regression`` runs the same oracles on the named programs of
+``fuzz_regressions``; ``test_grammar_reaches`` checks that the generator does
+produce every construct it claims to.
+"""
+
+from __future__ import annotations
+
+import re
+
+import hypothesis.strategies as st
+import pytest
+from fuzz_oracles import check, kink_margin, load
+from fuzz_programs import HVP_EVERY, MARGIN, run
+from fuzz_regressions import ALL
+from fuzz_statements import programs
+from hypothesis import HealthCheck, Phase, assume, given, seed, settings
+
+PROGRAMS = settings().max_examples * 10  # 150 by default, 5000 with the slow profile
+
+# Each construct the grammar promises, as a pattern of the generated source.
+CONSTRUCTS = {
+    "math on scalars": r"math\.(sin|tanh|exp)\(",
+    "numpy elementwise": r"np\.(sin|cos|tanh|exp)\(",
+    "log of a positive value": r"np\.log\(1\.0 \+",
+    "division": r" / \(",
+    "broadcast column": r"\[:, None\]",
+    "reduction": r"np\.(sum|mean)\(",
+    "max/min": r"np\.(max|min)\(",
+    "reduction over an axis": r"axis=\d\)",
+    "keepdims": r"keepdims=True",
+    "log-sum-exp": r"np\.log\(np\.sum\(np\.exp\(",
+    "matmul": r" @ ",
+    "helper call": r"= h\d\(|h\d\(",
+    "helper returning a tuple": r"\w+, \w+ = h\d\(",
+    "for loop": r"for i\d+ in range\(\d+\)",
+    "nested loop": r"\n(\s+)for .*\n(\1    .*\n)*\1    for ",
+    "while loop": r"while k\d+ < \d",
+    "if/elif/else": r"elif .*\n(.*\n)*\s+else:",
+    "break": r"\bbreak\b",
+    "continue": r"\bcontinue\b",
+    "return in an inner if": r"\n(\s+)if .*:\n\1    if .*:\n\1        return ",
+    "return in a loop": r"\n(\s+)for .*\n(\1    .*\n)*\1    if .*:\n\1        return ",
+    "zeros table": r"T\d+\[i\d+\] = T\d+\[i\d+ - 1\]",
+    "augmented entry": r"\[[^\]]+\] \+= ",
+    "augmented slice": r"\[1:\] \+= ",
+    "list append": r"\.append\(",
+    "np.stack of a list": r"np\.stack\(L\d+\)",
+    "sum of a list": r"sum\(L\d+\)",
+    "swap": r"(\w+), (\w+) = \2, \1\n",
+    "swap and scale": r"(\w+), (\w+) = \2, \1 \* ",
+    "write through an alias": r"(w\d+) = \w+\n\s+\1 [+*]= ",
+}
+
+
+@settings(max_examples=PROGRAMS, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(programs(), st.integers(0, HVP_EVERY - 1))
+def test_random_programs(program, which):
+    outcomes = run(program, hvp=which == 0)
+    assume(outcomes is not None)
+    bad = [o for o in outcomes if o.kind in ("wrong", "crash")]
+    assert not bad, "\n".join(f"{o.kind} in {o.oracle}: {o.detail}" for o in bad)
+
+
+@pytest.mark.parametrize("case", ALL, ids=lambda case: case.name)
+def test_regression(case):
+    assert kink_margin(case.source, case.x, case.y) > MARGIN  # the arguments avoid kinks
+    outcomes = check(load(case.source), case.x, case.y, hvp=True)
+    allowed = ("ok", "refused") if case.may_refuse else ("ok",)
+    bad = [o for o in outcomes if o.kind not in allowed]
+    assert not bad, "\n".join(f"{o.kind} in {o.oracle}: {o.detail}" for o in bad)
+
+
+def test_grammar_reaches_every_construct():
+    sources: list[str] = []
+
+    @seed(0)
+    @settings(max_examples=400, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(programs())
+    def collect(program):
+        sources.append(program.source)
+
+    collect()
+    missing = [name for name, pattern in CONSTRUCTS.items()
+               if not any(re.search(pattern, s) for s in sources)]
+    assert not missing, f"never generated: {missing}"
