@@ -62,6 +62,8 @@ class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
             self.namer, self.versioned = parent.namer, parent.versioned
             self.inlining = [*parent.inlining, src.fn]
             for name in names:
+                if self.namer.is_taken(name):  # perhaps a temporary of the caller's
+                    self.versioned.add(name)  # (t1): this helper's t1 gets a version
                 self.namer.reserve(name)
         self.env: dict[str, ir.Operand] = {}
         self.body: list = []

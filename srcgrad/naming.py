@@ -23,6 +23,9 @@ class Namer:
     def reserve(self, name: str) -> None:
         self._taken.add(name)
 
+    def is_taken(self, name: str) -> bool:
+        return name in self._taken
+
     def fresh(self, base: str) -> str:
         """``base`` itself if free, else ``base_1``, ``base_2``..."""
         if base not in self._taken:

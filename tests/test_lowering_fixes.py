@@ -449,3 +449,16 @@ def test_a_tuple_in_one_branch_only_is_refused():
     with pytest.raises(srcgrad.SrcgradError, match="tuple in one branch") as info:
         srcgrad.grad(merged_tuples.h)(np.ones(3), 0.7)
     assert "merged_tuples.py:" in str(info.value)
+
+
+def test_helper_locals_named_like_the_callers_temporaries():
+    from fixtures import merged_tuples
+    from numeric import gradient
+
+    f = merged_tuples.caller_of_temp_names
+    x, y = np.array([[0.3, -0.2], [0.5, 0.7]]), np.array([1.5, -0.5])
+    for i in (0, 1):
+        np.testing.assert_allclose(srcgrad.grad(f, wrt=i)(x, y), gradient(f, (x, y), i),
+                                   rtol=1e-7, atol=1e-9)
+    _, dot = srcgrad.jvp(f, (x, y), (np.ones((2, 2)), np.zeros(2)))
+    np.testing.assert_allclose(dot, gradient(f, (x, y), 0).sum(), rtol=1e-7)
