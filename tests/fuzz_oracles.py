@@ -118,7 +118,8 @@ def kink_margin(source: str, x, y, name: str = "f") -> float:
     gaps = [np.inf]
 
     def compare(a, b, op):
-        gaps.append(float(np.min(np.abs(np.asarray(a, dtype=float) - b))))
+        if not all(isinstance(v, (int, np.integer)) for v in (a, b)):  # counters never tie
+            gaps.append(float(np.min(np.abs(np.asarray(a, dtype=float) - b))))
         return _OPS[op](a, b)
 
     def extreme(fn, *args, axis=None, **kw):

@@ -80,6 +80,8 @@ def survey(count: int, seed_value: int) -> tuple[Counter, dict[str, str]]:
         outcomes = run(program, hvp=which == 0)
         assume(outcomes is not None)
         counts["programs"] += 1
+        if counts["programs"] % 100 == 0:
+            print(f"... {counts['programs']} programs", file=sys.stderr, flush=True)
         verdict = worst(outcomes)
         counts[verdict.kind] += 1
         for o in outcomes:
@@ -91,7 +93,10 @@ def survey(count: int, seed_value: int) -> tuple[Counter, dict[str, str]]:
                 if key not in examples or len(repro) < len(examples[key]):
                     examples[key] = repro
 
-    one()
+    try:
+        one()
+    except KeyboardInterrupt:  # report what ran so far
+        print("interrupted", file=sys.stderr)
     return counts, examples
 
 

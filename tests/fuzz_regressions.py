@@ -151,6 +151,16 @@ def f(x, y):
         np.log(np.array([0.5, 0.3, 0.2])), "issue 22"),
 ]
 
-FOUND: list[Regression] = []
+FOUND = [
+    Regression("while_rebinds_argument", _module("""
+def f(x, y):
+    k = 0
+    while k < 1 and x[0] > 0.0:
+        k += 1
+        x = np.tanh(x) + (x + (x + x))
+    return np.sum(y) + np.sum(x)
+"""), np.array([-1.13, -0.662, -0.194]), Y3,
+        "fuzzer: InternalError 'x_1_bar is read after its buffer was changed in place'"),
+]
 
 ALL = ISSUES + FOUND

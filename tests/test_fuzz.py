@@ -41,6 +41,8 @@ CONSTRUCTS = {
     "matmul": r" @ ",
     "helper call": r"= h\d\(|h\d\(",
     "helper returning a tuple": r"\w+, \w+ = h\d\(",
+    "helper called in a loop": r"\n(\s+)for .*\n(\1    .*\n)*\1    .*\bh\d\(",
+    "helper calling a helper": r"def h1\(.*\n(    .*\n)*    .*\bh0\(",
     "for loop": r"for i\d+ in range\(\d+\)",
     "nested loop": r"\n(\s+)for .*\n(\1    .*\n)*\1    for ",
     "while loop": r"while k\d+ < \d",
