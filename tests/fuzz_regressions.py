@@ -161,6 +161,18 @@ def f(x, y):
     return np.sum(y) + np.sum(x)
 """), np.array([-1.13, -0.662, -0.194]), Y3,
         "fuzzer: InternalError 'x_1_bar is read after its buffer was changed in place'"),
+    Regression("list_holds_a_view_written_later", _module("""
+def f(x, y):
+    m = x * 1.0
+    L = []
+    for i in range(1):
+        L.append(m[0])
+        m[0] = m[1]
+    r = sum(L)
+    return np.sum(r * y) + np.mean(m)
+"""), np.array([[-1.07, 1.21, 0.95], [-0.89, -0.48, 0.33]]), np.array([0.67, -0.25, 0.04]),
+        "fuzzer: the appended row is a view that m[0] = m[1] changes; the gradient and the "
+        "jvp follow the old row (value right)", may_refuse=True),
 ]
 
 ALL = ISSUES + FOUND
