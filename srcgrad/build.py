@@ -25,8 +25,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import emit as _emit
-from . import forward, ir, lower, optimize, parse, reverse
-from .errors import InternalError, Loc, SourceUnavailable, SrcgradError, UsageError
+from . import forward, ir, lower, optimize, parse, reverse, runtime
+from .errors import (
+    InternalError,
+    Loc,
+    SourceUnavailable,
+    SrcgradError,
+    UnsupportedSyntax,
+    UsageError,
+)
 
 STAGES = ("capture", "lower", "reverse", "optimize", "emit", "load")
 _KINDS: dict[type, str] = {float: reverse.SCALAR, int: reverse.SCALAR, bool: reverse.SCALAR}
@@ -266,6 +273,9 @@ def _located_runtime_error(d: Derivative, exc: Exception) -> SrcgradError:
         return SrcgradError(f"{type(exc).__name__}: {exc}, while computing the derivative",
                             d.primal.loc)
     loc, sweep = where
+    if isinstance(exc, runtime.ViewChanged):  # a program srcgrad does not follow
+        return UnsupportedSyntax(str(exc), loc, "Copy the read (np.copy(x[i])) if the old "
+                                 "value is meant, or read it again after the write.")
     line = d.source.splitlines()[frames[-1].lineno - 1].strip()
     return SrcgradError(
         f"{type(exc).__name__}: {exc}, in the {sweep} code of this line (`{line}`)", loc,

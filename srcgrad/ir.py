@@ -374,6 +374,15 @@ def verify(fn: Function) -> None:
         use(r, "return")
 
 
+# Run-time checks among the statements (``runtime.disjoint_write``): their value is the
+# operand they check, but they must run even where that value is dead.
+CHECKS = frozenset({"disjoint_write"})
+
+
+def is_check(s) -> bool:
+    return isinstance(s, Stmt) and isinstance(s.op, Callee) and s.op.name in CHECKS
+
+
 def fold(op, args) -> Operand | None:
     """Sound simplifications only: constants, ``x * 1``, ``x ** 1``, ``x / 1``, ``-1 * x``."""
     consts = [a.value for a in args if isinstance(a, Const)]

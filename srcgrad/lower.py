@@ -27,6 +27,7 @@ from .lower_calls import CallsMixin, LocalFunction, Rec, Tup
 from .lower_flow import _RETURN, FlowMixin, appended_list, assigned_names, target_names
 from .lower_inplace import InplaceMixin
 from .lower_jumps import remove_jumps
+from .lower_views import guard_views
 from .naming import Namer
 from .parse import Source
 
@@ -538,5 +539,6 @@ def lower(src: Source, structures: dict | None = None) -> ir.Function:
     lowerer = _Lowerer(src)
     lowerer.structures = structures or {}
     fn = lowerer.function()
+    guard_views(fn)
     ir.verify(fn)
     return fn

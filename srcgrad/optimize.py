@@ -43,7 +43,7 @@ def _block(block: list, live: set[str]) -> tuple[list, set[str]]:
     kept = []
     for n in reversed(block):
         if isinstance(n, ir.Stmt):
-            if n.target.name in live:
+            if n.target.name in live or ir.is_check(n):
                 kept.append(n)
                 live |= _names(n.uses())
         elif isinstance(n, ir.If):

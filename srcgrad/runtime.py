@@ -293,6 +293,26 @@ def stop_gradient(x):
     return x
 
 
+class ViewChanged(ValueError):
+    """A write would change what an earlier view read still shows (``disjoint_write``)."""
+
+
+def disjoint_write(v, a, n, *index):
+    """``v``, once it is sure that writing it into ``a[index[n:]]`` leaves ``a[index[:n]]``
+    unchanged: a value read earlier as that view, and still used after the write, would
+    change with it in Python, while the derivative follows the value that was read."""
+    if not isinstance(a, np.ndarray):
+        return v  # a list: writing an entry replaces it, it changes no other value
+    read, write = index[:n], index[n:]
+    shown = a[read if len(read) != 1 else read[0]]
+    if isinstance(shown, np.ndarray) and \
+            np.shares_memory(shown, a[write if len(write) != 1 else write[0]]):
+        raise ViewChanged("this write changes part of an array that a view read earlier "
+                          "and used later still shows (x[i] of a matrix is a view, and "
+                          "changes with it); srcgrad follows the value that was read")
+    return v
+
+
 def fit(t, ans):
     """A tangent broadcast to the shape of the value it belongs to (forward mode)."""
     if np.shape(t) == np.shape(ans):

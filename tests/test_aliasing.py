@@ -143,3 +143,28 @@ def test_writes_through_an_alias_are_refused_in_both_modes(f):
             call()
         assert not isinstance(info.value, InternalError)
         assert "aliasing.py:" in str(info.value)
+
+
+# -- views held across a write ---------------------------------------------------------
+X23 = np.array([[0.3, -0.2, 0.5], [0.7, 0.1, -0.4]])
+Y3 = np.array([0.5, -1.0, 2.0])
+
+
+@pytest.mark.parametrize("f", aliasing.VIEWS_CHANGED, ids=lambda f: f.__name__)
+def test_a_write_changing_a_view_still_used_is_refused(f):
+    for call in (lambda: srcgrad.grad(f)(X23, Y3),
+                 lambda: srcgrad.jvp(f, (X23, Y3), (np.ones((2, 3)), np.zeros(3)))):
+        with pytest.raises(srcgrad.UnsupportedSyntax, match="view read earlier") as info:
+            call()
+        assert "aliasing.py:" in str(info.value)
+
+
+def test_a_view_of_rows_the_loop_does_not_write_is_followed():
+    f = aliasing.view_then_other_row_written
+    X = np.array([[0.3, -0.2, 0.5], [0.7, 0.1, -0.4], [0.2, 0.6, -0.9]])
+    value, (gx, gy) = srcgrad.value_and_grad(f, wrt=(0, 1))(X, Y3)
+    assert value == f(X, Y3)
+    np.testing.assert_allclose(gx, gradient(f, (X, Y3), 0), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gy, gradient(f, (X, Y3), 1), rtol=1e-7, atol=1e-9)
+    _, dot = srcgrad.jvp(f, (X, Y3), (np.ones((3, 3)), np.zeros(3)))
+    np.testing.assert_allclose(dot, gx.sum(), rtol=1e-9)

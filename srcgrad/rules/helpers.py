@@ -293,6 +293,8 @@ V(rt.split_like, "c, xs, axis", forward_only=("c",), **LIN)
 V(rt.piece, "c, i, axis, *xs", forward_only=("c",), **LIN)
 V(rt.transpose_grad, "c, axes", forward_only=("c",), **LIN)
 V(rt.fit, "t, ans", forward_only=("t",), **LIN)
+# (a check on the primal side: the value written passes through)
+V(rt.disjoint_write, "v, a, n, *index", v="g", jvp_v="dot", zero=("a",))
 # (the adjoint of a reads a only for its shape, and likewise for b)
 V(rt.dot_grad_a, "c, a, b", jvp_c="dot_grad_a(dot, a, b)", jvp_b="dot_grad_a(c, a, dot)",
   zero=("a",))
