@@ -94,13 +94,16 @@ class _Jumps:
                                       "Delete it: it never runs.")
                 return stmts
             if isinstance(s, gast.If) and may_jump(s, kinds):
-                rest, first = stmts[i + 1:], True
+                rest = stmts[i + 1:]
+                takers = [attr for attr in ("body", "orelse")
+                          if rest and not always_jumps(getattr(s, attr), kinds)]
+                # Each path gets its own copy, made before any is settled: settling
+                # changes the ifs of what it settles in place.
+                tails = {attr: rest if k == 0 else self.copy(rest, s)
+                         for k, attr in enumerate(takers)}
                 for attr in ("body", "orelse"):
-                    branch = getattr(s, attr)
-                    if rest and not always_jumps(branch, kinds):
-                        branch = branch + (rest if first else self.copy(rest, s))
-                        first = False
-                    setattr(s, attr, self.settle(branch, kinds))
+                    setattr(s, attr, self.settle(getattr(s, attr) + tails.get(attr, []),
+                                                 kinds))
                 return stmts[: i + 1]
         return stmts
 

@@ -18,7 +18,8 @@ the emitter's names and which temporaries it inlines (an inlined temporary's
 operands are read where it is used). Loops count twice: a value defined
 before a loop and read inside it must not be changed anywhere in the loop
 after the read (the next iteration reads it again). The two branches of an
-``if`` never run together. Values restored from the tape and views (``x[i]``
+``if`` never run together (nor two ``if``s on one condition: an adjoint
+``if`` mirrors its forward ``if``). Values restored from the tape and views (``x[i]``
 of a matrix, ``reshape``) are not followed: the tape has its own snapshot
 check (``reverse_tape``), and views are refused as write targets.
 
@@ -35,6 +36,10 @@ from . import ir
 from .errors import InternalError
 
 IN_PLACE = frozenset({"setitem", "addat", "scatter", "iadd", "append", "droplast"})
+# Helpers of generated code that read (all, or all but the first of) their operands for
+# the shape alone.
+_SHAPE_OF_ALL = frozenset({"zeros_like", "np.shape", "np.size", "np.ndim", "len"})
+_SHAPE_OF_REST = frozenset({"unbroadcast", "expand", "keep"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,8 @@ class _Event:
     var: ir.Var
     pos: int
     loops: tuple[int, ...]  # ids of the enclosing loops, outermost first
-    path: frozenset  # (id of an If, branch) pairs on the way here
+    path: frozenset  # (an If's condition, branch) pairs on the way here
+    shape_only: bool = False  # a read for the shape alone, which writes in place keep
 
 
 class _Checker:
@@ -57,6 +63,7 @@ class _Checker:
         self.mutations: list[_Event] = []  # in-place statements, by their new version
         self.restored: set[str] = set()
         self.deferred: dict[str, ir.Stmt] = {}
+        self.merged: dict[str, list[str]] = {}  # an if's merged value -> its sources
         self.pos, self.loops, self.path = 0, (), frozenset()
         for p in fn.params:
             self.define(p)
@@ -75,15 +82,20 @@ class _Checker:
         if write:
             self.writes.setdefault(self.name(v), []).append(e)
 
-    def read(self, o) -> None:
+    def read(self, o, shape_only: bool = False) -> None:
         if not isinstance(o, ir.Var):
             return
         s = self.deferred.get(o.name)
         if s is not None:  # an inlined temporary is computed where it is read
-            for a in s.operands():
-                self.read(a)
+            self.operands(s)
             return
-        self.reads.append(self.event(o))
+        self.pos += 1
+        self.reads.append(_Event(o, self.pos, self.loops, self.path, shape_only))
+
+    def operands(self, s: ir.Stmt) -> None:
+        name = s.op.name if isinstance(s.op, ir.Callee) else None
+        for k, o in enumerate(s.operands()):
+            self.read(o, name in _SHAPE_OF_ALL or (name in _SHAPE_OF_REST and k > 0))
 
     def union(self, a: ir.Operand, b: ir.Var) -> None:
         if isinstance(a, ir.Var):
@@ -112,8 +124,7 @@ class _Checker:
         if s.target.kind == "temp" and s.op not in IN_PLACE and self.inlined(s.target):
             self.deferred[s.target.name] = s
             return
-        for o in s.operands():
-            self.read(o)
+        self.operands(s)
         noop = s.op == "copy" and isinstance(s.args[0], ir.Var) and \
             self.name(s.args[0]) == self.name(s.target)
         self.define(s.target, write=not noop)
@@ -127,8 +138,11 @@ class _Checker:
     def if_(self, n: ir.If) -> None:
         self.read(n.cond)
         outer = self.path
+        # Ifs on one SSA condition take the same branch (an adjoint if mirrors its
+        # forward if): they are one decision.
+        decision = n.cond.name if isinstance(n.cond, ir.Var) else id(n)
         for which, branch in enumerate((n.then, n.orelse)):
-            self.path = outer | {(id(n), which)}
+            self.path = outer | {(decision, which)}
             self.restore(n.restore[which])
             self.block(branch)
             for v in n.save[which]:
@@ -141,8 +155,11 @@ class _Checker:
                     self.writes.setdefault(self.name(p.target), []).append(self.event(p.target))
         self.path = outer
         for p in n.phis:
+            # The merged value is one source's object or the other's: a change through
+            # it may change either, but a change of one source leaves the other alone.
             for src in p.sources:
-                self.union(src, p.target)
+                if isinstance(src, ir.Var):
+                    self.merged.setdefault(p.target.name, []).append(src.name)
             self.define(p.target, write=False)
 
     def loop(self, n: ir.Loop) -> None:
@@ -168,9 +185,11 @@ class _Checker:
         self.block(n.body)
         for v in n.save:
             self.read(v)
+        # (an iteration's end value becomes the next iteration's entering value: the
+        # same object only across the boundary, so it joins no class here; if it was
+        # made from the entering value in place, that chain joined them already)
         for p in n.carried:
             self.read(p.sources[1])
-            self.union(p.sources[1], p.target)
         for p in n.carried:
             nxt = p.sources[1]
             if not (isinstance(nxt, ir.Var) and self.name(nxt) == self.name(p.target)):
@@ -182,20 +201,31 @@ class _Checker:
 
     # -- checking ----------------------------------------------------------------
     def check(self) -> None:
+        # A change through a merged value may change each of its sources; a change of a
+        # source changes the merged values it flows into; not the other source.
+        down: dict[str, set[str]] = {}
+        up: dict[str, set[str]] = {}
+        for target, names in self.merged.items():
+            for name in names:
+                down.setdefault(self.find(target), set()).add(self.find(name))
+                up.setdefault(self.find(name), set()).add(self.find(target))
         by_class: dict[str, list[_Event]] = {}
         for m in self.mutations:
-            by_class.setdefault(self.find(m.var.name), []).append(m)
+            root = self.find(m.var.name)
+            for c in _closure(root, down) | _closure(root, up):
+                by_class.setdefault(c, []).append(m)
         for r in self.reads:
             u = r.var
             if u.name in self.restored or u.name not in self.defs:
                 continue
             d = self.defs[u.name]
             for w in self.writes.get(self.name(u), []):
-                if self.same_value(w.var, u) or not _between(d, w, r):
+                if self.same_value(w.var, u) or not _between(d, w, r) or \
+                        (r.shape_only and self.find(w.var.name) == self.find(u.name)):
                     continue
                 raise InternalError(f"storage: {u.name} is read after its variable "
                                     f"{self.name(u)} was reassigned (by {w.var.name})")
-            for w in by_class.get(self.find(u.name), []):
+            for w in by_class.get(self.find(u.name), []) if not r.shape_only else ():
                 if w.var.name != u.name and _between(d, w, r):
                     raise InternalError(f"storage: {u.name} is read after its buffer was "
                                         f"changed in place (by {w.var.name})")
@@ -203,6 +233,16 @@ class _Checker:
     def same_value(self, w: ir.Var, u: ir.Var) -> bool:
         return w.name == u.name or \
             self.origin.get(w.name, w.name) == self.origin.get(u.name, u.name)
+
+
+def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        c = todo.pop()
+        if c not in seen:
+            seen.add(c)
+            todo += edges.get(c, ())
+    return seen
 
 
 def _exclusive(a: _Event, b: _Event) -> bool:

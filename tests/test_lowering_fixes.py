@@ -462,3 +462,17 @@ def test_helper_locals_named_like_the_callers_temporaries():
                                    rtol=1e-7, atol=1e-9)
     _, dot = srcgrad.jvp(f, (x, y), (np.ones((2, 2)), np.zeros(2)))
     np.testing.assert_allclose(dot, gradient(f, (x, y), 0).sum(), rtol=1e-7)
+
+
+@pytest.mark.parametrize("x", [-1.0, 11.0, 5.0])
+@pytest.mark.parametrize("y", [4.5, 3.0, 7.0, 150.0, 1.0])
+def test_code_after_nested_jumps_runs_once_on_every_path(x, y):
+    from fixtures.settled_twice import f
+    from numeric import gradient
+
+    value, (gx, gy) = srcgrad.value_and_grad(f, wrt=(0, 1))(x, y)
+    assert value == f(x, y)
+    assert gy == pytest.approx(gradient(f, (x, y), 1), rel=1e-9)
+    assert gx == 0.0
+    _, dot = srcgrad.jvp(f, (x, y), (0.0, 1.0))
+    assert dot == pytest.approx(gy, rel=1e-12)
