@@ -134,6 +134,7 @@ class FlowMixin:
         """Tuples the branches set differently, merged entry by entry (a helper that
         returns ``m, v`` from both branches): one phi per entry that differs."""
         what = "the returned value" if name == _RETURN else repr(name)
+        a, b = (_nones_like(b) if _is_none(a) else a), (_nones_like(a) if _is_none(b) else b)
         if not (isinstance(a, Tup) and isinstance(b, Tup) and len(a) == len(b)):
             raise self.unsupported(node, f"{what} is a tuple in one branch of this if and "
                                    "not in the other (or of another length)",
@@ -345,3 +346,15 @@ def _writes_to(body: list, name: str) -> tuple[bool, bool, bool]:
         if appended_list(n) is not None and appended_list(n).id == name:
             grows = True
     return rebinds, writes, grows
+
+
+def _is_none(o) -> bool:
+    return isinstance(o, ir.Const) and o.value is None
+
+
+def _nones_like(t):
+    """``None`` where a tuple is on the other path (a result set only by the paths that
+    return it, ``None`` before): a tuple of ``None``s of its shape, which no path that
+    leaves it ``None`` reads."""
+    return Tup(_nones_like(e) if isinstance(e, Tup) else ir.Const(None) for e in t) \
+        if isinstance(t, Tup) else t

@@ -80,7 +80,7 @@ class _Jumps:
     def __init__(self, fresh: Callable[[str], str], refuse: Callable):
         self.fresh, self.refuse = fresh, refuse
         self.returned: str | None = None
-        self.result: str | None = None
+        self.result: list[str] | None = None
         self.copied = 0
 
     def settle(self, stmts: list, kinds) -> list:
@@ -134,9 +134,9 @@ class _Jumps:
         returns = any(isinstance(n, gast.Return) for n in gast.walk(node))
         owner = returns and self.returned is None
         if owner:  # the outermost loop holding a return keeps its value
-            self.returned, self.result = self.fresh("returned"), self.fresh("result")
+            self.returned, self.result = self.fresh("returned"), self.results(node)
             pre += [_assign(self.returned, _const(False, node), node),
-                    _assign(self.result, _const(None, node), node)]
+                    *(_assign(r, _const(None, node), node) for r in self.result)]
         body = self.settle(self.block(node.body), _JUMPS)  # inner loops first
         kinds = {type(n) for s in body for n in _own_jumps(s)}
         stop = self.fresh("stop") if kinds & {gast.Break, gast.Return} else None
@@ -150,12 +150,28 @@ class _Jumps:
                                      node.test)
         post = []
         if returns:  # also a return in a nested loop: it stops this loop too
-            exit_ = gast.Return(_name(self.result, node)) if owner else gast.Break()
+            exit_ = gast.Return(self.result_value(node)) if owner else gast.Break()
             post = [_located(gast.If(_name(self.returned, node), [_located(exit_, node)], []),
                              node)]
         if owner:
             self.returned = self.result = None
         return [*pre, node, *post]
+
+    def results(self, node) -> list[str]:
+        """Where the loop's returns keep their value: one variable per entry when every
+        return in it is a tuple display of one length (``return m, v``), so the value is
+        a tuple on every path; else one variable."""
+        values = [n.value for n in gast.walk(node) if isinstance(n, gast.Return)]
+        sizes = {len(v.elts) if isinstance(v, gast.Tuple) else None for v in values}
+        size = sizes.pop() if len(sizes) == 1 else None
+        if size is None or size < 2:
+            return [self.fresh("result")]
+        return [self.fresh(f"result{k}") for k in range(size)]
+
+    def result_value(self, node):
+        if len(self.result) == 1:
+            return _name(self.result[0], node)
+        return _located(gast.Tuple([_name(r, node) for r in self.result], gast.Load()), node)
 
     def rewrite(self, stmts: list, stop: str | None) -> list:
         """A settled iteration's jumps (each the last of its path) as flag assignments."""
@@ -167,7 +183,8 @@ class _Jumps:
                 out.append(s)
             elif isinstance(s, gast.Return):
                 value = s.value if s.value is not None else _const(None, s)
-                out += [_assign(self.result, value, s),
+                values = value.elts if len(self.result) > 1 else [value]
+                out += [*(_assign(r, v, s) for r, v in zip(self.result, values)),
                         _assign(self.returned, _const(True, s), s),
                         _assign(stop, _const(True, s), s)]
             elif isinstance(s, gast.Break):

@@ -476,3 +476,16 @@ def test_code_after_nested_jumps_runs_once_on_every_path(x, y):
     assert gx == 0.0
     _, dot = srcgrad.jvp(f, (x, y), (0.0, 1.0))
     assert dot == pytest.approx(gy, rel=1e-12)
+
+
+@pytest.mark.parametrize("x", [[0.1, 0.5, 0.2], [0.1, 0.2, 0.25], [0.7, 0.2, 0.1]])
+def test_tuples_returned_from_inside_a_loop(x):
+    from fixtures.merged_tuples import uses_first_large as f
+    from numeric import gradient
+
+    x = np.array(x)
+    value, g = srcgrad.value_and_grad(f)(x, 0.3)
+    assert value == f(x, 0.3)
+    np.testing.assert_allclose(g, gradient(f, (x, 0.3), 0), rtol=1e-7, atol=1e-9)
+    _, dot = srcgrad.jvp(f, (x, 0.3), (np.ones(3), 0.0))
+    np.testing.assert_allclose(dot, g.sum(), rtol=1e-12)
