@@ -140,10 +140,12 @@ class TapeMixin:
                     buffers.get(s.args[0].name, s.args[0].name) in written:
                 s.op = "copyitem"
         unstable = dict(overwritten)
-        for n in ir.walk(forward):  # carried versions are overwritten by the next iteration
+        # Carried versions are overwritten by the next iteration, and the value before
+        # the loop by the first (the loop writes into that very array).
+        for n in ir.walk(forward):
             if isinstance(n, ir.Loop):
                 for p in n.carried:
-                    for v in (p.target, *_vars(p.sources[1:])):
+                    for v in (p.target, *_vars(p.sources)):
                         root = buffers.get(v.name, v.name)
                         if root in written and v.name not in unstable:
                             unstable[v.name] = _first_write(overwritten, buffers, root)
