@@ -25,6 +25,9 @@ _FIT = ir.Callee("fit", runtime.fit, runtime.fit)
 _AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
 # Ops that write into their first argument: the tangent does the same to its own buffer.
 _WRITES = ("setitem", "append", "addat", "scatter", "iadd", "droplast")
+# Ops whose result is a new array, never an argument or a view of one.
+_FRESH = frozenset([*ir.BINARY.values(), "neg", "pos", "not", *ir.COMPARE.values(),
+                    "copyitem", _COPY])
 
 
 class _Forward:
@@ -37,7 +40,12 @@ class _Forward:
                                                 for v in ir.node_defs(n)}
         self.namer = Namer(names)
         self.tangents: dict[str, ir.Operand] = {}
-        self.owned: set[str] = set()  # tangent buffers this transform may write into
+        # Tangent buffers this transform may write into, as long as nothing else refers
+        # to them: a buffer passed to a call (which may hand it back: fit, np.copy's
+        # tangent, a view) or made the tangent of a second value is ``exposed``, and
+        # copied before the next write (the invariant ``verify_storage`` checks).
+        self.owned: set[str] = set()
+        self.exposed: set[str] = set()
         self.out: list = []
         self.taped: dict[int, object] = {}  # a tape group (by id) -> it with its tangents
 
@@ -50,6 +58,9 @@ class _Forward:
 
     def emit(self, target: ir.Var, op, args, loc, kwargs=(), seq=False) -> ir.Var:
         self.out.append(ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True))
+        if op not in _FRESH:  # the result may be (a view of) an argument
+            reads = args[1:] if op in _WRITES else (*args, *(v for _, v in kwargs))
+            self.exposed |= {a.name for a in reads if isinstance(a, ir.Var)}
         return target
 
     def temp(self) -> ir.Var:
@@ -71,7 +82,8 @@ class _Forward:
     def owned_tangent(self, o: ir.Operand, loc) -> ir.Operand:
         """A tangent buffer that may be written in place."""
         t = self.tangent(o, loc)
-        if self.kind(o) == SCALAR or (isinstance(t, ir.Var) and t.name in self.owned):
+        if self.kind(o) == SCALAR or (isinstance(t, ir.Var) and t.name in self.owned
+                                      and t.name not in self.exposed):
             return t
         c = self.emit(self.temp(), _COPY, (t,), loc)
         self.owned.add(c.name)
@@ -115,6 +127,8 @@ class _Forward:
             if value.name in self.owned:
                 self.owned.add(named.name)
             value = named
+        elif isinstance(value, ir.Var):
+            self.exposed.add(value.name)  # now the tangent of v too
         self.tangents[v.name] = value
 
     # -- statements ---------------------------------------------------------------

@@ -8,7 +8,8 @@ what a Python name holds between an SSA value's definition and a read of it:
   versions) is assigned in between;
 - an *in-place update* (``setitem``, ``addat``, ``scatter``, ``iadd``,
   ``append``, ``droplast``) of the same object, reached through any name that
-  refers to it: the value itself, a copy of it (``a_bar = b_bar``), a merged
+  refers to it: the value itself, a copy of it (``a_bar = b_bar``), a call
+  that may hand it back or a view of it (``fit``, ``x.T``), a merged
   value it flows into (a phi), or an earlier or later in-place version.
 
 The invariant (README, design): an in-place update only targets a buffer that
@@ -19,9 +20,12 @@ operands are read where it is used). Loops count twice: a value defined
 before a loop and read inside it must not be changed anywhere in the loop
 after the read (the next iteration reads it again). The two branches of an
 ``if`` never run together (nor two ``if``s on one condition: an adjoint
-``if`` mirrors its forward ``if``). Values restored from the tape and views (``x[i]``
-of a matrix, ``reshape``) are not followed: the tape has its own snapshot
-check (``reverse_tape``), and views are refused as write targets.
+``if`` mirrors its forward ``if``). A value pushed on the tape is checked up
+to the push (it must not change before the tape takes it); what the adjoint
+reads back from the tape is not followed further. Calls that may hand back
+their first operand or a view of it (``fit``, ``unbroadcast``, ``x.T``,
+``np.reshape``) share its buffer; ``x[i]`` does not (``lower_views`` checks
+rows kept across a write when the write runs).
 
 ``build`` runs ``check`` on every derivative when ``SRCGRAD_VERIFY`` is set;
 the test suite sets it, so every derivative a test builds is checked.
@@ -30,7 +34,7 @@ the test suite sets it, so every derivative a test builds is checked.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import ir
 from .errors import InternalError
@@ -40,6 +44,14 @@ IN_PLACE = frozenset({"setitem", "addat", "scatter", "iadd", "append", "droplast
 # the shape alone.
 _SHAPE_OF_ALL = frozenset({"zeros_like", "np.shape", "np.size", "np.ndim", "len"})
 _SHAPE_OF_REST = frozenset({"unbroadcast", "expand", "keep"})
+# Helpers and NumPy calls that may return their first operand, or a view of it. (Not
+# ``x[i]``: of a vector it is a new number; rows read as views of an array written
+# later are checked where the write runs, ``lower_views``.)
+_SAME_BUFFER = frozenset({
+    "attr.T", "fit", "unbroadcast", "as_dtype_of", "expand", "keep", "sum_to",
+    "stop_gradient", "as_input", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
+    "np.expand_dims", "np.broadcast_to", "np.swapaxes", "np.moveaxis", "np.asarray",
+    "np.atleast_1d", "np.atleast_2d", "np.diagonal"})
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,7 @@ class _Event:
     loops: tuple[int, ...]  # ids of the enclosing loops, outermost first
     path: frozenset  # (an If's condition, branch) pairs on the way here
     shape_only: bool = False  # a read for the shape alone, which writes in place keep
+    push: bool = False  # a tape push: a read for whatever the adjoint reads back
 
 
 class _Checker:
@@ -61,7 +74,7 @@ class _Checker:
         self.reads: list[_Event] = []
         self.writes: dict[str, list[_Event]] = {}  # Python name -> assignments
         self.mutations: list[_Event] = []  # in-place statements, by their new version
-        self.restored: set[str] = set()
+        self.restored: dict[str, int] = {}  # value -> where the tape first restores it
         self.deferred: dict[str, ir.Stmt] = {}
         self.merged: dict[str, list[str]] = {}  # an if's merged value -> its sources
         self.pos, self.loops, self.path = 0, (), frozenset()
@@ -82,7 +95,7 @@ class _Checker:
         if write:
             self.writes.setdefault(self.name(v), []).append(e)
 
-    def read(self, o, shape_only: bool = False) -> None:
+    def read(self, o, shape_only: bool = False, push: bool = False) -> None:
         if not isinstance(o, ir.Var):
             return
         s = self.deferred.get(o.name)
@@ -90,7 +103,11 @@ class _Checker:
             self.operands(s)
             return
         self.pos += 1
-        self.reads.append(_Event(o, self.pos, self.loops, self.path, shape_only))
+        self.reads.append(_Event(o, self.pos, self.loops, self.path, shape_only, push))
+
+    def push(self, group: list) -> None:
+        for v in group:
+            self.read(v, push=True)
 
     def operands(self, s: ir.Stmt) -> None:
         name = s.op.name if isinstance(s.op, ir.Callee) else None
@@ -117,7 +134,7 @@ class _Checker:
                 self.loop(n)
 
     def stmt(self, s: ir.Stmt) -> None:
-        if s.op == "copy" or s.op in IN_PLACE:
+        if s.op == "copy" or s.op in IN_PLACE or _may_return_first(s):
             self.union(s.args[0], s.target)
         if s.op == "copy" and isinstance(s.args[0], ir.Var):
             self.origin[s.target.name] = self.origin.get(s.args[0].name, s.args[0].name)
@@ -132,8 +149,8 @@ class _Checker:
             self.mutations.append(self.defs[s.target.name])
 
     def restore(self, group: list) -> None:
-        for v in group:
-            self.restored.add(v.name)
+        for v in group:  # reads from here on see the value the tape kept
+            self.restored.setdefault(v.name, self.pos)
 
     def if_(self, n: ir.If) -> None:
         self.read(n.cond)
@@ -145,8 +162,7 @@ class _Checker:
             self.path = outer | {(decision, which)}
             self.restore(n.restore[which])
             self.block(branch)
-            for v in n.save[which]:
-                self.read(v)
+            self.push(n.save[which])
             for p in n.phis:
                 self.read(p.sources[which])
             for p in n.phis:  # the moves at the branch's end
@@ -178,13 +194,11 @@ class _Checker:
             self.define(p.target, write=False)
         for group in n.restore:
             self.restore(group)
-        for v in n.save_start:
-            self.read(v)
+        self.push(n.save_start)
         self.block(n.test)
         self.read(n.cond)
         self.block(n.body)
-        for v in n.save:
-            self.read(v)
+        self.push(n.save)
         # (an iteration's end value becomes the next iteration's entering value: the
         # same object only across the boundary, so it joins no class here; if it was
         # made from the entering value in place, that chain joined them already)
@@ -214,10 +228,16 @@ class _Checker:
             root = self.find(m.var.name)
             for c in _closure(root, down) | _closure(root, up):
                 by_class.setdefault(c, []).append(m)
+        # What the tape takes is read for its value only if the adjoint reads it back
+        # for more than its shape.
+        valued = {r.var.name for r in self.reads if not r.shape_only
+                  and r.pos > self.restored.get(r.var.name, r.pos)}
         for r in self.reads:
             u = r.var
-            if u.name in self.restored or u.name not in self.defs:
+            if r.pos > self.restored.get(u.name, r.pos) or u.name not in self.defs:
                 continue
+            if r.push and u.name not in valued:
+                r = replace(r, shape_only=True)
             d = self.defs[u.name]
             for w in self.writes.get(self.name(u), []):
                 if self.same_value(w.var, u) or not _between(d, w, r) or \
@@ -233,6 +253,13 @@ class _Checker:
     def same_value(self, w: ir.Var, u: ir.Var) -> bool:
         return w.name == u.name or \
             self.origin.get(w.name, w.name) == self.origin.get(u.name, u.name)
+
+
+def _may_return_first(s: ir.Stmt) -> bool:
+    """``s`` may give back its first operand itself or a view of it (``fit`` when the
+    shapes agree, ``x.T``, ``x[i]`` of a matrix): the result shares its buffer."""
+    name = s.op.name if isinstance(s.op, ir.Callee) else s.op
+    return name in _SAME_BUFFER and bool(s.args) and isinstance(s.args[0], ir.Var)
 
 
 def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:

@@ -168,3 +168,14 @@ def test_a_view_of_rows_the_loop_does_not_write_is_followed():
     np.testing.assert_allclose(gy, gradient(f, (X, Y3), 1), rtol=1e-7, atol=1e-9)
     _, dot = srcgrad.jvp(f, (X, Y3), (np.ones((3, 3)), np.zeros(3)))
     np.testing.assert_allclose(dot, gx.sum(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("f", [aliasing.snapshot_then_write,
+                               aliasing.snapshot_then_write_while], ids=lambda f: f.__name__)
+def test_hessian_vector_product_through_written_arrays(f):
+    x = np.array([-1.13, -0.79, -0.46, -0.13])
+    y = np.array([0.2, 0.5, 0.8, 1.2])
+    v = np.array([0.3, -0.2, 0.5, 0.1])
+    hv = srcgrad.hvp(f)(x, y, v)
+    want = directional(lambda t: srcgrad.grad(f)(t, y), (x,), (v,))
+    np.testing.assert_allclose(hv, want, rtol=1e-7, atol=1e-8)
