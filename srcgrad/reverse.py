@@ -43,6 +43,10 @@ _COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 _COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
 _AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
+# Helpers whose result may be their first operand itself (or a view of it).
+_SAME_BUFFER = frozenset([runtime.unbroadcast, runtime.sum_to, runtime.expand, runtime.keep,
+                          runtime.fit, runtime.as_dtype_of, runtime.np.reshape,
+                          runtime.np.transpose])
 
 
 class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
@@ -68,6 +72,7 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
         # copied before either changes it (the invariant ``inplace.verify`` checks).
         self.owned: set[str] = set()
         self.holds: dict[str, int] = {}
+        self.passed_on: dict[str, ir.Var] = {}  # helper results that may be their operand
         self.writes = {s.target.name for s in ir.walk(fn.body)  # adjoints changed in place
                        if isinstance(s, ir.Stmt) and s.op in ("setitem", "append")}
         self.loops: list[tuple[ir.Loop, ir.Loop]] = []  # (forward, adjoint) pairs
@@ -87,6 +92,9 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
     def emit(self, target: ir.Var, op, args, loc, kwargs=(), seq=False) -> ir.Var:
         s = ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True)
         self.out.append(s)
+        if isinstance(op, ir.Callee) and op.obj in _SAME_BUFFER and args and \
+                isinstance(args[0], ir.Var):
+            self.passed_on[target.name] = args[0]
         if isinstance(op, ir.Callee) and op.obj in (runtime.expand, runtime.argmax_mask):
             self.helper_stmts[target.name] = s
         return target
@@ -213,10 +221,12 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
             self.done_one(v, loc)
 
     def hold(self, c) -> None:
-        """Count one more reference to the buffer behind contribution ``c``."""
+        """Count one more reference to the buffer behind contribution ``c`` (and behind
+        the operand it may be at run time: ``unbroadcast(g, x)`` is g when shapes agree)."""
         o = c.value if isinstance(c, Scatter) else c
-        if isinstance(o, ir.Var):
+        while isinstance(o, ir.Var):
             self.holds[o.name] = self.holds.get(o.name, 0) + 1
+            o = self.passed_on.get(o.name)
 
     def done_one(self, v: ir.Var, loc) -> None:
         scope = self.scope

@@ -179,3 +179,15 @@ def test_hessian_vector_product_through_written_arrays(f):
     hv = srcgrad.hvp(f)(x, y, v)
     want = directional(lambda t: srcgrad.grad(f)(t, y), (x,), (v,))
     np.testing.assert_allclose(hv, want, rtol=1e-7, atol=1e-8)
+
+
+def test_contributions_through_helpers_hold_their_operand():
+    from srcgrad import build, optimize
+
+    f = aliasing.reduced_and_indexed
+    x, y = np.ones((2, 3)), np.array([0.625, 0.9175, 1.21])
+    d = build._entry(f).derivative((0, 1), "one", ("any", "any"), (), ((2, 3), (3,)),
+                                   disabled=frozenset(optimize.PASSES))
+    _, gx, gy = build._call(d, (x, y))
+    np.testing.assert_allclose(gy, gradient(f, (x, y), 1), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gx, np.ones((2, 3)))
