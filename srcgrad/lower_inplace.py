@@ -15,6 +15,8 @@ recorded statement unless ``w`` is a known scalar.
 
 from __future__ import annotations
 
+import re
+
 import gast
 import numpy as np
 
@@ -47,8 +49,7 @@ def check_inplace(stmts: list, kind_of) -> None:
             other = found[0]
             raise UnsupportedSyntax(
                 f"this changes, in place, the array that {other} holds too, which srcgrad "
-                "cannot follow", n.loc,
-                "Write w = w + t to make a new array (or w = np.copy(v) first).")
+                "cannot follow", n.loc, _hint(n.loc.text))
 
 
 class InplaceMixin:
@@ -105,3 +106,12 @@ class InplaceMixin:
                         scope is not self.src.tree or (n.lineno, n.col_offset) >= end):
                     return True
         return False
+
+
+def _hint(line: str) -> str:
+    """What to write instead of the user's own ``w op= t`` (their names, their op)."""
+    m = re.match(r"\s*([\w.\[\], :]+?)\s*([-+*/@%]|\*\*|//)=\s*(.+?)\s*(#.*)?$", line)
+    if m is None:
+        return "Write w = w + t to make a new array (or copy first: w = np.copy(v))."
+    w, op, t = m.group(1), m.group(2), m.group(3)
+    return f"Write {w} = {w} {op} {t} to make a new array (or copy it first with np.copy)."
