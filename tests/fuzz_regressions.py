@@ -31,6 +31,18 @@ def _module(body: str) -> str:
 X3 = np.array([0.4, -0.7, 1.1])
 Y3 = np.array([-0.3, 0.8, 0.25])
 
+# Issue 22's nested return, checked where it returns and where it falls through.
+INNER_RETURN = _module("""
+def f(x, y):
+    if x[0] > 0.0:
+        if x[1] > 0.0:
+            return 5.0 * x[2]
+        s = 3.0 * x[0]
+    else:
+        s = 7.0 * x[1]
+    return s
+""")
+
 ISSUES = [
     Regression("sum_then_index", _module("""
 def f(x, y):
@@ -83,26 +95,8 @@ def f(x, y):
             g = g + x
     return g
 """), 0.6, 1.3, "issue 22: forward mode in nested loops"),
-    Regression("inner_return", _module("""
-def f(x, y):
-    if x[0] > 0.0:
-        if x[1] > 0.0:
-            return 5.0 * x[2]
-        s = 3.0 * x[0]
-    else:
-        s = 7.0 * x[1]
-    return s
-"""), np.array([0.4, 0.7, 1.1]), 0.5, "issue 22"),
-    Regression("inner_return_falls_through", _module("""
-def f(x, y):
-    if x[0] > 0.0:
-        if x[1] > 0.0:
-            return 5.0 * x[2]
-        s = 3.0 * x[0]
-    else:
-        s = 7.0 * x[1]
-    return s
-"""), X3, 0.5, "issue 22"),
+    Regression("inner_return", INNER_RETURN, np.array([0.4, 0.7, 1.1]), 0.5, "issue 22"),
+    Regression("inner_return_falls_through", INNER_RETURN, X3, 0.5, "issue 22"),
     Regression("return_in_loop_in_if", _module("""
 def f(x, y):
     if x[0] > 0.0:
