@@ -99,13 +99,15 @@ class _Emitter:
 
     def reads_overwritten(self, v: ir.Var, until: int) -> bool:
         """Moving ``v``'s expression to position ``until`` would read a storage that is
-        reassigned in between (a loop-carried or in-place value)."""
+        reassigned in between (a loop-carried or in-place value), or an array changed in
+        place in between through another name."""
         s = self.defs[v.name]
         start = self.storage.def_position(v.name)
         for o in s.operands():
             if not isinstance(o, ir.Var):
                 continue
-            if self.storage.overwritten_between(o.name, start, until):
+            if self.storage.overwritten_between(o.name, start, until) or \
+                    self.storage.changed_between(o.name, start, until):
                 return True
             if o.kind == "temp" and o.name in self.defs and isinstance(self.defs[o.name], ir.Stmt) \
                     and self.storage.single_use_here(o) and self.reads_overwritten(o, until):

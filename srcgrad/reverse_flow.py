@@ -141,13 +141,14 @@ class FlowMixin:
             outer_scope, outer_out = self.scope, self.out
             self.scope, self.out = scope, []
             self.depth += 1
-            for p, g in seeds:
-                src = p.sources[which]
-                if isinstance(src, ir.Var) and src.name in self.active and g is not None:
-                    scope.pending[src.name] = scope.pending.get(src.name, 0) + 1
-                    # held once, before the branches: only one of them runs
-                    scope.contribs.setdefault(src.name, []).append(g)
-                    self.done_one(src, n.loc)
+            given = [(p.sources[which], g) for p, g in seeds
+                     if isinstance(p.sources[which], ir.Var)
+                     and p.sources[which].name in self.active and g is not None]
+            for src, _ in given:  # all counted first: one value may feed several merges
+                scope.pending[src.name] = scope.pending.get(src.name, 0) + 1
+            for src, g in given:  # (held once, before the branches: only one runs)
+                scope.contribs.setdefault(src.name, []).append(g)
+                self.done_one(src, n.loc)
             nodes = self.sweep(block, self.out)
             self.out = nodes
             sums.append({v.name: self.materialize(v, n.loc) for v in free})
@@ -217,11 +218,13 @@ class FlowMixin:
         outer_scope, outer_out = self.scope, self.out
         self.scope, self.out = scope, []
         self.depth += 1
-        for p in acc.carries:  # the adjoint entering the iteration is its end value's
-            nxt = p.sources[1]
-            if isinstance(nxt, ir.Var) and nxt.name in self.active:
-                scope.pending[nxt.name] = scope.pending.get(nxt.name, 0) + 1
-                self.add(nxt, acc.inside[id(p)], loc)
+        # The adjoint entering the iteration is its end value's (one end value may be
+        # carried twice, `a, b = c, c`: all counted before any is added).
+        ends = [(p.sources[1], acc.inside[id(p)]) for p in acc.carries
+                if isinstance(p.sources[1], ir.Var) and p.sources[1].name in self.active]
+        for nxt, _ in ends:
+            scope.pending[nxt.name] = scope.pending.get(nxt.name, 0) + 1
+        self.add_many(ends, loc)
         nodes = self.sweep(n.body, self.out)
         self.out = nodes
         for p in acc.carries:

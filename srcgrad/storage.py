@@ -123,6 +123,29 @@ class Storage:
                     self._writes.setdefault(self.find(v.name), []).append(self.position[id(n)])
         return any(start < pos < end for pos in self._writes.get(self.find(name), []))
 
+    def changed_between(self, name: str, start: int, end: int) -> bool:
+        """Whether the array ``name`` holds may be changed in place strictly between two
+        positions, through any name that refers to it (a copy ``a = b``, a version)."""
+        if not hasattr(self, "_changes"):
+            parent: dict[str, str] = {}
+
+            def root(a: str) -> str:
+                while parent.get(a, a) != a:
+                    a = parent[a]
+                return a
+
+            for n in self.order:
+                if isinstance(n, ir.Stmt) and (n.op == "copy" or n.op in _IN_PLACE) and \
+                        isinstance(n.args[0], ir.Var):
+                    parent[root(n.target.name)] = root(n.args[0].name)
+            self._object = root
+            self._changes: dict[str, list[int]] = {}
+            for n in self.order:
+                if isinstance(n, ir.Stmt) and n.op in _IN_PLACE:
+                    self._changes.setdefault(root(n.target.name), []).append(
+                        self.position[id(n)])
+        return any(start < pos < end for pos in self._changes.get(self._object(name), []))
+
     def def_position(self, name: str) -> int:
         return self.position[id(self.defs[name])]
 

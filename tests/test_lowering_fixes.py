@@ -492,3 +492,20 @@ def test_tuples_returned_from_inside_a_loop(x):
     np.testing.assert_allclose(g, gradient(f, (x, 0.3), 0), rtol=1e-7, atol=1e-9)
     _, dot = srcgrad.jvp(f, (x, 0.3), (np.ones(3), 0.0))
     np.testing.assert_allclose(dot, g.sum(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["uses_same_value_twice", "carried_from_one_value"])
+@pytest.mark.parametrize("x", [[0.1, 0.5, 0.7], [0.4, -0.2, -0.3], [0.3, 0.2, -6.0]])
+def test_one_value_merged_or_carried_twice(name, x):
+    from fixtures import merged_tuples
+    from numeric import gradient
+
+    f, x, y = getattr(merged_tuples, name), np.array(x), 0.8
+    value, (gx, gy) = srcgrad.value_and_grad(f, wrt=(0, 1))(x, y)
+    assert value == f(x, y)
+    np.testing.assert_allclose(gx, gradient(f, (x, y), 0), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gy, gradient(f, (x, y), 1), rtol=1e-7, atol=1e-9)
+    _, dot = srcgrad.jvp(f, (x, y), (np.ones(3), 1.0))
+    np.testing.assert_allclose(dot, gx.sum() + gy, rtol=1e-9)
+    _, pullback = srcgrad.vjp(f, x, y)
+    np.testing.assert_allclose(pullback(1.0)[0], gx, rtol=1e-12)
