@@ -434,16 +434,22 @@ def test_inplace_without_a_live_alias(f):
 @pytest.mark.parametrize("y", [0.7, -0.7])
 def test_tuples_merged_entry_by_entry(name, y):
     from fixtures import merged_tuples
+
+    _check_vector_and_float(getattr(merged_tuples, name), np.array([0.3, -0.2, 0.5]), y)
+
+
+def _check_vector_and_float(f, x, y):
+    """Value, gradient (both arguments), jvp and vjp of f(x, y) against differences."""
     from numeric import gradient
 
-    f = getattr(merged_tuples, name)
-    x = np.array([0.3, -0.2, 0.5])
     value, (gx, gy) = srcgrad.value_and_grad(f, wrt=(0, 1))(x, y)
     assert value == f(x, y)
     np.testing.assert_allclose(gx, gradient(f, (x, y), 0), rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(gy, gradient(f, (x, y), 1), rtol=1e-7, atol=1e-9)
-    _, dot = srcgrad.jvp(f, (x, y), (np.ones(3), 1.0))
+    _, dot = srcgrad.jvp(f, (x, y), (np.ones(np.shape(x)), 1.0))
     np.testing.assert_allclose(dot, gx.sum() + gy, rtol=1e-9)
+    _, pullback = srcgrad.vjp(f, x, y)
+    np.testing.assert_allclose(pullback(1.0)[0], gx, rtol=1e-12)
 
 
 def test_a_tuple_in_one_branch_only_is_refused():
@@ -498,14 +504,5 @@ def test_tuples_returned_from_inside_a_loop(x):
 @pytest.mark.parametrize("x", [[0.1, 0.5, 0.7], [0.4, -0.2, -0.3], [0.3, 0.2, -6.0]])
 def test_one_value_merged_or_carried_twice(name, x):
     from fixtures import merged_tuples
-    from numeric import gradient
 
-    f, x, y = getattr(merged_tuples, name), np.array(x), 0.8
-    value, (gx, gy) = srcgrad.value_and_grad(f, wrt=(0, 1))(x, y)
-    assert value == f(x, y)
-    np.testing.assert_allclose(gx, gradient(f, (x, y), 0), rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(gy, gradient(f, (x, y), 1), rtol=1e-7, atol=1e-9)
-    _, dot = srcgrad.jvp(f, (x, y), (np.ones(3), 1.0))
-    np.testing.assert_allclose(dot, gx.sum() + gy, rtol=1e-9)
-    _, pullback = srcgrad.vjp(f, x, y)
-    np.testing.assert_allclose(pullback(1.0)[0], gx, rtol=1e-12)
+    _check_vector_and_float(getattr(merged_tuples, name), np.array(x), 0.8)
