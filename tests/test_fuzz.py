@@ -17,12 +17,15 @@ from __future__ import annotations
 import re
 
 import hypothesis.strategies as st
+import numpy as np
 import pytest
-from fuzz_oracles import check, kink_margin, load
+from fuzz_oracles import Wrong, _flat, _gradient, check, kink_margin, load
 from fuzz_programs import HVP_EVERY, MARGIN, run
 from fuzz_regressions import ALL
 from fuzz_statements import programs
 from hypothesis import HealthCheck, Phase, assume, given, seed, settings
+
+import srcgrad
 
 SLOW = settings().max_examples >= 500
 PROGRAMS = 5000 if SLOW else 600  # about 30 s under `make test`
@@ -76,9 +79,8 @@ def test_random_programs(program, which):
     assert not bad, "\n".join(f"{o.kind} in {o.oracle}: {o.detail}" for o in bad)
 
 
-# Found by the fuzzer and not fixed yet (see each case's `known`): an InternalError
-# from the storage verifier, and a wrong gradient through a list holding a view.
-OPEN = {"overlapping_slices_then_rows"}
+# Found by the fuzzer and not fixed yet (each a strict xfail with its `known`): none.
+OPEN: set[str] = set()
 
 
 @pytest.mark.parametrize("case", [
@@ -90,6 +92,21 @@ def test_regression(case):
     allowed = ("ok", "refused") if case.may_refuse else ("ok",)
     bad = [o for o in outcomes if o.kind not in allowed]
     assert not bad, "\n".join(f"{o.kind} in {o.oracle}: {o.detail}" for o in bad)
+
+
+@pytest.mark.parametrize("name", ["overlapping_slices_then_rows", "carried_twice"])
+@pytest.mark.parametrize("error", [1e-5, -3e-5])
+def test_gradient_oracle_catches_a_small_error(name, error):
+    """The smaller confirmation steps do not hide a wrong number: the exact gradient
+    (srcgrad's, checked by ``test_regression``) off by a relative ``error`` in one
+    entry is reported, on the program whose differences need the smallest step."""
+    case = next(c for c in ALL if c.name == name)
+    f = load(case.source)
+    grad = _flat(*srcgrad.grad(f, wrt=(0, 1))(case.x, case.y))
+    k = int(np.argmax(np.abs(grad)))
+    grad[k] *= 1 + error
+    with pytest.raises(Wrong, match="gradient wrt"):
+        _gradient(f, case.x, case.y, grad)
 
 
 def test_grammar_reaches_every_construct():
