@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Union
 
+from . import runtime
 from .errors import InternalError, Loc
 
 # Python operators by their gast class name, and the IR op they lower to.
@@ -377,6 +378,20 @@ def verify(fn: Function) -> None:
 # Run-time checks among the statements (``runtime.disjoint_write``): their value is the
 # operand they check, but they must run even where that value is dead.
 CHECKS = frozenset({"disjoint_write"})
+
+def may_share_first(s: Stmt) -> bool:
+    """``s`` may give back its first operand or a view of it (``x.T``, a call in
+    ``runtime.SAME_BUFFER``): the result shares that operand's buffer. (``x[i]`` may
+    too, but of a vector it is a new number: each stage that follows buffers decides
+    how to treat indexing.)"""
+    if not s.args or not isinstance(s.args[0], Var):
+        return False
+    if isinstance(s.op, Callee):
+        try:
+            return s.op.obj in runtime.SAME_BUFFER
+        except TypeError:  # an unhashable callable
+            return False
+    return s.op == "attr.T"
 
 
 def is_check(s) -> bool:

@@ -43,10 +43,6 @@ _COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 _COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
 _AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
-# Helpers whose result may be their first operand itself (or a view of it).
-_SAME_BUFFER = frozenset([runtime.unbroadcast, runtime.sum_to, runtime.expand, runtime.keep,
-                          runtime.fit, runtime.as_dtype_of, runtime.np.reshape,
-                          runtime.np.transpose])
 
 
 class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
@@ -92,8 +88,7 @@ class _Reverse(FlowMixin, ArrayMixin, TapeMixin):
     def emit(self, target: ir.Var, op, args, loc, kwargs=(), seq=False) -> ir.Var:
         s = ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True)
         self.out.append(s)
-        if isinstance(op, ir.Callee) and op.obj in _SAME_BUFFER and args and \
-                isinstance(args[0], ir.Var):
+        if ir.may_share_first(s):
             self.passed_on[target.name] = args[0]
         if isinstance(op, ir.Callee) and op.obj in (runtime.expand, runtime.argmax_mask):
             self.helper_stmts[target.name] = s

@@ -29,9 +29,9 @@ _FRESH_CALLS = frozenset({
     np.zeros, np.ones, np.full, np.empty, np.zeros_like, np.ones_like, np.full_like,
     np.empty_like, np.eye, np.identity, np.array, np.copy, np.concatenate, np.stack,
     np.hstack, np.vstack, np.column_stack, np.arange, np.linspace, np.tile, np.repeat,
-    np.cumsum, np.cumprod, np.diff, np.outer, np.dot, np.matmul, np.kron, np.sort, np.pad,
+    np.cumsum, np.cumprod, np.outer, np.dot, np.matmul, np.kron, np.sort, np.pad,
     np.where, np.clip, np.take, np.roll, np.tril, np.triu, np.sum, np.mean, np.prod,
-    np.max, np.min, np.tensordot, np.einsum, np.inner, np.linalg.inv, np.linalg.solve,
+    np.max, np.min, np.tensordot, np.inner, np.linalg.inv, np.linalg.solve,
     np.ndarray.flatten, runtime.copy_adjoint, runtime.zeros_like})
 _FRESH_OPS = ("setitem", "newlist", "append", "copyitem")
 
@@ -134,12 +134,16 @@ class TapeMixin:
         written = {buffers.get(name, name) for name in overwritten}
         self.check_storage(forward, buffers, written, overwritten)
         needed = {v.name for v in _uses_in(adjoint, skip_shape=True)}
-        for s in ir.walk(forward):
-            if isinstance(s, ir.Stmt) and s.op == "getitem" and s.target.name in needed \
-                    and isinstance(s.args[0], ir.Var) and \
-                    buffers.get(s.args[0].name, s.args[0].name) in written:
-                s.op = "copyitem"
         unstable = dict(overwritten)
+        # A value the adjoint reads that may be a view of a written buffer, directly or
+        # through a chain (m[0][1:], m.reshape(6)[:3], np.squeeze(m[0:1])), is copied
+        # where it is made: a row read by copying it, anything else by a snapshot.
+        for s, root in self.views_of(forward, buffers):
+            if s.target.name in needed and root in written:
+                if s.op == "getitem":
+                    s.op = "copyitem"
+                else:
+                    unstable.setdefault(s.target.name, _first_write(overwritten, buffers, root))
         # Carried versions are overwritten by the next iteration, and the value before
         # the loop by the first (the loop writes into that very array).
         for n in ir.walk(forward):
@@ -155,6 +159,20 @@ class TapeMixin:
                 snapshots[v.name] = self.snapshot(forward, v, unstable[v.name].loc)
         if snapshots:
             _substitute(adjoint, snapshots)
+
+    def views_of(self, forward: list, buffers: dict) -> list[tuple[ir.Stmt, str]]:
+        """Each statement whose result may share storage with an array of ``forward``
+        (an indexing, ``x.T``, ``np.reshape``...), mapped to that array's buffer;
+        chains of views lead to the first array."""
+        root: dict[str, str] = {}
+        found = []
+        for s in ir.walk(forward):
+            if isinstance(s, ir.Stmt) and (ir.may_share_first(s) or s.op == "getitem"
+                                           and isinstance(s.args[0], ir.Var)):
+                base = s.args[0].name
+                root[s.target.name] = root.get(base, buffers.get(base, base))
+                found.append((s, root[s.target.name]))
+        return found
 
     def snapshot(self, forward: list, v: ir.Var, loc) -> ir.Var:
         """Save a copy of array version ``v`` where it is made, before a later write

@@ -345,3 +345,22 @@ def weights_grad(c, weights, axis):
         return c
     axis = axis % np.ndim(c)
     return np.sum(c, axis=tuple(i for i in range(np.ndim(c)) if i != axis))
+
+
+# Calls that may return their first argument itself or a view of it (so that a write
+# into one changes the other): NumPy's view-making functions, and the helpers above
+# that hand back their operand when nothing needs doing (``np.diff(x, 0)`` is ``x``,
+# ``np.einsum("ii->i", x)`` a view). Found by calling each rule's
+# function on an array (tests/test_views.py keeps the list complete).
+SAME_BUFFER = frozenset({
+    sum_to, unbroadcast, as_dtype_of, as_input, expand, keep, stop_gradient, fit, piece,
+    sum_grad,
+    transpose_grad, diff_grad, disjoint_write,
+    *(getattr(np, name) for name in (
+        "reshape", "transpose", "ravel", "squeeze", "expand_dims", "broadcast_to", "swapaxes",
+        "moveaxis", "asarray", "asanyarray", "ascontiguousarray", "atleast_1d", "atleast_2d",
+        "atleast_3d", "diagonal", "diag", "flip", "fliplr", "flipud", "rot90", "split",
+        "array_split", "hsplit", "vsplit", "nan_to_num", "diff", "einsum", "matrix_transpose",
+        "unstack")
+      if hasattr(np, name)),  # the last two are NumPy 2.1's
+    *([np.linalg.matrix_transpose] if hasattr(np.linalg, "matrix_transpose") else [])})

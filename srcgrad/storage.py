@@ -125,7 +125,9 @@ class Storage:
 
     def changed_between(self, name: str, start: int, end: int) -> bool:
         """Whether the array ``name`` holds may be changed in place strictly between two
-        positions, through any name that refers to it (a copy ``a = b``, a version)."""
+        positions, through any name that refers to it (a copy ``a = b``, a version, a
+        call that may return its operand such as ``unbroadcast``, a loop's carried
+        value that starts as it)."""
         if not hasattr(self, "_changes"):
             parent: dict[str, str] = {}
 
@@ -135,9 +137,12 @@ class Storage:
                 return a
 
             for n in self.order:
-                if isinstance(n, ir.Stmt) and (n.op == "copy" or n.op in _IN_PLACE) and \
+                if isinstance(n, ir.Stmt) and (n.op == "copy" or n.op in _IN_PLACE or
+                                               ir.may_share_first(n)) and \
                         isinstance(n.args[0], ir.Var):
                     parent[root(n.target.name)] = root(n.args[0].name)
+            for name in self.grouped:  # versions that are one variable (a loop's carried)
+                parent[root(name)] = root(self.find(name))
             self._object = root
             self._changes: dict[str, list[int]] = {}
             for n in self.order:

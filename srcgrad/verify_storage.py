@@ -44,16 +44,6 @@ IN_PLACE = frozenset({"setitem", "addat", "scatter", "iadd", "append", "droplast
 # the shape alone.
 _SHAPE_OF_ALL = frozenset({"zeros_like", "np.shape", "np.size", "np.ndim", "len"})
 _SHAPE_OF_REST = frozenset({"unbroadcast", "expand", "keep"})
-# Helpers and NumPy calls that may return their first operand, or a view of it. (Not
-# ``x[i]``: of a vector it is a new number; rows read as views of an array written
-# later are checked where the write runs, ``lower_views``.)
-_SAME_BUFFER = frozenset({
-    "attr.T", "fit", "unbroadcast", "as_dtype_of", "expand", "keep", "sum_to",
-    "stop_gradient", "as_input", "np.reshape", "np.transpose", "np.ravel", "np.squeeze",
-    "np.expand_dims", "np.broadcast_to", "np.swapaxes", "np.moveaxis", "np.asarray",
-    "np.atleast_1d", "np.atleast_2d", "np.diagonal"})
-
-
 @dataclass(frozen=True)
 class _Event:
     var: ir.Var
@@ -134,7 +124,7 @@ class _Checker:
                 self.loop(n)
 
     def stmt(self, s: ir.Stmt) -> None:
-        if s.op == "copy" or s.op in IN_PLACE or _may_return_first(s):
+        if s.op == "copy" or s.op in IN_PLACE or ir.may_share_first(s):
             self.union(s.args[0], s.target)
         if s.op == "copy" and isinstance(s.args[0], ir.Var):
             self.origin[s.target.name] = self.origin.get(s.args[0].name, s.args[0].name)
@@ -253,13 +243,6 @@ class _Checker:
     def same_value(self, w: ir.Var, u: ir.Var) -> bool:
         return w.name == u.name or \
             self.origin.get(w.name, w.name) == self.origin.get(u.name, u.name)
-
-
-def _may_return_first(s: ir.Stmt) -> bool:
-    """``s`` may give back its first operand itself or a view of it (``fit`` when the
-    shapes agree, ``x.T``, ``x[i]`` of a matrix): the result shares its buffer."""
-    name = s.op.name if isinstance(s.op, ir.Callee) else s.op
-    return name in _SAME_BUFFER and bool(s.args) and isinstance(s.args[0], ir.Var)
 
 
 def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:

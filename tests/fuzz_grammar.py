@@ -122,7 +122,33 @@ def _leaf(draw, sc: Scope, kind: str) -> str:
             return f"(np.ones({sc.n}) * {expr(draw, sc, 'S', 2)})"
     elif not options:
         return f"np.stack([{_leaf(draw, sc, 'V')}, {_leaf(draw, sc, 'V')}])"
+    if kind != "S" and sc.names(kind) and draw(st.integers(0, 5)) == 0:
+        return view(draw, sc, kind)
     return draw(st.sampled_from(options))
+
+
+def view(draw, sc: Scope, kind: str, of: str | None = None) -> str:
+    """A view of a named array (``of``, or a recent one), possibly through a chain
+    (``m[0][::-1]``, ``np.ravel(m)[:n]``): a vector for kind "V", else a matrix. The
+    adjoint must read it as it was when it was taken, whatever is written later."""
+    n = sc.n
+    if of is not None and sc.kinds[of] == "M":
+        k = draw(st.integers(0, 1))
+        return draw(st.sampled_from([f"{of}[{k}][::-1]", f"{of}[::-1][{k}]",
+                                     f"np.ravel({of})[:{n}]", f"{of}.T[:, {k}]"]))
+    a = of or draw(st.sampled_from(sc.names(kind)[-2:]))
+    if kind == "V":
+        forms = [f"{a}[::-1]", f"{a}[:][::-1]", f"np.squeeze({a}[None, :])",
+                 f"{a}.reshape({n})"]
+        for m in ([] if of else sc.names("M")[-1:]):
+            k = draw(st.integers(0, 1))
+            forms += [f"{m}[{k}][::-1]", f"{m}[::-1][{k}]", f"np.ravel({m})[:{n}]",
+                      f"{m}.reshape({2 * n})[{n}:]", f"np.squeeze({m}[{k}:{k + 1}])",
+                      f"{m}.T[:, {k}]", f"{m}[:, ::-1][{k}]"]
+    else:
+        forms = [f"{a}[::-1]", f"{a}[:, ::-1]", f"{a}.T.T", f"np.reshape({a}, (2, {n}))",
+                 f"{a}[None][0]"]
+    return draw(st.sampled_from(forms))
 
 
 def _call(draw, sc: Scope, kind: str, depth: int) -> str | None:

@@ -167,6 +167,19 @@ def f(x, y):
 """), np.array([[-1.07, 1.21, 0.95], [-0.89, -0.48, 0.33]]), np.array([0.67, -0.25, 0.04]),
         "fuzzer: the appended row is a view that m[0] = m[1] changes; the gradient and the "
         "jvp follow the old row (value right)", may_refuse=True),
+    Regression("adjoint_passed_through_then_carried", _module("""
+def f(x, y):
+    T1 = np.zeros(3)
+    T1[0] = x[1, 2]
+    for i2 in range(1, 3):
+        T1[i2] = T1[i2 - 1] * x[0, 0]
+    v5 = (T1 - x[1, 1])
+    x = x + v5[1]
+    return np.mean(x)
+"""), np.array([[-0.8375, -1.13, -0.545], [-0.2525, 0.04, 0.3325]]),
+        np.array([0.625, 0.9175, 1.21]),
+        "fuzzer seed 303: v5's adjoint is T1's (a - b passes it on), which the loop's "
+        "adjoint changes in place; -v5_bar, inlined after the loop, read the changed one"),
     Regression("overlapping_slices_then_rows", _module("""
 def f(x, y):
     T5 = np.zeros(3)
@@ -183,4 +196,21 @@ def f(x, y):
         "at H = 1e-3 off in the fourth digit, so the oracle now confirms at smaller steps"),
 ]
 
-ALL = ISSUES + FOUND
+# Seed 303: a view of an array, taken through a chain (a row then a slice, a reshape then
+# a slice...) before the array is written in place, read by the adjoint after the write.
+# One row per way of taking the view; each was wrong before (a single x[i] or x[:, j]
+# was already copied).
+_VIEWS = ["m[0][:, None] * x", "m[0][1:] * x[1:]", "m[:, 1:][0] * x[1:]",
+          "m.reshape(6)[:3] * x", "np.ravel(m)[:3] * x", "m[0].T * x",
+          "np.squeeze(m[0:1]) * x", "m[::-1][0] * x", "m.T[1] * x[1]",
+          "np.transpose(m)[:, 0] * x", "np.reshape(m, (3, 2))[0] * x[:2]"]
+VIEWS = [Regression(f"view_then_write_{i}", _module(f"""
+def f(x, y):
+    m = np.stack([x, x * x])
+    for i in range({1 + i % 2}):
+        m[:, 2] = m[:, 2] * np.sum({view}) + y
+    return np.sum(m * m)
+"""), np.array([1.21, 0.3825286, -0.35]), -0.3, "fuzzer seed 303 (shrunk): m29[0][:, None]")
+    for i, view in enumerate(_VIEWS)]
+
+ALL = ISSUES + FOUND + VIEWS

@@ -21,12 +21,14 @@ from fuzz_grammar import (
     expr,
     indent,
     to_scalar,
+    view,
 )
 
 
 def _owns(text: str) -> bool:
     """Whether an expression surely makes a fresh array (not a name, view or call result)."""
-    return text.startswith(("(", "np."))
+    return text.startswith(("(", "np.")) and \
+        not text.startswith(("np.ravel", "np.squeeze", "np.reshape"))
 
 
 def assign(draw, sc: Scope) -> list[str]:
@@ -56,13 +58,17 @@ def write_entry(draw, sc: Scope) -> list[str]:
     name = draw(st.sampled_from(sorted(n for n in sc.owned if sc.kinds[n] != "S")))
     i = draw(st.integers(0, sc.n - 1))
     s = expr(draw, sc, "S")
+    # the value written reads a view of the array itself, kept for the adjoint
+    through_view = f"np.sum({view(draw, sc, 'V', name)} * {expr(draw, sc, 'V', 1)})"
     if sc.kinds[name] == "M":
         r = draw(st.integers(0, 1))
         row = expr(draw, sc, "V")
         return [draw(st.sampled_from([f"{name}[{r}, {i}] += {s}", f"{name}[{r}] = {row}",
-                                      f"{name}[:, {i}] = {name}[:, {i}] * {s}"]))]
+                                      f"{name}[:, {i}] = {name}[:, {i}] * {s}",
+                                      f"{name}[:, {i}] = {name}[:, {i}] * {through_view}"]))]
     return [draw(st.sampled_from([f"{name}[{i}] = {s}", f"{name}[{i}] += {s}",
-                                  f"{name}[1:] += {s} * {name}[:-1]"]))]
+                                  f"{name}[1:] += {s} * {name}[:-1]",
+                                  f"{name}[{i}] = {through_view}"]))]
 
 
 def alias(draw, sc: Scope) -> list[str]:

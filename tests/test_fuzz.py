@@ -64,6 +64,7 @@ CONSTRUCTS = {
     "swap": r"(\w+), (\w+) = \2, \1\n",
     "swap and scale": r"(\w+), (\w+) = \2, \1 \* ",
     "write through an alias": r"(w\d+) = \w+\n\s+\1 [+*]= ",
+    "view through a chain": r"\]\[|np\.ravel\(|\.reshape\(|np\.squeeze\(|\.T\[",
 }
 
 
