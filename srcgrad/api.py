@@ -52,6 +52,7 @@ from .errors import (
 
 _DISPATCH = """\
 def {name}({signature}):
+    _sg_stale()
     _sg_fn = _sg_by_types.get(({types}))
     if _sg_fn is None:
         _sg_fn = _sg_specialize(({args},))
@@ -161,7 +162,18 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
                                    "not a scalar", d.primal.loc)
         return _located_runtime_error(d, exc).with_traceback(None)
 
+    built = [entry.generation]
+
+    def stale() -> None:
+        """Drop what this dispatcher kept if f's names changed (see _Entry.stale)."""
+        entry.stale()
+        if built[0] != entry.generation:
+            by_types.clear()
+            derivative_of.clear()
+            built[0] = entry.generation
+
     namespace = {"_sg_by_types": by_types, "_sg_specialize": specialize, "_sg_type": type,
+                 "_sg_stale": stale,
                  "_sg_runtime_error": runtime_error, "_sg_NotScalar": runtime.NotScalar,
                  "_sg_runtime_errors": _RUNTIME_ERRORS}
     signature = []
@@ -307,6 +319,9 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     entry = _entry(f)
     args = _binder(f)(primals, {})
     flat = [_flatten(a) for a in args]
+    # Parameters left to their defaults are constants here: their tangents are zeros.
+    tangents += tuple(_unflatten(s, [np.zeros(np.shape(x)) if isinstance(x, np.ndarray)
+                                     else 0.0 for x in ls]) for s, ls in flat[len(tangents):])
     flat_tangents = [_flatten(t) for t in tangents]
     for i, ((s1, _), (s2, _)) in enumerate(zip(flat, flat_tangents)):
         if s1 != s2 and s1 is not None:

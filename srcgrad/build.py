@@ -31,6 +31,7 @@ from .errors import (
     Loc,
     SourceUnavailable,
     SrcgradError,
+    SrcgradWarning,
     UnsupportedSyntax,
     UsageError,
 )
@@ -59,10 +60,25 @@ class _Entry:
         self.f = f
         self.primals: dict[tuple, ir.Function] = {}  # by the structure of the arguments
         self.derivatives: dict[tuple, Derivative] = {}
+        self.assumed: list[parse.Assumption] = []  # what every one of them was built on
+        self.generation = 0  # how many times it was all dropped (for callers' caches)
+
+    def stale(self) -> bool:
+        """Whether a name f reads from outside (a global, a closure cell, a module
+        attribute, a helper) now denotes something else than when the code was built;
+        if so, everything built is dropped, to be built again on the next use."""
+        if all(a.holds() for a in self.assumed):
+            return False
+        self.primals.clear()
+        self.derivatives.clear()
+        self.assumed = []
+        self.generation += 1
+        return True
 
     def lowered(self, structures: tuple = ()) -> ir.Function:
         if structures not in self.primals:
-            self.primals[structures] = lower.lower(parse.capture(self.f), dict(structures))
+            self.primals[structures] = lower.lower(parse.capture(self.f), dict(structures),
+                                                   self.assumed)
         return self.primals[structures]
 
     @property
@@ -78,6 +94,7 @@ class _Entry:
         ``grads_only``: the code returns the gradient alone (one value, or a tuple),
         and computes f's value only where the gradient needs it."""
         key = (wrt, seed, kinds, structures, shapes, disabled, grads_only)
+        self.stale()
         d = self.derivatives.get(key)
         if d is None:
             d = self.derivatives[key] = _guarded(self.f, lambda: self._build(
@@ -111,6 +128,7 @@ def _forward_over_gradient(entry: _Entry, wrt: tuple, kinds: tuple, k: int) -> D
     gradient with respect to ``wrt``: it takes f's arguments and a tangent for each, and
     returns (that gradient, its tangent). For jvp of srcgrad.grad(f)."""
     key = ("jvp of gradient", wrt, kinds, k)
+    entry.stale()
     if key not in entry.derivatives:
         def build() -> Derivative:
             d = entry.derivative(wrt, "one", kinds)
@@ -191,6 +209,8 @@ def _guarded(f: Callable, build: Callable):
         if isinstance(exc, SourceUnavailable) and exc.loc is None:  # say where it was called
             exc = SourceUnavailable(exc.message, _caller_loc(), exc.hint)
         raise exc.with_traceback(None) from None
+    except SrcgradWarning:  # a filter made it an error: the user's to see, as is
+        raise
     except Exception as exc:  # a bug in srcgrad: say where, keep the cause for the report
         code = getattr(f, "__code__", None)
         loc = Loc(code.co_filename, code.co_firstlineno, 0) if code else None

@@ -7,9 +7,10 @@ compiler temporaries; reassigned user names get SSA versions (``x``, ``x_1``).
 
 The syntax fence: ``_STMTS`` and ``_EXPRS`` are the visit tables of what is
 supported. Any other node is a located ``UnsupportedSyntax``. Names that are
-not locals are resolved once, now, in the function's closure, globals and
+not locals are resolved now, in the function's closure, globals and
 builtins: callables become ``ir.Callee`` and numbers/arrays become named
-``ir.Const``; anything else is a located error.
+``ir.Const``; anything else is a located error. Each resolution is recorded
+(``parse.Assumption``) so that ``build`` rebuilds when the name changes.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
         # Versions that may hold the same array (one map for a helper and its caller),
         # the arrays enclosing for loops iterate over, and the loops being lowered.
         self.shared: dict[str, str] = parent.shared if parent is not None else {}
+        # What was read from outside, checked again before each use (parse.Assumption).
+        self.assumed: list[parse.Assumption] = parent.assumed if parent is not None else []
         self.iterating: list[ir.Var] = []
         self.loops_open: list = []
 
@@ -395,6 +398,7 @@ class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
                 break
         else:
             raise NameResolutionError(f"name {head!r} is not defined", self.src.loc(node))
+        found = [obj]
         for i, attr in enumerate(dotted[1:], 1):
             try:
                 obj = getattr(obj, attr)
@@ -402,6 +406,8 @@ class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
                 raise NameResolutionError(
                     f"{'.'.join(dotted[:i])} has no attribute {attr!r}", self.src.loc(node)
                 ) from None
+            found.append(obj)
+        self.assumed.append(parse.assumption(self.src.fn, dotted, found))
         return obj, root
 
     def name(self, node: gast.Name, into=None) -> ir.Operand:
@@ -529,15 +535,20 @@ def _leaf_name(name: str, key, i: int) -> str:
     return f"{name}_{key}" if isinstance(key, str) and key.isidentifier() else f"{name}_{i}"
 
 
-def lower(src: Source, structures: dict | None = None) -> ir.Function:
+def lower(src: Source, structures: dict | None = None,
+          assumed: list[parse.Assumption] | None = None) -> ir.Function:
     """Lower the captured function to SSA IR (see the module docstring).
 
     ``structures`` describes tuple, list and dict arguments: parameter name ->
     ``("tuple" | "list", [child, ...])`` or ``("dict", [(key, child), ...])``, a child
     being None (a leaf) or a structure. Their leaves become parameters of their own.
+    ``assumed`` receives every name read from outside the function (its helpers'
+    included) with what it denoted: the result is right while all of them hold.
     """
     lowerer = _Lowerer(src)
     lowerer.structures = structures or {}
+    if assumed is not None:
+        lowerer.assumed = assumed
     fn = lowerer.function()
     guard_views(fn)
     ir.verify(fn)

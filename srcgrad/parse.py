@@ -4,16 +4,21 @@ Contract: ``capture(f)`` returns a ``Source`` whose ``tree`` is the function's
 gast ``FunctionDef`` (decorators dropped) and whose ``loc(node)`` maps any
 node of that tree back to the file, line and column of the user's source, so
 every later stage can point at the user's code. The function's globals and
-closure cells are captured as they are at transform time.
+closure cells are read as they are at transform time; what the lowering took
+from them is recorded as ``Assumption``s, which ``build`` checks on every call
+(a name rebound since, a global number changed, means a rebuild), so that a
+derivative never computes with a value ``f`` would no longer read.
 """
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import linecache
+import numbers
 import textwrap
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -89,3 +94,64 @@ def _indent_removed(text: str, dedented: str) -> int:
         if new.strip():
             return len(orig) - len(new)
     return 0
+
+
+_MISSING = object()
+# Modules whose attributes nobody rebinds: a path through one is checked up to the
+# module (``np.sin`` is assumed to stay NumPy's sine once ``np`` is NumPy).
+_LIBRARIES = frozenset({"numpy", "math", "cmath", "scipy", "builtins", "srcgrad"})
+
+
+@dataclass
+class Assumption:
+    """A name from outside the function that the lowering resolved (a global, a
+    closure cell, a builtin; with ``dotted`` attributes), and the object it found.
+    ``holds()`` reads the name again as ``fn`` would now."""
+
+    fn: types.FunctionType  # whose closure and globals the name is read in
+    dotted: tuple[str, ...]
+    value: object
+    cell: object = field(default=None, repr=False)  # the closure cell, if it is one
+
+    def __post_init__(self) -> None:
+        code = self.fn.__code__
+        if self.dotted[0] in code.co_freevars and self.fn.__closure__:
+            self.cell = self.fn.__closure__[code.co_freevars.index(self.dotted[0])]
+
+    def current(self) -> object:
+        head = self.dotted[0]
+        if self.cell is not None:
+            try:
+                obj = self.cell.cell_contents
+            except ValueError:  # the cell was emptied (del)
+                return _MISSING
+        else:
+            obj = self.fn.__globals__.get(head, _MISSING)
+            if obj is _MISSING:
+                obj = vars(builtins).get(head, _MISSING)
+        for attr in self.dotted[1:]:
+            obj = getattr(obj, attr, _MISSING)
+        return obj
+
+    def holds(self) -> bool:
+        return _same(self.current(), self.value)
+
+
+def _same(now: object, then: object) -> bool:
+    """The same object, or an equal immutable number or string (so rebinding a global
+    to an equal value does not rebuild; NaN is never equal and rebuilds)."""
+    if now is then:
+        return True
+    immutable = (numbers.Number, str, bytes, type(None))
+    return type(now) is type(then) and isinstance(now, immutable) and \
+        not isinstance(now, types.ModuleType) and bool(now == then)
+
+
+def assumption(fn: types.FunctionType, dotted: list[str], found: list[object]) -> Assumption:
+    """What to check of the name ``dotted`` read in ``fn``, ``found[i]`` being the object
+    at ``dotted[: i + 1]``: the whole path, or the path up to a library module."""
+    for i, obj in enumerate(found):
+        if isinstance(obj, types.ModuleType) and obj.__name__.split(".")[0] in _LIBRARIES:
+            return Assumption(fn, tuple(dotted[: i + 1]), obj)
+    return Assumption(fn, tuple(dotted), found[-1])
+
