@@ -7,20 +7,24 @@ those that depend on a ``wrt`` parameter through differentiable arguments
 (varied) and on which the returned value depends (useful). Loops are solved
 to a fixpoint. A useful value computed by a call without a rule is a located
 ``NoDerivativeRule``. A step function (``rule.step``: round, sign, argmax...)
-that a varied value reaches, and whose result would carry a gradient to the
-output if it were differentiable, gets a ``ZeroGradientWarning``, once per
-source location per process.
+of the user's code that a varied value reaches, and whose result would carry a
+gradient to the output if it were differentiable, gets a ``ZeroGradientWarning``
+at the user's line (Python's filters decide how often it shows: by default once
+per location). Steps in adjoint or tangent code are srcgrad's own (abs's
+derivative is a sign) and never warn, and the analysis of derivative code warns
+about nothing: its user statements were reported when it was generated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-import warnings
+from contextvars import ContextVar
 
 import numpy as np
 
 from . import ir, rules
-from .errors import Loc, NoDerivativeRule, UnsupportedSyntax, ZeroGradientWarning
+from .errors import NoDerivativeRule, UnsupportedSyntax, ZeroGradientWarning
 
 SCALAR, ANY, LIST = "scalar", "any", "list"
 SHAPE = "shape"  # a tuple of ints (x.shape): its items are scalars
@@ -86,8 +90,11 @@ class Analysis:
             if name in self.useful:
                 raise _no_rule(s)
         self.steps = self._steps_reached(wrt)
-        for s in self.steps:
-            _warn_step(s)
+        # Derivative code (a gradient differentiated again) holds the user's statements
+        # too; their warnings were given when that first derivative was built.
+        if not any(getattr(n, "adjoint", False) for n in ir.walk(fn.body)):
+            for s in self.steps:
+                _warn_step(s)
 
     def _activity(self, wrt: tuple[int, ...]) -> None:
         self.varied = {self.fn.params[i].name for i in wrt}
@@ -110,7 +117,10 @@ class Analysis:
             rule, bound = found
             blocked = [p for p in _assumed_constant(rule) if p in bound and any(
                 v.name in self.varied for v in operand_vars(bound[p]))]
-            if blocked or (rule.step and any(v.name in self.varied for v in s.uses())):
+            # A step in adjoint or tangent code (abs's sign, when differentiating twice)
+            # is srcgrad's own: its zero derivative is the right one, nothing to say.
+            user_step = rule.step and not s.adjoint
+            if blocked or (user_step and any(v.name in self.varied for v in s.uses())):
                 steps.append((s, rule, blocked))
         if not steps:
             return []
@@ -281,18 +291,35 @@ def _not_differentiable_in(s: ir.Stmt, rule, param: str) -> NoDerivativeRule:
         "is intended, or declare the derivative with srcgrad.defvjp.")
 
 
-_WARNED: set[Loc] = set()
+# The locations warned about by the build in progress: one build may analyse the same
+# user code twice (forward mode checks it as reverse mode would, a hessian builds the
+# gradient first), and says what it found once.
+_BUILD_WARNED: ContextVar[set | None] = ContextVar("srcgrad_build_warned", default=None)
+
+
+@contextlib.contextmanager
+def one_warning_per_build():
+    """Within the outermost of these, each location is warned about at most once."""
+    if _BUILD_WARNED.get() is not None:
+        yield
+        return
+    token = _BUILD_WARNED.set(set())
+    try:
+        yield
+    finally:
+        _BUILD_WARNED.reset(token)
 
 
 def _warn_step(s: ir.Stmt) -> None:
-    """Warn, once per source location, that a gradient reaches a step function."""
-    if s.loc in _WARNED:
-        return
-    _WARNED.add(s.loc)
+    """Warn, at the user's line, that the gradient reaching a step function is zero."""
+    warned = _BUILD_WARNED.get()
+    if warned is not None:
+        if s.loc in warned:
+            return
+        warned.add(s.loc)
     name = s.op.name if isinstance(s.op, ir.Callee) else ir.SYMBOLS.get(s.op, s.op)
-    warnings.warn(ZeroGradientWarning(
-        f"the gradient reaching {name} is zero: it is a step function of a "
-        "differentiated value", s.loc), stacklevel=2)
+    ZeroGradientWarning(f"the gradient reaching {name} is zero: it is a step function of a "
+                        "differentiated value", s.loc).warn()
 
 
 def _no_rule(s: ir.Stmt) -> NoDerivativeRule:

@@ -11,10 +11,18 @@ about the user's code carry a ``Loc`` and format as a single paragraph::
 Internal exceptions (KeyError, AttributeError, ...) never escape the public
 API; the driver converts anything unexpected into ``InternalError`` naming the
 user location it was working on.
+
+Every warning srcgrad issues is a ``SrcgradWarning`` (formatted the same way),
+issued with ``warn()``: attributed to the user's file, line and module, never
+to a line of srcgrad.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import types
+import warnings
 from dataclasses import dataclass
 
 
@@ -57,17 +65,72 @@ class SrcgradError(Exception):
         return "\n".join(parts)
 
 
-class ZeroGradientWarning(UserWarning):
-    """A differentiated value flows through a step function (round, floor, sign, an
-    argmax used as a number): its derivative there is zero almost everywhere, so the
-    gradient along that path is exactly 0. Raised once per location."""
+class SrcgradWarning(UserWarning):
+    """Base class of every warning srcgrad issues. A warning is about the user's code:
+    ``loc`` says where, and ``warn()`` issues it as if that line of the user's had
+    called ``warnings.warn``: attributed to the user's file, line and module (whose
+    ``__warningregistry__`` keeps Python's once-per-location default), so filters by
+    module, filename or line, ``-W error`` and IDEs all point at the user's code."""
 
-    hint = ("Its derivative is 0 wherever it is defined, so no gradient flows through "
-            "it. If that is intended, write srcgrad.stop_gradient(...) around its argument.")
+    hint = ""
 
     def __init__(self, message: str, loc: Loc):
         self.loc = loc
         super().__init__(SrcgradError(message, loc, self.hint).render())
+
+    def warn(self) -> None:
+        name, namespace = _module_of(self.loc.file)
+        if namespace is None:
+            # No loaded module has this file (a module executed from a spec alone): the
+            # module name is derived from the path, as warnings does (an explicit None
+            # would drop the warning), and a registry of its own keeps the default
+            # action to once per location.
+            name = self.loc.file[:-3] if self.loc.file.endswith(".py") else self.loc.file
+            registry = _REGISTRIES.setdefault(self.loc.file, {})
+        else:
+            registry = namespace.setdefault("__warningregistry__", {})
+        key = (str(self), type(self), self.loc.line)  # the registry's key, as warnings has it
+        if _SHOWN_UNDER != warnings.filters:  # the filters changed: Python forgets too
+            _SHOWN.clear()
+            _SHOWN_UNDER[:] = warnings.filters
+        if (self.loc.file, key) in _SHOWN:
+            return
+        warnings.warn_explicit(self, type(self), self.loc.file, self.loc.line,
+                               module=name, registry=registry, module_globals=namespace)
+        if registry.get(key):  # shown under an action that shows it once (not "always")
+            _SHOWN.add((self.loc.file, key))
+
+
+_REGISTRIES: dict[str, dict] = {}
+# What Python's registries recorded as shown, while the filters stay as they were:
+# any catch_warnings (srcgrad's shape inference has one) clears every registry on
+# exit even though it restores the same filters, and the next build of the same
+# code would show its warning again.
+_SHOWN: set[tuple] = set()
+_SHOWN_UNDER: list = []
+
+
+def _module_of(filename: str) -> tuple[str | None, dict | None]:
+    """The name and globals of the loaded module whose source is ``filename``, or
+    (None, None): ``warnings.warn_explicit`` then derives the name from the path."""
+    modules = [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)
+               and isinstance(getattr(m, "__file__", None), str)]
+    for same in (lambda path: path == filename,
+                 lambda path: os.path.realpath(path) == os.path.realpath(filename)):
+        for m in modules:
+            if same(m.__file__):
+                return m.__name__, vars(m)
+    return None, None
+
+
+class ZeroGradientWarning(SrcgradWarning):
+    """A differentiated value flows through a step function of the user's code (round,
+    floor, sign, an argmax used as a number): its derivative there is zero almost
+    everywhere, so the gradient along that path is exactly 0. Issued where the user
+    wrote the call, never for a step inside srcgrad's own derivative rules."""
+
+    hint = ("Its derivative is 0 wherever it is defined, so no gradient flows through "
+            "it. If that is intended, write srcgrad.stop_gradient(...) around its argument.")
 
 
 class SourceUnavailable(SrcgradError):

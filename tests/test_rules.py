@@ -17,7 +17,9 @@ fails the test.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import math
+import warnings
 from collections import Counter
 
 import hypothesis.extra.numpy as hnp
@@ -244,11 +246,18 @@ def test_gradient_matches_finite_differences(generated, index, case):
 # ---- declared non-differentiable rules: exactly zero -------------------------------
 
 
+# Rows whose ZeroGradientWarning was seen: a row's cases share its functions, whose
+# derivatives are cached, so only the first build of each kind of argument warns.
+_STEP_WARNED: set[int] = set()
+
+
 @pytest.mark.parametrize(("index", "case"), list(_cases(NONDIFF)))
 def test_gradient_through_nondiff_rule_is_zero(generated, index, case):
     """``S * x`` with S non-differentiable: d/dx is S (summed to x's shape), and
-    every other argument, reaching the output only through S, gets exactly 0."""
+    every other argument, reaching the output only through S, gets exactly 0. A step
+    function (round, sign...) gets a ZeroGradientWarning at the row's line, others none."""
     spec = NONDIFF[index]
+    step = REGISTRY[spec.key][spec.overload].step
     value = getattr(generated, function_name("n", index, spec))
     n = spec.arity
 
@@ -261,7 +270,11 @@ def test_gradient_through_nondiff_rule_is_zero(generated, index, case):
             w = _weights(np.broadcast_shapes(np.shape(s), np.shape(x)))
             f, extra = getattr(generated, function_name("nw", index, spec)), (w,)
             dx = _sum_to(np.asarray(s, dtype=np.float64) * w, np.shape(x))
-        grads = srcgrad.grad(f, wrt=tuple(range(n)))(*args, *extra)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", srcgrad.SrcgradWarning)
+            grads = srcgrad.grad(f, wrt=tuple(range(n)))(*args, *extra)
+        if _check_step_warnings(spec, f, caught):
+            _STEP_WARNED.add(index)
         _check_shapes_and_types(spec, args, grads)
         where = f"{spec.source} at {_describe(args)}"
         g = np.asarray(grads[0], dtype=np.float64)
@@ -272,6 +285,25 @@ def test_gradient_through_nondiff_rule_is_zero(generated, index, case):
             assert np.all(np.asarray(g) == 0.0), f"d/d{name} of ({where}) * x is {g}, not 0"
 
     _check_with_hypothesis(spec, case, check)
+    assert (index in _STEP_WARNED) == step, \
+        f"{spec.source}: step={step}, but a ZeroGradientWarning was{' not' if step else ''} seen"
+
+
+def _check_step_warnings(spec: Spec, f, caught: list) -> int:
+    """How many of ``caught`` are srcgrad's, each a ZeroGradientWarning at a line of
+    ``f``'s body, where the row's code is (not srcgrad's); others are passed on."""
+    first = f.__code__.co_firstlineno
+    body = range(first + 1, first + len(inspect.getsource(f).splitlines()))
+    ours = 0
+    for w in caught:
+        if not issubclass(w.category, srcgrad.SrcgradWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        assert w.category is srcgrad.ZeroGradientWarning, str(w.message)
+        assert w.filename == f.__code__.co_filename and w.lineno in body, \
+            f"{spec.source}: warned at {w.filename}:{w.lineno}, not in {f.__name__}'s body"
+        ours += 1
+    return ours
 
 
 # ---- forward mode: the same rules, tangents against finite differences ---------------
