@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ $(BENCH_STAMP): $(STAMP)
 # Not part of `make test`: prints a table, writes bench/results.md and bench/results.png.
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
+
+# The API reference, generated from the docstrings by pdoc (in the dev extra); gitignored.
+docs: $(STAMP)
+	$(BIN)/pdoc srcgrad -o docs/api
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
