@@ -258,7 +258,10 @@ class _Emitter:
             doc = fn.doc.replace("\\", "\\\\").replace('"""', '\\"""').splitlines()
             body = "\n".join("    " + line if line else "" for line in doc)
             self.out.extend(f'    """{body.lstrip()}"""'.split("\n"))  # one entry per line
-        if any(isinstance(n, ir.Loop) and (n.save or n.save_start) for n in ir.walk(fn.body)):
+        # A loop pushes at the end of an iteration, a branch inside one pushes its own
+        # values (possibly while the loop itself pushes nothing).
+        if any(isinstance(n, ir.Loop) and (n.save or n.save_start) or
+               isinstance(n, ir.If) and any(n.save) for n in ir.walk(fn.body)):
             self.out.append(f"    {self.tape} = []")
         self.last_line = None
         self.block(fn.body, "    ")

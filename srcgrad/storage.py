@@ -256,10 +256,13 @@ class Storage:
         # The end value's storage is born with the first of its in-place versions
         # (``t = a + b; t += c``): the entering value must not be read after that.
         chain = self.find(nxt.name)
+        root = self.find(p.target.name)
+        if chain != root and any(id(self.defs[name]) not in inside for name in self.defs
+                                 if self.find(name) == chain):
+            return False  # an array from before the iteration (another carried value)
         born = min(self.position[id(self.defs[name])] for name in self.defs
                    if self.find(name) == chain and id(self.defs[name]) in inside)
         end = max(self.position[i] for i in inside) + 1  # the tape push sits at end - 0.5
-        root = self.find(p.target.name)
         members = [name for name in self.use_sites if self.find(name) == root]
         reads = [pos for name in members for pos, _, _ in self.use_sites[name]
                  if born < pos < end]

@@ -180,6 +180,31 @@ def f(x, y):
         np.array([0.625, 0.9175, 1.21]),
         "fuzzer seed 303: v5's adjoint is T1's (a - b passes it on), which the loop's "
         "adjoint changes in place; -v5_bar, inlined after the loop, read the changed one"),
+    Regression("swap_then_reshaped_adjoint", _module("""
+def f(x, y):
+    for k in range(1):
+        x, y = y, x
+        r11 = y + np.squeeze(x)
+        x = r11 * y[1]
+    return x[0]
+"""), np.array([-0.12714276, -1.13, 1.15130427, 0.24170419]),
+        np.array([0.48528017, 0.93630089, -0.54467791, -0.79571429]),
+        "fuzzer seed 404: x's carried adjoint ends as y's, updated in place; both were "
+        "given one variable, so the seed was overwritten (gradient zero)"),
+    Regression("early_return_then_branch_in_while", _module("""
+def f(x, y):
+    if x[0] < -0.4:
+        return 1.5
+    k1 = 0
+    while k1 < 1:
+        k1 += 1
+        if x[0] < -0.4:
+            break
+        y = np.tanh(y) + x[1]
+    return y
+"""), np.array([1.21001, -1.1299999, -0.35]), 0.43,
+        "fuzzer seed 404: only a branch inside the loop pushes on the tape, which "
+        "was never created (NameError)"),
     Regression("overlapping_slices_then_rows", _module("""
 def f(x, y):
     T5 = np.zeros(3)
