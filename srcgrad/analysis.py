@@ -11,15 +11,12 @@ of the user's code that a varied value reaches, and whose result would carry a
 gradient to the output if it were differentiable, gets a ``ZeroGradientWarning``
 at the user's line (Python's filters decide how often it shows: by default once
 per location). Steps in adjoint or tangent code are srcgrad's own (abs's
-derivative is a sign) and never warn, and the analysis of derivative code warns
-about nothing: its user statements were reported when it was generated.
+derivative is a sign, met when a gradient is differentiated again) and never warn.
 """
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-from contextvars import ContextVar
 
 import numpy as np
 
@@ -90,11 +87,8 @@ class Analysis:
             if name in self.useful:
                 raise _no_rule(s)
         self.steps = self._steps_reached(wrt)
-        # Derivative code (a gradient differentiated again) holds the user's statements
-        # too; their warnings were given when that first derivative was built.
-        if not any(getattr(n, "adjoint", False) for n in ir.walk(fn.body)):
-            for s in self.steps:
-                _warn_step(s)
+        for s in self.steps:
+            _warn_step(s)
 
     def _activity(self, wrt: tuple[int, ...]) -> None:
         self.varied = {self.fn.params[i].name for i in wrt}
@@ -291,32 +285,8 @@ def _not_differentiable_in(s: ir.Stmt, rule, param: str) -> NoDerivativeRule:
         "is intended, or declare the derivative with srcgrad.defvjp.")
 
 
-# The locations warned about by the build in progress: one build may analyse the same
-# user code twice (forward mode checks it as reverse mode would, a hessian builds the
-# gradient first), and says what it found once.
-_BUILD_WARNED: ContextVar[set | None] = ContextVar("srcgrad_build_warned", default=None)
-
-
-@contextlib.contextmanager
-def one_warning_per_build():
-    """Within the outermost of these, each location is warned about at most once."""
-    if _BUILD_WARNED.get() is not None:
-        yield
-        return
-    token = _BUILD_WARNED.set(set())
-    try:
-        yield
-    finally:
-        _BUILD_WARNED.reset(token)
-
-
 def _warn_step(s: ir.Stmt) -> None:
     """Warn, at the user's line, that the gradient reaching a step function is zero."""
-    warned = _BUILD_WARNED.get()
-    if warned is not None:
-        if s.loc in warned:
-            return
-        warned.add(s.loc)
     name = s.op.name if isinstance(s.op, ir.Callee) else ir.SYMBOLS.get(s.op, s.op)
     ZeroGradientWarning(f"the gradient reaching {name} is zero: it is a step function of a "
                         "differentiated value", s.loc).warn()

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import analysis, forward, ir, lower, optimize, parse, reverse, runtime
 from . import emit as _emit
+from . import forward, ir, lower, optimize, parse, reverse, runtime
 from .errors import (
     InternalError,
     Loc,
@@ -34,6 +34,7 @@ from .errors import (
     SrcgradWarning,
     UnsupportedSyntax,
     UsageError,
+    one_warning_per_build,
 )
 
 STAGES = ("capture", "lower", "reverse", "optimize", "emit", "load")
@@ -206,7 +207,7 @@ def _entry(f: Callable) -> _Entry:
 def _guarded(f: Callable, build: Callable):
     """Run a transform; anything but a SrcgradError is a located InternalError."""
     try:
-        with analysis.one_warning_per_build():
+        with one_warning_per_build():
             return build()
     except SrcgradError as exc:
         if isinstance(exc, SourceUnavailable) and exc.loc is None:  # say where it was called

@@ -19,10 +19,12 @@ to a line of srcgrad.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import types
 import warnings
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 
@@ -79,17 +81,14 @@ class SrcgradWarning(UserWarning):
         super().__init__(SrcgradError(message, loc, self.hint).render())
 
     def warn(self) -> None:
-        name, namespace = _module_of(self.loc.file)
-        if namespace is None:
-            # No loaded module has this file (a module executed from a spec alone): the
-            # module name is derived from the path, as warnings does (an explicit None
-            # would drop the warning), and a registry of its own keeps the default
-            # action to once per location.
-            name = self.loc.file[:-3] if self.loc.file.endswith(".py") else self.loc.file
-            registry = _REGISTRIES.setdefault(self.loc.file, {})
-        else:
-            registry = namespace.setdefault("__warningregistry__", {})
-        key = (str(self), type(self), self.loc.line)  # the registry's key, as warnings has it
+        """Issue this warning at ``loc``, unless this build already gave it."""
+        in_build = _BUILD_WARNED.get()
+        if in_build is not None:
+            if (type(self), str(self)) in in_build:
+                return
+            in_build.add((type(self), str(self)))
+        name, namespace, registry = _attribution(self.loc.file)
+        key = (str(self), type(self), self.loc.line)  # warnings' own registry key
         if _SHOWN_UNDER != warnings.filters:  # the filters changed: Python forgets too
             _SHOWN.clear()
             _SHOWN_UNDER[:] = warnings.filters
@@ -101,26 +100,51 @@ class SrcgradWarning(UserWarning):
             _SHOWN.add((self.loc.file, key))
 
 
-_REGISTRIES: dict[str, dict] = {}
+# The warnings given by the build in progress: one build may analyse the same user
+# code twice (forward mode checks it as reverse mode would, a hessian builds the
+# gradient first), and says what it found once.
+_BUILD_WARNED: ContextVar[set | None] = ContextVar("srcgrad_build_warned", default=None)
+
+
+@contextlib.contextmanager
+def one_warning_per_build():
+    """Within the outermost of these, each warning (message and location) is given
+    at most once."""
+    if _BUILD_WARNED.get() is not None:
+        yield
+        return
+    token = _BUILD_WARNED.set(set())
+    try:
+        yield
+    finally:
+        _BUILD_WARNED.reset(token)
+
+
 # What Python's registries recorded as shown, while the filters stay as they were:
 # any catch_warnings (srcgrad's shape inference has one) clears every registry on
 # exit even though it restores the same filters, and the next build of the same
 # code would show its warning again.
 _SHOWN: set[tuple] = set()
 _SHOWN_UNDER: list = []
+_REGISTRIES: dict[str, dict] = {}  # for files no loaded module came from
 
 
-def _module_of(filename: str) -> tuple[str | None, dict | None]:
-    """The name and globals of the loaded module whose source is ``filename``, or
-    (None, None): ``warnings.warn_explicit`` then derives the name from the path."""
+def _attribution(filename: str) -> tuple[str, dict | None, dict]:
+    """The module name, module globals and warning registry a warning about a line of
+    ``filename`` belongs to: those of the loaded module whose source it is. For a
+    file no loaded module came from (a module executed from a spec alone), the name
+    is the path without ".py", as warnings derives it (an explicit None would drop
+    the warning), and the registry one of srcgrad's."""
     modules = [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)
                and isinstance(getattr(m, "__file__", None), str)]
     for same in (lambda path: path == filename,
                  lambda path: os.path.realpath(path) == os.path.realpath(filename)):
         for m in modules:
             if same(m.__file__):
-                return m.__name__, vars(m)
-    return None, None
+                namespace = vars(m)
+                return m.__name__, namespace, namespace.setdefault("__warningregistry__", {})
+    name = filename[:-3] if filename.endswith(".py") else filename
+    return name, None, _REGISTRIES.setdefault(filename, {})
 
 
 class ZeroGradientWarning(SrcgradWarning):
@@ -160,6 +184,12 @@ class NameResolutionError(SrcgradError):
 
 class UsageError(SrcgradError):
     """Wrong use of the public API (bad wrt, wrong number of arguments...)."""
+
+
+class ArgumentError(UsageError, TypeError):
+    """A call that does not fit the differentiated function's signature (too few or too
+    many arguments, an unknown keyword), with the message Python gives for the same
+    call of ``f``; a ``TypeError`` too, as that call of ``f`` would raise."""
 
 
 class InternalError(SrcgradError):

@@ -176,6 +176,12 @@ def test_default_action_shows_it_once_and_records_it_in_the_users_module():
                for k in registry)
 
 
+def test_this_suite_runs_with_srcgrad_warnings_as_errors():
+    """pyproject.toml's filterwarnings: a warning no test expects fails the test."""
+    with pytest.raises(ZeroGradientWarning):
+        srcgrad.grad(fresh(rounded))(X)
+
+
 def test_error_action_raises_the_warning_itself_on_every_call():
     """An error filter gives the user the ZeroGradientWarning (not an InternalError),
     and a derivative that raised is not cached: the next call raises again."""
