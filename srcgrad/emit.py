@@ -205,7 +205,8 @@ class _Emitter:
             if op == "copyitem":
                 return ast.Call(ast.Attribute(node, "copy", ast.Load()), [], [])
             return node
-        args = [self.operand(a) for a in s.args]
+        # a slice passed as a value (a run-time check's index) is slice(1, None, None)
+        args = [self.index_value(a) for a in s.args]
         if isinstance(op, ir.Callee):
             func = self.reference(op.name, op.root)
             if s.seq:

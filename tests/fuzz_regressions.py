@@ -205,6 +205,16 @@ def f(x, y):
 """), np.array([1.21001, -1.1299999, -0.35]), 0.43,
         "fuzzer seed 404: only a branch inside the loop pushes on the tape, which "
         "was never created (NameError)"),
+    Regression("checked_write_of_a_slice", _module("""
+def f(x, y):
+    v7 = np.max((y[None, :] * x), axis=0)
+    s8 = v7[1]
+    v7[1:] += (np.tanh(v7) @ (0.5 * y)) * v7[:-1]
+    return s8 + np.mean(v7)
+"""), np.array([[0.04, -0.30104322, -1.22354581], [0.2580496, 1.30154285, 0.91743896]]),
+        np.array([0.625, -0.80410546, -0.545]),
+        "fuzzer seed 606: the run-time check of v7[1:] += ... printed its index as "
+        "disjoint_write(..., 1:) (SyntaxError in the generated code)"),
     Regression("overlapping_slices_then_rows", _module("""
 def f(x, y):
     T5 = np.zeros(3)
