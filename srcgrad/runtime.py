@@ -304,13 +304,26 @@ def disjoint_write(v, a, n, *index):
     if not isinstance(a, np.ndarray):
         return v  # a list: writing an entry replaces it, it changes no other value
     read, write = index[:n], index[n:]
-    shown = a[read if len(read) != 1 else read[0]]
-    if isinstance(shown, np.ndarray) and \
-            np.shares_memory(shown, a[write if len(write) != 1 else write[0]]):
+    read = read if len(read) != 1 else read[0]
+    shown = a[read]
+    if isinstance(shown, np.ndarray) and np.shares_memory(shown, a) and \
+            _overlaps(a, read, write if len(write) != 1 else write[0]):
         raise ViewChanged("this write changes part of an array that a view read earlier "
                           "and used later still shows (x[i] of a matrix is a view, and "
                           "changes with it); srcgrad follows the value that was read")
     return v
+
+
+def _overlaps(a, read, write) -> bool:
+    """Whether ``a[write] = ...`` changes an entry of the view ``a[read]``. A write of
+    one entry (``a[0, 0]``) is taken as a 0-d view; an integer-array index by the
+    entries it marks."""
+    parts = write if isinstance(write, tuple) else (write,)
+    if all(isinstance(p, (int, np.integer, slice, type(None), type(Ellipsis))) for p in parts):
+        return bool(np.shares_memory(a[read], a[(*parts, Ellipsis)]))
+    marked = np.zeros(np.shape(a), dtype=bool)
+    marked[write] = True
+    return bool(np.any(marked[read]))
 
 
 def fit(t, ans):

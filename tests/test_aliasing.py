@@ -159,8 +159,10 @@ def test_a_write_changing_a_view_still_used_is_refused(f):
         assert "aliasing.py:" in str(info.value)
 
 
-def test_a_view_of_rows_the_loop_does_not_write_is_followed():
-    f = aliasing.view_then_other_row_written
+@pytest.mark.parametrize("f", [aliasing.view_then_other_row_written,
+                               aliasing.view_then_other_entries_picked_written],
+                         ids=lambda f: f.__name__)
+def test_a_view_of_rows_the_loop_does_not_write_is_followed(f):
     X = np.array([[0.3, -0.2, 0.5], [0.7, 0.1, -0.4], [0.2, 0.6, -0.9]])
     value, (gx, gy) = srcgrad.value_and_grad(f, wrt=(0, 1))(X, Y3)
     assert value == f(X, Y3)
