@@ -1,6 +1,6 @@
 """srcgrad: source-to-source automatic differentiation for Python and NumPy.
 
-The public names; see the README for the contract.
+The public names; docs/guide.md is the user's guide to them.
 """
 
 from .api import (

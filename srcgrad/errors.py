@@ -165,11 +165,12 @@ class SourceUnavailable(SrcgradError):
 
 
 class UnsupportedSyntax(SrcgradError):
-    hint = "Rewrite this part with supported constructs (see the README's status section)."
+    hint = ("Rewrite this part with supported constructs (see \"What is refused, and what "
+            "to write instead\" in docs/guide.md).")
 
 
 class NoDerivativeRule(SrcgradError):
-    hint = ("srcgrad knows the derivatives listed in the README's status section; for another "
+    hint = ("srcgrad knows the derivatives listed in docs/coverage.md; for another "
             "function, declare its derivative with srcgrad.defpartials or srcgrad.defvjp, or "
             "mark it with srcgrad.nondiff.")
 
