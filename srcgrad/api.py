@@ -6,7 +6,7 @@ costs one dict lookup on the argument types (then, for arrays, on their shapes)
 plus the generated code; ``build.py`` makes and caches the derivatives.
 Argument kinds are "scalar" (Python or NumPy scalar) or "any": scalar-only code
 is emitted without broadcasting reductions, array code is specialized on the
-argument shapes.
+argument shapes. What each transform is given is checked first, by ``checks``.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import numbers
 from collections.abc import Callable
 
 import numpy as np
 
+from . import checks, forward, ir, optimize, runtime
 from . import emit as _emit
-from . import forward, ir, optimize, runtime
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
     _ENTRIES,
@@ -50,16 +51,21 @@ from .errors import (
     UsageError,
 )
 
+# f's parameters, the required ones defaulting to _sg_missing, then *_sg_more and
+# **_sg_named: a call that does not fit f costs a few identity tests here, and is
+# refused as an ArgumentError with Python's own message (checks.wrong_call).
 _DISPATCH = """\
-def {name}({signature}):
+def {name}({signature}*_sg_more, **_sg_named):
+    if {missing}_sg_more or _sg_named:
+        raise _sg_wrong_call(({tuple}), _sg_more, _sg_named)
     _sg_stale()
     _sg_fn = _sg_by_types.get(({types}))
     if _sg_fn is None:
         _sg_fn = _sg_specialize(({args},))
     try:
         _sg_out = _sg_fn({args})
-    except (*_sg_runtime_errors, _sg_NotScalar) as _sg_exc:
-        raise _sg_runtime_error(_sg_fn, _sg_exc) from None
+    except (*_sg_runtime_errors, _sg_NotScalar, TypeError) as _sg_exc:
+        raise _sg_runtime_error(_sg_fn, _sg_exc, ({tuple})) from None
     return {result}
 """
 
@@ -70,15 +76,15 @@ def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict,
     parameters of their own, and each gradient comes back in its argument's shape.
     Returns ``(value, *gradients)``, or with ``grads_only`` what ``grad`` returns."""
     params = _params(f)
+    transform = checks.GRAD if grads_only else checks.VALUE_AND_GRAD
 
     def call(*args):
+        checks.arguments(f, transform, args, indices)  # on each call: contents change
         flat = [_flatten(a) for a in args]
         structures = tuple((p, s) for p, (s, _) in zip(params, flat) if s is not None)
         leaves = [x for _, ls in flat for x in ls]
         starts = [sum(len(ls) for _, ls in flat[:i]) for i in range(len(flat))]
         wrt = tuple(starts[i] + j for i in indices for j in range(len(flat[i][1])))
-        for k in wrt:
-            _check_real(f, max(i for i in range(len(flat)) if starts[i] <= k), leaves[k])
         d = entry.derivative(wrt, "one", tuple(map(_kind, leaves)), structures)
         derivative_of[_structured] = d
         out = list(d.fn(*leaves))
@@ -94,21 +100,29 @@ def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict,
 
 class _Shaped:
     """Calls the derivative specialized on the shapes of the array arguments (one per
-    shape combination, built on first use; see ``shapes.py``)."""
+    shape combination, built on first use; see ``shapes.py``). Keyed on dtypes too:
+    arrays of one type can hold integers or complex numbers, which ``check`` refuses
+    (it is given the arguments on each new key)."""
 
-    def __init__(self, build: Callable, arrays: tuple[int, ...], n: int):
-        self.build, self.arrays, self.n = build, arrays, n
+    def __init__(self, build: Callable, arrays: tuple[int, ...], n: int,
+                 check: Callable = lambda args: None):
+        self.build, self.arrays, self.n, self.check = build, arrays, n, check
         self.table: dict[tuple, Derivative] = {}
+        self.by_shapes: dict[tuple, Derivative] = {}
         self.last: Derivative | None = None  # for locating a run-time error
 
     def __call__(self, *args):
-        key = tuple([args[i].shape for i in self.arrays])
+        key = tuple([(args[i].shape, args[i].dtype) for i in self.arrays])
         d = self.table.get(key)
         if d is None:
+            self.check(args)
             shapes = [None] * self.n
-            for i, shape in zip(self.arrays, key):
+            for i, (shape, _) in zip(self.arrays, key):
                 shapes[i] = shape
-            d = self.table[key] = self.build(tuple(shapes))
+            shapes = tuple(shapes)
+            if shapes not in self.by_shapes:
+                self.by_shapes[shapes] = self.build(shapes)
+            d = self.table[key] = self.by_shapes[shapes]
         self.last = d
         return d.fn(*args)
 
@@ -121,7 +135,8 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     Python so that a call costs one dict lookup on the argument types (which decide
     the specialization) plus the generated code."""
     entry = _entry(f)
-    indices, single = _wrt(f, wrt)
+    transform = checks.VALUE_AND_GRAD if with_value else checks.GRAD
+    indices, single = checks.wrt(f, wrt, transform)
     sig = inspect.signature(f)
     params = _params(f)
     if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values()):
@@ -137,14 +152,14 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
             fn = _structured(f, entry, indices, derivative_of, not with_value)
             derivative_of[fn] = None
         else:
-            for i in indices:
-                _check_real(f, i, args[i])
+            checks.arguments(f, transform, args, indices)
             kinds = tuple(map(_kind, args))
             arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
             only = not with_value
             if arrays:
                 fn = _shaped(lambda shapes: entry.derivative(
-                    indices, "one", kinds, (), shapes, grads_only=only), arrays, len(args))
+                    indices, "one", kinds, (), shapes, grads_only=only), arrays, len(args),
+                    lambda args: checks.arguments(f, transform, args, indices))
                 derivative_of[fn] = fn
             else:
                 d = entry.derivative(indices, "one", kinds, grads_only=only)
@@ -153,13 +168,14 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
         by_types[tuple(map(type, args))] = fn
         return fn
 
-    def runtime_error(fn, exc):
-        d = derivative_of[fn] or derivative_of[_structured]
+    def runtime_error(fn, exc, args):
+        d = derivative_of.get(fn) or derivative_of.get(_structured)
         if isinstance(d, _Shaped):
             d = d.last
+        if isinstance(exc, TypeError):  # about an argument, or not srcgrad's to report
+            return checks.blame(f, transform, args, exc, d) or exc
         if isinstance(exc, runtime.NotScalar):
-            return NonScalarOutput(f"{f.__name__} returned a value of shape {exc.shape}, "
-                                   "not a scalar", d.primal.loc)
+            return checks.non_scalar(f, transform, exc.shape, d.primal.loc)
         return _located_runtime_error(d, exc).with_traceback(None)
 
     built = [entry.generation]
@@ -175,22 +191,12 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     namespace = {"_sg_by_types": by_types, "_sg_specialize": specialize, "_sg_type": type,
                  "_sg_stale": stale,
                  "_sg_runtime_error": runtime_error, "_sg_NotScalar": runtime.NotScalar,
-                 "_sg_runtime_errors": _RUNTIME_ERRORS}
-    signature = []
-    for p in sig.parameters.values():
-        if p.default is p.empty:
-            signature.append(p.name)
-        else:
-            namespace[f"_sg_default_{p.name}"] = p.default
-            signature.append(f"{p.name}=_sg_default_{p.name}")
+                 "_sg_runtime_errors": _RUNTIME_ERRORS, "_sg_missing": checks.MISSING,
+                 "_sg_wrong_call": functools.partial(checks.wrong_call, f)}
     grads = "_sg_out[1]" if single else "_sg_out[1:]"
-    # Named like f, so a wrong call reads exactly as it would for f itself.
-    name = f.__name__ if f.__name__.isidentifier() else "_sg_dispatch"
-    text = _DISPATCH.format(name=name,
-        signature=", ".join(signature), args=", ".join(params),
-        types="".join(f"_sg_type({p}), " for p in params),
-        result=f"_sg_out[0], {grads}" if with_value else
-        "(_sg_out,)" if len(indices) == 1 and not single else "_sg_out")
+    name, text = _dispatch_text(f, sig, namespace,
+                                f"_sg_out[0], {grads}" if with_value else
+                                "(_sg_out,)" if len(indices) == 1 and not single else "_sg_out")
     wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
     functools.update_wrapper(wrapper, f)
     wrapper.__srcgrad_derivative__ = ("value_and_grad" if with_value else "grad", f,
@@ -198,6 +204,28 @@ def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
     if single and not with_value:
         wrapper.__srcgrad_gradient__ = (f, indices[0])  # for grad(grad(f))
     return wrapper
+
+
+def _dispatch_text(f: Callable, sig: inspect.Signature, namespace: dict, result: str
+                   ) -> tuple[str, str]:
+    """The name and source of ``f``'s gradient dispatcher (``_DISPATCH``); ``f``'s
+    defaults go into ``namespace``."""
+    params = list(sig.parameters)
+    signature = []
+    for p in sig.parameters.values():
+        if p.default is p.empty:
+            signature.append(f"{p.name}=_sg_missing")
+        else:
+            namespace[f"_sg_default_{p.name}"] = p.default
+            signature.append(f"{p.name}=_sg_default_{p.name}")
+    # Named like f, so that tracebacks read as they would for f itself.
+    name = f.__name__ if f.__name__.isidentifier() else "_sg_dispatch"
+    return name, _DISPATCH.format(
+        name=name, signature="".join(s + ", " for s in signature),
+        missing="".join(f"{p.name} is _sg_missing or " for p in sig.parameters.values()
+                        if p.default is p.empty),
+        tuple="".join(p + ", " for p in params), args=", ".join(params),
+        types="".join(f"_sg_type({p}), " for p in params), result=result)
 
 
 def _rejecting(f: Callable, entry: _Entry) -> Callable:
@@ -220,7 +248,7 @@ def grad(f: Callable | None = None, wrt=0) -> Callable:
     signature.
     """
     if f is None:
-        return lambda g: grad(g, wrt)
+        return checks.decorator(checks.GRAD, lambda g: grad(g, wrt))
     chain = getattr(f, "__srcgrad_higher__", None)
     if chain is not None:  # checked first: functools.wraps copies the inner markers
         return _higher_gradient(f, chain, wrt)
@@ -235,16 +263,17 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
     forward-mode pass over f's generated gradient (srcgrad differentiating its own
     output). ``chain`` is (f, i, (j, ...)): the arguments differentiated so far."""
     f, i, js = chain
-    (j,), single = _wrt(f, wrt)
-    if not single:
-        raise UsageError("grad of a gradient takes one argument to differentiate with respect to")
+    t = checks.GRAD_OF_GRAD
+    (j,), _ = checks.wrt(f, wrt, t, one=True)
     js = (*js, j)
     entry = _entry(f)
     made: dict[tuple, Derivative] = {}
 
     @functools.wraps(g)
-    def higher(*args):
-        args = _binder(f)(args, {})
+    def higher(*args, **kwargs):
+        args = checks.bind(f, args, kwargs)
+        checks.plain(f, t, args)
+        checks.arguments(f, t, args, (i, *js))
         if any(np.ndim(args[k]) != 0 for k in (i, *js[:-1])):
             raise NonScalarOutput(f"grad of a gradient of {f.__name__}: an inner derivative "
                                   "is an array here; use srcgrad.hessian")
@@ -268,31 +297,37 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
 def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
     """Like ``grad``, but the function returns ``(f(*args), gradient)``."""
     if f is None:
-        return lambda g: value_and_grad(g, wrt)
+        return checks.decorator(checks.VALUE_AND_GRAD, lambda g: value_and_grad(g, wrt))
     return _gradient(f, wrt, with_value=True)
 
 
-def vjp(f: Callable, *args) -> tuple[object, Callable]:
-    """``(f(*args), vjp_fn)``; ``vjp_fn(cotangent)`` gives the tuple of cotangents of
-    every positional argument of ``f``."""
+def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
+    """``(f(*args, **kwargs), vjp_fn)``; ``vjp_fn(cotangent)``, for a cotangent of the
+    output's shape, gives the tuple of cotangents of every parameter of ``f`` (those
+    left to their defaults included). Tuple, list and dict arguments are not taken
+    yet; a string or None argument is a constant (its cotangent is 0)."""
     if len(getattr(f, "__srcgrad_derivative__", ())) == 4:
-        return _vjp_of_gradient(f.__srcgrad_derivative__, args)
+        return _vjp_of_gradient(f.__srcgrad_derivative__, args, kwargs)
+    t = checks.VJP
     entry = _entry(f)
-    args = _binder(f)(args, {})
-    if any(isinstance(a, _CONTAINERS) for a in args):
-        raise UsageError("vjp with tuple, list or dict arguments is not supported yet; "
-                         "grad and value_and_grad take them")
+    args = checks.bind(f, args, kwargs)
+    checks.plain(f, t, args)
+    checks.arguments(f, t, args)
     kinds = tuple(map(_kind, args))
     d = entry.derivative(tuple(range(len(args))), "param", kinds)
     # f may write into its array arguments; the pullback differentiates at args as given
-    out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+    with checks.blaming(f, t, args):
+        out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
 
     # Output independent of every argument: the code takes no cotangent (its zeros
     # need none), so it is not passed.
     seeded = len(d.ir.params) > len(args)
 
     def vjp_fn(cotangent):
-        return tuple(_call(d, (*args, cotangent) if seeded else args)[1:])
+        if isinstance(out, (np.ndarray, np.generic, numbers.Number)):
+            checks.like(t, "the cotangent", cotangent, out, f"{f.__name__}'s output")
+        with checks.blaming(f, t, args, d):
+            return tuple(_call(d, (*args, cotangent) if seeded else args)[1:])
 
     return out, vjp_fn
 
@@ -310,40 +345,41 @@ def _derivative_for_display(f: Callable, wrt, mode: str, optimized: bool = True
 
 def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     """``(f(*primals), J @ tangents)``: the value and its directional derivative, by
-    forward mode (tangent code interleaved with the function's own)."""
-    primals, tangents = tuple(primals), tuple(tangents)
+    forward mode (tangent code interleaved with the function's own). ``primals`` and
+    ``tangents`` are tuples, one entry per argument, each tangent of its primal's
+    structure and shape; parameters left to their defaults get zero tangents, and a
+    string or None primal is a constant (its tangent is not read)."""
+    t = checks.JVP
+    primals = checks.sequence(t, "primals", primals)
+    tangents = checks.sequence(t, "tangents", tangents)
     if len(primals) != len(tangents):
-        raise UsageError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+        raise UsageError(f"jvp: {len(primals)} primals but {len(tangents)} tangents",
+                         _caller_loc(), "Give one tangent per primal (zeros for an argument "
+                         "held fixed).")
     if len(getattr(f, "__srcgrad_derivative__", ())) == 4:
         return _jvp_of_gradient(f.__srcgrad_derivative__, primals, tangents)
     entry = _entry(f)
-    args = _binder(f)(primals, {})
+    args = checks.bind(f, primals)
+    checks.arguments(f, t, args)
     flat = [_flatten(a) for a in args]
     # Parameters left to their defaults are constants here: their tangents are zeros.
     tangents += tuple(_unflatten(s, [np.zeros(np.shape(x)) if isinstance(x, np.ndarray)
                                      else 0.0 for x in ls]) for s, ls in flat[len(tangents):])
-    flat_tangents = [_flatten(t) for t in tangents]
-    for i, ((s1, _), (s2, _)) in enumerate(zip(flat, flat_tangents)):
-        if s1 != s2 and s1 is not None:
-            raise UsageError(f"jvp: the tangent of argument {i} has another structure than "
-                             "the argument")
+    checks.tangents(f, t, args, tangents)
+    flat_tangents = [_flatten(x) for x in tangents]
     leaves = [x for _, ls in flat for x in ls]
-    for k, leaf in enumerate(leaves):
-        if isinstance(leaf, (bool, np.bool_)) or getattr(leaf, "dtype", np.dtype(float)).kind \
-                in "biu":
-            raise UsageError(f"{f.__name__}: jvp needs real arguments; leaf {k} is "
-                             f"{type(leaf).__name__}")
     structures = tuple((p, s) for p, (s, _) in zip(_params(f), flat) if s is not None)
     d = entry.derivative(tuple(range(len(leaves))), "forward", tuple(map(_kind, leaves)),
                          structures)
-    return _call(d, (*leaves, *(x for _, ls in flat_tangents for x in ls)))
+    with checks.blaming(f, t, args, d):
+        return _call(d, (*leaves, *(x for _, ls in flat_tangents for x in ls)))
 
 
-def _plain_args(g: Callable, args: tuple, what: str) -> tuple:
-    args = _binder(g)(args, {})
-    if any(isinstance(a, _CONTAINERS) for a in args):
-        raise UsageError(f"{what} of a gradient with tuple, list or dict arguments is not "
-                         "supported yet", _caller_loc())
+def _plain_args(g: Callable, args: tuple, t: checks.Transform, kwargs: dict | None = None
+                ) -> tuple:
+    args = checks.bind(g, args, kwargs)
+    checks.plain(g, t, args)
+    checks.arguments(g, t, args)
     return args
 
 
@@ -351,8 +387,9 @@ def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
     """jvp of ``grad(g)`` or ``value_and_grad(g)``: forward mode over g's generated
     gradient, along the tangents of every argument (a Hessian-vector product)."""
     kind, g, indices, single = made
-    args = _plain_args(g, primals, "jvp")
+    args = _plain_args(g, primals, checks.JVP_OF_GRAD)
     tangents = (*tangents, *(np.zeros(np.shape(a)) for a in args[len(tangents):]))
+    checks.tangents(g, checks.JVP_OF_GRAD, args, tangents)
     kinds = tuple(map(_kind, args))
     pairs = [_call(_forward_over_gradient(_entry(g), indices, kinds, k), (*args, *tangents))
              for k in range(len(indices))]
@@ -363,7 +400,7 @@ def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
     return (value, grads), (value_dot, dots)
 
 
-def _vjp_of_gradient(made: tuple, args: tuple):
+def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
     """vjp of ``grad(g, wrt=i)``: the cotangent of argument j is the jvp of g's gradient
     with respect to j along argument i (mixed partials are equal), by forward mode."""
     kind, g, (i, *more), single = made
@@ -371,7 +408,7 @@ def _vjp_of_gradient(made: tuple, args: tuple):
         raise UsageError(f"vjp of srcgrad.{kind} of {g.__name__} with respect to several "
                          "arguments is not supported yet", _caller_loc(),
                          "Take vjp of srcgrad.grad(f, wrt=i), one argument at a time.")
-    args = _plain_args(g, args, "vjp")
+    args = _plain_args(g, args, checks.VJP_OF_GRAD, kwargs)
     kinds, entry = tuple(map(_kind, args)), _entry(g)
     pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
                  for j in range(len(args))]
@@ -409,17 +446,19 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     ``f``'s arguments: an array of shape ``out.shape + arg.shape``. ``mode`` is
     "forward" (one jvp per input entry), "reverse" (one vjp per output entry), or
     "auto" (the fewer of the two)."""
+    t = checks.JACOBIAN
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
-    (i,), single = _wrt(f, wrt)
-    if not single:
-        raise UsageError("jacobian takes one argument to differentiate with respect to")
+    (i,), _ = checks.wrt(f, wrt, t, one=True)
 
     @functools.wraps(f)
-    def jac(*args):
-        args = _binder(f)(args, {})
+    def jac(*args, **kwargs):
+        args = checks.bind(f, args, kwargs)
+        checks.plain(f, t, args)  # neither jvp nor vjp below would take them as they are
+        checks.arguments(f, t, args, (i,))
         x = np.asarray(args[i], dtype=float)
-        out = np.asarray(f(*args))
+        with checks.blaming(f, t, args):
+            out = np.asarray(f(*args))
         use_forward = mode == "forward" or (mode == "auto" and x.size <= out.size)
         if use_forward:
             columns = []
@@ -448,26 +487,44 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
 
 def hvp(f: Callable, wrt=0) -> Callable:
     """The Hessian-vector product: ``hvp(f)(*args, v)`` is ``H v`` for the Hessian of
-    scalar ``f`` with respect to ``wrt``, by forward mode over the generated gradient
-    (no Hessian is built). Functions with loops are not supported yet."""
-    (i,), single = _wrt(f, wrt)
-    if not single:
-        raise UsageError("hvp takes one argument to differentiate with respect to")
+    scalar ``f`` with respect to ``wrt`` (one index or name), ``v`` an array of that
+    argument's shape. Computed by forward mode over the generated gradient (no
+    Hessian is built), so it covers what ``grad`` covers, loops and branches
+    included."""
+    return _hvp(f, wrt, checks.HVP)
+
+
+def _hvp(f: Callable, wrt, t: checks.Transform) -> Callable:
+    """``hvp(f, wrt)``, its errors worded for ``t`` (hvp, or hessian built on it)."""
+    (i,), _ = checks.wrt(f, wrt, t, one=True)
     entry = _entry(f)
     made: dict[tuple, Derivative] = {}
+    name = _params(f)[i]
 
     @functools.wraps(f)
-    def product(*args_and_v):
+    def product(*args_and_v, **kwargs):
+        if not args_and_v:
+            raise UsageError(f"hvp({f.__name__}) takes {f.__name__}'s arguments, then the "
+                             "vector v; it was given none", _caller_loc(), _V_HINT)
         *args, v = args_and_v
-        args = _binder(f)(tuple(args), {})
-        _check_real(f, i, args[i])
+        args = checks.bind(f, tuple(args), kwargs, _V_HINT)
+        checks.arguments(f, t, args, (i,))
+        checks.like(t, "v", v, args[i], repr(name))
         kinds = tuple(map(_kind, args))
         if kinds not in made:
             made[kinds] = _guarded(f, lambda: _second_order(entry, i, kinds))
-        return _call(made[kinds], (*args, v))[1]
+        d = made[kinds]
+        try:
+            with checks.blaming(f, t, args, d):
+                return _call(d, (*args, v))[1]
+        except runtime.NotScalar as exc:
+            raise checks.non_scalar(f, t, exc.shape, d.primal.loc) from None
 
     product.__srcgrad_derivative__ = ("hvp", f)
     return product
+
+
+_V_HINT = "Call hvp(f)(x, ..., v): f's arguments, then v, an array of the shape of x."
 
 
 def _second_order(entry: _Entry, i: int, kinds: tuple, j: int | None = None) -> Derivative:
@@ -505,12 +562,15 @@ def _higher_order(entry: _Entry, i: int, kinds: tuple, js: tuple) -> Derivative:
 def hessian(f: Callable, wrt=0) -> Callable:
     """The Hessian of scalar ``f`` with respect to ``wrt``, as a function of ``f``'s
     arguments: shape ``arg.shape + arg.shape``, one ``hvp`` per entry of the argument."""
-    product = hvp(f, wrt)
+    t = checks.HESSIAN
+    product = _hvp(f, wrt, t)
     (i,), _ = _wrt(f, wrt)
 
     @functools.wraps(f)
-    def full(*args):
-        x = np.asarray(_binder(f)(args, {})[i], dtype=float)
+    def full(*args, **kwargs):
+        args = checks.bind(f, args, kwargs)
+        checks.arguments(f, t, args, (i,))
+        x = np.asarray(args[i], dtype=float)
         columns = []
         for k in range(x.size):
             e = np.zeros(x.size)

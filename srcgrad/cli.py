@@ -1,5 +1,6 @@
-"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]``
-and ``srcgrad coverage [--check]`` (the coverage table, docs/coverage.md).
+"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]``,
+``srcgrad coverage [--check]`` (the coverage table, docs/coverage.md) and
+``srcgrad --version`` (the package's version, ``srcgrad.__version__``).
 
 Exit codes: 0 success; 1 an error about the user's code or files (printed to
 stderr as one located paragraph); 2 bad usage. The file is imported as a
@@ -14,6 +15,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+import srcgrad
+
 from . import api, coverage
 from .errors import SrcgradError
 
@@ -25,6 +28,7 @@ class _Failure(Exception):
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="srcgrad", description="Source-to-source derivatives "
                                 "of Python functions.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {srcgrad.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print the generated derivative source of a function")
     show.add_argument("target", metavar="FILE.py:FUNC", help="the file and the function in it")

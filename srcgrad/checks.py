@@ -1,0 +1,382 @@
+"""What the public API is given, checked where it is given.
+
+Contract. Every transform of ``api`` (grad, value_and_grad, vjp, jvp, jacobian,
+hessian, hvp, grad of a gradient) and the CLI pass what the user handed them
+through this module before anything is built or run. A wrong input is refused
+with a ``UsageError`` that names the argument by its parameter name, says what
+it is and what to pass instead; a call that does not fit ``f``'s signature
+with an ``ArgumentError`` (a UsageError, and a TypeError carrying the message
+Python gives for the same call of ``f``); an array output where a scalar is
+needed with a ``NonScalarOutput`` located at ``f``. Nothing srcgrad does with
+a bad input surfaces as a raw TypeError or ValueError.
+
+What each transform differentiates (the ``Transform`` constants below): the
+``wrt`` arguments of grad, value_and_grad, jacobian, hessian and hvp; every
+argument of jvp and vjp. A differentiated value is a real number (a Python int
+counts: f(2) is f(2.0)) or a NumPy array of floats, or, for the transforms
+that take them, a tuple, list or dict holding at least one such value.
+Refused there: booleans, NumPy integer scalars, integer and boolean arrays (the
+derivative would be a silent zero; vjp alone gives them a cotangent, as it
+always has), and any other object. Strings and None are constants where they
+can be (an entry of a dict of parameters, an argument of jvp or vjp, any
+argument outside ``wrt``): ``f`` may compare or branch on them, and when the
+derivative's code cannot use one (a TypeError while it runs) ``blame`` names
+it. Complex values are refused in every argument: srcgrad differentiates real
+functions of real arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import linecache
+import numbers
+import traceback
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .build import _binder, _caller_loc, _flatten, _located_runtime_error, _params, _wrt
+from .errors import ArgumentError, Loc, NonScalarOutput, SrcgradError, UsageError
+
+
+@dataclass(frozen=True)
+class Transform:
+    """How a transform treats the arguments of the function it differentiates."""
+
+    name: str
+    containers: bool  # takes tuple, list and dict arguments where it differentiates
+    every: bool  # differentiates every argument (else the ``wrt`` ones)
+    integers: bool = False  # integer and boolean values are differentiated as reals
+
+
+GRAD = Transform("grad", containers=True, every=False)
+VALUE_AND_GRAD = Transform("value_and_grad", containers=True, every=False)
+JVP = Transform("jvp", containers=True, every=True)
+VJP = Transform("vjp", containers=False, every=True, integers=True)
+JACOBIAN = Transform("jacobian", containers=False, every=False)
+HESSIAN = Transform("hessian", containers=False, every=False)
+HVP = Transform("hvp", containers=False, every=False)
+GRAD_OF_GRAD = Transform("grad of a gradient", containers=False, every=False)
+JVP_OF_GRAD = Transform("jvp of a gradient", containers=False, every=True)
+VJP_OF_GRAD = Transform("vjp of a gradient", containers=False, every=True, integers=True)
+
+_CONTAINERS = (tuple, list, dict)
+_WHERE_TAKEN = "grad, value_and_grad and jvp take them"
+
+
+def decorator(t: Transform, make: Callable[[Callable], Callable]) -> Callable:
+    """What ``grad(wrt=...)`` (no function) returns: applied to a function, ``make(f)``;
+    applied to anything else (``grad(None)(x)``), a UsageError saying so."""
+
+    def apply(*args, **kwargs):
+        if len(args) != 1 or kwargs or not callable(args[0]):
+            got = ", ".join([describe(a) for a in args] + [f"{k}=..." for k in kwargs])
+            raise UsageError(f"{t.name} was given no function (f=None), so it returned a "
+                             f"decorator; that decorator was called with ({got})",
+                             _caller_loc(), f"Pass the function first: {t.name}(f, wrt=...)"
+                             f"(x, ...), or write @{t.name}(wrt=...) above a def.")
+        return make(args[0])
+
+    return apply
+
+
+def wrt(f: Callable, wrt, t: Transform, one: bool = False) -> tuple[tuple[int, ...], bool]:
+    """(indices, single) of the ``wrt`` parameters of ``f``; ``one``: ``t`` takes exactly
+    one (an index or a name, not a tuple)."""
+    try:
+        indices, single = _wrt(f, wrt)
+    except UsageError as exc:
+        if exc.hint:
+            raise
+        raise UsageError(exc.message, exc.loc or _caller_loc(), _WRT_HINT.format(
+            params=", ".join(map(repr, _params(f))))) from None
+    if one and not single:
+        raise UsageError(f"{t.name} differentiates with respect to one argument of "
+                         f"{f.__name__}; wrt={wrt!r} is a {type(wrt).__name__}", _caller_loc(),
+                         f"Give one parameter name or index (wrt={_params(f)[indices[0]]!r}); "
+                         f"for several, call {t.name} once per argument, or pass them to "
+                         f"{f.__name__} as one array.")
+    return indices, single
+
+
+_WRT_HINT = ("wrt is one of {params} (a name, or its index), or, for grad and "
+             "value_and_grad, a tuple of them.")
+
+
+# ---- binding a call to f's signature --------------------------------------------------
+
+MISSING = object()  # a required parameter the call gave no value (gradient dispatchers)
+_STUBS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _signature(f: Callable) -> Callable | None:
+    """A function with ``f``'s parameters that returns their values: calling it binds
+    arguments exactly as calling ``f`` does, and a call that does not fit fails with
+    Python's own message, naming ``f``. None for signatures srcgrad does not compile
+    (keyword-only, ``*args``, ``**kwargs``: the lowering refuses them, located)."""
+    names = _params(f)  # refuses what is not a plain Python function
+    code = f.__code__
+    if code.co_kwonlyargcount or code.co_posonlyargcount or \
+            code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return None
+    stub = _STUBS.get(f)
+    if stub is None:
+        text = (f"def _sg_signature({', '.join(names)}):\n"
+                f"    return ({''.join(n + ', ' for n in names)})\n")
+        namespace: dict = {}
+        exec(compile(text, "<srcgrad signature>", "exec"), namespace)  # noqa: S102
+        stub = namespace["_sg_signature"]
+        stub_code = stub.__code__.replace(co_name=code.co_name)
+        if hasattr(code, "co_qualname"):  # Python 3.11+ names the function by it
+            stub_code = stub_code.replace(co_qualname=code.co_qualname)
+        stub.__code__ = stub_code
+        stub.__qualname__ = f.__qualname__
+        _STUBS[f] = stub
+    stub.__defaults__ = f.__defaults__  # read at each call, as f's are
+    return stub
+
+
+def bind(f: Callable, args: tuple, kwargs: dict | None = None, hint: str | None = None
+         ) -> tuple:
+    """``f``'s positional arguments from a call (keywords and defaults applied), or an
+    ``ArgumentError`` with Python's message for the same call of ``f``."""
+    stub = _signature(f)
+    if stub is None:
+        return _binder(f)(tuple(args), kwargs or {})
+    try:
+        return stub(*args, **(kwargs or {}))
+    except TypeError as exc:
+        raise ArgumentError(str(exc), hint=hint) from None
+
+
+def wrong_call(f: Callable, values: tuple, more: tuple, named: dict) -> ArgumentError:
+    """The error for a call of a gradient dispatcher that does not fit ``f``: ``values``
+    are its parameters (``MISSING`` where the call gave none), ``more`` and ``named`` the
+    extra positional and keyword arguments. The call is made again on ``f``'s signature
+    for Python's own message."""
+    if more:  # then every parameter was given by position
+        args, kwargs = (*values, *more), dict(named)
+    else:
+        given = {n: v for n, v in zip(_params(f), values) if v is not MISSING}
+        args, kwargs = (), {**given, **named}
+    try:
+        bind(f, args, kwargs)
+    except ArgumentError as exc:
+        return exc
+    return ArgumentError(f"{f.__name__}() does not take these arguments")
+
+
+# ---- the values of differentiated arguments -------------------------------------------
+
+def describe(value) -> str:
+    """What ``value`` is, for a message: "None", "a str ('abc')", "an array of int64"."""
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        text = repr(value) if len(value) <= 20 else repr(value[:17]) + "..."
+        return f"a str ({text})"
+    if isinstance(value, (bool, np.bool_)):
+        return "a boolean"
+    if isinstance(value, np.ndarray):
+        return f"an array of {value.dtype}"
+    if isinstance(value, np.generic):
+        return f"a NumPy {value.dtype} scalar"
+    if isinstance(value, complex):
+        return "a complex number"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
+
+
+def _complex(value) -> bool:
+    return isinstance(value, complex) or (
+        isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "c")
+
+
+def _integer(value) -> bool:
+    return isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biu")
+
+
+def _real(value, integers: bool) -> bool:
+    """A value ``t`` can differentiate with respect to."""
+    if _integer(value):
+        return integers
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype.kind == "f"
+    return isinstance(value, numbers.Real)
+
+
+def _constant(value) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _leaves(value, path: str) -> Iterator[tuple[str, object]]:
+    """(path, leaf) of a tuple, list or dict argument, as the user would index it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}[{k!r}]")
+    elif isinstance(value, (tuple, list)):
+        for k, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{k}]")
+    else:
+        yield path, value
+
+
+def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> None:
+    """Refuse what ``t`` cannot differentiate among ``args`` (``f``'s positional
+    arguments, bound); ``indices``: the ``wrt`` ones (unless ``t`` takes every one)."""
+    for k, (name, value) in enumerate(zip(_params(f), args)):
+        differentiated = t.every or k in indices
+        leaves = list(_leaves(value, name))
+        for path, leaf in leaves:
+            if _complex(leaf):
+                _refuse(f, t, name, path, describe(leaf), _COMPLEX, differentiated)
+        if not differentiated:
+            continue
+        if isinstance(value, _CONTAINERS):
+            if not t.containers:
+                raise UsageError(f"{t.name} with tuple, list or dict arguments is not "
+                                 f"supported yet: argument {name!r} of {f.__name__} is "
+                                 f"{describe(value)}", _caller_loc(),
+                                 f"{_WHERE_TAKEN}; pass the arrays as separate arguments, "
+                                 "or a list of numbers as np.array(...).")
+            if all(_constant(leaf) for _, leaf in leaves):
+                _refuse(f, t, name, name, f"{describe(value)} with no number or array of "
+                        "floats in it", _hint(t))
+            leaves = [(p, v) for p, v in leaves if not _constant(v)]
+        elif t.every and _constant(value):
+            continue
+        for path, leaf in leaves:
+            if not _real(leaf, t.integers):
+                _refuse(f, t, name, path, describe(leaf), _hint(t, _integer(leaf)))
+
+
+_COMPLEX = ("srcgrad differentiates real functions of real arguments: pass the real "
+            "and imaginary parts as two arguments of floats (z.real, z.imag).")
+
+
+def _hint(t: Transform, integer: bool = False) -> str:
+    what = "floats (e.g. x.astype(float))" if integer else \
+        "a float or a NumPy array of floats"
+    if t.every:
+        return (f"Pass {what}; {t.name} differentiates with respect to every argument it "
+                "is given, so leave a constant (an index, an option) to its default.")
+    return f"Pass {what}, or leave it out of wrt."
+
+
+def _refuse(f: Callable, t: Transform, name: str, path: str, what: str, hint: str,
+            differentiated: bool = True) -> None:
+    inner = f": {path} is" if path != name else " is"
+    why = (f"{t.name} differentiates with respect to "
+           + ("every argument" if t.every else "it")) if differentiated else \
+        "srcgrad differentiates real functions"
+    raise UsageError(f"argument {name!r} of {f.__name__}{inner} {what}; {why}",
+                     _caller_loc(), hint)
+
+
+def plain(f: Callable, t: Transform, args: tuple) -> None:
+    """Refuse tuple, list and dict arguments anywhere (for transforms that take none)."""
+    for name, value in zip(_params(f), args):
+        if isinstance(value, _CONTAINERS):
+            raise UsageError(f"{t.name} with tuple, list or dict arguments is not supported "
+                             f"yet: argument {name!r} of {f.__name__} is {describe(value)}",
+                             _caller_loc(), f"{_WHERE_TAKEN}; pass the arrays as separate "
+                             "arguments.")
+
+
+def like(t: Transform, what: str, value, primal, of: str) -> None:
+    """Refuse a tangent, cotangent or vector ``value`` (named ``what`` in the message)
+    that is not real numbers of the shape of ``primal`` (named ``of``)."""
+    if not _real(value, integers=True) or _complex(value):
+        raise UsageError(f"{t.name}: {what} is {describe(value)}", _caller_loc(),
+                         f"Pass a float or an array of floats of the shape of {of}.")
+    if np.shape(value) != np.shape(primal):
+        raise UsageError(f"{t.name}: {what} has shape {np.shape(value)}, but {of} has shape "
+                         f"{np.shape(primal)}", _caller_loc(),
+                         f"Pass an array of the shape of {of} (np.ones_like, np.zeros_like).")
+
+
+def tangents(f: Callable, t: Transform, args: tuple, tangents: tuple) -> None:
+    """Refuse tangents (one per argument) that do not match ``args``: the same tuple,
+    list and dict structure, and for each number or array in it real numbers of its
+    shape (a constant's tangent, a str's or None's, is not read)."""
+    for name, value, tangent in zip(_params(f), args, tangents):
+        if _flatten(value)[0] != _flatten(tangent)[0] and (
+                isinstance(value, _CONTAINERS) or isinstance(tangent, _CONTAINERS)):
+            raise UsageError(f"{t.name}: the tangent of argument {name!r} of {f.__name__} "
+                             f"is {describe(tangent)}, another structure than {name}, "
+                             f"{describe(value)}", _caller_loc(),
+                             "Give a tangent of the argument's structure (np.zeros_like "
+                             "for each entry).")
+        for (path, leaf), (_, dot) in zip(_leaves(value, name), _leaves(tangent, name)):
+            if not _constant(leaf):
+                like(t, f"the tangent of {path}", dot, leaf, path)
+
+
+def sequence(t: Transform, what: str, value) -> tuple:
+    """``value`` (jvp's primals or tangents) as a tuple; refuse anything but a tuple or
+    list (a bare array would be read as one argument per row)."""
+    if not isinstance(value, (tuple, list)):
+        raise UsageError(f"{t.name} takes {what} as a tuple, one entry per argument of the "
+                         f"function; got {describe(value)}", _caller_loc(),
+                         f"Write {t.name}(f, (x,), (x_dot,)) for a function of one argument.")
+    return tuple(value)
+
+
+# ---- what went wrong while the code ran -----------------------------------------------
+
+def non_scalar(f: Callable, t: Transform, shape: tuple, loc: Loc | None) -> NonScalarOutput:
+    """``f`` returned an array where ``t`` needs a scalar."""
+    hint = None if t.name in ("grad", "value_and_grad") else (
+        "hessian and hvp need a scalar-valued function; for an array output use "
+        "srcgrad.jacobian, or differentiate one entry of it (def g(x): return f(x)[k]).")
+    return NonScalarOutput(f"{f.__name__} returned a value of shape {shape}, not a scalar",
+                           loc, hint)
+
+
+def blame(f: Callable, t: Transform, args: tuple, exc: BaseException, d=None
+          ) -> UsageError | None:
+    """For a TypeError raised while ``f`` or its derivative ``d`` ran: if some argument
+    is not a number or an array of numbers (a str, None, another object), a UsageError
+    naming it, located at the user's line that failed; else None (it is not about what
+    was passed, and goes on as it is)."""
+    if not isinstance(exc, TypeError) or isinstance(exc, SrcgradError):
+        return None
+    odd = [(name, path, leaf) for name, value in zip(_params(f), args)
+           for path, leaf in _leaves(value, name) if not _real(leaf, integers=True)]
+    if not odd:
+        return None
+    said = " and ".join(f"argument {name!r} of {f.__name__}" + (
+        f" is {describe(v)}" if p == name else f": {p} is {describe(v)}")
+        for name, p, v in odd)
+    return UsageError(f"{said}, which its code cannot use here, in {t.name} "
+                      f"({type(exc).__name__}: {exc})", _failed_at(f, exc, d),
+                      "Pass a float or a NumPy array of floats. A string or None is taken as "
+                      "a constant, for the function to compare or branch on.")
+
+
+def _failed_at(f: Callable, exc: BaseException, d) -> Loc | None:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if d is not None and any(fr.filename == d.filename for fr in frames):
+        return _located_runtime_error(d, exc).loc
+    mine = [fr for fr in frames if fr.filename == f.__code__.co_filename]
+    if not mine:
+        return _caller_loc()
+    fr = mine[-1]
+    return Loc(fr.filename, fr.lineno, getattr(fr, "colno", None) or 0,
+               linecache.getline(fr.filename, fr.lineno))
+
+
+@contextlib.contextmanager
+def blaming(f: Callable, t: Transform, args: tuple, d=None):
+    """Run the body; a TypeError that ``blame`` pins on an argument becomes its error."""
+    try:
+        yield
+    except TypeError as exc:
+        blamed = blame(f, t, args, exc, d)
+        if blamed is None:
+            raise
+        raise blamed.with_traceback(None) from None
