@@ -21,6 +21,7 @@ import numpy as np
 
 from . import checks, forward, ir, optimize, runtime
 from . import emit as _emit
+from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
     _ENTRIES,
@@ -333,14 +334,8 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
 
 
 def _derivative_for_display(f: Callable, wrt, mode: str, optimized: bool = True
-                            ) -> Derivative:
-    if mode not in ("reverse", "forward"):
-        raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
-    indices, _ = _wrt(f, wrt)
-    kinds = _annotated_kinds(f, _params(f))
-    disabled = None if optimized else frozenset(optimize.PASSES)
-    return _entry(f).derivative(indices, "one" if mode == "reverse" else "forward", kinds,
-                                disabled=disabled)
+                            ) -> _shown.Shown:
+    return _shown.display(f, wrt, mode, optimized)  # which code, and its module: shown.py
 
 
 def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
@@ -421,23 +416,37 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
                       optimized: bool = True) -> str:
-    """The generated derivative's source. Parameters annotated ``float`` or ``int``
-    are taken as scalars (as a call with scalars would); others as arrays (of any
-    shape: calls specialize on shapes too). ``order=2`` gives the Hessian-vector
-    product code (forward over reverse); ``optimized=False`` the transform's raw
-    output, before the optimizer's passes."""
+    """The generated derivative's source, as a complete module: the imports it needs
+    (NumPy and ``math`` as ``f``'s module spells them, the ``srcgrad.runtime`` helpers
+    it calls, the globals of ``f``'s module it reads), then the code, so that it runs
+    when pasted into a file next to ``f``'s module.
+
+    Parameters annotated ``float`` or ``int`` are taken as scalars (as a call with
+    scalars would); others as arrays (of any shape: calls specialize on shapes
+    too). A parameter that ``f`` only indexes with constant strings
+    (``params["W"]``) is a dict: its entries are parameters of their own, as in the
+    code calls run (a comment says how to call it). On what ``srcgrad.grad`` or
+    ``value_and_grad`` made (``@srcgrad.grad``), the gradient code it runs, for its
+    own wrt. ``order=2`` gives the Hessian-vector product code (forward over
+    reverse); ``optimized=False`` the transform's raw output, before the
+    optimizer's passes."""
     if order == 2:
-        (i,), _ = _wrt(f, wrt)
+        f, indices, _ = _shown.resolve(f, wrt, mode, order)
+        if len(indices) != 1:
+            raise UsageError("order=2 takes one argument to differentiate with respect to, "
+                             f"not wrt={wrt!r}")
         kinds = _annotated_kinds(f, _params(f))
-        return _guarded(f, lambda: _second_order(_entry(f), i, kinds)).source
+        d = _guarded(f, lambda: _second_order(_entry(f), indices[0], kinds))
+        return _shown.module_text(_shown.Shown(d, _entry(f).assumed))
     if order != 1:
         raise UsageError(f"order must be 1 or 2, not {order!r}")
-    return _derivative_for_display(f, wrt, mode, optimized).source
+    return _shown.module_text(_derivative_for_display(f, wrt, mode, optimized))
 
 
 def derivative_ir(f: Callable, wrt=0, mode: str = "reverse") -> str:
-    """The SSA IR of ``f`` and of its derivative, as text."""
-    d = _derivative_for_display(f, wrt, mode)
+    """The SSA IR of ``f`` and of its derivative, as text (the derivative
+    ``derivative_source`` shows)."""
+    d = _derivative_for_display(f, wrt, mode).derivative
     return f"{d.primal}\n\n{d.ir}\n"
 
 

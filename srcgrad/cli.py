@@ -72,7 +72,11 @@ def _load_function(path: str, name: str):
                          if callable(v) and getattr(v, "__module__", None) == module_name)
         raise _Failure(f"{path}: no function named {name!r}"
                        + (f" (it defines: {', '.join(defined)})" if defined else ""))
-    return getattr(fn, "__wrapped__", fn)
+    # Under other decorators, the function they wrap; @srcgrad.grad's own code is shown
+    # as is (derivative_source shows the gradient code such a function runs).
+    while hasattr(fn, "__wrapped__") and len(getattr(fn, "__srcgrad_derivative__", ())) != 4:
+        fn = fn.__wrapped__
+    return fn
 
 
 def _wrt(text: str | None):
@@ -111,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         fn = _load_function(path, name)
         wrt = _wrt(args.wrt)
+        made = getattr(fn, "__srcgrad_derivative__", ())
+        if len(made) == 4 and (args.wrt or args.mode != "reverse" or args.order != 1):
+            fn = made[1]  # other code than the @srcgrad.grad function runs: of f itself
         if args.ir:
             text = api.derivative_ir(fn, wrt, args.mode)
         else:

@@ -15,7 +15,12 @@ bytes) and meant to be read:
 - each block of adjoint statements is preceded by a comment quoting the
   user's line it differentiates.
 
-``unparse`` is the only place that turns syntax trees into text.
+``unparse`` is the only place that turns syntax trees into text. The namespace
+holds exactly the module-level names the source reads (builtins, modules and
+helpers by the names the code spells, constants with no name of their own as
+``const0``...); ``emit_module.header`` turns it into the imports and definitions
+that make the source a module that runs on its own (what ``derivative_source``
+prints).
 """
 
 from __future__ import annotations

@@ -1,9 +1,21 @@
-"""The few helpers that generated code calls.
+"""The run-time helpers that generated derivative code calls: a public, stable module.
 
-Contract: each helper is a plain function of NumPy values with no srcgrad
-state; generated modules bind them by these names. They exist where an adjoint
-depends on shapes only known at run time (broadcasting, axis reductions,
-matrix products of any rank). Everything else is inlined by the rule tables.
+The code ``srcgrad show`` and ``srcgrad.derivative_source`` print imports what it
+calls from here (``from srcgrad.runtime import seed, unbroadcast``), so that a
+derivative can be pasted into a file next to the user's code, read, run and
+shipped. ``__all__`` lists exactly the helpers generated code may call; each has
+a one-line contract (the first line of its docstring). Their names, parameters
+and results are stable: changing one is a breaking change of srcgrad, since
+shipped code calls them.
+
+Contract: each helper is a plain function of NumPy values (and Python numbers,
+lists and tuples) with no srcgrad state and no side effect on its arguments.
+They exist where an adjoint depends on what is only known at run time (shapes:
+broadcasting, axis reductions, matrix products of any rank; which argument of a
+``max`` won; the float type of the output). Everything else is inlined by the
+rule tables. Two exceptions may escape them: ``seed`` raises ``NotScalar`` for a
+non-scalar output, ``disjoint_write`` raises ``ViewChanged``; both are importable
+from here. Names not in ``__all__`` (``SAME_BUFFER``) are srcgrad's own.
 """
 
 from __future__ import annotations
@@ -11,6 +23,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+__all__ = [
+    "above", "add_adjoints", "argmax_mask", "as_dtype_of", "as_input", "average_weights",
+    "below", "between", "copy_adjoint", "diff_grad", "disjoint_write", "dot_grad_a",
+    "dot_grad_b", "expand", "fit", "keep", "kept", "ln", "matmul_grad_a", "matmul_grad_b",
+    "pick", "piece", "seed", "signum", "split_like", "stop_gradient", "sum_grad", "sum_to",
+    "transpose_grad", "unbroadcast", "unstack", "weights_grad", "write_marks", "write_order",
+    "zeros_like",
+]
 
 _SCALARS = (int, float, bool)
 

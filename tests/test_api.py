@@ -149,7 +149,7 @@ def test_derivative_source_reads_annotations():
 
     text = srcgrad.derivative_source(f)
     assert "unbroadcast" not in text
-    assert text.startswith("def f_grad(x):")
+    assert text.startswith("import math\n\n\ndef f_grad(x):")
     compile(text, "<test>", "exec")
 
 
