@@ -215,11 +215,7 @@ def test_every_cell_is_decided():
 # Waiting for derivative_source's own check of a tuple wrt with order=2 (it unpacked
 # wrt: "ValueError: too many values to unpack"), made by the engineer who owns it;
 # checks.wrt(f, wrt, t, one=True) is the helper for it. Remove once it has landed.
-PENDING = pytest.mark.xfail(raises=ValueError, strict=False,
-                            reason="derivative_source(order=2) checks a tuple wrt")
-PENDING_CELLS = {("derivative_source order=2", "tuple wrt")}
-
-CELLS = [pytest.param(t, k, id=f"{t}-{k}", marks=[PENDING] if (t, k) in PENDING_CELLS else [])
+CELLS = [pytest.param(t, k, id=f"{t}-{k}")
          for t in TRANSFORMS for k in KINDS if EXPECTED[t][k] is not None]
 
 
@@ -354,7 +350,7 @@ CLI = {
 
 
 @pytest.mark.parametrize("case", [
-    pytest.param(c, marks=[PENDING] if c == "tuple wrt with --order 2" else []) for c in CLI])
+    pytest.param(c) for c in CLI])
 def test_cli_main(case, capsys):
     argv, mentions = CLI[case]
     assert cli.main(argv) == 1
