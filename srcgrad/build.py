@@ -186,7 +186,8 @@ def _check_callable(f: Callable, gradient_ok: bool = False) -> None:
                          "attributes of self or cls yet", _caller_loc(), _PLAIN)
     if not isinstance(f, types.FunctionType):
         what = getattr(f, "__name__", None)
-        what = f"{what} is a {type(f).__name__}" if what else f"a {type(f).__name__} object"
+        kind = type(f).__name__
+        what = f"{what} is of type {kind}" if what else f"{f!r:.40} is of type {kind}"
         raise UsageError(f"srcgrad differentiates Python functions; {what}, with no "
                          "Python source to read", _caller_loc(),
                          f"{_PLAIN} A NumPy function is differentiated inside one: "
