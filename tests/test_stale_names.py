@@ -128,6 +128,7 @@ def _check_all(f, made):
     v = np.array([0.5, -1.0, 2.0])
     value, tangent = srcgrad.jvp(f, (X,), (v,))
     np.testing.assert_allclose(tangent, directional(f, (X,), (v,)), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(srcgrad.jacobian(f)(X), g, rtol=1e-7, atol=1e-9)
     _, pullback = srcgrad.vjp(f, X)
     np.testing.assert_allclose(pullback(1.0)[0], g, rtol=1e-7, atol=1e-9)
     hessian = np.array([gradient(lambda x, j=j: gradient(f, (x,), 0)[j], (X,), 0)
