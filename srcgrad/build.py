@@ -68,7 +68,13 @@ class _Entry:
         """Whether a name f reads from outside (a global, a closure cell, a module
         attribute, a helper) now denotes something else than when the code was built;
         if so, everything built is dropped, to be built again on the next use."""
-        if all(a.holds() for a in self.assumed):
+        # A global read by name is checked by identity first (a dict lookup); only a
+        # different object (an equal number?) or another kind of name costs a call.
+        for a in self.assumed:
+            if (a.cell is not None or len(a.dotted) > 1 or
+                    a.fn.__globals__.get(a.dotted[0], a) is not a.value) and not a.holds():
+                break
+        else:
             return False
         self.primals.clear()
         self.derivatives.clear()
