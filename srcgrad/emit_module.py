@@ -10,8 +10,10 @@ For each name, by what the object is:
 - a builtin under its own name: nothing (``range``, ``len``);
 - a module: ``import numpy as np``, spelled as the code spells it (the user's
   alias), plus ``import pkg.sub`` for a submodule reached through it outside NumPy;
-- a run-time helper: ``from srcgrad.runtime import seed, unbroadcast`` (the public
-  helpers, ``srcgrad.runtime.__all__``), only those used, sorted;
+- a run-time helper: ``from srcgrad.runtime import seed, unbroadcast``, or from the
+  package's module that holds it, ``from srcgrad.runtime.linalg import det_grad`` (the
+  public helpers: each module's ``__all__``), one line per module, only those used,
+  sorted;
 - a function, class or other object with an importable home: ``from M import name``,
   M being the shortest public module path that holds it (``from numpy.linalg import
   inv``); the user's own module under the name a file next to it imports it by
@@ -165,11 +167,11 @@ def display_name(module_globals: dict) -> str:
 
 def _home(alias: str, obj: object, assumed) -> tuple[str, str] | None:
     """(module, name) to import ``obj`` from, or None."""
-    for name in runtime.__all__:
-        if getattr(runtime, name) is obj:
-            return "srcgrad.runtime", name
     name = getattr(obj, "__name__", None)
     module = getattr(obj, "__module__", None)
+    if _is_runtime(module) and name in sys.modules[module].__all__ and \
+            getattr(sys.modules[module], name) is obj:
+        return module, name
     if isinstance(name, str) and isinstance(module, str) and \
             getattr(obj, "__qualname__", name) == name:
         parts = module.split(".")
@@ -189,6 +191,12 @@ def _home(alias: str, obj: object, assumed) -> tuple[str, str] | None:
 
 
 _MISSING = object()
+
+
+def _is_runtime(module) -> bool:
+    """Whether ``module`` names ``srcgrad.runtime`` or one of its modules."""
+    return isinstance(module, str) and (module == runtime.__name__ or
+                                        module.startswith(runtime.__name__ + "."))
 
 
 def _literal(value: object, np_name: str) -> str | None:

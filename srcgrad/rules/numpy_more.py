@@ -1,119 +1,22 @@
 """More NumPy rules (issue 6): elementwise functions, reductions and scans.
 
-Same form as rules/numpy.py: one line per primitive.
+Same form as rules/numpy.py: one line per primitive. The adjoints and tangents that are
+more than an expression are functions of ``srcgrad.runtime`` (diff, average),
+``srcgrad.runtime.sorting`` (median, quantile, partition) and ``srcgrad.runtime.shape``
+(linspace, meshgrid).
 """
 
 import numpy as np
 
 from .. import runtime
+from ..runtime import shape, sorting
 from .numpy import EXTREME, TANGENT  # the max/min rule text, shared by amax/amin
-from .registry import Table
+from .registry import Table, exported
 
-expand, unbroadcast = runtime.expand, runtime.unbroadcast
-
-
-def _sorted_weights(a, axis, weights_of):
-    """Weights on ``a``'s entries along the reduced ``axis`` (None, int or tuple), given
-    in sorted order by ``weights_of(n)`` (n the reduced size), put back where they sort."""
-    a = np.asarray(a, dtype=float)
-    axes = tuple(range(a.ndim)) if axis is None else \
-        tuple(int(d) % a.ndim for d in np.atleast_1d(axis))
-    last = tuple(range(a.ndim - len(axes), a.ndim))
-    moved = np.moveaxis(a, axes, last)
-    flat = moved.reshape(moved.shape[:a.ndim - len(axes)] + (-1,))
-    out = np.empty(flat.shape)
-    np.put_along_axis(out, np.argsort(flat, axis=-1),
-                      np.broadcast_to(weights_of(flat.shape[-1]), flat.shape), axis=-1)
-    return np.moveaxis(out.reshape(moved.shape), last, axes)
-
-
-def _middle(n):
-    """Median weights in sorted order: the middle entry, or half each to the two."""
-    w = np.zeros(n)
-    w[(n - 1) // 2] += 0.5
-    w[n // 2] += 0.5
-    return w
-
-
-def median_weights(a, axis):
-    """d median / d a: 1 at the middle entry of each reduced slice (0.5 each for two)."""
-    return _sorted_weights(a, axis, _middle)
-
-
-def _linear(q):
-    """Weights in sorted order of the default (linear) quantile ``q``."""
-    def weights(n):
-        pos = q * (n - 1)
-        lo = int(np.floor(pos))
-        w = np.zeros(n)
-        w[lo] += 1.0 - (pos - lo)
-        w[min(lo + 1, n - 1)] += pos - lo
-        return w
-    return weights
-
-
-def quantile_grad(g, a, q, axis, keepdims):
-    """Adjoint of ``np.quantile(a, q, axis, keepdims=...)`` (linear method) for ``a``."""
-    q, g = np.asarray(q, dtype=float), np.asarray(g)
-    out = np.zeros(np.shape(a))
-    for i in np.ndindex(q.shape):
-        out += expand(g[i], a, axis, keepdims) * _sorted_weights(a, axis, _linear(q[i]))
-    return out
-
-
-def quantile_jvp(dot, a, q, axis, keepdims):
-    """The tangent of ``np.quantile`` (linear method) along ``dot``."""
-    q = np.asarray(q, dtype=float)
-    parts = [np.sum(dot * _sorted_weights(a, axis, _linear(q[i])), axis=axis,
-                    keepdims=keepdims) for i in np.ndindex(q.shape)]
-    return np.reshape(parts, q.shape + np.shape(parts[0]))
-
-
-def partition_source(a, ans, axis):
-    """For each entry of ``np.partition(a, kth, axis)``, its position in ``a`` (along the
-    axis; ``a`` flattened for axis None): ranks of ``ans`` looked up in ``a``'s order."""
-    if axis is None:
-        a, axis = np.ravel(a), -1
-    rank = np.argsort(np.argsort(ans, axis=axis), axis=axis)
-    return np.take_along_axis(np.argsort(a, axis=axis), rank, axis=axis)
-
-
-def partition_grad(g, a, ans, axis):
-    """Adjoint of ``np.partition``: ``g`` scattered back to the source positions."""
-    out = np.zeros(np.shape(a) if axis is not None else np.size(a))
-    np.put_along_axis(out, partition_source(a, ans, axis), g, axis=-1 if axis is None else axis)
-    return np.reshape(out, np.shape(a))
-
-
-def partition_jvp(dot, a, ans, axis):
-    """The tangent of ``np.partition``: ``dot`` gathered from the source positions."""
-    if axis is None:
-        dot = np.ravel(dot)
-    return np.take_along_axis(dot, partition_source(a, ans, axis),
-                              axis=-1 if axis is None else axis)
-
-
-def linspace_grad(g, x, num, endpoint, axis, part):
-    """Adjoint of ``np.linspace(start, stop, num, endpoint, axis=axis)`` for ``x``: the
-    start (part 0) weighs each sample by 1 - t, the stop (part 1) by t."""
-    t = np.linspace(0.0, 1.0, num, endpoint=endpoint)
-    t = np.moveaxis(np.reshape(t, (-1,) + (1,) * (np.ndim(g) - 1)), 0, axis)
-    return unbroadcast(np.sum(g * (t if part else 1.0 - t), axis=axis), x)
-
-
-def meshgrid_grad(g, index, indexing, *xs):
-    """Adjoint of ``np.meshgrid(x0, x1, ...)`` for ``xs[index]``: output ``index`` summed
-    over all axes but its own (the first two swapped for 'xy' indexing)."""
-    own = 1 - index if indexing == "xy" and len(xs) > 1 and index < 2 else index
-    e = np.asarray(g[index])
-    return np.reshape(np.sum(e, axis=tuple(d for d in range(e.ndim) if d != own)),
-                      np.shape(xs[index]))
-
-HELPERS = {f.__name__: f for f in (median_weights, quantile_grad, quantile_jvp, partition_grad,
-                                   partition_jvp, linspace_grad, meshgrid_grad)}
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
     "expand", "unbroadcast", "argmax_mask", "diff_grad", "average_weights", "weights_grad",
-    "as_input")}, **HELPERS})
+    "as_input")}, **exported(sorting),
+    **{f.__name__: f for f in (shape.linspace_grad, shape.meshgrid_grad)}})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- elementwise ---------------------------------------------------------------

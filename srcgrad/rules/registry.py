@@ -158,6 +158,12 @@ class Table:
         return _TemplateCompiler(self.namespace, params).compile(source)
 
 
+def exported(*modules) -> dict[str, object]:
+    """The public helpers of run-time modules (``srcgrad.runtime.linalg``...), by name, for a
+    table's namespace: each name of their ``__all__`` and its function."""
+    return {name: getattr(m, name) for m in modules for name in m.__all__}
+
+
 def _signature(params: str) -> inspect.Signature:
     tree = ast.parse(f"def _({params}): pass")
     scope: dict = {}

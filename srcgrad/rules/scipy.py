@@ -1,34 +1,20 @@
 """Rules for scipy.special (issue 6), when SciPy is installed (an optional dependency).
 
-Same form as rules/numpy.py: one line per primitive.
+Same form as rules/numpy.py: one line per primitive. logsumexp's adjoint and tangent call
+``srcgrad.runtime.special``.
 """
 
 import numpy as np
 
-from ..runtime import expand
-from .registry import Table
+from ..runtime import special as rt_special
+from .registry import Table, exported
 
 try:
     import scipy.special as special
 except ImportError:  # SciPy is optional: no rules, no spec rows
     special = None
 
-
-def lse_expand(g, a, axis, keepdims):
-    """``expand`` for logsumexp, whose keepdims result of a 0-d ``a`` has shape (1,)."""
-    if np.ndim(a) == 0:
-        return np.reshape(g, np.shape(a))
-    return expand(g, a, axis, keepdims)
-
-
-def lse_weights(a, ans, axis, keepdims, b):
-    """d logsumexp(a, axis, b) / da: b * exp(a - ans), ans broadcast back over ``axis``."""
-    w = np.exp(np.asarray(a) - lse_expand(ans, a, axis, keepdims))
-    return w if b is None else w * b
-
-
-table = Table({"np": np, "special": special, "lse_expand": lse_expand,
-               "lse_weights": lse_weights})
+table = Table({"np": np, "special": special, **exported(rt_special)})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 if special is not None:

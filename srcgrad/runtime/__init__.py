@@ -1,21 +1,37 @@
-"""The run-time helpers that generated derivative code calls: a public, stable module.
+"""The run-time helpers that generated derivative code calls: a public, stable package.
 
 The code ``srcgrad show`` and ``srcgrad.derivative_source`` print imports what it
-calls from here (``from srcgrad.runtime import seed, unbroadcast``), so that a
+calls from here (``from srcgrad.runtime import seed, unbroadcast``) and from the
+package's modules (``from srcgrad.runtime.linalg import det_grad``), so that a
 derivative can be pasted into a file next to the user's code, read, run and
-shipped. ``__all__`` lists exactly the helpers generated code may call; each has
-a one-line contract (the first line of its docstring). Their names, parameters
-and results are stable: changing one is a breaking change of srcgrad, since
-shipped code calls them.
+shipped. Besides NumPy, ``math`` and SciPy, generated code calls nothing else. Each
+module's ``__all__`` lists exactly the helpers generated code may call from it; each
+has a one-line contract (the first line of its docstring). Their names, parameters
+and results are stable: changing one is a breaking change of srcgrad, since shipped
+code calls them.
+
+This module holds the core, which any derivative may call (broadcasting, reductions
+and products of any rank, seeds, zeros, dtypes, writes and checks). Each module holds
+the adjoints and tangents of one family of functions, its docstring says which:
+``linalg`` (products and ``numpy.linalg``), ``decomp`` (decompositions), ``shape``
+(layout and construction), ``sorting`` (order statistics), ``special``
+(``scipy.special.logsumexp``; SciPy is not imported) and ``second_order`` (tangents of
+the adjoint helpers, which Hessian-vector product code calls).
 
 Contract: each helper is a plain function of NumPy values (and Python numbers,
 lists and tuples) with no srcgrad state and no side effect on its arguments.
 They exist where an adjoint depends on what is only known at run time (shapes:
 broadcasting, axis reductions, matrix products of any rank; which argument of a
-``max`` won; the float type of the output). Everything else is inlined by the
-rule tables. Two exceptions may escape them: ``seed`` raises ``NotScalar`` for a
+``max`` won; the float type of the output) or is more than an expression (a
+scatter, a decomposition's adjoint). Everything else is inlined by the rule
+tables. Two exceptions may escape them: ``seed`` raises ``NotScalar`` for a
 non-scalar output, ``disjoint_write`` raises ``ViewChanged``; both are importable
-from here. Names not in ``__all__`` (``SAME_BUFFER``) are srcgrad's own.
+from here (and a derivative srcgrad does not provide raises NotImplementedError,
+naming the case). Other names (``SAME_BUFFER``), modules aside, are srcgrad's own.
+
+Layering: the package imports NumPy, the standard library and itself, nothing else
+of srcgrad (the rule tables import it, not the other way round). Its modules call
+the core, so this module imports them at its end.
 """
 
 from __future__ import annotations
@@ -381,15 +397,23 @@ def weights_grad(c, weights, axis):
     return np.sum(c, axis=tuple(i for i in range(np.ndim(c)) if i != axis))
 
 
+# The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
+# they call the helpers above, so they are imported once those are defined.
+from . import decomp, linalg, second_order, shape, sorting, special  # noqa: E402, F401
+
 # Calls that may return their first argument itself or a view of it (so that a write
-# into one changes the other): NumPy's view-making functions, and the helpers above
-# that hand back their operand when nothing needs doing (``np.diff(x, 0)`` is ``x``,
-# ``np.einsum("ii->i", x)`` a view). Found by calling each rule's
-# function on an array (tests/test_views.py keeps the list complete).
+# into one changes the other): NumPy's view-making functions, and the helpers that
+# hand back their operand when nothing needs doing (``np.diff(x, 0)`` is ``x``,
+# ``np.einsum("ii->i", x)`` a view) or a part of it (``pad_grad``: the interior of the
+# adjoint). Found by calling each rule's function on an array (tests/test_views.py
+# keeps the list complete).
 SAME_BUFFER = frozenset({
     sum_to, unbroadcast, as_dtype_of, as_input, expand, keep, stop_gradient, fit, piece,
     sum_grad,
     transpose_grad, diff_grad, disjoint_write,
+    linalg.einsum_grad, linalg.einsum_jvp, shape.rot90_grad, shape.pad_grad,
+    shape.hstack_grad, shape.vstack_grad, shape.column_stack_grad, shape.dstack_grad,
+    shape.append_grad, special.lse_expand,
     *(getattr(np, name) for name in (
         "reshape", "transpose", "ravel", "squeeze", "expand_dims", "broadcast_to", "swapaxes",
         "moveaxis", "asarray", "asanyarray", "ascontiguousarray", "atleast_1d", "atleast_2d",
