@@ -24,8 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import emit as _emit
-from . import forward, ir, lower, optimize, parse, reverse, runtime
+from . import backend, frontend, ir, optimize, runtime, transform
 from .errors import (
     InternalError,
     Loc,
@@ -38,7 +37,7 @@ from .errors import (
 )
 
 STAGES = ("capture", "lower", "reverse", "optimize", "emit", "load")
-_KINDS: dict[type, str] = {float: reverse.SCALAR, int: reverse.SCALAR, bool: reverse.SCALAR}
+_KINDS: dict[type, str] = {float: transform.SCALAR, int: transform.SCALAR, bool: transform.SCALAR}
 _counter = itertools.count(1)
 
 
@@ -61,7 +60,7 @@ class _Entry:
         self.f = f
         self.primals: dict[tuple, ir.Function] = {}  # by the structure of the arguments
         self.derivatives: dict[tuple, Derivative] = {}
-        self.assumed: list[parse.Assumption] = []  # what every one of them was built on
+        self.assumed: list[frontend.Assumption] = []  # what every one of them was built on
         self.generation = 0  # how many times it was all dropped (for callers' caches)
 
     def stale(self) -> bool:
@@ -84,7 +83,7 @@ class _Entry:
 
     def lowered(self, structures: tuple = ()) -> ir.Function:
         if structures not in self.primals:
-            self.primals[structures] = lower.lower(parse.capture(self.f), dict(structures),
+            self.primals[structures] = frontend.lower(frontend.capture(self.f), dict(structures),
                                                    self.assumed)
             # one check per name (np.sin and np.sum both rest on np alone)
             self.assumed = list({(id(a.fn), a.dotted): a for a in self.assumed}.values())
@@ -115,18 +114,18 @@ class _Entry:
         primal = optimize.simplify_primal(self.lowered(structures), disabled)
         names = dict(zip((p.name for p in primal.params), kinds))
         if seed == "forward":
-            reverse.check_writes(primal, wrt, names)  # the same program in both modes
-            dfn = optimize.optimize(forward.forward(primal, wrt, names), disabled)
+            transform.check_writes(primal, wrt, names)  # the same program in both modes
+            dfn = optimize.optimize(transform.forward(primal, wrt, names), disabled)
         else:
             by_name = None if shapes is None else {
                 p.name: s for p, s in zip(primal.params, shapes) if s is not None}
-            dfn = reverse.reverse(primal, wrt, names, seed, by_name)
+            dfn = transform.reverse(primal, wrt, names, seed, by_name)
             if grads_only:
                 dfn = ir.Function(dfn.name, dfn.params, dfn.body, dfn.returns[1:], dfn.loc,
                                   dfn.doc.replace(f"Returns {dfn.returns[0]} and the",
                                                   "Returns the"), dfn.defaults)
             dfn = optimize.optimize(dfn, disabled)
-        source, namespace, locs = _emit.emit(dfn)
+        source, namespace, locs = backend.emit(dfn)
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
                           filename, locs)
@@ -144,8 +143,8 @@ def _forward_over_gradient(entry: _Entry, wrt: tuple, kinds: tuple, k: int) -> D
             fn = ir.Function(d.ir.name, d.ir.params, d.ir.body, (d.ir.returns[1 + k],),
                              d.ir.loc, d.ir.doc, d.ir.defaults)
             names = dict(zip((p.name for p in fn.params), kinds))
-            fn = optimize.optimize(forward.forward(fn, tuple(range(len(kinds))), names))
-            source, namespace, locs = _emit.emit(fn)
+            fn = optimize.optimize(transform.forward(fn, tuple(range(len(kinds))), names))
+            source, namespace, locs = backend.emit(fn)
             filename = f"<srcgrad {fn.name} #{next(_counter)}>"
             return Derivative(d.primal, fn, source, _load(source, namespace, fn.name,
                                                           filename), filename, locs)
@@ -240,13 +239,13 @@ def _kind(a: object) -> str:
     k = _KINDS.get(type(a))
     if k is None:
         scalar = isinstance(a, (numbers.Number, np.generic)) and np.ndim(a) == 0
-        k = _KINDS[type(a)] = reverse.SCALAR if scalar else reverse.ANY
+        k = _KINDS[type(a)] = transform.SCALAR if scalar else transform.ANY
     return k
 
 
 def _annotated_kinds(f: Callable, params: list[str]) -> tuple[str, ...]:
     notes = getattr(f, "__annotations__", {})
-    return tuple(reverse.SCALAR if notes.get(p) in (float, int, "float", "int") else reverse.ANY
+    return tuple(transform.SCALAR if notes.get(p) in (float, int, "float", "int") else transform.ANY
                  for p in params)
 
 

@@ -19,7 +19,7 @@ Contract: ``display(f, wrt, mode, optimized)`` builds, through ``build``'s cache
 
 ``module_text(shown)`` is the printed text: a complete module that runs when
 pasted into a file next to the user's module or exec'd in a fresh namespace
-(``emit_module.header``: imports and constants), the note as comments, then
+(``backend.header``: imports and constants), the note as comments, then
 the code.
 """
 
@@ -29,7 +29,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import emit_module, ir, optimize, reverse
+from . import backend, ir, optimize, transform
 from .build import Derivative, _annotated_kinds, _entry, _params, _wrt
 from .errors import UsageError
 
@@ -39,13 +39,13 @@ _WIDTH = 88  # note lines are wrapped to this
 @dataclass
 class Shown:
     derivative: Derivative
-    assumed: list  # parse.Assumption: the names f's code read, to import them from
+    assumed: list  # frontend.Assumption: the names f's code read, to import them from
     note: list[str] = field(default_factory=list)  # comment lines above the def
 
 
 def module_text(shown: Shown) -> str:
     d = shown.derivative
-    head = emit_module.header(d.source, d.fn.__globals__, d.ir.name, shown.assumed)
+    head = backend.header(d.source, d.fn.__globals__, d.ir.name, shown.assumed)
     note = [f"# {line}".rstrip() for text in shown.note for line in (
         [text] if text.startswith(" ") else textwrap.wrap(text, _WIDTH - 2))]
     parts = [*head, *([""] * 2 if head else []), *note]
@@ -92,7 +92,7 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True) -> Shown:
     kinds, starts, by_param = [], [], dict(structures)
     for p, kind in zip(params, _annotated_kinds(f, params)):
         starts.append(len(kinds))
-        kinds += [kind if p not in by_param else reverse.ANY] * _leaves(by_param.get(p))
+        kinds += [kind if p not in by_param else transform.ANY] * _leaves(by_param.get(p))
     wrt_leaves = [starts[i] + k for i in indices  # in wrt's order
                   for k in range(_leaves(by_param.get(params[i])))]
     disabled = None if optimized else frozenset(optimize.PASSES)

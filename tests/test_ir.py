@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from srcgrad import emit, ir, lower, optimize, parse, reverse
+from srcgrad import backend, frontend, ir, optimize, transform
 from srcgrad.errors import InternalError, Loc
 
 
@@ -33,23 +33,23 @@ PROGRAMS = [lecture, arrays, reuse]
 
 @pytest.mark.parametrize("fn", PROGRAMS, ids=lambda f: f.__name__)
 def test_every_stage_output_verifies(fn):
-    primal = lower.lower(parse.capture(fn))
+    primal = frontend.lower(frontend.capture(fn))
     ir.verify(primal)
     n = len(primal.params)
     for kinds in ("scalar", "any"):
         for seed in ("one", "param"):
-            d = reverse.reverse(primal, tuple(range(n)), {p.name: kinds for p in primal.params},
+            d = transform.reverse(primal, tuple(range(n)), {p.name: kinds for p in primal.params},
                                 seed)
             ir.verify(d)
             opt = optimize.optimize(d)
             ir.verify(opt)
-            source, _, _ = emit.emit(opt)
+            source, _, _ = backend.emit(opt)
             compile(source, "<test>", "exec")
 
 
 def test_every_statement_has_a_location_in_the_user_file():
-    primal = lower.lower(parse.capture(arrays))
-    d = reverse.reverse(primal, (0, 1, 2), {}, "one")
+    primal = frontend.lower(frontend.capture(arrays))
+    d = transform.reverse(primal, (0, 1, 2), {}, "one")
     first = arrays.__code__.co_firstlineno
     for s in d.body:
         assert s.loc.file == __file__
@@ -58,7 +58,7 @@ def test_every_statement_has_a_location_in_the_user_file():
 
 
 def test_text_form_is_one_statement_per_line():
-    text = str(lower.lower(parse.capture(lecture)))
+    text = str(frontend.lower(frontend.capture(lecture)))
     assert text.splitlines() == [
         "def lecture(x, y, z):",
         f"    t1 = pow x, 2{' ' * 27}  # line {lecture.__code__.co_firstlineno + 1}",
@@ -78,9 +78,9 @@ def with_dead_code(x):
 
 
 def test_dead_code_removes_what_no_return_needs():
-    primal = lower.lower(parse.capture(with_dead_code))
+    primal = frontend.lower(frontend.capture(with_dead_code))
     assert any(s.target.name == "unused" for s in primal.body)
-    d = optimize.dead_code(reverse.reverse(primal, (0,), {"x": "scalar"}, "one"))
+    d = optimize.dead_code(transform.reverse(primal, (0,), {"x": "scalar"}, "one"))
     defined = {s.target.name for s in d.body}
     assert "unused" not in defined
     used = {u.name for s in d.body for u in s.uses()} | {r.name for r in d.returns
@@ -103,76 +103,86 @@ def test_verifier_rejects_broken_ir(body, message):
         ir.verify(fn)
 
 
-# Which srcgrad modules each module may import: the pipeline's layers, one way.
-ALLOWED = {
-    "errors": set(), "naming": set(), "runtime": set(),
-    "ir": {"errors", "runtime"}, "parse": {"errors"},
-    "lower_structs": {"ir"},
-    "lower_calls": {"ir", "errors", "lower_structs"},
-    "lower_flow": {"ir", "lower_calls"},
-    "lower_jumps": set(),
-    "lower_inplace": {"ir", "errors"},
-    "lower_views": {"ir", "errors", "runtime"},
-    "lower": {"ir", "errors", "naming", "parse", "lower_flow", "lower_jumps", "lower_calls",
-              "lower_inplace", "lower_views"},
-    "rules": {"ir", "errors", "runtime", "rules"},
-    "analysis": {"ir", "errors", "rules"},
-    "reverse_flow": {"ir", "errors", "runtime"},
-    "shapes": {"ir", "analysis"},
-    "reverse_arrays": {"ir", "errors", "runtime", "analysis", "reverse_flow"},
-    "reverse_tape": {"ir", "errors", "runtime", "reverse_flow", "lower_inplace"},
-    "reverse": {"ir", "errors", "naming", "rules", "runtime", "analysis", "reverse_flow",
-                "shapes", "reverse_arrays", "reverse_tape"},
-    "forward": {"ir", "errors", "naming", "runtime", "analysis"},
-    "simplify": {"ir", "runtime", "rules"},
-    "optimize": {"ir", "simplify"},
-    "storage": {"ir", "naming"},
-    "verify_storage": {"ir", "errors"},
-    "emit": {"ir", "errors", "naming", "storage", "verify_storage"},
-    "emit_module": {"runtime"},
-    "build": {"ir", "errors", "emit", "lower", "optimize", "parse", "reverse", "forward",
-              "runtime"},
-    "checks": {"errors", "build"},
-    "api": {"ir", "errors", "emit", "optimize", "runtime", "forward", "build", "checks",
-            "shown"},
-    "shown": {"ir", "errors", "optimize", "reverse", "build", "emit_module"},
-    "coverage": {"rules"},
-    "cli": {"api", "errors", "coverage"},
-    "custom": {"rules", "errors", "runtime"},
-    "__init__": {"api", "errors", "custom"},
-}
+# The pipeline's stages, lowest first: a stage imports only stages on a lower line, and
+# only what their ``__init__`` names (``from ..ir import Var``, ``from .. import ir``),
+# never one of their modules (``from ..ir.nodes import Var``). Files of one package
+# import each other freely. ``frontend`` and ``transform`` share a line: neither may
+# import the other.
+LAYERS = [
+    {"errors", "runtime"},
+    {"ir"},
+    {"rules"},
+    {"frontend", "transform"},
+    {"optimize"},
+    {"backend"},
+    {"build"},
+    {"checks", "shown", "custom", "coverage"},
+    {"api"},
+    {"cli", "__init__"},
+]
+RANK = {stage: rank for rank, layer in enumerate(LAYERS) for stage in layer}
+PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend"}
 
 
-def _imports(path: pathlib.Path, package: list[str]) -> set[str]:
-    """The srcgrad modules ``path`` imports, a package (``rules``, ``runtime``) counting as
-    one; ``package`` is the folders between srcgrad/ and the file."""
-    found = set()
+def _imports(path: pathlib.Path, package: list[str]):
+    """(module path under srcgrad/, names or None) of each srcgrad import in ``path``;
+    ``package`` is the folders between srcgrad/ and the file."""
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[:len(package) - node.level + 1]
-            if node.module:
-                found.add((base + node.module.split("."))[0])
-            else:
-                found.update((base + [a.name])[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("srcgrad"):
+            parts = package[:len(package) - node.level + 1] + \
+                (node.module.split(".") if node.module else [])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "srcgrad":
             parts = node.module.split(".")[1:]  # from srcgrad.runtime import ...
-            found.update([parts[0]] if parts else [a.name for a in node.names])
         elif isinstance(node, ast.Import):
-            found.update((a.name.split(".")[1:] or ["srcgrad"])[0] for a in node.names
-                         if a.name.split(".")[0] == "srcgrad")
-    return found
+            for a in node.names:
+                if a.name.split(".")[0] == "srcgrad" and a.name != "srcgrad":
+                    yield a.name.split(".")[1:], None
+            continue
+        else:
+            continue
+        if parts:
+            yield parts, [a.name for a in node.names]
+        else:  # from . import api: each name is a stage
+            yield from (([a.name], None) for a in node.names)
+
+
+def _exported(init: pathlib.Path) -> set[str]:
+    """The names a package's ``__init__`` binds at its top level."""
+    names, todo = set(), list(ast.parse(init.read_text()).body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.If, ast.Try)):
+            todo += node.body + node.orelse + getattr(node, "handlers", []) + \
+                getattr(node, "finalbody", [])
+        elif isinstance(node, ast.ExceptHandler):
+            todo += node.body
+    return names
 
 
 def test_module_layering_has_no_back_edges():
-    """A package's files may import each other, and what ALLOWED lets the package import:
-    ``runtime``, what generated code calls, imports nothing else of srcgrad."""
-    root = pathlib.Path(ir.__file__).parent
+    """Each stage imports only stages below it, through their ``__init__``; ``runtime``,
+    what generated code calls, imports nothing else of srcgrad."""
+    root = pathlib.Path(ir.__file__).parent.parent
     packages = set()
     for path in sorted(root.rglob("*.py")):
         package = list(path.relative_to(root).parts[:-1])
-        name = package[0] if package else path.stem
+        stage = package[0] if package else path.stem
         if package:
-            packages.add(name)
-        imported = _imports(path, package) - {"srcgrad"}
-        assert imported <= ALLOWED[name] | ({name} if package else set()), (path, imported)
-    assert packages == {"rules", "runtime"} and not ALLOWED["runtime"]
+            packages.add(stage)
+        for parts, names in _imports(path, package):
+            if parts[0] == stage:
+                continue
+            assert RANK[parts[0]] < RANK[stage], (path, "imports a stage above or beside it",
+                                                  parts[0])
+            assert len(parts) == 1, (path, "reaches past the __init__ of", ".".join(parts))
+            if names and parts[0] in PACKAGES:
+                missing = set(names) - _exported(root / parts[0] / "__init__.py")
+                assert not missing, (path, f"{parts[0]}/__init__.py does not name", missing)
+    assert packages == PACKAGES

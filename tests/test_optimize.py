@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import srcgrad
-from srcgrad import api, ir, lower, optimize, parse, reverse
+from srcgrad import api, frontend, ir, optimize, transform
 from srcgrad.errors import Loc
 
 
@@ -138,9 +138,9 @@ def test_no_opt_prints_the_raw_transform():
 
 
 def test_reverse_is_unchanged_by_lowering_twice():
-    fn = lower.lower(parse.capture(constants))
-    a = reverse.reverse(fn, (0,), {"x": "any"})
-    b = reverse.reverse(fn, (0,), {"x": "any"})
+    fn = frontend.lower(frontend.capture(constants))
+    a = transform.reverse(fn, (0,), {"x": "any"})
+    b = transform.reverse(fn, (0,), {"x": "any"})
     assert str(a) == str(b)
 
 

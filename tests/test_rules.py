@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from rulespec import DIFF, F64, NONDIFF, F, Spec, function_name, key_name, module_source
 
 import srcgrad
-from srcgrad import ir, lower, parse, reverse
+from srcgrad import frontend, ir, transform
 from srcgrad.rules import BUILTIN as REGISTRY
 
 EPS = 1e-6  # central difference step (float64)
@@ -107,9 +107,9 @@ def test_row_exercises_its_rule(generated, name, spec):
     rules = REGISTRY.get(spec.key, [])
     assert spec.overload < len(rules), f"no overload #{spec.overload} for {key_name(spec.key)}"
     wanted = rules[spec.overload]
-    fn = lower.lower(parse.capture(getattr(generated, name)))
+    fn = frontend.lower(frontend.capture(getattr(generated, name)))
     stmts = [n for n in ir.walk(fn.body) if isinstance(n, ir.Stmt)]
-    hits = [found[0] for found in map(reverse.rule_for, stmts) if found is not None]
+    hits = [found[0] for found in map(transform.rule_for, stmts) if found is not None]
     assert any(rule is wanted for rule in hits), \
         f"{spec.source!r} does not use {wanted.name}{wanted.signature}"
 

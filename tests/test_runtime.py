@@ -28,7 +28,7 @@ from rulespec import DIFF, NONDIFF, function_name, module_source
 from test_shown_code import EXAMPLE_PROGRAMS, run_shown
 
 import srcgrad
-from srcgrad import emit, rules, runtime
+from srcgrad import backend, rules, runtime
 from srcgrad.rules import helpers
 
 MODULES = [runtime, *(importlib.import_module(f"{runtime.__name__}.{m.name}")
@@ -134,7 +134,7 @@ def generated(tmp_path_factory):
     programs += [(fn, wrt, True) for fn, (_, wrt) in EXAMPLE_PROGRAMS.items()]
     programs += [(case.fn, case.wrt, True) for case in test_control_flow.CASES]
     bound: dict[int, object] = {}
-    emitted = emit.emit
+    emitted = backend.emit
 
     def recording(fn):
         out = emitted(fn)
@@ -144,7 +144,7 @@ def generated(tmp_path_factory):
 
     texts = []
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
-        mp.setattr(emit, "emit", recording)
+        mp.setattr(backend, "emit", recording)
         warnings.simplefilter("ignore")  # step functions warn
         for fn, wrt, more in programs:
             for kw in ({"wrt": wrt}, *([{"mode": "forward"}, {"order": 2}] if more else [])):

@@ -1,15 +1,15 @@
-"""Shape inference (srcgrad/shapes.py): known exactly when the argument shapes fix it."""
+"""Shape inference (srcgrad/transform/shapes.py): known exactly when the argument shapes fix it."""
 
 import numpy as np
 
-from srcgrad import analysis, lower, parse, shapes
+from srcgrad import frontend, transform
 
 
 def _infer(f, **arg_shapes):
-    fn = lower.lower(parse.capture(f))
-    kinds = {p.name: analysis.ANY for p in fn.params}
-    a = analysis.Analysis(fn, (0,), kinds)
-    found = shapes.infer(fn, a, arg_shapes)
+    fn = frontend.lower(frontend.capture(f))
+    kinds = {p.name: transform.ANY for p in fn.params}
+    a = transform.Analysis(fn, (0,), kinds)
+    found = transform.infer_shapes(fn, a, arg_shapes)
     return {k: v for k, v in found.items() if isinstance(k, str)}
 
 

@@ -29,7 +29,7 @@ import test_control_flow
 from fixtures import model_loss
 
 import srcgrad
-from srcgrad import emit, emit_module, ir, runtime
+from srcgrad import backend, ir, runtime
 from srcgrad.errors import Loc
 
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
@@ -302,9 +302,9 @@ def test_constants_bound_under_generated_names_are_defined():
         body.append(ir.Stmt(target, "mul", (out, ir.Const(v)), loc))
         out = target
     fn = ir.Function("scaled", (x,), body, (out,), loc)
-    source, namespace, _ = emit.emit(fn)
+    source, namespace, _ = backend.emit(fn)
     assert "const0" in source and t.name not in namespace
-    lines = emit_module.header(source, namespace, fn.name)
+    lines = backend.header(source, namespace, fn.name)
     assert lines == ["import numpy as np", "", "const0 = np.array([[1.0, 2.5]])",
                      "const1 = np.float32(0.5)", "const2 = np.array([1, 2], dtype=np.int8)"]
     text = "\n".join(lines) + "\n\n\n" + source

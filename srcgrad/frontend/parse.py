@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import gast
 
-from .errors import Loc, SourceUnavailable, UnsupportedSyntax
+from ..errors import Loc, SourceUnavailable, UnsupportedSyntax
 
 
 @dataclass

@@ -6,7 +6,7 @@ are phis; ``for`` over ``range``, an array's rows, ``enumerate`` or ``zip``,
 and ``while``, become ``ir.Loop`` regions whose loop-carried values (names
 assigned in the body and defined before it) are phis; ``x[i] = v`` and
 ``x[i] += v`` produce a new SSA version of ``x`` (``setitem``). A ``return``
-ends its path: ``lower_jumps`` moved the statements after it into the paths
+ends its path: ``jumps`` moved the statements after it into the paths
 that do not return, and removed ``break``, ``continue`` and ``return`` inside
 loops.
 """
@@ -17,8 +17,8 @@ import builtins
 
 import gast
 
-from . import ir
-from .lower_calls import Tup
+from .. import ir
+from .calls import Tup
 
 _RETURN = "%return"  # pseudo-name under which a branch records its return value
 
@@ -72,7 +72,7 @@ class FlowMixin:
     def block(self, stmts: list) -> list:
         outer, self.body = self.body, []
         try:
-            for s in stmts:  # returns end their paths (lower_jumps.settle)
+            for s in stmts:  # returns end their paths (jumps.settle)
                 if self.terminated:
                     raise self.unsupported(s, "code after return is not supported")
                 self.stmt(s)
@@ -101,7 +101,7 @@ class FlowMixin:
         if then_ret and else_ret:
             names = [_RETURN]
         elif then_ret or else_ret:
-            # The other path falls off the end (lower_jumps moved everything after this
+            # The other path falls off the end (jumps.py moved everything after this
             # if into it): lower_body reports the missing return.
             self.env = else_env if then_ret else then_env
             self.terminated = False

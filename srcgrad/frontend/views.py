@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import ir, runtime
-from .errors import UnsupportedSyntax
+from .. import ir, runtime
+from ..errors import UnsupportedSyntax
 
 _GUARD = ir.Callee("disjoint_write", runtime.disjoint_write, runtime.disjoint_write)
 _HOLDING = ("copy", "append", "getitem")  # ops whose result holds their first operand

@@ -22,15 +22,15 @@ import types
 import gast
 import numpy as np
 
-from . import ir, parse
-from .errors import NameResolutionError, UnsupportedSyntax
-from .lower_calls import CallsMixin, LocalFunction, Rec, Tup
-from .lower_flow import _RETURN, FlowMixin, appended_list, assigned_names, target_names
-from .lower_inplace import InplaceMixin
-from .lower_jumps import remove_jumps
-from .lower_views import guard_views
-from .naming import Namer
+from .. import ir
+from ..errors import NameResolutionError, UnsupportedSyntax
+from . import parse
+from .calls import CallsMixin, LocalFunction, Rec, Tup
+from .flow import _RETURN, FlowMixin, appended_list, assigned_names, target_names
+from .inplace import InplaceMixin
+from .jumps import remove_jumps
 from .parse import Source
+from .views import guard_views
 
 # Builtins that run code given as data or read/write variables by name: the code
 # they run is not the code srcgrad reads.
@@ -59,7 +59,7 @@ class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
         names = {n.id for n in gast.walk(src.tree) if isinstance(n, gast.Name)}
         self.parent = parent
         if parent is None:
-            self.namer, self.versioned, self.inlining = Namer(names), set(), [src.fn]
+            self.namer, self.versioned, self.inlining = ir.Namer(names), set(), [src.fn]
         else:  # an inlined helper: one name space with its caller
             self.namer, self.versioned = parent.namer, parent.versioned
             self.inlining = [*parent.inlining, src.fn]
@@ -174,7 +174,7 @@ class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
         self.env.update(arguments)
         self.locals |= set(arguments)
         self.arguments = set(arguments)
-        written = {n for n in set(arguments) & self._written(body)  # a dict: lower_structs
+        written = {n for n in set(arguments) & self._written(body)  # a dict: structs.py
                    if not isinstance(arguments[n], (Tup, Rec))}  # .store_entry copies it
         for name in sorted(written):  # never write into the caller's array: work on a copy
             self.emit(self.new_version(name), _COPY, (arguments[name],), tree)
@@ -239,7 +239,7 @@ class _Lowerer(CallsMixin, FlowMixin, InplaceMixin):
             raise self.unsupported(target, "only writes into a local array (x[i] = v) are "
                                    "supported", "Create the array in the function first.")
         array = self.env[target.value.id]
-        if isinstance(array, (Tup, Rec)):  # d["k"] = v: see lower_structs.store_entry
+        if isinstance(array, (Tup, Rec)):  # d["k"] = v: see structs.store_entry
             return self.store_entry(target, array, value)
         parts, tup = self.index(target.slice)
         self.emit(self.new_version(target.value.id), "setitem", (array, value, *parts), node,

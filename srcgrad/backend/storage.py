@@ -13,8 +13,8 @@ adjoints; none collides with a user name or a global the code refers to.
 
 from __future__ import annotations
 
-from . import ir
-from .naming import Namer, adjoint_name
+from .. import ir
+from ..ir import Namer, adjoint_name
 
 _IN_PLACE = ("setitem", "addat", "scatter", "iadd", "append", "droplast")
 

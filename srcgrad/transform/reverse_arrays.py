@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import ir, runtime
+from .. import ir, runtime
+from ..errors import UnsupportedSyntax
 from .analysis import LIST, SCALAR
-from .errors import UnsupportedSyntax
 from .reverse_flow import Scatter
 
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)

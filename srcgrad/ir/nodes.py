@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Union
 
-from . import runtime
-from .errors import InternalError, Loc
+from .. import runtime
+from ..errors import InternalError, Loc
 
 # Python operators by their gast class name, and the IR op they lower to.
 BINARY = {

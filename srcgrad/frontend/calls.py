@@ -31,9 +31,9 @@ import types
 import gast
 import numpy as np
 
-from . import ir
-from .errors import NameResolutionError, UnsupportedSyntax
-from .lower_structs import CARRIED, Rec, StructsMixin, Tup, assign_to, load_name
+from .. import ir
+from ..errors import NameResolutionError, UnsupportedSyntax
+from .structs import CARRIED, Rec, StructsMixin, Tup, assign_to, load_name
 
 # Array methods and the NumPy function each one is; True: pack extra positional
 # arguments into one tuple (x.reshape(2, 3) is np.reshape(x, (2, 3))).

@@ -1,6 +1,6 @@
-"""Simplifying IR -> IR passes (part of the optimize stage; ``optimize.py`` runs them).
+"""Simplifying IR -> IR passes (part of the optimize stage; ``passes.py`` runs them).
 
-Contract, on top of ``optimize.py``'s (passes never change what a function returns):
+Contract, on top of ``passes.py``'s (passes never change what a function returns):
 values are immutable in the IR, but the emitter prints some ops in place
 (``IN_PLACE``), so a value that is later written in place, or that a tape
 records, keeps its own statement: no pass merges it with another or renames it.
@@ -24,8 +24,8 @@ from __future__ import annotations
 import math
 import operator
 
-from . import ir, runtime
-from .rules import overloads
+from .. import ir, runtime
+from ..rules import overloads
 
 IN_PLACE = frozenset({"setitem", "addat", "scatter", "iadd", "append", "droplast"})
 _PURE_OPS = frozenset({*ir.BINARY.values(), *ir.UNARY.values(), *ir.COMPARE.values(),

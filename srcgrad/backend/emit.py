@@ -18,7 +18,7 @@ bytes) and meant to be read:
 ``unparse`` is the only place that turns syntax trees into text. The namespace
 holds exactly the module-level names the source reads (builtins, modules and
 helpers by the names the code spells, constants with no name of their own as
-``const0``...); ``emit_module.header`` turns it into the imports and definitions
+``const0``...); ``module.header`` turns it into the imports and definitions
 that make the source a module that runs on its own (what ``derivative_source``
 prints).
 """
@@ -34,8 +34,9 @@ from typing import NamedTuple
 import astor
 import numpy as np
 
-from . import ir, verify_storage
-from .errors import Loc, SrcgradError
+from .. import ir
+from ..errors import Loc, SrcgradError
+from . import verify as verify_storage
 from .storage import Storage
 
 _BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}

@@ -20,8 +20,8 @@ import numbers
 
 import numpy as np
 
-from . import ir, rules
-from .errors import NoDerivativeRule, UnsupportedSyntax, ZeroGradientWarning
+from .. import ir, rules
+from ..errors import NoDerivativeRule, UnsupportedSyntax, ZeroGradientWarning
 
 SCALAR, ANY, LIST = "scalar", "any", "list"
 SHAPE = "shape"  # a tuple of ints (x.shape): its items are scalars

@@ -39,7 +39,7 @@ import types
 
 import numpy as np
 
-from . import runtime
+from .. import runtime
 
 _WIDTH = 79  # import lines longer than this are wrapped
 

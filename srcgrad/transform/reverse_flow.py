@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from . import ir
+from .. import ir
 
 
 class Scatter(NamedTuple):

@@ -24,7 +24,7 @@ after the read (the next iteration reads it again). The two branches of an
 to the push (it must not change before the tape takes it); what the adjoint
 reads back from the tape is not followed further. Calls that may hand back
 their first operand or a view of it (``fit``, ``unbroadcast``, ``x.T``,
-``np.reshape``) share its buffer; ``x[i]`` does not (``lower_views`` checks
+``np.reshape``) share its buffer; ``x[i]`` does not (``frontend/views.py`` checks
 rows kept across a write when the write runs).
 
 ``build`` runs ``check`` on every derivative when ``SRCGRAD_VERIFY`` is set;
@@ -36,8 +36,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from . import ir
-from .errors import InternalError
+from .. import ir
+from ..errors import InternalError
 
 IN_PLACE = frozenset({"setitem", "addat", "scatter", "iadd", "append", "droplast"})
 # Helpers of generated code that read (all, or all but the first of) their operands for

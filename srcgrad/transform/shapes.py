@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from . import ir
+from .. import ir
 from .analysis import SCALAR, Analysis
 
 _UNKNOWN = object()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from . import ir
+from .. import ir
 from .simplify import (
     common_subexpressions,
     fold_constants,

@@ -17,9 +17,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import ir, runtime
-from .errors import UnsupportedSyntax
-from .lower_inplace import check_inplace
+from .. import ir, runtime
+from ..errors import UnsupportedSyntax
+from ..ir import check_inplace
 from .reverse_flow import _vars
 
 # Functions whose result is always a new array, never a view of an argument, so that

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import ir, runtime
+from .. import ir, runtime
+from ..errors import NoDerivativeRule
+from ..ir import Namer
 from .analysis import SCALAR, Analysis, operand_vars
-from .errors import NoDerivativeRule
-from .naming import Namer
 
 _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _COPY = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
@@ -43,7 +43,7 @@ class _Forward:
         # Tangent buffers this transform may write into, as long as nothing else refers
         # to them: a buffer passed to a call (which may hand it back: fit, np.copy's
         # tangent, a view) or made the tangent of a second value is ``exposed``, and
-        # copied before the next write (the invariant ``verify_storage`` checks).
+        # copied before the next write (the invariant ``backend/verify.py`` checks).
         self.owned: set[str] = set()
         self.exposed: set[str] = set()
         self.out: list = []

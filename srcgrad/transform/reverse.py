@@ -26,11 +26,10 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from . import ir, runtime
+from .. import ir, runtime
+from ..errors import NoDerivativeRule
+from ..ir import Namer, adjoint_name, clone
 from .analysis import ANY, LIST, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
-from .errors import NoDerivativeRule
-from .ir import clone
-from .naming import Namer, adjoint_name
 from .reverse_arrays import ArrayMixin
 from .reverse_flow import FlowMixin, Scatter, Scope
 from .reverse_tape import TapeMixin

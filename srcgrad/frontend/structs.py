@@ -20,7 +20,7 @@ import copy
 
 import gast
 
-from . import ir
+from .. import ir
 
 
 class Tup(tuple):
@@ -34,10 +34,10 @@ class Rec(dict):
 class StructsMixin:
     """Structure handling for ``lower._Lowerer``; it comes before ``FlowMixin`` in the
     lowerer's bases, so its ``loop``, ``length_bounds`` and ``bind_items`` extend
-    those of ``lower_flow``."""
+    those of ``flow``."""
 
     def if_(self, node) -> None:
-        """lower_flow's if; a dict the branches set differently is refused, as a tuple is."""
+        """flow.py's if; a dict the branches set differently is refused, as a tuple is."""
         size = len(self.body)
         super().if_(node)
         for n in self.body[size:]:
