@@ -4,8 +4,6 @@ The public names; docs/guide.md is the user's guide to them.
 """
 
 from .api import (
-    GradientMismatch,
-    check_grad,
     derivative_ir,
     derivative_source,
     grad,
@@ -29,6 +27,7 @@ from .errors import (
     UsageError,
     ZeroGradientWarning,
 )
+from .gradcheck import GradientMismatch, check_grad
 
 __version__ = "0.1.0"
 

@@ -1,9 +1,9 @@
 """The public API: grad, value_and_grad, vjp, jvp, jacobian, hvp, hessian,
 derivative_source, check_grad.
 
-Each gradient function is a generated dispatcher with ``f``'s signature: a call
-costs one dict lookup on the argument types (then, for arrays, on their shapes)
-plus the generated code; ``build.py`` makes and caches the derivatives.
+Each gradient function is a generated dispatcher with ``f``'s signature
+(``dispatch.py``): a call costs one dict lookup on the argument types (then, for arrays,
+on their shapes) plus the generated code; ``build.py`` makes and caches the derivatives.
 Argument kinds are "scalar" (Python or NumPy scalar) or "any": scalar-only code
 is emitted without broadcasting reductions, array code is specialized on the
 argument shapes. What each transform is given is checked first, by ``checks``.
@@ -11,15 +11,13 @@ argument shapes. What each transform is given is checked first, by ``checks``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import inspect
 import numbers
 from collections.abc import Callable
 
 import numpy as np
 
-from . import backend, checks, ir, optimize, runtime, transform
+from . import checks, dispatch, runtime
 from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
@@ -38,205 +36,19 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _flatten,
     _forward_over_gradient,
     _guarded,
+    _higher_order,
     _kind,
     _load,
     _located_runtime_error,
     _params,
+    _second_order,
     _unflatten,
     _wrt,
 )
 from .errors import (
     NonScalarOutput,
-    SrcgradError,
     UsageError,
 )
-
-# f's parameters, the required ones defaulting to _sg_missing, then *_sg_more and
-# **_sg_named: a call that does not fit f costs a few identity tests here, and is
-# refused as an ArgumentError with Python's own message (checks.wrong_call).
-_DISPATCH = """\
-def {name}({signature}*_sg_more, **_sg_named):
-    if {missing}_sg_more or _sg_named:
-        raise _sg_wrong_call(({tuple}), _sg_more, _sg_named)
-    _sg_stale()
-    _sg_fn = _sg_by_types.get(({types}))
-    if _sg_fn is None:
-        _sg_fn = _sg_specialize(({args},))
-    try:
-        _sg_out = _sg_fn({args})
-    except (*_sg_runtime_errors, _sg_NotScalar, TypeError) as _sg_exc:
-        raise _sg_runtime_error(_sg_fn, _sg_exc, ({tuple})) from None
-    return {result}
-"""
-
-
-def _structured(f: Callable, entry: _Entry, indices: tuple, derivative_of: dict,
-                grads_only: bool = False) -> Callable:
-    """The derivative for calls with tuple, list or dict arguments: their leaves are
-    parameters of their own, and each gradient comes back in its argument's shape.
-    Returns ``(value, *gradients)``, or with ``grads_only`` what ``grad`` returns."""
-    params = _params(f)
-    transform = checks.GRAD if grads_only else checks.VALUE_AND_GRAD
-
-    def call(*args):
-        checks.arguments(f, transform, args, indices)  # on each call: contents change
-        flat = [_flatten(a) for a in args]
-        structures = tuple((p, s) for p, (s, _) in zip(params, flat) if s is not None)
-        leaves = [x for _, ls in flat for x in ls]
-        starts = [sum(len(ls) for _, ls in flat[:i]) for i in range(len(flat))]
-        wrt = tuple(starts[i] + j for i in indices for j in range(len(flat[i][1])))
-        d = entry.derivative(wrt, "one", tuple(map(_kind, leaves)), structures)
-        derivative_of[_structured] = d
-        out = list(d.fn(*leaves))
-        grads = out[1:]
-        shaped = tuple(_unflatten(flat[i][0], [grads.pop(0) for _ in flat[i][1]])
-                       for i in indices)
-        if grads_only:  # like the generated code: one gradient is returned bare
-            return shaped[0] if len(shaped) == 1 else shaped
-        return (out[0], *shaped)
-
-    return call
-
-
-class _Shaped:
-    """Calls the derivative specialized on the shapes of the array arguments (one per
-    shape combination, built on first use; see ``transform/shapes.py``). Keyed on dtypes too:
-    arrays of one type can hold integers or complex numbers, which ``check`` refuses
-    (it is given the arguments on each new key)."""
-
-    def __init__(self, build: Callable, arrays: tuple[int, ...], n: int,
-                 check: Callable = lambda args: None):
-        self.build, self.arrays, self.n, self.check = build, arrays, n, check
-        self.table: dict[tuple, Derivative] = {}
-        self.by_shapes: dict[tuple, Derivative] = {}
-        self.last: Derivative | None = None  # for locating a run-time error
-
-    def __call__(self, *args):
-        key = tuple([(args[i].shape, args[i].dtype) for i in self.arrays])
-        d = self.table.get(key)
-        if d is None:
-            self.check(args)
-            shapes = [None] * self.n
-            for i, (shape, _) in zip(self.arrays, key):
-                shapes[i] = shape
-            shapes = tuple(shapes)
-            if shapes not in self.by_shapes:
-                self.by_shapes[shapes] = self.build(shapes)
-            d = self.table[key] = self.by_shapes[shapes]
-        self.last = d
-        return d.fn(*args)
-
-
-_shaped = _Shaped
-
-
-def _gradient(f: Callable, wrt, with_value: bool) -> Callable:
-    """The gradient function: a dispatcher with ``f``'s own signature, written out as
-    Python so that a call costs one dict lookup on the argument types (which decide
-    the specialization) plus the generated code."""
-    entry = _entry(f)
-    transform = checks.VALUE_AND_GRAD if with_value else checks.GRAD
-    indices, single = checks.wrt(f, wrt, transform)
-    sig = inspect.signature(f)
-    params = _params(f)
-    if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values()):
-        return _rejecting(f, entry)
-    if any(p.startswith("_sg_") for p in params):
-        raise UsageError(f"{f.__name__}: parameter names starting with _sg_ are reserved "
-                         "for srcgrad's generated code")
-    by_types: dict[tuple[type, ...], Callable] = {}
-    derivative_of: dict[Callable, Derivative] = {}
-
-    def specialize(args: tuple) -> Callable:
-        if any(isinstance(a, _CONTAINERS) for a in args):
-            fn = _structured(f, entry, indices, derivative_of, not with_value)
-            derivative_of[fn] = None
-        else:
-            checks.arguments(f, transform, args, indices)
-            kinds = tuple(map(_kind, args))
-            arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
-            only = not with_value
-            if arrays:
-                fn = _shaped(lambda shapes: entry.derivative(
-                    indices, "one", kinds, (), shapes, grads_only=only), arrays, len(args),
-                    lambda args: checks.arguments(f, transform, args, indices))
-                derivative_of[fn] = fn
-            else:
-                d = entry.derivative(indices, "one", kinds, grads_only=only)
-                fn = d.fn
-                derivative_of[fn] = d
-        by_types[tuple(map(type, args))] = fn
-        return fn
-
-    def runtime_error(fn, exc, args):
-        d = derivative_of.get(fn) or derivative_of.get(_structured)
-        if isinstance(d, _Shaped):
-            d = d.last
-        if isinstance(exc, TypeError):  # about an argument, or not srcgrad's to report
-            return checks.blame(f, transform, args, exc, d) or exc
-        if isinstance(exc, runtime.NotScalar):
-            return checks.non_scalar(f, transform, exc.shape, d.primal.loc)
-        return _located_runtime_error(d, exc).with_traceback(None)
-
-    built = [entry.generation]
-
-    def stale() -> None:
-        """Drop what this dispatcher kept if f's names changed (see _Entry.stale)."""
-        entry.stale()
-        if built[0] != entry.generation:
-            by_types.clear()
-            derivative_of.clear()
-            built[0] = entry.generation
-
-    namespace = {"_sg_by_types": by_types, "_sg_specialize": specialize, "_sg_type": type,
-                 "_sg_stale": stale,
-                 "_sg_runtime_error": runtime_error, "_sg_NotScalar": runtime.NotScalar,
-                 "_sg_runtime_errors": _RUNTIME_ERRORS, "_sg_missing": checks.MISSING,
-                 "_sg_wrong_call": functools.partial(checks.wrong_call, f)}
-    grads = "_sg_out[1]" if single else "_sg_out[1:]"
-    name, text = _dispatch_text(f, sig, namespace,
-                                f"_sg_out[0], {grads}" if with_value else
-                                "(_sg_out,)" if len(indices) == 1 and not single else "_sg_out")
-    wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
-    functools.update_wrapper(wrapper, f)
-    wrapper.__srcgrad_derivative__ = ("value_and_grad" if with_value else "grad", f,
-                                      indices, single)  # for jvp and vjp of it
-    if single and not with_value:
-        wrapper.__srcgrad_gradient__ = (f, indices[0])  # for grad(grad(f))
-    return wrapper
-
-
-def _dispatch_text(f: Callable, sig: inspect.Signature, namespace: dict, result: str
-                   ) -> tuple[str, str]:
-    """The name and source of ``f``'s gradient dispatcher (``_DISPATCH``); ``f``'s
-    defaults go into ``namespace``."""
-    params = list(sig.parameters)
-    signature = []
-    for p in sig.parameters.values():
-        if p.default is p.empty:
-            signature.append(f"{p.name}=_sg_missing")
-        else:
-            namespace[f"_sg_default_{p.name}"] = p.default
-            signature.append(f"{p.name}=_sg_default_{p.name}")
-    # Named like f, so that tracebacks read as they would for f itself.
-    name = f.__name__ if f.__name__.isidentifier() else "_sg_dispatch"
-    return name, _DISPATCH.format(
-        name=name, signature="".join(s + ", " for s in signature),
-        missing="".join(f"{p.name} is _sg_missing or " for p in sig.parameters.values()
-                        if p.default is p.empty),
-        tuple="".join(p + ", " for p in params), args=", ".join(params),
-        types="".join(f"_sg_type({p}), " for p in params), result=result)
-
-
-def _rejecting(f: Callable, entry: _Entry) -> Callable:
-    """For signatures srcgrad cannot compile yet: the first call raises the located error."""
-
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        _guarded(f, entry.lowered)
-        raise UsageError(f"{f.__name__}: unsupported signature")  # lowering raises first
-
-    return wrapper
 
 
 def grad(f: Callable | None = None, wrt=0) -> Callable:
@@ -255,7 +67,7 @@ def grad(f: Callable | None = None, wrt=0) -> Callable:
     inner = getattr(f, "__srcgrad_gradient__", None)
     if inner is not None:
         return _higher_gradient(f, (*inner, ()), wrt)
-    return _gradient(f, wrt, with_value=False)
+    return dispatch.gradient(f, wrt, with_value=False)
 
 
 def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
@@ -289,8 +101,8 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
             entries.append(_call(made[kinds], (*args, *ones, e if x.ndim else 1.0))[1])
         return entries[0] if x.ndim == 0 else np.reshape(entries, x.shape)
 
-    higher.__srcgrad_higher__ = (f, i, js)
-    higher.__srcgrad_derivative__ = ("grad", f)  # not (yet) for jvp or vjp
+    dispatch.mark(higher, __srcgrad_higher__=(f, i, js),
+                  __srcgrad_derivative__=("grad", f))  # not (yet) for jvp or vjp
     return higher
 
 
@@ -298,7 +110,7 @@ def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
     """Like ``grad``, but the function returns ``(f(*args), gradient)``."""
     if f is None:
         return checks.decorator(checks.VALUE_AND_GRAD, lambda g: value_and_grad(g, wrt))
-    return _gradient(f, wrt, with_value=True)
+    return dispatch.gradient(f, wrt, with_value=True)
 
 
 def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
@@ -306,8 +118,9 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     output's shape, gives the tuple of cotangents of every parameter of ``f`` (those
     left to their defaults included). Tuple, list and dict arguments are not taken
     yet; a string or None argument is a constant (its cotangent is 0)."""
-    if len(getattr(f, "__srcgrad_derivative__", ())) == 4:
-        return _vjp_of_gradient(f.__srcgrad_derivative__, args, kwargs)
+    made = getattr(f, "__srcgrad_derivative__", ())
+    if len(made) == 4:
+        return _vjp_of_gradient(made, args, kwargs)
     t = checks.VJP
     entry = _entry(f)
     args = checks.bind(f, args, kwargs)
@@ -350,8 +163,9 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
         raise UsageError(f"jvp: {len(primals)} primals but {len(tangents)} tangents",
                          _caller_loc(), "Give one tangent per primal (zeros for an argument "
                          "held fixed).")
-    if len(getattr(f, "__srcgrad_derivative__", ())) == 4:
-        return _jvp_of_gradient(f.__srcgrad_derivative__, primals, tangents)
+    made = getattr(f, "__srcgrad_derivative__", ())
+    if len(made) == 4:
+        return _jvp_of_gradient(made, primals, tangents)
     entry = _entry(f)
     args = checks.bind(f, primals)
     checks.arguments(f, t, args)
@@ -489,7 +303,7 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
             flat = np.stack(rows, axis=0) if rows else np.zeros((0, x.size))
         return flat.reshape(out.shape + x.shape)
 
-    jac.__srcgrad_derivative__ = ("jacobian", f)
+    dispatch.mark(jac, __srcgrad_derivative__=("jacobian", f))
     return jac
 
 
@@ -528,43 +342,11 @@ def _hvp(f: Callable, wrt, t: checks.Transform) -> Callable:
         except runtime.NotScalar as exc:
             raise checks.non_scalar(f, t, exc.shape, d.primal.loc) from None
 
-    product.__srcgrad_derivative__ = ("hvp", f)
+    dispatch.mark(product, __srcgrad_derivative__=("hvp", f))
     return product
 
 
 _V_HINT = "Call hvp(f)(x, ..., v): f's arguments, then v, an array of the shape of x."
-
-
-def _second_order(entry: _Entry, i: int, kinds: tuple, j: int | None = None) -> Derivative:
-    """The jvp, along argument ``j`` (default ``i``), of ``f``'s generated gradient with
-    respect to argument ``i``."""
-    return _higher_order(entry, i, kinds, (i if j is None else j,))
-
-
-def _higher_order(entry: _Entry, i: int, kinds: tuple, js: tuple) -> Derivative:
-    """Forward mode along arguments ``js``, one pass each, over ``f``'s generated gradient
-    with respect to argument ``i``: srcgrad applied to its own output. The result takes
-    ``f``'s arguments and one tangent per pass, and returns the last tangent."""
-    d = entry.derivative((i,), "one", kinds)
-    fn = dataclasses.replace(d.ir, returns=(d.ir.returns[1],))
-    kind_of = dict(zip((p.name for p in d.ir.params), kinds))
-    for j in js:
-        kind_of[fn.params[j].name] = kind_of.get(fn.params[j].name, "any")
-        names = {p.name: kind_of.get(p.name, kind_of[fn.params[j].name]) for p in fn.params}
-        fn = optimize.optimize(transform.forward(fn, (j,), names))
-        fn = dataclasses.replace(fn, returns=(fn.returns[1],))
-        kind_of[fn.params[-1].name] = kind_of[fn.params[j].name]
-    x = d.primal.params[i].name
-    order = len(js) + 1
-    name = f"{d.primal.name}_hvp" if order == 2 else f"{d.primal.name}_order{order}"
-    fn = dataclasses.replace(fn, name=name, returns=(ir.Const(None), fn.returns[0]), doc=(
-        f"Derivative of order {order} of {d.primal.name}: the gradient with respect to {x}, "
-        "differentiated along the tangent arguments.\n\nGenerated by srcgrad: forward "
-        "mode over the generated gradient."))
-    source, namespace, locs = backend.emit(fn)
-    filename = f"<srcgrad {fn.name} #{next(_counter)}>"
-    return Derivative(d.primal, fn, source, _load(source, namespace, fn.name, filename),
-                      filename, locs)
 
 
 def hessian(f: Callable, wrt=0) -> Callable:
@@ -586,48 +368,5 @@ def hessian(f: Callable, wrt=0) -> Callable:
             columns.append(np.ravel(product(*args, e.reshape(x.shape) if x.ndim else 1.0)))
         return np.stack(columns, axis=1).reshape(x.shape + x.shape)
 
-    full.__srcgrad_derivative__ = ("hessian", f)
+    dispatch.mark(full, __srcgrad_derivative__=("hessian", f))
     return full
-
-
-class GradientMismatch(SrcgradError):
-    hint = "srcgrad's gradient disagrees with finite differences; please report this."
-
-
-def check_grad(f: Callable, *args, wrt=0, eps: float = 1e-6, rtol: float = 1e-5,
-               atol: float = 1e-7) -> float:
-    """Compare ``grad(f, wrt)`` with central finite differences at ``args``.
-
-    Returns the largest absolute difference; raises ``GradientMismatch`` when
-    some entry differs by more than ``atol + rtol * |finite difference|``.
-    """
-    indices, single = _wrt(f, wrt)
-    analytic = grad(f, wrt)(*args)
-    analytic = (analytic,) if single else analytic
-    worst = 0.0
-    for i, g in zip(indices, analytic):
-        fd = _central_difference(f, args, i, eps)
-        g = np.asarray(g, dtype=float)
-        if g.shape != fd.shape:
-            raise GradientMismatch(f"gradient of argument {i} has shape {g.shape}, "
-                                   f"expected {fd.shape}")
-        err = np.abs(g - fd)
-        worst = max(worst, float(np.max(err, initial=0.0)))
-        if not np.all(err <= atol + rtol * np.abs(fd)):
-            raise GradientMismatch(f"gradient of argument {i} of {f.__name__}: srcgrad gives "
-                                   f"{g}, finite differences give {fd}")
-    return worst
-
-
-def _central_difference(f: Callable, args: tuple, i: int, eps: float) -> np.ndarray:
-    x = np.array(args[i], dtype=float)
-    out = np.zeros(x.shape)
-    for idx in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[idx] += eps
-        minus[idx] -= eps
-        as_arg = (lambda v: float(v)) if x.ndim == 0 else (lambda v: v)
-        hi = f(*args[:i], as_arg(plus), *args[i + 1:])
-        lo = f(*args[:i], as_arg(minus), *args[i + 1:])
-        out[idx] = (hi - lo) / (2 * eps)
-    return out

@@ -366,8 +366,9 @@ def _failed_at(f: Callable, exc: BaseException, d) -> Loc | None:
     if not mine:
         return _caller_loc()
     fr = mine[-1]
-    return Loc(fr.filename, fr.lineno, getattr(fr, "colno", None) or 0,
-               linecache.getline(fr.filename, fr.lineno))
+    lineno = fr.lineno or 0  # (None only for a frame without line numbers)
+    return Loc(fr.filename, lineno, getattr(fr, "colno", None) or 0,
+               linecache.getline(fr.filename, lineno))
 
 
 @contextlib.contextmanager

@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         fn = _load_function(path, name)
         wrt = _wrt(args.wrt)
-        made = getattr(fn, "__srcgrad_derivative__", ())
+        made: tuple[object, ...] = getattr(fn, "__srcgrad_derivative__", ())
         if len(made) == 4 and (args.wrt or args.mode != "reverse" or args.order != 1):
             fn = made[1]  # other code than the @srcgrad.grad function runs: of f itself
         if args.ir:

@@ -26,7 +26,7 @@ primitive to the tangents; "tangent": forward mode's share is declared;
 """
 
 
-def _name(key, rule: rules.Rule) -> str:
+def _name(key: object, rule: rules.Rule) -> str:
     if isinstance(key, str):
         return f"`{key}` (operator)" if not key.startswith("attr.") else f"`.{key[5:]}`"
     return f"`{rule.name}`"

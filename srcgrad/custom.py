@@ -15,6 +15,7 @@ function that calls ``f`` is built: generated code is cached.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from . import rules
 from .errors import SrcgradError, UsageError
@@ -30,7 +31,8 @@ def _table(fn: Callable) -> rules.Table:
 def _install(fn: Callable, table: rules.Table) -> Callable:
     rules.REGISTRY[fn] = table.rules[fn]  # replaces an earlier rule for fn
     try:
-        fn.__srcgrad_rule__ = True  # call it, never inline its body
+        # call it, never inline its body (an attribute Callable does not declare)
+        setattr(fn, "__srcgrad_rule__", True)  # noqa: B010
     except (AttributeError, TypeError):
         pass  # a builtin: never inlined anyway
     return fn
@@ -75,7 +77,10 @@ def primitive(params: str, *partials: str | None, **vjps: str) -> Callable:
                          "contributions (name=expression), not both and not neither")
 
     def register(fn: Callable) -> Callable:
-        return defpartials(fn, params, *partials) if partials else defvjp(fn, params, **vjps)
+        if partials:
+            return defpartials(fn, params, *partials)
+        contributions: dict[str, Any] = vjps  # (names a parameter of defvjp: taken as one)
+        return defvjp(fn, params, **contributions)
 
     return register
 

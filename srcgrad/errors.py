@@ -24,8 +24,10 @@ import os
 import sys
 import types
 import warnings
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,12 @@ class SrcgradWarning(UserWarning):
 # The warnings given by the build in progress: one build may analyse the same user
 # code twice (forward mode checks it as reverse mode would, a hessian builds the
 # gradient first), and says what it found once.
-_BUILD_WARNED: ContextVar[set | None] = ContextVar("srcgrad_build_warned", default=None)
+_BUILD_WARNED: ContextVar[set[tuple[type, str]] | None] = ContextVar("srcgrad_build_warned",
+                                                                    default=None)
 
 
 @contextlib.contextmanager
-def one_warning_per_build():
+def one_warning_per_build() -> Iterator[None]:
     """Within the outermost of these, each warning (message and location) is given
     at most once."""
     if _BUILD_WARNED.get() is not None:
@@ -124,23 +127,25 @@ def one_warning_per_build():
 # any catch_warnings (srcgrad's shape inference has one) clears every registry on
 # exit even though it restores the same filters, and the next build of the same
 # code would show its warning again.
-_SHOWN: set[tuple] = set()
-_SHOWN_UNDER: list = []
-_REGISTRIES: dict[str, dict] = {}  # for files no loaded module came from
+_SHOWN: set[tuple[str, tuple[str, type, int]]] = set()
+_SHOWN_UNDER: list[object] = []
+_REGISTRIES: dict[str, dict[Any, Any]] = {}  # for files no loaded module came from
 
 
-def _attribution(filename: str) -> tuple[str, dict | None, dict]:
+def _attribution(filename: str) -> tuple[str, dict[str, Any] | None, dict[Any, Any]]:
     """The module name, module globals and warning registry a warning about a line of
     ``filename`` belongs to: those of the loaded module whose source it is. For a
     file no loaded module came from (a module executed from a spec alone), the name
     is the path without ".py", as warnings derives it (an explicit None would drop
     the warning), and the registry one of srcgrad's."""
-    modules = [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)
-               and isinstance(getattr(m, "__file__", None), str)]
-    for same in (lambda path: path == filename,
-                 lambda path: os.path.realpath(path) == os.path.realpath(filename)):
-        for m in modules:
-            if same(m.__file__):
+    modules = [(m, path) for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)
+               and isinstance(path := getattr(m, "__file__", None), str)]
+    tests: tuple[Callable[[str], bool], ...] = (
+        lambda path: path == filename,
+        lambda path: os.path.realpath(path) == os.path.realpath(filename))
+    for same in tests:
+        for m, path in modules:
+            if same(path):
                 namespace = vars(m)
                 return m.__name__, namespace, namespace.setdefault("__warningregistry__", {})
     name = filename[:-3] if filename.endswith(".py") else filename

@@ -29,7 +29,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import backend, ir, optimize, transform
+from . import backend, frontend, ir, optimize, transform
 from .build import Derivative, _annotated_kinds, _entry, _params, _wrt
 from .errors import UsageError
 
@@ -39,7 +39,7 @@ _WIDTH = 88  # note lines are wrapped to this
 @dataclass
 class Shown:
     derivative: Derivative
-    assumed: list  # frontend.Assumption: the names f's code read, to import them from
+    assumed: list[frontend.Assumption]  # the names f's code read, to import them from
     note: list[str] = field(default_factory=list)  # comment lines above the def
 
 
@@ -89,7 +89,9 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True) -> Shown:
     entry = _entry(f)
     params = _params(f)
     structures = dict_structures(entry.lowered())
-    kinds, starts, by_param = [], [], dict(structures)
+    kinds: list[str] = []
+    starts: list[int] = []
+    by_param = dict(structures)
     for p, kind in zip(params, _annotated_kinds(f, params)):
         starts.append(len(kinds))
         kinds += [kind if p not in by_param else transform.ANY] * _leaves(by_param.get(p))
@@ -98,7 +100,7 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True) -> Shown:
     disabled = None if optimized else frozenset(optimize.PASSES)
     d = entry.derivative(tuple(wrt_leaves), "one" if mode == "reverse" else "forward",
                          tuple(kinds), structures, disabled=disabled,
-                         grads_only=grads_only and not structures)  # as api._structured
+                         grads_only=grads_only and not structures)  # as dispatch._structured
     return Shown(d, entry.assumed, _note(params, by_param, d))
 
 

@@ -117,7 +117,9 @@ LAYERS = [
     {"backend"},
     {"build"},
     {"checks", "shown", "custom", "coverage"},
+    {"dispatch"},
     {"api"},
+    {"gradcheck"},
     {"cli", "__init__"},
 ]
 RANK = {stage: rank for rank, layer in enumerate(LAYERS) for stage in layer}

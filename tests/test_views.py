@@ -1,4 +1,4 @@
-"""Which calls may hand back (a view of) their argument: ``runtime.SAME_BUFFER``.
+"""Which calls may hand back (a view of) their argument: ``ir.SAME_BUFFER``.
 
 The reverse transform copies a view the adjoint reads when its array is written in
 place later, and the emitter does not move a read past a write into the same buffer;
@@ -59,7 +59,7 @@ def _ruled_functions() -> list:
                          ids=lambda f: f"{getattr(f, '__module__', '')}.{f.__name__}")
 def test_every_view_making_function_is_listed(fn):
     if _shares(fn):
-        assert fn in runtime.SAME_BUFFER, f"{fn.__name__} may return a view of its argument"
+        assert fn in ir.SAME_BUFFER, f"{fn.__name__} may return a view of its argument"
 
 
 def test_the_list_holds_only_view_making_functions():
@@ -67,7 +67,7 @@ def test_the_list_holds_only_view_making_functions():
     helpers = {runtime.sum_to, runtime.unbroadcast, runtime.as_dtype_of, runtime.as_input,
                runtime.expand, runtime.keep, runtime.stop_gradient, runtime.fit,
                runtime.disjoint_write, runtime.sum_grad}
-    for fn in runtime.SAME_BUFFER - helpers:
+    for fn in ir.SAME_BUFFER - helpers:
         assert _shares(fn), fn.__name__
 
 

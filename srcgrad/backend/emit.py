@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import copy
-import math
 import os
 from typing import NamedTuple
 
@@ -37,6 +36,8 @@ import numpy as np
 from .. import ir
 from ..errors import Loc, SrcgradError
 from . import verify as verify_storage
+from .namespace import Namespace
+from .namespace import load as _load
 from .storage import Storage
 
 _BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}
@@ -59,10 +60,6 @@ def unparse(node: ast.AST) -> str:
     return astor.to_source(node, pretty_source="".join).rstrip("\n")
 
 
-def _load(name: str) -> ast.Name:
-    return ast.Name(name, ast.Load())
-
-
 def _reads(node: ast.expr) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
@@ -81,17 +78,23 @@ class _Emitter:
         self.fn = fn
         self.storage = Storage(fn)
         self.defs = self.storage.defs
-        self.namespace: dict[str, object] = {}
-        self.aliases: dict[tuple[str, int], str] = {}
         self._size: dict[str, int] = {}
         self._inline: dict[str, bool] = {}
         self.storage.name_all(self.inlined)
         self.locals = set(self.storage.names.values())
+        self.ns = Namespace(fn.name, self.locals)  # (it sees the locals added later)
         self.tape = self.storage.fresh("tape")
         self._unused: str | None = None  # the index of a loop whose index nobody reads
 
-    def name(self, v: ir.Var) -> str:
+    def name(self, v: ir.Operand) -> str:
+        assert isinstance(v, ir.Var), v  # (the list or array a write changes: a value)
         return self.storage.name(v)
+
+    def stmt(self, name: str) -> ir.Stmt:
+        """The statement defining ``name``, a value an inlining decision found one for."""
+        s = self.defs[name]
+        assert isinstance(s, ir.Stmt), s
+        return s
 
     # -- inlining -------------------------------------------------------------
     def inlined(self, v: ir.Var) -> bool:
@@ -103,11 +106,11 @@ class _Emitter:
                 and not self.reads_overwritten(v, self.storage.use_position(v.name)))
         return self._inline[v.name]
 
-    def reads_overwritten(self, v: ir.Var, until: int) -> bool:
+    def reads_overwritten(self, v: ir.Var, until: float) -> bool:
         """Moving ``v``'s expression to position ``until`` would read a storage that is
         reassigned in between (a loop-carried or in-place value), or an array changed in
         place in between through another name."""
-        s = self.defs[v.name]
+        s = self.stmt(v.name)
         start = self.storage.def_position(v.name)
         for o in s.operands():
             if not isinstance(o, ir.Var):
@@ -123,7 +126,7 @@ class _Emitter:
     def size(self, v: ir.Var) -> int:
         """Syntax nodes of ``v``'s defining expression with its inlined operands."""
         if v.name not in self._size:
-            s = self.defs[v.name]
+            s = self.stmt(v.name)
             self._size[v.name] = 1 + sum(
                 self.size(o) if isinstance(o, ir.Var) and self.inlined(o) else 1
                 for o in s.operands())
@@ -133,56 +136,9 @@ class _Emitter:
     def operand(self, o: ir.Operand) -> ast.expr:
         if isinstance(o, ir.Var):
             if self.inlined(o):
-                return self.expr(self.defs[o.name])
+                return self.expr(self.stmt(o.name))
             return _load(self.name(o))
-        return self.const(o)
-
-    def const(self, c: ir.Const) -> ast.expr:
-        if c.name is not None:
-            return self.reference(c.name, c.root)
-        return self.literal(c.value)
-
-    def literal(self, value) -> ast.expr:
-        if isinstance(value, tuple):
-            return ast.Tuple([self.literal(v) for v in value], ast.Load())
-        if isinstance(value, slice):
-            return ast.Slice(*(None if p is None else self.literal(p)
-                               for p in (value.start, value.stop, value.step)))
-        if isinstance(value, float) and not math.isfinite(value):
-            return ast.Call(self.reference("float", float), [ast.Constant(repr(value))], [])
-        if isinstance(value, (int, float, complex, str, bool, type(None))) or value is Ellipsis:
-            return ast.Constant(value)
-        k = len(self.namespace)
-        while self.taken(f"const{k}"):
-            k += 1
-        self.namespace[f"const{k}"] = value
-        return _load(f"const{k}")
-
-    def reference(self, dotted: str, root: object) -> ast.expr:
-        parts = dotted.split(".")
-        node: ast.expr = _load(self.bind(parts[0], root))
-        for attr in parts[1:]:
-            node = ast.Attribute(node, attr, ast.Load())
-        return node
-
-    def bind(self, name: str, obj: object) -> str:
-        """The module-level name under which generated code reaches ``obj``: ``name``
-        itself unless a local or another object has it (then ``name_1``...)."""
-        key = (name, id(obj))
-        if key not in self.aliases:
-            alias, k = name, 0
-            while self.namespace.get(alias, obj) is not obj or self.taken(alias):
-                k += 1
-                alias = f"{name}_{k}"
-            self.namespace[alias] = obj
-            self.aliases[key] = alias
-        return self.aliases[key]
-
-    def taken(self, name: str) -> bool:
-        """A module-level name the generated code cannot use for another object: a
-        variable of the function, or the function's own name (a user function called
-        ``transpose`` has a gradient ``transpose_grad``, the name of a helper)."""
-        return name in self.locals or name == self.fn.name
+        return self.ns.const(o)
 
     def index(self, s: ir.Stmt, parts) -> ast.expr:
         items = [self.index_part(p) for p in parts]
@@ -191,13 +147,13 @@ class _Emitter:
     def index_value(self, o: ir.Operand) -> ast.expr:
         """An index part as a value (outside brackets ``:`` must be ``slice(None)``)."""
         if isinstance(o, ir.Const) and isinstance(o.value, slice):
-            ends = [self.literal(v) for v in (o.value.start, o.value.stop, o.value.step)]
-            return ast.Call(self.reference("slice", slice), ends, [])
+            ends = [self.ns.literal(v) for v in (o.value.start, o.value.stop, o.value.step)]
+            return ast.Call(self.ns.reference("slice", slice), ends, [])
         return self.operand(o)
 
     def index_part(self, o: ir.Operand) -> ast.expr:
         if isinstance(o, ir.Var) and self.inlined(o):
-            d = self.defs[o.name]
+            d = self.stmt(o.name)
             if isinstance(d.op, ir.Callee) and d.op.obj is slice:
                 ends = [None if isinstance(a, ir.Const) and a.value is None else self.operand(a)
                         for a in d.args] + [None] * (3 - len(d.args))
@@ -214,7 +170,7 @@ class _Emitter:
         # a slice passed as a value (a run-time check's index) is slice(1, None, None)
         args = [self.index_value(a) for a in s.args]
         if isinstance(op, ir.Callee):
-            func = self.reference(op.name, op.root)
+            func = self.ns.reference(op.name, op.root)
             if s.seq:
                 args = [ast.List(args, ast.Load())]
             keywords = [ast.keyword(k, self.operand(v)) for k, v in s.kwargs]
@@ -243,11 +199,11 @@ class _Emitter:
         if s.op == "scatter":  # x[idx] += v, adding up repeated indices
             parts = [self.index_value(p) for p in s.args[2:]]
             index = ast.Tuple(parts, ast.Load()) if s.seq else parts[0]
-            call = ast.Call(self.reference("np.add.at", np), [
+            call = ast.Call(self.ns.reference("np.add.at", np), [
                 _load(self.name(s.args[0])), index, self.operand(s.args[1])], [])
             return ast.Expr(call)
         if s.op in _IN_PLACE:
-            target = _load(self.name(s.args[0]))
+            target: ast.Name | ast.Subscript = _load(self.name(s.args[0]))
             if s.op != "iadd":
                 target = ast.Subscript(target, self.index(s, s.args[2:]), ast.Store())
             if s.op == "setitem":
@@ -270,7 +226,7 @@ class _Emitter:
         if any(isinstance(n, ir.Loop) and (n.save or n.save_start) or
                isinstance(n, ir.If) and any(n.save) for n in ir.walk(fn.body)):
             self.out.append(f"    {self.tape} = []")
-        self.last_line = None
+        self.last_line: tuple[str, int] | None = None
         self.block(fn.body, "    ")
         rets = ", ".join(unparse(self.operand(r)) for r in fn.returns)
         self.out.append(f"    return {rets}")
@@ -286,7 +242,7 @@ class _Emitter:
         if loc is not None:
             self.locs[len(self.out)] = (loc, "adjoint" if adjoint else "forward")
 
-    def block(self, nodes: list, indent: str) -> None:
+    def block(self, nodes: list[ir.Node], indent: str) -> None:
         for n in nodes:
             if isinstance(n, ir.Stmt):
                 if not self.inlined(n.target) and not self.storage.is_noop(n):
@@ -386,7 +342,7 @@ class _Emitter:
     def loop_head(self, n: ir.Loop) -> str:
         if n.cond is not None:
             if not n.test or self.test_inlined(n):
-                test = {s.target.name: s for s in n.test}
+                test = {s.target.name: s for s in n.test if isinstance(s, ir.Stmt)}
                 return f"while {unparse(self.test_expr(n.cond, test))}:"
             return "while True:"
         bounds = list(n.bounds)
@@ -395,9 +351,10 @@ class _Emitter:
         if len(bounds) == 2 and isinstance(bounds[0], ir.Const) and bounds[0].value == 0:
             bounds = bounds[1:]
         # builtins by bind, like any global: the user may have a variable ``range``
-        rng = f"{self.bind('range', range)}({', '.join(unparse(self.operand(b)) for b in bounds)})"
+        args = ", ".join(unparse(self.operand(b)) for b in bounds)
+        rng = f"{self.ns.bind('range', range)}({args})"
         if n.reverse:
-            rng = f"{self.bind('reversed', reversed)}({rng})"
+            rng = f"{self.ns.bind('reversed', reversed)}({rng})"
         return f"for {self.loop_index(n)} in {rng}:"
 
     def loop_index(self, n: ir.Loop) -> str:
@@ -422,4 +379,4 @@ def emit(fn: ir.Function) -> Emitted:
     lines = e.lines()
     if os.environ.get("SRCGRAD_VERIFY"):  # set by the test suite
         verify_storage.check(fn, e.name, e.inlined)
-    return Emitted("\n".join(lines) + "\n", e.namespace, e.locs)
+    return Emitted("\n".join(lines) + "\n", e.ns.values, e.locs)

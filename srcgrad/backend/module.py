@@ -36,15 +36,21 @@ import math
 import os
 import sys
 import types
+from collections.abc import Collection
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 
 from .. import runtime
 
+if TYPE_CHECKING:  # (the type only: the backend runs on any list of them)
+    from ..frontend import Assumption
+
 _WIDTH = 79  # import lines longer than this are wrapped
 
 
-def header(source: str, namespace: dict, fn_name: str, assumed: list = ()) -> list[str]:
+def header(source: str, namespace: dict[str, object], fn_name: str,
+           assumed: Collection[Assumption] = ()) -> list[str]:
     """The lines above the emitted ``def`` (see the module docstring); empty if the code
     reads nothing from its module."""
     groups: dict[int, set[str]] = {0: set(), 1: set(), 2: set()}
@@ -113,7 +119,7 @@ def _submodules(module: types.ModuleType, chains) -> list[str]:
         return []
     found = set()
     for path in chains or ():
-        obj = module
+        obj: object = module
         for attr in path:
             obj = getattr(obj, attr, None)
             if isinstance(obj, types.ModuleType) and \
@@ -145,7 +151,7 @@ def _wrapped(head: str, names: list[str]) -> str:
     return "\n".join(out) + "\n)"
 
 
-def _group(module: str, assumed) -> int:
+def _group(module: str, assumed: Collection[Assumption]) -> int:
     """0: libraries, 1: srcgrad, 2: the user's modules (those f's names were read in)."""
     if module.split(".")[0] == "srcgrad":
         return 1
@@ -165,12 +171,12 @@ def display_name(module_globals: dict) -> str:
     return name
 
 
-def _home(alias: str, obj: object, assumed) -> tuple[str, str] | None:
+def _home(alias: str, obj: object, assumed: Collection[Assumption]) -> tuple[str, str] | None:
     """(module, name) to import ``obj`` from, or None."""
     name = getattr(obj, "__name__", None)
     module = getattr(obj, "__module__", None)
-    if _is_runtime(module) and name in sys.modules[module].__all__ and \
-            getattr(sys.modules[module], name) is obj:
+    if _is_runtime(module) and isinstance(name, str) and \
+            name in sys.modules[module].__all__ and getattr(sys.modules[module], name) is obj:
         return module, name
     if isinstance(name, str) and isinstance(module, str) and \
             getattr(obj, "__qualname__", name) == name:
@@ -193,7 +199,7 @@ def _home(alias: str, obj: object, assumed) -> tuple[str, str] | None:
 _MISSING = object()
 
 
-def _is_runtime(module) -> bool:
+def _is_runtime(module: object) -> TypeGuard[str]:
     """Whether ``module`` names ``srcgrad.runtime`` or one of its modules."""
     return isinstance(module, str) and (module == runtime.__name__ or
                                         module.startswith(runtime.__name__ + "."))
@@ -210,8 +216,9 @@ def _literal(value: object, np_name: str) -> str | None:
     if isinstance(value, complex):
         return repr(value) if math.isfinite(abs(value)) else None
     if isinstance(value, (tuple, list)):
-        items = [_literal(v, np_name) for v in value]
-        if any(i is None for i in items):
+        maybe = [_literal(v, np_name) for v in value]
+        items = [i for i in maybe if i is not None]
+        if len(items) < len(maybe):
             return None
         if isinstance(value, list):
             return f"[{', '.join(items)}]"

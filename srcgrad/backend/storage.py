@@ -13,6 +13,8 @@ adjoints; none collides with a user name or a global the code refers to.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from .. import ir
 from ..ir import Namer, adjoint_name
 
@@ -36,7 +38,7 @@ class Storage:
         self.defs: dict[str, object] = {}
         self.def_block: dict[str, int] = {}
         self._index(fn.body)
-        self.use_sites: dict[str, list[tuple[int, int, bool]]] = {}  # (position, block, plain)
+        self.use_sites: dict[str, list[tuple[float, int, bool]]] = {}  # (position, block, plain)
         self._uses(fn.body)
         end = len(self.order)
         for r in fn.returns:
@@ -50,7 +52,7 @@ class Storage:
         self.names: dict[str, str] = {}
         roots = {o.name.split(".")[0] for n in self.order if isinstance(n, ir.Stmt)
                  for o in (n.op, *n.operands()) if isinstance(o, (ir.Callee, ir.Const))
-                 and getattr(o, "name", None)}
+                 and o.name}
         users = {v.name for v in self._all_vars() if v.kind == "user"}
         self.namer = Namer(users | roots)
 
@@ -112,7 +114,7 @@ class Storage:
         return len(sites) == 1 and sites[0][2] and sites[0][1] == self.def_block.get(v.name) \
             and v.name not in self.grouped
 
-    def overwritten_between(self, name: str, start: int, end: int) -> bool:
+    def overwritten_between(self, name: str, start: int, end: float) -> bool:
         """Whether ``name``'s storage is assigned strictly between two positions."""
         if name not in self.grouped:
             return False
@@ -123,7 +125,7 @@ class Storage:
                     self._writes.setdefault(self.find(v.name), []).append(self.position[id(n)])
         return any(start < pos < end for pos in self._writes.get(self.find(name), []))
 
-    def changed_between(self, name: str, start: int, end: int) -> bool:
+    def changed_between(self, name: str, start: int, end: float) -> bool:
         """Whether the array ``name`` holds may be changed in place strictly between two
         positions, through any name that refers to it (a copy ``a = b``, a version, a
         call that may return its operand such as ``unbroadcast``, a loop's carried
@@ -154,7 +156,7 @@ class Storage:
     def def_position(self, name: str) -> int:
         return self.position[id(self.defs[name])]
 
-    def use_position(self, name: str) -> int:
+    def use_position(self, name: str) -> float:
         return self.use_sites[name][0][0]
 
     @property
@@ -206,26 +208,28 @@ class Storage:
                 self._group(n.test)
                 self._group(n.body)
                 for p in n.carried:
-                    self.union(p.target, p.out)
+                    self.union(p.target, ir.loop_out(p))
                     if self._free_after(p.sources[0], n):
                         self.union(p.sources[0], p.target)
-                    if self._next_safe(p, n):
-                        self.union(p.target, p.sources[1])
+                    nxt = p.sources[1]
+                    if isinstance(nxt, ir.Var) and self._next_safe(p, n):
+                        self.union(p.target, nxt)
 
-    def _one_object(self, sources) -> bool:
+    def _one_object(self, sources: tuple[ir.Operand, ir.Operand]
+                    ) -> TypeGuard[tuple[ir.Var, ir.Var]]:
         """Both branches' values are versions of one object changed in place."""
-        if not all(isinstance(s, ir.Var) for s in sources):
+        a, b = sources
+        if not (isinstance(a, ir.Var) and isinstance(b, ir.Var)):
             return False
-        roots = {self.find(s.name) for s in sources}
-        return len(roots) == 1 and not self.alone(sources[0])
+        return self.find(a.name) == self.find(b.name) and not self.alone(a)
 
-    def _only_read_by_merge(self, src, branch: list) -> bool:
+    def _only_read_by_merge(self, src: ir.Operand, branch: list[ir.Node]) -> TypeGuard[ir.Var]:
         """A branch's value that only the merge reads, and that shares storage with
         nothing else (an in-place adjoint buffer lives on after the branch)."""
         return isinstance(src, ir.Var) and self.def_block.get(src.name) == id(branch) and \
             len(self.use_sites.get(src.name, [])) == 1 and self.alone(src)
 
-    def _free_after(self, init, loop: ir.Loop) -> bool:
+    def _free_after(self, init: ir.Operand, loop: ir.Loop) -> TypeGuard[ir.Var]:
         """Nothing reads ``init`` once the loop has started (so the loop may reuse it)."""
         if not isinstance(init, ir.Var):
             return False
@@ -284,6 +288,7 @@ class Storage:
             return v.name
         if v.kind == "temp":
             return self.namer.temp()
+        assert v.of is not None, v  # an adjoint or a tangent: of its primal
         primal = self.names.get(v.of.name) or v.of.name
         if v.kind == "tangent":
             return self.namer.fresh(primal + "_dot")

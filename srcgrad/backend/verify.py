@@ -49,7 +49,7 @@ class _Event:
     var: ir.Var
     pos: int
     loops: tuple[int, ...]  # ids of the enclosing loops, outermost first
-    path: frozenset  # (an If's condition, branch) pairs on the way here
+    path: frozenset[tuple[str | int, int]]  # (an If's condition, branch) pairs on the way here
     shape_only: bool = False  # a read for the shape alone, which writes in place keep
     push: bool = False  # a tape push: a read for whatever the adjoint reads back
 
@@ -67,7 +67,9 @@ class _Checker:
         self.restored: dict[str, int] = {}  # value -> where the tape first restores it
         self.deferred: dict[str, ir.Stmt] = {}
         self.merged: dict[str, list[str]] = {}  # an if's merged value -> its sources
-        self.pos, self.loops, self.path = 0, (), frozenset()
+        self.pos = 0
+        self.loops: tuple[int, ...] = ()
+        self.path: frozenset[tuple[str | int, int]] = frozenset()
         for p in fn.params:
             self.define(p)
         self.block(fn.body)
@@ -200,8 +202,8 @@ class _Checker:
                 self.writes.setdefault(self.name(p.target), []).append(self.event(p.target))
         self.loops = outer
         for p in n.carried:
-            self.union(p.target, p.out)
-            self.define(p.out, write=False)
+            self.union(p.target, ir.loop_out(p))
+            self.define(ir.loop_out(p), write=False)
 
     # -- checking ----------------------------------------------------------------
     def check(self) -> None:

@@ -19,10 +19,10 @@ and ``adjoint`` (the adjoint of ``Var.of``, printed as ``<name>_bar``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Union
+from typing import Any, Union
 
-from .. import runtime
 from ..errors import InternalError, Loc
 
 # Python operators by their gast class name, and the IR op they lower to.
@@ -154,15 +154,15 @@ class Phi:
 @dataclass
 class If:
     cond: Operand
-    then: list
-    orelse: list
+    then: list[Node]
+    orelse: list[Node]
     phis: list[Phi]
     loc: Loc
     adjoint: bool = False
     # Inside a loop: values each branch pushes on the tape at its end (forward), or
     # pops at its start (adjoint), as (then, else) lists.
-    save: tuple = ([], [])
-    restore: tuple = ([], [])
+    save: tuple[list[Var], list[Var]] = ([], [])
+    restore: tuple[list[Var], list[Var]] = ([], [])
 
 
 @dataclass
@@ -180,10 +180,10 @@ class Loop:
     index: Var | None
     bounds: tuple[Operand, ...]
     carried: list[Phi]
-    body: list
+    body: list[Node]
     loc: Loc
     reverse: bool = False
-    test: list = field(default_factory=list)
+    test: list[Node] = field(default_factory=list)
     cond: Operand | None = None
     adjoint: bool = False
     save_start: list[Var] = field(default_factory=list)
@@ -194,9 +194,9 @@ class Loop:
 Node = Union[Stmt, If, Loop]  # noqa: UP007
 
 
-def clone(block: list) -> list:
+def clone(block: list[Node]) -> list[Node]:
     """A copy of a block's nodes and regions (operands are immutable and shared)."""
-    out = []
+    out: list[Node] = []
     for n in block:
         if isinstance(n, Stmt):
             out.append(replace(n))
@@ -209,9 +209,9 @@ def clone(block: list) -> list:
     return out
 
 
-def walk(block: list) -> list:
+def walk(block: list[Node]) -> list[Node]:
     """Every node of ``block`` and of the regions inside it, in program order."""
-    out = []
+    out: list[Node] = []
     for n in block:
         out.append(n)
         if isinstance(n, If):
@@ -221,33 +221,41 @@ def walk(block: list) -> list:
     return out
 
 
-def node_uses(n) -> list[Var]:
+def node_uses(n: Node) -> list[Var]:
     """The variables a node reads directly (not those read inside its regions)."""
     if isinstance(n, Stmt):
         return n.uses()
-    ops: list = []
+    ops: list[Operand | None] = []
     if isinstance(n, If):
-        ops = [n.cond] + [src for p in n.phis for src in p.sources]
+        ops = [n.cond, *(src for p in n.phis for src in p.sources)]
     elif isinstance(n, Loop):
         ops = list(n.bounds) + [n.cond] + [src for p in n.carried for src in p.sources]
     return [o for o in ops if isinstance(o, Var)]
 
 
-def node_defs(n) -> list[Var]:
+def loop_out(p: Phi) -> Var:
+    """A loop-carried value's value after the loop (every loop sets it; an If's phi has
+    none)."""
+    if p.out is None:
+        raise InternalError(f"IR: loop-carried {p.target} has no value after the loop")
+    return p.out
+
+
+def node_defs(n: Node) -> list[Var]:
     """The variables a node defines directly."""
     if isinstance(n, Stmt):
         return [n.target]
     if isinstance(n, If):
         return [p.target for p in n.phis]
     defs = [n.index] if n.index is not None else []
-    return defs + [p.target for p in n.carried] + [p.out for p in n.carried]
+    return defs + [p.target for p in n.carried] + [loop_out(p) for p in n.carried]
 
 
 @dataclass
 class Function:
     name: str
     params: tuple[Var, ...]
-    body: list
+    body: list[Node]
     returns: tuple[Operand, ...]
     loc: Loc
     doc: str | None = None
@@ -261,18 +269,18 @@ class Function:
         return "\n".join(lines)
 
 
-def _format_block(block: list, indent: str, lines: list[str]) -> None:
+def _format_block(block: list[Node], indent: str, lines: list[str]) -> None:
     for n in block:
         if isinstance(n, Stmt):
             lines.append(f"{indent}{str(n):<40}  # line {n.loc.line}")
         elif isinstance(n, If):
             lines.append(f"{indent}if {n.cond}:{' ' * 30}  # line {n.loc.line}")
-            for which, block in enumerate((n.then, n.orelse)):
+            for which, branch in enumerate((n.then, n.orelse)):
                 if which:
                     lines.append(f"{indent}else:")
                 if n.restore[which]:
                     lines.append(f"{indent}    {', '.join(map(str, n.restore[which]))} = pop")
-                _format_block(block, indent + "    ", lines)
+                _format_block(branch, indent + "    ", lines)
                 if n.save[which]:
                     lines.append(f"{indent}    push {', '.join(map(str, n.save[which]))}")
             for p in n.phis:
@@ -295,110 +303,16 @@ def _format_block(block: list, indent: str, lines: list[str]) -> None:
                 lines.append(f"{indent}    push {', '.join(map(str, n.save))}")
 
 
-def verify(fn: Function) -> None:
-    """Check the invariants in the module docstring; raise InternalError if broken.
-
-    Scoping is Python's: a value defined anywhere earlier in program order is
-    visible (the adjoint of a branch reads what the branch computed). The only
-    second definitions allowed are a reverse loop's ``restore`` of taped values.
-    """
-    defined: set[str] = set()
-
-    # ``where`` is a string or a node, formatted only for the error message.
-    def define(v: Var, where) -> None:
-        if v.name in defined:
-            raise InternalError(f"IR: {v.name} defined twice ({where})")
-        defined.add(v.name)
-
-    def use(o: Operand, where) -> None:
-        if isinstance(o, Var):
-            if o.name not in defined:
-                raise InternalError(f"IR: {o.name} used before definition ({where})")
-        elif not isinstance(o, Const):
-            raise InternalError(f"IR: bad operand {o!r} ({where})")
-
-    def block(nodes: list) -> None:
-        for n in nodes:
-            if not isinstance(getattr(n, "loc", None), Loc):
-                raise InternalError(f"IR: node without location: {n}")
-            if isinstance(n, Stmt):
-                if not (isinstance(n.op, Callee) or n.op in OPERATORS):
-                    raise InternalError(f"IR: unknown op {n.op!r} in {n}")
-                for o in n.operands():
-                    use(o, n)
-                define(n.target, n)
-            elif isinstance(n, If):
-                use(n.cond, "if")
-                for which, branch in enumerate((n.then, n.orelse)):
-                    restored(n.restore[which])
-                    block(branch)
-                    for v in n.save[which]:
-                        use(v, "tape push")
-                for p in n.phis:
-                    for src in p.sources:
-                        use(src, "phi")
-                    define(p.target, "phi")
-            else:
-                loop(n)
-
-    def loop(n: Loop) -> None:
-        for b in n.bounds:
-            use(b, "loop bounds")
-        for p in n.carried:
-            use(p.sources[0], "loop init")
-            define(p.target, "loop carried")
-        if n.index is not None and not (n.reverse and n.index.name in defined):
-            define(n.index, "loop index")  # a reverse loop reruns its forward loop's index
-        for group in n.restore:
-            restored(group)
-        for v in n.save_start:
-            use(v, "tape push")
-        block(n.test)
-        if n.cond is not None:
-            use(n.cond, "while condition")
-        block(n.body)
-        for p in n.carried:
-            use(p.sources[1], "loop next")
-            define(p.out, "loop out")
-        for v in n.save:
-            use(v, "tape push")
-
-    def restored(group: list) -> None:
-        for v in group:
-            if v.name not in defined:
-                raise InternalError(f"IR: restore of {v.name}, which the forward never set")
-
-    for p in fn.params:
-        define(p, "parameter")
-    block(fn.body)
-    for r in fn.returns:
-        use(r, "return")
-
-
 # Run-time checks among the statements (``runtime.disjoint_write``): their value is the
 # operand they check, but they must run even where that value is dead.
 CHECKS = frozenset({"disjoint_write"})
 
-def may_share_first(s: Stmt) -> bool:
-    """``s`` may give back its first operand or a view of it (``x.T``, a call in
-    ``runtime.SAME_BUFFER``): the result shares that operand's buffer. (``x[i]`` may
-    too, but of a vector it is a new number: each stage that follows buffers decides
-    how to treat indexing.)"""
-    if not s.args or not isinstance(s.args[0], Var):
-        return False
-    if isinstance(s.op, Callee):
-        try:
-            return s.op.obj in runtime.SAME_BUFFER
-        except TypeError:  # an unhashable callable
-            return False
-    return s.op == "attr.T"
 
-
-def is_check(s) -> bool:
+def is_check(s: object) -> bool:
     return isinstance(s, Stmt) and isinstance(s.op, Callee) and s.op.name in CHECKS
 
 
-def fold(op, args) -> Operand | None:
+def fold(op: str | Callee, args: Sequence[Operand]) -> Operand | None:
     """Sound simplifications only: constants, ``x * 1``, ``x ** 1``, ``x / 1``, ``-1 * x``."""
     consts = [a.value for a in args if isinstance(a, Const)]
     plain = all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in consts)
@@ -416,12 +330,12 @@ def fold(op, args) -> Operand | None:
     return None
 
 
-def is_number(o: Operand, value) -> bool:
+def is_number(o: Operand, value: float) -> bool:
     return isinstance(o, Const) and o.name is None and type(o.value) in (int, float) \
         and o.value == value
 
 
-_PY_OPS = {
+_PY_OPS: dict[str, Callable[..., Any]] = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
     "truediv": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a,
 }

@@ -40,7 +40,7 @@ def _names(ops) -> set[str]:
 def _block(block: list, live: set[str]) -> tuple[list, set[str]]:
     """The statements of ``block`` that ``live`` needs, and what is live before it."""
     live = set(live)
-    kept = []
+    kept: list[ir.Node] = []
     for n in reversed(block):
         if isinstance(n, ir.Stmt):
             if n.target.name in live or ir.is_check(n):
@@ -74,7 +74,7 @@ def _loop(n: ir.Loop, live: set[str]) -> bool:
     carried: list[ir.Phi] | None = None
     inner: set[str] = set()
     while True:  # carried values are needed if the body (as pruned so far) reads them
-        keep = [p for p in n.carried if p.out.name in live or p.target.name in inner]
+        keep = [p for p in n.carried if ir.loop_out(p).name in live or p.target.name in inner]
         need = live | _names(p.sources[1] for p in keep) | _names(n.save) | \
             _names(n.save_start) | _names([n.cond])
         body, inner = _block(ir.clone(original), need)  # _block prunes regions in place

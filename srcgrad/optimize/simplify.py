@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable
 
 from .. import ir, runtime
 from ..rules import overloads
@@ -33,8 +34,9 @@ _PURE_OPS = frozenset({*ir.BINARY.values(), *ir.UNARY.values(), *ir.COMPARE.valu
 # Run-time helpers whose result is never written in place: safe to share.
 _PURE_HELPERS = frozenset({runtime.unbroadcast, runtime.sum_to, runtime.expand,
                            runtime.argmax_mask, runtime.keep})
-_FOLD = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-         "truediv": operator.truediv, "pow": operator.pow, "neg": operator.neg}
+_FOLD: dict[str, Callable[..., object]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+    "pow": operator.pow, "neg": operator.neg}
 _KEEP = ir.Callee("keep", runtime.keep, runtime.keep)
 
 
@@ -163,7 +165,7 @@ def _elementwise(obj) -> bool:
 def fold_constants(fn: ir.Function) -> ir.Function:
     subst: dict[str, ir.Operand] = {}
     for n in ir.walk(fn.body):
-        if isinstance(n, ir.Stmt) and n.op in _FOLD and not n.kwargs:
+        if isinstance(n, ir.Stmt) and isinstance(n.op, str) and n.op in _FOLD and not n.kwargs:
             args = [subst.get(a.name, a) if isinstance(a, ir.Var) else a for a in n.args]
             values = [a.value for a in args if isinstance(a, ir.Const) and a.name is None]
             if len(values) == len(args) and all(type(v) in (int, float) for v in values):
@@ -192,7 +194,8 @@ def narrow_expands(fn: ir.Function) -> ir.Function:
             continue
         args = list(n.args)
         for i in (0, 1):
-            d = defs.get(args[i].name) if isinstance(args[i], ir.Var) else None
+            a = args[i]
+            d = defs.get(a.name) if isinstance(a, ir.Var) else None
             if d is not None and isinstance(d.op, ir.Callee) and d.op.obj is runtime.expand \
                     and len(d.args) == 4 and same_shape(args[1 - i], d.args[1]):
                 k = made.get(d.target.name)

@@ -11,6 +11,8 @@ and result they are passed: the ``*_jvp_<param>`` functions of
 provided yet.
 """
 
+from typing import Any
+
 import numpy as np
 
 from .. import runtime as rt
@@ -22,7 +24,7 @@ table = Table({"np": np, **{name: getattr(rt, name) for name in (
     "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b")},
     **exported(linalg, decomp, shape, special, second_order)})
 V, N, P = table.vjp, table.nondiff, table.partials
-LIN = {"linear": True}
+LIN: dict[str, Any] = {"linear": True}
 
 V(rt.unbroadcast, "c, x", forward_only=("c",), **LIN)
 V(rt.expand, "c, x, axis, keepdims", forward_only=("c",), **LIN)

@@ -30,12 +30,18 @@ from __future__ import annotations
 import ast
 import inspect
 import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
 
 from .. import ir
 from ..errors import InternalError, Loc
 
 _NOWHERE = Loc("<srcgrad rules>", 0, 0)
+
+# ``apply(op, args, kwargs)``: what a transform does with one statement of a template.
+Apply = Callable[[str | ir.Callee, list[ir.Operand], list[tuple[str, ir.Operand]]], ir.Operand]
 
 
 @dataclass(frozen=True)
@@ -46,16 +52,20 @@ class Template:
     stmts: tuple[ir.Stmt, ...]
     result: ir.Operand
 
-    def instantiate(self, env: dict, apply) -> ir.Operand:
-        """The expression over real operands: ``env`` maps each ``$name`` (and ``$*xs``
-        to a tuple); ``apply(op, args, kwargs)`` emits one statement (or folds it)."""
+    def instantiate(self, env: Mapping[str, Any], apply: Apply) -> ir.Operand:
+        """The expression over real operands: ``env`` maps each ``$name`` to an operand
+        (and ``$*xs`` to a tuple of them); ``apply(op, args, kwargs)`` emits one statement
+        (or folds it)."""
         local: dict[str, ir.Operand] = {}
 
-        def sub(o):
-            return (local.get(o.name) or env[o.name]) if isinstance(o, ir.Var) else o
+        def sub(o: ir.Operand) -> ir.Operand:
+            if not isinstance(o, ir.Var):
+                return o
+            found: ir.Operand = local.get(o.name) or env[o.name]
+            return found
 
         for s in self.stmts:
-            args = []
+            args: list[ir.Operand] = []
             for a in s.args:
                 if isinstance(a, ir.Var) and a.name.startswith("$*"):
                     args.extend(env[a.name])
@@ -69,19 +79,19 @@ class Template:
 class Rule:
     name: str
     signature: inspect.Signature
-    partials: dict = field(default_factory=dict)  # param -> Template (elementwise)
-    vjps: dict = field(default_factory=dict)  # param -> Template (contribution)
+    partials: dict[str, Template] = field(default_factory=dict)  # elementwise
+    vjps: dict[str, Template] = field(default_factory=dict)  # param -> its contribution
     broadcasting: bool = True  # contributions are summed back to the input's shape
     result: str = "elementwise"  # "scalar" | "elementwise" | "any": kind of the output
     nondiff: bool = False
     step: bool = False  # a non-differentiable step function (round, sign): warn when reached
     seq: bool | None = None  # True: only f([a, b]); False: never; None: either
     min_args: int = 0  # fewest positional arguments of a non-seq call (max(a, b) needs 2)
-    structural: tuple = ()  # differentiable parameters whose adjoint the transform writes
-    jvps: dict = field(default_factory=dict)  # param -> Template of its tangent's share
+    structural: tuple[str, ...] = ()  # differentiable parameters whose adjoint the transform writes
+    jvps: dict[str, Template] = field(default_factory=dict)  # param -> its tangent's share
     linear: bool = False  # the tangent is the op itself applied to the tangents
-    forward_only: tuple = ()  # differentiable in forward mode only (srcgrad's own helpers)
-    zero: tuple = ()  # parameters with a zero derivative (only their shape or dtype is read)
+    forward_only: tuple[str, ...] = ()  # differentiable in forward mode only (own helpers)
+    zero: tuple[str, ...] = ()  # zero derivative (only their shape or dtype is read)
 
     @property
     def params(self) -> list[str]:
@@ -106,8 +116,9 @@ class Table:
         self.namespace = namespace
         self.rules: dict[object, list[Rule]] = {}
 
-    def partials(self, fn, params: str, *partials: str | None, result="elementwise",
-                 seq=None, name=None, min_args=0) -> None:
+    def partials(self, fn: object, params: str, *partials: str | None,
+                 result: str = "elementwise", seq: bool | None = None, name: str | None = None,
+                 min_args: int = 0) -> None:
         sig = _signature(params)
         names = list(sig.parameters)
         if len(partials) != len(names):
@@ -116,8 +127,9 @@ class Table:
         self._add(fn, Rule(name or _name(fn), sig, partials=compiled, result=result, seq=seq,
                            min_args=min_args))
 
-    def vjp(self, fn, params: str, result="any", broadcasting=False, seq=None, name=None,
-            linear=False, forward_only=(), zero=(), **vjps: str) -> None:
+    def vjp(self, fn: object, params: str, result: str = "any", broadcasting: bool = False,
+            seq: bool | None = None, name: str | None = None, linear: bool = False,
+            forward_only: Iterable[str] = (), zero: Iterable[str] = (), **vjps: str) -> None:
         """``x="..."``: the adjoint contribution to x (in g, ans, the parameters);
         ``jvp_x="..."``: x's share of the output's tangent (in ``dot``, x's tangent);
         ``linear=True``: the tangent is the op applied to the tangents; ``zero``: the
@@ -136,29 +148,29 @@ class Table:
                            broadcasting=broadcasting, seq=seq, jvps=tangents, linear=linear,
                            forward_only=tuple(forward_only), zero=tuple(zero)))
 
-    def structural(self, key: str, params: str, *differentiable: str, result="any",
-                   linear=False) -> None:
+    def structural(self, key: str, params: str, *differentiable: str, result: str = "any",
+                   linear: bool = False) -> None:
         """An op whose adjoint is not an expression (indexing: scatter, in-place zeroing):
         the transform implements it; the table declares it, so it is counted and tested."""
         self._add(key, Rule(key, _signature(params), structural=differentiable, result=result,
                             broadcasting=False, linear=linear))
 
-    def nondiff(self, *fns, params: str = "*args, **kwargs", result="any",
-                step=False) -> None:
+    def nondiff(self, *fns: object, params: str = "*args, **kwargs", result: str = "any",
+                step: bool = False) -> None:
         """``step=True``: piecewise constant in a real argument (round, floor, sign,
         argmax), so a gradient reaching it is zero; srcgrad warns when one does."""
         for fn in fns:
             self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result,
                                step=step))
 
-    def _add(self, key, rule: Rule) -> None:
+    def _add(self, key: object, rule: Rule) -> None:
         self.rules.setdefault(key, []).append(rule)
 
     def compile(self, source: str, params: list[str]) -> Template:
         return _TemplateCompiler(self.namespace, params).compile(source)
 
 
-def exported(*modules) -> dict[str, object]:
+def exported(*modules: ModuleType) -> dict[str, object]:
     """The public helpers of run-time modules (``srcgrad.runtime.linalg``...), by name, for a
     table's namespace: each name of their ``__all__`` and its function."""
     return {name: getattr(m, name) for m in modules for name in m.__all__}
@@ -166,7 +178,7 @@ def exported(*modules) -> dict[str, object]:
 
 def _signature(params: str) -> inspect.Signature:
     tree = ast.parse(f"def _({params}): pass")
-    scope: dict = {}
+    scope: dict[str, Any] = {}
     exec(compile(tree, "<rule>", "exec"), scope)  # noqa: S102 - our own literal text
     return inspect.signature(scope["_"])
 
@@ -177,7 +189,7 @@ _NAMESPACES = (("np.linalg.", "numpy.linalg"), ("np.fft.", "numpy.fft"), ("np.",
                ("special.", "scipy.special"), ("math.", "math"), ("", "builtins"))
 
 
-def _name(fn) -> str:
+def _name(fn: object) -> str:
     """How a user spells ``fn``: ``np.linalg.inv``, ``special.erf``, ``math.exp``."""
     if isinstance(fn, str):
         return fn
@@ -204,12 +216,13 @@ class _TemplateCompiler:
         result = self.expr(node)
         return Template(source, tuple(self.stmts), result)
 
-    def emit(self, op, args, kwargs=()) -> ir.Var:
+    def emit(self, op: str | ir.Callee, args: Iterable[ir.Operand],
+             kwargs: Iterable[tuple[str, ir.Operand]] = ()) -> ir.Var:
         var = ir.Var(f"$t{len(self.stmts) + 1}", "temp")
         self.stmts.append(ir.Stmt(var, op, tuple(args), _NOWHERE, tuple(kwargs)))
         return var
 
-    def expr(self, node: ast.expr):
+    def expr(self, node: ast.expr) -> ir.Operand:
         if isinstance(node, ast.Constant):
             return ir.Const(node.value)
         if isinstance(node, ast.Name) and node.id in self.params:
@@ -219,7 +232,8 @@ class _TemplateCompiler:
                              (self.expr(node.left), self.expr(node.right)))
         if isinstance(node, ast.UnaryOp):
             operand = self.expr(node.operand)
-            if isinstance(node.op, ast.USub) and isinstance(operand, ir.Const):
+            if isinstance(node.op, ast.USub) and isinstance(operand, ir.Const) \
+                    and isinstance(operand.value, (int, float, complex)):
                 return ir.Const(-operand.value)
             return self.emit(ir.UNARY[type(node.op).__name__], (operand,))
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
@@ -243,17 +257,21 @@ class _TemplateCompiler:
         if not dotted:
             raise InternalError(f"rule expression: bad callee {ast.dump(node.func)}")
         obj, root = self.resolve(dotted)
-        args = []
+        args: list[ir.Operand] = []
         for a in node.args:
-            if isinstance(a, ast.Starred):  # *xs: all elements of the variadic parameter
-                args.append(ir.Var("$*" + a.value.id))
+            if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name):
+                args.append(ir.Var("$*" + a.value.id))  # *xs: all elements of the parameter
             else:
                 args.append(self.expr(a))
-        kwargs = [(k.arg, self.expr(k.value)) for k in node.keywords]
+        kwargs: list[tuple[str, ir.Operand]] = []
+        for k in node.keywords:
+            if k.arg is None:
+                raise InternalError(f"rule expression: unsupported {ast.dump(k)}")
+            kwargs.append((k.arg, self.expr(k.value)))
         return self.emit(ir.Callee(".".join(dotted), obj, root), args, kwargs)
 
-    def _dotted(self, node) -> list[str] | None:
-        parts = []
+    def _dotted(self, node: ast.expr) -> list[str] | None:
+        parts: list[str] = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value

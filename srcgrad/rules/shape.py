@@ -4,6 +4,8 @@ Same form as rules/numpy.py: one line per primitive, both modes. The adjoints th
 more than an expression are functions of ``srcgrad.runtime.shape``.
 """
 
+from typing import Any
+
 import numpy as np
 
 from .. import runtime
@@ -66,7 +68,7 @@ if hasattr(np.linalg, "matrix_transpose") and np.linalg.matrix_transpose is not 
         np, "matrix_transpose", None):
     V(np.linalg.matrix_transpose, "x", x="np.matrix_transpose(g)", linear=True,
       name="np.linalg.matrix_transpose")
-VECDOT = dict(x1="unbroadcast(np.expand_dims(g, axis) * x2, x1)",
+VECDOT: dict[str, Any] = dict(x1="unbroadcast(np.expand_dims(g, axis) * x2, x1)",
               x2="unbroadcast(np.expand_dims(g, axis) * x1, x2)",
               jvp_x1="np.vecdot(dot, x2, axis=axis)", jvp_x2="np.vecdot(x1, dot, axis=axis)")
 if hasattr(np, "vecdot"):

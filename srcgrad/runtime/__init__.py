@@ -27,7 +27,7 @@ scatter, a decomposition's adjoint). Everything else is inlined by the rule
 tables. Two exceptions may escape them: ``seed`` raises ``NotScalar`` for a
 non-scalar output, ``disjoint_write`` raises ``ViewChanged``; both are importable
 from here (and a derivative srcgrad does not provide raises NotImplementedError,
-naming the case). Other names (``SAME_BUFFER``), modules aside, are srcgrad's own.
+naming the case). Other names, modules aside, are srcgrad's own.
 
 Layering: the package imports NumPy, the standard library and itself, nothing else
 of srcgrad (the rule tables import it, not the other way round). Its modules call
@@ -399,26 +399,5 @@ def weights_grad(c, weights, axis):
 
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
-from . import decomp, linalg, second_order, shape, sorting, special  # noqa: E402, F401
-
-# Calls that may return their first argument itself or a view of it (so that a write
-# into one changes the other): NumPy's view-making functions, and the helpers that
-# hand back their operand when nothing needs doing (``np.diff(x, 0)`` is ``x``,
-# ``np.einsum("ii->i", x)`` a view) or a part of it (``pad_grad``: the interior of the
-# adjoint). Found by calling each rule's function on an array (tests/test_views.py
-# keeps the list complete).
-SAME_BUFFER = frozenset({
-    sum_to, unbroadcast, as_dtype_of, as_input, expand, keep, stop_gradient, fit, piece,
-    sum_grad,
-    transpose_grad, diff_grad, disjoint_write,
-    linalg.einsum_grad, linalg.einsum_jvp, shape.rot90_grad, shape.pad_grad,
-    shape.hstack_grad, shape.vstack_grad, shape.column_stack_grad, shape.dstack_grad,
-    shape.append_grad, special.lse_expand,
-    *(getattr(np, name) for name in (
-        "reshape", "transpose", "ravel", "squeeze", "expand_dims", "broadcast_to", "swapaxes",
-        "moveaxis", "asarray", "asanyarray", "ascontiguousarray", "atleast_1d", "atleast_2d",
-        "atleast_3d", "diagonal", "diag", "flip", "fliplr", "flipud", "rot90", "split",
-        "array_split", "hsplit", "vsplit", "nan_to_num", "diff", "einsum", "matrix_transpose",
-        "unstack")
-      if hasattr(np, name)),  # the last two are NumPy 2.1's
-    *([np.linalg.matrix_transpose] if hasattr(np.linalg, "matrix_transpose") else [])})
+from . import decomp, linalg, second_order, sorting, special  # noqa: E402, F401
+from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)

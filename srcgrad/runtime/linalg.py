@@ -9,7 +9,7 @@ differentiates ``np.trace``, ``np.inner``, ``np.tensordot``, ``np.einsum``, ``np
 operand); ``<fn>_jvp(dot, ...)`` is an input's share of the output's tangent given that
 input's tangent ``dot``; ``ans`` is the function's result, passed in, never recomputed.
 ``einsum_grad`` and ``einsum_jvp`` may return a view of their first argument (of one
-operand, ``np.einsum`` gives a view): ``srcgrad.runtime.SAME_BUFFER`` lists them.
+operand, ``np.einsum`` gives a view): ``srcgrad.ir.SAME_BUFFER`` lists them.
 
 Contract (that of ``srcgrad.runtime``): plain functions of NumPy values, with no srcgrad
 state and no side effect on their arguments; names, parameters and results are stable.

@@ -9,7 +9,7 @@ output's adjoint ``g``: every one is linear in ``g``. For a list-valued function
 splits, ``meshgrid``) ``g`` is a list with one adjoint per output; for a function of a
 sequence (the stacks) ``index`` says which element's adjoint is asked. A scatter
 (``take_grad``) adds up the adjoints of repeated indices. Some return a view of ``g``
-(``rot90_grad``, ``pad_grad``, the stacks' and ``append_grad``): ``srcgrad.runtime.SAME_BUFFER``
+(``rot90_grad``, ``pad_grad``, the stacks' and ``append_grad``): ``srcgrad.ir.SAME_BUFFER``
 lists them.
 
 Contract (that of ``srcgrad.runtime``): plain functions of NumPy values, with no srcgrad

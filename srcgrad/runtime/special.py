@@ -5,7 +5,7 @@ Generated code calls them (``from srcgrad.runtime.special import lse_expand,
 lse_weights``) where it differentiates ``special.logsumexp``; the other ``scipy.special``
 rules are inlined expressions. This module does not import SciPy (an optional dependency
 of srcgrad): the functions compute with NumPy. ``lse_expand`` may return a view of its
-first argument (``srcgrad.runtime.SAME_BUFFER`` lists it).
+first argument (``srcgrad.ir.SAME_BUFFER`` lists it).
 
 Contract (that of ``srcgrad.runtime``): plain functions of NumPy values, with no srcgrad
 state and no side effect on their arguments; names, parameters and results are stable.

@@ -1,0 +1,259 @@
+"""The gradient dispatcher: what ``grad(f)`` and ``value_and_grad(f)`` return.
+
+Contract: ``gradient(f, wrt, with_value)`` returns a function with ``f``'s own signature
+(name, docstring and ``__wrapped__`` copied by ``functools.update_wrapper``) that
+computes ``f``'s gradient with respect to ``wrt`` (a parameter index or name, or a
+tuple of them: ``checks.wrt``), preceded by ``f``'s value if ``with_value``.
+
+- It is Python source generated per ``f`` (``_DISPATCH``), so that a call costs one dict
+  lookup on the argument types plus the generated derivative; a call that does not fit
+  ``f``'s signature is an ``ArgumentError`` with Python's own message.
+- The argument types choose a specialization, made on first use: scalar code, code
+  specialized on the shapes and dtypes of the array arguments (``_Shaped``), or, for
+  tuple, list and dict arguments, the derivative over their leaves (``_structured``),
+  each gradient given back in its argument's shape.
+- An error raised while the derivative runs is reported at the user's line
+  (``build._located_runtime_error``); a TypeError about an argument names it
+  (``checks.blame``).
+- If the names ``f`` reads change (``build._Entry.stale``), every specialization is
+  dropped and made again.
+- The result carries ``__srcgrad_derivative__`` (for jvp, vjp and the CLI) and, for a
+  single gradient, ``__srcgrad_gradient__`` (for ``grad(grad(f))``): see ``mark``.
+
+Signatures srcgrad cannot compile (``*args``, keyword-only parameters) give a function
+whose first call raises the located error (``_rejecting``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import checks, runtime
+from .build import (
+    _CONTAINERS,
+    _RUNTIME_ERRORS,
+    Derivative,
+    _Entry,
+    _entry,
+    _flatten,
+    _guarded,
+    _kind,
+    _load,
+    _located_runtime_error,
+    _params,
+    _unflatten,
+)
+from .errors import UsageError
+
+# f's parameters, the required ones defaulting to _sg_missing, then *_sg_more and
+# **_sg_named: a call that does not fit f costs a few identity tests here, and is
+# refused as an ArgumentError with Python's own message (checks.wrong_call).
+_DISPATCH = """\
+def {name}({signature}*_sg_more, **_sg_named):
+    if {missing}_sg_more or _sg_named:
+        raise _sg_wrong_call(({tuple}), _sg_more, _sg_named)
+    _sg_stale()
+    _sg_fn = _sg_by_types.get(({types}))
+    if _sg_fn is None:
+        _sg_fn = _sg_specialize(({args},))
+    try:
+        _sg_out = _sg_fn({args})
+    except (*_sg_runtime_errors, _sg_NotScalar, TypeError) as _sg_exc:
+        raise _sg_runtime_error(_sg_fn, _sg_exc, ({tuple})) from None
+    return {result}
+"""
+
+
+def mark(fn: Callable[..., Any], **marks: object) -> None:
+    """Set srcgrad's markers on a function it made (``__srcgrad_derivative__``: what made
+    it; ``__srcgrad_gradient__``, ``__srcgrad_higher__``: for ``grad`` of it), attributes
+    that ``Callable`` does not declare."""
+    for name, value in marks.items():
+        setattr(fn, name, value)
+
+
+def gradient(f: Callable[..., Any], wrt: object, with_value: bool) -> Callable[..., Any]:
+    """The gradient function: a dispatcher with ``f``'s own signature, written out as
+    Python so that a call costs one dict lookup on the argument types (which decide
+    the specialization) plus the generated code."""
+    entry = _entry(f)
+    transform = checks.VALUE_AND_GRAD if with_value else checks.GRAD
+    indices, single = checks.wrt(f, wrt, transform)
+    sig = inspect.signature(f)
+    params = _params(f)
+    if any(p.kind is not p.POSITIONAL_OR_KEYWORD for p in sig.parameters.values()):
+        return _rejecting(f, entry)
+    if any(p.startswith("_sg_") for p in params):
+        raise UsageError(f"{f.__name__}: parameter names starting with _sg_ are reserved "
+                         "for srcgrad's generated code")
+    state = _Specializations(f, entry, indices, transform, with_value)
+    namespace = {"_sg_by_types": state.by_types, "_sg_specialize": state.specialize,
+                 "_sg_type": type, "_sg_stale": state.stale,
+                 "_sg_runtime_error": state.runtime_error, "_sg_NotScalar": runtime.NotScalar,
+                 "_sg_runtime_errors": _RUNTIME_ERRORS, "_sg_missing": checks.MISSING,
+                 "_sg_wrong_call": functools.partial(checks.wrong_call, f)}
+    grads = "_sg_out[1]" if single else "_sg_out[1:]"
+    name, text = _dispatch_text(f, sig, namespace,
+                                f"_sg_out[0], {grads}" if with_value else
+                                "(_sg_out,)" if len(indices) == 1 and not single else "_sg_out")
+    wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
+    functools.update_wrapper(wrapper, f)
+    mark(wrapper, __srcgrad_derivative__=("value_and_grad" if with_value else "grad", f,
+                                          indices, single))  # for jvp and vjp of it
+    if single and not with_value:
+        mark(wrapper, __srcgrad_gradient__=(f, indices[0]))  # for grad(grad(f))
+    return wrapper
+
+
+class _Specializations:
+    """What one dispatcher keeps: the derivative function for each tuple of argument
+    types, and what made each (a ``Derivative``, a ``_Shaped``, None for the structured
+    one), to locate a run-time error."""
+
+    def __init__(self, f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
+                 transform: checks.Transform, with_value: bool):
+        self.f, self.entry, self.indices = f, entry, indices
+        self.transform, self.with_value = transform, with_value
+        self.by_types: dict[tuple[type, ...], Callable[..., Any]] = {}
+        self.derivative_of: dict[object, Derivative | _Shaped | None] = {}
+        self.built = entry.generation
+
+    def specialize(self, args: tuple[object, ...]) -> Callable[..., Any]:
+        f, entry, indices, transform = self.f, self.entry, self.indices, self.transform
+        only = not self.with_value
+        fn: Callable[..., Any]
+        if any(isinstance(a, _CONTAINERS) for a in args):
+            fn = _structured(f, entry, indices, self.derivative_of, only)
+            self.derivative_of[fn] = None
+        else:
+            checks.arguments(f, transform, args, indices)
+            kinds = tuple(map(_kind, args))
+            arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+            if arrays:
+                shaped = _Shaped(lambda shapes: entry.derivative(
+                    indices, "one", kinds, (), shapes, grads_only=only), arrays, len(args),
+                    lambda args: checks.arguments(f, transform, args, indices))
+                fn = shaped
+                self.derivative_of[fn] = shaped
+            else:
+                d = entry.derivative(indices, "one", kinds, grads_only=only)
+                fn = d.fn
+                self.derivative_of[fn] = d
+        self.by_types[tuple(map(type, args))] = fn
+        return fn
+
+    def runtime_error(self, fn: object, exc: BaseException, args: tuple[object, ...]
+                      ) -> BaseException:
+        made = self.derivative_of.get(fn) or self.derivative_of.get(_structured)
+        d = made.last if isinstance(made, _Shaped) else made
+        if isinstance(exc, TypeError):  # about an argument, or not srcgrad's to report
+            return checks.blame(self.f, self.transform, args, exc, d) or exc
+        assert d is not None  # (a derivative ran: the one that raised)
+        if isinstance(exc, runtime.NotScalar):
+            return checks.non_scalar(self.f, self.transform, exc.shape, d.primal.loc)
+        return _located_runtime_error(d, exc).with_traceback(None)
+
+    def stale(self) -> None:
+        """Drop what this dispatcher kept if f's names changed (see _Entry.stale)."""
+        self.entry.stale()
+        if self.built != self.entry.generation:
+            self.by_types.clear()
+            self.derivative_of.clear()
+            self.built = self.entry.generation
+
+
+def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
+                derivative_of: dict[object, Derivative | _Shaped | None],
+                grads_only: bool = False) -> Callable[..., Any]:
+    """The derivative for calls with tuple, list or dict arguments: their leaves are
+    parameters of their own, and each gradient comes back in its argument's shape.
+    Returns ``(value, *gradients)``, or with ``grads_only`` what ``grad`` returns."""
+    params = _params(f)
+    transform = checks.GRAD if grads_only else checks.VALUE_AND_GRAD
+
+    def call(*args: object) -> object:
+        checks.arguments(f, transform, args, indices)  # on each call: contents change
+        flat = [_flatten(a) for a in args]
+        structures = tuple((p, s) for p, (s, _) in zip(params, flat) if s is not None)
+        leaves = [x for _, ls in flat for x in ls]
+        starts = [sum(len(ls) for _, ls in flat[:i]) for i in range(len(flat))]
+        wrt = tuple(starts[i] + j for i in indices for j in range(len(flat[i][1])))
+        d = entry.derivative(wrt, "one", tuple(map(_kind, leaves)), structures)
+        derivative_of[_structured] = d
+        out = list(d.fn(*leaves))
+        grads = out[1:]
+        shaped = tuple(_unflatten(flat[i][0], [grads.pop(0) for _ in flat[i][1]])
+                       for i in indices)
+        if grads_only:  # like the generated code: one gradient is returned bare
+            return shaped[0] if len(shaped) == 1 else shaped
+        return (out[0], *shaped)
+
+    return call
+
+
+class _Shaped:
+    """Calls the derivative specialized on the shapes of the array arguments (one per
+    shape combination, built on first use; see ``transform/shapes.py``). Keyed on dtypes too:
+    arrays of one type can hold integers or complex numbers, which ``check`` refuses
+    (it is given the arguments on each new key)."""
+
+    def __init__(self, build: Callable[[tuple[object, ...]], Derivative],
+                 arrays: tuple[int, ...], n: int,
+                 check: Callable[[tuple[object, ...]], None] = lambda args: None):
+        self.build, self.arrays, self.n, self.check = build, arrays, n, check
+        self.table: dict[tuple[object, ...], Derivative] = {}
+        self.by_shapes: dict[tuple[object, ...], Derivative] = {}
+        self.last: Derivative | None = None  # for locating a run-time error
+
+    def __call__(self, *args: Any) -> object:
+        key = tuple([(args[i].shape, args[i].dtype) for i in self.arrays])
+        d = self.table.get(key)
+        if d is None:
+            self.check(args)
+            listed: list[object] = [None] * self.n
+            for i, (shape, _) in zip(self.arrays, key):
+                listed[i] = shape
+            shapes = tuple(listed)
+            if shapes not in self.by_shapes:
+                self.by_shapes[shapes] = self.build(shapes)
+            d = self.table[key] = self.by_shapes[shapes]
+        self.last = d
+        return d.fn(*args)
+
+
+def _dispatch_text(f: Callable[..., Any], sig: inspect.Signature, namespace: dict[str, object],
+                   result: str) -> tuple[str, str]:
+    """The name and source of ``f``'s gradient dispatcher (``_DISPATCH``); ``f``'s
+    defaults go into ``namespace``."""
+    params = list(sig.parameters)
+    signature = []
+    for p in sig.parameters.values():
+        if p.default is p.empty:
+            signature.append(f"{p.name}=_sg_missing")
+        else:
+            namespace[f"_sg_default_{p.name}"] = p.default
+            signature.append(f"{p.name}=_sg_default_{p.name}")
+    # Named like f, so that tracebacks read as they would for f itself.
+    name = f.__name__ if f.__name__.isidentifier() else "_sg_dispatch"
+    return name, _DISPATCH.format(
+        name=name, signature="".join(s + ", " for s in signature),
+        missing="".join(f"{p.name} is _sg_missing or " for p in sig.parameters.values()
+                        if p.default is p.empty),
+        tuple="".join(p + ", " for p in params), args=", ".join(params),
+        types="".join(f"_sg_type({p}), " for p in params), result=result)
+
+
+def _rejecting(f: Callable[..., Any], entry: _Entry) -> Callable[..., Any]:
+    """For signatures srcgrad cannot compile yet: the first call raises the located error."""
+
+    @functools.wraps(f)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        _guarded(f, entry.lowered)
+        raise UsageError(f"{f.__name__}: unsupported signature")  # lowering raises first
+
+    return wrapper
