@@ -1,4 +1,4 @@
-"""Lowering of calls, methods and tuples (part of the lower stage).
+"""Lowering of calls, methods and tuples (frontend stage).
 
 Contract, on top of ``lower.py``'s:
 
@@ -19,6 +19,12 @@ Contract, on top of ``lower.py``'s:
   (``a, b = helper(x)``), indexed with constants, returned by helpers; a tuple
   passed to a function becomes one value (``tuple`` op), which carries no
   derivative (a located error if one would be needed).
+
+``Calls`` reads the state's ``env``, ``src`` and ``inlining``, emits into its
+``body`` and binds local functions in ``env``; it asks the core to lower
+sub-expressions and statements and to make the core of an inlined helper
+(``child``, ``nested``), whose body ``function.lower_body`` lowers; names are
+resolved by ``names``; ``_sg_carried`` checks go to ``structs``.
 """
 
 from __future__ import annotations
@@ -27,13 +33,18 @@ import copy
 import functools
 import inspect
 import types
+from collections.abc import Callable
+from typing import Any
 
 import gast
 import numpy as np
 
 from .. import ir
-from ..errors import NameResolutionError, UnsupportedSyntax
-from .structs import CARRIED, Rec, StructsMixin, Tup, assign_to, load_name
+from ..errors import UnsupportedSyntax
+from . import function, names
+from .state import Core, LocalFunction, LoweringState, Rec, Tup
+from .structs import CARRIED, Structs
+from .syntax import assign_to, load_name
 
 # Array methods and the NumPy function each one is; True: pack extra positional
 # arguments into one tuple (x.reshape(2, 3) is np.reshape(x, (2, 3))).
@@ -53,68 +64,32 @@ METHODS = {
 _NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
 
 
-class LocalFunction:
-    """A ``def`` or ``lambda`` inside the function being lowered: inlined where called,
-    seeing the enclosing function's variables as they are at the call."""
+class Calls:
+    """Calls, methods, tuples and local functions of one body's lowering."""
 
-    def __init__(self, tree: gast.FunctionDef, outer, defaults: list):
-        self.tree, self.outer, self.defaults = tree, outer, defaults
+    def __init__(self, state: LoweringState, core: Core, structs: Structs):
+        self.state, self.core, self.structs = state, core, structs
 
-    @property
-    def params(self) -> list[str]:
-        return [a.id for a in self.tree.args.args]
-
-    def bind(self, args: list, kwargs: dict, where) -> dict:
-        names = self.params
-        if len(args) > len(names) or set(kwargs) - set(names):
-            raise UnsupportedSyntax(f"call of {self.tree.name}: wrong arguments", where)
-        bound = dict(zip(names, args))
-        defaults = dict(zip(names[len(names) - len(self.defaults):], self.defaults))
-        for name in names[len(args):]:
-            if name in kwargs:
-                bound[name] = kwargs[name]
-            elif name in defaults:
-                bound[name] = defaults[name]
-            else:
-                raise UnsupportedSyntax(f"call of {self.tree.name}: missing {name!r}", where)
-        return bound
-
-
-class CallsMixin(StructsMixin):
-    """Call handling for ``lower._Lowerer``."""
-
-    def value(self, node) -> ir.Operand:
-        """``node`` as one IR operand (a tuple display becomes a ``tuple`` value)."""
-        return self.pack(self.expr(node), node)
-
-    def pack(self, operand, node) -> ir.Operand:
-        if isinstance(operand, Rec):
-            raise self.unsupported(node, "a dict argument can only be indexed with constant "
-                                   "keys (params[\"W\"]) here")
-        if isinstance(operand, Tup):
-            items = [self.pack(o, node) for o in operand]
-            return self.emit(ir.Var(self.namer.temp(), "temp"), "tuple", items, node)
-        return operand
-
-    def tuple_(self, node: gast.Tuple, into=None):
-        items = [self.expr(e) for e in node.elts]
+    def tuple_(self, node: gast.Tuple, into: str | None = None) -> ir.Const | Tup:
+        items = [self.core.expr(e) for e in node.elts]
         if all(isinstance(i, ir.Const) and i.name is None for i in items):
             return ir.Const(tuple(i.value for i in items))
         return Tup(items)
 
-    def call(self, node: gast.Call, into):
+    def call(self, node: gast.Call, into: str | None) -> object:
         if any(isinstance(a, gast.Starred) for a in node.args) or \
                 any(k.arg is None for k in node.keywords):
-            raise self.unsupported(node, "*args and **kwargs in calls are not supported yet")
+            raise self.state.unsupported(node, "*args and **kwargs in calls are not "
+                                         "supported yet")
         func = node.func
         if isinstance(func, gast.Name) and func.id == CARRIED:
-            return self.carried_check(node)
+            return self.structs.carried_check(node)
         if isinstance(func, gast.Attribute) and self.is_method(func):
             return self.method(node, into)
         local = self.local_function(func)
         if local is not None:
             return self.inline_local(local, node)
-        callee = self.callee(func)
+        callee = names.callee(self.state, func)
         if callee.obj is sum and len(node.args) in (1, 2) and not node.keywords and \
                 isinstance(node.args[0], (gast.GeneratorExp, gast.ListComp)):
             return self.sum_of(node)
@@ -126,76 +101,66 @@ class CallsMixin(StructsMixin):
                                {k: ir.Const(v) for k, v in p.keywords.items()})
         seq = len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple))
         items = node.args[0].elts if seq else node.args
-        args = [self.value(a) for a in items]
-        kwargs = [(k.arg, self.value(k.value)) for k in node.keywords]
-        return self.emit(self.result(into), callee, args, node, kwargs, seq)
+        args = [self.core.value(a) for a in items]
+        kwargs = [(k.arg, self.core.value(k.value)) for k in node.keywords]
+        return self.state.emit(self.state.result(into), callee, args, node, kwargs, seq)
 
-    def is_method(self, func: gast.Attribute) -> bool:
+    def is_method(self, func: gast.expr) -> bool:
         """``x.f(...)`` on a local value (not a dotted global like ``np.f``)."""
-        dotted = self.dotted(func)
-        return dotted is None or dotted[0] in self.env
+        dotted = names.dotted(func)
+        return dotted is None or dotted[0] in self.state.env
 
-    def method(self, node: gast.Call, into):
+    def method(self, node: gast.Call, into: str | None) -> ir.Var:
         name = node.func.attr
         if name not in METHODS:
-            raise self.unsupported(node.func, f"the method .{name}() is not supported yet",
-                                   f"Call the NumPy function instead (np.{name}(x, ...)).")
+            raise self.state.unsupported(node.func, f"the method .{name}() is not supported "
+                                         "yet", f"Call the NumPy function instead "
+                                         f"(np.{name}(x, ...)).")
         fn, pack = METHODS[name]
-        base = self.value(node.func.value)
-        args = [self.value(a) for a in node.args]
+        base = self.core.value(node.func.value)
+        args = [self.core.value(a) for a in node.args]
         if pack and len(args) > 1:
-            args = [self.pack(Tup(args), node)]
-        kwargs = [(k.arg, self.value(k.value)) for k in node.keywords]
+            args = [self.core.pack(Tup(args), node)]
+        kwargs = [(k.arg, self.core.value(k.value)) for k in node.keywords]
         owner = "np" if getattr(np, fn.__name__, None) is fn else "np.ndarray"
         callee = ir.Callee(f"{owner}.{fn.__name__}", fn, np)
-        return self.emit(self.result(into), callee, [base, *args], node, kwargs)
+        return self.state.emit(self.state.result(into), callee, [base, *args], node, kwargs)
 
-    def callee(self, func: gast.expr) -> ir.Callee:
-        dotted = self.dotted(func)
-        if dotted is None:
-            raise self.unsupported(func, "only calls of named functions (f(...), np.f(...)) "
-                                   "are supported yet")
-        if dotted[0] in self.env:
-            raise self.unsupported(func, f"calling the local value {dotted[0]!r} is not "
-                                   "supported yet")
-        obj, root = self.resolve(dotted, func)
-        if not callable(obj):
-            raise NameResolutionError(f"{'.'.join(dotted)} is not callable", self.src.loc(func))
-        return ir.Callee(".".join(dotted), obj, root)
-
-    def sum_of(self, node: gast.Call):
+    def sum_of(self, node: gast.Call) -> object:
         """``sum(f(t) for t in xs if c)`` as the loop it is: ``acc = acc + f(t)``."""
         start = node.args[1] if len(node.args) == 2 else gast.Constant(0, None)
         return self.comprehension(node.args[0], start, lambda acc, elt: assign_to(
             acc, gast.BinOp(load_name(acc), gast.Add(), elt), elt))
 
-    def list_comp(self, node: gast.ListComp, into):
+    def list_comp(self, node: gast.ListComp, into: str | None) -> object:
         """``[f(t) for t in xs if c]`` as the loop it is: ``acc.append(f(t))``."""
         return self.comprehension(node, gast.List([], gast.Load()), lambda acc, elt: (
             gast.copy_location(gast.Expr(gast.Call(gast.Attribute(
                 load_name(acc), "append", gast.Load()), [elt], [])), elt)))
 
-    def comprehension(self, gen, start, step_of):
+    def comprehension(self, gen: gast.expr, start: gast.expr,
+                      step_of: Callable[[str, gast.expr], gast.stmt]) -> object:
+        state = self.state
         if len(gen.generators) != 1 or gen.generators[0].is_async:
-            raise self.unsupported(gen, "only one `for` in a comprehension is supported yet")
+            raise state.unsupported(gen, "only one `for` in a comprehension is supported yet")
         comp = gen.generators[0]
-        renames = {name: self.namer.fresh(name) for name in _bound(comp.target)}
-        acc = self.namer.fresh("total" if isinstance(start, gast.Constant) else "items")
+        renames = {name: state.namer.fresh(name) for name in _bound(comp.target)}
+        acc = state.namer.fresh("total" if isinstance(start, gast.Constant) else "items")
         step = step_of(acc, _renamed(gen.elt, renames))
         for cond in comp.ifs:
             step = gast.copy_location(gast.If(_renamed(cond, renames), [step], []), cond)
         loop = gast.copy_location(gast.For(_renamed(comp.target, renames), comp.iter, [step],
                                            [], None), gen)
         for stmt in (assign_to(acc, gast.copy_location(start, gen), gen), loop):
-            self.stmt(stmt)
-        return self.env[acc]
+            self.core.stmt(stmt)
+        return state.env[acc]
 
     # -- local functions ----------------------------------------------------------
-    def local_function(self, func) -> LocalFunction | None:
+    def local_function(self, func: gast.expr) -> LocalFunction | None:
         if isinstance(func, gast.Lambda):
             return self.lambda_(func, None)
         if isinstance(func, gast.Name):
-            found = self.lookup(func.id)
+            found = self.state.lookup(func.id)
             return found if isinstance(found, LocalFunction) else None
         return None
 
@@ -203,50 +168,56 @@ class CallsMixin(StructsMixin):
         a = node.args
         if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None) or \
                 node.decorator_list:
-            raise self.unsupported(node, "a nested def with decorators, *args, **kwargs or "
-                                   "keyword-only parameters is not supported yet")
-        self.env[node.name] = LocalFunction(node, self, [self.expr(d) for d in a.defaults])
+            raise self.state.unsupported(node, "a nested def with decorators, *args, **kwargs "
+                                         "or keyword-only parameters is not supported yet")
+        defaults = [self.core.expr(d) for d in a.defaults]
+        self.state.env[node.name] = LocalFunction(node, self.state, defaults)
 
-    def lambda_(self, node: gast.Lambda, into):
+    def lambda_(self, node: gast.Lambda, into: str | None) -> LocalFunction:
         a = node.args
         if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None):
-            raise self.unsupported(node, "a lambda with *args, **kwargs or keyword-only "
-                                   "parameters is not supported yet")
+            raise self.state.unsupported(node, "a lambda with *args, **kwargs or keyword-only "
+                                         "parameters is not supported yet")
         tree = gast.copy_location(gast.FunctionDef(
             "<lambda>", node.args, [gast.copy_location(gast.Return(node.body), node.body)],
             [], None, None), node)
-        return LocalFunction(tree, self, [self.expr(d) for d in node.args.defaults])
+        return LocalFunction(tree, self.state, [self.core.expr(d) for d in node.args.defaults])
 
-    def inline_local(self, fn: LocalFunction, node: gast.Call):
-        if fn in self.inlining:
+    def inline_local(self, fn: LocalFunction, node: gast.Call) -> object:
+        state = self.state
+        if fn in state.inlining:
             raise UnsupportedSyntax(f"{fn.tree.name} calls itself (recursion), which srcgrad "
-                                    "cannot inline", self.src.loc(node),
+                                    "cannot inline", state.src.loc(node),
                                     "Write the recursion as a loop.")
-        args = [self.expr(a) for a in node.args]
-        kwargs = {k.arg: self.expr(k.value) for k in node.keywords}
-        child = self.nested(fn)
-        result = child.lower_body(fn.bind(args, kwargs, self.src.loc(node)))[1]
-        self.body.extend(child.body)
+        args = [self.core.expr(a) for a in node.args]
+        kwargs = {k.arg: self.core.expr(k.value) for k in node.keywords}
+        child = self.core.nested(fn)
+        result = function.lower_body(child, fn.bind(args, kwargs, state.src.loc(node)))[1]
+        state.body.extend(child.state.body)
         return result
 
     # -- inlining ---------------------------------------------------------------
-    def inline(self, fn: types.FunctionType, node: gast.Call, pre_args=(), pre_kwargs=None):
+    def inline(self, fn: Any, node: gast.Call, pre_args: list | tuple = (),
+               pre_kwargs: dict | None = None) -> object:
         """Lower ``fn``'s body here; return what it returns (an operand or a Tup)."""
-        if fn in self.inlining:
+        state = self.state
+        if fn in state.inlining:
             raise UnsupportedSyntax(f"{fn.__name__} calls itself (recursion), which srcgrad "
-                                    "cannot inline", self.src.loc(node),
+                                    "cannot inline", state.src.loc(node),
                                     "Write the recursion as a loop.")
-        args = [*pre_args, *(self.expr(a) for a in node.args)]
-        kwargs = {**(pre_kwargs or {}), **{k.arg: self.expr(k.value) for k in node.keywords}}
+        args = [*pre_args, *(self.core.expr(a) for a in node.args)]
+        kwargs = {**(pre_kwargs or {}),
+                  **{k.arg: self.core.expr(k.value) for k in node.keywords}}
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as exc:
-            raise UnsupportedSyntax(f"call of {fn.__name__}: {exc}", self.src.loc(node)) \
+            raise UnsupportedSyntax(f"call of {fn.__name__}: {exc}", state.src.loc(node)) \
                 from None
         bound.apply_defaults()
-        child = self.child(fn)
-        result = child.inlined_body({k: _as_operand(v) for k, v in bound.arguments.items()})
-        self.body.extend(child.body)
+        child = self.core.child(fn)
+        result = function.inlined_body(
+            child, {k: _as_operand(v) for k, v in bound.arguments.items()})
+        state.body.extend(child.state.body)
         return result
 
 

@@ -1,144 +1,119 @@
-"""Lowering of control flow and array writes (part of the lower stage).
+"""Lowering of control flow (frontend stage).
 
 Contract, on top of ``lower.py``'s: ``if``/``elif``/``else``, conditional
 expressions and ``and``/``or`` become ``ir.If`` regions whose merged values
 are phis; ``for`` over ``range``, an array's rows, ``enumerate`` or ``zip``,
 and ``while``, become ``ir.Loop`` regions whose loop-carried values (names
-assigned in the body and defined before it) are phis; ``x[i] = v`` and
-``x[i] += v`` produce a new SSA version of ``x`` (``setitem``). A ``return``
-ends its path: ``jumps`` moved the statements after it into the paths
-that do not return, and removed ``break``, ``continue`` and ``return`` inside
-loops.
+assigned in the body and defined before it) are phis. A ``return`` ends its
+path: ``jumps`` moved the statements after it into the paths that do not
+return, and removed ``break``, ``continue`` and ``return`` inside loops.
+
+Invariants kept: after an ``if`` or a loop, ``env`` holds exactly the names bound
+on every path through it (the others are in ``undefined``, with why), each merged
+name a new version (a phi); a phi's target shares storage with its sources
+(``inplace.share``), and a row of an iterated array with the array.
+
+``Flow`` reads and changes the state's ``env``, ``body``, ``terminated``,
+``undefined``, ``iterating`` and ``loops_open``, and names new versions; it asks
+the core to lower sub-expressions and blocks, ``structs`` to handle tuples and
+dicts in loops and branches, and ``inplace`` to record shared storage.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 
 import gast
 
 from .. import ir
-from .calls import Tup
-
-_RETURN = "%return"  # pseudo-name under which a branch records its return value
-
-
-def assigned_names(stmts: list) -> list[str]:
-    """Names a block (re)binds, in order of first appearance: assignment targets,
-    loop targets, and arrays written through an index."""
-    seen: dict[str, None] = {}
-    for node in stmts:
-        for n in gast.walk(node):
-            targets = []
-            if isinstance(n, gast.Assign):
-                targets = n.targets
-            elif isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For)):
-                targets = [n.target]
-            elif appended_list(n) is not None:  # xs.append(v) makes a new version of xs
-                targets = [appended_list(n)]
-            for t in targets:
-                for name in target_names(t):
-                    seen.setdefault(name, None)
-    return list(seen)
+from . import names
+from .inplace import Inplace
+from .state import Core, LoweringState, Tup
+from .structs import Structs
+from .syntax import RETURN, appended_list, assigned_names, target_names
 
 
-def appended_list(node) -> gast.Name | None:
-    """``xs`` for a statement ``xs.append(v)``."""
-    if isinstance(node, gast.Expr) and isinstance(node.value, gast.Call):
-        func = node.value.func
-        if isinstance(func, gast.Attribute) and func.attr == "append" and \
-                isinstance(func.value, gast.Name) and len(node.value.args) == 1:
-            return func.value
-    return None
+class Flow:
+    """The control-flow visitors of one body's lowering."""
 
-
-def target_names(t) -> list[str]:
-    """The names an assignment target binds (for ``x[i] = v``, the array ``x``)."""
-    if isinstance(t, gast.Name):
-        return [t.id]
-    if isinstance(t, (gast.Tuple, gast.List)):
-        return [n for e in t.elts for n in target_names(e)]
-    if isinstance(t, gast.Starred):
-        return target_names(t.value)
-    while isinstance(t, gast.Subscript):
-        t = t.value
-    return [t.id] if isinstance(t, gast.Name) else []
-
-
-class FlowMixin:
-    """The control-flow visitors of ``lower._Lowerer``."""
-
-    # -- blocks -----------------------------------------------------------------
-    def block(self, stmts: list) -> list:
-        outer, self.body = self.body, []
-        try:
-            for s in stmts:  # returns end their paths (jumps.settle)
-                if self.terminated:
-                    raise self.unsupported(s, "code after return is not supported")
-                self.stmt(s)
-            return self.body
-        finally:
-            self.body = outer
-
-    def branch(self, stmts: list, env: dict) -> tuple[list, dict, bool]:
-        self.env, self.terminated = dict(env), False
-        nodes = self.block(stmts)
-        return nodes, self.env, self.terminated
+    def __init__(self, state: LoweringState, core: Core, structs: Structs, inplace: Inplace):
+        self.state, self.core, self.structs, self.inplace = state, core, structs, inplace
 
     # -- if ---------------------------------------------------------------------
     def if_(self, node: gast.If) -> None:
-        cond = self.expr(node.test)
+        state = self.state
+        size = len(state.body)
+        self.lower_if(node)
+        self.structs.refuse_merged(node, state.body[size:])
+
+    def lower_if(self, node: gast.If) -> None:
+        state = self.state
+        cond = self.core.expr(node.test)
         if isinstance(cond, ir.Const) and cond.name is None and isinstance(cond.value, bool):
             # Decided while lowering (a helper's `if b is not None`): lower one branch.
             for s in node.body if cond.value else node.orelse:
-                if self.terminated:
-                    raise self.unsupported(s, "code after return is not supported")
-                self.stmt(s)
+                if state.terminated:
+                    raise state.unsupported(s, "code after return is not supported")
+                self.core.stmt(s)
             return
-        before = dict(self.env)
+        before = dict(state.env)
         then, then_env, then_ret = self.branch(node.body, before)
         orelse, else_env, else_ret = self.branch(node.orelse, before)
         if then_ret and else_ret:
-            names = [_RETURN]
+            merged = [RETURN]
         elif then_ret or else_ret:
             # The other path falls off the end (jumps.py moved everything after this
             # if into it): lower_body reports the missing return.
-            self.env = else_env if then_ret else then_env
-            self.terminated = False
-            self.body.append(ir.If(cond, then, orelse, [], self.src.loc(node)))
+            state.env = else_env if then_ret else then_env
+            state.terminated = False
+            state.body.append(ir.If(cond, then, orelse, [], state.src.loc(node)))
             return
         else:
-            names = [n for n in {**then_env, **else_env} if n != _RETURN]
-        self.env, self.terminated = dict(before), then_ret and else_ret
-        phis = []
-        for name in names:
+            merged = [n for n in {**then_env, **else_env} if n != RETURN]
+        state.env, state.terminated = dict(before), then_ret and else_ret
+        phis = self.merge(node, merged, then_env, else_env)
+        state.body.append(ir.If(cond, then, orelse, phis, state.src.loc(node)))
+
+    def branch(self, stmts: list, env: dict) -> tuple[list, dict, bool]:
+        state = self.state
+        state.env, state.terminated = dict(env), False
+        nodes = self.core.block(stmts)
+        return nodes, state.env, state.terminated
+
+    def merge(self, node: gast.If, merged: list[str], then_env: dict, else_env: dict
+              ) -> list[ir.Phi]:
+        """Bind ``merged`` after the if to their values from both branches; the phis."""
+        state = self.state
+        phis: list[ir.Phi] = []
+        for name in merged:
             a, b = then_env.get(name), else_env.get(name)
             if a is None or b is None:
-                self.env.pop(name, None)  # bound on one path only
-                self.undefined[name] = "it is assigned in only one branch of an if"
+                state.env.pop(name, None)  # bound on one path only
+                state.undefined[name] = "it is assigned in only one branch of an if"
                 continue
             if a is b:
-                self.env[name] = a
+                state.env[name] = a
                 continue
             if isinstance(a, Tup) or isinstance(b, Tup):
-                self.env[name] = self.merge_tuples(node, name, a, b, phis)
+                state.env[name] = self.merge_tuples(node, name, a, b, phis)
                 continue
-            target = self.return_var() if name == _RETURN else self.new_version(name)
-            self.env[name] = target
-            self.share(target, a)
-            self.share(target, b)
+            target = self.return_var() if name == RETURN else state.new_version(name)
+            state.env[name] = target
+            self.inplace.share(target, a)
+            self.inplace.share(target, b)
             phis.append(ir.Phi(target, (a, b)))
-        self.body.append(ir.If(cond, then, orelse, phis, self.src.loc(node)))
+        return phis
 
-    def merge_tuples(self, node, name: str, a, b, phis: list) -> Tup:
+    def merge_tuples(self, node: gast.If, name: str, a: object, b: object, phis: list) -> Tup:
         """Tuples the branches set differently, merged entry by entry (a helper that
         returns ``m, v`` from both branches): one phi per entry that differs."""
-        what = "the returned value" if name == _RETURN else repr(name)
+        what = "the returned value" if name == RETURN else repr(name)
         a, b = (_nones_like(b) if _is_none(a) else a), (_nones_like(a) if _is_none(b) else b)
         if not (isinstance(a, Tup) and isinstance(b, Tup) and len(a) == len(b)):
-            raise self.unsupported(node, f"{what} is a tuple in one branch of this if and "
-                                   "not in the other (or of another length)",
-                                   "Make both branches give tuples of the same length.")
+            raise self.state.unsupported(node, f"{what} is a tuple in one branch of this if "
+                                         "and not in the other (or of another length)",
+                                         "Make both branches give tuples of the same length.")
         entries = []
         for x, y in zip(a, b):
             if x is y:
@@ -146,150 +121,165 @@ class FlowMixin:
             elif isinstance(x, Tup) or isinstance(y, Tup):
                 entries.append(self.merge_tuples(node, name, x, y, phis))
             else:
-                target = ir.Var(self.namer.fresh("out" if name == _RETURN else name))
-                self.share(target, x)
-                self.share(target, y)
+                target = ir.Var(self.state.namer.fresh("out" if name == RETURN else name))
+                self.inplace.share(target, x)
+                self.inplace.share(target, y)
                 phis.append(ir.Phi(target, (x, y)))
                 entries.append(target)
         return Tup(entries)
 
     def return_var(self) -> ir.Var:
-        var = ir.Var(self.namer.fresh("out"))
-        self.env[_RETURN] = var
+        var = ir.Var(self.state.namer.fresh("out"))
+        self.state.env[RETURN] = var
         return var
 
-    def if_exp(self, node: gast.IfExp, into):
-        cond = self.expr(node.test)
+    def if_exp(self, node: gast.IfExp, into: str | None) -> ir.Var:
+        state = self.state
+        cond = self.core.expr(node.test)
         then, then_val = self.sub_block(node.body)
         orelse, else_val = self.sub_block(node.orelse)
-        target = self.result(into)
-        self.body.append(ir.If(cond, then, orelse, [ir.Phi(target, (then_val, else_val))],
-                               self.src.loc(node)))
+        target = state.result(into)
+        state.body.append(ir.If(cond, then, orelse, [ir.Phi(target, (then_val, else_val))],
+                                state.src.loc(node)))
         return target
 
     def sub_block(self, expr: gast.expr) -> tuple[list, ir.Operand]:
-        outer, self.body = self.body, []
+        state = self.state
+        outer, state.body = state.body, []
         try:
-            value = self.expr(expr)
-            return self.body, value
+            value = self.core.expr(expr)
+            return state.body, value
         finally:
-            self.body = outer
+            state.body = outer
 
-    def bool_op(self, node: gast.BoolOp, into):
+    def bool_op(self, node: gast.BoolOp, into: str | None) -> ir.Operand:
         """``a and b`` is ``b if a else a``; ``a or b`` is ``a if a else b`` (lazily)."""
-        value = self.expr(node.values[0])
+        state = self.state
+        value = self.core.expr(node.values[0])
         for i, right in enumerate(node.values[1:], 2):
             rest, rvalue = self.sub_block(right)
-            target = self.result(into if i == len(node.values) else None)
+            target = state.result(into if i == len(node.values) else None)
             is_and = isinstance(node.op, gast.And)
             then, orelse = (rest, []) if is_and else ([], rest)
             sources = (rvalue, value) if is_and else (value, rvalue)
-            self.body.append(ir.If(value, then, orelse, [ir.Phi(target, sources)],
-                                   self.src.loc(node)))
+            state.body.append(ir.If(value, then, orelse, [ir.Phi(target, sources)],
+                                    state.src.loc(node)))
             value = target
         return value
 
     # -- loops ------------------------------------------------------------------
     def for_(self, node: gast.For) -> None:
         if node.orelse:
-            raise self.unsupported(node, "for ... else is not supported")
+            raise self.state.unsupported(node, "for ... else is not supported")
         bounds, bind_target = self.iteration(node)
-        self.loop(node, bounds, bind_target)
+        self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target))
 
     def while_(self, node: gast.While) -> None:
         if node.orelse:
-            raise self.unsupported(node, "while ... else is not supported")
-        self.loop(node, None, None)
+            raise self.state.unsupported(node, "while ... else is not supported")
+        self.structs.loop(node, lambda loop: self.loop(loop, None, None))
 
-    def loop(self, node, bounds, bind_target) -> None:
-        carried = [n for n in assigned_names(node.body) if n in self.env]
+    def loop(self, node: gast.For | gast.While, bounds: tuple | None,
+             bind_target: Callable[[ir.Var | None], ir.Var | None] | None) -> None:
+        """Lower a loop (tuples and dicts in it already carried entry by entry)."""
+        state = self.state
+        carried = [n for n in assigned_names(node.body) if n in state.env]
         for name in carried:
-            if isinstance(self.env[name], Tup):
-                raise self.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
-                                       "this is not supported yet")
-        before = dict(self.env)
-        phis = [ir.Phi(self.new_version(n), (before[n], before[n])) for n in carried]
+            if isinstance(state.env[name], Tup):
+                raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
+                                        "this is not supported yet")
+        before = dict(state.env)
+        phis = [ir.Phi(state.new_version(n), (before[n], before[n])) for n in carried]
         for p in phis:
-            self.share(p.target, p.sources[0])
-        iterating, self.loops_open = len(self.iterating), [*self.loops_open, node]
-        index = ir.Var(self.namer.temp(), "temp") if bounds is not None else None
-        outer, self.body = self.body, []
+            self.inplace.share(p.target, p.sources[0])
+        iterating, state.loops_open = len(state.iterating), [*state.loops_open, node]
+        index = state.temp() if bounds is not None else None
+        outer, state.body = state.body, []
         test, cond = [], None
         if bounds is None:
-            cond = self.expr(node.test)
-            test, self.body = self.body, []
+            cond = self.core.expr(node.test)
+            test, state.body = state.body, []
         if bind_target is not None:
             index = bind_target(index)  # may emit the reads of the iterated rows
-        prefix, self.body = self.body, outer
-        body = prefix + self.block(node.body)
-        del self.iterating[iterating:]
-        self.loops_open = self.loops_open[:-1]
+        prefix, state.body = state.body, outer
+        body = prefix + self.core.block(node.body)
+        del state.iterating[iterating:]
+        state.loops_open = state.loops_open[:-1]
         for p, name in zip(phis, carried):
-            p.sources = (p.sources[0], self.env[name])
-            self.share(p.target, p.sources[1])
+            p.sources = (p.sources[0], state.env[name])
+            self.inplace.share(p.target, p.sources[1])
+        self.leave_loop(node, before, phis, carried)
+        state.body.append(ir.Loop(index, bounds or (), phis, body, state.src.loc(node),
+                                  test=test, cond=cond))
+
+    def leave_loop(self, node: gast.For | gast.While, before: dict, phis: list[ir.Phi],
+                   carried: list[str]) -> None:
+        """After a loop: the carried names' new versions, and the names it alone binds
+        unbound."""
+        state = self.state
         inner = set(assigned_names(node.body)) - set(carried)
-        self.env = {k: v for k, v in before.items()}
+        state.env = {k: v for k, v in before.items()}
         for p, name in zip(phis, carried):
-            p.out = self.new_version(name)
-            self.share(p.out, p.target)
+            p.out = state.new_version(name)
+            self.inplace.share(p.out, p.target)
         if isinstance(node, gast.For):
             inner |= set(target_names(node.target))
         for name in inner:
-            self.env.pop(name, None)
-            self.undefined[name] = "it is assigned only inside a loop"
-        self.body.append(ir.Loop(index, bounds or (), phis, body, self.src.loc(node),
-                                 test=test, cond=cond))
+            state.env.pop(name, None)
+            state.undefined[name] = "it is assigned only inside a loop"
 
-    def iteration(self, node: gast.For):
+    def iteration(self, node: gast.For) -> tuple[tuple, Callable[[ir.Var | None], ir.Var | None]]:
         """Range bounds for the loop and a function binding its target in the body."""
         it, target = node.iter, node.target
         call = self.callee_of(it)
+        expr = self.core.expr
         if call is builtins.range:
-            args = [self.expr(a) for a in it.args]
+            args = [expr(a) for a in it.args]
             bounds = {1: lambda a: (ir.Const(0), a[0], ir.Const(1)),
                       2: lambda a: (a[0], a[1], ir.Const(1)), 3: tuple}[len(args)](args)
             return bounds, lambda index: self.bind_index(target, index)
         if call is builtins.enumerate and isinstance(target, gast.Tuple) and \
                 len(target.elts) == 2 and len(it.args) == 1:
-            seq = self.expr(it.args[0])
+            seq = expr(it.args[0])
             live = self.live_rows(node, [it.args[0]])
             return self.length_bounds([seq], it), lambda index: self.bind_items(
                 target.elts, index, [None, seq], [None, *live])
         if call is builtins.zip and isinstance(target, gast.Tuple) and \
                 len(target.elts) == len(it.args):
-            seqs = [self.expr(a) for a in it.args]
+            seqs = [expr(a) for a in it.args]
             live = self.live_rows(node, it.args)
             return self.length_bounds(seqs, it), lambda index: self.bind_items(
                 target.elts, index, seqs, live)
         if call is None:
-            seq = self.expr(it)
+            seq = expr(it)
             live = self.live_rows(node, [it])
             return self.length_bounds([seq], it), lambda index: self.bind_items(
                 [target], index, [seq], live)
-        raise self.unsupported(it, "a for loop must iterate over range(...), an array, "
-                               "enumerate(...) or zip(...)")
+        raise self.state.unsupported(it, "a for loop must iterate over range(...), an array, "
+                                     "enumerate(...) or zip(...)")
 
-    def callee_of(self, node) -> object | None:
+    def callee_of(self, node: gast.expr) -> object | None:
         if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
-                node.func.id not in self.env and not node.keywords:
-            obj, _ = self.resolve([node.func.id], node)
+                node.func.id not in self.state.env and not node.keywords:
+            obj, _ = names.resolve(self.state, [node.func.id], node)
             return obj
         return None
 
-    def length_bounds(self, seqs: list, node) -> tuple:
+    def length_bounds(self, seqs: list, node: gast.AST) -> tuple:
+        state = self.state
+        seqs = self.structs.as_lists(seqs, node)  # a tuple: a list of its leaves
         length = ir.Callee("len", builtins.len, builtins.len)
-        lengths = [self.emit(ir.Var(self.namer.temp(), "temp"), length, (s,), node)
-                   for s in seqs]
+        lengths = [state.emit(state.temp(), length, (s,), node) for s in seqs]
         stop = lengths[0]
         if len(lengths) > 1:
             smallest = ir.Callee("min", builtins.min, builtins.min)
-            stop = self.emit(ir.Var(self.namer.temp(), "temp"), smallest, lengths, node)
+            stop = state.emit(state.temp(), smallest, lengths, node)
         return (ir.Const(0), stop, ir.Const(1))
 
-    def bind_index(self, target, index: ir.Var) -> ir.Var:
+    def bind_index(self, target: gast.expr, index: ir.Var | None) -> ir.Var:
         if not isinstance(target, gast.Name):
-            raise self.unsupported(target, "the loop variable of range must be a name")
-        var = self.new_version(target.id)
+            raise self.state.unsupported(target, "the loop variable of range must be a name")
+        var = self.state.new_version(target.id)
         return var
 
     def live_rows(self, node: gast.For, iterables: list) -> list[str | None]:
@@ -302,26 +292,30 @@ class FlowMixin:
             name = it.id if isinstance(it, gast.Name) else None
             rebinds, writes, grows = _writes_to(node.body, name) if name else (False,) * 3
             if grows or (writes and rebinds):
-                raise self.unsupported(it, f"the loop changes {name!r} while iterating over "
-                                       "it; this is not supported",
-                                       "Iterate over range(n) with the count you mean, "
-                                       f"or over a copy of an array (np.copy({name})).")
+                raise self.state.unsupported(it, f"the loop changes {name!r} while iterating "
+                                             "over it; this is not supported",
+                                             "Iterate over range(n) with the count you "
+                                             f"mean, or over a copy of an array "
+                                             f"(np.copy({name})).")
             live.append(name if writes else None)
         return live
 
-    def bind_items(self, targets: list, index: ir.Var, seqs: list, live: list) -> ir.Var:
+    def bind_items(self, targets: list, index: ir.Var | None, seqs: list, live: list
+                   ) -> ir.Var | None:
+        state = self.state
+        seqs = self.structs.listed_for(seqs)  # a tuple: the list built from its leaves
         for t, seq, name in zip(targets, seqs, live):
             if not isinstance(t, gast.Name):
-                raise self.unsupported(t, "loop targets must be names")
+                raise state.unsupported(t, "loop targets must be names")
             if seq is None:  # enumerate's counter is the index itself
-                index = self.new_version(t.id)
+                index = state.new_version(t.id)
                 continue
-            if name is not None and isinstance(self.env.get(name), ir.Var):
-                seq = self.env[name]  # written in place by the loop: this iteration's
-            row = self.emit(self.new_version(t.id), "getitem", (seq, index), t)
-            self.share(row, seq)  # a row is a view, and the loop reads seq again
+            if name is not None and isinstance(state.env.get(name), ir.Var):
+                seq = state.env[name]  # written in place by the loop: this iteration's
+            row = state.emit(state.new_version(t.id), "getitem", (seq, index), t)
+            self.inplace.share(row, seq)  # a row is a view, and the loop reads seq again
             if isinstance(seq, ir.Var):
-                self.iterating.append(seq)
+                state.iterating.append(seq)
         return index
 
 
@@ -343,7 +337,8 @@ def _writes_to(body: list, name: str) -> tuple[bool, bool, bool]:
                     rebinds = True
             elif isinstance(t, gast.Tuple) and name in target_names(t):
                 rebinds = True
-        if appended_list(n) is not None and appended_list(n).id == name:
+        appended = appended_list(n)
+        if appended is not None and appended.id == name:
             grows = True
     return rebinds, writes, grows
 

@@ -61,14 +61,15 @@ def _not(name: str, like) -> gast.UnaryOp:
     return _located(gast.UnaryOp(gast.Not(), _name(name, like)), like)
 
 
-def may_jump(s, kinds) -> bool:
+def may_jump(s: gast.stmt, kinds: type | tuple[type, ...]) -> bool:
     """``s`` holds a jump of ``kinds`` of its own (not one inside a nested loop)."""
     if isinstance(s, kinds):
         return True
     return isinstance(s, gast.If) and any(may_jump(b, kinds) for b in s.body + s.orelse)
 
 
-def always_jumps(stmts: list, kinds) -> bool:
+def always_jumps(stmts: list, kinds: type | tuple[type, ...]) -> bool:
+    """Every path through ``stmts`` ends in a jump of ``kinds``."""
     if not stmts:
         return False
     last = stmts[-1]
@@ -150,6 +151,7 @@ class _Jumps:
                                      node.test)
         post = []
         if returns:  # also a return in a nested loop: it stops this loop too
+            assert self.returned is not None  # set by this loop or an enclosing one
             exit_ = gast.Return(self.result_value(node)) if owner else gast.Break()
             post = [_located(gast.If(_name(self.returned, node), [_located(exit_, node)], []),
                              node)]
@@ -169,6 +171,7 @@ class _Jumps:
         return [self.fresh(f"result{k}") for k in range(size)]
 
     def result_value(self, node):
+        assert self.result is not None  # in a loop that returns
         if len(self.result) == 1:
             return _name(self.result[0], node)
         return _located(gast.Tuple([_name(r, node) for r in self.result], gast.Load()), node)
@@ -182,12 +185,15 @@ class _Jumps:
                 s.orelse = self.rewrite(s.orelse, stop)
                 out.append(s)
             elif isinstance(s, gast.Return):
+                # a return in a loop: loop() made its flags and the loop's stop flag
+                assert self.result is not None and self.returned is not None and stop is not None
                 value = s.value if s.value is not None else _const(None, s)
                 values = value.elts if len(self.result) > 1 else [value]
                 out += [*(_assign(r, v, s) for r, v in zip(self.result, values)),
                         _assign(self.returned, _const(True, s), s),
                         _assign(stop, _const(True, s), s)]
             elif isinstance(s, gast.Break):
+                assert stop is not None  # a break: loop() made the stop flag
                 out.append(_assign(stop, _const(True, s), s))
             elif not isinstance(s, gast.Continue):  # continue: its path just ends
                 out.append(s)

@@ -111,7 +111,7 @@ class Assumption:
     fn: types.FunctionType  # whose closure and globals the name is read in
     dotted: tuple[str, ...]
     value: object
-    cell: object = field(default=None, repr=False)  # the closure cell, if it is one
+    cell: types.CellType | None = field(default=None, repr=False)  # the closure cell, if it is one
 
     def __post_init__(self) -> None:
         code = self.fn.__code__

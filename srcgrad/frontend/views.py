@@ -15,6 +15,7 @@ or an inner loop that ended) cannot be checked there and is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from .. import ir, runtime
 from ..errors import UnsupportedSyntax
@@ -97,8 +98,8 @@ class _Views:
             for src in p.sources:
                 self.hold(src, p.target)
                 self.union_op(src, p.target)
-            self.hold(p.target, p.out)
-            self.union_op(p.target, p.out)
+            self.hold(p.target, ir.loop_out(p))
+            self.union_op(p.target, ir.loop_out(p))
 
     def union_op(self, a, b: ir.Var) -> None:
         if isinstance(a, ir.Var):
@@ -141,7 +142,7 @@ def guard_views(fn: ir.Function) -> None:
                                            for d in ir.node_defs(n)}
     fresh = (f"view_check{k}" for k in range(1, 10**9) if f"view_check{k}" not in names)
     for w in writes:
-        root, wp = v.find(w.args[0].name), v.places[id(w)]
+        root, wp = v.find(cast(ir.Var, w.args[0]).name), v.places[id(w)]
         for g in v.stmts:
             if g.op != "getitem" or not isinstance(g.args[0], ir.Var) or \
                     v.find(g.args[0].name) != root or g is w:

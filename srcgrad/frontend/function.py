@@ -1,0 +1,125 @@
+"""A function's parameters and body, lowered (frontend stage).
+
+Contract: ``lower_function`` makes the ``ir.Function`` of the function the user
+gave: one parameter per argument, or per leaf of a tuple, list or dict argument
+(``params_W``, ``pair_0``), its docstring, its defaults, and the one value it
+returns. ``lower_body`` lowers a body (the function's, an inlined helper's or a
+local function's) with its parameters bound to given values: first
+``remove_jumps`` makes every ``return`` the last statement of its path; an
+argument the body writes into through an index (``x[i] = v``) is copied first, so
+that a caller's array is never changed; a path that does not return is a located
+error.
+
+These functions work on a core's state (``env``, ``body``, ``locals``,
+``arguments``, ``terminated``, ``structures``, ``namer``, ``versioned``) and
+lower statements through the core (``block``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gast
+import numpy as np
+
+from .. import ir
+from .jumps import remove_jumps
+from .state import Core, LoweringState, Rec, Tup
+from .syntax import RETURN, target_names
+
+_COPY = ir.Callee("np.copy", np.copy, np)
+
+
+def lower_function(core: Core) -> ir.Function:
+    """The ``ir.Function`` of the function ``core`` lowers (see the module docstring)."""
+    state = core.state
+    tree = state.src.tree
+    a = tree.args
+    for extra, what in ((a.vararg, "*args"), (a.kwarg, "**kwargs")):
+        if extra is not None:
+            raise state.unsupported(extra, f"{what} parameters are not supported yet")
+    special = a.kwonlyargs or getattr(a, "posonlyargs", None)
+    if special:
+        raise state.unsupported(special[0], "keyword-only and positional-only parameters "
+                                "are not supported yet")
+    params: list[ir.Var] = []
+    bindings = {}
+    for arg in a.args:
+        bindings[arg.id] = parameter(state, arg.id, state.structures.get(arg.id), params)
+    doc, result = lower_body(core, bindings)
+    if isinstance(result, Tup):
+        raise state.unsupported(tree, f"{tree.name} returns a tuple; srcgrad differentiates "
+                                "a function of one value", "Return a single scalar or array.")
+    return ir.Function(tree.name, tuple(params), state.body, (result,),
+                       state.src.loc(tree), doc, _defaults(state, a))
+
+
+def parameter(state: LoweringState, name: str, spec: tuple | None, params: list,
+              leaf: bool = False) -> ir.Var | Tup | Rec:
+    """A parameter's value: one Var, or for a tuple, list or dict argument a structure
+    of Vars, one per leaf (``params_W``, ``pair_0``), appended to ``params``."""
+    if spec is None:
+        var = ir.Var(state.namer.fresh(name) if leaf else name)
+        state.versioned.add(var.name)
+        params.append(var)
+        return var
+    kind, children = spec
+    if kind == "dict":
+        return Rec({key: parameter(state, _leaf_name(name, key, i), child, params, True)
+                    for i, (key, child) in enumerate(children)})
+    return Tup(parameter(state, f"{name}_{i}", child, params, True)
+               for i, child in enumerate(children))
+
+
+def inlined_body(core: Core, arguments: dict) -> object:
+    """Lower a helper's body with its parameters bound to ``arguments``; its result."""
+    state = core.state
+    a = state.src.tree.args
+    if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None):
+        raise state.unsupported(state.src.tree, "helpers with *args, **kwargs or "
+                                "keyword-only parameters are not supported yet")
+    return lower_body(core, arguments)[1]
+
+
+def lower_body(core: Core, arguments: dict) -> tuple[str | None, Any]:
+    """Lower the function's body with these parameter values; (docstring, result)."""
+    state = core.state
+    tree = state.src.tree
+    body, doc = tree.body, None
+    if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
+            and isinstance(body[0].value.value, str):
+        doc, body = body[0].value.value, body[1:]
+    state.env.update(arguments)
+    state.locals |= set(arguments)
+    state.arguments = set(arguments)
+    written = {n for n in set(arguments) & _written(body)  # a dict: structs.py
+               if not isinstance(arguments[n], (Tup, Rec))}  # .store_entry copies it
+    for name in sorted(written):  # never write into the caller's array: work on a copy
+        state.emit(state.new_version(name), _COPY, (arguments[name],), tree)
+    copies = state.body
+    state.body = copies + core.block(remove_jumps(body, state.namer.fresh, state.unsupported))
+    if not state.terminated:
+        raise state.unsupported(tree, f"{tree.name} does not return a value on every path",
+                                "A differentiated function must return its value.")
+    return doc, state.env[RETURN]
+
+
+def _written(body: list) -> set[str]:
+    """Names written through an index (``x[i] = v``) anywhere in ``body``."""
+    out = set()
+    for n in (n for stmt in body for n in gast.walk(stmt)):
+        targets = n.targets if isinstance(n, gast.Assign) else \
+            [n.target] if isinstance(n, gast.AugAssign) else []
+        out |= {name for t in targets if isinstance(t, gast.Subscript)
+                for name in target_names(t)}
+    return out
+
+
+def _defaults(state: LoweringState, a: gast.arguments) -> dict[str, object]:
+    names = [arg.id for arg in a.args][len(a.args) - len(a.defaults):]
+    values = state.src.fn.__defaults__ or ()
+    return dict(zip(names, values))
+
+
+def _leaf_name(name: str, key: object, i: int) -> str:
+    return f"{name}_{key}" if isinstance(key, str) and key.isidentifier() else f"{name}_{i}"
