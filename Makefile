@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy srcgrad
 	$(BIN)/python -m pytest -q
 
 # The benchmark's peers (autograd, JAX, PyTorch CPU) and matplotlib: the `bench` extra.
@@ -36,8 +37,7 @@ bench: $(BENCH_STAMP)
 docs: $(STAMP)
 	$(BIN)/pdoc srcgrad -o docs/api
 
-# mypy, configured in pyproject.toml ([tool.mypy]): strict on the IR and the rule registry.
-# Not yet in `make test`: srcgrad/frontend and srcgrad/transform do not pass it yet.
+# mypy, configured in pyproject.toml ([tool.mypy]): strict on the IR and the rule tables.
 typecheck: $(STAMP)
 	$(BIN)/mypy srcgrad
 
