@@ -29,7 +29,7 @@ Invariants while lowering:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gast
 
@@ -78,12 +78,10 @@ class LocalFunction:
         return bound
 
 
-# What a name may hold while lowering.
-Value = Union[ir.Var, ir.Const, Tup, Rec, LocalFunction]  # noqa: UP007 - a runtime alias
-
-
 @dataclass(eq=False)
 class LoweringState:
+    """Everything one body's lowering shares among its parts (see the module docstring)."""
+
     # The function whose body this state lowers (an inlined helper's own source).
     src: Source
     # Names handed out in the generated function: one namer for a function and
@@ -105,7 +103,8 @@ class LoweringState:
     # For a nested def or lambda: the state of the function it was defined in, whose
     # variables it reads (``lookup``).
     enclosing: LoweringState | None = None
-    # Each bound name's value on the current path (see the module docstring).
+    # Each bound name's value on the current path: an ir.Var, an ir.Const, a Tup, a
+    # Rec or a LocalFunction (see the module docstring).
     env: dict[str, Any] = field(default_factory=dict)
     # The statements of the block being lowered.
     body: list = field(default_factory=list)
