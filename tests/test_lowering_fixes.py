@@ -506,3 +506,22 @@ def test_one_value_merged_or_carried_twice(name, x):
     from fixtures import merged_tuples
 
     _check_vector_and_float(getattr(merged_tuples, name), np.array(x), 0.8)
+
+
+def _tuple_looped_twice(x, ps):
+    s = 0.0
+    if x > 0:
+        for p in ps:
+            s = s + p * x
+    for p in ps:
+        s = s + p * x
+    return s
+
+
+@pytest.mark.xfail(strict=True, raises=UnboundLocalError,
+                   reason="open: the second loop over a tuple argument reuses the list built "
+                   "for the first, which sits in a branch that did not run (found while "
+                   "removing the frontend's mixins, issue 13)")
+def test_a_tuple_looped_over_twice_once_in_a_branch():
+    assert srcgrad.grad(_tuple_looped_twice)(1.0, (2.0, 3.0)) == 10.0
+    assert srcgrad.grad(_tuple_looped_twice)(-1.0, (2.0, 3.0)) == 5.0
