@@ -18,7 +18,7 @@ import srcgrad
 from srcgrad import ir
 from srcgrad.backend import verify as verify_storage
 from srcgrad.errors import InternalError, Loc
-from srcgrad.transform.reverse import _Reverse
+from srcgrad.transform.reverse_state import SweepState as _Reverse
 
 CASES = [pytest.param(f, make, wrt, id=f"{f.__name__}-{k}")
          for k, (f, make, wrt) in enumerate(PROGRAMS)]

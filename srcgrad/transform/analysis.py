@@ -106,7 +106,7 @@ class Analysis:
         steps = []
         for s in ir.walk(self.fn.body):
             found = self.rules.get(id(s)) if isinstance(s, ir.Stmt) else None
-            if found is None:
+            if found is None or not isinstance(s, ir.Stmt):
                 continue
             rule, bound = found
             blocked = [p for p in _assumed_constant(rule) if p in bound and any(

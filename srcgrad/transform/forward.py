@@ -47,7 +47,7 @@ class _Forward:
         self.owned: set[str] = set()
         self.exposed: set[str] = set()
         self.out: list = []
-        self.taped: dict[int, object] = {}  # a tape group (by id) -> it with its tangents
+        self.taped: dict[int, list] = {}  # a tape group (by id) -> it with its tangents
 
     # -- helpers ----------------------------------------------------------------
     def kind(self, o: ir.Operand) -> str:
@@ -133,7 +133,9 @@ class _Forward:
 
     # -- statements ---------------------------------------------------------------
     def stmt(self, s: ir.Stmt) -> None:
-        rule, bound = self.a.rules[id(s)]
+        found = self.a.rules[id(s)]
+        assert found is not None  # (an active statement has a rule: analysis checks)
+        rule, bound = found
         if rule.linear:
             return self.linear(s, rule)
         shares = []
@@ -197,7 +199,8 @@ class _Forward:
         return self.taped[id(group)]
 
     def if_(self, n: ir.If) -> None:
-        n.restore = tuple(self.taped.get(id(g), g) for g in n.restore)
+        then, orelse = n.restore
+        n.restore = (self.taped.get(id(then), then), self.taped.get(id(orelse), orelse))
         branches, ends = [], []
         for which, block in enumerate((n.then, n.orelse)):
             nodes = self.block(block)
@@ -230,9 +233,11 @@ class _Forward:
         n.body = body
         n.save = self.with_tangents(n.save)
         for p in carried:
+            assert p.out is not None  # (a loop phi has a value after the loop)
             out = self.tangent_var(p.out)
-            n.carried.append(ir.Phi(self.tangents[p.target.name],
-                                    (starts[id(p)], nexts[id(p)]), out))
+            inside = self.tangents[p.target.name]
+            assert isinstance(inside, ir.Var)  # (the tangent_var made above)
+            n.carried.append(ir.Phi(inside, (starts[id(p)], nexts[id(p)]), out))
             self.tangents[p.out.name] = out
             self.owned.add(out.name)
         self.out.append(n)

@@ -1,5 +1,13 @@
 """Reverse mode for branches and loops (part of the reverse stage).
 
+``Flow`` receives the sweep's state and core (``reverse_state``,
+``reverse_core``), the use counts (``reverse_uses``) and ``sweep``, the
+driver's function reversing a block into a list. It sets ``state.scope``,
+``state.out`` and ``state.depth`` around each branch and loop body it reverses
+(and restores them), records each adjoint region in ``state.ifs`` and
+``state.loops`` for the tape, adds to ``state.owned`` the loop buffers it makes,
+and gives a forward ``while`` loop a trip counter.
+
 Contract, on top of ``reverse.py``'s:
 
 - ``if``: the adjoint is an ``if`` on the same condition; each branch
@@ -16,33 +24,16 @@ Contract, on top of ``reverse.py``'s:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from .. import ir
+from ..errors import Loc
+from .reverse_core import Core
+from .reverse_state import Scope, SweepState
+from .reverse_uses import Uses, block_defs, out_of, vars_of
 
-
-class Scatter(NamedTuple):
-    """A contribution ``adjoint[index] += value`` (from a read ``x[index]``); ``fancy``
-    when the index may hold integer arrays, whose repeats must add up."""
-
-    value: ir.Operand
-    index: tuple
-    seq: bool
-    fancy: bool = False
-
-
-@dataclass
-class Scope:
-    """Contributions being collected while one block is reversed."""
-
-    local: set[str]  # variables defined in this block (their adjoints complete here)
-    contribs: dict[str, list] = field(default_factory=dict)
-    pending: dict[str, int] = field(default_factory=dict)  # uses not yet contributed
-    ready: dict[str, ir.Operand] = field(default_factory=dict)  # complete adjoints
-    # In a reversed loop body: the buffer each value from before the loop sums its
-    # adjoint in (the loop's own accumulator, or what an inner loop handed back).
-    base: dict[str, ir.Operand] = field(default_factory=dict)
 
 @dataclass
 class _LoopAdjoint:
@@ -59,224 +50,182 @@ class _LoopAdjoint:
     # loop's buffer (not from zeros), whose end is that loop's running total
 
 
-class FlowMixin:
-    """Region handling for ``reverse._Reverse``."""
+class Flow:
+    """The adjoints of branches and loops."""
 
-    # -- what regions define and use ---------------------------------------------
-    def block_defs(self, block: list) -> set[str]:
-        """Variables whose adjoints complete in this block's scope."""
-        names = set()
-        for n in block:
-            if isinstance(n, ir.Loop):
-                names |= {p.out.name for p in n.carried}
-            else:
-                names |= {v.name for v in ir.node_defs(n)}
-        return names
+    def __init__(self, state: SweepState, core: Core, uses: Uses,
+                 sweep: Callable[[list, list], list]):
+        self.state, self.core, self.uses, self.sweep = state, core, uses, sweep
 
-    def region_defs(self, n) -> set[str]:
-        """Variables defined inside region ``n`` (not its own phi targets or outs)."""
-        if isinstance(n, ir.Stmt):
-            return set()
-        inner = ir.walk(n.then + n.orelse) if isinstance(n, ir.If) else ir.walk(n.test + n.body)
-        names = {v.name for m in inner for v in ir.node_defs(m)}
-        if isinstance(n, ir.Loop):
-            names |= {p.target.name for p in n.carried}
-            if n.index is not None:
-                names.add(n.index.name)
-        return names
-
-    def active_uses(self, n) -> list[ir.Var]:
-        """Active variables whose adjoints node ``n`` contributes to (with repeats)."""
-        act = self.active
-        if isinstance(n, ir.Stmt):
-            if n.target.name not in act:
-                return []
-            rule, bound = self.a.rules[id(n)]
-            return [v for p, val in bound.items() if rule.differentiable(p)
-                    for v in _vars(val) if v.name in act]
-        uses = []
-        if isinstance(n, ir.If):
-            for p in n.phis:
-                if p.target.name in act:
-                    uses += [s for s in _vars(p.sources) if s.name in act]
-            for m in n.then + n.orelse:
-                uses += self.active_uses(m)
-            return uses
-        for p in self.active_carries(n):
-            uses += [s for s in _vars(p.sources) if s.name in act]
-        for m in n.body:
-            uses += self.active_uses(m)
-        return uses
-
-    def active_carries(self, n: ir.Loop) -> list[ir.Phi]:
-        return [p for p in n.carried if p.target.name in self.active or p.out.name in self.active]
-
-    def free_uses(self, n) -> list[ir.Var]:
-        """Active variables defined outside region ``n`` that it contributes to, once each."""
-        inner = self.region_defs(n)
-        seen: dict[str, ir.Var] = {}
-        for v in self.active_uses(n):
-            if v.name not in inner:
-                seen.setdefault(v.name, v)
-        return [seen[k] for k in sorted(seen)]
-
-    def add_all(self, v: ir.Var, cs: list, loc) -> None:
-        """Several contributions to ``v`` from one region: one use in the parent scope."""
-        for c in cs:
-            self.hold(c)
-        self.scope.contribs.setdefault(v.name, []).extend(cs)
-        self.done_one(v, loc)
+    @contextmanager
+    def inside(self, scope: Scope) -> Iterator[None]:
+        """Reverse a region's block: in ``scope``, into a new ``state.out``, one level
+        deeper; the enclosing scope, output and depth are restored after."""
+        st = self.state
+        outer_scope, outer_out = st.scope, st.out
+        st.scope, st.out = scope, []
+        st.depth += 1
+        try:
+            yield
+        finally:
+            st.scope, st.out = outer_scope, outer_out
+            st.depth -= 1
 
     # -- if ---------------------------------------------------------------------
     def reverse_if(self, n: ir.If) -> None:
-        seeds = [(p, self.adjoint_of(p.target, n.loc)) for p in n.phis
-                 if p.target.name in self.active]
-        free = self.free_uses(n)
+        """Adjoint of a branch: an ``if`` on the same condition, each branch reversed in
+        a scope of its own, what both hand to outer variables merged by phis."""
+        st, core = self.state, self.core
+        seeds = [(p, core.adjoint_of(p.target, n.loc)) for p in n.phis
+                 if p.target.name in st.active]
+        free = self.uses.free_uses(n)
         for _, g in seeds:
-            self.hold(g)
+            core.hold(g)
         blocks, sums = [], []
         for which, block in enumerate((n.then, n.orelse)):
-            scope = Scope(self.block_defs(block))
-            self.count_uses(block, scope)
-            outer_scope, outer_out = self.scope, self.out
-            self.scope, self.out = scope, []
-            self.depth += 1
             given = [(p.sources[which], g) for p, g in seeds
                      if isinstance(p.sources[which], ir.Var)
-                     and p.sources[which].name in self.active and g is not None]
+                     and p.sources[which].name in st.active and g is not None]
+            nodes, total = self.reverse_branch(block, given, free, n.loc)
+            blocks.append(nodes)
+            sums.append(total)
+        phis, merged = [], []
+        for v in free:
+            then, orelse = sums[0][v.name], sums[1][v.name]
+            if then is None and orelse is None:
+                core.done_one(v, n.loc)
+                continue
+            if then is None:
+                then = self.zero_into(blocks[0], v, n.loc)
+            if orelse is None:
+                orelse = self.zero_into(blocks[1], v, n.loc)
+            target = core.temp()
+            phis.append(ir.Phi(target, (then, orelse)))
+            merged.append((v, target))
+        rev = ir.If(n.cond, blocks[0], blocks[1], phis, n.loc, adjoint=True)
+        st.out.append(rev)
+        st.ifs[id(n)] = rev
+        for v, target in merged:
+            core.add(v, target, n.loc)
+
+    def zero_into(self, block: list, v: ir.Var, loc: Loc) -> ir.Operand:
+        """A zero adjoint for ``v``, emitted at the end of ``block`` (a reversed branch
+        that hands ``v`` nothing while the other one does)."""
+        outer, self.state.out = self.state.out, block
+        z = self.core.zero(v, loc)
+        self.state.out = outer
+        return z
+
+    def reverse_branch(self, block: list, given: list, free: list[ir.Var],
+                       loc: Loc) -> tuple[list, dict[str, ir.Operand | None]]:
+        """One branch reversed, seeded with the adjoints ``given`` to its phi sources;
+        returns its nodes and what it hands to each of the outer variables ``free``."""
+        core = self.core
+        scope = Scope(block_defs(block))
+        self.uses.count(block, scope)
+        with self.inside(scope):
             for src, _ in given:  # all counted first: one value may feed several merges
                 scope.pending[src.name] = scope.pending.get(src.name, 0) + 1
             for src, g in given:  # (held once, before the branches: only one runs)
                 scope.contribs.setdefault(src.name, []).append(g)
-                self.done_one(src, n.loc)
-            nodes = self.sweep(block, self.out)
-            self.out = nodes
-            sums.append({v.name: self.materialize(v, n.loc) for v in free})
-            blocks.append(nodes)
-            self.scope, self.out = outer_scope, outer_out
-            self.depth -= 1
-        phis, merged = [], []
-        for v in free:
-            pair = [sums[0][v.name], sums[1][v.name]]
-            if pair[0] is None and pair[1] is None:
-                self.done_one(v, n.loc)
-                continue
-            for which in (0, 1):
-                if pair[which] is None:
-                    outer, self.out = self.out, blocks[which]
-                    pair[which] = self.zero(v, n.loc)
-                    self.out = outer
-            target = self.temp()
-            phis.append(ir.Phi(target, (pair[0], pair[1])))
-            merged.append((v, target))
-        rev = ir.If(n.cond, blocks[0], blocks[1], phis, n.loc, adjoint=True)
-        self.out.append(rev)
-        self.ifs[id(n)] = rev
-        for v, target in merged:
-            self.add(v, target, n.loc)
+                core.done_one(src, loc)
+            nodes = self.sweep(block, self.state.out)
+            self.state.out = nodes
+            return nodes, {v.name: core.materialize(v, loc) for v in free}
 
     # -- loops ------------------------------------------------------------------
     def reverse_loop(self, n: ir.Loop) -> None:
         """Adjoint of a loop: the same range reversed, carrying the adjoints of the
         loop-carried values backwards and accumulating those of values read inside."""
-        carries, free = self.active_carries(n), self.free_uses(n)
+        st, core = self.state, self.core
+        carries, free = self.uses.active_carries(n), self.uses.free_uses(n)
         if not carries and not free:
             return
-        inits = {v.name for p in carries for v in _vars(p.sources[:1])}
+        inits = {v.name for p in carries for v in vars_of(p.sources[:1])}
         acc = _LoopAdjoint(n, carries, [v for v in free if v.name not in inits
-                                        or self.used_in_body(n, v)])
+                                        or self.uses.used_in_body(n, v)])
         for p in carries:
-            g = self.adjoint_of(p.out, n.loc)
-            acc.start[id(p)] = self.owned_copy(p.out, g if g is not None
-                                               else self.zero(p.out, n.loc), n.loc)
-            acc.inside[id(p)] = self.adjoint_var(p.target)
+            out = out_of(p)
+            g = core.adjoint_of(out, n.loc)
+            acc.start[id(p)] = core.owned_copy(out, g if g is not None
+                                               else core.zero(out, n.loc), n.loc)
+            acc.inside[id(p)] = core.adjoint_var(p.target)
         for v in acc.accumulated:
-            outer = self.scope.base.get(v.name)
-            if outer is not None and not self.scope.contribs.get(v.name):
+            outer = st.scope.base.get(v.name)
+            if outer is not None and not st.scope.contribs.get(v.name):
                 # Inside an enclosing loop's adjoint: keep summing into its buffer
                 # rather than zeroing a new one every enclosing iteration.
                 acc.start[v.name] = outer
                 acc.chained.add(v.name)
             else:
-                acc.start[v.name] = self.zero(v, n.loc)
-            acc.inside[v.name] = self.adjoint_var(v)
+                acc.start[v.name] = core.zero(v, n.loc)
+            acc.inside[v.name] = core.adjoint_var(v)
         # Carried adjoints are buffers of ours: their starts and ends are made owned.
-        self.owned |= {a.name for a in acc.inside.values()}
+        st.owned |= {a.name for a in acc.inside.values()}
         nodes = self.reverse_body(acc)
         rev = self.adjoint_loop(acc, nodes)
-        self.out.append(rev)
-        self.loops.append((n, rev))
-        self.owned |= {phi.out.name for phi in rev.carried}
+        st.out.append(rev)
+        st.loops.append((n, rev))
+        st.owned |= {out_of(phi).name for phi in rev.carried}
         self.loop_outputs(acc, rev, free)
 
     def reverse_body(self, acc: _LoopAdjoint) -> list:
         """One reversed iteration, in a scope of its own; fills ``acc.end``."""
+        st, core = self.state, self.core
         n, loc = acc.loop, acc.loop.loc
-        scope = Scope(self.block_defs(n.body) | {p.target.name for p in n.carried})
+        scope = Scope(block_defs(n.body) | {p.target.name for p in n.carried})
         scope.base = {v.name: acc.inside[v.name] for v in acc.accumulated}
-        self.count_uses(n.body, scope)
-        outer_scope, outer_out = self.scope, self.out
-        self.scope, self.out = scope, []
-        self.depth += 1
-        # The adjoint entering the iteration is its end value's (one end value may be
-        # carried twice, `a, b = c, c`: all counted before any is added).
-        ends = [(p.sources[1], acc.inside[id(p)]) for p in acc.carries
-                if isinstance(p.sources[1], ir.Var) and p.sources[1].name in self.active]
-        for nxt, _ in ends:
-            scope.pending[nxt.name] = scope.pending.get(nxt.name, 0) + 1
-        self.add_many(ends, loc)
-        nodes = self.sweep(n.body, self.out)
-        self.out = nodes
-        for p in acc.carries:
-            g = self.adjoint_of(p.target, loc)
-            acc.end[id(p)] = self.owned_copy(p.target, g if g is not None
-                                             else self.zero(p.target, loc), loc)
-        for v in acc.accumulated:
-            base = scope.base[v.name]
-            total = self.materialize(v, loc, base=base) if scope.contribs.get(v.name) else None
-            acc.end[v.name] = total if total is not None else base
-        self.scope, self.out = outer_scope, outer_out
-        self.depth -= 1
+        self.uses.count(n.body, scope)
+        with self.inside(scope):
+            # The adjoint entering the iteration is its end value's (one end value may be
+            # carried twice, `a, b = c, c`: all counted before any is added).
+            ends = [(p.sources[1], acc.inside[id(p)]) for p in acc.carries
+                    if isinstance(p.sources[1], ir.Var) and p.sources[1].name in st.active]
+            for nxt, _ in ends:
+                scope.pending[nxt.name] = scope.pending.get(nxt.name, 0) + 1
+            core.add_many(ends, loc)
+            nodes = self.sweep(n.body, st.out)
+            st.out = nodes
+            for p in acc.carries:
+                g = core.adjoint_of(p.target, loc)
+                acc.end[id(p)] = core.owned_copy(p.target, g if g is not None
+                                                 else core.zero(p.target, loc), loc)
+            for v in acc.accumulated:
+                base = scope.base[v.name]
+                total = core.materialize(v, loc, base=base) if scope.contribs.get(v.name) \
+                    else None
+                acc.end[v.name] = total if total is not None else base
         return nodes
 
-    def loop_outputs(self, acc: _LoopAdjoint, rev: ir.Loop, free: list) -> None:
+    def loop_outputs(self, acc: _LoopAdjoint, rev: ir.Loop, free: list[ir.Var]) -> None:
         """What the adjoint loop hands back: one contribution per outer variable."""
+        st, core = self.state, self.core
         outs: dict[str, tuple] = {}
         for p, phi in zip(acc.carries, rev.carried):
             init = p.sources[0]
-            if isinstance(init, ir.Var) and init.name in self.active:
-                outs.setdefault(init.name, (init, []))[1].append(phi.out)
+            if isinstance(init, ir.Var) and init.name in st.active:
+                outs.setdefault(init.name, (init, []))[1].append(out_of(phi))
         for v, phi in zip(acc.accumulated, rev.carried[len(acc.carries):]):
             if v.name in acc.chained:
-                self.scope.base[v.name] = phi.out  # the running total, not a contribution
+                st.scope.base[v.name] = out_of(phi)  # the running total, not a contribution
                 outs.setdefault(v.name, (v, []))
             else:
-                outs.setdefault(v.name, (v, []))[1].append(phi.out)
+                outs.setdefault(v.name, (v, []))[1].append(out_of(phi))
         for v in free:
             if outs.get(v.name, (None, []))[1]:
-                self.add_all(v, outs[v.name][1], acc.loop.loc)
+                core.add_all(v, outs[v.name][1], acc.loop.loc)
             else:
-                self.done_one(v, acc.loop.loc)
+                core.done_one(v, acc.loop.loc)
         for name in sorted(set(outs) - {v.name for v in free}):
-            self.add_all(outs[name][0], outs[name][1], acc.loop.loc)
-
-    def used_in_body(self, n: ir.Loop, v: ir.Var) -> bool:
-        return any(u.name == v.name for m in n.body for u in self.active_uses(m))
-
-    def owned_copy(self, v: ir.Var, g: ir.Operand, loc) -> ir.Operand:
-        """``g`` itself, or a copy this transform owns when ``v``'s adjoint is mutated."""
-        if self.kind(v) == "scalar" or self.is_owned(g):
-            return g
-        c = self.emit(self.temp(), self.copier(v), (g,), loc)
-        self.owned.add(c.name)
-        return c
+            core.add_all(outs[name][0], outs[name][1], acc.loop.loc)
 
     def adjoint_loop(self, acc: _LoopAdjoint, nodes: list) -> ir.Loop:
-        n = acc.loop
+        """The adjoint loop node, its body ``nodes``."""
+        n, adjoint_var = acc.loop, self.core.adjoint_var
         phis = [ir.Phi(acc.inside[id(p)], (acc.start[id(p)], acc.end[id(p)]),
-                       self.adjoint_var(p.target)) for p in acc.carries]
+                       adjoint_var(p.target)) for p in acc.carries]
         phis += [ir.Phi(acc.inside[v.name], (acc.start[v.name], acc.end[v.name]),
-                        self.adjoint_var(v)) for v in acc.accumulated]
+                        adjoint_var(v)) for v in acc.accumulated]
         if n.cond is None:
             return ir.Loop(n.index, n.bounds, phis, nodes, n.loc, reverse=True, adjoint=True)
         count = self.count_iterations(n)
@@ -284,20 +233,8 @@ class FlowMixin:
 
     def count_iterations(self, n: ir.Loop) -> ir.Var:
         """Give a forward while loop a trip counter; return the count after the loop."""
-        cnt, nxt, out = (ir.Var(self.namer.fresh(s), "user") for s in
+        cnt, nxt, out = (ir.Var(self.state.namer.fresh(s), "user") for s in
                          ("n_iter", "n_iter", "n_iter"))
         n.carried.append(ir.Phi(cnt, (ir.Const(0), nxt), out))
         n.body.append(ir.Stmt(nxt, "add", (cnt, ir.Const(1)), n.loc))
         return out
-
-def _vars(ops) -> list[ir.Var]:
-    """The variables among operands (a bound ``*args`` value is a tuple of them)."""
-    if not isinstance(ops, (tuple, list)):
-        ops = (ops,)
-    out = []
-    for o in ops:
-        if isinstance(o, tuple):
-            out += _vars(o)
-        elif isinstance(o, ir.Var):
-            out.append(o)
-    return out

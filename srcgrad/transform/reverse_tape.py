@@ -1,6 +1,12 @@
 """Reverse mode, after the sweep (part of the reverse stage): the tape and the
 checks of in-place writes.
 
+``Tape`` receives only what it reads: the primal function, its analysis and
+the namer; ``finish`` is given the forward and adjoint sweeps and the
+(forward, adjoint) region pairs the sweep recorded. It changes the forward
+sweep (pushes, snapshots, row reads made copies) and the adjoint's reads of
+snapshotted values, nothing else.
+
 Contract, on top of ``reverse.py``'s: each forward loop pushes, at the end of an
 iteration, exactly the values of that iteration its adjoint reads (a branch
 pushes its own); an array written in place must be the function's own (made by
@@ -18,9 +24,10 @@ from dataclasses import replace
 import numpy as np
 
 from .. import ir, runtime
-from ..errors import UnsupportedSyntax
-from ..ir import check_inplace
-from .reverse_flow import _vars
+from ..errors import Loc, UnsupportedSyntax
+from ..ir import Namer, check_inplace
+from .analysis import Analysis
+from .reverse_uses import out_of, vars_of
 
 # Functions whose result is always a new array, never a view of an argument, so that
 # writing into it changes nothing else (np.reshape, np.transpose, x[i]... may return
@@ -48,39 +55,47 @@ _SHAPE_ONLY = {id(runtime.zeros_like), id(runtime.unbroadcast), id(runtime.expan
                id(runtime.np.ndim), id(builtins.len)}
 
 
-class TapeMixin:
-    """The tape and the write checks for ``reverse._Reverse``."""
+class Tape:
+    """The tape and the write checks of one derivative: reads ``fn``'s parameters,
+    ``analysis``' kinds and rules; takes fresh names (snapshots) from ``namer``."""
 
-    # -- after the sweep: the tape and in-place writes ----------------------------
-    def finish_forward(self, forward: list, adjoint: list) -> None:
+    def __init__(self, fn: ir.Function, analysis: Analysis, namer: Namer):
+        self.fn, self.analysis, self.namer = fn, analysis, namer
+
+    def finish(self, forward: list, adjoint: list, loops: list[tuple[ir.Loop, ir.Loop]],
+               ifs: dict[int, ir.If]) -> None:
+        """After the sweep: check and copy in-place writes, then plan the tape of the
+        (forward, adjoint) loop pairs ``loops`` and of the branches in them (``ifs``:
+        forward if by id -> its adjoint)."""
         self.check_writes(forward, adjoint)
-        self.plan_tape()
+        self.plan(loops, ifs)
 
-    def plan_tape(self) -> None:
+    def plan(self, loops: list[tuple[ir.Loop, ir.Loop]], ifs: dict[int, ir.If]) -> None:
         """What each forward loop pushes at the end of an iteration: the values of that
         iteration its adjoint reads (the value entering the iteration included)."""
-        for fwd, rev in self.loops:
+        for fwd, rev in loops:
             used = {v.name for v in _uses_in(rev.body)} | {v.name for p in rev.carried
-                                                           for v in _vars(p.sources)}
+                                                           for v in vars_of(p.sources)}
             params = [p.target for p in fwd.carried if p.target.name in used]
             direct = [v for m in fwd.body for v in _made(m) if v.name in used]
             fwd.save = params + direct
             rev.restore = [fwd.save]
-            self.tape_branches(fwd.body, used)
+            self.tape_branches(fwd.body, used, ifs)
 
-    def tape_branches(self, block: list, used: set[str]) -> None:
+    def tape_branches(self, block: list, used: set[str], ifs: dict[int, ir.If]) -> None:
         """Values a branch inside a loop computes for the adjoint: pushed in the branch."""
         for m in block:
             if isinstance(m, ir.If):
-                m.save = tuple([v for b in blk for v in _made(b) if v.name in used]
-                               for blk in (m.then, m.orelse))
-                rev = self.ifs.get(id(m))
+                m.save = ([v for b in m.then for v in _made(b) if v.name in used],
+                          [v for b in m.orelse for v in _made(b) if v.name in used])
+                rev = ifs.get(id(m))
                 if rev is not None:
                     rev.restore = m.save
-                self.tape_branches(m.then, used)
-                self.tape_branches(m.orelse, used)
+                self.tape_branches(m.then, used, ifs)
+                self.tape_branches(m.orelse, used, ifs)
 
-    def check_storage(self, forward: list, buffers: dict, written: set, overwritten: dict):
+    def check_storage(self, forward: list, buffers: dict, written: set,
+                      overwritten: dict) -> None:
         """An array written in place must be the function's own: not the caller's (an
         alias of a parameter) and not a view into another array (a row read x[i])."""
         params = {p.name for p in self.fn.params}
@@ -118,13 +133,13 @@ class TapeMixin:
             return n.op in ir.BINARY.values() or n.op in ir.UNARY.values()
         if n.op.obj in _FRESH_CALLS:
             return True
-        found = self.a.rules.get(id(n))
+        found = self.analysis.rules.get(id(n))
         return found is not None and bool(found[0].partials)  # a ufunc: a new array
 
     def check_writes(self, forward: list, adjoint: list) -> None:
         """Copy reads of arrays written in place; refuse adjoint reads of overwritten
         versions (see the module docstring)."""
-        check_inplace(forward, self.a.kind)  # `w += t` through an alias
+        check_inplace(forward, self.analysis.kind)  # `w += t` through an alias
         overwritten = {s.args[0].name: s for s in ir.walk(forward)
                        if isinstance(s, ir.Stmt) and s.op == "setitem"
                        and isinstance(s.args[0], ir.Var)}
@@ -149,7 +164,7 @@ class TapeMixin:
         for n in ir.walk(forward):
             if isinstance(n, ir.Loop):
                 for p in n.carried:
-                    for v in (p.target, *_vars(p.sources)):
+                    for v in (p.target, *vars_of(p.sources)):
                         root = buffers.get(v.name, v.name)
                         if root in written and v.name not in unstable:
                             unstable[v.name] = _first_write(overwritten, buffers, root)
@@ -167,14 +182,16 @@ class TapeMixin:
         root: dict[str, str] = {}
         found = []
         for s in ir.walk(forward):
-            if isinstance(s, ir.Stmt) and (ir.may_share_first(s) or s.op == "getitem"
-                                           and isinstance(s.args[0], ir.Var)):
-                base = s.args[0].name
+            if not isinstance(s, ir.Stmt) or not (ir.may_share_first(s) or s.op == "getitem"):
+                continue
+            first = s.args[0]  # (a variable whenever may_share_first holds)
+            if isinstance(first, ir.Var):
+                base = first.name
                 root[s.target.name] = root.get(base, buffers.get(base, base))
                 found.append((s, root[s.target.name]))
         return found
 
-    def snapshot(self, forward: list, v: ir.Var, loc) -> ir.Var:
+    def snapshot(self, forward: list, v: ir.Var, loc: Loc) -> ir.Var:
         """Save a copy of array version ``v`` where it is made, before a later write
         changes it in place; the adjoint reads the copy."""
         saved = ir.Var(self.namer.fresh(f"{v.name}_saved"))
@@ -229,10 +246,10 @@ def _substitute(block: list, new: dict) -> None:
             _substitute(n.body, new)
 
 
-def _made(n) -> list[ir.Var]:
+def _made(n: ir.Node) -> list[ir.Var]:
     """What a node leaves defined after it ran (a loop: its outs, not its index)."""
     if isinstance(n, ir.Loop):
-        return [p.out for p in n.carried]
+        return [out_of(p) for p in n.carried]
     return ir.node_defs(n)
 
 
@@ -268,7 +285,7 @@ def _uses_in(block: list, skip_shape: bool = False) -> list[ir.Var]:
             if skip_shape and isinstance(n.op, ir.Callee) and id(n.op.obj) in _SHAPE_ONLY:
                 continue
             if skip_shape and n.op in ("setitem", "addat", "scatter", "iadd", "droplast"):
-                out += _vars(n.args[1:])
+                out += vars_of(n.args[1:])
                 continue
             out += n.uses()
         else:

@@ -24,6 +24,8 @@ with the loop index's value unknown.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -46,7 +48,7 @@ _SHAPED = frozenset({
 })
 
 
-def infer(fn: ir.Function, analysis: Analysis, params: dict[str, tuple | None]) -> dict:
+def infer(fn: ir.Function, analysis: Analysis, params: Mapping[str, tuple | None]) -> dict:
     """Variable name -> shape, for the values whose shape these parameter shapes fix."""
     state = _State(analysis)
     for p in fn.params:
@@ -64,7 +66,7 @@ def infer(fn: ir.Function, analysis: Analysis, params: dict[str, tuple | None]) 
 class _State:
     def __init__(self, analysis: Analysis):
         self.a = analysis
-        self.shapes: dict[str, tuple] = {}
+        self.shapes: dict[str | tuple[str, str], tuple] = {}  # (a region: ("region", name))
         self.values: dict[str, object] = {}  # integers (and shapes) known from shapes
 
     def set(self, v: ir.Var, shape) -> None:
@@ -81,7 +83,8 @@ class _State:
 
     def shape(self, o: ir.Operand):
         if isinstance(o, ir.Const):
-            return _UNKNOWN if isinstance(o.value, (list, dict)) else np.shape(o.value)
+            value: Any = o.value
+            return _UNKNOWN if isinstance(value, (list, dict)) else np.shape(value)
         return self.shapes.get(o.name, _UNKNOWN)
 
     def block(self, block: list) -> None:
@@ -120,6 +123,7 @@ class _State:
             if not changed:
                 break
         for p in n.carried:
+            assert p.out is not None  # (a loop phi has a value after the loop)
             self.set(p.out, self.agree((p.target, p.sources[0])))
 
     def stmt(self, s: ir.Stmt) -> None:
@@ -171,11 +175,12 @@ class _State:
 
     def arithmetic(self, s: ir.Stmt) -> None:
         """Keep integer values derived from shapes (``T - 1``) for later stand-ins."""
-        if s.op in ("add", "sub", "mul", "floordiv", "neg") and not s.kwargs:
+        if isinstance(s.op, str) and s.op in ("add", "sub", "mul", "floordiv", "neg") \
+                and not s.kwargs:
             args = [self.value(o) for o in s.args]
             if all(isinstance(a, int) for a in args):
-                fn = {"add": int.__add__, "sub": int.__sub__, "mul": int.__mul__,
-                      "floordiv": int.__floordiv__, "neg": int.__neg__}[s.op]
+                fn: Any = {"add": int.__add__, "sub": int.__sub__, "mul": int.__mul__,
+                             "floordiv": int.__floordiv__, "neg": int.__neg__}[s.op]
                 self.values[s.target.name] = fn(*args)
 
     def value(self, o: ir.Operand):
@@ -224,7 +229,11 @@ class _State:
             kwargs = {k: stand_in(v) for k, v in s.kwargs}
             if s.seq:
                 args = [args]
-            out = np.matmul(*args) if s.op == "matmul" else s.op.obj(*args, **kwargs)
+            if isinstance(s.op, ir.Callee):
+                call: Any = s.op.obj
+                out = call(*args, **kwargs)
+            else:  # "matmul"
+                out = np.matmul(*args)
         except Exception:  # noqa: BLE001 - unknown rather than wrong
             return _UNKNOWN
         return np.shape(out) if isinstance(out, (np.ndarray, np.generic, float, int)) \
