@@ -18,7 +18,7 @@ import srcgrad
 from srcgrad import ir
 from srcgrad.backend import verify as verify_storage
 from srcgrad.errors import InternalError, Loc
-from srcgrad.transform.reverse_state import SweepState as _Reverse
+from srcgrad.transform.reverse_state import SweepState
 
 CASES = [pytest.param(f, make, wrt, id=f"{f.__name__}-{k}")
          for k, (f, make, wrt) in enumerate(PROGRAMS)]
@@ -105,7 +105,7 @@ def test_verifier_sees_the_next_iteration_of_a_loop():
 def test_verifier_catches_the_shared_buffer_class(monkeypatch, f):
     """With ownership no longer exclusive (the old rule), the verifier refuses the
     derivative instead of letting a wrong gradient out."""
-    monkeypatch.setattr(_Reverse, "is_owned",
+    monkeypatch.setattr(SweepState, "is_owned",
                         lambda self, o: isinstance(o, ir.Var) and o.name in self.owned)
     fresh = types.FunctionType(f.__code__, f.__globals__, f.__name__)  # not cached yet
     x = np.array([0.4, 0.2, 1.1])
