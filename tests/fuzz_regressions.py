@@ -215,6 +215,19 @@ def f(x, y):
         np.array([0.625, -0.80410546, -0.545]),
         "fuzzer seed 606: the run-time check of v7[1:] += ... printed its index as "
         "disjoint_write(..., 1:) (SyntaxError in the generated code)"),
+    Regression("merged_at_an_if_then_written", _module("""
+def f(x, y):
+    v1 = x / (1.0 + (x * y) * (x * y))
+    if 0.5 > 0.3:
+        s5 = y[1]
+    else:
+        v1 = np.tanh(v1 + 1.5 + v1 * v1)
+    v1[1] = np.sum(v1[::-1] * x)
+    return np.max(v1)
+"""), np.array([-1.12298611, 0.3651914, -0.193999]), np.array([1.11, -0.6019068, 0.74201]),
+        "fuzzer seed 808: v1 merged at the if is written after it; the adjoint read the "
+        "version before the if (-v1 / t2), which the write had changed (the verifier's "
+        "InternalError; a wrong gradient without it)"),
     Regression("overlapping_slices_then_rows", _module("""
 def f(x, y):
     T5 = np.zeros(3)

@@ -160,14 +160,17 @@ class Tape:
                 else:
                     unstable.setdefault(s.target.name, _first_write(overwritten, buffers, root))
         # Carried versions are overwritten by the next iteration, and the value before
-        # the loop by the first (the loop writes into that very array).
+        # the loop by the first (the loop writes into that very array); a branch's value
+        # merged at an if is the array a write after the if changes (v = u in one
+        # branch, then v[1] = ...: u changes too).
         for n in ir.walk(forward):
-            if isinstance(n, ir.Loop):
-                for p in n.carried:
-                    for v in (p.target, *vars_of(p.sources)):
-                        root = buffers.get(v.name, v.name)
-                        if root in written and v.name not in unstable:
-                            unstable[v.name] = _first_write(overwritten, buffers, root)
+            phis = n.carried if isinstance(n, ir.Loop) else \
+                n.phis if isinstance(n, ir.If) else ()
+            for p in phis:
+                for v in (p.target, *vars_of(p.sources)):
+                    root = buffers.get(v.name, v.name)
+                    if root in written and v.name not in unstable:
+                        unstable[v.name] = _first_write(overwritten, buffers, root)
         snapshots = {}
         for v in _uses_in(adjoint, skip_shape=True):
             if v.name in unstable and v.name not in snapshots:
