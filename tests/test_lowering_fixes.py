@@ -518,10 +518,11 @@ def _tuple_looped_twice(x, ps):
     return s
 
 
-@pytest.mark.xfail(strict=True, raises=UnboundLocalError,
-                   reason="open: the second loop over a tuple argument reuses the list built "
-                   "for the first, which sits in a branch that did not run (found while "
-                   "removing the frontend's mixins, issue 13)")
 def test_a_tuple_looped_over_twice_once_in_a_branch():
+    """The second loop used the list built for the first, in a branch that did not run
+    (UnboundLocalError from generated code; found while removing the mixins)."""
     assert srcgrad.grad(_tuple_looped_twice)(1.0, (2.0, 3.0)) == 10.0
     assert srcgrad.grad(_tuple_looped_twice)(-1.0, (2.0, 3.0)) == 5.0
+    assert srcgrad.grad(_tuple_looped_twice, wrt=1)(-1.0, (2.0, 3.0)) == (-1.0, -1.0)
+    _, dot = srcgrad.jvp(_tuple_looped_twice, (1.0, (2.0, 3.0)), (1.0, (0.0, 0.0)))
+    assert dot == 10.0

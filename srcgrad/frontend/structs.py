@@ -96,8 +96,10 @@ class Structs:
         return seqs
 
     def listed_for(self, seqs: list) -> list:
-        """``seqs`` with each tuple a loop iterates replaced by its list."""
-        return [next((v for t, v in self.listed if t is s), s) for s in seqs]
+        """``seqs`` with each tuple a loop iterates replaced by its list: the one built
+        for this loop, the latest (an earlier loop over the same tuple may sit in a
+        branch that did not run)."""
+        return [next((v for t, v in reversed(self.listed) if t is s), s) for s in seqs]
 
     # Loop-carried tuples and dicts: each entry is carried as a value of its own.
     # The loop is lowered with the structure unpacked into hidden names at the top of
