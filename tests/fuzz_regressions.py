@@ -228,7 +228,7 @@ def f(x, y):
         "fuzzer seed 808: v1 merged at the if is written after it; the adjoint read the "
         "version before the if (-v1 / t2), which the write had changed (the verifier's "
         "InternalError; a wrong gradient without it)"),
-    Regression("written_in_two_branches_then_slices_forward", _module("""
+    Regression("shape_read_after_a_merged_write", _module("""
 def f(x, y):
     T2 = x[0] * 1.0
     if 1.5 < 0.0:
@@ -242,9 +242,9 @@ def f(x, y):
 """), np.array([[-0.49181818, -0.70454545, -0.91727273, -1.13],
                 [-0.27909091, -0.06636364, 0.14636364, 0.35909091]]),
         np.array([0.57181818, 0.78454545, 0.99727273, 1.21]),
-        "fuzzer seed 909, open: the storage verifier reports 'T2 is read after its variable "
-        "T2 was reassigned' in the forward-mode code (jvp, hvp), whose numbers are right "
-        "(checked against differences with the verifier off): a false positive to find"),
+        "fuzzer seed 909: the storage verifier rejected vjp's code, whose numbers are "
+        "right: np.shape(T2), read for the shape alone after a write in place into the "
+        "value T2 flows into at the ifs, was taken for a read after a reassignment"),
     Regression("overlapping_slices_then_rows", _module("""
 def f(x, y):
     T5 = np.zeros(3)

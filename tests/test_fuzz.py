@@ -80,8 +80,8 @@ def test_random_programs(program, which):
     assert not bad, "\n".join(f"{o.kind} in {o.oracle}: {o.detail}" for o in bad)
 
 
-# Found by the fuzzer and not fixed yet (each a strict xfail with its `known`).
-OPEN: set[str] = {"written_in_two_branches_then_slices_forward"}
+# Found by the fuzzer and not fixed yet (each a strict xfail with its `known`): none.
+OPEN: set[str] = set()
 
 
 @pytest.mark.parametrize("case", [

@@ -222,6 +222,7 @@ class _Checker:
                 by_class.setdefault(c, []).append(m)
         # What the tape takes is read for its value only if the adjoint reads it back
         # for more than its shape.
+        in_place = {id(m) for m in self.mutations}
         valued = {r.var.name for r in self.reads if not r.shape_only
                   and r.pos > self.restored.get(r.var.name, r.pos)}
         for r in self.reads:
@@ -231,9 +232,13 @@ class _Checker:
             if r.push and u.name not in valued:
                 r = replace(r, shape_only=True)
             d = self.defs[u.name]
+            # A write in place keeps the object, so its shape: a read for the shape alone
+            # is safe after one into u's own buffer or a value u flows into by a merge.
+            related = _closure(self.find(u.name), up) if r.shape_only else set()
             for w in self.writes.get(self.name(u), []):
                 if self.same_value(w.var, u) or not _between(d, w, r) or \
-                        (r.shape_only and self.find(w.var.name) == self.find(u.name)):
+                        (r.shape_only and self.find(w.var.name) == self.find(u.name)) or \
+                        (id(w) in in_place and self.find(w.var.name) in related):
                     continue
                 raise InternalError(f"storage: {u.name} is read after its variable "
                                     f"{self.name(u)} was reassigned (by {w.var.name})")
