@@ -11,8 +11,8 @@ Contract, on top of ``lower.py``'s:
 - a ``def`` or ``lambda`` inside the function, and ``functools.partial`` of a
   user function, are inlined the same way (a local function sees the enclosing
   function's variables as they are when it is called).
-- ``sum(f(t) for t in xs if c)`` (or over a list comprehension) is the loop
-  that accumulates it.
+- ``sum(f(t) for t in xs if c)`` (or over a list comprehension) is lowered by
+  ``comprehensions``.
 - array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
   the NumPy function (``np.sum(x, axis=0)``).
 - tuples are structure known while lowering (``Tup``): unpacked
@@ -29,11 +29,9 @@ resolved by ``names``; ``_sg_carried`` checks go to ``structs``.
 
 from __future__ import annotations
 
-import copy
 import functools
 import inspect
 import types
-from collections.abc import Callable
 from typing import Any
 
 import gast
@@ -42,9 +40,9 @@ import numpy as np
 from .. import ir
 from ..errors import UnsupportedSyntax
 from . import function, names
+from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Rec, Tup
 from .structs import CARRIED, Structs
-from .syntax import assign_to, load_name
 
 # Array methods and the NumPy function each one is; True: pack extra positional
 # arguments into one tuple (x.reshape(2, 3) is np.reshape(x, (2, 3))).
@@ -92,7 +90,7 @@ class Calls:
         callee = names.callee(self.state, func)
         if callee.obj is sum and len(node.args) in (1, 2) and not node.keywords and \
                 isinstance(node.args[0], (gast.GeneratorExp, gast.ListComp)):
-            return self.sum_of(node)
+            return Comprehensions(self.state, self.core).sum_of(node)
         if _inlinable(callee.obj):
             return self.inline(callee.obj, node)
         if isinstance(callee.obj, functools.partial) and _inlinable(callee.obj.func):
@@ -125,35 +123,6 @@ class Calls:
         owner = "np" if getattr(np, fn.__name__, None) is fn else "np.ndarray"
         callee = ir.Callee(f"{owner}.{fn.__name__}", fn, np)
         return self.state.emit(self.state.result(into), callee, [base, *args], node, kwargs)
-
-    def sum_of(self, node: gast.Call) -> object:
-        """``sum(f(t) for t in xs if c)`` as the loop it is: ``acc = acc + f(t)``."""
-        start = node.args[1] if len(node.args) == 2 else gast.Constant(0, None)
-        return self.comprehension(node.args[0], start, lambda acc, elt: assign_to(
-            acc, gast.BinOp(load_name(acc), gast.Add(), elt), elt))
-
-    def list_comp(self, node: gast.ListComp, into: str | None) -> object:
-        """``[f(t) for t in xs if c]`` as the loop it is: ``acc.append(f(t))``."""
-        return self.comprehension(node, gast.List([], gast.Load()), lambda acc, elt: (
-            gast.copy_location(gast.Expr(gast.Call(gast.Attribute(
-                load_name(acc), "append", gast.Load()), [elt], [])), elt)))
-
-    def comprehension(self, gen: gast.expr, start: gast.expr,
-                      step_of: Callable[[str, gast.expr], gast.stmt]) -> object:
-        state = self.state
-        if len(gen.generators) != 1 or gen.generators[0].is_async:
-            raise state.unsupported(gen, "only one `for` in a comprehension is supported yet")
-        comp = gen.generators[0]
-        renames = {name: state.namer.fresh(name) for name in _bound(comp.target)}
-        acc = state.namer.fresh("total" if isinstance(start, gast.Constant) else "items")
-        step = step_of(acc, _renamed(gen.elt, renames))
-        for cond in comp.ifs:
-            step = gast.copy_location(gast.If(_renamed(cond, renames), [step], []), cond)
-        loop = gast.copy_location(gast.For(_renamed(comp.target, renames), comp.iter, [step],
-                                           [], None), gen)
-        for stmt in (assign_to(acc, gast.copy_location(start, gen), gen), loop):
-            self.core.stmt(stmt)
-        return state.env[acc]
 
     # -- local functions ----------------------------------------------------------
     def local_function(self, func: gast.expr) -> LocalFunction | None:
@@ -219,20 +188,6 @@ class Calls:
             child, {k: _as_operand(v) for k, v in bound.arguments.items()})
         state.body.extend(child.state.body)
         return result
-
-
-def _bound(target) -> list[str]:
-    return [n.id for n in gast.walk(target) if isinstance(n, gast.Name)]
-
-
-def _renamed(node, names: dict):
-    """A copy of ``node`` with the comprehension's own names replaced (they are local
-    to it in Python, so they must not clash with the function's)."""
-    node = copy.deepcopy(node)
-    for n in gast.walk(node):
-        if isinstance(n, gast.Name) and n.id in names:
-            n.id = names[n.id]
-    return node
 
 
 def _as_operand(v):

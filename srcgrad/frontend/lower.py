@@ -15,7 +15,8 @@ located ``UnsupportedSyntax``. Names that are not locals are resolved now
 The structure: ``Lowerer`` is the core (dispatch, assignments, operators,
 names, indexing); it owns one ``state.LoweringState`` and the parts that
 lower the rest with it: ``flow.Flow`` (if/for/while, and/or), ``calls.Calls``
-(calls, methods, tuples, local functions, inlining), ``structs.Structs``
+(calls, methods, tuples, local functions, inlining), ``comprehensions.Comprehensions``
+(comprehensions), ``structs.Structs``
 (dicts, lists, tuples in loops) and ``inplace.Inplace`` (shared storage);
 ``function`` lowers parameters and bodies. An inlined helper is lowered by a
 core of its own (``child``, ``nested``) whose state shares the name space.
@@ -34,6 +35,7 @@ from .. import ir
 from ..errors import NameResolutionError
 from . import function, names, parse
 from .calls import Calls
+from .comprehensions import Comprehensions
 from .flow import Flow
 from .inplace import Inplace
 from .parse import Source
@@ -54,6 +56,7 @@ class Lowerer:
         self.structs = Structs(state, self)
         self.flow = Flow(state, self, self.structs, self.inplace)
         self.calls = Calls(state, self, self.structs)
+        self.comprehensions = Comprehensions(state, self)
 
     def child(self, fn: types.FunctionType) -> Lowerer:
         """A lowerer for a helper called from here, to be inlined."""
@@ -363,7 +366,7 @@ _EXPRS: dict[type, Callable[[Lowerer, Any, str | None], Any]] = {
     gast.Lambda: lambda lw, node, into: lw.calls.lambda_(node, into),
     gast.List: lambda lw, node, into: lw.structs.list_(node, into),
     gast.Dict: lambda lw, node, into: lw.structs.dict_(node, into),
-    gast.ListComp: lambda lw, node, into: lw.calls.list_comp(node, into),
+    gast.ListComp: lambda lw, node, into: lw.comprehensions.list_comp(node, into),
 }
 
 
