@@ -112,7 +112,7 @@ FENCE = [
     ("with_statement", UnsupportedSyntax, "with"),
     ("nested_def", UnsupportedSyntax, "def"),
     ("lambda_called", UnsupportedSyntax, "lambda"),
-    ("list_comprehension", UnsupportedSyntax, "[s * t"),
+    ("set_comprehension", UnsupportedSyntax, "{s * t"),
     ("generator_expression", UnsupportedSyntax, "(t * t"),  # ast puts a genexp at its "("
     ("write_through_alias", UnsupportedSyntax, "y[0]"),
     ("write_into_reshape_view", UnsupportedSyntax, "y[0]"),

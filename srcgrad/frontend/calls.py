@@ -43,6 +43,7 @@ from . import function, names
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Rec, Tup
 from .structs import CARRIED, Structs
+from .unroll import Unroll
 
 # Array methods and the NumPy function each one is; True: pack extra positional
 # arguments into one tuple (x.reshape(2, 3) is np.reshape(x, (2, 3))).
@@ -83,14 +84,15 @@ class Calls:
         if isinstance(func, gast.Name) and func.id == CARRIED:
             return self.structs.carried_check(node)
         if isinstance(func, gast.Attribute) and self.is_method(func):
-            return self.method(node, into)
+            found = Unroll(self.state, self.core).method(node)  # d.items(), d.get("k")...
+            return found if found is not None else self.method(node, into)
         local = self.local_function(func)
         if local is not None:
             return self.inline_local(local, node)
         callee = names.callee(self.state, func)
-        if callee.obj is sum and len(node.args) in (1, 2) and not node.keywords and \
-                isinstance(node.args[0], (gast.GeneratorExp, gast.ListComp)):
-            return Comprehensions(self.state, self.core).sum_of(node)
+        found = Comprehensions(self.state, self.core).call(callee.obj, node, into)
+        if found is not None:  # sum(... for ...), list(d.values()), len(d)...
+            return found
         if _inlinable(callee.obj):
             return self.inline(callee.obj, node)
         if isinstance(callee.obj, functools.partial) and _inlinable(callee.obj.func):

@@ -32,6 +32,7 @@ from .inplace import Inplace
 from .state import Core, LoweringState, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, assigned_names, target_names
+from .unroll import Unroll
 
 
 class Flow:
@@ -171,6 +172,8 @@ class Flow:
     def for_(self, node: gast.For) -> None:
         if node.orelse:
             raise self.state.unsupported(node, "for ... else is not supported")
+        if Unroll(self.state, self.core).for_(node):  # over a dict known now: unrolled
+            return
         bounds, bind_target = self.iteration(node)
         self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target))
 
@@ -250,7 +253,7 @@ class Flow:
             live = self.live_rows(node, it.args)
             return self.length_bounds(seqs, it), lambda index: self.bind_items(
                 target.elts, index, seqs, live)
-        if call is None:
+        if call is None or call in (builtins.reversed, builtins.list, builtins.tuple):
             seq = expr(it)
             live = self.live_rows(node, [it])
             return self.length_bounds([seq], it), lambda index: self.bind_items(

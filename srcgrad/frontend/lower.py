@@ -42,6 +42,7 @@ from .parse import Source
 from .state import LocalFunction, LoweringState, Rec, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, describe
+from .unroll import Unroll
 from .views import guard_views
 
 _SLICE = ir.Callee("slice", builtins.slice, builtins.slice)
@@ -260,6 +261,9 @@ class Lowerer:
             raise state.unsupported(node, "chained comparisons are not supported yet",
                                     "Split `a < b < c` into `(a < b) and (b < c)`.")
         op = ir.COMPARE.get(type(node.ops[0]).__name__)
+        known = Unroll(state, self).contains(node)  # "k" in d
+        if known is not None:
+            return known
         if op is None:
             raise state.unsupported(node, f"comparison {type(node.ops[0]).__name__} is not "
                                     "supported")
@@ -285,6 +289,8 @@ class Lowerer:
     def subscript(self, node: gast.Subscript, into: str | None) -> Any:
         state = self.state
         base: Any = self.expr(node.value)
+        if isinstance(base, Tup) and isinstance(node.slice, gast.Slice):
+            return Unroll(state, self).slice(base, node.slice)  # xs[1:]: a tuple, now
         if isinstance(base, (Tup, Rec)):  # pair[0], params["W"]: picked now
             index = self.expr(node.slice)
             if not isinstance(index, ir.Const) or index.value not in (
@@ -367,6 +373,9 @@ _EXPRS: dict[type, Callable[[Lowerer, Any, str | None], Any]] = {
     gast.List: lambda lw, node, into: lw.structs.list_(node, into),
     gast.Dict: lambda lw, node, into: lw.structs.dict_(node, into),
     gast.ListComp: lambda lw, node, into: lw.comprehensions.list_comp(node, into),
+    gast.GeneratorExp: lambda lw, node, into: lw.comprehensions.generator(node, into),
+    gast.DictComp: lambda lw, node, into: lw.comprehensions.dict_comp(node, into),
+    gast.SetComp: lambda lw, node, into: lw.comprehensions.set_comp(node, into),
 }
 
 

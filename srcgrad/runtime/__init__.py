@@ -144,8 +144,11 @@ def unstack(g, axis):
 
 
 def as_input(g, x):
-    """Adjoint of ``np.array(x)``: a list again if ``x`` was a list."""
-    return unstack(g, 0) if isinstance(x, list) else g
+    """Adjoint of ``np.array(x)``: a list again if ``x`` was a list, nested as ``x`` is
+    (``np.array(rows)`` of lists of rows)."""
+    if not isinstance(x, list):
+        return g
+    return [as_input(e, xe) for e, xe in zip(unstack(g, 0), x)]
 
 
 def sum_grad(g, x):
