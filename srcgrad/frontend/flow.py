@@ -29,7 +29,7 @@ import gast
 from .. import ir
 from . import names
 from .inplace import Inplace
-from .state import Core, LoweringState, Tup
+from .state import Core, LoweringState, Rec, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, assigned_names, target_names
 from .unroll import Unroll
@@ -98,6 +98,10 @@ class Flow:
                 continue
             if isinstance(a, Tup) or isinstance(b, Tup):
                 state.env[name] = self.merge_tuples(node, name, a, b, phis)
+                continue
+            if isinstance(a, Rec) or isinstance(b, Rec):  # entry by entry: structs.merge
+                state.env[name] = self.structs.merge(node, name, a, b, phis,
+                                                     self.inplace.share)
                 continue
             target = self.return_var() if name == RETURN else state.new_version(name)
             state.env[name] = target

@@ -180,6 +180,8 @@ class Lowerer:
     def expr_stmt(self, node: gast.Expr) -> None:
         """Only ``xs.append(v)`` stands alone: anything else would be an effect."""
         state = self.state
+        if self.structs.grow(node):  # appending to a list argument, extending
+            return None
         xs = appended_list(node)
         call = node.value
         if xs is None and isinstance(call, gast.Call) and not self.calls.is_method(call.func) \

@@ -7,14 +7,22 @@ Contract, on top of ``lower.py``'s:
   ``{"W": w, "b": b}`` with constant keys is a ``Rec``, its entries known now;
 - a ``for`` over a tuple or list argument (a ``Tup`` of its leaves) iterates over
   a list built from the leaves before the loop;
-- a tuple or dict a ``for`` loop reassigns (``st = (q, f(p))``, ``d["k"] = v``) is
-  carried entry by entry, each entry a loop-carried value of its own, if its
-  length, keys and the kind of its entries stay the same; otherwise, and in a
-  ``while`` loop, a located error;
+- a tuple or dict a ``for`` or ``while`` loop reassigns (``st = (q, f(p))``,
+  ``d["k"] = v``) is carried entry by entry, each entry a loop-carried value of
+  its own, if its length, keys and the kind of its entries stay the same
+  (a ``while`` test reads the entries through a display of them); otherwise,
+  and for entries that are themselves tuples or dicts, a located error;
 - ``d["k"] = v`` on a dict makes the name hold a new dict with that entry; a dict
   another name (an alias, the caller of a helper) also holds is not written into
   (a located error), since Python would change it for every holder;
-- a dict that the branches of an ``if`` set differently is a located error.
+- ``xs.append(v)`` on a list argument makes the name hold a longer tuple (the
+  caller's list is not changed); a loop that appends to one first makes it a
+  list of its leaves; ``xs.extend(items)`` takes items known now; a list another
+  name also holds is not grown (a located error);
+- a dict or tuple that the branches of an ``if`` set differently is merged
+  entry by entry if both leave the same structure (same keys in the same order,
+  same length; ``merge``), each differing entry a phi of its own; a different
+  structure is a located error.
 
 ``Structs`` reads and changes the state's ``env``, ``body``, ``undefined`` and
 ``versioned``, reads ``parent``/``enclosing`` (to find other holders of a dict),
@@ -32,7 +40,7 @@ import gast
 
 from .. import ir
 from .state import Core, LoweringState, Rec, Tup
-from .syntax import assign_to, load_name
+from .syntax import appended_list, assign_to, load_name
 
 
 class Structs:
@@ -45,6 +53,9 @@ class Structs:
         self.listed: list[tuple[Tup, ir.Var]] = []
         # Loop-carried tuples and dicts: name -> (is a dict, entries before the loop).
         self.carried: dict[str, tuple[bool, dict]] = {}
+        # List arguments made lists of their leaves because a loop appends to them (a
+        # copy: appending to it changes no caller's list).
+        self.grown: set[str] = set()
 
     # -- displays ---------------------------------------------------------------------
     def list_(self, node: gast.List, into: str | None) -> ir.Var:
@@ -64,15 +75,47 @@ class Structs:
         return Rec({k.value: self.core.expr(v) for k, v in zip(keys, node.values)})
 
     def refuse_merged(self, node: gast.If, nodes: list) -> None:
-        """After flow's if (``nodes``, what it added): a dict the branches set differently
-        is refused, as a tuple is."""
+        """After flow's if (``nodes``, what it added): no phi may merge structure (dicts
+        and tuples are merged entry by entry, ``merge``); a safety net."""
         for n in nodes:
             if isinstance(n, ir.If) and any(isinstance(s, (Tup, Rec)) for p in n.phis
                                             for s in p.sources):
-                raise self.state.unsupported(node, "a dict that the branches set "
-                                             "differently is not supported yet",
+                raise self.state.unsupported(node, "a dict or tuple that the branches set "
+                                             "differently is not supported here",
                                              "Give each entry a variable of its own, set in "
                                              "both branches.")
+
+    def merge(self, node: gast.If, name: str, a: Any, b: Any, phis: list,
+              share: Callable[[ir.Var, ir.Operand], None]) -> Any:
+        """The value of ``name`` after an if whose branches left ``a`` and ``b``: dicts
+        with the same keys (tuples of the same length) merged entry by entry, one phi
+        per entry that differs (``share`` records the storage a phi shares); any
+        other difference of structure is a located error."""
+        if a is b:
+            return a
+        a, b = _as_tup(a), _as_tup(b)
+        what = "the returned value" if name.startswith("%") else repr(name)
+        if isinstance(a, Rec) or isinstance(b, Rec):
+            if not (isinstance(a, Rec) and isinstance(b, Rec) and list(a) == list(b)):
+                raise self.state.unsupported(node, f"{what} is a dict with other keys (or "
+                                             "in another order) in one branch of this if "
+                                             f"than in the other ({_keys(a)} and "
+                                             f"{_keys(b)})", "Give the dict the same keys, "
+                                             "in the same order, in both branches (None "
+                                             "where a branch has no value).")
+            return Rec({k: self.merge(node, name, a[k], b[k], phis, share) for k in a})
+        if isinstance(a, Tup) or isinstance(b, Tup):
+            if not (isinstance(a, Tup) and isinstance(b, Tup) and len(a) == len(b)):
+                raise self.state.unsupported(node, f"{what} is a tuple in one branch of "
+                                             "this if and not in the other (or of another "
+                                             "length)", "Make both branches give tuples of "
+                                             "the same length.")
+            return Tup(self.merge(node, name, x, y, phis, share) for x, y in zip(a, b))
+        target = ir.Var(self.state.namer.fresh("out" if name.startswith("%") else name))
+        share(target, a)
+        share(target, b)
+        phis.append(ir.Phi(target, (a, b)))
+        return target
 
     # -- for loops over structure ---------------------------------------------------
     # A tuple or list argument is a Tup of leaves, known now; iterating over it
@@ -110,6 +153,14 @@ class Structs:
         entry by entry."""
         state = self.state
         written = {n for stmt in node.body for n in _rebound(stmt) if n in state.env}
+        for n in {m.id for stmt in node.body for m in map(appended_list, gast.walk(stmt))
+                  if m is not None}:
+            if isinstance(state.env.get(n), Tup):  # a list argument grown by the loop:
+                self.refuse_shared(node, n, state.env[n], "a list", "appending to it in "
+                                   "a loop", "Build a new list: ys = list(xs), then "
+                                   "append to ys.")
+                state.env[n] = self.as_lists([state.env[n]], node)[0]  # a list now
+                self.grown.add(n)
         structured = [n for n in written if isinstance(state.env[n], (Tup, Rec))
                       or _is_const_tuple(state.env[n])]
         if not structured:
@@ -118,18 +169,20 @@ class Structs:
                 return None
         carried: dict[str, Any] = {n: _entries(state.env[n]) for n in structured}
         for n, entries in carried.items():
-            why = "a while loop" if isinstance(node, gast.While) else \
-                "a for loop whose entries are tuples" if entries is None else None
-            if why:
+            if entries is None:
                 raise state.unsupported(node, f"the tuple or dict {n!r} is reassigned in "
-                                        f"{why}; this is not supported yet",
-                                        "Carry each entry in a variable of its own.")
+                                        "a loop and has tuples or dicts as entries; this "
+                                        "is not supported yet", "Carry each inner tuple "
+                                        "or dict in a variable of its own.")
         hidden = {n: {k: state.namer.fresh(f"{n}_{i}") for i, k in enumerate(e[1])}
                   for n, e in carried.items()}
         head, tail = self.unpacked(node, carried, hidden)
         self.carried = {**self.carried, **carried}
         rewritten = copy.copy(node)
         rewritten.body = head + list(node.body) + tail
+        if isinstance(node, gast.While):  # the test reads the entries too: `st` there is
+            rewritten.test = _displayed(node.test, {n: a.value for n, a in zip(  # a display
+                hidden, head)})
         lower(rewritten)
         for n, names in hidden.items():
             values = {k: state.env[m] for k, m in names.items()}
@@ -206,6 +259,16 @@ class Structs:
             raise state.unsupported(target, "only a dict can be written into by a constant "
                                     "key here (d[\"k\"] = v), not a tuple or list",
                                     "Build a new list or tuple instead.")
+        self.refuse_shared(target, name, old, "a dict", "writing into it",
+                           "Build a new dict display with the entries it should have.")
+        state.env[name] = Rec({**old, key.value: value})
+
+    def refuse_shared(self, node: gast.AST, name: str, old: Tup | Rec, what: str,
+                      change: str, hint: str) -> None:
+        """A located error if a name other than ``name`` (here, in a caller or an
+        enclosing function) holds the structure ``old``: changing it would change it
+        for every holder in Python."""
+        state = self.state
         scopes: list[LoweringState] = []
         up: LoweringState | None = state
         while up is not None:
@@ -215,14 +278,63 @@ class Structs:
             for other, v in scope.env.items():
                 if _holds(v, old) and (scope is not state or other != name):
                     holder = repr(other) if scope is state else f"the caller's {other!r}"
-                    raise state.unsupported(target, f"{name!r} is a dict that {holder} "
-                                            "also refers to; writing into it is not "
-                                            "supported", "Build a new dict display "
-                                            "with the entries it should have.")
-        state.env[name] = Rec({**old, key.value: value})
+                    raise state.unsupported(node, f"{name!r} is {what} that {holder} also "
+                                            f"refers to; {change} is not supported", hint)
+
+    # -- growing lists ------------------------------------------------------------------
+    def grow(self, node: gast.Expr) -> bool:
+        """``xs.append(v)`` on a list argument (a tuple of its leaves, known now): the
+        name holds a longer tuple (the caller's list is not changed: srcgrad's
+        arguments are copies); ``xs.extend(seq)`` by items known now, on a list
+        argument or a list made here. False for what ``lower`` handles (or refuses)."""
+        call = node.value
+        if not (isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and
+                call.func.attr in ("append", "extend") and len(call.args) == 1 and
+                not call.keywords and isinstance(call.func.value, gast.Name)):
+            return False
+        state, name, extend = self.state, call.func.value.id, call.func.attr == "extend"
+        current = state.lookup(name)
+        if isinstance(current, Tup):
+            self.refuse_shared(call.func, name, current, "a list", f"{call.func.attr}ing "
+                               "to it", "Build a new list instead: ys = xs + [v] or "
+                               "ys = [*xs, v].")
+            items = self.items_of(call.args[0]) if extend else [self.core.expr(call.args[0])]
+            state.env[name] = Tup((*current, *items))
+            return True
+        if not isinstance(current, ir.Var) or (name in state.arguments and
+                                               name not in self.grown):
+            return False
+        if not extend:  # xs.append(v) on a list argument made a list here (`loop`)
+            value = self.core.value(call.args[0])  # before the new version: xs[-1]
+            state.emit(state.new_version(name), "append", (current, value), node)
+            return True
+        for item in self.items_of(call.args[0]):  # all lowered before the first append
+            current = state.emit(state.new_version(name), "append",
+                                 (current, self.core.pack(item, node)), node)
+        return True
+
+    def items_of(self, node: gast.expr) -> list:
+        """The items of what ``xs.extend`` is given, known now."""
+        if isinstance(node, (gast.List, gast.Tuple)):
+            return [self.core.expr(e) for e in node.elts]
+        found = self.core.expr(node)
+        if not isinstance(found, Tup):
+            raise self.state.unsupported(node, "extend by a list made at run time is not "
+                                         "supported", "Append its items in a loop: "
+                                         "for v in ys: xs.append(v).")
+        return list(found)
 
 
 CARRIED = "_sg_carried"
+
+
+def _as_tup(v):
+    """A constant tuple (``st = (0.0, 1.0)``) as a tuple of constants, to merge."""
+    return Tup(ir.Const(x) for x in v.value) if _is_const_tuple(v) else v
+
+
+def _keys(v) -> str:
+    return f"keys {', '.join(map(repr, v))}" if isinstance(v, Rec) else "not a dict"
 
 
 def _is_const_tuple(v) -> bool:
@@ -250,6 +362,18 @@ def _constant_of(body: list, var: ir.Var) -> ir.Operand | None:
             ok = n.op == "copy" and _is_const_tuple(n.args[0])
             return n.args[0] if ok else None
     return None
+
+
+def _displayed(test: gast.expr, displays: dict) -> gast.expr:
+    """A copy of a while loop's test with each carried structure's name replaced by
+    the display of its entries' names (``st[0] < 1`` -> ``(st_0, st_1)[0] < 1``)."""
+    class Replace(gast.NodeTransformer):
+        def visit_Name(self, n: gast.Name) -> gast.AST:
+            if n.id in displays and isinstance(n.ctx, gast.Load):
+                return copy.deepcopy(displays[n.id])
+            return n
+
+    return Replace().visit(copy.deepcopy(test))
 
 
 def _holds(value, part) -> bool:

@@ -45,8 +45,8 @@ __all__ = [
     "below", "between", "copy_adjoint", "diff_grad", "disjoint_write", "dot_grad_a",
     "dot_grad_b", "expand", "fit", "keep", "kept", "ln", "matmul_grad_a", "matmul_grad_b",
     "pick", "piece", "seed", "signum", "split_like", "stop_gradient", "sum_grad", "sum_to",
-    "transpose_grad", "unbroadcast", "unstack", "weights_grad", "write_marks", "write_order",
-    "zeros_like",
+    "transpose_grad", "unbroadcast", "unslice", "unstack", "weights_grad", "write_marks",
+    "write_order", "zeros_like",
 ]
 
 _SCALARS = (int, float, bool)
@@ -149,6 +149,15 @@ def as_input(g, x):
     if not isinstance(x, list):
         return g
     return [as_input(e, xe) for e, xe in zip(unstack(g, 0), x)]
+
+
+def unslice(g, xs, index):
+    """Adjoint of ``xs[index]`` for a list ``xs`` and a slice ``index``: ``g``'s entries
+    at the positions the slice read, zeros (like ``xs``'s entries) elsewhere."""
+    out = [zeros_like(e) for e in xs]
+    for i, e in zip(range(len(xs))[index], g):
+        out[i] = copy_adjoint(e)
+    return out
 
 
 def sum_grad(g, x):

@@ -16,6 +16,7 @@ derivative is a sign, met when a gradient is differentiated again) and never war
 
 from __future__ import annotations
 
+import builtins
 import numbers
 
 import numpy as np
@@ -74,6 +75,7 @@ class Analysis:
         self.fn = fn
         self.rules: dict[int, tuple[rules.Rule, dict] | None] = {}
         self.kinds = dict(kinds)
+        self.slices: set[str] = set()  # values made by slice(...): xs[a:b] of a list
         self.missing: dict[str, ir.Stmt] = {}
         for s in ir.walk(fn.body):
             if isinstance(s, ir.Stmt):
@@ -171,6 +173,11 @@ class Analysis:
             return SHAPE
         if s.op == "copy":  # `ys = xs`: a list stays a list (its adjoint is a list)
             return self.kind(s.args[0])
+        if isinstance(s.op, ir.Callee) and s.op.obj is builtins.slice:
+            self.slices.add(s.target.name)
+        if s.op == "getitem" and len(s.args) == 2 and self.kind(s.args[0]) == LIST and \
+                self.is_slice(s.args[1]):
+            return LIST  # xs[1:] of a list is a list
         found = self.rules.get(id(s))
         if found is None:
             return ANY
@@ -180,6 +187,11 @@ class Analysis:
         if result == "elementwise" and all(self.kind(o) == SCALAR for o in s.args):
             return SCALAR
         return ANY
+
+    def is_slice(self, o: ir.Operand) -> bool:
+        """A slice: constant (``xs[1:]``) or made by ``slice(a, b)`` (``xs[a:b]``)."""
+        return isinstance(o.value, slice) if isinstance(o, ir.Const) else \
+            o.name in self.slices
 
     # -- activity ---------------------------------------------------------------
     def _vary(self, block: list) -> bool:

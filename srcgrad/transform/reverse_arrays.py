@@ -4,9 +4,11 @@
 ``reverse_core``): it reads the state's activity, kinds and known shapes, adds
 to ``owned`` the buffers it makes, and emits and contributes through the core.
 
-Contract, on top of ``reverse.py``'s: a read ``x[index]`` scatters its adjoint
-into ``x``'s (``np.add.at`` where integer arrays may repeat positions; a read
-that only inserts axes, ``x[:, None]``, hands back ``g`` without them); a write
+Contract, on top of ``reverse.py``'s: a slice ``xs[a:b]`` of a list gives ``xs``
+a list of the slice's adjoint entries where it read, zeros elsewhere
+(``runtime.unslice``); a read ``x[index]`` scatters its adjoint into ``x``'s
+(``np.add.at`` where integer arrays may repeat positions; a read that only
+inserts axes, ``x[:, None]``, hands back ``g`` without them); a write
 ``x[index] = v`` gives ``v`` the adjoint of the written region (only of the
 elements NumPy keeps when indices repeat) and zeroes that region of ``x``'s.
 Broadcasting contributions are summed back to the operand's shape, as plainly
@@ -28,6 +30,7 @@ from .reverse_state import Scatter, SweepState
 _UNBROADCAST = ir.Callee("unbroadcast", runtime.unbroadcast, runtime.unbroadcast)
 _SUM_TO = ir.Callee("sum_to", runtime.sum_to, runtime.sum_to)
 _SUM = ir.Callee("np.sum", np.sum, np)
+_UNSLICE = ir.Callee("unslice", runtime.unslice, runtime.unslice)
 _ORDER, _MARKS, _KEPT = (ir.Callee(f.__name__, f, f) for f in (
     runtime.write_order, runtime.write_marks, runtime.kept))
 
@@ -72,6 +75,12 @@ class Arrays:
         st, core = self.state, self.core
         x, index = s.args[0], s.args[1:]
         if isinstance(x, ir.Var) and x.name in st.active:
+            if st.kind(x) == LIST and len(index) == 1 and st.analysis.is_slice(index[0]):
+                # xs[a:b] of a list: a list of g's entries where read, zeros elsewhere
+                c = core.emit(core.temp(), _UNSLICE, (g, x, index[0]), s.loc)
+                st.owned.add(c.name)
+                core.add(x, c, s.loc)
+                return
             if st.kind(x) == LIST and any(st.kind(i) != SCALAR for i in index):
                 raise UnsupportedSyntax(
                     "slicing a list of differentiated values is not supported yet", s.loc,
