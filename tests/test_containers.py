@@ -147,6 +147,7 @@ CASES = [
     (P.smooth, (vec(2), 1, 4), (0,)),
     (P.smooth, (0.4, 0, 5), (0,)),
     (P.argument_slices, ([0.3, 1.1, -0.6, 2.0],), (0,)),
+    (P.stacked_arguments, ([vec(2), vec(2), vec(2)], (vec(3), vec(1))), (0, 1)),
     (P.appended, ([0.3, 1.1, -0.6], 0.7), (0, 1)),
     (P.appended_in_loop, ([0.3, 1.1], 0.7), (0, 1)),
 ]

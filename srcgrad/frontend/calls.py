@@ -101,7 +101,12 @@ class Calls:
                                {k: ir.Const(v) for k, v in p.keywords.items()})
         seq = len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple))
         items = node.args[0].elts if seq else node.args
-        args = [self.core.value(a) for a in items]
+        known = Unroll(self.state, self.core).known(node.args[0]) if len(node.args) == 1 \
+            else None
+        if isinstance(known, Tup):  # np.stack(xs) of a list argument: as np.stack([a, b])
+            seq, args = True, [self.core.pack(v, node) for v in known]
+        else:
+            args = [self.core.value(a) for a in items]
         kwargs = [(k.arg, self.core.value(k.value)) for k in node.keywords]
         return self.state.emit(self.state.result(into), callee, args, node, kwargs, seq)
 
