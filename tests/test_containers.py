@@ -131,6 +131,8 @@ W, U = 0.5 * RNG.normal(size=(3, 2)), 0.5 * RNG.normal(size=(3, 3))
 CASES = [
     (P.lstm_loss, ([vec(2), vec(2), vec(2), vec(2)], vec(3), W, U), (0, 1, 2, 3)),
     (P.lstm_while, (RNG.normal(size=(3, 2)), vec(3), W, U), (0, 1, 2, 3)),
+    (P.two_layers, ([vec(2), vec(2), vec(2)], vec(3), W, U), (0, 1, 2, 3)),
+    (P.nested_stats_while, (0.7,), (0,)),
     (P.penalized, ({"W": RNG.normal(size=(2, 3)), "b": vec(2)}, vec(3)), (0, 1)),
     (P.scaled_params, ({"a": vec(3), "c": 0.7, "b": vec(3)}, 0.8), (0, 1)),
     (P.scaled_params, ({"a": vec(2), "b": 1.3}, -0.4), (0, 1)),

@@ -7,11 +7,9 @@ Contract, on top of ``lower.py``'s:
   ``{"W": w, "b": b}`` with constant keys is a ``Rec``, its entries known now;
 - a ``for`` over a tuple or list argument (a ``Tup`` of its leaves) iterates over
   a list built from the leaves before the loop;
-- a tuple or dict a ``for`` or ``while`` loop reassigns (``st = (q, f(p))``,
-  ``d["k"] = v``) is carried entry by entry, each entry a loop-carried value of
-  its own, if its length, keys and the kind of its entries stay the same
-  (a ``while`` test reads the entries through a display of them); otherwise,
-  and for entries that are themselves tuples or dicts, a located error;
+- a tuple or dict a ``for`` or ``while`` loop reassigns is carried leaf by leaf
+  (``carried``); a loop that appends to a list argument makes it a list of its
+  leaves first;
 - ``d["k"] = v`` on a dict makes the name hold a new dict with that entry; a dict
   another name (an alias, the caller of a helper) also holds is not written into
   (a located error), since Python would change it for every holder;
@@ -32,15 +30,16 @@ loop it rewrites is lowered by the function ``flow`` hands it.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
 import gast
 
 from .. import ir
+from .carried import CARRIED as CARRIED  # (calls reads it from here)
+from .carried import Carrying, is_const_tuple
 from .state import Core, LoweringState, Rec, Tup
-from .syntax import appended_list, assign_to, load_name
+from .syntax import appended_list
 
 
 class Structs:
@@ -51,8 +50,8 @@ class Structs:
         # Tuples iterated by a for loop and the list built from their leaves, in
         # order (the first one built for a tuple is the one its loops read).
         self.listed: list[tuple[Tup, ir.Var]] = []
-        # Loop-carried tuples and dicts: name -> (is a dict, entries before the loop).
-        self.carried: dict[str, tuple[bool, dict]] = {}
+        # Tuples and dicts carried by loops, entry by entry.
+        self.carrying = Carrying(state, core)
         # List arguments made lists of their leaves because a loop appends to them (a
         # copy: appending to it changes no caller's list).
         self.grown: set[str] = set()
@@ -144,15 +143,11 @@ class Structs:
         branch that did not run)."""
         return [next((v for t, v in reversed(self.listed) if t is s), s) for s in seqs]
 
-    # Loop-carried tuples and dicts: each entry is carried as a value of its own.
-    # The loop is lowered with the structure unpacked into hidden names at the top of
-    # the body (`st = (st_0, st_1)`) and packed back at the end (`st_0, st_1 =
-    # _sg_carried(st)`, which checks that the structure kept its shape).
     def loop(self, node: gast.For | gast.While, lower: Callable[[gast.stmt], None]) -> None:
-        """Lower the loop ``node`` with ``lower`` (flow's), its tuples and dicts carried
-        entry by entry."""
+        """Lower the loop ``node`` with ``lower`` (flow's): a list argument it appends to
+        made a list of its leaves first, its tuples and dicts carried entry by entry
+        (``carried.Carrying``)."""
         state = self.state
-        written = {n for stmt in node.body for n in _rebound(stmt) if n in state.env}
         for n in {m.id for stmt in node.body for m in map(appended_list, gast.walk(stmt))
                   if m is not None}:
             if isinstance(state.env.get(n), Tup):  # a list argument grown by the loop:
@@ -161,92 +156,10 @@ class Structs:
                                    "append to ys.")
                 state.env[n] = self.as_lists([state.env[n]], node)[0]  # a list now
                 self.grown.add(n)
-        structured = [n for n in written if isinstance(state.env[n], (Tup, Rec))
-                      or _is_const_tuple(state.env[n])]
-        if not structured:
-            structured = self.lower_or_retry(node, lower, written)
-            if not structured:
-                return None
-        carried: dict[str, Any] = {n: _entries(state.env[n]) for n in structured}
-        for n, entries in carried.items():
-            if entries is None:
-                raise state.unsupported(node, f"the tuple or dict {n!r} is reassigned in "
-                                        "a loop and has tuples or dicts as entries; this "
-                                        "is not supported yet", "Carry each inner tuple "
-                                        "or dict in a variable of its own.")
-        hidden = {n: {k: state.namer.fresh(f"{n}_{i}") for i, k in enumerate(e[1])}
-                  for n, e in carried.items()}
-        head, tail = self.unpacked(node, carried, hidden)
-        self.carried = {**self.carried, **carried}
-        rewritten = copy.copy(node)
-        rewritten.body = head + list(node.body) + tail
-        if isinstance(node, gast.While):  # the test reads the entries too: `st` there is
-            rewritten.test = _displayed(node.test, {n: a.value for n, a in zip(  # a display
-                hidden, head)})
-        lower(rewritten)
-        for n, names in hidden.items():
-            values = {k: state.env[m] for k, m in names.items()}
-            state.env[n] = Rec(values) if carried[n][0] else Tup(values.values())
-            state.undefined.pop(n, None)
-
-    def unpacked(self, node: gast.AST, carried: dict, hidden: dict) -> tuple[list, list]:
-        """Bind each entry to its hidden name; the statements that unpack the structures
-        at the top of the loop body and pack them back at its end."""
-        head, tail = [], []
-        for n, names in hidden.items():
-            is_dict, entries = carried[n]
-            for k, name in names.items():
-                self.state.env[name] = entries[k]
-            del self.state.env[n]
-            loads = [load_name(m) for m in names.values()]
-            head.append(assign_to(n, gast.Dict([gast.Constant(k, None) for k in names], loads)
-                                  if is_dict else gast.Tuple(loads, gast.Load()), node))
-            stores = [gast.Name(m, gast.Store(), None, None) for m in names.values()]
-            tail.append(gast.Assign([gast.Tuple(stores, gast.Store())],
-                                    gast.Call(load_name(CARRIED), [load_name(n)], []), None))
-        for stmt in head + tail:
-            for sub in gast.walk(stmt):
-                gast.copy_location(sub, node)
-        return head, tail
-
-    def lower_or_retry(self, node: gast.For | gast.While, lower: Callable[[gast.stmt], None],
-                       written: set) -> list[str]:
-        """Lower the loop as it is; if a name that held a plain value before it ends an
-        iteration as a tuple or dict (`st = (0.0, 0.3)` is one constant), undo that and
-        return the names to carry entry by entry (their constants unpacked)."""
-        state = self.state
-        env, undefined, size = dict(state.env), dict(state.undefined), len(state.body)
-        versioned = set(state.versioned)
-        lower(node)
-        ends = [p.sources[0] for p in state.body[-1].carried
-                if not isinstance(p.sources[1], (ir.Var, ir.Const))]
-        names = [n for n in written if any(env[n] is v for v in ends)]
-        if not names:
-            return []
-        state.env, state.undefined, state.body[size:] = env, undefined, []
-        state.versioned.clear()
-        state.versioned.update(versioned)
-        for n in names:
-            value = _constant_of(state.body, env[n])
-            if value is None:
-                raise state.unsupported(node, f"{n!r} becomes a tuple or dict in this loop; "
-                                        "this is not supported yet", "Make it a tuple or "
-                                        "dict before the loop too.")
-            state.env[n] = value
-        return names
+        self.carrying.loop(node, lower)
 
     def carried_check(self, node: gast.Call) -> Tup:
-        """``_sg_carried(st)`` at the end of a loop body: st's entries, in order."""
-        name = node.args[0].id
-        now = _entries(self.state.lookup(name))
-        is_dict, before = self.carried[name]
-        if now is None or now[0] != is_dict or list(now[1]) != list(before):
-            raise self.state.unsupported(node, f"{name!r} is a tuple or dict whose length, "
-                                         "keys or entries' structure the loop changes; this "
-                                         "is not supported", "Keep its entries the same in "
-                                         "every iteration, or carry each in a variable of "
-                                         "its own.")
-        return Tup(now[1].values())
+        return self.carrying.check(node)
 
     def store_entry(self, target: gast.Subscript, old: Tup | Rec, value: ir.Operand) -> None:
         """``d["k"] = v`` on a dict known while lowering: the name now holds a new dict
@@ -325,55 +238,13 @@ class Structs:
         return list(found)
 
 
-CARRIED = "_sg_carried"
-
-
 def _as_tup(v):
     """A constant tuple (``st = (0.0, 1.0)``) as a tuple of constants, to merge."""
-    return Tup(ir.Const(x) for x in v.value) if _is_const_tuple(v) else v
+    return Tup(ir.Const(x) for x in v.value) if is_const_tuple(v) else v
 
 
 def _keys(v) -> str:
     return f"keys {', '.join(map(repr, v))}" if isinstance(v, Rec) else "not a dict"
-
-
-def _is_const_tuple(v) -> bool:
-    return isinstance(v, ir.Const) and v.name is None and isinstance(v.value, tuple)
-
-
-def _entries(v) -> tuple[bool, dict] | None:
-    """(is a dict, entries by index or key) of a tuple or dict whose entries are
-    single values; None for anything else."""
-    if _is_const_tuple(v):
-        v = Tup(ir.Const(x) for x in v.value)
-    if not isinstance(v, (Tup, Rec)):
-        return None
-    entries = dict(v) if isinstance(v, Rec) else dict(enumerate(v))
-    if all(isinstance(x, ir.Var) or (isinstance(x, ir.Const) and not _is_const_tuple(x))
-           for x in entries.values()):
-        return isinstance(v, Rec), entries
-    return None
-
-
-def _constant_of(body: list, var: ir.Var) -> ir.Operand | None:
-    """The constant tuple ``var`` was assigned in ``body`` (`st = (0.0, 0.3)`), if so."""
-    for n in body:
-        if isinstance(n, ir.Stmt) and n.target == var:
-            ok = n.op == "copy" and _is_const_tuple(n.args[0])
-            return n.args[0] if ok else None
-    return None
-
-
-def _displayed(test: gast.expr, displays: dict) -> gast.expr:
-    """A copy of a while loop's test with each carried structure's name replaced by
-    the display of its entries' names (``st[0] < 1`` -> ``(st_0, st_1)[0] < 1``)."""
-    class Replace(gast.NodeTransformer):
-        def visit_Name(self, n: gast.Name) -> gast.AST:
-            if n.id in displays and isinstance(n.ctx, gast.Load):
-                return copy.deepcopy(displays[n.id])
-            return n
-
-    return Replace().visit(copy.deepcopy(test))
 
 
 def _holds(value, part) -> bool:
@@ -384,12 +255,3 @@ def _holds(value, part) -> bool:
     return any(_holds(v, part) for v in items)
 
 
-def _rebound(stmt) -> list[str]:
-    """Names a statement rebinds or writes into (``st = ...``, ``d["k"] = ...``)."""
-    found = []
-    for n in gast.walk(stmt):
-        targets = n.targets if isinstance(n, gast.Assign) else [n.target] if isinstance(
-            n, (gast.AugAssign, gast.AnnAssign, gast.For)) else []
-        for t in targets:
-            found += [m.id for m in gast.walk(t) if isinstance(m, gast.Name)]
-    return found
