@@ -150,6 +150,9 @@ CASES = [
     (P.smooth, (0.4, 0, 5), (0,)),
     (P.argument_slices, ([0.3, 1.1, -0.6, 2.0],), (0,)),
     (P.stacked_arguments, ([vec(2), vec(2), vec(2)], (vec(3), vec(1))), (0, 1)),
+    (P.slice_at_run_time, ([0.3, 1.1, -0.6, 2.0, 0.4], 2, 3), (0,)),
+    (P.slice_at_run_time, ([vec(2), vec(2), vec(2), vec(2)], 1, 2), (0,)),
+    (P.rebuilt, ([0.3, 1.1, -0.6], {"a": 0.5, "b": -1.5}, 0.7), (0, 1, 2)),
     (P.appended, ([0.3, 1.1, -0.6], 0.7), (0, 1)),
     (P.appended_in_loop, ([0.3, 1.1], 0.7), (0, 1)),
 ]
@@ -207,7 +210,6 @@ REFUSED = [
     (P.dict_with_list, ({"a": 0.5, "b": 1.0}, [0.5, 1.0]), "known while lowering"),
     (P.extend_by_list, ([0.5, 1.0], 2.0), "extend by a list made at run time"),
     (P.appended_alias, ([0.5, 1.0], 2.0), "'ys' also refers to"),
-    (P.slice_not_known, ([0.5, 1.0], 1), "bounds known while lowering"),
     (P.max_of_comprehension, ([0.5, 1.0],), "max() of a comprehension"),
 ]
 

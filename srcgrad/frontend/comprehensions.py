@@ -93,6 +93,8 @@ class Comprehensions:
         if comp and fn is not reversed:
             return self.core.expr(args[0], into)  # a new list already
         known = Unroll(self.state, self.core).known(args[0])
+        if isinstance(known, Rec) and fn is not sum:  # list(d): its keys
+            known = Unroll.view(known, "keys")
         if known is None and fn is reversed:  # a list at run time: xs[::-1]
             xs = self.core.value(args[0])
             return self.state.emit(self.state.result(into), "getitem",
@@ -102,7 +104,7 @@ class Comprehensions:
         if fn is reversed:
             return Tup(known[::-1])
         if fn is not sum:
-            return known
+            return Tup(known)  # a new list or tuple: growing it changes no other holder
         return self.sum_known(known, args, node, into)
 
     def sum_known(self, items: Tup, args: list, node: gast.Call, into: str | None) -> object:

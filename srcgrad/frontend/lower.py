@@ -233,11 +233,14 @@ class Lowerer:
             return self.state.emit(self.state.temp(), "tuple", items, node)
         return operand
 
-    def binop(self, node: gast.BinOp, into: str | None) -> ir.Var:
+    def binop(self, node: gast.BinOp, into: str | None) -> Any:
         op = ir.BINARY.get(type(node.op).__name__)
         if op is None:
             raise self.state.unsupported(node, f"operator {type(node.op).__name__} is not "
                                          "supported")
+        joined = self.structs.concat(node)  # xs + [y] of a list argument
+        if joined is not None:
+            return joined
         left, right = self.value(node.left), self.value(node.right)
         return self.state.emit(self.state.result(into), op, (left, right), node)
 

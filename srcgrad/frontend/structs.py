@@ -13,6 +13,9 @@ Contract, on top of ``lower.py``'s:
 - ``d["k"] = v`` on a dict makes the name hold a new dict with that entry; a dict
   another name (an alias, the caller of a helper) also holds is not written into
   (a located error), since Python would change it for every holder;
+- ``xs + [y]``, ``[*xs, y]`` and ``{**d, "k": v}`` of structure known now are
+  known now too (the first a tuple, the second a list made here, the third a
+  dict);
 - ``xs.append(v)`` on a list argument makes the name hold a longer tuple (the
   caller's list is not changed); a loop that appends to one first makes it a
   list of its leaves; ``xs.extend(items)`` takes items known now; a list another
@@ -40,6 +43,7 @@ from .carried import CARRIED as CARRIED  # (calls reads it from here)
 from .carried import Carrying, is_const_tuple
 from .state import Core, LoweringState, Rec, Tup
 from .syntax import appended_list
+from .unroll import Unroll
 
 
 class Structs:
@@ -60,7 +64,12 @@ class Structs:
     def list_(self, node: gast.List, into: str | None) -> ir.Var:
         """``[a, b]`` is ``[]`` then ``.append(a)``, ``.append(b)``: a list like any other."""
         state = self.state
-        items = [self.core.value(e) for e in node.elts]
+        items = []
+        for e in node.elts:
+            if isinstance(e, gast.Starred):  # [*xs, y] of a tuple or list argument
+                items += [self.core.pack(v, e) for v in self.items_of(e.value)]
+            else:
+                items.append(self.core.value(e))
         xs = state.emit(state.result(into), "newlist", (), node)  # names the list's storage
         for item in items:
             xs = state.emit(state.result(into), "append", (xs, item), node)
@@ -68,10 +77,38 @@ class Structs:
 
     def dict_(self, node: gast.Dict, into: str | None) -> Rec:
         """``{"W": w, "b": b}`` with constant keys: entries known while lowering."""
-        keys: list[Any] = [self.core.expr(k) if k is not None else None for k in node.keys]
-        if not all(isinstance(k, ir.Const) and k.name is None for k in keys):
-            raise self.state.unsupported(node, "a dict needs constant keys here")
-        return Rec({k.value: self.core.expr(v) for k, v in zip(keys, node.values)})
+        out: dict = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:  # {**d, "c": y} of a dict known now
+                found = self.core.expr(v)
+                if not isinstance(found, Rec):
+                    raise self.state.unsupported(v, "only a dict of known keys can be "
+                                                 "unpacked into a dict display here",
+                                                 "Write its entries out: {\"a\": d[\"a\"], "
+                                                 "...}.")
+                out.update(found)
+                continue
+            key = self.core.expr(k)
+            if not (isinstance(key, ir.Const) and key.name is None):
+                raise self.state.unsupported(k, "a dict needs constant keys here",
+                                             "Use string or number constants as keys "
+                                             "(d = {\"W\": w}), or a list indexed by "
+                                             "position.")
+            out[key.value] = self.core.expr(v)
+        return Rec(out)
+
+    def concat(self, node: gast.BinOp) -> Tup | None:
+        """``xs + [y]``, ``xs + ys`` of tuple or list arguments known now: a new tuple
+        known now; None if neither side is one (an ordinary ``+``)."""
+        if not isinstance(node.op, gast.Add):
+            return None
+        unroll = Unroll(self.state, self.core)
+        sides = [unroll.known(node.left), unroll.known(node.right)]
+        if not any(isinstance(s, Tup) for s in sides):
+            return None
+        left, right = [list(s) if isinstance(s, Tup) else self.items_of(n)
+                       for s, n in zip(sides, (node.left, node.right))]
+        return Tup([*left, *right])
 
     def refuse_merged(self, node: gast.If, nodes: list) -> None:
         """After flow's if (``nodes``, what it added): no phi may merge structure (dicts

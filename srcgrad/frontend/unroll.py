@@ -11,6 +11,8 @@ Contract, on top of ``lower.py``'s:
   ``(key, value)`` pairs, constant keys, values); ``d.get("k", default)`` is the
   entry or the default, ``len(d)`` and ``"k" in d`` are constants; likewise
   ``len`` of a tuple known now;
+- ``xs[1:]`` of a tuple known now is known now; with bounds known at run time
+  only (``xs[a:b]``), it is the run-time slice of a list of its entries;
 - the items of an iteration known now (``static_items``): a dict or one of its
   views, a tuple known now (a tuple or list argument, a constant tuple), and
   ``zip``, ``enumerate``, ``reversed`` and ``range`` (of constants) of those;
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import builtins
 import copy
-from typing import Any
+from typing import Any, cast
 
 import gast
 
@@ -36,6 +38,7 @@ from . import names
 from .state import Core, LoweringState, Rec, Tup
 
 _VIEWS = ("items", "keys", "values")
+_SLICE = ir.Callee("slice", builtins.slice, builtins.slice)
 _HINT = "Index the dict with constant keys (d[\"W\"]), or iterate over one of its " \
         "views: for k, v in d.items()."
 
@@ -60,8 +63,10 @@ class Unroll:
         if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords and \
                 self.builtin(node) in (builtins.reversed, builtins.list, builtins.tuple):
             found = self.known(node.args[0])
+            if isinstance(found, Rec):  # list(d): its keys
+                found = self.view(found, "keys")
             reverse = self.builtin(node) is builtins.reversed
-            return Tup(found[::-1]) if reverse and found is not None else found
+            return None if found is None else Tup(found[::-1] if reverse else found)
         if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Slice):
             base, bounds = self.known(node.value), _constant_slice(node.slice)
             return Tup(base[bounds]) if isinstance(base, Tup) and bounds else None
@@ -128,18 +133,24 @@ class Unroll:
                                 "(a dict, a tuple or list argument, constants, or zip, "
                                 "enumerate and range of those)", _HINT)
 
-    def slice(self, base: Tup, node: gast.Slice) -> Tup:
+    def slice(self, base: Tup, node: gast.Slice) -> Tup | ir.Var:
         """``xs[a:b:c]`` of a tuple known now (a tuple or list argument): the tuple of
-        the entries it picks; the bounds must be ints known now."""
-        bounds = [None if p is None else self.core.expr(p)
+        the entries it picks if the bounds are int constants, else the slice at run
+        time of a list of its entries."""
+        bounds = [ir.Const(None) if p is None else self.core.value(p)
                   for p in (node.lower, node.upper, node.step)]
-        if not all(b is None or (isinstance(b, ir.Const) and isinstance(b.value, int) and
-                                 not isinstance(b.value, bool)) for b in bounds):
-            raise self.state.unsupported(node, "a slice of a tuple or list argument needs "
-                                         "bounds known while lowering (int constants)",
-                                         "Slice with constants (xs[1:], xs[:-1]), or stack "
-                                         "the list first (np.stack(xs)[a:b]).")
-        return Tup(base[slice(*(None if b is None else b.value for b in bounds))])
+        if all(isinstance(b, ir.Const) and b.name is None and (b.value is None or (
+                isinstance(b.value, int) and not isinstance(b.value, bool))) for b in bounds):
+            known: list[Any] = [cast(ir.Const, b).value for b in bounds]
+            return Tup(base[slice(*known)])
+        # Bounds known at run time only: a list of the leaves, sliced then (its adjoint
+        # is the list's: runtime.unslice).
+        state = self.state
+        xs = state.emit(state.temp(), "newlist", (), node)
+        for item in base:
+            xs = state.emit(state.temp(), "append", (xs, self.core.pack(item, node)), node)
+        where = state.emit(state.temp(), _SLICE, bounds, node)
+        return state.emit(state.temp(), "getitem", (xs, where), node)
 
     # -- binding ------------------------------------------------------------------------
     def bind(self, target: gast.expr, value: Any, node: gast.AST) -> None:
