@@ -153,6 +153,10 @@ CASES = [
     (P.slice_at_run_time, ([0.3, 1.1, -0.6, 2.0, 0.4], 2, 3), (0,)),
     (P.slice_at_run_time, ([vec(2), vec(2), vec(2), vec(2)], 1, 2), (0,)),
     (P.rebuilt, ([0.3, 1.1, -0.6], {"a": 0.5, "b": -1.5}, 0.7), (0, 1, 2)),
+    (P.dict_with_list_by_position, ({"a": 0.5, "b": 1.0}, [0.5, 1.0]), (0, 1)),
+    (P.same_keys_with_none, (0.5,), (0,)),
+    (P.same_keys_with_none, (-0.5,), (0,)),
+    (P.extend_in_a_loop, ([0.5, 1.0], 2.0), (0, 1)),
     (P.appended, ([0.3, 1.1, -0.6], 0.7), (0, 1)),
     (P.appended_in_loop, ([0.3, 1.1], 0.7), (0, 1)),
 ]

@@ -131,7 +131,9 @@ class Unroll:
         raise state.unsupported(node, "this iteration goes with a dict or a dict "
                                 "comprehension, so its items must be known while lowering "
                                 "(a dict, a tuple or list argument, constants, or zip, "
-                                "enumerate and range of those)", _HINT)
+                                "enumerate and range of those)", "Iterate over the dict "
+                                "alone and read the other sequence by position: for i, "
+                                "(k, v) in enumerate(d.items()): ... ws[i].")
 
     def slice(self, base: Tup, node: gast.Slice) -> Tup | ir.Var:
         """``xs[a:b:c]`` of a tuple known now (a tuple or list argument): the tuple of
