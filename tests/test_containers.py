@@ -137,6 +137,8 @@ CASES = [
     (P.scaled_params, ({"a": vec(3), "c": 0.7, "b": vec(3)}, 0.8), (0, 1)),
     (P.scaled_params, ({"a": vec(2), "b": 1.3}, -0.4), (0, 1)),
     (P.dict_from_constants, (0.9,), (0,)),
+    (P.first_large, ({"a": 0.5, "b": 1.0, "c": 3.0}, 1.1), (0, 1)),
+    (P.first_large, ({"a": 0.5, "b": 0.6}, 0.9), (0, 1)),
     (P.running_stats, ([0.5, -0.3, 1.2, 0.8, -1.1], 0.9), (0, 1)),
     (P.stats_while, (0.7,), (0,)),
     (P.branchy_tuple, (0.6, 1.5), (0, 1)),
@@ -215,6 +217,7 @@ REFUSED = [
     (P.extend_by_list, ([0.5, 1.0], 2.0), "extend by a list made at run time"),
     (P.appended_alias, ([0.5, 1.0], 2.0), "'ys' also refers to"),
     (P.max_of_comprehension, ([0.5, 1.0],), "max() of a comprehension"),
+    (P.write_while_iterating, ({"a": 0.5, "b": 1.0},), "while a loop iterates over it"),
 ]
 
 

@@ -19,8 +19,9 @@ Contract, on top of ``lower.py``'s:
 - a dict comprehension iterates such items only (its keys must be constants
   now) and makes a ``Rec``; its conditions must be known now too.
 
-Anything else that would need a dict's keys at run time is a located error with
-what to write instead. ``Unroll`` reads and binds names in the state's ``env``
+Anything else that would need a dict's keys at run time, and a loop that writes
+into the dict it iterates (the items are taken when it starts), is a located
+error with what to write instead. ``Unroll`` reads and binds names in the state's ``env``
 and asks the core to lower expressions and statements; jumps were removed
 before (``jumps``), so an unrolled body has no ``break`` or ``continue``.
 """
@@ -181,6 +182,7 @@ class Unroll:
         if not self.over_dict(node.iter):
             return False
         state = self.state
+        self.refuse_writes(node)
         for item in self.static_items(node.iter):
             self.bind(node.target, item, node)
             for stmt in copy.deepcopy(node.body):  # each copy lowered once
@@ -188,6 +190,24 @@ class Unroll:
                     raise state.unsupported(stmt, "code after return is not supported")
                 self.core.stmt(stmt)
         return True
+
+    def refuse_writes(self, node: gast.For) -> None:
+        """The items are taken when the loop starts; Python's dict views show the values
+        as they are when each is reached, so a loop that writes into the dict it
+        iterates is refused (rebinding the name to a new dict is fine)."""
+        dicts = {n.id for n in gast.walk(node.iter) if isinstance(n, gast.Name) and
+                 isinstance(self.state.lookup(n.id), Rec)}
+        for n in (m for stmt in node.body for m in gast.walk(stmt)):
+            targets = n.targets if isinstance(n, gast.Assign) else \
+                [n.target] if isinstance(n, (gast.AugAssign, gast.AnnAssign)) else []
+            for t in targets:
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and \
+                        t.value.id in dicts:
+                    raise self.state.unsupported(t, f"writing into the dict {t.value.id!r} "
+                                                 "while a loop iterates over it is not "
+                                                 "supported", "Write the new entries into "
+                                                 "another dict (out = {} before the loop, "
+                                                 "out[k] = ... in it).")
 
     def dict_comp(self, node: gast.DictComp, renamed) -> Rec:
         """``{k: f(v) for k, v in d.items() if c}`` over items known now: a ``Rec``.
