@@ -315,6 +315,10 @@ def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
         qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
         full = f"{module}.{qual}" if module else repr(obj)
         named = s.op.name if full == s.op.name else f"{s.op.name} ({full})"
+        if s.seq:  # np.sum([a, b]), np.mean(xs) of a list argument
+            return NoDerivativeRule(f"no derivative rule for {named} of a list or tuple of "
+                                    "values", s.loc, f"Stack them into an array first: "
+                                    f"{s.op.name}(np.stack(xs)).")
         return NoDerivativeRule(f"no derivative rule for {named}", s.loc)
     return NoDerivativeRule(f"no derivative rule for the operator {ir.SYMBOLS.get(s.op, s.op)}",
                             s.loc)
