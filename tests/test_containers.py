@@ -143,6 +143,8 @@ CASES = [
     (P.stats_while, (0.7,), (0,)),
     (P.branchy_tuple, (0.6, 1.5), (0, 1)),
     (P.branchy_tuple, (0.6, -1.5), (0, 1)),
+    (P.tuple_of_dicts, (0.6, 1.5), (0, 1)),
+    (P.tuple_of_dicts, (0.6, -1.5), (0, 1)),
     (P.kernel_matrix, ([0.1, 0.7, -0.4], vec(3)), (0, 1)),
     (P.cross_terms, ([0.5, 1.5, -0.5], [1.0, 2.0, 3.5]), (0, 1)),
     (P.stacked, ([vec(2), vec(2), vec(2)],), (0,)),

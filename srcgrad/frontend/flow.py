@@ -125,6 +125,8 @@ class Flow:
                 entries.append(x)
             elif isinstance(x, Tup) or isinstance(y, Tup):
                 entries.append(self.merge_tuples(node, name, x, y, phis))
+            elif isinstance(x, Rec) or isinstance(y, Rec):
+                entries.append(self.structs.merge(node, name, x, y, phis, self.inplace.share))
             else:
                 target = ir.Var(self.state.namer.fresh("out" if name == RETURN else name))
                 self.inplace.share(target, x)
