@@ -237,3 +237,12 @@ def test_refused_with_location_and_hint(f, args, message):
                 if marker.search(s))
     assert exc.loc.line == line
     assert exc.hint and exc.hint.strip()
+
+
+def test_dict_methods_of_a_parameter_not_known_as_a_dict_are_located():
+    # derivative_source has no arguments: `params` is a dict only through constant keys
+    with pytest.raises(UnsupportedSyntax) as info:
+        srcgrad.derivative_source(P.penalized)
+    exc = info.value
+    assert "params.items() needs a dict whose keys srcgrad knows" in str(exc)
+    assert exc.loc.line == _line_of("params.items()", "penalized") and "params[" in exc.hint

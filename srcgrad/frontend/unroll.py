@@ -247,9 +247,18 @@ class Unroll:
         known now; None if ``node`` is no such call."""
         func = node.func
         base = self.known(func.value) if isinstance(func, gast.Attribute) else None
-        if not isinstance(base, Rec):
-            return None
         state = self.state
+        if not isinstance(base, Rec):
+            if isinstance(func, gast.Attribute) and func.attr in (*_VIEWS, "get") and \
+                    isinstance(func.value, gast.Name) and \
+                    isinstance(state.lookup(func.value.id), ir.Var):
+                raise state.unsupported(func, f"{func.value.id}.{func.attr}() needs a dict "
+                                        "whose keys srcgrad knows (a dict argument or a "
+                                        f"dict display); {func.value.id!r} is not one here",
+                                        "Pass a dict argument; derivative_source and the "
+                                        "command line take a parameter for a dict only from "
+                                        "its constant keys (params[\"W\"]).")
+            return None
         if func.attr in _VIEWS and not node.args and not node.keywords:
             return self.view(base, func.attr)
         if func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords:
