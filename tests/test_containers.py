@@ -137,6 +137,7 @@ CASES = [
     (P.scaled_params, ({"a": vec(3), "c": 0.7, "b": vec(3)}, 0.8), (0, 1)),
     (P.scaled_params, ({"a": vec(2), "b": 1.3}, -0.4), (0, 1)),
     (P.dict_from_constants, (0.9,), (0,)),
+    (P.sorted_keys, ({"b": 0.5, "a": 1.5, "c": 2.0}, 1.1), (0, 1)),
     (P.first_large, ({"a": 0.5, "b": 1.0, "c": 3.0}, 1.1), (0, 1)),
     (P.first_large, ({"a": 0.5, "b": 0.6}, 0.9), (0, 1)),
     (P.running_stats, ([0.5, -0.3, 1.2, 0.8, -1.1], 0.9), (0, 1)),

@@ -10,7 +10,8 @@ Contract, on top of ``lower.py``'s:
 - ``d.items()``, ``d.keys()``, ``d.values()`` are tuples known now (of
   ``(key, value)`` pairs, constant keys, values); ``d.get("k", default)`` is the
   entry or the default, ``len(d)`` and ``"k" in d`` are constants; likewise
-  ``len`` of a tuple known now;
+  ``len`` of a tuple known now; ``list(d)``, ``sorted(d)``, ``sorted(d.items())``
+  and ``reversed`` of those are known now too;
 - ``xs[1:]`` of a tuple known now is known now; with bounds known at run time
   only (``xs[a:b]``), it is the run-time slice of a list of its entries;
 - the items of an iteration known now (``static_items``): a dict or one of its
@@ -40,6 +41,7 @@ from .state import Core, LoweringState, Rec, Tup
 
 _VIEWS = ("items", "keys", "values")
 _SLICE = ir.Callee("slice", builtins.slice, builtins.slice)
+_REORDERING = (builtins.reversed, builtins.list, builtins.tuple, builtins.sorted)
 _HINT = "Index the dict with constant keys (d[\"W\"]), or iterate over one of its " \
         "views: for k, v in d.items()."
 
@@ -61,13 +63,15 @@ class Unroll:
                 node.func.attr in _VIEWS and not node.args and not node.keywords:
             base = self.known(node.func.value)
             return self.view(base, node.func.attr) if isinstance(base, Rec) else None
-        if isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords and \
-                self.builtin(node) in (builtins.reversed, builtins.list, builtins.tuple):
+        call = self.builtin(node) if isinstance(node, gast.Call) else None
+        if call in _REORDERING and len(node.args) == 1 and not node.keywords:
             found = self.known(node.args[0])
             if isinstance(found, Rec):  # list(d): its keys
                 found = self.view(found, "keys")
-            reverse = self.builtin(node) is builtins.reversed
-            return None if found is None else Tup(found[::-1] if reverse else found)
+            if found is None or call is not builtins.sorted:
+                reverse = call is builtins.reversed
+                return None if found is None else Tup(found[::-1] if reverse else found)
+            return _sorted(found)
         if isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Slice):
             base, bounds = self.known(node.value), _constant_slice(node.slice)
             return Tup(base[bounds]) if isinstance(base, Tup) and bounds else None
@@ -87,7 +91,7 @@ class Unroll:
         if isinstance(node, gast.Call):
             if isinstance(node.func, gast.Attribute) and node.func.attr in _VIEWS:
                 return self.over_dict(node.func.value)
-            if self.builtin(node) in (builtins.zip, builtins.enumerate, builtins.reversed):
+            if self.builtin(node) in (builtins.zip, builtins.enumerate, *_REORDERING):
                 return any(self.over_dict(a) for a in node.args)
         return False
 
@@ -307,3 +311,16 @@ def _constant_slice(node: gast.Slice) -> slice | None:
             return None
         parts.append(None if p is None else p.value)
     return slice(*parts)
+
+
+def _sorted(items: Tup) -> Tup | None:
+    """``sorted(d)`` or ``sorted(d.items())`` of a dict known now: by its keys (unique, so
+    the values are never compared); None for values known only at run time."""
+    def key(v):
+        return v[0] if isinstance(v, Tup) and v else v
+
+    keys = [key(v) for v in items]
+    if not all(isinstance(k, ir.Const) and k.name is None for k in keys):
+        return None
+    return Tup(v for _, v in sorted(zip((k.value for k in keys), items),
+                                     key=lambda pair: pair[0]))
