@@ -21,12 +21,19 @@ Values have a static kind: ``S`` (a float), ``V`` (an array of shape ``(n,)``),
   loop in an ``if``); parallel assignment ``a, b = b, a`` and ``a, b = b, a * s``;
 - ``np.zeros`` tables filled in a loop from their earlier entries, ``+=`` and
   ``=`` on entries and slices, ``list.append`` then ``np.stack`` or ``sum``;
-- in-place operators through an alias (``w = v; w += e``).
+- in-place operators through an alias (``w = v; w += e``);
+- issue 14's Python (``fuzz_language``, one statement in five): tuples carried
+  by ``for`` and ``while`` loops, dicts set in branches and iterated with
+  ``.items()``, comprehensions with two ``for``s, a condition, nesting and list
+  slices (``zip(xs[:-1], xs[1:])``), functions passed as values (NumPy's, the
+  user's, a lambda, from a module-level dict; keyword arguments), loop variables
+  and values assigned in a loop read after it, ``for``/``while`` ... ``else``,
+  ``assert``.
 
 Not covered: other NumPy functions than the above, ``abs``/``np.maximum``
-(kinks everywhere), integer or boolean arrays, fancy indexing, comprehensions,
-lambdas, closures, keyword arguments, containers as arguments, non-scalar
-results (``f`` always returns a float), exceptions. Programs never write into
+(kinks everywhere), integer or boolean arrays, fancy indexing, closures,
+containers, dataclasses and objects as arguments, methods, non-scalar results
+(``f`` always returns a float), exceptions. Programs never write into
 their arguments (arrays are only written when the name owns a fresh array).
 """
 

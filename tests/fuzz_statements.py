@@ -23,6 +23,8 @@ from fuzz_grammar import (
     to_scalar,
     view,
 )
+from fuzz_language import FORMS as LANGUAGE
+from fuzz_language import PRELUDE
 
 
 def _owns(text: str) -> bool:
@@ -177,6 +179,10 @@ def unconditional(draw, sc: Scope) -> list[str]:
 
 
 def statement(draw, sc: Scope) -> list[str]:
+    if draw(st.integers(0, 4)) == 0:  # one statement in five: issue 14's Python
+        loops = sc.depth < MAX_DEPTH
+        return draw(st.sampled_from([f for f in LANGUAGE if loops or f.__name__ in (
+            "comprehension", "function_value", "assertion")]))(draw, sc)
     arrays = any(sc.kinds[n] != "S" for n in sc.owned)
     forms = [assign, update, log_sum_exp, table,
              *([for_loop, while_loop, if_else] if sc.depth < MAX_DEPTH else []),
@@ -236,7 +242,7 @@ def programs(draw) -> Program:
     x_kind, y_kind = draw(st.sampled_from("VM")), draw(st.sampled_from("SV"))
     counter = [0]
     helpers: list[Helper] = []
-    lines = ["import math", "", "import numpy as np", ""]
+    lines = ["import math", "", "import numpy as np", "", "", *PRELUDE, ""]
     for k in range(draw(st.integers(0, 2))):
         h, text = helper(draw, f"h{k}", helpers, n, counter)
         helpers.append(h)

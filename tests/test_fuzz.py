@@ -65,6 +65,21 @@ CONSTRUCTS = {
     "swap and scale": r"(\w+), (\w+) = \2, \1 \* ",
     "write through an alias": r"(w\d+) = \w+\n\s+\1 [+*]= ",
     "view through a chain": r"\]\[|np\.ravel\(|\.reshape\(|np\.squeeze\(|\.T\[",
+    # issue 14's Python (fuzz_language)
+    "tuple carried by a for loop": r"\n(\s+)for .*\n\1    a\d+, b\d+ = st\d+",
+    "tuple carried by a while loop": r"\n(\s+)while .*\n(\1    .*\n)*\1    a\d+, b\d+ = st\d+",
+    "dict set in a branch": r"if .*:\n\s+d\d+ = \{",
+    "dict items": r"in d\d+\.items\(\)",
+    "comprehension with two fors": r"for p\d+ in L\d+ for q\d+ in",
+    "nested comprehension": r"sum\(\[sum\(\[",
+    "zip of list slices": r"zip\(L\d+\[:-1\], L\d+\[1:\]\)",
+    "function passed to a helper": r"apply\((np\.\w+|soft|ACTS|lambda)",
+    "function from a dict": r"ACTS\[\"\w+\"\]\(",
+    "lambda called": r"\(lambda t: .*\)\(",
+    "loop variable after its loop": r"= z\d+ \* \(i\d+ \+ 1\)",
+    "for ... else": r"\n(\s+)for .*\n(\1    .*\n)*\1else:",
+    "while ... else": r"\n(\s+)while .*\n(\1    .*\n)*\1else:",
+    "assert": r"assert np\.all",
 }
 
 
