@@ -86,7 +86,8 @@ class _Entry:
             self.primals[structures] = frontend.lower(frontend.capture(self.f), dict(structures),
                                                    self.assumed)
             # one check per name (np.sin and np.sum both rest on np alone)
-            self.assumed = list({(id(a.fn), a.dotted): a for a in self.assumed}.values())
+            self.assumed = list({(id(a.fn), a.dotted, a.root and id(a.root())): a
+                                 for a in self.assumed}.values())
         return self.primals[structures]
 
     @property
@@ -218,9 +219,9 @@ def _check_callable(f: Callable, gradient_ok: bool = False) -> None:
                          "srcgrad cannot differentiate it this way", _caller_loc(),
                          "Use srcgrad.hvp, srcgrad.hessian or grad(grad(f)) for second "
                          "derivatives, or jvp/vjp of srcgrad.grad(f).")
-    if inspect.ismethod(f):
-        raise UsageError(f"{f.__qualname__} is a bound method; srcgrad does not read "
-                         "attributes of self or cls yet", _caller_loc(), _PLAIN)
+    if inspect.ismethod(f) and isinstance(f.__func__, types.FunctionType) and \
+            f.__func__.__code__.co_argcount >= 1:
+        return  # model.loss: self is read while lowering (frontend.Static)
     if not isinstance(f, types.FunctionType):
         what = getattr(f, "__name__", None)
         kind = type(f).__name__
@@ -233,6 +234,8 @@ def _check_callable(f: Callable, gradient_ok: bool = False) -> None:
 
 def _entry(f: Callable) -> _Entry:
     _check_callable(f)
+    if inspect.ismethod(f):
+        return _bound_entry(f)
     try:
         e = _ENTRIES.get(f)
     except TypeError:
@@ -240,6 +243,47 @@ def _entry(f: Callable) -> _Entry:
     if e is None:
         e = _ENTRIES[f] = _Entry(f)
     return e
+
+
+# A bound method's entries, per instance (by id, dropped when the instance goes) and per
+# function: m.loss is a new object at every access, and the cache must not keep m alive.
+_BOUND: dict[int, dict[types.FunctionType, _Entry]] = {}
+
+
+class _BoundEntry(_Entry):
+    """The entry of ``obj.method``: it holds ``obj`` weakly (its derivatives read
+    ``self``'s attributes through assumptions that hold it weakly too)."""
+
+    def __init__(self, f: types.MethodType):
+        super().__init__(f.__func__)
+        self.func, self.ref = f.__func__, weakref.ref(f.__self__)
+
+    @property  # type: ignore[override]
+    def f(self) -> Callable:
+        obj = self.ref()
+        if obj is None:  # (only reachable through a dispatcher, which holds obj)
+            raise UsageError(f"the object of {self.func.__qualname__} no longer exists")
+        return types.MethodType(self.func, obj)
+
+    @f.setter
+    def f(self, value: Callable) -> None:
+        pass  # (set by _Entry.__init__: the function and object are kept apart)
+
+
+def _bound_entry(f: types.MethodType) -> _Entry:
+    obj = f.__self__
+    try:
+        weakref.ref(obj)
+    except TypeError:  # not weakly referable (__slots__): built per grad() call
+        entry = _Entry(f)
+        return entry
+    per = _BOUND.get(id(obj))
+    if per is None:
+        per = _BOUND[id(obj)] = {}
+        weakref.finalize(obj, _BOUND.pop, id(obj), None)
+    if f.__func__ not in per:
+        per[f.__func__] = _BoundEntry(f)
+    return per[f.__func__]
 
 
 def _guarded(f: Callable, build: Callable):
@@ -288,7 +332,7 @@ def _params(f: Callable) -> list[str]:
     code = getattr(f, "__code__", None)
     if code is None:
         raise UsageError(f"srcgrad differentiates Python functions; got {f!r}")
-    return list(code.co_varnames[: code.co_argcount])
+    return list(code.co_varnames[int(inspect.ismethod(f)): code.co_argcount])
 
 
 def _wrt(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:

@@ -37,7 +37,7 @@ from .calls import Calls
 from .flow import Flow
 from .inplace import Inplace
 from .parse import Source
-from .state import LocalFunction, LoweringState, Rec, Tup
+from .state import LocalFunction, LoweringState, Rec, Static, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, describe
 from .views import guard_views
@@ -200,7 +200,7 @@ class Lowerer:
 
     def bind_operand(self, name: str, operand: object, node: gast.AST) -> None:
         state = self.state
-        if isinstance(operand, (Tup, Rec, LocalFunction)):
+        if isinstance(operand, (Tup, Rec, LocalFunction, Static)):
             state.env[name] = operand  # structure, known now: nothing to compute
         elif operand is not state.env.get(name):  # a plain name or constant: copy it
             state.emit(state.new_version(name), "copy", (operand,), node)
@@ -219,6 +219,12 @@ class Lowerer:
         return self.pack(self.expr(node), node)
 
     def pack(self, operand: Any, node: gast.AST) -> ir.Operand:
+        if isinstance(operand, Static):  # a function or object known now: a constant
+            return names.static_operand(self.state, operand, node)
+        if isinstance(operand, LocalFunction):
+            raise self.state.unsupported(node, "a function defined here can only be called "
+                                         "or passed to a helper, not used as a value",
+                                         "Call it, or pass it to the helper that calls it.")
         if isinstance(operand, Rec):
             raise self.state.unsupported(node, "a dict argument can only be indexed with "
                                          "constant keys (params[\"W\"]) here")
@@ -282,6 +288,14 @@ class Lowerer:
     def subscript(self, node: gast.Subscript, into: str | None) -> Any:
         state = self.state
         base: Any = self.expr(node.value)
+        if isinstance(base, Static):  # HP["lr"], ACTIVATIONS["tanh"], LAYERS[0]: found now
+            index = self.expr(node.slice)
+            if not isinstance(index, ir.Const) or isinstance(index.value, slice):
+                raise state.unsupported(node.slice, f"{base.name} is known while lowering: "
+                                        "index it with a constant key or index",
+                                        "Write HP[\"lr\"] or LAYERS[0], or pass the values "
+                                        "as an argument.")
+            return names.step(state, base, parse.Key(index.value), node)
         if isinstance(base, (Tup, Rec)):  # pair[0], params["W"]: picked now
             index = self.expr(node.slice)
             if not isinstance(index, ir.Const) or index.value not in (
@@ -312,10 +326,13 @@ class Lowerer:
         dotted = names.dotted(node)
         if dotted is not None and dotted[0] not in state.env:
             return names.global_value(state, dotted, node)
+        base = self.expr(node.value)
+        if isinstance(base, Static):  # self.W, self.config.n, cfg.lr: found now
+            return self.calls.static_attribute(base, node, into)
         op = ir.ATTRIBUTES.get(node.attr)
         if op is None:
             raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet")
-        return state.emit(state.result(into), op, (self.value(node.value),), node)
+        return state.emit(state.result(into), op, (self.pack(base, node.value),), node)
 
     def constant(self, node: gast.Constant, into: str | None = None) -> ir.Const:
         return ir.Const(node.value)

@@ -1,0 +1,164 @@
+"""Function values and sequences known while lowering, for ``calls`` (frontend stage).
+
+Contract:
+
+- ``inlinable``: the user's own Python function (inlined where called);
+  ``primitive``: an object that is called as it is (NumPy, ``math``, a builtin, a
+  function with a rule), so that its derivative rule applies.
+- ``items``: the entries of a sequence whose length is known now (a ``Tup``, a
+  constant tuple, a module-level tuple or list: a ``Static``), else None;
+  ``unpacked``: what ``*xs`` or ``**opts`` in a call stands for (a located error
+  when it is not known now).
+- ``SPECIAL``: builtins that take function values or sequences, lowered here when
+  their arguments are known now: ``map(fn, xs)`` (a ``Tup`` of the calls),
+  ``functools.reduce(fn, xs[, init])`` (unrolled), and ``sum``, ``list``,
+  ``tuple``, ``len`` of such a sequence. A handler returns ``NotImplemented`` to
+  leave a call to the usual lowering (``sum(xs)`` of an array).
+
+These functions read and emit through a ``calls.Calls`` (its ``state`` and ``core``);
+they keep nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import types
+from collections.abc import Callable
+from typing import Any
+
+import gast
+
+from .. import ir
+from . import names, parse
+from .state import LoweringState, Rec, Static, Tup
+
+_NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
+
+
+def inlinable(obj: object) -> bool:
+    """The user's own Python function, without a rule of its own."""
+    if not isinstance(obj, types.FunctionType) or getattr(obj, "__srcgrad_rule__", False):
+        return False
+    module = (getattr(obj, "__module__", None) or "").split(".")[0]
+    return module not in _NOT_INLINED
+
+
+def primitive(obj: object) -> bool:
+    """Called as it is (a rule applies), not inlined nor lowered here."""
+    special = SPECIAL.get(id(obj))
+    if special is not None and special[0] is obj:
+        return False
+    if isinstance(obj, types.MethodType):
+        return not inlinable(obj.__func__)
+    if isinstance(obj, functools.partial):
+        return not inlinable(obj.func)
+    if isinstance(obj, type):
+        return (getattr(obj, "__module__", None) or "").split(".")[0] in _NOT_INLINED
+    return not inlinable(obj)
+
+
+def items(state: LoweringState, value: object, node: gast.AST) -> list | None:
+    """The entries of a sequence of known length, or None."""
+    if isinstance(value, Tup):
+        return list(value)
+    if isinstance(value, ir.Const) and isinstance(value.value, tuple):
+        return [ir.Const(v) for v in value.value]
+    if isinstance(value, Static) and isinstance(value.obj, (tuple, list)):
+        return [names.step(state, value, parse.Key(i), node) for i in range(len(value.obj))]
+    return None
+
+
+def unpacked(state: LoweringState, value: object, node: gast.AST, kind: type) -> Any:
+    """The positional values (``kind`` tuple) or keywords (dict) ``*value`` or
+    ``**value`` passes."""
+    if kind is dict:
+        if isinstance(value, Rec):
+            return dict(value)
+        if isinstance(value, Static) and isinstance(value.obj, dict) and \
+                all(isinstance(k, str) for k in value.obj):
+            return {k: names.step(state, value, parse.Key(k), node) for k in value.obj}
+        raise state.unsupported(node, "**opts in a call needs a dict known while lowering "
+                                "(a dict display or a module-level dict)",
+                                "Pass the keywords one by one (f(x, k=v)).")
+    found = items(state, value, node)
+    if found is None:
+        raise state.unsupported(node, "*xs in a call needs a tuple known while lowering "
+                                "(a tuple display, a tuple argument, a module-level tuple)",
+                                "Pass the values one by one (f(a, b)), or pass the array "
+                                "itself.")
+    return found
+
+
+def _map(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
+    state = calls.state
+    if len(args) < 2 or kwargs:
+        raise state.unsupported(node, "map takes a function and sequences")
+    seqs = [items(state, a, node) for a in args[1:]]
+    if any(s is None for s in seqs):
+        raise state.unsupported(node, "map over a list made at run time is not supported",
+                                "Write a comprehension: [fn(x) for x in xs], or "
+                                "sum(fn(x) for x in xs).")
+    return Tup(calls.call_value(args[0], list(group), {}, node, None)
+               for group in zip(*seqs))
+
+
+def _reduce(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
+    state = calls.state
+    seq = items(state, args[1], node) if len(args) in (2, 3) and not kwargs else None
+    if seq is None:
+        raise state.unsupported(node, "functools.reduce is supported over a tuple or list "
+                                "of known length (a tuple, a list argument)",
+                                "Write the loop: acc = init, then for x in xs: "
+                                "acc = fn(acc, x).")
+    if len(args) == 3:
+        seq = [args[2], *seq]
+    if not seq:
+        raise state.unsupported(node, "reduce() of an empty sequence with no initial value")
+    acc = seq[0]
+    for item in seq[1:]:
+        acc = calls.call_value(args[0], [acc, item], {}, node, None)
+    return acc
+
+
+def _sum(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
+    seq = items(calls.state, args[0], node) if len(args) in (1, 2) and not kwargs else None
+    if seq is None:
+        return NotImplemented
+    acc: object = args[1] if len(args) == 2 else ir.Const(0)
+    for i, item in enumerate(seq):  # sum((a, b)) is a + b: no `0 + a` in the code
+        if i == 0 and len(args) == 1:
+            acc = calls.core.pack(item, node)
+            continue
+        acc = calls.state.emit(calls.state.temp(), "add", (
+            calls.core.pack(acc, node), calls.core.pack(item, node)), node)
+    return acc
+
+
+def _sequence(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
+    seq = items(calls.state, args[0], node) if len(args) == 1 and not kwargs else None
+    return NotImplemented if seq is None else Tup(seq)
+
+
+def _len(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
+    seq = items(calls.state, args[0], node) if len(args) == 1 and not kwargs else None
+    return NotImplemented if seq is None else ir.Const(len(seq))
+
+
+Handler = Callable[[Any, list, dict, gast.AST], object]
+SPECIAL: dict[int, tuple[object, Handler]] = {
+    id(f): (f, h) for f, h in ((builtins.map, _map), (functools.reduce, _reduce),
+                               (builtins.sum, _sum), (builtins.list, _sequence),
+                               (builtins.tuple, _sequence), (builtins.len, _len))}
+
+
+def direct(obj: object, node: gast.Call) -> bool:
+    """Whether the call of global ``obj`` is lowered as it always was (a primitive called
+    on its arguments; ``sum([a, b])`` of a display too)."""
+    if any(isinstance(a, gast.Starred) for a in node.args) or \
+            any(k.arg is None for k in node.keywords):
+        return False
+    if SPECIAL.get(id(obj), (None,))[0] is obj and obj is not builtins.map and \
+            obj is not functools.reduce:
+        return bool(node.args) and isinstance(node.args[0], (gast.List, gast.Tuple))
+    return primitive(obj)
