@@ -27,7 +27,7 @@ from collections.abc import Callable
 import gast
 
 from .. import ir
-from . import names
+from . import names, values
 from .inplace import Inplace
 from .state import Core, LoweringState, Tup
 from .structs import Structs
@@ -92,7 +92,7 @@ class Flow:
                 state.env.pop(name, None)  # bound on one path only
                 state.undefined[name] = "it is assigned in only one branch of an if"
                 continue
-            if a is b:
+            if a is b or values.same_function(state, node, name, a, b):
                 state.env[name] = a
                 continue
             if isinstance(a, Tup) or isinstance(b, Tup):
@@ -138,6 +138,10 @@ class Flow:
         cond = self.core.expr(node.test)
         then, then_val = self.sub_block(node.body)
         orelse, else_val = self.sub_block(node.orelse)
+        if values.same_function(state, node, None, then_val, else_val):
+            if then or orelse:  # (what picking it computed, if anything)
+                state.body.append(ir.If(cond, then, orelse, [], state.src.loc(node)))
+            return then_val
         target = state.result(into)
         state.body.append(ir.If(cond, then, orelse, [ir.Phi(target, (then_val, else_val))],
                                 state.src.loc(node)))
@@ -171,6 +175,8 @@ class Flow:
     def for_(self, node: gast.For) -> None:
         if node.orelse:
             raise self.state.unsupported(node, "for ... else is not supported")
+        if values.unrolled(self.state, self.core, node):  # for fn in (np.sin, relu): ...
+            return
         bounds, bind_target = self.iteration(node)
         self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target))
 
@@ -185,6 +191,7 @@ class Flow:
         state = self.state
         carried = [n for n in assigned_names(node.body) if n in state.env]
         for name in carried:
+            values.not_reassigned_in_loop(state, node, name)
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")
@@ -250,7 +257,7 @@ class Flow:
             live = self.live_rows(node, it.args)
             return self.length_bounds(seqs, it), lambda index: self.bind_items(
                 target.elts, index, seqs, live)
-        if call is None:
+        if call is None or call is builtins.map:  # (map: a tuple of the calls)
             seq = expr(it)
             live = self.live_rows(node, [it])
             return self.length_bounds([seq], it), lambda index: self.bind_items(

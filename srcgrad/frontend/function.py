@@ -25,8 +25,8 @@ import gast
 import numpy as np
 
 from .. import ir
-from .jumps import remove_jumps
 from . import parse
+from .jumps import remove_jumps
 from .state import Core, LoweringState, Rec, Static, Tup
 from .syntax import RETURN, target_names
 

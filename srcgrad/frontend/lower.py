@@ -168,6 +168,8 @@ class Lowerer:
             state.env[RETURN] = self.expr(node.value)
         else:  # name the returned expression so its adjoint reads `out_bar`
             state.env[RETURN] = self.expr(node.value, into=state.namer.fresh("out"))
+        if state.parent is None and isinstance(state.env[RETURN], (Static, LocalFunction)):
+            state.env[RETURN] = self.pack(state.env[RETURN], node.value)  # (refused)
         state.terminated = True
 
     def pass_(self, node: gast.Pass) -> None:

@@ -86,7 +86,7 @@ def global_value(state: LoweringState, names: list[str], node: gast.AST
             f"{'.'.join(names)} is a module, which cannot be used as a value here",
             state.src.loc(node))
     if not isinstance(obj, CONST_TYPES):
-        return Static(obj, "_".join(names), state.src.fn, tuple(names))
+        return Static(obj, "_".join(names), state.src.fn, tuple(names), None, ".".join(names))
     return ir.Const(obj, ".".join(names), root)
 
 
@@ -97,7 +97,7 @@ def step(state: LoweringState, base: Static, key: object, node: gast.AST) -> ir.
         obj = base.obj[key.key] if isinstance(key, parse.Key) else getattr(base.obj, key)
     except Exception as exc:  # noqa: BLE001 - the user's object: any error is theirs
         what = f"[{key.key!r}]" if isinstance(key, parse.Key) else f".{key}"
-        raise NameResolutionError(f"{base.name}{what} raised {type(exc).__name__}: {exc}",
+        raise NameResolutionError(f"{base.text}{what} raised {type(exc).__name__}: {exc}",
                                   state.src.loc(node)) from None
     part = str(key.key) if isinstance(key, parse.Key) else key
     name = f"{base.name}_{part}" if part.isidentifier() or part.isdigit() else base.name
@@ -116,11 +116,11 @@ def static_operand(state: LoweringState, value: Static, node: gast.AST) -> ir.Co
         return ir.Const(obj, value.name, obj)
     what = "function" if callable(obj) else type(obj).__name__
     raise NameResolutionError(
-        f"{value.name.replace('_', '.', 1) if value.name.startswith('self_') else value.name}"
-        f" is a {what} ({type(obj).__name__}), which cannot be used as a value here",
-        state.src.loc(node),
-        "Call it, pass it to a helper or index it with constants (HP[\"lr\"], "
-        "self.W) where it is known; srcgrad computes with numbers and arrays only.")
+        f"{value.text} is a {what} ({type(obj).__name__}), which cannot be used as a value "
+        "here", state.src.loc(node),
+        "srcgrad computes with numbers and arrays: call a function, pass it to a helper, "
+        "or keep functions in a module-level list or dict (ACTS[\"tanh\"](x)); read "
+        "objects' numbers by attribute or constant key (self.W, HP[\"lr\"]).")
 
 
 def static_callee(state: LoweringState, value: Static, node: gast.AST) -> ir.Callee:
@@ -128,7 +128,7 @@ def static_callee(state: LoweringState, value: Static, node: gast.AST) -> ir.Cal
     builtin under its own name, so that its rule applies and the code reads as usual)."""
     obj = value.obj
     if any(obj is f for f in _DYNAMIC):
-        raise state.unsupported(node, f"{value.name}() runs code or reaches variables that "
+        raise state.unsupported(node, f"{value.text}() runs code or reaches variables that "
                                 "srcgrad cannot see, so it cannot differentiate them")
     name = getattr(obj, "__name__", None)
     for module, spelled in ((np, "np"), (math, "math"), (builtins, name)):

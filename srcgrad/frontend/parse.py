@@ -74,6 +74,8 @@ def capture(fn: object) -> Source:
         )
     code = fn.__code__
     where = f"{code.co_filename}:{code.co_firstlineno}"
+    if fn.__name__ == "<lambda>":
+        return _lambda_source(fn)
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
@@ -89,9 +91,6 @@ def capture(fn: object) -> Source:
         raise SourceUnavailable(
             f"{where}: cannot parse the source of {fn.__name__}: {exc}") from None
     tree = module.body[0] if module.body else None
-    if fn.__name__ == "<lambda>":
-        tree = _lambda_def(fn, module, Source(fn, code.co_filename, first - 1, indent,
-                                              module, {}, {}), code.co_firstlineno - first + 1)
     if isinstance(tree, gast.AsyncFunctionDef):
         loc = Source(fn, code.co_filename, first - 1, indent, tree, {}, {}).loc(tree)
         raise UnsupportedSyntax("async functions are not supported", loc,
@@ -99,27 +98,47 @@ def capture(fn: object) -> Source:
     if not isinstance(tree, gast.FunctionDef):
         raise SourceUnavailable(f"{where}: the source of {fn.__name__} is not a def statement")
     tree.decorator_list = []
+    return Source(fn, code.co_filename, first - 1, indent, tree, fn.__globals__,
+                  _closure(fn))
+
+
+def _closure(fn: types.FunctionType) -> dict:
     closure = {}
     if fn.__closure__:
-        for name, cell in zip(code.co_freevars, fn.__closure__):
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
             try:
                 closure[name] = cell.cell_contents
             except ValueError:  # an empty cell: the name is not bound yet
                 pass
-    return Source(fn, code.co_filename, first - 1, indent, tree, fn.__globals__, closure)
+    return closure
+
+
+def _lambda_source(fn: types.FunctionType) -> Source:
+    """A lambda's ``Source``: its file is parsed whole (a lambda may span lines of a
+    statement that begins earlier), and the lambda found in it (``_lambda_def``)."""
+    code = fn.__code__
+    lines = linecache.getlines(code.co_filename, fn.__globals__)
+    try:
+        module = gast.parse("".join(lines))
+    except SyntaxError as exc:
+        raise SourceUnavailable(f"{code.co_filename}:{code.co_firstlineno}: the source of "
+                                f"this lambda is not available: {exc}") from None
+    where = Source(fn, code.co_filename, 0, 0, module, {}, {})
+    tree = _lambda_def(fn, module, where, code.co_firstlineno)
+    return Source(fn, code.co_filename, 0, 0, tree, fn.__globals__, _closure(fn))
 
 
 def _lambda_def(fn: types.FunctionType, module: gast.Module, where: Source,
                 line: int) -> gast.FunctionDef:
-    """The lambda ``fn`` is, found in its source lines (by its line and parameter names),
-    as a def named after the name it is assigned to (``loss = lambda w: ...``)."""
+    """The lambda ``fn`` is, found in its source (by its line and parameter names), as a
+    def named after the name it is assigned to (``loss = lambda w: ...``)."""
     code = fn.__code__
     params = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
     found = [(n, t) for n, t in _lambdas(module, None)
              if n.lineno == line and [a.id for a in (*n.args.posonlyargs, *n.args.args,
                                                      *n.args.kwonlyargs)] == params]
     if len(found) != 1:
-        node = found[1][0] if found else module
+        node = found[0][0] if found else module
         raise UsageError("cannot tell which lambda on this line to differentiate"
                          if found else "the lambda to differentiate is not found in its "
                          "source line", where.loc(node),

@@ -62,17 +62,21 @@ class Static:
     ``parse.Assumption`` along ``path`` from where it came from: a name read in
     ``fn`` (``root`` None) or an object bound while lowering (``root``, a
     ``parse.holder``). ``name`` is a readable identifier for generated code
-    (``self_W``, ``HP_lr``); the namespace keeps it from colliding with user names.
+    (``self_W``, ``HP_lr``); the namespace keeps it from colliding with user names;
+    ``text`` is how the user's code spells it (``self.W``, ``HP["lr"]``), for errors.
     """
 
     def __init__(self, obj: object, name: str, fn: types.FunctionType, path: tuple,
-                 root: Any = None):
+                 root: Any = None, text: str | None = None):
         self.obj, self.name, self.fn, self.path, self.root = obj, name, fn, path, root
+        self.text = text or name
 
     def step(self, obj: object, step: object, name: str) -> Static:
         """What was found at ``step`` (an attribute name or a ``parse.Key``) of this
-        object, recorded as an assumption."""
-        return Static(obj, name, self.fn, (*self.path, step), self.root)
+        object (an assumption records it: ``assume``)."""
+        key = getattr(step, "key", step)
+        text = f"{self.text}[{key!r}]" if isinstance(step, parse.Key) else f"{self.text}.{key}"
+        return Static(obj, name, self.fn, (*self.path, step), self.root, text)
 
     def assume(self) -> parse.Assumption:
         return parse.Assumption(self.fn, self.path, parse.kept(self.obj), root=self.root)

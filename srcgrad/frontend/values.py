@@ -9,6 +9,10 @@ Contract:
   constant tuple, a module-level tuple or list: a ``Static``), else None;
   ``unpacked``: what ``*xs`` or ``**opts`` in a call stands for (a located error
   when it is not known now).
+- a function value stays one function on every path: ``same_function`` (an if's
+  branches) and ``not_reassigned_in_loop`` refuse, located, a name bound to
+  different functions or objects known while lowering; a ``for`` loop over a
+  tuple or list of them (``for fn in (np.sin, relu)``) is ``unrolled``.
 - ``SPECIAL``: builtins that take function values or sequences, lowered here when
   their arguments are known now: ``map(fn, xs)`` (a ``Tup`` of the calls),
   ``functools.reduce(fn, xs[, init])`` (unrolled), and ``sum``, ``list``,
@@ -31,7 +35,7 @@ import gast
 
 from .. import ir
 from . import names, parse
-from .state import LoweringState, Rec, Static, Tup
+from .state import LocalFunction, LoweringState, Rec, Static, Tup
 
 _NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
 
@@ -150,6 +154,62 @@ SPECIAL: dict[int, tuple[object, Handler]] = {
     id(f): (f, h) for f, h in ((builtins.map, _map), (functools.reduce, _reduce),
                                (builtins.sum, _sum), (builtins.list, _sequence),
                                (builtins.tuple, _sequence), (builtins.len, _len))}
+
+
+def same_function(state: LoweringState, node: gast.AST, name: str | None, a: object,
+                  b: object) -> bool:
+    """Whether the values an if's two paths give are the same function or object known
+    while lowering (False if neither is one; a located error if they differ)."""
+    known = (Static, LocalFunction)
+    if not isinstance(a, known) and not isinstance(b, known):
+        return False
+    if (isinstance(a, Static) and isinstance(b, Static) and a.obj is b.obj) or a is b:
+        return True
+    what = "the value" if name is None else repr(name)
+    raise state.unsupported(node, f"{what} is a different function or object on each path "
+                            "of this if; srcgrad needs to know which one is called",
+                            "Call the function in each branch (y = np.sin(x) if c else "
+                            "np.cos(x)).")
+
+
+def not_reassigned_in_loop(state: LoweringState, node: gast.AST, name: str) -> None:
+    """A name bound to a function or object known now is not reassigned in a loop."""
+    if isinstance(state.env.get(name), (Static, LocalFunction)):
+        raise state.unsupported(node, f"{name!r} holds a function or object known while "
+                                "lowering and is reassigned in this loop",
+                                "Keep one function per name, and choose by an if which one "
+                                "to call; or loop over a tuple of functions "
+                                "(for fn in (np.sin, np.cos): ...).")
+
+
+def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
+    """Lower ``for fn in FUNCTIONS: body`` as one copy of the body per entry, when the
+    entries are functions or objects known now (a module-level list, a tuple of
+    them); False (nothing lowered) for any other loop."""
+    dotted = names.dotted(node.iter)
+    if dotted is None or not isinstance(node.target, gast.Name):
+        return False
+    root = state.lookup(dotted[0])
+    if root is not None and not isinstance(root, (Static, Tup)):
+        return False
+    value = core.expr(node.iter)
+    known = (Static, LocalFunction)
+    if isinstance(value, Static) and isinstance(value.obj, (tuple, list)) and not all(
+            isinstance(v, names.CONST_TYPES) for v in value.obj):
+        seq = items(state, value, node.iter)
+    elif isinstance(value, Tup) and any(isinstance(v, known) for v in value):
+        seq = list(value)
+    else:
+        return False
+    name = node.target.id
+    for item in seq or ():
+        if isinstance(item, (ir.Var, ir.Const)):
+            state.emit(state.new_version(name), "copy", (item,), node.target)
+        else:
+            state.env[name] = item
+        for stmt in node.body:  # (break and continue are flags by now: jumps.py)
+            core.stmt(stmt)
+    return True
 
 
 def direct(obj: object, node: gast.Call) -> bool:
