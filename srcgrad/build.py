@@ -245,45 +245,30 @@ def _entry(f: Callable) -> _Entry:
     return e
 
 
-# A bound method's entries, per instance (by id, dropped when the instance goes) and per
-# function: m.loss is a new object at every access, and the cache must not keep m alive.
-_BOUND: dict[int, dict[types.FunctionType, _Entry]] = {}
+# A bound method's entries: per instance (by id, dropped with it: m.loss is a new object
+# at every access, and the cache must not keep m alive), then per function.
+_BOUND: dict[int, dict[Callable, _Entry]] = {}
 
 
 class _BoundEntry(_Entry):
-    """The entry of ``obj.method``: it holds ``obj`` weakly (its derivatives read
-    ``self``'s attributes through assumptions that hold it weakly too)."""
+    """``obj.method``'s entry: it holds ``obj`` weakly (so do its assumptions)."""
 
-    def __init__(self, f: types.MethodType):
-        super().__init__(f.__func__)
-        self.func, self.ref = f.__func__, weakref.ref(f.__self__)
-
-    @property  # type: ignore[override]
-    def f(self) -> Callable:
-        obj = self.ref()
-        if obj is None:  # (only reachable through a dispatcher, which holds obj)
-            raise UsageError(f"the object of {self.func.__qualname__} no longer exists")
-        return types.MethodType(self.func, obj)
-
-    @f.setter
-    def f(self, value: Callable) -> None:
-        pass  # (set by _Entry.__init__: the function and object are kept apart)
+    f = property(lambda self: self.method(),
+                 lambda self, f: setattr(self, "method", weakref.WeakMethod(f)))
 
 
 def _bound_entry(f: types.MethodType) -> _Entry:
-    obj = f.__self__
-    try:
-        weakref.ref(obj)
-    except TypeError:  # not weakly referable (__slots__): built per grad() call
-        entry = _Entry(f)
-        return entry
+    obj, func = f.__self__, f.__func__
     per = _BOUND.get(id(obj))
     if per is None:
+        try:
+            weakref.finalize(obj, _BOUND.pop, id(obj), None)
+        except TypeError:  # not weakly referable (__slots__): an entry per use
+            return _Entry(f)
         per = _BOUND[id(obj)] = {}
-        weakref.finalize(obj, _BOUND.pop, id(obj), None)
-    if f.__func__ not in per:
-        per[f.__func__] = _BoundEntry(f)
-    return per[f.__func__]
+    if func not in per:
+        per[func] = _BoundEntry(f)
+    return per[func]
 
 
 def _guarded(f: Callable, build: Callable):

@@ -289,7 +289,7 @@ class MethodGradient:
     """``@grad`` (or ``@value_and_grad``) above a method: see the module docstring.
     ``Class.method(obj, ...)`` is ``obj.method(...)``."""
 
-    def __init__(self, f: types.FunctionType, wrt: object, with_value: bool):
+    def __init__(self, f: Callable[..., Any], wrt: object, with_value: bool):
         self.f, self.wrt, self.with_value, self.name = f, wrt, with_value, f.__name__
         functools.update_wrapper(self, f)
 

@@ -57,7 +57,7 @@ def test_vjp_and_hessian_of_a_bound_method():
     gx, gy = pullback(2.0)
     np.testing.assert_allclose(gx, 2 * srcgrad.grad(m.loss)(X, Y), rtol=1e-12)
     hessian = srcgrad.hessian(m.loss)(X, Y)
-    want = np.array([gradient(lambda x: srcgrad.grad(m.loss)(x, Y)[i], (X,), 0)
+    want = np.array([gradient(lambda x, i=i: srcgrad.grad(m.loss)(x, Y)[i], (X,), 0)
                      for i in range(4)])
     np.testing.assert_allclose(hessian, want, rtol=1e-5, atol=1e-8)
 

@@ -133,7 +133,7 @@ class Flow:
         self.state.env[RETURN] = var
         return var
 
-    def if_exp(self, node: gast.IfExp, into: str | None) -> ir.Var:
+    def if_exp(self, node: gast.IfExp, into: str | None) -> object:
         state = self.state
         cond = self.core.expr(node.test)
         then, then_val = self.sub_block(node.body)

@@ -46,7 +46,7 @@ def lower_function(core: Core) -> ir.Function:
         raise state.unsupported(special[0], "keyword-only and positional-only parameters "
                                 "are not supported yet")
     params: list[ir.Var] = []
-    bindings = {}
+    bindings: dict[str, object] = {}
     for arg in a.args:
         if arg.id in state.src.bound:  # a bound method's self: known now (Static)
             obj = state.src.bound[arg.id]

@@ -323,7 +323,7 @@ class Lowerer:
             return ir.Const(slice(*(p.value for p in parts)))
         return self.state.emit(self.state.temp(), _SLICE, parts, e)
 
-    def attribute(self, node: gast.Attribute, into: str | None) -> ir.Operand:
+    def attribute(self, node: gast.Attribute, into: str | None) -> object:
         state = self.state
         dotted = names.dotted(node)
         if dotted is not None and dotted[0] not in state.env:

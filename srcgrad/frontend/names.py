@@ -23,6 +23,7 @@ import builtins
 import math
 import numbers
 import types
+from typing import Any
 
 import gast
 import numpy as np
@@ -93,13 +94,14 @@ def global_value(state: LoweringState, names: list[str], node: gast.AST
 def step(state: LoweringState, base: Static, key: object, node: gast.AST) -> ir.Const | Static:
     """``base.key`` (``key`` a name) or ``base[key.key]`` (a ``parse.Key``), found now and
     recorded as an assumption: a named constant or a further ``Static``."""
+    found_in: Any = base.obj
     try:
-        obj = base.obj[key.key] if isinstance(key, parse.Key) else getattr(base.obj, key)
+        obj = found_in[key.key] if isinstance(key, parse.Key) else getattr(found_in, str(key))
     except Exception as exc:  # noqa: BLE001 - the user's object: any error is theirs
         what = f"[{key.key!r}]" if isinstance(key, parse.Key) else f".{key}"
         raise NameResolutionError(f"{base.text}{what} raised {type(exc).__name__}: {exc}",
                                   state.src.loc(node)) from None
-    part = str(key.key) if isinstance(key, parse.Key) else key
+    part = str(key.key) if isinstance(key, parse.Key) else str(key)
     name = f"{base.name}_{part}" if part.isidentifier() or part.isdigit() else base.name
     found = base.step(obj, key, name)
     state.assumed.append(found.assume())

@@ -66,7 +66,7 @@ class Static:
     ``text`` is how the user's code spells it (``self.W``, ``HP["lr"]``), for errors.
     """
 
-    def __init__(self, obj: object, name: str, fn: types.FunctionType, path: tuple,
+    def __init__(self, obj: object, name: str, fn: Any, path: tuple,
                  root: Any = None, text: str | None = None):
         self.obj, self.name, self.fn, self.path, self.root = obj, name, fn, path, root
         self.text = text or name
