@@ -90,6 +90,13 @@ def test_a_rebound_method_and_class_attribute_rebuild():
         me.MLP.HALF = saved
 
 
+def test_a_class_method_through_the_class():
+    got = srcgrad.grad(me.MLP.squared)(0.8)
+    assert got == pytest.approx(2 * me.MLP.HALF * 0.8)
+    value, dot = srcgrad.jvp(me.MLP.squared, (0.8,), (1.0,))
+    assert (value, dot) == pytest.approx((me.MLP.HALF * 0.64, got))
+
+
 def test_two_instances_have_their_own_derivatives():
     a, b = me.MLP(seed=6), me.MLP(seed=7)
     np.testing.assert_allclose(srcgrad.grad(a.loss)(X, Y), loss_by_hand(a, X, Y)[1])
