@@ -22,6 +22,7 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+import sys
 import types
 from typing import Any
 
@@ -133,11 +134,19 @@ def static_callee(state: LoweringState, value: Static, node: gast.AST) -> ir.Cal
         raise state.unsupported(node, f"{value.text}() runs code or reaches variables that "
                                 "srcgrad cannot see, so it cannot differentiate them")
     name = getattr(obj, "__name__", None)
-    for module, spelled in ((np, "np"), (math, "math"), (builtins, name)):
+    homes = [(np, "np"), (np.linalg, "np.linalg"), (math, "math"), (builtins, name),
+             *((sys.modules[m], m.rpartition(".")[2]) for m in _SCIPY if m in sys.modules)]
+    for module, spelled in homes:
         if isinstance(name, str) and getattr(module, name, None) is obj:
-            return ir.Callee(f"{spelled}.{name}" if spelled != name else name, obj,
-                             module if spelled != name else obj)
+            if spelled == name:  # a builtin
+                return ir.Callee(name, obj, obj)
+            return ir.Callee(f"{spelled}.{name}", obj,
+                             np if spelled.startswith("np.") else module)
     return ir.Callee(value.name, obj, obj)
+
+
+# Where a function passed as a value is looked for, to be called under its own name.
+_SCIPY = ("scipy.special", "scipy.linalg", "scipy.stats")
 
 
 def callee(state: LoweringState, func: gast.expr) -> ir.Callee:
