@@ -3,8 +3,9 @@
 ``STAGES`` lists the pipeline in order. Per user function an ``_Entry`` keeps
 its lowered IR (per structure of tuple, list and dict arguments) and one
 ``Derivative`` per (wrt, seed, argument kinds, shapes, disabled passes,
-gradient only); ``api`` decides which one a call needs. Anything unexpected
-while building becomes a located ``InternalError``; a failure of generated
+gradient only); ``api`` decides which one a call needs. A bound method's entry
+(``_bound_entry``) is kept per instance and function, holding the instance weakly.
+Anything unexpected while building becomes a located ``InternalError``; a failure of generated
 code at run time is reported at the user's expression it came from.
 """
 

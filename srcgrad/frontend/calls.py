@@ -11,6 +11,18 @@ Contract, on top of ``lower.py``'s:
 - a ``def`` or ``lambda`` inside the function, and ``functools.partial`` of a
   user function, are inlined the same way (a local function sees the enclosing
   function's variables as they are when it is called).
+- a call through a value known while lowering (a ``LocalFunction`` or a
+  ``Static``: a parameter bound to a function, ``ACTS["tanh"](x)``,
+  ``self.forward(x)``, ``cls.f(x)``) is the same: a user function or method is
+  inlined (a bound method with its object as a ``Static`` first argument), any
+  other function is called as an ``ir.Callee`` (``names.static_callee``), so
+  that its rule applies. ``call_value`` is that one entry point; ``map``,
+  ``functools.reduce`` and ``sum``/``list``/``tuple``/``len`` of a known
+  sequence are lowered by ``values``. Arguments are bound by Python's own rules
+  (``state.bind``): ``*args`` a ``Tup``, ``**kwargs`` a ``Rec``; ``*xs`` and
+  ``**opts`` in a call need their structure known now (``values.unpacked``).
+- ``obj.attr`` of a ``Static`` is found now (``names.step``), except a property,
+  which is inlined (``static_attribute`` says why).
 - ``sum(f(t) for t in xs if c)`` (or over a list comprehension) is the loop
   that accumulates it.
 - array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
@@ -312,10 +324,9 @@ def _as_operand(v: object, name: str = "value", fn: Any = None) -> object:
     ``activation=np.tanh``)."""
     if isinstance(v, (ir.Var, ir.Const, Tup, Rec, Static, LocalFunction)):
         return v
-    if isinstance(v, names.CONST_TYPES) or (isinstance(v, tuple) and all(
-            isinstance(x, names.CONST_TYPES) for x in v)):
-        return ir.Const(v)
-    return Static(v, name, fn, (name,), parse.holder(v))
+    if callable(v) or not isinstance(v, (*names.CONST_TYPES, tuple, list, dict)):
+        return Static(v, name, fn, (name,), parse.holder(v))
+    return ir.Const(v)  # (a list or dict default is read at run time, as before)
 
 
 def _defaults(fn: Any) -> dict:

@@ -8,9 +8,12 @@ compiler temporaries; reassigned user names get SSA versions (``x``, ``x_1``).
 The syntax fence: ``_STMTS`` and ``_EXPRS`` are the visit tables of what is
 supported, each entry the core's method or a part's; any other node is a
 located ``UnsupportedSyntax``. Names that are not locals are resolved now
-(``names``): callables become ``ir.Callee`` and numbers/arrays become named
-``ir.Const``; anything else is a located error. Each resolution is recorded
-(``parse.Assumption``) so that ``build`` rebuilds when the name changes.
+(``names``): called names become ``ir.Callee``, numbers/arrays named
+``ir.Const``, other objects (functions, dicts, classes, objects) a ``Static``,
+whose attributes and constant subscripts are resolved now too (``self.W``,
+``HP["lr"]``); a ``Static`` used as a value is a located error unless it is a
+constant (``pack``). Each resolution is recorded (``parse.Assumption``) so
+that ``build`` rebuilds when the name changes.
 
 The structure: ``Lowerer`` is the core (dispatch, assignments, operators,
 names, indexing); it owns one ``state.LoweringState`` and the parts that

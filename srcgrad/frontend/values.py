@@ -140,7 +140,13 @@ def _sum(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
 
 
 def _sequence(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
-    seq = items(calls.state, args[0], node) if len(args) == 1 and not kwargs else None
+    """``list(map(fn, xs))``: the tuple of the calls (any other list(...) is made at run
+    time, so that it can be appended to)."""
+    arg = node.args[0] if isinstance(node, gast.Call) and len(node.args) == 1 else None
+    if not (isinstance(arg, gast.Call) and isinstance(arg.func, gast.Name) and
+            arg.func.id == "map") or kwargs:
+        return NotImplemented
+    seq = items(calls.state, args[0], node)
     return NotImplemented if seq is None else Tup(seq)
 
 
