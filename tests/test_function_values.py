@@ -52,6 +52,7 @@ def test_the_rules_of_functions_passed_as_values_apply():
     (fv.uses_math_sin, (0.7,)), (fv.uses_lambdas, (0.7, 1.3)), (fv.uses_lambdas, (-0.4, 0.2)),
     (fv.pipeline, (X,)), (fv.pipeline_by_index, (X,)), (fv.hyper, (X,)),
     (fv.star_args, (0.7, 1.3)), (fv.star_calls, (0.7, 1.3)), (fv.nested_star, (0.7,)),
+    (fv.through_callable, (X,)), (fv.keyword_only, (0.7, 1.3)),
 ])
 def test_function_values(f, args):
     for wrt in range(len(args)):
@@ -126,6 +127,23 @@ def test_a_rebound_dict_entry_rebuilds():
         assert not np.allclose(g(X), before)
     finally:
         fv.PIPELINE[:] = saved
+
+
+def test_a_callable_object_changed_rebuilds():
+    g = srcgrad.grad(fv.through_callable)
+    before = g(X)
+    try:
+        fv.AFFINE.a = -1.0
+        np.testing.assert_allclose(g(X), gradient(fv.through_callable, (X,), 0), rtol=1e-6)
+        assert not np.allclose(g(X), before)
+    finally:
+        fv.AFFINE.a = 2.0
+
+
+def test_keyword_only_and_positional_only_by_hand():
+    x, y = 0.7, 1.3  # 3 x y + 2 x y + x^2 y
+    assert srcgrad.grad(fv.keyword_only, wrt=(0, 1))(x, y) == pytest.approx(
+        (5 * y + 2 * x * y, 5 * x + x * x))
 
 
 def test_generated_code_names_the_constants_it_read():

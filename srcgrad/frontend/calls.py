@@ -159,6 +159,10 @@ class Calls:
             return self.inline(obj.__func__, node, [me, *args], kwargs)
         if _inlinable(obj):
             return self.inline(obj, node, args, kwargs)
+        call = values.call_method(obj)
+        if call is not None:  # an object of a class of yours, called
+            me = Static(obj, "self", call, ("self",), parse.holder(obj))
+            return self.inline(call, node, [me, *args], kwargs)
         if isinstance(obj, functools.partial) and _inlinable(obj.func):
             return self.inline(obj.func, node, [*map(_as_operand, obj.args), *args],
                                {**{k: _as_operand(v) for k, v in obj.keywords.items()},

@@ -134,11 +134,11 @@ def static_callee(state: LoweringState, value: Static, node: gast.AST) -> ir.Cal
         raise state.unsupported(node, f"{value.text}() runs code or reaches variables that "
                                 "srcgrad cannot see, so it cannot differentiate them")
     name = getattr(obj, "__name__", None)
-    homes = [(np, "np"), (np.linalg, "np.linalg"), (math, "math"), (builtins, name),
+    homes = [(np, "np"), (np.linalg, "np.linalg"), (math, "math"), (builtins, ""),
              *((sys.modules[m], m.rpartition(".")[2]) for m in _SCIPY if m in sys.modules)]
     for module, spelled in homes:
         if isinstance(name, str) and getattr(module, name, None) is obj:
-            if spelled == name:  # a builtin
+            if not spelled:  # a builtin
                 return ir.Callee(name, obj, obj)
             return ir.Callee(f"{spelled}.{name}", obj,
                              np if spelled.startswith("np.") else module)

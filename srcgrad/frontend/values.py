@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import types
 from collections.abc import Callable
 from typing import Any
@@ -59,7 +60,13 @@ def primitive(obj: object) -> bool:
         return not inlinable(obj.func)
     if isinstance(obj, type):
         return (getattr(obj, "__module__", None) or "").split(".")[0] in _NOT_INLINED
-    return not inlinable(obj)
+    return not inlinable(obj) and call_method(obj) is None
+
+
+def call_method(obj: object) -> types.FunctionType | None:
+    """The ``__call__`` of a callable object of the user's class (inlined), or None."""
+    call = inspect.getattr_static(type(obj), "__call__", None)
+    return call if not isinstance(obj, type) and inlinable(call) else None
 
 
 def items(state: LoweringState, value: object, node: gast.AST) -> list | None:
@@ -112,7 +119,8 @@ def _reduce(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
     seq = items(state, args[1], node) if len(args) in (2, 3) and not kwargs else None
     if seq is None:
         raise state.unsupported(node, "functools.reduce is supported over a tuple or list "
-                                "of known length (a tuple, a list argument)",
+                                "of known length (a tuple display, a tuple or list "
+                                "argument)",
                                 "Write the loop: acc = init, then for x in xs: "
                                 "acc = fn(acc, x).")
     if len(args) == 3:
