@@ -182,6 +182,16 @@ class Calls:
         return state.emit(state.result(into), callee, [self.core.pack(a, node) for a in args],
                           node, [(k, self.core.pack(v, node)) for k, v in kwargs.items()])
 
+    def static_item(self, base: Static, node: gast.Subscript) -> object:
+        """``obj[key]`` of an object known now, with a constant key: found now."""
+        index = self.core.expr(node.slice)
+        if not isinstance(index, ir.Const) or isinstance(index.value, slice):
+            raise self.state.unsupported(node.slice, f"{base.text} is known while lowering: "
+                                         "index it with a constant key or index",
+                                         "Write HP[\"lr\"] or LAYERS[0], or pass the values "
+                                         "as an argument.")
+        return names.step(self.state, base, parse.Key(index.value), node)
+
     def static_attribute(self, base: Static, node: gast.Attribute, into: str | None,
                          called: bool = False) -> object:
         """``obj.attr`` of an object known now: found now (a named constant or a further

@@ -224,12 +224,8 @@ class Lowerer:
         return self.pack(self.expr(node), node)
 
     def pack(self, operand: Any, node: gast.AST) -> ir.Operand:
-        if isinstance(operand, Static):  # a function or object known now: a constant
+        if isinstance(operand, (Static, LocalFunction)):  # a constant, or refused
             return names.static_operand(self.state, operand, node)
-        if isinstance(operand, LocalFunction):
-            raise self.state.unsupported(node, "a function defined here can only be called "
-                                         "or passed to a helper, not used as a value",
-                                         "Call it, or pass it to the helper that calls it.")
         if isinstance(operand, Rec):
             raise self.state.unsupported(node, "a dict argument can only be indexed with "
                                          "constant keys (params[\"W\"]) here")
@@ -294,13 +290,7 @@ class Lowerer:
         state = self.state
         base: Any = self.expr(node.value)
         if isinstance(base, Static):  # HP["lr"], ACTIVATIONS["tanh"], LAYERS[0]: found now
-            index = self.expr(node.slice)
-            if not isinstance(index, ir.Const) or isinstance(index.value, slice):
-                raise state.unsupported(node.slice, f"{base.name} is known while lowering: "
-                                        "index it with a constant key or index",
-                                        "Write HP[\"lr\"] or LAYERS[0], or pass the values "
-                                        "as an argument.")
-            return names.step(state, base, parse.Key(index.value), node)
+            return self.calls.static_item(base, node)
         if isinstance(base, (Tup, Rec)):  # pair[0], params["W"]: picked now
             index = self.expr(node.slice)
             if not isinstance(index, ir.Const) or index.value not in (

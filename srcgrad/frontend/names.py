@@ -111,9 +111,13 @@ def step(state: LoweringState, base: Static, key: object, node: gast.AST) -> ir.
     return found
 
 
-def static_operand(state: LoweringState, value: Static, node: gast.AST) -> ir.Const:
+def static_operand(state: LoweringState, value: object, node: gast.AST) -> ir.Const:
     """An object known now, used as a value: a tuple of numbers is a constant; anything
-    else is a located error saying what to write."""
+    else (a ``LocalFunction`` too) is a located error saying what to write."""
+    if not isinstance(value, Static):
+        raise state.unsupported(node, "a function defined here can only be called or "
+                                "passed to a helper, not used as a value",
+                                "Call it, or pass it to the helper that calls it.")
     obj = value.obj
     if isinstance(obj, tuple) and all(isinstance(v, CONST_TYPES) for v in obj):
         return ir.Const(obj, value.name, obj)
