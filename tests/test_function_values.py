@@ -53,6 +53,7 @@ def test_the_rules_of_functions_passed_as_values_apply():
     (fv.pipeline, (X,)), (fv.pipeline_by_index, (X,)), (fv.hyper, (X,)),
     (fv.star_args, (0.7, 1.3)), (fv.star_calls, (0.7, 1.3)), (fv.nested_star, (0.7,)),
     (fv.through_callable, (X,)), (fv.keyword_only, (0.7, 1.3)),
+    (fv.reduced_runtime_list, (0.7, 1.3)),
 ])
 def test_function_values(f, args):
     for wrt in range(len(args)):

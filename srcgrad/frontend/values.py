@@ -37,6 +37,7 @@ import gast
 from .. import ir
 from . import names, parse
 from .state import LocalFunction, LoweringState, Rec, Static, Tup
+from .syntax import assign_to, load_name
 
 _NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
 
@@ -117,6 +118,8 @@ def _map(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
 def _reduce(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
     state = calls.state
     seq = items(state, args[1], node) if len(args) in (2, 3) and not kwargs else None
+    if seq is None and len(args) in (2, 3) and not kwargs and isinstance(args[1], ir.Var):
+        return _reduce_loop(calls, args, node)
     if seq is None:
         raise state.unsupported(node, "functools.reduce is supported over a tuple or list "
                                 "of known length (a tuple display, a tuple or list "
@@ -131,6 +134,29 @@ def _reduce(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
     for item in seq[1:]:
         acc = calls.call_value(args[0], [acc, item], {}, node, None)
     return acc
+
+
+def _reduce_loop(calls: Any, args: list, node: gast.AST) -> object:
+    """``reduce(fn, xs[, init])`` over a list made at run time: the loop it is,
+    ``acc = init`` (or ``xs[0]``), then ``acc = fn(acc, xs[i])`` for the others."""
+    state = calls.state
+    fn, xs, acc, i, init = (state.namer.fresh(n) for n in ("fn", "xs", "acc", "i", "init"))
+    state.env.update({fn: args[0], xs: args[1]})
+    if len(args) == 3:
+        state.env[init] = calls.core.pack(args[2], node)
+        start, first = load_name(init), 0
+    else:
+        start, first = gast.Subscript(load_name(xs), gast.Constant(0, None), gast.Load()), 1
+    step = assign_to(acc, gast.Call(load_name(fn), [load_name(acc), gast.Subscript(
+        load_name(xs), load_name(i), gast.Load())], []), node)
+    bounds = gast.Call(load_name("range"), [gast.Constant(first, None), gast.Call(
+        load_name("len"), [load_name(xs)], [])], [])
+    loop = gast.For(gast.Name(i, gast.Store(), None, None), bounds, [step], [], None)
+    for stmt in (assign_to(acc, start, node), loop):
+        for n in gast.walk(stmt):
+            gast.copy_location(n, node)
+        calls.core.stmt(stmt)
+    return state.env[acc]
 
 
 def _sum(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
