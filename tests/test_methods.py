@@ -170,3 +170,5 @@ def test_show_a_method(capsys):
     assert main(["show", f"{me.__file__}:MLP.loss"]) == 0
     out = capsys.readouterr().out
     assert "self_W1 @ x" in out and "def loss_grad(x, y)" in out
+    assert main(["show", f"{me.__file__}:scaled_norm"]) == 0
+    assert "def scaled_norm_grad(w, k)" in capsys.readouterr().out

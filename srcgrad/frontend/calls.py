@@ -164,9 +164,10 @@ class Calls:
             me = Static(obj, "self", call, ("self",), parse.holder(obj))
             return self.inline(call, node, [me, *args], kwargs)
         if isinstance(obj, functools.partial) and _inlinable(obj.func):
-            return self.inline(obj.func, node, [*map(_as_operand, obj.args), *args],
-                               {**{k: _as_operand(v) for k, v in obj.keywords.items()},
-                                **kwargs})
+            return self.inline(obj.func, node, [
+                *(_as_operand(a, "value", obj.func) for a in obj.args), *args],
+                {**{k: _as_operand(v, k, obj.func) for k, v in obj.keywords.items()},
+                 **kwargs})
         special = values.SPECIAL.get(id(obj))
         if special is not None and special[0] is obj:
             found = special[1](self, args, kwargs, node)
@@ -332,7 +333,7 @@ def _renamed(node, names: dict):
     return node
 
 
-def _as_operand(v: object, name: str = "value", fn: Any = None) -> object:
+def _as_operand(v: object, name: str, fn: Any) -> object:
     """A default value (or a ``functools.partial``'s) as what the lowering holds: an
     operand, a structure, or an object known now (``Static``: a function passed as
     ``activation=np.tanh``)."""
