@@ -29,7 +29,8 @@ gradient (wrt counts the parameters after it) but read while lowering. ``@grad``
 ``MethodGradient``, which binds through the descriptor protocol: ``obj.method`` is
 the gradient of ``obj``'s bound method, made on the first access and kept in the
 instance's ``__dict__`` (as ``functools.cached_property`` does: no global table keeps
-the instance alive, and an access after the first costs nothing).
+the instance alive), in a ``_Kept`` that copies and pickles of the instance drop (a
+copy gets its own gradient, never the original's).
 """
 
 from __future__ import annotations
@@ -299,12 +300,29 @@ class MethodGradient:
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        made = gradient(types.MethodType(self.f, obj), self.wrt, self.with_value)
-        try:
-            vars(obj)[self.name] = made  # the instance keeps its own: later accesses find it
-        except TypeError:  # no __dict__ (__slots__): made again per access (build caches)
-            pass
+        kept = getattr(obj, "__dict__", None)
+        key = f"_srcgrad_{self.name}"
+        made = getattr(kept.get(key) if kept is not None else None, "fn", None)
+        if made is None or made.__srcgrad_derivative__[1].__self__ is not obj:
+            made = gradient(types.MethodType(self.f, obj), self.wrt, self.with_value)
+            if kept is not None:  # (no __dict__, __slots__: made per access; build caches)
+                kept[key] = _Kept(made)
         return made
 
     def __call__(self, obj: object, *args: Any, **kwargs: Any) -> Any:
         return self.__get__(obj, type(obj))(*args, **kwargs)
+
+
+class _Kept:
+    """A method's gradient an instance keeps: copies and pickles of it are empty."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Any] | None = None):
+        self.fn = fn
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (_Kept, ())
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Kept:
+        return _Kept()

@@ -2,7 +2,9 @@
 methods, properties, static and class methods; @grad above a method; module-level
 lambdas; staleness when the object changes; the cache holds no instance alive."""
 
+import copy
 import gc
+import pickle
 import weakref
 
 import numpy as np
@@ -128,8 +130,17 @@ def test_decorated_methods_bind_per_instance():
     assert dy == pytest.approx(loss_by_hand(m, X, Y)[2])
     other = me.MLP(seed=10)
     np.testing.assert_allclose(other.input_grad(X, Y), loss_by_hand(other, X, Y)[1])
+    twin = copy.deepcopy(m)
+    twin.W1 = twin.W1 + 1.0
+    np.testing.assert_allclose(twin.input_grad(X, Y), loss_by_hand(twin, X, Y)[1])
+    shallow = copy.copy(m)
+    shallow.W1 = shallow.W1 - 1.0
+    np.testing.assert_allclose(shallow.input_grad(X, Y), loss_by_hand(shallow, X, Y)[1])
+    back = pickle.loads(pickle.dumps(m))
+    np.testing.assert_allclose(back.input_grad(X, Y), dx, rtol=1e-12)
+    np.testing.assert_allclose(m.input_grad(X, Y), dx, rtol=1e-12)
     gone = weakref.ref(m)
-    del m
+    del m, shallow  # (a shallow copy shares what the original kept until it makes its own)
     gc.collect()
     assert gone() is None
 
