@@ -99,6 +99,33 @@ def test_a_class_method_through_the_class():
     assert (value, dot) == pytest.approx((me.MLP.HALF * 0.64, got))
 
 
+class Tempered:
+    def __init__(self):
+        self.t = 2.0
+
+    @property
+    def inverse(self):
+        return 1.0 / self.t
+
+    def energy(self, x):
+        return np.sum(x * x) * self.inverse
+
+
+def test_a_property_is_followed_and_a_replaced_one_rebuilds():
+    m = Tempered()
+    g = srcgrad.grad(m.energy)
+    np.testing.assert_allclose(g(X), X)  # 2 x / t
+    m.t = 4.0
+    np.testing.assert_allclose(g(X), X / 2)
+    saved = Tempered.inverse
+    try:
+        Tempered.inverse = property(lambda self: 3.0)
+        np.testing.assert_allclose(g(X), 6 * X)
+    finally:
+        Tempered.inverse = saved
+    np.testing.assert_allclose(g(X), X / 2)
+
+
 def test_two_instances_have_their_own_derivatives():
     a, b = me.MLP(seed=6), me.MLP(seed=7)
     np.testing.assert_allclose(srcgrad.grad(a.loss)(X, Y), loss_by_hand(a, X, Y)[1])

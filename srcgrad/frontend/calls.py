@@ -201,6 +201,9 @@ class Calls:
         on every call, and its getter may compute with what is differentiated."""
         getter = inspect.getattr_static(base.obj, node.attr, None)
         if isinstance(getter, property) and _inlinable(getter.fget) and not called:
+            owner = type(base.obj)  # (the class's property is an assumption too)
+            names.step(self.state, Static(owner, owner.__name__, getter.fget, ("cls",),
+                                          parse.holder(owner)), node.attr, node)
             return self.inline(getter.fget, node, [base], {})
         return names.step(self.state, base, node.attr, node)
 
