@@ -147,6 +147,15 @@ def test_keyword_only_and_positional_only_by_hand():
         (5 * y + 2 * x * y, 5 * x + x * x))
 
 
+def test_constants_never_take_a_user_name():
+    w = np.array([1.0, -2.0])  # f = sum(w) lr decay HP_lr
+    got = srcgrad.grad(fv.colliding, wrt=(0, 1))(1.5, w)
+    assert got[0] == pytest.approx(np.sum(w) * 0.5 * 0.9)
+    np.testing.assert_allclose(got[1], 0.5 * 0.9 * 1.5 * np.ones(2))
+    source = srcgrad.derivative_source(fv.colliding)
+    assert "HP_lr_1 = 0.5" in source and "HP_decay_1 = 0.9" in source
+
+
 def test_generated_code_names_the_constants_it_read():
     source = srcgrad.derivative_source(fv.hyper)
     assert "HP_lr" in source and "HP_decay" in source
