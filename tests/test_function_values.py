@@ -122,10 +122,14 @@ def test_a_rebound_dict_entry_rebuilds():
     g = srcgrad.grad(fv.pipeline_by_index)
     before = g(X)
     saved = list(fv.PIPELINE)
+    loop = srcgrad.grad(fv.pipeline)
+    np.testing.assert_allclose(loop(X), before)
     try:
         fv.PIPELINE[0] = np.cos
         np.testing.assert_allclose(g(X), gradient(fv.pipeline_by_index, (X,), 0), rtol=1e-6)
         assert not np.allclose(g(X), before)
+        fv.PIPELINE.append(np.tanh)  # one more function in the loop
+        np.testing.assert_allclose(loop(X), gradient(fv.pipeline, (X,), 0), rtol=1e-6)
     finally:
         fv.PIPELINE[:] = saved
 

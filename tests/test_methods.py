@@ -126,6 +126,28 @@ def test_a_property_is_followed_and_a_replaced_one_rebuilds():
     np.testing.assert_allclose(g(X), X / 2)
 
 
+@pytest.mark.parametrize("config", [None, me.Config(l2=0.5)])
+@pytest.mark.parametrize("method", ["loss", "loss_by_pairs"])
+def test_a_list_of_layer_objects(method, config):
+    model = me.Deep(config=config)
+    f = getattr(model, method)
+    got = srcgrad.grad(f)(X)
+    np.testing.assert_allclose(got, gradient(f, (X,), 0), rtol=1e-6, atol=1e-10)
+    v = np.array([0.5, -1.0, 2.0, 0.25])
+    assert srcgrad.jvp(f, (X,), (v,))[1] == pytest.approx(got @ v)
+
+
+def test_a_list_of_layer_objects_changed_rebuilds():
+    model = me.Deep()
+    g = srcgrad.grad(model.loss)
+    before = g(X)
+    model.layers[0].activation = np.arctan  # an entry's attribute, two steps down
+    np.testing.assert_allclose(g(X), gradient(model.loss, (X,), 0), rtol=1e-6, atol=1e-10)
+    model.layers.append(me.Layer(2, 3, np.random.default_rng(1)))  # one more layer
+    np.testing.assert_allclose(g(X), gradient(model.loss, (X,), 0), rtol=1e-6, atol=1e-10)
+    assert not np.allclose(g(X), before)
+
+
 def test_two_instances_have_their_own_derivatives():
     a, b = me.MLP(seed=6), me.MLP(seed=7)
     np.testing.assert_allclose(srcgrad.grad(a.loss)(X, Y), loss_by_hand(a, X, Y)[1])

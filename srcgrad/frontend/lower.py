@@ -267,7 +267,10 @@ class Lowerer:
         if op is None:
             raise state.unsupported(node, f"comparison {type(node.ops[0]).__name__} is not "
                                     "supported")
-        left, right = self.value(node.left), self.value(node.comparators[0])
+        left, right = self.expr(node.left), self.expr(node.comparators[0])
+        if isinstance(left, Static) or isinstance(right, Static):  # self.config is None
+            return names.static_compare(state, op, left, right, node)
+        left, right = self.pack(left, node.left), self.pack(right, node.comparators[0])
         if isinstance(left, ir.Const) and isinstance(right, ir.Const) and into is None:
             folded = _static_compare(op, left.value, right.value)
             if folded is not None:  # e.g. `b is not None`, `activation == "tanh"`: known now

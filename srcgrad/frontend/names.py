@@ -32,7 +32,7 @@ import numpy as np
 from .. import ir
 from ..errors import NameResolutionError
 from . import parse
-from .state import LoweringState, Static
+from .state import LoweringState, Rec, Static, Tup
 
 # Builtins that run code given as data or read/write variables by name: the code
 # they run is not the code srcgrad reads.
@@ -128,6 +128,27 @@ def static_operand(state: LoweringState, value: object, node: gast.AST) -> ir.Co
         "srcgrad computes with numbers and arrays: call a function, pass it to a helper, "
         "or keep functions in a module-level list or dict (ACTS[\"tanh\"](x)); read "
         "objects' numbers by attribute or constant key (self.W, HP[\"lr\"]).")
+
+
+def static_compare(state: LoweringState, op: str, left: object, right: object,
+                   node: gast.AST) -> ir.Const:
+    """A comparison with an object known now, decided now (``self.config is None``,
+    ``activation is np.tanh``, ``self.kind == "relu"``): identity for ``is``, equality
+    between objects that are not arrays for ``==``; anything else is refused."""
+    a, b = (v.obj if isinstance(v, Static) else v.value if isinstance(v, ir.Const) else v
+            for v in (left, right))
+    arrays = (np.ndarray, ir.Var, Static, Tup, Rec)
+    if op in ("is", "isnot") and not isinstance(a, arrays[1:]) and \
+            not isinstance(b, arrays[1:]):
+        return ir.Const((a is b) == (op == "is"))
+    if op in ("eq", "ne") and not isinstance(a, arrays) and not isinstance(b, arrays):
+        try:
+            return ir.Const(bool(a == b) == (op == "eq"))
+        except Exception:  # noqa: BLE001, S110 - not a plain equality: refused below
+            pass
+    raise state.unsupported(node, "this comparison with an object known while lowering "
+                            "cannot be decided while lowering",
+                            "Compare with `is` or `is None`, or compare numbers.")
 
 
 def static_callee(state: LoweringState, value: Static, node: gast.AST) -> ir.Callee:

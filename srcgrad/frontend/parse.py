@@ -190,6 +190,23 @@ class Method:
     self_id: int
 
 
+@dataclass(frozen=True)
+class Size:
+    """What an assumption keeps of a sequence or dict the lowering went through entry by
+    entry (``for layer in self.layers``, ``*SIZES``, ``**OPTS``): its length, or keys."""
+
+    size: object
+
+
+class _Each:
+    def __repr__(self) -> str:
+        return "EACH"
+
+
+# The last step of a path to a sequence or dict whose entries were all read: its Size.
+EACH = _Each()
+
+
 def kept(obj: object) -> object:
     """What an ``Assumption`` keeps of the object it found (see ``Method``)."""
     if isinstance(obj, types.MethodType):
@@ -241,7 +258,9 @@ class Assumption:
             if obj is _MISSING:
                 obj = vars(builtins).get(head, _MISSING)
         for step in self.dotted[1:]:
-            if isinstance(step, Key):
+            if step is EACH:
+                obj = Size(tuple(obj) if isinstance(obj, dict) else len(obj))  # type: ignore
+            elif isinstance(step, Key):
                 try:
                     obj = obj[step.key]  # type: ignore[index]
                 except Exception:  # noqa: BLE001 - whatever it raises, it no longer holds
@@ -257,7 +276,7 @@ class Assumption:
 def _same(now: object, then: object) -> bool:
     """The same object, or an equal immutable number or string (so rebinding a global
     to an equal value does not rebuild; NaN is never equal and rebuilds)."""
-    if now is then or (isinstance(then, Method) and now == then):
+    if now is then or (isinstance(then, (Method, Size)) and now == then):
         return True
     immutable = (numbers.Number, str, bytes, type(None))
     return type(now) is type(then) and isinstance(now, immutable) and \

@@ -77,8 +77,17 @@ def items(state: LoweringState, value: object, node: gast.AST) -> list | None:
     if isinstance(value, ir.Const) and isinstance(value.value, tuple):
         return [ir.Const(v) for v in value.value]
     if isinstance(value, Static) and isinstance(value.obj, (tuple, list)):
+        every(state, value)
         return [names.step(state, value, parse.Key(i), node) for i in range(len(value.obj))]
     return None
+
+
+def every(state: LoweringState, value: Static) -> None:
+    """Record that every entry of a sequence or dict known now was read: a change of
+    its length or keys (``self.layers.append(layer)``) rebuilds."""
+    obj: Any = value.obj
+    size = parse.Size(tuple(obj) if isinstance(obj, dict) else len(obj))
+    state.assumed.append(value.step(size, parse.EACH, value.name).assume())
 
 
 def unpacked(state: LoweringState, value: object, node: gast.AST, kind: type) -> Any:
@@ -89,6 +98,7 @@ def unpacked(state: LoweringState, value: object, node: gast.AST, kind: type) ->
             return dict(value)
         if isinstance(value, Static) and isinstance(value.obj, dict) and \
                 all(isinstance(k, str) for k in value.obj):
+            every(state, value)
             return {k: names.step(state, value, parse.Key(k), node) for k in value.obj}
         raise state.unsupported(node, "**opts in a call needs a dict known while lowering "
                                 "(a dict display or a module-level dict)",
@@ -227,7 +237,10 @@ def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
     entries are functions or objects known now (a module-level list, a tuple of
     them); False (nothing lowered) for any other loop."""
     dotted = names.dotted(node.iter)
-    if dotted is None or not isinstance(node.target, gast.Name):
+    target = node.target
+    if dotted is None or not (isinstance(target, gast.Name) or (
+            isinstance(target, gast.Tuple) and
+            all(isinstance(e, gast.Name) for e in target.elts))):
         return False
     root = state.lookup(dotted[0])
     if root is not None and not isinstance(root, (Static, Tup)):
@@ -241,15 +254,26 @@ def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
         seq = list(value)
     else:
         return False
-    name = node.target.id
     for item in seq or ():
-        if isinstance(item, (ir.Var, ir.Const)):
-            state.emit(state.new_version(name), "copy", (item,), node.target)
-        else:
-            state.env[name] = item
+        if isinstance(target, gast.Name):
+            _bind(state, target.id, item, target)
+        else:  # for W, b in LAYERS: each entry a tuple of known length
+            parts = items(state, item, node.iter)
+            if parts is None or len(parts) != len(target.elts):
+                raise state.unsupported(target, "an entry of this loop's sequence does not "
+                                        f"unpack into {len(target.elts)} names")
+            for e, part in zip(target.elts, parts):
+                _bind(state, e.id, part, e)
         for stmt in node.body:  # (break and continue are flags by now: jumps.py)
             core.stmt(stmt)
     return True
+
+
+def _bind(state: LoweringState, name: str, value: object, node: gast.AST) -> None:
+    if isinstance(value, (ir.Var, ir.Const)):
+        state.emit(state.new_version(name), "copy", (value,), node)
+    else:
+        state.env[name] = value
 
 
 def direct(obj: object, node: gast.Call) -> bool:
