@@ -51,6 +51,7 @@ def test_the_rules_of_functions_passed_as_values_apply():
 @pytest.mark.parametrize("f, args", [
     (fv.uses_math_sin, (0.7,)), (fv.uses_lambdas, (0.7, 1.3)), (fv.uses_lambdas, (-0.4, 0.2)),
     (fv.pipeline, (X,)), (fv.pipeline_by_index, (X,)), (fv.hyper, (X,)),
+    (fv.over_functions, (X,)),
     (fv.star_args, (0.7, 1.3)), (fv.star_calls, (0.7, 1.3)), (fv.nested_star, (0.7,)),
     (fv.through_callable, (X,)), (fv.keyword_only, (0.7, 1.3)),
     (fv.reduced_runtime_list, (0.7, 1.3)),

@@ -236,14 +236,14 @@ def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
     """Lower ``for fn in FUNCTIONS: body`` as one copy of the body per entry, when the
     entries are functions or objects known now (a module-level list, a tuple of
     them); False (nothing lowered) for any other loop."""
-    dotted = names.dotted(node.iter)
     target = node.target
-    if dotted is None or not (isinstance(target, gast.Name) or (
-            isinstance(target, gast.Tuple) and
-            all(isinstance(e, gast.Name) for e in target.elts))):
+    if not (isinstance(target, gast.Name) or (isinstance(target, gast.Tuple) and
+                                              all(isinstance(e, gast.Name) for e in target.elts))):
         return False
-    root = state.lookup(dotted[0])
-    if root is not None and not isinstance(root, (Static, Tup)):
+    if isinstance(node.iter, gast.Tuple):  # for fn in (np.sin, relu, lambda t: t * t)
+        if not all(isinstance(e, gast.Lambda) or _known_name(state, e) for e in node.iter.elts):
+            return False
+    elif not _known_name(state, node.iter):
         return False
     value = core.expr(node.iter)
     known = (Static, LocalFunction)
@@ -267,6 +267,16 @@ def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
         for stmt in node.body:  # (break and continue are flags by now: jumps.py)
             core.stmt(stmt)
     return True
+
+
+def _known_name(state: LoweringState, node: gast.expr) -> bool:
+    """A dotted name whose value costs nothing to look up: a global, or through a value
+    known now (``self.layers``); not an attribute of a run-time value (``x.T``)."""
+    dotted = names.dotted(node)
+    if dotted is None:
+        return False
+    root = state.lookup(dotted[0])
+    return root is None or isinstance(root, (Static, Tup, LocalFunction)) or len(dotted) == 1
 
 
 def _bind(state: LoweringState, name: str, value: object, node: gast.AST) -> None:
