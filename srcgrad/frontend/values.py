@@ -15,9 +15,13 @@ Contract:
   tuple or list of them (``for fn in (np.sin, relu)``) is ``unrolled``.
 - ``SPECIAL``: builtins that take function values or sequences, lowered here when
   their arguments are known now: ``map(fn, xs)`` (a ``Tup`` of the calls),
-  ``functools.reduce(fn, xs[, init])`` (unrolled), and ``sum``, ``list``,
-  ``tuple``, ``len`` of such a sequence. A handler returns ``NotImplemented`` to
-  leave a call to the usual lowering (``sum(xs)`` of an array).
+  ``functools.reduce(fn, xs[, init])`` (unrolled; over a list made at run time,
+  the loop), ``sum``, ``len`` of such a sequence, ``list(map(...))``, and
+  ``type(obj)`` and ``super()`` of objects known now. A handler returns
+  ``NotImplemented`` to leave a call to the usual lowering (``sum(xs)`` of an
+  array).
+- ``every``: a sequence or dict known now whose entries were all read is assumed
+  by its length or keys (``parse.Size``), so that appending to it rebuilds.
 
 These functions read and emit through a ``calls.Calls`` (its ``state`` and ``core``);
 they keep nothing.
@@ -199,11 +203,40 @@ def _len(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
     return NotImplemented if seq is None else ir.Const(len(seq))
 
 
+def _type(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
+    """``type(self)``: the class of an object known now (``type(self).helper(x)``)."""
+    if len(args) != 1 or kwargs or not isinstance(args[0], Static):
+        return NotImplemented
+    cls = type(args[0].obj)
+    return Static(cls, cls.__name__, args[0].fn, (cls.__name__,), parse.holder(cls))
+
+
+def _super(calls: Any, args: list, kwargs: dict, node: gast.AST) -> object:
+    """``super()`` in a method whose object is known now: resolved now, as Python does
+    (the ``__class__`` cell and the first parameter); re-resolved by its assumptions."""
+    state = calls.state
+    cls = state.src.closure.get("__class__")
+    first = state.src.tree.args.args[:1]
+    me = state.lookup(first[0].id) if first else None
+    if args or kwargs or cls is None or not isinstance(me, Static):
+        raise state.unsupported(node, "super() is supported with no arguments, in a method "
+                                "whose object is known while lowering",
+                                "Call the base class's method by name: Base.method(self, x).")
+    ref = parse.holder(me.obj)
+
+    def root() -> object:
+        obj = ref()
+        return None if obj is None else super(cls, obj)
+
+    return Static(root(), "super", state.src.fn, ("super",), root, "super()")
+
+
 Handler = Callable[[Any, list, dict, gast.AST], object]
 SPECIAL: dict[int, tuple[object, Handler]] = {
     id(f): (f, h) for f, h in ((builtins.map, _map), (functools.reduce, _reduce),
                                (builtins.sum, _sum), (builtins.list, _sequence),
-                               (builtins.tuple, _sequence), (builtins.len, _len))}
+                               (builtins.tuple, _sequence), (builtins.len, _len),
+                               (builtins.type, _type), (builtins.super, _super))}
 
 
 def same_function(state: LoweringState, node: gast.AST, name: str | None, a: object,
