@@ -51,7 +51,7 @@ def test_the_rules_of_functions_passed_as_values_apply():
 @pytest.mark.parametrize("f, args", [
     (fv.uses_math_sin, (0.7,)), (fv.uses_lambdas, (0.7, 1.3)), (fv.uses_lambdas, (-0.4, 0.2)),
     (fv.pipeline, (X,)), (fv.pipeline_by_index, (X,)), (fv.hyper, (X,)),
-    (fv.over_functions, (X,)),
+    (fv.over_functions, (X,)), (fv.defaults_by_or, (X,)),
     (fv.star_args, (0.7, 1.3)), (fv.star_calls, (0.7, 1.3)), (fv.nested_star, (0.7,)),
     (fv.through_callable, (X,)), (fv.keyword_only, (0.7, 1.3)),
     (fv.reduced_runtime_list, (0.7, 1.3)),
@@ -70,6 +70,11 @@ def test_function_values_by_hand():
     assert srcgrad.grad(fv.star_args)(x, y) == pytest.approx(2 * (2 * x + 2 * x * y * y) + 3)
     # nested_star: (x + 2) x + 3 + x^2
     assert srcgrad.grad(fv.nested_star)(x) == pytest.approx(2 * x + 2 + 2 * x)
+
+
+def test_activation_or_default_by_hand():
+    np.testing.assert_allclose(srcgrad.grad(fv.defaults_by_or)(X),
+                               2 * (1 - np.tanh(X) ** 2) + 3 * np.cos(X), rtol=1e-12)
 
 
 def _flat(f, n):

@@ -161,6 +161,12 @@ class Flow:
         state = self.state
         value = self.core.expr(node.values[0])
         for i, right in enumerate(node.values[1:], 2):
+            known = values.truth(value)  # `activation or np.tanh`: decided now
+            if known is not None:
+                if known != isinstance(node.op, gast.And):
+                    return value
+                value = self.core.expr(right)
+                continue
             rest, rvalue = self.sub_block(right)
             target = state.result(into if i == len(node.values) else None)
             is_and = isinstance(node.op, gast.And)

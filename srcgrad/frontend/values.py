@@ -302,6 +302,18 @@ def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
     return True
 
 
+def truth(value: object) -> bool | None:
+    """The truth of a value known now, if it is one (``activation or np.tanh`` with
+    ``activation`` None or a function); None for values known at run time only."""
+    if isinstance(value, ir.Const) and value.name is None and \
+            isinstance(value.value, (type(None), bool, int, float, str)):
+        return bool(value.value)
+    if isinstance(value, LocalFunction) or (isinstance(value, Static) and (
+            callable(value.obj) and not hasattr(value.obj, "__len__"))):
+        return True  # (a function or class: always true)
+    return None
+
+
 def _known_name(state: LoweringState, node: gast.expr) -> bool:
     """A dotted name whose value costs nothing to look up: a global, or through a value
     known now (``self.layers``); not an attribute of a run-time value (``x.T``)."""
