@@ -67,6 +67,8 @@ def grad(f: Callable | None = None, wrt=0) -> Callable:
     inner = getattr(f, "__srcgrad_gradient__", None)
     if inner is not None:
         return _higher_gradient(f, (*inner, ()), wrt)
+    if dispatch.in_class_body(f):  # @grad above a method: obj.method is the gradient
+        return dispatch.MethodGradient(f, wrt, with_value=False)
     return dispatch.gradient(f, wrt, with_value=False)
 
 
@@ -110,6 +112,8 @@ def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
     """Like ``grad``, but the function returns ``(f(*args), gradient)``."""
     if f is None:
         return checks.decorator(checks.VALUE_AND_GRAD, lambda g: value_and_grad(g, wrt))
+    if dispatch.in_class_body(f):
+        return dispatch.MethodGradient(f, wrt, with_value=True)
     return dispatch.gradient(f, wrt, with_value=True)
 
 

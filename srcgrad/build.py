@@ -3,8 +3,9 @@
 ``STAGES`` lists the pipeline in order. Per user function an ``_Entry`` keeps
 its lowered IR (per structure of tuple, list and dict arguments) and one
 ``Derivative`` per (wrt, seed, argument kinds, shapes, disabled passes,
-gradient only); ``api`` decides which one a call needs. Anything unexpected
-while building becomes a located ``InternalError``; a failure of generated
+gradient only); ``api`` decides which one a call needs. A bound method's entry
+(``_bound_entry``) is kept per instance and function, holding the instance weakly.
+Anything unexpected while building becomes a located ``InternalError``; a failure of generated
 code at run time is reported at the user's expression it came from.
 """
 
@@ -86,7 +87,8 @@ class _Entry:
             self.primals[structures] = frontend.lower(frontend.capture(self.f), dict(structures),
                                                    self.assumed)
             # one check per name (np.sin and np.sum both rest on np alone)
-            self.assumed = list({(id(a.fn), a.dotted): a for a in self.assumed}.values())
+            self.assumed = list({(id(a.fn), a.dotted, a.root and id(a.root())): a
+                                 for a in self.assumed}.values())
         return self.primals[structures]
 
     @property
@@ -218,9 +220,9 @@ def _check_callable(f: Callable, gradient_ok: bool = False) -> None:
                          "srcgrad cannot differentiate it this way", _caller_loc(),
                          "Use srcgrad.hvp, srcgrad.hessian or grad(grad(f)) for second "
                          "derivatives, or jvp/vjp of srcgrad.grad(f).")
-    if inspect.ismethod(f):
-        raise UsageError(f"{f.__qualname__} is a bound method; srcgrad does not read "
-                         "attributes of self or cls yet", _caller_loc(), _PLAIN)
+    if inspect.ismethod(f) and isinstance(f.__func__, types.FunctionType) and \
+            f.__func__.__code__.co_argcount >= 1:
+        return  # model.loss: self is read while lowering (frontend.Static)
     if not isinstance(f, types.FunctionType):
         what = getattr(f, "__name__", None)
         kind = type(f).__name__
@@ -233,6 +235,8 @@ def _check_callable(f: Callable, gradient_ok: bool = False) -> None:
 
 def _entry(f: Callable) -> _Entry:
     _check_callable(f)
+    if inspect.ismethod(f):
+        return _bound_entry(f)
     try:
         e = _ENTRIES.get(f)
     except TypeError:
@@ -240,6 +244,32 @@ def _entry(f: Callable) -> _Entry:
     if e is None:
         e = _ENTRIES[f] = _Entry(f)
     return e
+
+
+# A bound method's entries: per instance (by id, dropped with it: m.loss is a new object
+# at every access, and the cache must not keep m alive), then per function.
+_BOUND: dict[int, dict[Callable, _Entry]] = {}
+
+
+class _BoundEntry(_Entry):
+    """``obj.method``'s entry: it holds ``obj`` weakly (so do its assumptions)."""
+
+    f = property(lambda self: self.method(),
+                 lambda self, f: setattr(self, "method", weakref.WeakMethod(f)))
+
+
+def _bound_entry(f: types.MethodType) -> _Entry:
+    obj, func = f.__self__, f.__func__
+    per = _BOUND.get(id(obj))
+    if per is None:
+        try:
+            weakref.finalize(obj, _BOUND.pop, id(obj), None)
+        except TypeError:  # not weakly referable (__slots__): an entry per use
+            return _Entry(f)
+        per = _BOUND[id(obj)] = {}
+    if func not in per:
+        per[func] = _BoundEntry(f)
+    return per[func]
 
 
 def _guarded(f: Callable, build: Callable):
@@ -288,7 +318,7 @@ def _params(f: Callable) -> list[str]:
     code = getattr(f, "__code__", None)
     if code is None:
         raise UsageError(f"srcgrad differentiates Python functions; got {f!r}")
-    return list(code.co_varnames[: code.co_argcount])
+    return list(code.co_varnames[int(inspect.ismethod(f)): code.co_argcount])
 
 
 def _wrt(f: Callable, wrt) -> tuple[tuple[int, ...], bool]:

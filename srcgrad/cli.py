@@ -66,7 +66,7 @@ def _load_function(path: str, name: str):
         raise _Failure(f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}") from None
     except Exception as exc:  # the user's module failed at import: report, do not trace
         raise _Failure(f"{path}: importing it raised {type(exc).__name__}: {exc}") from None
-    fn = getattr(module, name, None)
+    fn = _method(path, module, name) if "." in name else getattr(module, name, None)
     if fn is None or not callable(fn):
         defined = sorted(k for k, v in vars(module).items()
                          if callable(v) and getattr(v, "__module__", None) == module_name)
@@ -77,6 +77,24 @@ def _load_function(path: str, name: str):
     while hasattr(fn, "__wrapped__") and len(getattr(fn, "__srcgrad_derivative__", ())) != 4:
         fn = fn.__wrapped__
     return fn
+
+
+def _method(path: str, module: object, name: str):
+    """``Class.method``: the method bound to ``Class()`` (a class that needs arguments
+    to be made cannot be shown this way)."""
+    owner_name, _, method = name.rpartition(".")
+    owner: object = module
+    for part in owner_name.split("."):
+        owner = getattr(owner, part, None)
+    if not isinstance(owner, type):
+        return None
+    try:
+        obj = owner()
+    except Exception as exc:  # noqa: BLE001 - the user's constructor
+        raise _Failure(f"{path}: showing {name} needs an instance, and {owner_name}() raised "
+                       f"{type(exc).__name__}: {exc}; show a module-level function that "
+                       "calls the method on an object instead") from None
+    return getattr(obj, method, None)
 
 
 def _wrt(text: str | None):

@@ -22,12 +22,22 @@ tuple of them: ``checks.wrt``), preceded by ``f``'s value if ``with_value``.
 
 Signatures srcgrad cannot compile (``*args``, keyword-only parameters) give a function
 whose first call raises the located error (``_rejecting``).
+
+``f`` may be a bound method (``model.loss``): ``self`` is then no parameter of the
+gradient (wrt counts the parameters after it) but read while lowering. ``@grad`` or
+``@value_and_grad`` above a ``def`` in a class body (``in_class_body``) gives a
+``MethodGradient``, which binds through the descriptor protocol: ``obj.method`` is
+the gradient of ``obj``'s bound method, made on the first access and kept in the
+instance's ``__dict__`` (as ``functools.cached_property`` does: no global table keeps
+the instance alive), in a ``_Kept`` that copies and pickles of the instance drop (a
+copy gets its own gradient, never the original's).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -257,3 +267,62 @@ def _rejecting(f: Callable[..., Any], entry: _Entry) -> Callable[..., Any]:
         raise UsageError(f"{f.__name__}: unsupported signature")  # lowering raises first
 
     return wrapper
+
+
+def in_class_body(f: Callable[..., Any]) -> bool:
+    """Whether ``f`` is a ``def`` being decorated in a class body: its qualified name is
+    ``Class.name``, its first parameter is ``self``, and the class does not hold it
+    yet (``grad(Model.loss)`` on the finished class differentiates the plain function)."""
+    if not isinstance(f, types.FunctionType):
+        return False
+    parts = f.__qualname__.split(".")
+    code = f.__code__
+    if len(parts) < 2 or parts[-2] == "<locals>" or not code.co_argcount or \
+            code.co_varnames[0] != "self":
+        return False
+    owner: object = f.__globals__.get(parts[0])
+    for part in parts[1:-1]:
+        owner = getattr(owner, part, None)
+    return owner is None or inspect.getattr_static(owner, parts[-1], None) is not f
+
+
+class MethodGradient:
+    """``@grad`` (or ``@value_and_grad``) above a method: see the module docstring.
+    ``Class.method(obj, ...)`` is ``obj.method(...)``."""
+
+    def __init__(self, f: Callable[..., Any], wrt: object, with_value: bool):
+        self.f, self.wrt, self.with_value, self.name = f, wrt, with_value, f.__name__
+        functools.update_wrapper(self, f)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        kept = getattr(obj, "__dict__", None)
+        key = f"_srcgrad_{self.name}"
+        made = getattr(kept.get(key) if kept is not None else None, "fn", None)
+        if made is None or made.__srcgrad_derivative__[1].__self__ is not obj:
+            made = gradient(types.MethodType(self.f, obj), self.wrt, self.with_value)
+            if kept is not None:  # (no __dict__, __slots__: made per access; build caches)
+                kept[key] = _Kept(made)
+        return made
+
+    def __call__(self, obj: object, *args: Any, **kwargs: Any) -> Any:
+        return self.__get__(obj, type(obj))(*args, **kwargs)
+
+
+class _Kept:
+    """A method's gradient an instance keeps: copies and pickles of it are empty."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Any] | None = None):
+        self.fn = fn
+
+    def __reduce__(self) -> tuple[type, tuple[()]]:
+        return (_Kept, ())
+
+    def __deepcopy__(self, memo: dict[int, object]) -> _Kept:
+        return _Kept()

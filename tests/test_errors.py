@@ -201,9 +201,9 @@ def test_builtin_function_is_refused(builtin):
 
 
 def test_lambda_passed_to_grad_is_located():
-    line, col = _expected("square_lambda", "lambda")
-    exc = expect_error(UnsupportedSyntax, srcgrad.grad(bad.square_lambda), 1.0)
-    assert_located(exc, line, col, "lambda")
+    line, col = _expected("square_lambda", "lambda x")
+    exc = expect_error(UsageError, srcgrad.grad(bad.square_lambda), 1.0)
+    assert_located(exc, line, col, "lambda x")
 
 
 # ---- usage errors ----------------------------------------------------------------------

@@ -11,8 +11,20 @@ Contract, on top of ``lower.py``'s:
 - a ``def`` or ``lambda`` inside the function, and ``functools.partial`` of a
   user function, are inlined the same way (a local function sees the enclosing
   function's variables as they are when it is called).
+- a call through a value known while lowering (a ``LocalFunction`` or a
+  ``Static``: a parameter bound to a function, ``ACTS["tanh"](x)``,
+  ``self.forward(x)``, ``cls.f(x)``) is the same: a user function or method is
+  inlined (a bound method with its object as a ``Static`` first argument), any
+  other function is called as an ``ir.Callee`` (``names.static_callee``), so
+  that its rule applies. ``call_value`` is that one entry point; ``map``,
+  ``functools.reduce`` and ``sum``/``list``/``tuple``/``len`` of a known
+  sequence are lowered by ``values``. Arguments are bound by Python's own rules
+  (``state.bind``): ``*args`` a ``Tup``, ``**kwargs`` a ``Rec``; ``*xs`` and
+  ``**opts`` in a call need their structure known now (``values.unpacked``).
+- ``obj.attr`` of a ``Static`` is found now (``names.step``), except a property,
+  which is inlined (``static_attribute`` says why).
 - ``sum(f(t) for t in xs if c)`` (or over a list comprehension) is lowered by
-  ``comprehensions``.
+  ``comprehensions``; dict methods and loops over dicts known now by ``unroll``.
 - array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
   the NumPy function (``np.sum(x, axis=0)``).
 - tuples are structure known while lowering (``Tup``): unpacked
@@ -39,9 +51,9 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedSyntax
-from . import function, names
+from . import function, names, parse, values
 from .comprehensions import Comprehensions
-from .state import Core, LocalFunction, LoweringState, Rec, Tup
+from .state import Core, LocalFunction, LoweringState, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
 from .unroll import Unroll
 
@@ -60,7 +72,6 @@ METHODS = {
     "repeat": (np.repeat, False), "take": (np.take, False), "any": (np.any, False),
     "all": (np.all, False),
 }
-_NOT_INLINED = ("numpy", "scipy", "math", "srcgrad", "builtins")
 
 
 class Calls:
@@ -76,29 +87,34 @@ class Calls:
         return Tup(items)
 
     def call(self, node: gast.Call, into: str | None) -> object:
-        if any(isinstance(a, gast.Starred) for a in node.args) or \
-                any(k.arg is None for k in node.keywords):
-            raise self.state.unsupported(node, "*args and **kwargs in calls are not "
-                                         "supported yet")
-        func = node.func
+        func, state = node.func, self.state
         if isinstance(func, gast.Name) and func.id == CARRIED:
             return self.structs.carried_check(node)
+        target: object
         if isinstance(func, gast.Attribute) and self.is_method(func):
             found = Unroll(self.state, self.core).method(node)  # d.items(), d.get("k")...
-            return found if found is not None else self.method(node, into)
-        local = self.local_function(func)
-        if local is not None:
-            return self.inline_local(local, node)
-        callee = names.callee(self.state, func)
-        found = Comprehensions(self.state, self.core).call(callee.obj, node, into)
-        if found is not None:  # sum(... for ...), list(d.values()), len(d)...
-            return found
-        if _inlinable(callee.obj):
-            return self.inline(callee.obj, node)
-        if isinstance(callee.obj, functools.partial) and _inlinable(callee.obj.func):
-            p = callee.obj
-            return self.inline(p.func, node, [ir.Const(a) for a in p.args],
-                               {k: ir.Const(v) for k, v in p.keywords.items()})
+            if found is not None:
+                return found
+            base = self.core.expr(func.value)
+            if not isinstance(base, Static):
+                return self.method(node, into, base)
+            target = self.static_attribute(base, func, None, called=True)
+        elif isinstance(func, gast.Name) and state.lookup(func.id) is not None:
+            target = state.lookup(func.id)
+        elif isinstance(func, (gast.Name, gast.Attribute)):
+            target = names.callee(state, func)
+            found = Comprehensions(state, self.core).call(target.obj, node, into)
+            if found is not None:  # sum(... for ...), list(d.values()), len(d)...
+                return found
+            if values.direct(target.obj, node):
+                return self.emit_call(target, node, into)
+        else:  # ACTS["tanh"](x), (lambda t: t * t)(x), make_layer()(x)
+            target = self.core.expr(func)
+        args, kwargs = self.arguments(node)
+        return self.call_value(target, args, kwargs, node, into)
+
+    def emit_call(self, callee: ir.Callee, node: gast.Call, into: str | None) -> ir.Var:
+        """A call of a primitive (NumPy, math, a builtin, a function with a rule)."""
         seq = len(node.args) == 1 and isinstance(node.args[0], (gast.List, gast.Tuple))
         items = node.args[0].elts if seq else node.args
         known = Unroll(self.state, self.core).known(node.args[0]) if len(node.args) == 1 \
@@ -110,19 +126,108 @@ class Calls:
         kwargs = [(k.arg, self.core.value(k.value)) for k in node.keywords]
         return self.state.emit(self.state.result(into), callee, args, node, kwargs, seq)
 
+    def arguments(self, node: gast.Call) -> tuple[list, dict]:
+        """A call's argument values, ``*xs`` and ``**opts`` unpacked (their structure
+        must be known now: a tuple, a constant tuple, a dict display, a static dict)."""
+        args: list = []
+        for a in node.args:
+            if isinstance(a, gast.Starred):
+                args += values.unpacked(self.state, self.core.expr(a.value), a, tuple)
+            else:
+                args.append(self.core.expr(a))
+        kwargs: dict = {}
+        for k in node.keywords:
+            if k.arg is None:
+                kwargs.update(values.unpacked(self.state, self.core.expr(k.value), k.value,
+                                              dict))
+            else:
+                kwargs[k.arg] = self.core.expr(k.value)
+        return args, kwargs
+
+    def call_value(self, target: object, args: list, kwargs: dict, node: gast.AST,
+                   into: str | None) -> object:
+        """Call a function value known now: a local def or lambda, a user function or
+        method (inlined), a primitive (called, so that its rule applies)."""
+        state = self.state
+        if isinstance(target, LocalFunction):
+            return self.inline_local(target, args, kwargs, node)
+        if not isinstance(target, (Static, ir.Callee)):
+            what = f"{node.func.id!r}" if isinstance(node, gast.Call) and \
+                isinstance(node.func, gast.Name) else "this value"
+            raise state.unsupported(node, f"calling {what} is not supported: it is not a "
+                                    "function known while lowering",
+                                    "Call functions by name, or pass a function (def, "
+                                    "lambda, np.tanh) to a helper as an argument.")
+        obj = target.obj
+        if isinstance(obj, types.MethodType) and _inlinable(obj.__func__):
+            first = inspect.getfullargspec(obj.__func__).args[:1] or ["self"]
+            me = Static(obj.__self__, first[0], obj.__func__, (first[0],),
+                        parse.holder(obj.__self__))
+            return self.inline(obj.__func__, node, [me, *args], kwargs)
+        if _inlinable(obj):
+            return self.inline(obj, node, args, kwargs)
+        call = values.call_method(obj)
+        if call is not None:  # an object of a class of yours, called
+            me = Static(obj, "self", call, ("self",), parse.holder(obj))
+            return self.inline(call, node, [me, *args], kwargs)
+        if isinstance(obj, functools.partial) and _inlinable(obj.func):
+            return self.inline(obj.func, node, [
+                *(_as_operand(a, "value", obj.func) for a in obj.args), *args],
+                {**{k: _as_operand(v, k, obj.func) for k, v in obj.keywords.items()},
+                 **kwargs})
+        special = values.SPECIAL.get(id(obj))
+        if special is not None and special[0] is obj:
+            found = special[1](self, args, kwargs, node)
+            if found is not NotImplemented:
+                return found
+        if isinstance(obj, type) and not values.primitive(obj):
+            raise state.unsupported(node, f"creating a {obj.__name__} in a differentiated "
+                                    "function is not supported",
+                                    "Create the object outside and pass its numbers as "
+                                    "arguments (or read them from self).")
+        callee = target if isinstance(target, ir.Callee) else \
+            names.static_callee(state, target, node)
+        return state.emit(state.result(into), callee, [self.core.pack(a, node) for a in args],
+                          node, [(k, self.core.pack(v, node)) for k, v in kwargs.items()])
+
+    def static_item(self, base: Static, node: gast.Subscript) -> object:
+        """``obj[key]`` of an object known now, with a constant key: found now."""
+        index = self.core.expr(node.slice)
+        if not isinstance(index, ir.Const) or isinstance(index.value, slice):
+            raise self.state.unsupported(node.slice, f"{base.text} is known while lowering: "
+                                         "index it with a constant key or index",
+                                         "Write HP[\"lr\"] or LAYERS[0], or pass the values "
+                                         "as an argument.")
+        return names.step(self.state, base, parse.Key(index.value), node)
+
+    def static_attribute(self, base: Static, node: gast.Attribute, into: str | None,
+                         called: bool = False) -> object:
+        """``obj.attr`` of an object known now: found now (a named constant or a further
+        Static). A property is inlined rather than evaluated: its value may be a new
+        array on every read (``return self.W.T``), which as a constant would be rebuilt
+        on every call, and its getter may compute with what is differentiated."""
+        getter = inspect.getattr_static(base.obj, node.attr, None)
+        if isinstance(getter, property) and _inlinable(getter.fget) and not called:
+            owner = type(base.obj)  # (the class's property is an assumption too)
+            names.step(self.state, Static(owner, owner.__name__, getter.fget, ("cls",),
+                                          parse.holder(owner)), node.attr, node)
+            return self.inline(getter.fget, node, [base], {})
+        return names.step(self.state, base, node.attr, node)
+
     def is_method(self, func: gast.expr) -> bool:
         """``x.f(...)`` on a local value (not a dotted global like ``np.f``)."""
         dotted = names.dotted(func)
         return dotted is None or dotted[0] in self.state.env
 
-    def method(self, node: gast.Call, into: str | None) -> ir.Var:
+    def method(self, node: gast.Call, into: str | None, base: object = None) -> ir.Var:
         name = node.func.attr
         if name not in METHODS:
             raise self.state.unsupported(node.func, f"the method .{name}() is not supported "
                                          "yet", f"Call the NumPy function instead "
                                          f"(np.{name}(x, ...)).")
         fn, pack = METHODS[name]
-        base = self.core.value(node.func.value)
+        base = self.core.value(node.func.value) if base is None else \
+            self.core.pack(base, node.func.value)
         args = [self.core.value(a) for a in node.args]
         if pack and len(args) > 1:
             args = [self.core.pack(Tup(args), node)]
@@ -141,69 +246,79 @@ class Calls:
         return None
 
     def function_def(self, node: gast.FunctionDef) -> None:
-        a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None) or \
-                node.decorator_list:
-            raise self.state.unsupported(node, "a nested def with decorators, *args, **kwargs "
-                                         "or keyword-only parameters is not supported yet")
-        defaults = [self.core.expr(d) for d in a.defaults]
-        self.state.env[node.name] = LocalFunction(node, self.state, defaults)
+        if node.decorator_list:
+            raise self.state.unsupported(node, "a nested def with decorators is not "
+                                         "supported yet", "Define it without decorators, "
+                                         "or at module level.")
+        self.state.env[node.name] = LocalFunction(node, self.state, self.defaults(node.args))
 
     def lambda_(self, node: gast.Lambda, into: str | None) -> LocalFunction:
-        a = node.args
-        if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None):
-            raise self.state.unsupported(node, "a lambda with *args, **kwargs or keyword-only "
-                                         "parameters is not supported yet")
         tree = gast.copy_location(gast.FunctionDef(
             "<lambda>", node.args, [gast.copy_location(gast.Return(node.body), node.body)],
             [], None, None), node)
-        return LocalFunction(tree, self.state, [self.core.expr(d) for d in node.args.defaults])
+        return LocalFunction(tree, self.state, self.defaults(node.args))
 
-    def inline_local(self, fn: LocalFunction, node: gast.Call) -> object:
+    def defaults(self, a: gast.arguments) -> dict:
+        """Parameter -> its default's value, lowered where the def or lambda is."""
+        positional = [*a.posonlyargs, *a.args]
+        out = {p.id: self.core.expr(d) for p, d in
+               zip(positional[len(positional) - len(a.defaults):], a.defaults)}
+        out.update({p.id: self.core.expr(d) for p, d in zip(a.kwonlyargs, a.kw_defaults)
+                    if d is not None})
+        return out
+
+    def inline_local(self, fn: LocalFunction, args: list, kwargs: dict,
+                     node: gast.AST) -> object:
         state = self.state
         if fn in state.inlining:
             raise UnsupportedSyntax(f"{fn.tree.name} calls itself (recursion), which srcgrad "
                                     "cannot inline", state.src.loc(node),
                                     "Write the recursion as a loop.")
-        args = [self.core.expr(a) for a in node.args]
-        kwargs = {k.arg: self.core.expr(k.value) for k in node.keywords}
+        bound = fn.bind(args, kwargs, state.src.loc(node))
         child = self.core.nested(fn)
-        result = function.lower_body(child, fn.bind(args, kwargs, state.src.loc(node)))[1]
+        result = function.lower_body(child, bound)[1]
         state.body.extend(child.state.body)
         return result
 
     # -- inlining ---------------------------------------------------------------
-    def inline(self, fn: Any, node: gast.Call, pre_args: list | tuple = (),
-               pre_kwargs: dict | None = None) -> object:
-        """Lower ``fn``'s body here; return what it returns (an operand or a Tup)."""
+    def inline(self, fn: Any, node: gast.AST, args: list, kwargs: dict) -> object:
+        """Lower ``fn``'s body here, its parameters bound to ``args`` and ``kwargs``
+        (values already lowered); return what it returns (an operand or a Tup)."""
         state = self.state
         if fn in state.inlining:
             raise UnsupportedSyntax(f"{fn.__name__} calls itself (recursion), which srcgrad "
                                     "cannot inline", state.src.loc(node),
                                     "Write the recursion as a loop.")
-        args = [*pre_args, *(self.core.expr(a) for a in node.args)]
-        kwargs = {**(pre_kwargs or {}),
-                  **{k.arg: self.core.expr(k.value) for k in node.keywords}}
-        try:
-            bound = inspect.signature(fn).bind(*args, **kwargs)
-        except TypeError as exc:
-            raise UnsupportedSyntax(f"call of {fn.__name__}: {exc}", state.src.loc(node)) \
-                from None
-        bound.apply_defaults()
+        defaults = {k: _as_operand(v, k, fn) for k, v in _defaults(fn).items()}
+        sig = inspect.signature(fn).replace(parameters=[
+            p.replace(default=defaults.get(p.name, p.empty))
+            for p in inspect.signature(fn).parameters.values()])
+        bound = bind(sig, fn.__name__, args, kwargs, state.src.loc(node))
         child = self.core.child(fn)
-        result = function.inlined_body(
-            child, {k: _as_operand(v) for k, v in bound.arguments.items()})
+        result = function.inlined_body(child, bound)
         state.body.extend(child.state.body)
         return result
 
 
-def _as_operand(v):
-    return v if isinstance(v, (ir.Var, ir.Const, Tup, Rec)) else ir.Const(v)
+def _as_operand(v: object, name: str, fn: Any) -> object:
+    """A default value (or a ``functools.partial``'s) as what the lowering holds: an
+    operand, a structure, or an object known now (``Static``: a function passed as
+    ``activation=np.tanh``)."""
+    if isinstance(v, (ir.Var, ir.Const, Tup, Rec, Static, LocalFunction)):
+        return v
+    if callable(v) or not isinstance(v, (*names.CONST_TYPES, tuple, list, dict)):
+        return Static(v, name, fn, (name,), parse.holder(v))
+    return ir.Const(v)  # (a list or dict default is read at run time, as before)
 
 
-def _inlinable(obj) -> bool:
-    """The user's own Python function, without a rule of its own."""
-    if not isinstance(obj, types.FunctionType) or getattr(obj, "__srcgrad_rule__", False):
-        return False
-    module = (getattr(obj, "__module__", None) or "").split(".")[0]
-    return module not in _NOT_INLINED
+def _defaults(fn: Any) -> dict:
+    sig = inspect.signature(fn)
+    return {k: p.default for k, p in sig.parameters.items() if p.default is not p.empty}
+
+
+def _starred(node: gast.Call) -> bool:
+    return any(isinstance(a, gast.Starred) for a in node.args) or \
+        any(k.arg is None for k in node.keywords)
+
+
+_inlinable = values.inlinable

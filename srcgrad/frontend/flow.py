@@ -27,7 +27,7 @@ from collections.abc import Callable
 import gast
 
 from .. import ir
-from . import names
+from . import names, values
 from .inplace import Inplace
 from .state import Core, LoweringState, Rec, Tup
 from .structs import Structs
@@ -93,7 +93,7 @@ class Flow:
                 state.env.pop(name, None)  # bound on one path only
                 state.undefined[name] = "it is assigned in only one branch of an if"
                 continue
-            if a is b:
+            if a is b or values.same_function(state, node, name, a, b):
                 state.env[name] = a
                 continue
             if isinstance(a, Tup) or isinstance(b, Tup):
@@ -140,11 +140,15 @@ class Flow:
         self.state.env[RETURN] = var
         return var
 
-    def if_exp(self, node: gast.IfExp, into: str | None) -> ir.Var:
+    def if_exp(self, node: gast.IfExp, into: str | None) -> object:
         state = self.state
         cond = self.core.expr(node.test)
         then, then_val = self.sub_block(node.body)
         orelse, else_val = self.sub_block(node.orelse)
+        if values.same_function(state, node, None, then_val, else_val):
+            if then or orelse:  # (what picking it computed, if anything)
+                state.body.append(ir.If(cond, then, orelse, [], state.src.loc(node)))
+            return then_val
         target = state.result(into)
         state.body.append(ir.If(cond, then, orelse, [ir.Phi(target, (then_val, else_val))],
                                 state.src.loc(node)))
@@ -164,6 +168,12 @@ class Flow:
         state = self.state
         value = self.core.expr(node.values[0])
         for i, right in enumerate(node.values[1:], 2):
+            known = values.truth(value)  # `activation or np.tanh`: decided now
+            if known is not None:
+                if known != isinstance(node.op, gast.And):
+                    return value
+                value = self.core.expr(right)
+                continue
             rest, rvalue = self.sub_block(right)
             target = state.result(into if i == len(node.values) else None)
             is_and = isinstance(node.op, gast.And)
@@ -180,6 +190,8 @@ class Flow:
             raise self.state.unsupported(node, "for ... else is not supported")
         if Unroll(self.state, self.core).for_(node):  # over a dict known now: unrolled
             return
+        if values.unrolled(self.state, self.core, node):  # for fn in (np.sin, relu): ...
+            return
         bounds, bind_target = self.iteration(node)
         self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target))
 
@@ -194,6 +206,7 @@ class Flow:
         state = self.state
         carried = [n for n in assigned_names(node.body) if n in state.env]
         for name in carried:
+            values.not_reassigned_in_loop(state, node, name)
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")
@@ -259,7 +272,9 @@ class Flow:
             live = self.live_rows(node, it.args)
             return self.length_bounds(seqs, it), lambda index: self.bind_items(
                 target.elts, index, seqs, live)
-        if call is None or call in (builtins.reversed, builtins.list, builtins.tuple):
+        # (map: a tuple of the calls)
+        if call is None or call in (builtins.reversed, builtins.list, builtins.tuple,
+                                    builtins.map):
             seq = expr(it)
             live = self.live_rows(node, [it])
             return self.length_bounds([seq], it), lambda index: self.bind_items(

@@ -3,7 +3,9 @@
 Contract: ``lower_function`` makes the ``ir.Function`` of the function the user
 gave: one parameter per argument, or per leaf of a tuple, list or dict argument
 (``params_W``, ``pair_0``), its docstring, its defaults, and the one value it
-returns. ``lower_body`` lowers a body (the function's, an inlined helper's or a
+returns; a parameter bound before the call (``Source.bound``: a bound method's
+``self``) is no parameter of it but a ``Static``, read while lowering.
+``lower_body`` lowers a body (the function's, an inlined helper's or a
 local function's) with its parameters bound to given values: first
 ``remove_jumps`` makes every ``return`` the last statement of its path; an
 argument the body writes into through an index (``x[i] = v``) is copied first, so
@@ -23,8 +25,9 @@ import gast
 import numpy as np
 
 from .. import ir
+from . import parse
 from .jumps import remove_jumps
-from .state import Core, LoweringState, Rec, Tup
+from .state import Core, LoweringState, Rec, Static, Tup
 from .syntax import RETURN, target_names
 
 _COPY = ir.Callee("np.copy", np.copy, np)
@@ -43,8 +46,12 @@ def lower_function(core: Core) -> ir.Function:
         raise state.unsupported(special[0], "keyword-only and positional-only parameters "
                                 "are not supported yet")
     params: list[ir.Var] = []
-    bindings = {}
+    bindings: dict[str, object] = {}
     for arg in a.args:
+        if arg.id in state.src.bound:  # a bound method's self: known now (Static)
+            obj = state.src.bound[arg.id]
+            bindings[arg.id] = Static(obj, arg.id, state.src.fn, (arg.id,), parse.holder(obj))
+            continue
         bindings[arg.id] = parameter(state, arg.id, state.structures.get(arg.id), params)
     doc, result = lower_body(core, bindings)
     if isinstance(result, Tup):
@@ -73,11 +80,6 @@ def parameter(state: LoweringState, name: str, spec: tuple | None, params: list,
 
 def inlined_body(core: Core, arguments: dict) -> object:
     """Lower a helper's body with its parameters bound to ``arguments``; its result."""
-    state = core.state
-    a = state.src.tree.args
-    if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None):
-        raise state.unsupported(state.src.tree, "helpers with *args, **kwargs or "
-                                "keyword-only parameters are not supported yet")
     return lower_body(core, arguments)[1]
 
 
@@ -93,7 +95,7 @@ def lower_body(core: Core, arguments: dict) -> tuple[str | None, Any]:
     state.locals |= set(arguments)
     state.arguments = set(arguments)
     written = {n for n in set(arguments) & _written(body)  # a dict: structs.py
-               if not isinstance(arguments[n], (Tup, Rec))}  # .store_entry copies it
+               if not isinstance(arguments[n], (Tup, Rec, Static))}  # .store_entry copies it
     for name in sorted(written):  # never write into the caller's array: work on a copy
         state.emit(state.new_version(name), _COPY, (arguments[name],), tree)
     copies = state.body

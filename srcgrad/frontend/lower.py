@@ -8,9 +8,12 @@ compiler temporaries; reassigned user names get SSA versions (``x``, ``x_1``).
 The syntax fence: ``_STMTS`` and ``_EXPRS`` are the visit tables of what is
 supported, each entry the core's method or a part's; any other node is a
 located ``UnsupportedSyntax``. Names that are not locals are resolved now
-(``names``): callables become ``ir.Callee`` and numbers/arrays become named
-``ir.Const``; anything else is a located error. Each resolution is recorded
-(``parse.Assumption``) so that ``build`` rebuilds when the name changes.
+(``names``): called names become ``ir.Callee``, numbers/arrays named
+``ir.Const``, other objects (functions, dicts, classes, objects) a ``Static``,
+whose attributes and constant subscripts are resolved now too (``self.W``,
+``HP["lr"]``); a ``Static`` used as a value is a located error unless it is a
+constant (``pack``). Each resolution is recorded (``parse.Assumption``) so
+that ``build`` rebuilds when the name changes.
 
 The structure: ``Lowerer`` is the core (dispatch, assignments, operators,
 names, indexing); it owns one ``state.LoweringState`` and the parts that
@@ -39,7 +42,7 @@ from .comprehensions import Comprehensions
 from .flow import Flow
 from .inplace import Inplace
 from .parse import Source
-from .state import LocalFunction, LoweringState, Rec, Tup
+from .state import LocalFunction, LoweringState, Rec, Static, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, describe
 from .unroll import Unroll
@@ -172,6 +175,8 @@ class Lowerer:
             state.env[RETURN] = self.expr(node.value)
         else:  # name the returned expression so its adjoint reads `out_bar`
             state.env[RETURN] = self.expr(node.value, into=state.namer.fresh("out"))
+        if state.parent is None and isinstance(state.env[RETURN], (Static, LocalFunction)):
+            state.env[RETURN] = self.pack(state.env[RETURN], node.value)  # (refused)
         state.terminated = True
 
     def pass_(self, node: gast.Pass) -> None:
@@ -206,7 +211,7 @@ class Lowerer:
 
     def bind_operand(self, name: str, operand: object, node: gast.AST) -> None:
         state = self.state
-        if isinstance(operand, (Tup, Rec, LocalFunction)):
+        if isinstance(operand, (Tup, Rec, LocalFunction, Static)):
             state.env[name] = operand  # structure, known now: nothing to compute
         elif operand is not state.env.get(name):  # a plain name or constant: copy it
             state.emit(state.new_version(name), "copy", (operand,), node)
@@ -225,6 +230,8 @@ class Lowerer:
         return self.pack(self.expr(node), node)
 
     def pack(self, operand: Any, node: gast.AST) -> ir.Operand:
+        if isinstance(operand, (Static, LocalFunction)):  # a constant, or refused
+            return names.static_operand(self.state, operand, node)
         if isinstance(operand, Rec):
             raise self.state.unsupported(node, "a dict argument can only be indexed with "
                                          "constant keys (params[\"W\"]) here")
@@ -272,7 +279,10 @@ class Lowerer:
         if op is None:
             raise state.unsupported(node, f"comparison {type(node.ops[0]).__name__} is not "
                                     "supported")
-        left, right = self.value(node.left), self.value(node.comparators[0])
+        left, right = self.expr(node.left), self.expr(node.comparators[0])
+        if isinstance(left, Static) or isinstance(right, Static):  # self.config is None
+            return names.static_compare(state, op, left, right, node)
+        left, right = self.pack(left, node.left), self.pack(right, node.comparators[0])
         if isinstance(left, ir.Const) and isinstance(right, ir.Const) and into is None:
             folded = _static_compare(op, left.value, right.value)
             if folded is not None:  # e.g. `b is not None`, `activation == "tanh"`: known now
@@ -296,6 +306,8 @@ class Lowerer:
         base: Any = self.expr(node.value)
         if isinstance(base, Tup) and isinstance(node.slice, gast.Slice):
             return Unroll(state, self).slice(base, node.slice)  # xs[1:]: a tuple, now
+        if isinstance(base, Static):  # HP["lr"], ACTIVATIONS["tanh"], LAYERS[0]: found now
+            return self.calls.static_item(base, node)
         if isinstance(base, (Tup, Rec)):  # pair[0], params["W"]: picked now
             index = self.expr(node.slice)
             if not isinstance(index, ir.Const) or index.value not in (
@@ -321,15 +333,18 @@ class Lowerer:
             return ir.Const(slice(*(p.value for p in parts)))
         return self.state.emit(self.state.temp(), _SLICE, parts, e)
 
-    def attribute(self, node: gast.Attribute, into: str | None) -> ir.Operand:
+    def attribute(self, node: gast.Attribute, into: str | None) -> object:
         state = self.state
         dotted = names.dotted(node)
         if dotted is not None and dotted[0] not in state.env:
             return names.global_value(state, dotted, node)
+        base = self.expr(node.value)
+        if isinstance(base, Static):  # self.W, self.config.n, cfg.lr: found now
+            return self.calls.static_attribute(base, node, into)
         op = ir.ATTRIBUTES.get(node.attr)
         if op is None:
             raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet")
-        return state.emit(state.result(into), op, (self.value(node.value),), node)
+        return state.emit(state.result(into), op, (self.pack(base, node.value),), node)
 
     def constant(self, node: gast.Constant, into: str | None = None) -> ir.Const:
         return ir.Const(node.value)

@@ -14,7 +14,7 @@ Invariants while lowering:
 
 - ``env`` maps each name bound on the current path to its value now: an SSA
   version (``ir.Var``), a constant, or structure known while lowering (``Tup``,
-  ``Rec``, ``LocalFunction``); a name not in it is unbound here (``undefined``
+  ``Rec``, ``LocalFunction``, ``Static``); a name not in it is unbound here (``undefined``
   says why, for an error);
 - ``body`` is the statement list of the innermost block being lowered; a part
   that lowers a sub-block swaps in a new list and restores the old one after
@@ -28,6 +28,7 @@ Invariants while lowering:
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,31 +52,75 @@ class Rec(dict):
     """A dict argument's entries (key -> operand), known while lowering."""
 
 
+class Static:
+    """An object that is not a number or an array, known while lowering: a function
+    (the user's, NumPy's, ``math``'s, a builtin), a module-level dict, list or tuple,
+    a user object (a bound method's ``self``, a config object), a class.
+
+    Attributes and constant subscripts of it are resolved while lowering
+    (``calls.Calls.static_attribute``, ``static_item``), each one recorded as a
+    ``parse.Assumption`` along ``path`` from where it came from: a name read in
+    ``fn`` (``root`` None) or an object bound while lowering (``root``, a
+    ``parse.holder``). ``name`` is a readable identifier for generated code
+    (``self_W``, ``HP_lr``); the namespace keeps it from colliding with user names;
+    ``text`` is how the user's code spells it (``self.W``, ``HP["lr"]``), for errors.
+    """
+
+    def __init__(self, obj: object, name: str, fn: Any, path: tuple,
+                 root: Any = None, text: str | None = None):
+        self.obj, self.name, self.fn, self.path, self.root = obj, name, fn, path, root
+        self.text = text or name
+
+    def step(self, obj: object, step: object, name: str) -> Static:
+        """What was found at ``step`` (an attribute name or a ``parse.Key``) of this
+        object (an assumption records it: ``assume``)."""
+        key = getattr(step, "key", step)
+        text = f"{self.text}[{key!r}]" if isinstance(step, parse.Key) else f"{self.text}.{key}"
+        return Static(obj, name, self.fn, (*self.path, step), self.root, text)
+
+    def assume(self) -> parse.Assumption:
+        return parse.Assumption(self.fn, self.path, parse.kept(self.obj), root=self.root)
+
+
 class LocalFunction:
     """A ``def`` or ``lambda`` inside the function being lowered: inlined where called,
-    seeing the enclosing function's variables as they are at the call."""
+    seeing the enclosing function's variables as they are at the call. ``defaults``:
+    parameter name -> its default's value, lowered where the def is."""
 
-    def __init__(self, tree: gast.FunctionDef, outer: LoweringState, defaults: list):
+    def __init__(self, tree: gast.FunctionDef, outer: LoweringState, defaults: dict):
         self.tree, self.outer, self.defaults = tree, outer, defaults
 
-    @property
-    def params(self) -> list[str]:
-        return [a.id for a in self.tree.args.args]
-
     def bind(self, args: list, kwargs: dict, where: Loc) -> dict:
-        names = self.params
-        if len(args) > len(names) or set(kwargs) - set(names):
-            raise UnsupportedSyntax(f"call of {self.tree.name}: wrong arguments", where)
-        bound = dict(zip(names, args))
-        defaults = dict(zip(names[len(names) - len(self.defaults):], self.defaults))
-        for name in names[len(args):]:
-            if name in kwargs:
-                bound[name] = kwargs[name]
-            elif name in defaults:
-                bound[name] = defaults[name]
-            else:
-                raise UnsupportedSyntax(f"call of {self.tree.name}: missing {name!r}", where)
-        return bound
+        """Parameter -> value, by Python's own rules (``*args`` a ``Tup``, ``**kwargs``
+        a ``Rec``)."""
+        a, P = self.tree.args, inspect.Parameter
+        params = [P(p.id, kind, default=self.defaults.get(p.id, P.empty))
+                  for group, kind in ((a.posonlyargs, P.POSITIONAL_ONLY),
+                                      (a.args, P.POSITIONAL_OR_KEYWORD))
+                  for p in group]
+        if a.vararg is not None:
+            params.append(P(a.vararg.id, P.VAR_POSITIONAL))
+        params += [P(p.id, P.KEYWORD_ONLY, default=self.defaults.get(p.id, P.empty))
+                   for p in a.kwonlyargs]
+        if a.kwarg is not None:
+            params.append(P(a.kwarg.id, P.VAR_KEYWORD))
+        return bind(inspect.Signature(params), self.tree.name, args, kwargs, where)
+
+
+def bind(sig: inspect.Signature, name: str, args: list, kwargs: dict, where: Loc) -> dict:
+    """Bind a call's values to ``sig`` as Python would, defaults applied; ``*args``
+    becomes a ``Tup``, ``**kwargs`` a ``Rec``. A call that does not fit is located."""
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise UnsupportedSyntax(f"call of {name}: {exc}", where) from None
+    bound.apply_defaults()
+    out = {}
+    for key, value in bound.arguments.items():
+        kind = sig.parameters[key].kind
+        out[key] = Tup(value) if kind is inspect.Parameter.VAR_POSITIONAL else \
+            Rec(value) if kind is inspect.Parameter.VAR_KEYWORD else value
+    return out
 
 
 @dataclass(eq=False)
@@ -104,7 +149,7 @@ class LoweringState:
     # variables it reads (``lookup``).
     enclosing: LoweringState | None = None
     # Each bound name's value on the current path: an ir.Var, an ir.Const, a Tup, a
-    # Rec or a LocalFunction (see the module docstring).
+    # Rec, a LocalFunction or a Static (see the module docstring).
     env: dict[str, Any] = field(default_factory=dict)
     # The statements of the block being lowered.
     body: list = field(default_factory=list)
