@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, dispatch, runtime
+from . import checks, dispatch, pytrees, runtime, structured
 from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
@@ -33,7 +33,6 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _counter,
     _Entry,
     _entry,
-    _flatten,
     _forward_over_gradient,
     _guarded,
     _higher_order,
@@ -42,7 +41,6 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _located_runtime_error,
     _params,
     _second_order,
-    _unflatten,
     _wrt,
 )
 from .errors import (
@@ -80,12 +78,14 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
     js = (*js, j)
     entry = _entry(f)
     made: dict[tuple, Derivative] = {}
+    made_structured: dict[tuple, Derivative] = {}
 
     @functools.wraps(g)
     def higher(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
-        checks.plain(f, t, args)
         checks.arguments(f, t, args, (i, *js))
+        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+            return structured.grad_of_grad(f, entry, i, js, args, made_structured)
         if any(np.ndim(args[k]) != 0 for k in (i, *js[:-1])):
             raise NonScalarOutput(f"grad of a gradient of {f.__name__}: an inner derivative "
                                   "is an array here; use srcgrad.hessian")
@@ -116,31 +116,35 @@ def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
 def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     """``(f(*args, **kwargs), vjp_fn)``; ``vjp_fn(cotangent)``, for a cotangent of the
     output's shape, gives the tuple of cotangents of every parameter of ``f`` (those
-    left to their defaults included). Tuple, list and dict arguments are not taken
-    yet; a string or None argument is a constant (its cotangent is 0)."""
+    left to their defaults included), each in its argument's structure and type for a
+    structured argument (``pytrees``); a string or None argument is a constant (its
+    cotangent is 0)."""
     made = getattr(f, "__srcgrad_derivative__", ())
     if len(made) == 4:
         return _vjp_of_gradient(made, args, kwargs)
     t = checks.VJP
     entry = _entry(f)
     args = checks.bind(f, args, kwargs)
-    checks.plain(f, t, args)
     checks.arguments(f, t, args)
-    kinds = tuple(map(_kind, args))
-    d = entry.derivative(tuple(range(len(args))), "param", kinds)
+    flat = pytrees.Flat(_params(f), args)
+    kinds = tuple(map(_kind, flat.leaves))
+    d = entry.derivative(tuple(range(len(kinds))), "param", kinds, flat.structures)
     # f may write into its array arguments; the pullback differentiates at args as given
     with checks.blaming(f, t, args):
         out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
 
     # Output independent of every argument: the code takes no cotangent (its zeros
     # need none), so it is not passed.
-    seeded = len(d.ir.params) > len(args)
+    seeded = len(d.ir.params) > len(flat.leaves)
 
     def vjp_fn(cotangent):
         if isinstance(out, (np.ndarray, np.generic, numbers.Number)):
             checks.like(t, "the cotangent", cotangent, out, f"{f.__name__}'s output")
         with checks.blaming(f, t, args, d):
-            return tuple(_call(d, (*args, cotangent) if seeded else args)[1:])
+            leaves = flat.leaves
+            cts = iter(_call(d, (*leaves, cotangent) if seeded else tuple(leaves))[1:])
+        return tuple(flat.rebuild(i, [next(cts) for _ in flat.indices(i)])
+                     for i in range(len(args)))
 
     return out, vjp_fn
 
@@ -169,18 +173,17 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     entry = _entry(f)
     args = checks.bind(f, primals)
     checks.arguments(f, t, args)
-    flat = [_flatten(a) for a in args]
+    params = _params(f)
+    flat = pytrees.Flat(params, args)
     # Parameters left to their defaults are constants here: their tangents are zeros.
-    tangents += tuple(_unflatten(s, [np.zeros(np.shape(x)) if isinstance(x, np.ndarray)
-                                     else 0.0 for x in ls]) for s, ls in flat[len(tangents):])
+    tangents += tuple(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
+                      for i in range(len(tangents), len(args)))
     checks.tangents(f, t, args, tangents)
-    flat_tangents = [_flatten(x) for x in tangents]
-    leaves = [x for _, ls in flat for x in ls]
-    structures = tuple((p, s) for p, (s, _) in zip(_params(f), flat) if s is not None)
-    d = entry.derivative(tuple(range(len(leaves))), "forward", tuple(map(_kind, leaves)),
-                         structures)
+    dots = [x for p, v in zip(params, tangents) for x in pytrees.flatten(v, p == "self")[1]]
+    d = entry.derivative(tuple(range(len(flat.leaves))), "forward",
+                         tuple(map(_kind, flat.leaves)), flat.structures)
     with checks.blaming(f, t, args, d):
-        return _call(d, (*leaves, *(x for _, ls in flat_tangents for x in ls)))
+        return _call(d, (*flat.leaves, *dots))
 
 
 def _plain_args(g: Callable, args: tuple, t: checks.Transform, kwargs: dict | None = None
@@ -331,6 +334,11 @@ def _hvp(f: Callable, wrt, t: checks.Transform) -> Callable:
         *args, v = args_and_v
         args = checks.bind(f, tuple(args), kwargs, _V_HINT)
         checks.arguments(f, t, args, (i,))
+        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+            try:  # v and the result in the argument's structure (structured.py)
+                return structured.hvp(f, entry, t, i, args, v)
+            except runtime.NotScalar as exc:
+                raise checks.non_scalar(f, t, exc.shape, entry.primal.loc) from None
         checks.like(t, "v", v, args[i], repr(name))
         kinds = tuple(map(_kind, args))
         if kinds not in made:
@@ -360,6 +368,8 @@ def hessian(f: Callable, wrt=0) -> Callable:
     def full(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
         checks.arguments(f, t, args, (i,))
+        if pytrees.is_structured(args[i], _params(f)[i] == "self"):
+            return structured.hessian(product, f, i, args)  # over the leaves, flattened
         x = np.asarray(args[i], dtype=float)
         columns = []
         for k in range(x.size):

@@ -41,8 +41,8 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedSyntax
-from . import function, names
-from .state import Core, LocalFunction, LoweringState, Rec, Tup
+from . import function, names, objects
+from .state import Core, LocalFunction, LoweringState, Obj, Rec, Tup
 from .structs import CARRIED, Structs
 from .syntax import assign_to, load_name
 
@@ -110,14 +110,17 @@ class Calls:
         dotted = names.dotted(func)
         return dotted is None or dotted[0] in self.state.env
 
-    def method(self, node: gast.Call, into: str | None) -> ir.Var:
+    def method(self, node: gast.Call, into: str | None) -> object:
         name = node.func.attr
+        found = self.core.expr(node.func.value)
+        if isinstance(found, Obj):  # model.forward(x) on an object argument: inlined
+            return objects.method(self.core, found, node, self)
         if name not in METHODS:
             raise self.state.unsupported(node.func, f"the method .{name}() is not supported "
                                          "yet", f"Call the NumPy function instead "
                                          f"(np.{name}(x, ...)).")
         fn, pack = METHODS[name]
-        base = self.core.value(node.func.value)
+        base = self.core.pack(found, node.func.value)
         args = [self.core.value(a) for a in node.args]
         if pack and len(args) > 1:
             args = [self.core.pack(Tup(args), node)]
@@ -236,7 +239,7 @@ def _renamed(node, names: dict):
 
 
 def _as_operand(v):
-    return v if isinstance(v, (ir.Var, ir.Const, Tup, Rec)) else ir.Const(v)
+    return v if isinstance(v, (ir.Var, ir.Const, Tup, Rec, Obj)) else ir.Const(v)
 
 
 def _inlinable(obj) -> bool:

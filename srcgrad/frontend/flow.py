@@ -27,7 +27,7 @@ from collections.abc import Callable
 import gast
 
 from .. import ir
-from . import names
+from . import names, objects
 from .inplace import Inplace
 from .state import Core, LoweringState, Tup
 from .structs import Structs
@@ -171,6 +171,8 @@ class Flow:
     def for_(self, node: gast.For) -> None:
         if node.orelse:
             raise self.state.unsupported(node, "for ... else is not supported")
+        if objects.unrolled(self.core, node):  # for layer in layers: (objects.py)
+            return
         bounds, bind_target = self.iteration(node)
         self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target))
 

@@ -32,12 +32,12 @@ import gast
 
 from .. import ir
 from ..errors import NameResolutionError
-from . import function, names, parse
+from . import function, names, objects, parse
 from .calls import Calls
 from .flow import Flow
 from .inplace import Inplace
 from .parse import Source
-from .state import LocalFunction, LoweringState, Rec, Tup
+from .state import LocalFunction, LoweringState, NTup, Obj, Rec, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, describe
 from .views import guard_views
@@ -312,10 +312,13 @@ class Lowerer:
         dotted = names.dotted(node)
         if dotted is not None and dotted[0] not in state.env:
             return names.global_value(state, dotted, node)
+        base = self.expr(node.value)
+        if isinstance(base, (Obj, NTup)):  # p.W of a structured argument: known now
+            return objects.field(self, base, node, self.calls)
         op = ir.ATTRIBUTES.get(node.attr)
         if op is None:
             raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet")
-        return state.emit(state.result(into), op, (self.value(node.value),), node)
+        return state.emit(state.result(into), op, (self.pack(base, node),), node)
 
     def constant(self, node: gast.Constant, into: str | None = None) -> ir.Const:
         return ir.Const(node.value)

@@ -1,0 +1,134 @@
+"""Object arguments known while lowering (frontend stage): dataclasses, NamedTuples,
+registered classes and ``self`` (``state.Obj``, ``state.NTup``).
+
+Contract, on top of ``lower.py``'s:
+
+- ``p.W`` on an object argument is its field's value, known now: a leaf
+  parameter, a static field's constant (``self.n``, ``self.name``), or a
+  structure (``self.layers``); a NamedTuple's field is its entry
+  (``p.W`` is ``p[0]``). An attribute that is not a field is a located error
+  saying how to make it one; a ``property`` of the class is inlined, with
+  ``self`` bound to the object.
+- ``p.method(...)`` for a method defined by the object's class is inlined with
+  ``self`` bound to the object; a static field holding a function
+  (``self.activation(x)``) is called (inlined if it is the user's own).
+- ``for layer in layers`` over a tuple or list whose entries hold objects or
+  structures is unrolled while lowering, one copy of the body per entry (their
+  fields are known now, so there is nothing to iterate at run time).
+
+``field``, ``method`` and ``unrolled`` are called by the core (``Lowerer.attribute``),
+by ``calls.Calls.method`` and by ``flow.Flow.for_``; they read the state's ``env``
+and lower through the core.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+from typing import Any
+
+import gast
+
+from .. import ir, pytrees
+from .state import Core, NTup, Obj, Rec, Tup
+
+
+def field(core: Core, base: Obj | NTup, node: gast.Attribute, calls: Any) -> Any:
+    """``base.attr`` (see the module docstring)."""
+    state = core.state
+    name = node.attr
+    if isinstance(base, NTup):
+        if name in base.fields:
+            return base[base.fields.index(name)]
+        raise state.unsupported(node, f"{base.cls.__name__} has no field .{name}; its "
+                                f"fields are {', '.join(base.fields)}")
+    if name in base.fields:
+        return base.fields[name]
+    found = inspect.getattr_static(base.cls, name, None)
+    if isinstance(found, property) and isinstance(found.fget, types.FunctionType):
+        return calls.inline(found.fget, gast.copy_location(gast.Call(node, [], []), node),
+                            [base])
+    raise state.unsupported(node, f"{_what(base)} has no field .{name} that srcgrad "
+                            f"reads; its fields are {', '.join(base.fields) or 'none'}",
+                            _hint(base, name))
+
+
+def _what(base: Obj) -> str:
+    return f"the {base.cls.__name__} argument"
+
+
+def _hint(base: Obj, name: str) -> str:
+    if pytrees.registered(base.cls):
+        return f"Add {name!r} to the fields given to srcgrad.register_class."
+    if dataclasses.is_dataclass(base.cls):
+        return f"Declare {name} as a field of the dataclass {base.cls.__name__}."
+    return f"Make {name} an attribute of the object (set in __init__)."
+
+
+def method(core: Core, base: Obj, node: gast.Call, calls: Any) -> object:
+    """``base.name(...)``: the class's method, or a static field's function, inlined or
+    called (see the module docstring)."""
+    state = core.state
+    name = node.func.attr
+    value = base.fields.get(name)
+    if isinstance(value, ir.Const) and callable(value.value):
+        fn = value.value
+        if isinstance(fn, types.FunctionType) and _user_function(fn):
+            return calls.inline(fn, node)
+        args = [core.value(a) for a in node.args]
+        kwargs = [(k.arg, core.value(k.value)) for k in node.keywords]
+        callee = ir.Callee(getattr(fn, "__name__", "function"), fn, fn)
+        return state.emit(state.temp(), callee, args, node, kwargs)
+    found = inspect.getattr_static(base.cls, name, None)
+    if isinstance(found, types.FunctionType):
+        return calls.inline(found, node, [base])
+    if isinstance(found, staticmethod) and isinstance(found.__func__, types.FunctionType):
+        return calls.inline(found.__func__, node)
+    raise state.unsupported(node.func, f"{_what(base)} has no method .{name}() that "
+                            "srcgrad can inline", "Call a method defined with def in the "
+                            f"class {base.cls.__name__}, or a function of its fields.")
+
+
+def _user_function(fn: types.FunctionType) -> bool:
+    from .calls import _inlinable  # (calls imports this module)
+
+    return _inlinable(fn)
+
+
+def holds_structure(seq: object) -> bool:
+    """A tuple or list argument some of whose entries are objects or structures."""
+    return isinstance(seq, Tup) and any(isinstance(x, (Obj, Tup, Rec)) for x in seq)
+
+
+def unrolled(core: Core, node: gast.For) -> bool:
+    """Lower ``for x in seq`` by unrolling it if ``seq`` holds structures; whether it
+    did."""
+    state = core.state
+    if not isinstance(node.iter, (gast.Name, gast.Attribute)) or \
+            (isinstance(node.iter, gast.Name) and state.lookup(node.iter.id) is None):
+        return False
+    if isinstance(node.iter, gast.Attribute) and not _rooted_in_env(core, node.iter):
+        return False
+    seq = core.expr(node.iter)
+    if not holds_structure(seq):
+        return False
+    if not isinstance(node.target, gast.Name):
+        raise state.unsupported(node.target, "a loop over objects binds one name here",
+                                "Write `for layer in layers:` and read layer.W inside.")
+    for item in seq:
+        if state.terminated:
+            raise state.unsupported(node, "code after return is not supported")
+        if isinstance(item, (Obj, Tup, Rec)):
+            state.env[node.target.id] = item
+        else:
+            state.emit(state.new_version(node.target.id), "copy", (item,), node.target)
+        for s in node.body:
+            core.stmt(s)
+    return True
+
+
+def _rooted_in_env(core: Core, node: gast.expr) -> bool:
+    while isinstance(node, gast.Attribute):
+        node = node.value
+    return isinstance(node, gast.Name) and core.state.lookup(node.id) is not None
