@@ -303,3 +303,32 @@ def test_jacobian_and_an_int_array_leaf_stay_refused():
         srcgrad.jacobian(P.loss_layer)(layer, np.ones(4))
     with pytest.raises(srcgrad.UsageError, match="int64"):
         srcgrad.grad(P.mlp)([(np.ones((3, 4)), np.arange(3))], np.ones(4), np.ones(3))
+
+
+def test_enumerate_and_len_over_layers_and_a_function_held_in_a_field():
+    x = rng.standard_normal(4)
+    layers = [_layer(4, 4), _layer(4, 4), _layer(2, 4)]
+    check_grad_of(P.scaled_layers, (layers, x))
+    p = P.WithActivation(rng.standard_normal((3, 4)), np.tanh)
+    g = check_grad_of(P.activation_field, (p, x))
+    assert g.f is np.tanh
+
+
+def test_check_grad_takes_structured_arguments():
+    x, y = rng.standard_normal(4), rng.standard_normal(3)
+    layers = [_layer(5, 4), _layer(3, 5)]
+    assert srcgrad.check_grad(P.mlp, layers, x, y) < 1e-6
+    model = P.Model(rng, [4, 3], P.Config(1, "tanh"))
+    assert srcgrad.check_grad(P.Model.loss, model, x, y, wrt="self") < 1e-6
+
+
+@pytest.mark.parametrize("f, args, match", [
+    (P.chosen_layer, lambda: ([_layer(3, 4), _layer(3, 4)], np.ones(4), 1.0),
+     "same object on every path"),
+    (P.layer_as_value, lambda: (_layer(3, 4), np.ones(4)), "cannot be used as one value"),
+    (P.returns_layer, lambda: (_layer(3, 4), np.ones(4)), "returns an object"),
+])
+def test_objects_used_where_their_fields_are_not_known_are_located_errors(f, args, match):
+    with pytest.raises(srcgrad.UnsupportedSyntax, match=match) as info:
+        srcgrad.grad(f)(*args())
+    assert "pytree_programs.py" in info.value.loc.file and info.value.hint

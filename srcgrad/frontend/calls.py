@@ -93,6 +93,12 @@ class Calls:
         if callee.obj is sum and len(node.args) in (1, 2) and not node.keywords and \
                 isinstance(node.args[0], (gast.GeneratorExp, gast.ListComp)):
             return self.sum_of(node)
+        if callee.obj is len and len(node.args) == 1 and not node.keywords:
+            seq = self.core.expr(node.args[0])  # len(layers) of a tuple or list argument
+            if isinstance(seq, Tup):
+                return ir.Const(len(seq))
+            return self.state.emit(self.state.result(into), callee,
+                                   [self.core.pack(seq, node.args[0])], node)
         if _inlinable(callee.obj):
             return self.inline(callee.obj, node)
         if isinstance(callee.obj, functools.partial) and _inlinable(callee.obj.func):

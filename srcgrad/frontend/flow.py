@@ -29,7 +29,7 @@ import gast
 from .. import ir
 from . import names, objects
 from .inplace import Inplace
-from .state import Core, LoweringState, Tup
+from .state import Core, LoweringState, Obj, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, assigned_names, target_names
 
@@ -95,6 +95,8 @@ class Flow:
             if a is b:
                 state.env[name] = a
                 continue
+            if isinstance(a, Obj) or isinstance(b, Obj):
+                raise objects.refuse_merged(state, node, name)
             if isinstance(a, Tup) or isinstance(b, Tup):
                 state.env[name] = self.merge_tuples(node, name, a, b, phis)
                 continue
@@ -148,6 +150,8 @@ class Flow:
         outer, state.body = state.body, []
         try:
             value = self.core.expr(expr)
+            if isinstance(value, Obj):
+                raise objects.refuse_merged(state, expr, None)
             return state.body, value
         finally:
             state.body = outer
@@ -187,6 +191,8 @@ class Flow:
         state = self.state
         carried = [n for n in assigned_names(node.body) if n in state.env]
         for name in carried:
+            if isinstance(state.env[name], Obj):
+                raise objects.refuse_merged(state, node, name)
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")

@@ -49,6 +49,10 @@ def lower_function(core: Core) -> ir.Function:
     for arg in a.args:
         bindings[arg.id] = parameter(state, arg.id, state.structures.get(arg.id), params)
     doc, result = lower_body(core, bindings)
+    if isinstance(result, Obj):
+        raise state.unsupported(tree, f"{tree.name} returns an object; srcgrad "
+                                "differentiates a function of one value",
+                                "Return a single scalar or array.")
     if isinstance(result, Tup):
         raise state.unsupported(tree, f"{tree.name} returns a tuple; srcgrad differentiates "
                                 "a function of one value", "Return a single scalar or array.")

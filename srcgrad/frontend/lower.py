@@ -200,7 +200,7 @@ class Lowerer:
 
     def bind_operand(self, name: str, operand: object, node: gast.AST) -> None:
         state = self.state
-        if isinstance(operand, (Tup, Rec, LocalFunction)):
+        if isinstance(operand, (Tup, Rec, Obj, LocalFunction)):
             state.env[name] = operand  # structure, known now: nothing to compute
         elif operand is not state.env.get(name):  # a plain name or constant: copy it
             state.emit(state.new_version(name), "copy", (operand,), node)
@@ -219,6 +219,8 @@ class Lowerer:
         return self.pack(self.expr(node), node)
 
     def pack(self, operand: Any, node: gast.AST) -> ir.Operand:
+        if isinstance(operand, Obj):  # a dataclass... argument: its fields only
+            raise objects.refuse_value(self.state, node, operand)
         if isinstance(operand, Rec):
             raise self.state.unsupported(node, "a dict argument can only be indexed with "
                                          "constant keys (params[\"W\"]) here")

@@ -31,7 +31,8 @@ from typing import Any
 import gast
 
 from .. import ir, pytrees
-from .state import Core, NTup, Obj, Rec, Tup
+from ..errors import UnsupportedSyntax
+from .state import Core, LoweringState, NTup, Obj, Rec, Tup
 
 
 def field(core: Core, base: Obj | NTup, node: gast.Attribute, calls: Any) -> Any:
@@ -90,6 +91,26 @@ def method(core: Core, base: Obj, node: gast.Call, calls: Any) -> object:
                             f"class {base.cls.__name__}, or a function of its fields.")
 
 
+def refuse_merged(state: LoweringState, node: gast.AST, name: str | None
+                  ) -> UnsupportedSyntax:
+    """The error for an object chosen at run time (by an if or a conditional
+    expression): its fields must be known while lowering."""
+    what = f"{name!r} holds" if name else "this expression gives"
+    return state.unsupported(node, f"{what} one object argument or another depending on a "
+                             "condition; srcgrad reads an object's fields while compiling, "
+                             "so it must be the same object on every path",
+                             "Choose between the fields instead (W = a.W if c else b.W).")
+
+
+def refuse_value(state: LoweringState, node: gast.AST, obj: Obj) -> UnsupportedSyntax:
+    """The error for an object argument used as a value (passed to NumPy, returned...)."""
+    return state.unsupported(node, f"a {obj.cls.__name__} argument is taken apart into its "
+                             "fields; it cannot be used as one value here",
+                             f"Read its fields (x.{next(iter(obj.fields), 'W')}), pass it to "
+                             "your own functions (they are inlined), or loop over a list of "
+                             "them with `for layer in layers:` or `enumerate(layers)`.")
+
+
 def _user_function(fn: types.FunctionType) -> bool:
     from .calls import _inlinable  # (calls imports this module)
 
@@ -102,30 +123,40 @@ def holds_structure(seq: object) -> bool:
 
 
 def unrolled(core: Core, node: gast.For) -> bool:
-    """Lower ``for x in seq`` by unrolling it if ``seq`` holds structures; whether it
-    did."""
+    """Lower ``for x in seq`` (or ``for i, x in enumerate(seq)``) by unrolling it if
+    ``seq`` holds structures; whether it did."""
     state = core.state
-    if not isinstance(node.iter, (gast.Name, gast.Attribute)) or \
-            (isinstance(node.iter, gast.Name) and state.lookup(node.iter.id) is None):
+    it, target, index = node.iter, node.target, None
+    if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) and \
+            it.func.id == "enumerate" and len(it.args) == 1 and not it.keywords and \
+            isinstance(target, gast.Tuple) and len(target.elts) == 2 and \
+            state.lookup("enumerate") is None:
+        it, index, target = it.args[0], target.elts[0], target.elts[1]
+    if not isinstance(it, (gast.Name, gast.Attribute)) or not _rooted_in_env(core, it):
         return False
-    if isinstance(node.iter, gast.Attribute) and not _rooted_in_env(core, node.iter):
-        return False
-    seq = core.expr(node.iter)
+    seq = core.expr(it)
     if not holds_structure(seq):
         return False
-    if not isinstance(node.target, gast.Name):
-        raise state.unsupported(node.target, "a loop over objects binds one name here",
+    if not isinstance(target, gast.Name) or not (index is None or
+                                                 isinstance(index, gast.Name)):
+        raise state.unsupported(target, "a loop over objects binds one name here",
                                 "Write `for layer in layers:` and read layer.W inside.")
-    for item in seq:
+    for k, item in enumerate(seq):
         if state.terminated:
             raise state.unsupported(node, "code after return is not supported")
-        if isinstance(item, (Obj, Tup, Rec)):
-            state.env[node.target.id] = item
-        else:
-            state.emit(state.new_version(node.target.id), "copy", (item,), node.target)
+        if index is not None:
+            _bind(core, index.id, ir.Const(k), index)
+        _bind(core, target.id, item, target)
         for s in node.body:
             core.stmt(s)
     return True
+
+
+def _bind(core: Core, name: str, item: object, node: gast.AST) -> None:
+    if isinstance(item, (Obj, Tup, Rec)):
+        core.state.env[name] = item
+    else:
+        core.state.emit(core.state.new_version(name), "copy", (item,), node)
 
 
 def _rooted_in_env(core: Core, node: gast.expr) -> bool:
