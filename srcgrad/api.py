@@ -7,6 +7,10 @@ on their shapes) plus the generated code; ``build.py`` makes and caches the deri
 Argument kinds are "scalar" (Python or NumPy scalar) or "any": scalar-only code
 is emitted without broadcasting reductions, array code is specialized on the
 argument shapes. What each transform is given is checked first, by ``checks``.
+Structured arguments (``pytrees``: tuples, lists, dicts, NamedTuples, dataclasses,
+registered classes, ``self``) are taken apart into leaves, each a parameter of the
+generated code, and results come back in the argument's structure and type; second
+derivatives of them are ``structured.py``'s.
 """
 
 from __future__ import annotations
@@ -313,7 +317,8 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
 def hvp(f: Callable, wrt=0) -> Callable:
     """The Hessian-vector product: ``hvp(f)(*args, v)`` is ``H v`` for the Hessian of
     scalar ``f`` with respect to ``wrt`` (one index or name), ``v`` an array of that
-    argument's shape. Computed by forward mode over the generated gradient (no
+    argument's shape (for a structured argument, ``v`` and ``H v`` have its
+    structure). Computed by forward mode over the generated gradient (no
     Hessian is built), so it covers what ``grad`` covers, loops and branches
     included."""
     return _hvp(f, wrt, checks.HVP)
@@ -359,7 +364,9 @@ _V_HINT = "Call hvp(f)(x, ..., v): f's arguments, then v, an array of the shape 
 
 def hessian(f: Callable, wrt=0) -> Callable:
     """The Hessian of scalar ``f`` with respect to ``wrt``, as a function of ``f``'s
-    arguments: shape ``arg.shape + arg.shape``, one ``hvp`` per entry of the argument."""
+    arguments: shape ``arg.shape + arg.shape``, one ``hvp`` per entry of the argument.
+    For a structured argument, the ``(n, n)`` Hessian over its leaves flattened in
+    order (``structured.py``)."""
     t = checks.HESSIAN
     product = _hvp(f, wrt, t)
     (i,), _ = _wrt(f, wrt)

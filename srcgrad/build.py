@@ -1,7 +1,7 @@
 """Building and caching derivatives: the pipeline, run once per specialization.
 
 ``STAGES`` lists the pipeline in order. Per user function an ``_Entry`` keeps
-its lowered IR (per structure of tuple, list and dict arguments) and one
+its lowered IR (per structure of its structured arguments, ``pytrees``) and one
 ``Derivative`` per (wrt, seed, argument kinds, shapes, disabled passes,
 gradient only); ``api`` decides which one a call needs. Anything unexpected
 while building becomes a located ``InternalError``; a failure of generated

@@ -14,7 +14,10 @@ What each transform differentiates (the ``Transform`` constants below): the
 ``wrt`` arguments of grad, value_and_grad, jacobian, hessian and hvp; every
 argument of jvp and vjp. A differentiated value is a real number (a Python int
 counts: f(2) is f(2.0)) or a NumPy array of floats, or, for the transforms
-that take them, a tuple, list or dict holding at least one such value.
+that take them (all but jacobian and jvp/vjp of a gradient), a structured argument
+(``pytrees``: a tuple, list, dict, NamedTuple, dataclass, registered class, or any
+object passed as ``self``) holding at least one such value; an object of another
+class is refused with a hint to make it a dataclass or register it.
 Refused there: booleans, NumPy integer scalars, integer and boolean arrays (the
 derivative would be a silent zero; vjp alone gives them a cotangent, as it
 always has), and any other object. Strings and None are constants where they

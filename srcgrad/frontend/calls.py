@@ -14,7 +14,9 @@ Contract, on top of ``lower.py``'s:
 - ``sum(f(t) for t in xs if c)`` (or over a list comprehension) is the loop
   that accumulates it.
 - array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
-  the NumPy function (``np.sum(x, axis=0)``).
+  the NumPy function (``np.sum(x, axis=0)``); a method of an object argument
+  (``self.forward(x)``) is inlined by ``objects.method``; ``len`` of a tuple or
+  list argument is a constant.
 - tuples are structure known while lowering (``Tup``): unpacked
   (``a, b = helper(x)``), indexed with constants, returned by helpers; a tuple
   passed to a function becomes one value (``tuple`` op), which carries no

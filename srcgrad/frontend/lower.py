@@ -17,6 +17,7 @@ names, indexing); it owns one ``state.LoweringState`` and the parts that
 lower the rest with it: ``flow.Flow`` (if/for/while, and/or), ``calls.Calls``
 (calls, methods, tuples, local functions, inlining), ``structs.Structs``
 (dicts, lists, tuples in loops) and ``inplace.Inplace`` (shared storage);
+``objects`` reads the fields and methods of object arguments (``Obj``, ``NTup``);
 ``function`` lowers parameters and bodies. An inlined helper is lowered by a
 core of its own (``child``, ``nested``) whose state shares the name space.
 """
