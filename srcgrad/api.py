@@ -340,10 +340,8 @@ def _hvp(f: Callable, wrt, t: checks.Transform) -> Callable:
         args = checks.bind(f, tuple(args), kwargs, _V_HINT)
         checks.arguments(f, t, args, (i,))
         if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
-            try:  # v and the result in the argument's structure (structured.py)
-                return structured.hvp(f, entry, t, i, args, v)
-            except runtime.NotScalar as exc:
-                raise checks.non_scalar(f, t, exc.shape, entry.primal.loc) from None
+            # v and the result in the argument's structure (structured.py)
+            return structured.hvp(f, entry, t, i, args, v)
         checks.like(t, "v", v, args[i], repr(name))
         kinds = tuple(map(_kind, args))
         if kinds not in made:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, pytrees
+from . import checks, pytrees, runtime
 from .build import (
     Derivative,
     _call,
@@ -66,8 +66,11 @@ def hvp(f: Callable, entry: _Entry, t: checks.Transform, i: int, args: tuple, v:
     for k in range(len(wrt)):
         d = _guarded(f, lambda k=k: _forward_over_gradient(entry, wrt, kinds, k,
                                                            flat.structures))
-        with checks.blaming(f, t, args, d):
-            out.append(_call(d, (*flat.leaves, *tangents))[1])
+        try:
+            with checks.blaming(f, t, args, d):
+                out.append(_call(d, (*flat.leaves, *tangents))[1])
+        except runtime.NotScalar as exc:
+            raise checks.non_scalar(f, t, exc.shape, d.primal.loc) from None
     return flat.rebuild(i, out)
 
 

@@ -332,3 +332,17 @@ def test_objects_used_where_their_fields_are_not_known_are_located_errors(f, arg
     with pytest.raises(srcgrad.UnsupportedSyntax, match=match) as info:
         srcgrad.grad(f)(*args())
     assert "pytree_programs.py" in info.value.loc.file and info.value.hint
+
+
+def test_user_names_like_the_leaf_names_do_not_collide():
+    layer, x = _layer(3, 4), rng.standard_normal(4)
+    check_grad_of(P.names_like_the_leaves, (layer, x))
+    source = srcgrad.api._ENTRIES[P.names_like_the_leaves]
+    (primal,) = source.primals.values()
+    assert [p.name for p in primal.params] == ["layer_W_1", "layer_b_1", "x"]
+
+
+def test_hvp_of_a_non_scalar_function_of_a_structure_is_refused():
+    layer, x = _layer(3, 4), rng.standard_normal(4)
+    with pytest.raises(srcgrad.NonScalarOutput, match="shape"):
+        srcgrad.hvp(P.layer_output)(layer, x, layer)
