@@ -274,7 +274,8 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     """The Jacobian of ``f`` with respect to ``wrt`` (an index or name), as a function of
     ``f``'s arguments: an array of shape ``out.shape + arg.shape``. ``mode`` is
     "forward" (one jvp per input entry), "reverse" (one vjp per output entry), or
-    "auto" (the fewer of the two)."""
+    "auto" (the fewer of the two). For a structured argument, the argument's structure
+    holding, for each leaf, the array of shape ``out.shape + leaf.shape``."""
     t = checks.JACOBIAN
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
@@ -283,8 +284,9 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     @functools.wraps(f)
     def jac(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
-        checks.plain(f, t, args)  # neither jvp nor vjp below would take them as they are
         checks.arguments(f, t, args, (i,))
+        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+            return structured.jacobian(f, t, i, args, mode, jvp, vjp)  # per leaf
         x = np.asarray(args[i], dtype=float)
         with checks.blaming(f, t, args):
             out = np.asarray(f(*args))

@@ -1,4 +1,4 @@
-"""Second derivatives of functions of structured arguments (tuples, lists, dicts,
+"""Jacobians and second derivatives of functions of structured arguments (tuples, lists, dicts,
 NamedTuples, dataclasses, registered classes, ``self``: ``pytrees``), for ``api``.
 
 Contract. The derivative is built over the leaves (the lowered function's parameters,
@@ -13,6 +13,8 @@ as for ``grad``) and the result is given back in the argument's structure:
   leaves flattened: an array of shape ``(n, n)``, ``n`` the number of floats in the
   leaves, in ``pytrees`` order (depth-first through fields and entries, each leaf
   raveled in C order), one ``hvp`` per column.
+- ``jacobian(f)(*args)`` of a structured argument: the argument's structure holding,
+  for each leaf, the array of shape ``out.shape + leaf.shape``.
 - ``grad(grad(f, wrt=i), wrt=j)``: the inner derivative (argument ``i``) must be a
   scalar argument, not a structure; argument ``j`` may be structured, and the result
   has its structure (one forward pass per leaf of ``j``, per entry of that leaf).
@@ -132,3 +134,41 @@ def grad_of_grad(f: Callable, entry: _Entry, i: int, js: tuple, args: tuple,
             entries.append(_call(made[key], (*flat.leaves, *ones, e if x.ndim else 1.0))[1])
         out.append(entries[0] if x.ndim == 0 else np.reshape(entries, x.shape))
     return flat.rebuild(j, out)
+
+
+def jacobian(f: Callable, t: checks.Transform, i: int, args: tuple, mode: str,
+             jvp: Callable, vjp: Callable) -> object:
+    """The Jacobian with structured arguments: for each leaf of argument ``i``, the
+    array of shape ``out.shape + leaf.shape``, in the argument's structure. By ``jvp``
+    (one per entry of the leaves) or ``vjp`` (one per entry of the output), as
+    ``api.jacobian``'s ``mode`` says."""
+    flat = pytrees.Flat(_params(f), args)
+    with checks.blaming(f, t, args):
+        out = np.asarray(f(*args))
+    mine = list(flat.indices(i))
+    shapes = [np.shape(flat.leaves[k]) for k in mine]  # type: ignore[call-overload]
+    n = sum(int(np.prod(s)) for s in shapes)
+    blocks: list[list[np.ndarray]] = [[] for _ in mine]
+    if mode == "forward" or (mode == "auto" and n <= out.size):
+        for b, (k, shape) in enumerate(zip(mine, shapes)):
+            for e in range(int(np.prod(shape))):
+                dots = zeros_like_leaves(flat.leaves)
+                d = np.zeros(shape)
+                d.flat[e] = 1.0
+                dots[k] = d if isinstance(flat.leaves[k], np.ndarray) else 1.0
+                tangents = tuple(flat.rebuild(a, [dots[j] for j in flat.indices(a)])
+                                 for a in range(len(args)))
+                blocks[b].append(np.asarray(jvp(f, args, tangents)[1], dtype=float))
+        leaves = [np.reshape(np.stack(c, axis=-1) if c else np.zeros(out.shape + (0,)),
+                             out.shape + s) for c, s in zip(blocks, shapes)]
+    else:
+        _, pullback = vjp(f, *args)
+        for j in range(out.size):
+            e_j = np.zeros(out.size)
+            e_j[j] = 1.0
+            ct = pullback(e_j.reshape(out.shape) if out.ndim else 1.0)[i]
+            for b, leaf in enumerate(pytrees.flatten(ct, _params(f)[i] == "self")[1]):
+                blocks[b].append(np.asarray(leaf, dtype=float))
+        leaves = [np.reshape(np.stack(r) if r else np.zeros((0,) + s), out.shape + s)
+                  for r, s in zip(blocks, shapes)]
+    return flat.rebuild(i, [x if x.ndim else float(x) for x in leaves])

@@ -180,7 +180,7 @@ EXPECTED: dict[str, dict] = {
                 **_cells(["too few arguments", "too many arguments"], ArgumentError),
                 **{"tuple wrt": OK, "None as an option, not in wrt": OK,
                    "non-scalar output": OK, "unknown keyword": None}),
-    "jacobian": _row(**_cells(CALLS, ArgumentError),
+    "jacobian": _row(**_cells(STRUCTURES, OK), **_cells(CALLS, ArgumentError),
                      **{"None as an option, not in wrt": OK, "non-scalar output": OK}),
     "hessian": _row(**_cells(STRUCTURES, OK), **_cells(CALLS, ArgumentError),
                     **{"None as an option, not in wrt": OK,

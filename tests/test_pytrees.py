@@ -297,10 +297,11 @@ def test_jvp_tangent_of_another_structure_is_refused():
         srcgrad.jvp(P.loss_named, (p, np.ones(4)), ((p.W, p.b, 3), np.ones(4)))
 
 
-def test_jacobian_and_an_int_array_leaf_stay_refused():
-    layer = _layer(3, 4)
+def test_jvp_of_a_gradient_and_an_int_array_leaf_stay_refused():
+    layers = [_layer(3, 4)]
+    args = (layers, np.ones(4), np.ones(3))
     with pytest.raises(srcgrad.UsageError, match="structured arguments"):
-        srcgrad.jacobian(P.loss_layer)(layer, np.ones(4))
+        srcgrad.jvp(srcgrad.grad(P.mlp), args, args)
     with pytest.raises(srcgrad.UsageError, match="int64"):
         srcgrad.grad(P.mlp)([(np.ones((3, 4)), np.arange(3))], np.ones(4), np.ones(3))
 
@@ -346,3 +347,27 @@ def test_hvp_of_a_non_scalar_function_of_a_structure_is_refused():
     layer, x = _layer(3, 4), rng.standard_normal(4)
     with pytest.raises(srcgrad.NonScalarOutput, match="shape"):
         srcgrad.hvp(P.layer_output)(layer, x, layer)
+
+
+@pytest.mark.parametrize("limit", [0.0, 1e9])  # stops after the first layer / runs them all
+def test_break_and_continue_in_a_loop_over_layers(limit):
+    x = rng.standard_normal(4)
+    layers = [_layer(4, 4), _layer(4, 4), _layer(4, 4)]
+    g = check_grad_of(P.layers_until, (layers, x, limit))
+    if limit == 0.0:
+        np.testing.assert_array_equal(g[2].W, np.zeros((4, 4)))
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_a_structured_argument_per_leaf(mode):
+    layer, x = _layer(3, 4), rng.standard_normal(4)
+    J = srcgrad.jacobian(P.layer_map, mode=mode)(layer, x)
+    assert type(J) is P.Layer and J.W.shape == (3, 3, 4) and J.b.shape == (3, 3)
+    w = rng.standard_normal(3)  # J contracted with w is the gradient of w . f
+
+    def weighted(layer, x):
+        return np.sum(w * P.layer_map(layer, x))
+
+    expected = differences(weighted, (layer, x), 0)
+    np.testing.assert_allclose(np.tensordot(w, J.W, 1), expected[0], rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(np.tensordot(w, J.b, 1), expected[1], rtol=RTOL, atol=ATOL)
