@@ -190,25 +190,29 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
         return _call(d, (*flat.leaves, *dots))
 
 
-def _plain_args(g: Callable, args: tuple, t: checks.Transform, kwargs: dict | None = None
-                ) -> tuple:
-    args = checks.bind(g, args, kwargs)
-    checks.plain(g, t, args)
-    checks.arguments(g, t, args)
-    return args
-
-
 def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
     """jvp of ``grad(g)`` or ``value_and_grad(g)``: forward mode over g's generated
-    gradient, along the tangents of every argument (a Hessian-vector product)."""
+    gradient, along the tangents of every argument (a Hessian-vector product); for
+    structured arguments, per leaf, gradients and their tangents in their structure."""
     kind, g, indices, single = made
-    args = _plain_args(g, primals, checks.JVP_OF_GRAD)
-    tangents = (*tangents, *(np.zeros(np.shape(a)) for a in args[len(tangents):]))
-    checks.tangents(g, checks.JVP_OF_GRAD, args, tangents)
-    kinds = tuple(map(_kind, args))
-    pairs = [_call(_forward_over_gradient(_entry(g), indices, kinds, k), (*args, *tangents))
-             for k in range(len(indices))]
-    grads, dots = (pairs[0] if single else tuple(zip(*pairs)))
+    t = checks.JVP_OF_GRAD
+    args = checks.bind(g, primals)
+    checks.arguments(g, t, args)
+    flat = pytrees.Flat(_params(g), args)  # structured arguments: per leaf
+    tangents = (*tangents, *(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
+                             for i in range(len(tangents), len(args))))
+    checks.tangents(g, t, args, tangents)
+    dots_in = [x for p, v in zip(flat.names, tangents)
+               for x in pytrees.flatten(v, p == "self")[1]]
+    kinds = tuple(map(_kind, flat.leaves))
+    wrt = tuple(j for i in indices for j in flat.indices(i))
+    pairs = iter([_call(_forward_over_gradient(_entry(g), wrt, kinds, k, flat.structures),
+                        (*flat.leaves, *dots_in)) for k in range(len(wrt))])
+    per_leaf = [[next(pairs) for _ in flat.indices(i)] for i in indices]
+    grads, dots = ((tuple(flat.rebuild(i, [p[n] for p in ps])
+                          for i, ps in zip(indices, per_leaf))) for n in (0, 1))
+    if single:  # one gradient, not a tuple of one
+        grads, dots = grads[0], dots[0]  # type: ignore[assignment]
     if kind == "grad":
         return grads, dots
     value, value_dot = jvp(g, args, tangents)
@@ -223,7 +227,9 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
         raise UsageError(f"vjp of srcgrad.{kind} of {g.__name__} with respect to several "
                          "arguments is not supported yet", _caller_loc(),
                          "Take vjp of srcgrad.grad(f, wrt=i), one argument at a time.")
-    args = _plain_args(g, args, checks.VJP_OF_GRAD, kwargs)
+    args = checks.bind(g, args, kwargs)
+    checks.plain(g, checks.VJP_OF_GRAD, args)
+    checks.arguments(g, checks.VJP_OF_GRAD, args)
     kinds, entry = tuple(map(_kind, args)), _entry(g)
     pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
                  for j in range(len(args))]

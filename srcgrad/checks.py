@@ -64,7 +64,7 @@ JACOBIAN = Transform("jacobian", containers=True, every=False)
 HESSIAN = Transform("hessian", containers=True, every=False)
 HVP = Transform("hvp", containers=True, every=False)
 GRAD_OF_GRAD = Transform("grad of a gradient", containers=True, every=False)
-JVP_OF_GRAD = Transform("jvp of a gradient", containers=False, every=True)
+JVP_OF_GRAD = Transform("jvp of a gradient", containers=True, every=True)
 VJP_OF_GRAD = Transform("vjp of a gradient", containers=False, every=True, integers=True)
 
 _WHERE_TAKEN = ("grad, value_and_grad, vjp, jvp, hvp, hessian and grad of a gradient "

@@ -297,11 +297,10 @@ def test_jvp_tangent_of_another_structure_is_refused():
         srcgrad.jvp(P.loss_named, (p, np.ones(4)), ((p.W, p.b, 3), np.ones(4)))
 
 
-def test_jvp_of_a_gradient_and_an_int_array_leaf_stay_refused():
+def test_vjp_of_a_gradient_and_an_int_array_leaf_stay_refused():
     layers = [_layer(3, 4)]
-    args = (layers, np.ones(4), np.ones(3))
     with pytest.raises(srcgrad.UsageError, match="structured arguments"):
-        srcgrad.jvp(srcgrad.grad(P.mlp), args, args)
+        srcgrad.vjp(srcgrad.grad(P.mlp), layers, np.ones(4), np.ones(3))
     with pytest.raises(srcgrad.UsageError, match="int64"):
         srcgrad.grad(P.mlp)([(np.ones((3, 4)), np.arange(3))], np.ones(4), np.ones(3))
 
@@ -371,3 +370,27 @@ def test_jacobian_of_a_structured_argument_per_leaf(mode):
     expected = differences(weighted, (layer, x), 0)
     np.testing.assert_allclose(np.tensordot(w, J.W, 1), expected[0], rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(np.tensordot(w, J.b, 1), expected[1], rtol=RTOL, atol=ATOL)
+
+
+def test_jvp_of_grad_is_hvp_plus_the_mixed_term():
+    x, y = rng.standard_normal(4), rng.standard_normal(3)
+    layers, v = [_layer(5, 4), _layer(3, 5)], [_layer(5, 4), _layer(3, 5)]
+    dx = rng.standard_normal(4)
+    g, dg = srcgrad.jvp(srcgrad.grad(P.mlp), (layers, x, y), (v, dx, np.zeros(3)))
+    assert type(dg) is list and type(dg[1]) is P.Layer
+    for a, b in zip(pytrees.flatten(g)[1], pytrees.flatten(srcgrad.grad(P.mlp)(layers, x, y))[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    h = 1e-5  # the gradient's change along (v, dx)
+
+    def grad_at(t):
+        moved = [P.Layer(a.W + t * b.W, a.b + t * b.b) for a, b in zip(layers, v)]
+        return pytrees.flatten(srcgrad.grad(P.mlp)(moved, x + t * dx, y))[1]
+
+    expected = [(a - b) / (2 * h) for a, b in zip(grad_at(h), grad_at(-h))]
+    for a, b in zip(pytrees.flatten(dg)[1], expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    (value, g2), (value_dot, dg2) = srcgrad.jvp(srcgrad.value_and_grad(P.mlp),
+                                                (layers, x, y), (v, dx, np.zeros(3)))
+    assert value == pytest.approx(P.mlp(layers, x, y), rel=1e-14)
+    for a, b in zip(pytrees.flatten(dg2)[1], pytrees.flatten(dg)[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
