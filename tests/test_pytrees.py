@@ -394,3 +394,13 @@ def test_jvp_of_grad_is_hvp_plus_the_mixed_term():
     assert value == pytest.approx(P.mlp(layers, x, y), rel=1e-14)
     for a, b in zip(pytrees.flatten(dg2)[1], pytrees.flatten(dg)[1]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_loops_over_tuples_holding_objects_and_over_tuples_of_arrays():
+    x = rng.standard_normal(4)
+    pairs = [(_layer(4, 4), 0.5), (_layer(3, 4), 2.0)]
+    g = check_grad_of(P.pairs_of_layers, (pairs, x))
+    assert type(g[0]) is tuple and type(g[0][0]) is P.Layer
+    arrays = [(rng.standard_normal((4, 4)), rng.standard_normal(4)),
+              (rng.standard_normal((3, 4)), rng.standard_normal(3))]
+    check_grad_of(P.tuples_of_arrays, (arrays, x))

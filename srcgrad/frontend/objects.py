@@ -12,9 +12,10 @@ Contract, on top of ``lower.py``'s:
 - ``p.method(...)`` for a method defined by the object's class is inlined with
   ``self`` bound to the object; a static field holding a function
   (``self.activation(x)``) is called (inlined if it is the user's own).
-- ``for layer in layers`` over a tuple or list whose entries hold objects or
-  structures is unrolled while lowering, one copy of the body per entry (their
-  fields are known now, so there is nothing to iterate at run time).
+- ``for layer in layers`` (and ``enumerate(layers)``) over a tuple or list
+  argument whose entries hold objects or dicts, or ``for W, b in pairs`` over one
+  whose entries are tuples, is unrolled while lowering, one copy of the body per
+  entry (their fields are known now, so there is nothing to iterate at run time).
 
 ``field``, ``method`` and ``unrolled`` are called by the core (``Lowerer.attribute``),
 by ``calls.Calls.method`` and by ``flow.Flow.for_``; they read the state's ``env``
@@ -118,8 +119,14 @@ def _user_function(fn: types.FunctionType) -> bool:
 
 
 def holds_structure(seq: object) -> bool:
-    """A tuple or list argument some of whose entries are objects or structures."""
-    return isinstance(seq, Tup) and any(isinstance(x, (Obj, Tup, Rec)) for x in seq)
+    """A tuple or list argument some of whose entries hold objects or dicts (which
+    cannot be packed into one run-time value; tuples of values can, and are iterated
+    at run time as before)."""
+    return isinstance(seq, Tup) and any(map(_unpackable, seq))
+
+
+def _unpackable(x: object) -> bool:
+    return isinstance(x, (Obj, Rec)) or (isinstance(x, Tup) and any(map(_unpackable, x)))
 
 
 def unrolled(core: Core, node: gast.For) -> bool:
@@ -135,28 +142,38 @@ def unrolled(core: Core, node: gast.For) -> bool:
     if not isinstance(it, (gast.Name, gast.Attribute)) or not _rooted_in_env(core, it):
         return False
     seq = core.expr(it)
-    if not holds_structure(seq):
+    unpacked = isinstance(target, gast.Tuple) and isinstance(seq, Tup) and \
+        all(isinstance(x, Tup) for x in seq)  # for W, b in pairs: (else refused)
+    if not (holds_structure(seq) or unpacked):
         return False
-    if not isinstance(target, gast.Name) or not (index is None or
-                                                 isinstance(index, gast.Name)):
-        raise state.unsupported(target, "a loop over objects binds one name here",
-                                "Write `for layer in layers:` and read layer.W inside.")
+    if index is not None and not isinstance(index, gast.Name):
+        raise state.unsupported(index, "enumerate's index is bound to one name here")
     for k, item in enumerate(seq):
         if state.terminated:
             raise state.unsupported(node, "code after return is not supported")
         if index is not None:
-            _bind(core, index.id, ir.Const(k), index)
-        _bind(core, target.id, item, target)
+            _bind(core, index, ir.Const(k))
+        _bind(core, target, item)
         for s in node.body:
             core.stmt(s)
     return True
 
 
-def _bind(core: Core, name: str, item: object, node: gast.AST) -> None:
-    if isinstance(item, (Obj, Tup, Rec)):
-        core.state.env[name] = item
+def _bind(core: Core, target: gast.expr, item: object) -> None:
+    """Bind a loop target (a name, or a tuple of them for a tuple entry) to an entry."""
+    state = core.state
+    if isinstance(target, gast.Tuple) and isinstance(item, Tup) and \
+            len(target.elts) == len(item):
+        for t, x in zip(target.elts, item):
+            _bind(core, t, x)
+    elif not isinstance(target, gast.Name):
+        raise state.unsupported(target, "this loop target is not supported over a list of "
+                                "objects", "Write `for layer in layers:` (or `for W, b in "
+                                "pairs:` over tuples) and read the fields inside.")
+    elif isinstance(item, (Obj, Tup, Rec)):
+        state.env[target.id] = item
     else:
-        core.state.emit(core.state.new_version(name), "copy", (item,), node)
+        state.emit(state.new_version(target.id), "copy", (item,), target)
 
 
 def _rooted_in_env(core: Core, node: gast.expr) -> bool:
