@@ -228,9 +228,10 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
                          "arguments is not supported yet", _caller_loc(),
                          "Take vjp of srcgrad.grad(f, wrt=i), one argument at a time.")
     args = checks.bind(g, args, kwargs)
-    checks.plain(g, checks.VJP_OF_GRAD, args)
     checks.arguments(g, checks.VJP_OF_GRAD, args)
     kinds, entry = tuple(map(_kind, args)), _entry(g)
+    if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(g), args)):
+        return structured.vjp_of_gradient(g, entry, i, args)  # per leaf
     pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
                  for j in range(len(args))]
 

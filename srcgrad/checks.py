@@ -14,7 +14,7 @@ What each transform differentiates (the ``Transform`` constants below): the
 ``wrt`` arguments of grad, value_and_grad, jacobian, hessian and hvp; every
 argument of jvp and vjp. A differentiated value is a real number (a Python int
 counts: f(2) is f(2.0)) or a NumPy array of floats, or, for the transforms
-that take them (all but jacobian and jvp/vjp of a gradient), a structured argument
+that take them (all of them), a structured argument
 (``pytrees``: a tuple, list, dict, NamedTuple, dataclass, registered class, or any
 object passed as ``self``) holding at least one such value; an object of another
 class is refused with a hint to make it a dataclass or register it.
@@ -51,7 +51,9 @@ class Transform:
     """How a transform treats the arguments of the function it differentiates."""
 
     name: str
-    containers: bool  # takes tuple, list and dict arguments where it differentiates
+    # takes structured arguments (pytrees) where it differentiates: all of the
+    # transforms below do since issue 14; kept for one that may not
+    containers: bool
     every: bool  # differentiates every argument (else the ``wrt`` ones)
     integers: bool = False  # integer and boolean values are differentiated as reals
 
@@ -65,10 +67,10 @@ HESSIAN = Transform("hessian", containers=True, every=False)
 HVP = Transform("hvp", containers=True, every=False)
 GRAD_OF_GRAD = Transform("grad of a gradient", containers=True, every=False)
 JVP_OF_GRAD = Transform("jvp of a gradient", containers=True, every=True)
-VJP_OF_GRAD = Transform("vjp of a gradient", containers=False, every=True, integers=True)
+VJP_OF_GRAD = Transform("vjp of a gradient", containers=True, every=True, integers=True)
 
-_WHERE_TAKEN = ("grad, value_and_grad, vjp, jvp, hvp, hessian and grad of a gradient "
-                "take them")
+_WHERE_TAKEN = ("grad, value_and_grad, vjp, jvp, jacobian, hvp, hessian and their "
+                "compositions take them")
 
 
 def decorator(t: Transform, make: Callable[[Callable], Callable]) -> Callable:

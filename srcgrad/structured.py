@@ -15,6 +15,7 @@ as for ``grad``) and the result is given back in the argument's structure:
   raveled in C order), one ``hvp`` per column.
 - ``jacobian(f)(*args)`` of a structured argument: the argument's structure holding,
   for each leaf, the array of shape ``out.shape + leaf.shape``.
+- ``jvp`` and ``vjp`` of ``grad(f)``: per leaf, in the arguments' structures.
 - ``grad(grad(f, wrt=i), wrt=j)``: the inner derivative (argument ``i``) must be a
   scalar argument, not a structure; argument ``j`` may be structured, and the result
   has its structure (one forward pass per leaf of ``j``, per entry of that leaf).
@@ -172,3 +173,40 @@ def jacobian(f: Callable, t: checks.Transform, i: int, args: tuple, mode: str,
         leaves = [np.reshape(np.stack(r) if r else np.zeros((0,) + s), out.shape + s)
                   for r, s in zip(blocks, shapes)]
     return flat.rebuild(i, [x if x.ndim else float(x) for x in leaves])
+
+
+def vjp_of_gradient(g: Callable, entry: _Entry, i: int, args: tuple
+                    ) -> tuple[object, Callable]:
+    """vjp of ``grad(g, wrt=i)`` with structured arguments: (the gradient, in argument
+    ``i``'s structure; a pullback taking a cotangent of that structure and giving each
+    argument's cotangent in its structure: H_ji ct, by forward mode over the gradient
+    with respect to argument j's leaves along ``ct``)."""
+    t = checks.VJP_OF_GRAD
+    params = _params(g)
+    flat = pytrees.Flat(params, args)
+    kinds = tuple(map(_kind, flat.leaves))
+    d = _guarded(g, lambda: entry.derivative(tuple(flat.indices(i)), "one", kinds,
+                                             flat.structures))
+    gradient = flat.rebuild(i, list(_call(d, tuple(flat.leaves))[1:]))
+
+    def vjp_fn(cotangent: object) -> tuple:
+        dots = zeros_like_leaves(flat.leaves)
+        for k, c in zip(flat.indices(i), vector_leaves(g, t, params[i], cotangent, args[i])):
+            dots[k] = c
+        out = []
+        for j in range(len(args)):
+            # a None or str leaf is a constant: its cotangent is 0
+            wrt = tuple(k for k in flat.indices(j) if not _constant(flat.leaves[k]))
+            found = {}
+            for n, k in enumerate(wrt):
+                dd = _guarded(g, lambda n=n, wrt=wrt: _forward_over_gradient(
+                    entry, wrt, kinds, n, flat.structures))
+                found[k] = _call(dd, (*flat.leaves, *dots))[1]
+            out.append(flat.rebuild(j, [found.get(k, 0.0) for k in flat.indices(j)]))
+        return tuple(out)
+
+    return gradient, vjp_fn
+
+
+def _constant(value: object) -> bool:
+    return value is None or isinstance(value, str)
