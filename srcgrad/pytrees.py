@@ -35,6 +35,7 @@ import copy
 import dataclasses
 import functools
 import numbers
+import sys
 import types
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -111,11 +112,14 @@ def _by_value(value: object) -> bool:
     return value is None or isinstance(value, (numbers.Number, str, bytes, np.generic))
 
 
-_NOT_PLAIN = ("builtins", "numpy", "scipy", "functools", "srcgrad", "types", "typing")
+# Classes whose objects are not taken apart by their vars() (they are static, by
+# identity): the standard library's, NumPy's, SciPy's, srcgrad's.
+_NOT_PLAIN = frozenset(("numpy", "scipy", "srcgrad", *sys.stdlib_module_names))
 
 
 def _plain(value: object) -> bool:
-    """An instance of the user's own class, taken apart by its ``vars()``."""
+    """An instance of the user's own class (not the standard library's, NumPy's...),
+    taken apart by its ``vars()``."""
     if isinstance(value, (type, types.ModuleType, types.FunctionType, types.MethodType,
                           types.BuiltinFunctionType, functools.partial)):
         return False
