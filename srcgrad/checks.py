@@ -223,7 +223,10 @@ def _leaves(value, path: str) -> list[tuple[str, object]]:
     """(path, leaf) of an argument, as the user would reach it (``params['W']``,
     ``layers[0].W``); a structured argument's static fields are not leaves. ``path`` is
     the parameter's name (``self``: a plain object is taken apart, ``pytrees``)."""
-    structure, leaves = pytrees.flatten(value, path == "self")
+    try:
+        structure, leaves = pytrees.flatten(value, path == "self")
+    except UsageError as exc:  # a registered field the object lacks: where it was passed
+        raise UsageError(exc.message, exc.loc or _caller_loc(), exc.hint) from None
     return pytrees.leaf_paths(structure, leaves, path)
 
 

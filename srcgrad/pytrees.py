@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import linecache
 import numbers
 import sys
 import types
@@ -42,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import Loc, UsageError
 
 __all__ = ["Flat", "Static", "flatten", "unflatten", "register_class", "registered", "leaf_paths",
            "strip_static", "is_structured", "count"]
@@ -66,19 +67,26 @@ def register_class(cls: type, fields: tuple[str, ...] | list[str],
     returned as objects of ``cls``; by default a copy of ``obj`` with the fields set by
     ``object.__setattr__``. Returns ``cls`` (usable as a decorator via
     ``functools.partial``)."""
+    hint = "srcgrad.register_class(Layer, fields=(\"W\", \"b\"))"
     if not isinstance(cls, type):
-        raise UsageError(f"register_class takes a class, not {cls!r}",
-                         hint="srcgrad.register_class(Layer, fields=(\"W\", \"b\"))")
+        raise UsageError(f"register_class takes a class, not {cls!r}", _caller(), hint)
     if isinstance(fields, str) or not all(isinstance(f, str) and f.isidentifier()
                                           for f in fields) or not fields:
         raise UsageError(f"register_class({cls.__name__}): fields must be a tuple of "
-                         f"attribute names, not {fields!r}",
-                         hint="srcgrad.register_class(Layer, fields=(\"W\", \"b\"))")
+                         f"attribute names, not {fields!r}", _caller(), hint)
     if rebuild is not None and not callable(rebuild):
         raise UsageError(f"register_class({cls.__name__}): rebuild must be a function "
-                         "rebuild(obj, values) or None")
+                         "rebuild(obj, values) or None", _caller(), hint)
     _REGISTERED[cls] = _Registered(tuple(fields), rebuild)
     return cls
+
+
+def _caller() -> Loc:
+    """Where register_class was called (the frame above it)."""
+    frame = sys._getframe(2)
+    line = frame.f_lineno
+    return Loc(frame.f_code.co_filename, line, 0,
+               linecache.getline(frame.f_code.co_filename, line))
 
 
 def registered(cls: type) -> bool:
@@ -196,7 +204,9 @@ def _field(value: object, name: str) -> object:
         return getattr(value, name)
     except AttributeError:
         raise UsageError(f"{type(value).__name__} object has no attribute {name!r}, which "
-                         "srcgrad.register_class named as a field") from None
+                         "srcgrad.register_class named as a field", None,
+                         "Set every field in the object, or register the class again "
+                         "with the fields it has.") from None
 
 
 def unflatten(structure: object, leaves: list[object] | Iterator[object], like: object

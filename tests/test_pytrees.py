@@ -285,8 +285,9 @@ def test_attribute_that_is_not_a_field_is_a_located_error():
 
 
 def test_register_class_refuses_bad_fields():
-    with pytest.raises(srcgrad.UsageError, match="fields"):
+    with pytest.raises(srcgrad.UsageError, match="fields") as info:
         srcgrad.register_class(P.Layer, fields="W")
+    assert info.value.loc.file == __file__ and "register_class" in info.value.loc.text
     with pytest.raises(srcgrad.UsageError, match="class"):
         srcgrad.register_class(P.Layer(1.0, 2.0), fields=("W",))
 
@@ -419,3 +420,14 @@ def test_vjp_of_grad_against_jvp_of_grad():
     right = sum(np.sum(a * b) for a, b in zip(pytrees.flatten(ct_layers)[1],
                                                pytrees.flatten(v)[1])) + np.sum(ct_x * dx)
     np.testing.assert_allclose(left, right, rtol=1e-10)
+
+
+def test_a_registered_field_the_object_lacks_is_refused_where_it_is_passed():
+    class Half:
+        def __init__(self, W):
+            self.W = W
+
+    srcgrad.register_class(Half, fields=("W", "b"))
+    with pytest.raises(srcgrad.UsageError, match="no attribute 'b'") as info:
+        srcgrad.grad(P.loss_registered)(Half(np.ones((3, 4))), np.ones(4))
+    assert info.value.loc.file == __file__
