@@ -51,9 +51,7 @@ class Transform:
     """How a transform treats the arguments of the function it differentiates."""
 
     name: str
-    # takes structured arguments (pytrees) where it differentiates: all of the
-    # transforms below do since issue 14; kept for one that may not
-    containers: bool
+    containers: bool  # takes structured arguments (pytrees); all below do since issue 14
     every: bool  # differentiates every argument (else the ``wrt`` ones)
     integers: bool = False  # integer and boolean values are differentiated as reals
 
@@ -262,14 +260,13 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
 
 def _object_hint(value) -> str | None:
     """For an object srcgrad does not take apart: how to make it one it does."""
-    if value is None or isinstance(value, (str, numbers.Number, np.ndarray, np.generic,
-                                           tuple, list, dict)):
-        return None
     cls = type(value).__name__
-    return (f"Make {cls} a @dataclasses.dataclass (or a typing.NamedTuple), or call "
-            f"srcgrad.register_class({cls}, fields=(...)) naming the attributes that hold "
-            "arrays; the gradient then comes back as a " + cls + ". For a method's self, "
-            "grad(Class.method, wrt=\"self\") takes any object apart.")
+    return None if value is None or isinstance(value, (str, numbers.Number, np.ndarray,
+                                                       np.generic)) else (
+        f"Make {cls} a @dataclasses.dataclass (or a typing.NamedTuple), or call "
+        f"srcgrad.register_class({cls}, fields=(...)) naming the attributes that hold "
+        f"arrays; the gradient then comes back as a {cls}. For a method's self, "
+        "grad(Class.method, wrt=\"self\") takes any object apart.")
 
 
 _COMPLEX = ("srcgrad differentiates real functions of real arguments: pass the real "
