@@ -431,3 +431,10 @@ def test_a_registered_field_the_object_lacks_is_refused_where_it_is_passed():
     with pytest.raises(srcgrad.UsageError, match="no attribute 'b'") as info:
         srcgrad.grad(P.loss_registered)(Half(np.ones((3, 4))), np.ones(4))
     assert info.value.loc.file == __file__
+
+
+def test_a_loop_over_layers_inside_a_loop_over_time():
+    xs = rng.standard_normal((5, 4))
+    layers = [_layer(4, 4), _layer(3, 4)]
+    check_grad_of(P.recurrent, (layers, xs))
+    check_grad_of(P.recurrent, (layers, xs), 1)
