@@ -45,8 +45,8 @@ import numpy as np
 
 from .errors import Loc, UsageError
 
-__all__ = ["Flat", "Static", "flatten", "unflatten", "register_class", "registered", "leaf_paths",
-           "strip_static", "is_structured", "count"]
+__all__ = ["Flat", "Static", "by_value", "flatten", "unflatten", "register_class",
+           "registered", "leaf_paths", "strip_static", "is_structured"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +102,7 @@ class Static:
 
     def __init__(self, value: object):
         self.value = value
-        self._key = (type(value), value) if _by_value(value) else (type(value), id(value))
+        self._key = (type(value), value) if by_value(value) else (type(value), id(value))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Static) and self._key == other._key
@@ -114,9 +114,10 @@ class Static:
         return f"Static({self.value!r:.40})"
 
 
-def _by_value(value: object) -> bool:
+def by_value(value: object) -> bool:
+    """A number, string, None, or a tuple of them: compared by value."""
     if isinstance(value, tuple):
-        return all(map(_by_value, value))
+        return all(map(by_value, value))
     return value is None or isinstance(value, (numbers.Number, str, bytes, np.generic))
 
 
@@ -282,19 +283,6 @@ def leaf_paths(structure: object, leaves: list[object], name: str
 
     walk(structure, name)
     return out
-
-
-def count(structure: Any) -> int:
-    """How many leaves ``structure`` has."""
-    if structure is None:
-        return 1
-    kind = structure[0]
-    if kind == "static":
-        return 0
-    if kind in ("tuple", "list"):
-        return sum(count(c) for c in structure[1])
-    pairs = structure[1] if kind == "dict" else structure[2]
-    return sum(count(c) for _, c in pairs)
 
 
 class Flat:

@@ -438,3 +438,16 @@ def test_a_loop_over_layers_inside_a_loop_over_time():
     layers = [_layer(4, 4), _layer(3, 4)]
     check_grad_of(P.recurrent, (layers, xs))
     check_grad_of(P.recurrent, (layers, xs), 1)
+
+
+def test_a_constant_of_the_class_body_is_read_and_rebuilt_when_it_changes():
+    model, x = P.Classifier(rng.standard_normal((5, 4))), rng.standard_normal(4)
+    d = srcgrad.grad(P.Classifier.loss, wrt="self")
+    assert_leaves_close(d(model, x), differences(P.Classifier.loss, (model, x), 0, True), True)
+    P.Classifier.n_classes = 4
+    try:
+        g = d(model, x)
+        assert_leaves_close(g, differences(P.Classifier.loss, (model, x), 0, True), True)
+        assert np.any(g.W[3] != 0.0)
+    finally:
+        P.Classifier.n_classes = 3

@@ -8,7 +8,9 @@ Contract, on top of ``lower.py``'s:
   structure (``self.layers``); a NamedTuple's field is its entry
   (``p.W`` is ``p[0]``). An attribute that is not a field is a located error
   saying how to make it one; a ``property`` of the class is inlined, with
-  ``self`` bound to the object.
+  ``self`` bound to the object; a number, string or array set in the class body
+  (``n_classes = 3``) is a constant, read through the class's global name (an
+  ``Assumption``: changing it rebuilds).
 - ``p.method(...)`` for a method defined by the object's class is inlined with
   ``self`` bound to the object; a static field holding a function
   (``self.activation(x)``) is called (inlined if it is the user's own).
@@ -30,9 +32,11 @@ import types
 from typing import Any
 
 import gast
+import numpy as np
 
 from .. import ir, pytrees
 from ..errors import UnsupportedSyntax
+from . import parse
 from .state import Core, LoweringState, NTup, Obj, Rec, Tup
 
 
@@ -51,9 +55,27 @@ def field(core: Core, base: Obj | NTup, node: gast.Attribute, calls: Any) -> Any
     if isinstance(found, property) and isinstance(found.fget, types.FunctionType):
         return calls.inline(found.fget, gast.copy_location(gast.Call(node, [], []), node),
                             [base])
+    constant = _class_constant(state, base.cls, name)
+    if constant is not None:
+        return constant
     raise state.unsupported(node, f"{_what(base)} has no field .{name} that srcgrad "
                             f"reads; its fields are {', '.join(base.fields) or 'none'}",
                             _hint(base, name))
+
+
+def _class_constant(state: LoweringState, cls: type, name: str) -> ir.Const | None:
+    """A number, string, None or array set in the class body (``n_classes = 3``), read
+    through the class's global name, so that ``build`` rebuilds if it changes (None if
+    it is not one, or the class is not a global of the function's module)."""
+    if name.startswith("__") or not hasattr(cls, name):
+        return None
+    value = getattr(cls, name)
+    fn = state.src.fn
+    if not (pytrees.by_value(value) or isinstance(value, np.ndarray)) or \
+            fn.__globals__.get(cls.__name__) is not cls:
+        return None
+    state.assumed.append(parse.Assumption(fn, (cls.__name__, name), value))
+    return ir.Const(value)
 
 
 def _what(base: Obj) -> str:
@@ -98,8 +120,9 @@ def refuse_merged(state: LoweringState, node: gast.AST, name: str | None
     expression): its fields must be known while lowering."""
     what = f"{name!r} holds" if name else "this expression gives"
     return state.unsupported(node, f"{what} one object argument or another depending on a "
-                             "condition; srcgrad reads an object's fields while compiling, "
-                             "so it must be the same object on every path",
+                             "condition or a loop iteration; srcgrad reads an object's "
+                             "fields while compiling, so it must be the same object on "
+                             "every path",
                              "Choose between the fields instead (W = a.W if c else b.W).")
 
 
