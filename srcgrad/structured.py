@@ -23,6 +23,7 @@ as for ``grad``) and the result is given back in the argument's structure:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -145,7 +146,14 @@ def jacobian(f: Callable, t: checks.Transform, i: int, args: tuple, mode: str,
     ``api.jacobian``'s ``mode`` says."""
     flat = pytrees.Flat(_params(f), args)
     with checks.blaming(f, t, args):
-        out = np.asarray(f(*args))
+        value = f(*args)
+    if pytrees.is_structured(value) or not isinstance(value, (numbers.Number, np.ndarray,
+                                                              np.generic)):
+        raise UsageError(f"jacobian of {f.__name__}: it returns {checks.describe(value)}, "
+                         "not a number or an array", _caller_loc(),
+                         "For the derivative of a structured argument's gradient use "
+                         "srcgrad.hvp or srcgrad.hessian.")
+    out = np.asarray(value)
     mine = list(flat.indices(i))
     shapes = [np.shape(flat.leaves[k]) for k in mine]  # type: ignore[call-overload]
     n = sum(int(np.prod(s)) for s in shapes)

@@ -451,3 +451,18 @@ def test_a_constant_of_the_class_body_is_read_and_rebuilt_when_it_changes():
         assert np.any(g.W[3] != 0.0)
     finally:
         P.Classifier.n_classes = 3
+
+
+def test_jacobian_of_a_structured_gradient_is_refused_for_hessian():
+    p, x = P.Frozen(rng.standard_normal((3, 4)), 0.7, 2), rng.standard_normal(4)
+    with pytest.raises(srcgrad.UsageError, match="returns a Frozen") as info:
+        srcgrad.jacobian(srcgrad.grad(P.loss_frozen))(p, x)
+    assert "hessian" in info.value.hint
+
+
+def test_hessian_with_respect_to_self():
+    model, x = P.Classifier(rng.standard_normal((3, 2))), rng.standard_normal(2)
+    H = srcgrad.hessian(P.Classifier.loss, wrt="self")(model, x)
+    assert H.shape == (6, 6)
+    np.testing.assert_allclose(H, 2.0 * np.kron(np.eye(3), np.outer(x, x)), rtol=1e-12,
+                               atol=1e-12)  # loss = |W x|^2: H = 2 I (x) x x^T
