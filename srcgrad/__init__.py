@@ -28,6 +28,7 @@ from .errors import (
     ZeroGradientWarning,
 )
 from .gradcheck import GradientMismatch, check_grad
+from .pytrees import register_class
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,7 @@ __all__ = [
     "defvjp",
     "nondiff",
     "primitive",
+    "register_class",
     "stop_gradient",
     "derivative_ir",
     "derivative_source",

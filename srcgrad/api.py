@@ -7,6 +7,10 @@ on their shapes) plus the generated code; ``build.py`` makes and caches the deri
 Argument kinds are "scalar" (Python or NumPy scalar) or "any": scalar-only code
 is emitted without broadcasting reductions, array code is specialized on the
 argument shapes. What each transform is given is checked first, by ``checks``.
+Structured arguments (``pytrees``: tuples, lists, dicts, NamedTuples, dataclasses,
+registered classes, ``self``) are taken apart into leaves, each a parameter of the
+generated code, and results come back in the argument's structure and type; second
+derivatives of them are ``structured.py``'s.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, dispatch, runtime
+from . import checks, dispatch, pytrees, runtime, structured
 from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
@@ -33,7 +37,6 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _counter,
     _Entry,
     _entry,
-    _flatten,
     _forward_over_gradient,
     _guarded,
     _higher_order,
@@ -42,7 +45,6 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _located_runtime_error,
     _params,
     _second_order,
-    _unflatten,
     _wrt,
 )
 from .errors import (
@@ -82,12 +84,14 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
     js = (*js, j)
     entry = _entry(f)
     made: dict[tuple, Derivative] = {}
+    made_structured: dict[tuple, Derivative] = {}
 
     @functools.wraps(g)
     def higher(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
-        checks.plain(f, t, args)
         checks.arguments(f, t, args, (i, *js))
+        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+            return structured.grad_of_grad(f, entry, i, js, args, made_structured)
         if any(np.ndim(args[k]) != 0 for k in (i, *js[:-1])):
             raise NonScalarOutput(f"grad of a gradient of {f.__name__}: an inner derivative "
                                   "is an array here; use srcgrad.hessian")
@@ -120,31 +124,35 @@ def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
 def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     """``(f(*args, **kwargs), vjp_fn)``; ``vjp_fn(cotangent)``, for a cotangent of the
     output's shape, gives the tuple of cotangents of every parameter of ``f`` (those
-    left to their defaults included). Tuple, list and dict arguments are not taken
-    yet; a string or None argument is a constant (its cotangent is 0)."""
+    left to their defaults included), each in its argument's structure and type for a
+    structured argument (``pytrees``); a string or None argument is a constant (its
+    cotangent is 0)."""
     made = getattr(f, "__srcgrad_derivative__", ())
     if len(made) == 4:
         return _vjp_of_gradient(made, args, kwargs)
     t = checks.VJP
     entry = _entry(f)
     args = checks.bind(f, args, kwargs)
-    checks.plain(f, t, args)
     checks.arguments(f, t, args)
-    kinds = tuple(map(_kind, args))
-    d = entry.derivative(tuple(range(len(args))), "param", kinds)
+    flat = pytrees.Flat(_params(f), args)
+    kinds = tuple(map(_kind, flat.leaves))
+    d = entry.derivative(tuple(range(len(kinds))), "param", kinds, flat.structures)
     # f may write into its array arguments; the pullback differentiates at args as given
     with checks.blaming(f, t, args):
         out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
 
     # Output independent of every argument: the code takes no cotangent (its zeros
     # need none), so it is not passed.
-    seeded = len(d.ir.params) > len(args)
+    seeded = len(d.ir.params) > len(flat.leaves)
 
     def vjp_fn(cotangent):
         if isinstance(out, (np.ndarray, np.generic, numbers.Number)):
             checks.like(t, "the cotangent", cotangent, out, f"{f.__name__}'s output")
         with checks.blaming(f, t, args, d):
-            return tuple(_call(d, (*args, cotangent) if seeded else args)[1:])
+            leaves = flat.leaves
+            cts = iter(_call(d, (*leaves, cotangent) if seeded else tuple(leaves))[1:])
+        return tuple(flat.rebuild(i, [next(cts) for _ in flat.indices(i)])
+                     for i in range(len(args)))
 
     return out, vjp_fn
 
@@ -173,39 +181,42 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     entry = _entry(f)
     args = checks.bind(f, primals)
     checks.arguments(f, t, args)
-    flat = [_flatten(a) for a in args]
+    params = _params(f)
+    flat = pytrees.Flat(params, args)
     # Parameters left to their defaults are constants here: their tangents are zeros.
-    tangents += tuple(_unflatten(s, [np.zeros(np.shape(x)) if isinstance(x, np.ndarray)
-                                     else 0.0 for x in ls]) for s, ls in flat[len(tangents):])
+    tangents += tuple(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
+                      for i in range(len(tangents), len(args)))
     checks.tangents(f, t, args, tangents)
-    flat_tangents = [_flatten(x) for x in tangents]
-    leaves = [x for _, ls in flat for x in ls]
-    structures = tuple((p, s) for p, (s, _) in zip(_params(f), flat) if s is not None)
-    d = entry.derivative(tuple(range(len(leaves))), "forward", tuple(map(_kind, leaves)),
-                         structures)
+    dots = [x for p, v in zip(params, tangents) for x in pytrees.flatten(v, p == "self")[1]]
+    d = entry.derivative(tuple(range(len(flat.leaves))), "forward",
+                         tuple(map(_kind, flat.leaves)), flat.structures)
     with checks.blaming(f, t, args, d):
-        return _call(d, (*leaves, *(x for _, ls in flat_tangents for x in ls)))
-
-
-def _plain_args(g: Callable, args: tuple, t: checks.Transform, kwargs: dict | None = None
-                ) -> tuple:
-    args = checks.bind(g, args, kwargs)
-    checks.plain(g, t, args)
-    checks.arguments(g, t, args)
-    return args
+        return _call(d, (*flat.leaves, *dots))
 
 
 def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
     """jvp of ``grad(g)`` or ``value_and_grad(g)``: forward mode over g's generated
-    gradient, along the tangents of every argument (a Hessian-vector product)."""
+    gradient, along the tangents of every argument (a Hessian-vector product); for
+    structured arguments, per leaf, gradients and their tangents in their structure."""
     kind, g, indices, single = made
-    args = _plain_args(g, primals, checks.JVP_OF_GRAD)
-    tangents = (*tangents, *(np.zeros(np.shape(a)) for a in args[len(tangents):]))
-    checks.tangents(g, checks.JVP_OF_GRAD, args, tangents)
-    kinds = tuple(map(_kind, args))
-    pairs = [_call(_forward_over_gradient(_entry(g), indices, kinds, k), (*args, *tangents))
-             for k in range(len(indices))]
-    grads, dots = (pairs[0] if single else tuple(zip(*pairs)))
+    t = checks.JVP_OF_GRAD
+    args = checks.bind(g, primals)
+    checks.arguments(g, t, args)
+    flat = pytrees.Flat(_params(g), args)  # structured arguments: per leaf
+    tangents = (*tangents, *(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
+                             for i in range(len(tangents), len(args))))
+    checks.tangents(g, t, args, tangents)
+    dots_in = [x for p, v in zip(flat.names, tangents)
+               for x in pytrees.flatten(v, p == "self")[1]]
+    kinds = tuple(map(_kind, flat.leaves))
+    wrt = tuple(j for i in indices for j in flat.indices(i))
+    pairs = iter([_call(_forward_over_gradient(_entry(g), wrt, kinds, k, flat.structures),
+                        (*flat.leaves, *dots_in)) for k in range(len(wrt))])
+    per_leaf = [[next(pairs) for _ in flat.indices(i)] for i in indices]
+    grads, dots = ((tuple(flat.rebuild(i, [p[n] for p in ps])
+                          for i, ps in zip(indices, per_leaf))) for n in (0, 1))
+    if single:  # one gradient, not a tuple of one
+        grads, dots = grads[0], dots[0]  # type: ignore[assignment]
     if kind == "grad":
         return grads, dots
     value, value_dot = jvp(g, args, tangents)
@@ -220,8 +231,11 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
         raise UsageError(f"vjp of srcgrad.{kind} of {g.__name__} with respect to several "
                          "arguments is not supported yet", _caller_loc(),
                          "Take vjp of srcgrad.grad(f, wrt=i), one argument at a time.")
-    args = _plain_args(g, args, checks.VJP_OF_GRAD, kwargs)
+    args = checks.bind(g, args, kwargs)
+    checks.arguments(g, checks.VJP_OF_GRAD, args)
     kinds, entry = tuple(map(_kind, args)), _entry(g)
+    if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(g), args)):
+        return structured.vjp_of_gradient(g, entry, i, args)  # per leaf
     pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
                  for j in range(len(args))]
 
@@ -271,7 +285,8 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     """The Jacobian of ``f`` with respect to ``wrt`` (an index or name), as a function of
     ``f``'s arguments: an array of shape ``out.shape + arg.shape``. ``mode`` is
     "forward" (one jvp per input entry), "reverse" (one vjp per output entry), or
-    "auto" (the fewer of the two)."""
+    "auto" (the fewer of the two). For a structured argument, the argument's structure
+    holding, for each leaf, the array of shape ``out.shape + leaf.shape``."""
     t = checks.JACOBIAN
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
@@ -280,8 +295,9 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     @functools.wraps(f)
     def jac(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
-        checks.plain(f, t, args)  # neither jvp nor vjp below would take them as they are
         checks.arguments(f, t, args, (i,))
+        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+            return structured.jacobian(f, t, i, args, mode, jvp, vjp)  # per leaf
         x = np.asarray(args[i], dtype=float)
         with checks.blaming(f, t, args):
             out = np.asarray(f(*args))
@@ -314,7 +330,8 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
 def hvp(f: Callable, wrt=0) -> Callable:
     """The Hessian-vector product: ``hvp(f)(*args, v)`` is ``H v`` for the Hessian of
     scalar ``f`` with respect to ``wrt`` (one index or name), ``v`` an array of that
-    argument's shape. Computed by forward mode over the generated gradient (no
+    argument's shape (for a structured argument, ``v`` and ``H v`` have its
+    structure). Computed by forward mode over the generated gradient (no
     Hessian is built), so it covers what ``grad`` covers, loops and branches
     included."""
     return _hvp(f, wrt, checks.HVP)
@@ -335,6 +352,9 @@ def _hvp(f: Callable, wrt, t: checks.Transform) -> Callable:
         *args, v = args_and_v
         args = checks.bind(f, tuple(args), kwargs, _V_HINT)
         checks.arguments(f, t, args, (i,))
+        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+            # v and the result in the argument's structure (structured.py)
+            return structured.hvp(f, entry, t, i, args, v)
         checks.like(t, "v", v, args[i], repr(name))
         kinds = tuple(map(_kind, args))
         if kinds not in made:
@@ -355,7 +375,9 @@ _V_HINT = "Call hvp(f)(x, ..., v): f's arguments, then v, an array of the shape 
 
 def hessian(f: Callable, wrt=0) -> Callable:
     """The Hessian of scalar ``f`` with respect to ``wrt``, as a function of ``f``'s
-    arguments: shape ``arg.shape + arg.shape``, one ``hvp`` per entry of the argument."""
+    arguments: shape ``arg.shape + arg.shape``, one ``hvp`` per entry of the argument.
+    For a structured argument, the ``(n, n)`` Hessian over its leaves flattened in
+    order (``structured.py``)."""
     t = checks.HESSIAN
     product = _hvp(f, wrt, t)
     (i,), _ = _wrt(f, wrt)
@@ -364,6 +386,8 @@ def hessian(f: Callable, wrt=0) -> Callable:
     def full(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
         checks.arguments(f, t, args, (i,))
+        if pytrees.is_structured(args[i], _params(f)[i] == "self"):
+            return structured.hessian(product, f, i, args)  # over the leaves, flattened
         x = np.asarray(args[i], dtype=float)
         columns = []
         for k in range(x.size):

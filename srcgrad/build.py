@@ -1,7 +1,7 @@
 """Building and caching derivatives: the pipeline, run once per specialization.
 
 ``STAGES`` lists the pipeline in order. Per user function an ``_Entry`` keeps
-its lowered IR (per structure of tuple, list and dict arguments) and one
+its lowered IR (per structure of its structured arguments, ``pytrees``) and one
 ``Derivative`` per (wrt, seed, argument kinds, shapes, disabled passes,
 gradient only); ``api`` decides which one a call needs. A bound method's entry
 (``_bound_entry``) is kept per instance and function, holding the instance weakly.
@@ -133,15 +133,17 @@ class _Entry:
                           filename, locs)
 
 
-def _forward_over_gradient(entry: _Entry, wrt: tuple, kinds: tuple, k: int) -> Derivative:
+def _forward_over_gradient(entry: _Entry, wrt: tuple, kinds: tuple, k: int,
+                           structures: tuple = ()) -> Derivative:
     """Forward mode, along every argument, over the ``k``-th gradient of f's generated
     gradient with respect to ``wrt``: it takes f's arguments and a tangent for each, and
-    returns (that gradient, its tangent). For jvp of srcgrad.grad(f)."""
-    key = ("jvp of gradient", wrt, kinds, k)
+    returns (that gradient, its tangent). For jvp of srcgrad.grad(f), and hvp of
+    structured arguments (per leaf: ``structures`` as for ``_Entry.derivative``)."""
+    key = ("jvp of gradient", wrt, kinds, k, structures)
     entry.stale()
     if key not in entry.derivatives:
         def build() -> Derivative:
-            d = entry.derivative(wrt, "one", kinds)
+            d = entry.derivative(wrt, "one", kinds, structures)
             fn = ir.Function(d.ir.name, d.ir.params, d.ir.body, (d.ir.returns[1 + k],),
                              d.ir.loc, d.ir.doc, d.ir.defaults)
             names = dict(zip((p.name for p in fn.params), kinds))
@@ -160,11 +162,14 @@ def _second_order(entry: _Entry, i: int, kinds: tuple, j: int | None = None) -> 
     return _higher_order(entry, i, kinds, (i if j is None else j,))
 
 
-def _higher_order(entry: _Entry, i: int, kinds: tuple, js: tuple) -> Derivative:
+def _higher_order(entry: _Entry, i: int, kinds: tuple, js: tuple, structures: tuple = ()
+                  ) -> Derivative:
     """Forward mode along arguments ``js``, one pass each, over ``f``'s generated gradient
     with respect to argument ``i``: srcgrad applied to its own output. The result takes
-    ``f``'s arguments and one tangent per pass, and returns the last tangent."""
-    d = entry.derivative((i,), "one", kinds)
+    ``f``'s arguments and one tangent per pass, and returns the last tangent. With
+    ``structures``, ``i`` and ``js`` index the leaves (the lowered function's
+    parameters)."""
+    d = entry.derivative((i,), "one", kinds, structures)
     fn = replace(d.ir, returns=(d.ir.returns[1],))
     kind_of = dict(zip((p.name for p in d.ir.params), kinds))
     for j in js:
@@ -401,30 +406,4 @@ def _check_real(f: Callable, i: int, value) -> None:
                          hint="Pass floats (e.g. x.astype(float)), or leave it out of wrt.")
 
 
-_CONTAINERS = (tuple, list, dict)
-
-
-def _flatten(arg: object) -> tuple[object, list[object]]:
-    """(structure, leaves) of a tuple, list or dict argument (structure None: a leaf)."""
-    if isinstance(arg, dict):
-        entries = [(k, _flatten(v)) for k, v in arg.items()]
-        return ("dict", tuple((k, s) for k, (s, _) in entries)), [x for _, (_, ls) in entries
-                                                                   for x in ls]
-    if isinstance(arg, (tuple, list)):
-        parts = [_flatten(v) for v in arg]
-        kind = "tuple" if isinstance(arg, tuple) else "list"
-        return (kind, tuple(s for s, _ in parts)), [x for _, ls in parts for x in ls]
-    return None, [arg]
-
-
-def _unflatten(structure, leaves: list):
-    """The inverse of ``_flatten``, consuming ``leaves`` from the front."""
-    if structure is None:
-        return leaves.pop(0)
-    kind, children = structure
-    if kind == "dict":
-        return {k: _unflatten(s, leaves) for k, s in children}
-    items = [_unflatten(s, leaves) for s in children]
-    return tuple(items) if kind == "tuple" else items
-
-
+_CONTAINERS = (tuple, list, dict)  # structured arguments: pytrees.py takes them apart

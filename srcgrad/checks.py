@@ -14,7 +14,10 @@ What each transform differentiates (the ``Transform`` constants below): the
 ``wrt`` arguments of grad, value_and_grad, jacobian, hessian and hvp; every
 argument of jvp and vjp. A differentiated value is a real number (a Python int
 counts: f(2) is f(2.0)) or a NumPy array of floats, or, for the transforms
-that take them, a tuple, list or dict holding at least one such value.
+that take them (all of them), a structured argument
+(``pytrees``: a tuple, list, dict, NamedTuple, dataclass, registered class, or any
+object passed as ``self``) holding at least one such value; an object of another
+class is refused with a hint to make it a dataclass or register it.
 Refused there: booleans, NumPy integer scalars, integer and boolean arrays (the
 derivative would be a silent zero; vjp alone gives them a cotangent, as it
 always has), and any other object. Strings and None are constants where they
@@ -33,12 +36,13 @@ import linecache
 import numbers
 import traceback
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .build import _binder, _caller_loc, _flatten, _located_runtime_error, _params, _wrt
+from . import pytrees
+from .build import _binder, _caller_loc, _located_runtime_error, _params, _wrt
 from .errors import ArgumentError, Loc, NonScalarOutput, SrcgradError, UsageError
 
 
@@ -47,7 +51,7 @@ class Transform:
     """How a transform treats the arguments of the function it differentiates."""
 
     name: str
-    containers: bool  # takes tuple, list and dict arguments where it differentiates
+    containers: bool  # takes structured arguments (pytrees); all below do since issue 14
     every: bool  # differentiates every argument (else the ``wrt`` ones)
     integers: bool = False  # integer and boolean values are differentiated as reals
 
@@ -55,16 +59,16 @@ class Transform:
 GRAD = Transform("grad", containers=True, every=False)
 VALUE_AND_GRAD = Transform("value_and_grad", containers=True, every=False)
 JVP = Transform("jvp", containers=True, every=True)
-VJP = Transform("vjp", containers=False, every=True, integers=True)
-JACOBIAN = Transform("jacobian", containers=False, every=False)
-HESSIAN = Transform("hessian", containers=False, every=False)
-HVP = Transform("hvp", containers=False, every=False)
-GRAD_OF_GRAD = Transform("grad of a gradient", containers=False, every=False)
-JVP_OF_GRAD = Transform("jvp of a gradient", containers=False, every=True)
-VJP_OF_GRAD = Transform("vjp of a gradient", containers=False, every=True, integers=True)
+VJP = Transform("vjp", containers=True, every=True, integers=True)
+JACOBIAN = Transform("jacobian", containers=True, every=False)
+HESSIAN = Transform("hessian", containers=True, every=False)
+HVP = Transform("hvp", containers=True, every=False)
+GRAD_OF_GRAD = Transform("grad of a gradient", containers=True, every=False)
+JVP_OF_GRAD = Transform("jvp of a gradient", containers=True, every=True)
+VJP_OF_GRAD = Transform("vjp of a gradient", containers=True, every=True, integers=True)
 
-_CONTAINERS = (tuple, list, dict)
-_WHERE_TAKEN = "grad, value_and_grad and jvp take them"
+_WHERE_TAKEN = ("grad, value_and_grad, vjp, jvp, jacobian, hvp, hessian and their "
+                "compositions take them")
 
 
 def decorator(t: Transform, make: Callable[[Callable], Callable]) -> Callable:
@@ -213,16 +217,15 @@ def _constant(value) -> bool:
     return value is None or isinstance(value, str)
 
 
-def _leaves(value, path: str) -> Iterator[tuple[str, object]]:
-    """(path, leaf) of a tuple, list or dict argument, as the user would index it."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(v, f"{path}[{k!r}]")
-    elif isinstance(value, (tuple, list)):
-        for k, v in enumerate(value):
-            yield from _leaves(v, f"{path}[{k}]")
-    else:
-        yield path, value
+def _leaves(value, path: str) -> list[tuple[str, object]]:
+    """(path, leaf) of an argument, as the user would reach it (``params['W']``,
+    ``layers[0].W``); a structured argument's static fields are not leaves. ``path`` is
+    the parameter's name (``self``: a plain object is taken apart, ``pytrees``)."""
+    try:
+        structure, leaves = pytrees.flatten(value, path == "self")
+    except UsageError as exc:  # a registered field the object lacks: where it was passed
+        raise UsageError(exc.message, exc.loc or _caller_loc(), exc.hint) from None
+    return pytrees.leaf_paths(structure, leaves, path)
 
 
 def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> None:
@@ -230,17 +233,17 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
     arguments, bound); ``indices``: the ``wrt`` ones (unless ``t`` takes every one)."""
     for k, (name, value) in enumerate(zip(_params(f), args)):
         differentiated = t.every or k in indices
-        leaves = list(_leaves(value, name))
+        leaves = _leaves(value, name)
         for path, leaf in leaves:
             if _complex(leaf):
                 _refuse(f, t, name, path, describe(leaf), _COMPLEX, differentiated)
         if not differentiated:
             continue
-        if isinstance(value, _CONTAINERS):
+        if pytrees.is_structured(value, name == "self"):
             if not t.containers:
-                raise UsageError(f"{t.name} with tuple, list or dict arguments is not "
-                                 f"supported yet: argument {name!r} of {f.__name__} is "
-                                 f"{describe(value)}", _caller_loc(),
+                raise UsageError(f"{t.name} with structured arguments (tuple, list, dict, "
+                                 f"dataclass...) is not supported yet: argument {name!r} "
+                                 f"of {f.__name__} is {describe(value)}", _caller_loc(),
                                  f"{_WHERE_TAKEN}; pass the arrays as separate arguments, "
                                  "or a list of numbers as np.array(...).")
             if all(_constant(leaf) for _, leaf in leaves):
@@ -251,7 +254,19 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
             continue
         for path, leaf in leaves:
             if not _real(leaf, t.integers):
-                _refuse(f, t, name, path, describe(leaf), _hint(t, _integer(leaf)))
+                _refuse(f, t, name, path, describe(leaf), _object_hint(leaf) or
+                        _hint(t, _integer(leaf)))
+
+
+def _object_hint(value) -> str | None:
+    """For an object srcgrad does not take apart: how to make it one it does."""
+    cls = type(value).__name__
+    return None if value is None or isinstance(value, (str, numbers.Number, np.ndarray,
+                                                       np.generic)) else (
+        f"Make {cls} a @dataclasses.dataclass (or a typing.NamedTuple), or call "
+        f"srcgrad.register_class({cls}, fields=(...)) naming the attributes that hold "
+        f"arrays; the gradient then comes back as a {cls}. For a method's self, "
+        "grad(Class.method, wrt=\"self\") takes any object apart.")
 
 
 _COMPLEX = ("srcgrad differentiates real functions of real arguments: pass the real "
@@ -278,11 +293,12 @@ def _refuse(f: Callable, t: Transform, name: str, path: str, what: str, hint: st
 
 
 def plain(f: Callable, t: Transform, args: tuple) -> None:
-    """Refuse tuple, list and dict arguments anywhere (for transforms that take none)."""
+    """Refuse structured arguments anywhere (for transforms that take none)."""
     for name, value in zip(_params(f), args):
-        if isinstance(value, _CONTAINERS):
-            raise UsageError(f"{t.name} with tuple, list or dict arguments is not supported "
-                             f"yet: argument {name!r} of {f.__name__} is {describe(value)}",
+        if pytrees.is_structured(value, name == "self"):
+            raise UsageError(f"{t.name} with structured arguments (tuple, list, dict, "
+                             f"dataclass...) is not supported yet: argument {name!r} of "
+                             f"{f.__name__} is {describe(value)}",
                              _caller_loc(), f"{_WHERE_TAKEN}; pass the arrays as separate "
                              "arguments.")
 
@@ -299,13 +315,15 @@ def like(t: Transform, what: str, value, primal, of: str) -> None:
                          f"Pass an array of the shape of {of} (np.ones_like, np.zeros_like).")
 
 
-def tangents(f: Callable, t: Transform, args: tuple, tangents: tuple) -> None:
+def tangents(f: Callable, t: Transform, args: tuple, tangents: tuple,
+             names: tuple | None = None) -> None:
     """Refuse tangents (one per argument) that do not match ``args``: the same tuple,
     list and dict structure, and for each number or array in it real numbers of its
     shape (a constant's tangent, a str's or None's, is not read)."""
-    for name, value, tangent in zip(_params(f), args, tangents):
-        if _flatten(value)[0] != _flatten(tangent)[0] and (
-                isinstance(value, _CONTAINERS) or isinstance(tangent, _CONTAINERS)):
+    for name, value, tangent in zip(names or _params(f), args, tangents):
+        self_param = name == "self"
+        if pytrees.strip_static(pytrees.flatten(value, self_param)[0]) != \
+                pytrees.strip_static(pytrees.flatten(tangent, self_param)[0]):
             raise UsageError(f"{t.name}: the tangent of argument {name!r} of {f.__name__} "
                              f"is {describe(tangent)}, another structure than {name}, "
                              f"{describe(value)}", _caller_loc(),

@@ -10,8 +10,10 @@ tuple of them: ``checks.wrt``), preceded by ``f``'s value if ``with_value``.
   ``f``'s signature is an ``ArgumentError`` with Python's own message.
 - The argument types choose a specialization, made on first use: scalar code, code
   specialized on the shapes and dtypes of the array arguments (``_Shaped``), or, for
-  tuple, list and dict arguments, the derivative over their leaves (``_structured``),
-  each gradient given back in its argument's shape.
+  structured arguments (``pytrees``: tuples, lists, dicts, NamedTuples, dataclasses,
+  registered classes, a plain object passed as ``self``), the derivative over their
+  leaves (``_structured``), each gradient given back in its argument's structure and
+  type (a dataclass of gradients, a copy of ``self`` holding them...).
 - An error raised while the derivative runs is reported at the user's line
   (``build._located_runtime_error``); a TypeError about an argument names it
   (``checks.blame``).
@@ -43,20 +45,17 @@ from typing import Any
 
 import numpy as np
 
-from . import checks, runtime
+from . import checks, pytrees, runtime
 from .build import (
-    _CONTAINERS,
     _RUNTIME_ERRORS,
     Derivative,
     _Entry,
     _entry,
-    _flatten,
     _guarded,
     _kind,
     _load,
     _located_runtime_error,
     _params,
-    _unflatten,
 )
 from .errors import UsageError
 
@@ -137,7 +136,7 @@ class _Specializations:
         f, entry, indices, transform = self.f, self.entry, self.indices, self.transform
         only = not self.with_value
         fn: Callable[..., Any]
-        if any(isinstance(a, _CONTAINERS) for a in args):
+        if any(pytrees.is_structured(a, n == "self") for n, a in zip(_params(f), args)):
             fn = _structured(f, entry, indices, self.derivative_of, only)
             self.derivative_of[fn] = None
         else:
@@ -180,24 +179,23 @@ class _Specializations:
 def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
                 derivative_of: dict[object, Derivative | _Shaped | None],
                 grads_only: bool = False) -> Callable[..., Any]:
-    """The derivative for calls with tuple, list or dict arguments: their leaves are
-    parameters of their own, and each gradient comes back in its argument's shape.
-    Returns ``(value, *gradients)``, or with ``grads_only`` what ``grad`` returns."""
+    """The derivative for calls with structured arguments (``pytrees``: tuples, lists,
+    dicts, NamedTuples, dataclasses, registered classes, ``self``): their leaves are
+    parameters of their own, and each gradient comes back in its argument's structure
+    and type. Returns ``(value, *gradients)``, or with ``grads_only`` what ``grad``
+    returns."""
     params = _params(f)
     transform = checks.GRAD if grads_only else checks.VALUE_AND_GRAD
 
     def call(*args: object) -> object:
         checks.arguments(f, transform, args, indices)  # on each call: contents change
-        flat = [_flatten(a) for a in args]
-        structures = tuple((p, s) for p, (s, _) in zip(params, flat) if s is not None)
-        leaves = [x for _, ls in flat for x in ls]
-        starts = [sum(len(ls) for _, ls in flat[:i]) for i in range(len(flat))]
-        wrt = tuple(starts[i] + j for i in indices for j in range(len(flat[i][1])))
-        d = entry.derivative(wrt, "one", tuple(map(_kind, leaves)), structures)
+        flat = pytrees.Flat(params, args)
+        wrt = tuple(j for i in indices for j in flat.indices(i))
+        d = entry.derivative(wrt, "one", tuple(map(_kind, flat.leaves)), flat.structures)
         derivative_of[_structured] = d
-        out = list(d.fn(*leaves))
-        grads = out[1:]
-        shaped = tuple(_unflatten(flat[i][0], [grads.pop(0) for _ in flat[i][1]])
+        out = list(d.fn(*flat.leaves))
+        grads = iter(out[1:])
+        shaped = tuple(flat.rebuild(i, [next(grads) for _ in flat.indices(i)])
                        for i in indices)
         if grads_only:  # like the generated code: one gradient is returned bare
             return shaped[0] if len(shaped) == 1 else shaped

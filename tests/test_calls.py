@@ -338,7 +338,15 @@ def test_list_comprehensions_list_and_dict_displays():
         assert_matches_finite_differences(comprehensions_and_displays, args, (0, 1))
 
 
-def test_vjp_refuses_structured_arguments_clearly():
-    with pytest.raises(srcgrad.UsageError, match="vjp with tuple, list or dict"):
-        srcgrad.vjp(dict_loss, {"W": np.ones((3, 2)), "b": np.ones(2), "affine": [1.0, 0.0]},
-                    np.ones((4, 3)), np.ones((4, 2)))
+def test_vjp_takes_structured_arguments():
+    """(Was refused; structured arguments are taken since issue 14: tests/test_pytrees.py.)"""
+    params = {"W": np.ones((3, 2)), "b": np.ones(2), "affine": [1.0, 0.0]}
+    args = (params, np.ones((4, 3)), np.ones((4, 2)))
+    value, pullback = srcgrad.vjp(dict_loss, *args)
+    cotangents = pullback(1.0)
+    expected = srcgrad.grad(dict_loss)(*args)
+    assert value == dict_loss(*args)
+    assert set(cotangents[0]) == set(params)
+    for k in ("W", "b"):
+        np.testing.assert_allclose(cotangents[0][k], expected[k], rtol=1e-12)
+    np.testing.assert_allclose(cotangents[0]["affine"], expected["affine"], rtol=1e-12)

@@ -26,7 +26,9 @@ Contract, on top of ``lower.py``'s:
 - ``sum(f(t) for t in xs if c)`` (or over a list comprehension) is lowered by
   ``comprehensions``; dict methods and loops over dicts known now by ``unroll``.
 - array methods (``x.sum(axis=0)``, ``x.reshape(T, K)``...) become calls of
-  the NumPy function (``np.sum(x, axis=0)``).
+  the NumPy function (``np.sum(x, axis=0)``); a method of an object argument
+  (``self.forward(x)``) is inlined by ``objects.method``; ``len`` of a tuple or
+  list argument is a constant.
 - tuples are structure known while lowering (``Tup``): unpacked
   (``a, b = helper(x)``), indexed with constants, returned by helpers; a tuple
   passed to a function becomes one value (``tuple`` op), which carries no
@@ -51,9 +53,9 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedSyntax
-from . import function, names, parse, values
+from . import function, names, objects, parse, values
 from .comprehensions import Comprehensions
-from .state import Core, LocalFunction, LoweringState, Rec, Static, Tup, bind
+from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
 from .unroll import Unroll
 
@@ -96,6 +98,8 @@ class Calls:
             if found is not None:
                 return found
             base = self.core.expr(func.value)
+            if isinstance(base, Obj):  # model.forward(x) on an object argument: inlined
+                return objects.method(self.core, base, node, self)
             if not isinstance(base, Static):
                 return self.method(node, into, base)
             target = self.static_attribute(base, func, None, called=True)
@@ -219,15 +223,17 @@ class Calls:
         dotted = names.dotted(func)
         return dotted is None or dotted[0] in self.state.env
 
-    def method(self, node: gast.Call, into: str | None, base: object = None) -> ir.Var:
+    def method(self, node: gast.Call, into: str | None, base: object = None) -> object:
         name = node.func.attr
+        found = self.core.expr(node.func.value) if base is None else base
+        if isinstance(found, Obj):  # model.forward(x) on an object argument: inlined
+            return objects.method(self.core, found, node, self)
         if name not in METHODS:
             raise self.state.unsupported(node.func, f"the method .{name}() is not supported "
                                          "yet", f"Call the NumPy function instead "
                                          f"(np.{name}(x, ...)).")
         fn, pack = METHODS[name]
-        base = self.core.value(node.func.value) if base is None else \
-            self.core.pack(base, node.func.value)
+        base = self.core.pack(found, node.func.value)
         args = [self.core.value(a) for a in node.args]
         if pack and len(args) > 1:
             args = [self.core.pack(Tup(args), node)]
@@ -304,7 +310,7 @@ def _as_operand(v: object, name: str, fn: Any) -> object:
     """A default value (or a ``functools.partial``'s) as what the lowering holds: an
     operand, a structure, or an object known now (``Static``: a function passed as
     ``activation=np.tanh``)."""
-    if isinstance(v, (ir.Var, ir.Const, Tup, Rec, Static, LocalFunction)):
+    if isinstance(v, (ir.Var, ir.Const, Tup, Rec, Obj, Static, LocalFunction)):
         return v
     if callable(v) or not isinstance(v, (*names.CONST_TYPES, tuple, list, dict)):
         return Static(v, name, fn, (name,), parse.holder(v))

@@ -27,9 +27,9 @@ from collections.abc import Callable
 import gast
 
 from .. import ir
-from . import names, values
+from . import names, objects, values
 from .inplace import Inplace
-from .state import Core, LoweringState, Rec, Tup
+from .state import Core, LoweringState, Obj, Rec, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, assigned_names, target_names
 from .unroll import Unroll
@@ -96,6 +96,8 @@ class Flow:
             if a is b or values.same_function(state, node, name, a, b):
                 state.env[name] = a
                 continue
+            if isinstance(a, Obj) or isinstance(b, Obj):
+                raise objects.refuse_merged(state, node, name)
             if isinstance(a, Tup) or isinstance(b, Tup):
                 state.env[name] = self.merge_tuples(node, name, a, b, phis)
                 continue
@@ -159,6 +161,8 @@ class Flow:
         outer, state.body = state.body, []
         try:
             value = self.core.expr(expr)
+            if isinstance(value, Obj):
+                raise objects.refuse_merged(state, expr, None)
             return state.body, value
         finally:
             state.body = outer
@@ -190,6 +194,8 @@ class Flow:
             raise self.state.unsupported(node, "for ... else is not supported")
         if Unroll(self.state, self.core).for_(node):  # over a dict known now: unrolled
             return
+        if objects.unrolled(self.core, node):  # for layer in layers: (objects.py)
+            return
         if values.unrolled(self.state, self.core, node):  # for fn in (np.sin, relu): ...
             return
         bounds, bind_target = self.iteration(node)
@@ -207,6 +213,8 @@ class Flow:
         carried = [n for n in assigned_names(node.body) if n in state.env]
         for name in carried:
             values.not_reassigned_in_loop(state, node, name)
+            if isinstance(state.env[name], Obj):
+                raise objects.refuse_merged(state, node, name)
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")

@@ -1,16 +1,17 @@
 """A function's parameters and body, lowered (frontend stage).
 
 Contract: ``lower_function`` makes the ``ir.Function`` of the function the user
-gave: one parameter per argument, or per leaf of a tuple, list or dict argument
-(``params_W``, ``pair_0``), its docstring, its defaults, and the one value it
-returns; a parameter bound before the call (``Source.bound``: a bound method's
-``self``) is no parameter of it but a ``Static``, read while lowering.
-``lower_body`` lowers a body (the function's, an inlined helper's or a
-local function's) with its parameters bound to given values: first
-``remove_jumps`` makes every ``return`` the last statement of its path; an
-argument the body writes into through an index (``x[i] = v``) is copied first, so
-that a caller's array is never changed; a path that does not return is a located
-error.
+gave: one parameter per argument, or per leaf of a structured argument (a tuple,
+list, dict, NamedTuple, dataclass, registered class or ``self``, as ``pytrees``
+describes it: ``params_W``, ``pair_0``, ``layers_0_W``; a static field is a
+constant), its docstring, its defaults, and the one value it returns; a
+parameter bound before the call (``Source.bound``: a bound method's ``self``) is
+no parameter of it but a ``Static``, read while lowering. ``lower_body`` lowers a
+body (the function's, an inlined helper's or a local function's) with its
+parameters bound to given values: first ``remove_jumps`` makes every ``return``
+the last statement of its path; an argument the body writes into through an
+index (``x[i] = v``) is copied first, so that a caller's array is never changed;
+a path that does not return is a located error.
 
 These functions work on a core's state (``env``, ``body``, ``locals``,
 ``arguments``, ``terminated``, ``structures``, ``namer``, ``versioned``) and
@@ -27,7 +28,7 @@ import numpy as np
 from .. import ir
 from . import parse
 from .jumps import remove_jumps
-from .state import Core, LoweringState, Rec, Static, Tup
+from .state import Core, LoweringState, Obj, Rec, Static, Tup, named_tup
 from .syntax import RETURN, target_names
 
 _COPY = ir.Callee("np.copy", np.copy, np)
@@ -54,6 +55,10 @@ def lower_function(core: Core) -> ir.Function:
             continue
         bindings[arg.id] = parameter(state, arg.id, state.structures.get(arg.id), params)
     doc, result = lower_body(core, bindings)
+    if isinstance(result, Obj):
+        raise state.unsupported(tree, f"{tree.name} returns an object; srcgrad "
+                                "differentiates a function of one value",
+                                "Return a single scalar or array.")
     if isinstance(result, Tup):
         raise state.unsupported(tree, f"{tree.name} returns a tuple; srcgrad differentiates "
                                 "a function of one value", "Return a single scalar or array.")
@@ -62,20 +67,30 @@ def lower_function(core: Core) -> ir.Function:
 
 
 def parameter(state: LoweringState, name: str, spec: tuple | None, params: list,
-              leaf: bool = False) -> ir.Var | Tup | Rec:
-    """A parameter's value: one Var, or for a tuple, list or dict argument a structure
-    of Vars, one per leaf (``params_W``, ``pair_0``), appended to ``params``."""
+              leaf: bool = False) -> Any:
+    """A parameter's value: one Var, or for a structured argument (``pytrees``) a
+    structure of Vars, one per leaf (``params_W``, ``pair_0``, ``layers_0_W``),
+    appended to ``params``; a static field is its value, an ``ir.Const``."""
     if spec is None:
         var = ir.Var(state.namer.fresh(name) if leaf else name)
         state.versioned.add(var.name)
         params.append(var)
         return var
-    kind, children = spec
+    kind = spec[0]
+    if kind == "static":
+        return ir.Const(spec[1].value)
     if kind == "dict":
         return Rec({key: parameter(state, _leaf_name(name, key, i), child, params, True)
-                    for i, (key, child) in enumerate(children)})
+                    for i, (key, child) in enumerate(spec[1])})
+    if kind in ("namedtuple", "object"):
+        cls, pairs = spec[1], spec[2]
+        fields = {key: parameter(state, f"{name}_{key}", child, params, True)
+                  for key, child in pairs}
+        if kind == "object":
+            return Obj(cls, fields)
+        return named_tup(list(fields.values()), cls, tuple(fields))
     return Tup(parameter(state, f"{name}_{i}", child, params, True)
-               for i, child in enumerate(children))
+               for i, child in enumerate(spec[1]))
 
 
 def inlined_body(core: Core, arguments: dict) -> object:
@@ -95,7 +110,7 @@ def lower_body(core: Core, arguments: dict) -> tuple[str | None, Any]:
     state.locals |= set(arguments)
     state.arguments = set(arguments)
     written = {n for n in set(arguments) & _written(body)  # a dict: structs.py
-               if not isinstance(arguments[n], (Tup, Rec, Static))}  # .store_entry copies it
+               if not isinstance(arguments[n], (Tup, Rec, Obj, Static))}  # .store_entry copies it
     for name in sorted(written):  # never write into the caller's array: work on a copy
         state.emit(state.new_version(name), _COPY, (arguments[name],), tree)
     copies = state.body

@@ -21,6 +21,7 @@ lower the rest with it: ``flow.Flow`` (if/for/while, and/or), ``calls.Calls``
 (calls, methods, tuples, local functions, inlining), ``comprehensions.Comprehensions``
 (comprehensions), ``structs.Structs``
 (dicts, lists, tuples in loops) and ``inplace.Inplace`` (shared storage);
+``objects`` reads the fields and methods of object arguments (``Obj``, ``NTup``);
 ``function`` lowers parameters and bodies. An inlined helper is lowered by a
 core of its own (``child``, ``nested``) whose state shares the name space.
 """
@@ -36,13 +37,13 @@ import gast
 
 from .. import ir
 from ..errors import NameResolutionError
-from . import function, names, parse
+from . import function, names, objects, parse
 from .calls import Calls
 from .comprehensions import Comprehensions
 from .flow import Flow
 from .inplace import Inplace
 from .parse import Source
-from .state import LocalFunction, LoweringState, Rec, Static, Tup
+from .state import LocalFunction, LoweringState, NTup, Obj, Rec, Static, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, describe
 from .unroll import Unroll
@@ -211,7 +212,7 @@ class Lowerer:
 
     def bind_operand(self, name: str, operand: object, node: gast.AST) -> None:
         state = self.state
-        if isinstance(operand, (Tup, Rec, LocalFunction, Static)):
+        if isinstance(operand, (Tup, Rec, Obj, LocalFunction, Static)):
             state.env[name] = operand  # structure, known now: nothing to compute
         elif operand is not state.env.get(name):  # a plain name or constant: copy it
             state.emit(state.new_version(name), "copy", (operand,), node)
@@ -232,6 +233,8 @@ class Lowerer:
     def pack(self, operand: Any, node: gast.AST) -> ir.Operand:
         if isinstance(operand, (Static, LocalFunction)):  # a constant, or refused
             return names.static_operand(self.state, operand, node)
+        if isinstance(operand, Obj):  # a dataclass... argument: its fields only
+            raise objects.refuse_value(self.state, node, operand)
         if isinstance(operand, Rec):
             raise self.state.unsupported(node, "a dict argument can only be indexed with "
                                          "constant keys (params[\"W\"]) here")
@@ -341,6 +344,8 @@ class Lowerer:
         base = self.expr(node.value)
         if isinstance(base, Static):  # self.W, self.config.n, cfg.lr: found now
             return self.calls.static_attribute(base, node, into)
+        if isinstance(base, (Obj, NTup)):  # p.W of a structured argument: known now
+            return objects.field(self, base, node, self.calls)
         op = ir.ATTRIBUTES.get(node.attr)
         if op is None:
             raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet")

@@ -14,7 +14,8 @@ Invariants while lowering:
 
 - ``env`` maps each name bound on the current path to its value now: an SSA
   version (``ir.Var``), a constant, or structure known while lowering (``Tup``,
-  ``Rec``, ``LocalFunction``, ``Static``); a name not in it is unbound here (``undefined``
+  ``NTup``, ``Rec``, ``Obj``, ``LocalFunction``, ``Static``); a name not in it is unbound
+  here (``undefined``
   says why, for an error);
 - ``body`` is the statement list of the innermost block being lowered; a part
   that lowers a sub-block swaps in a new list and restores the old one after
@@ -80,6 +81,33 @@ class Static:
 
     def assume(self) -> parse.Assumption:
         return parse.Assumption(self.fn, self.path, parse.kept(self.obj), root=self.root)
+
+
+class NTup(Tup):
+    """A NamedTuple argument: a ``Tup`` whose entries are also read as fields
+    (``p.W`` is ``p[0]``); ``fields`` are the names, ``cls`` the class."""
+
+    cls: type
+    fields: tuple[str, ...]
+
+
+def named_tup(items: list, cls: type, fields: tuple[str, ...]) -> NTup:
+    t = NTup(items)
+    t.cls, t.fields = cls, fields
+    return t
+
+
+class Obj:
+    """An object argument known while lowering (a dataclass, a class registered with
+    ``srcgrad.register_class``, a plain object passed as ``self``): its fields by name,
+    each an operand (a leaf parameter, or a static field's ``ir.Const``) or structure;
+    ``cls`` gives its methods and properties, inlined with ``self`` bound to it."""
+
+    def __init__(self, cls: type, fields: dict[str, Any]):
+        self.cls, self.fields = cls, fields
+
+    def __repr__(self) -> str:
+        return f"Obj({self.cls.__name__}, {list(self.fields)})"
 
 
 class LocalFunction:
