@@ -104,10 +104,8 @@ def assert_located(exc: SrcgradError, line: int, col: int, token: str,
 X = np.array([0.5, 1.5])
 FENCE = [
     ("nonlocal_statement", UnsupportedSyntax, "nonlocal"),
-    ("while_else", UnsupportedSyntax, "while"),
     ("delete_statement", UnsupportedSyntax, "del"),
     ("async_function", UnsupportedSyntax, "async"),
-    ("for_else", UnsupportedSyntax, "for"),
     ("try_statement", UnsupportedSyntax, "try"),
     ("with_statement", UnsupportedSyntax, "with"),
     ("nested_def", UnsupportedSyntax, "def"),

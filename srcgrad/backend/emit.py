@@ -303,7 +303,9 @@ class _Emitter:
                 self.put(inner, "pass")
 
     def loop(self, n: ir.Loop, indent: str) -> None:
-        inits = [(p.target, p.sources[0]) for p in n.carried]
+        # A name only the loop binds is not bound before it (UnboundLocalError after
+        # a loop that did not run, as in Python).
+        inits = [(p.target, p.sources[0]) for p in n.carried if not ir.is_unbound(p.sources[0])]
         self.moves(inits, indent, n.loc, n.adjoint)
         self.put(indent, self.loop_head(n), n.loc, n.adjoint)
         inner = indent + "    "
@@ -318,6 +320,9 @@ class _Emitter:
         self.block(n.body, inner)
         self.push(n.save, inner)  # before the moves: it saves this iteration's values
         self.moves([(p.target, p.sources[1]) for p in n.carried], inner, n.loc, n.adjoint)
+        if n.exit is not None:  # a break: after the moves, which carry its values out
+            self.put(inner, f"if {unparse(self.operand(n.exit))}:")
+            self.put(inner + "    ", "break")
         if len(self.out) == start:
             self.put(inner, "pass")
 

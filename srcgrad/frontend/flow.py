@@ -29,7 +29,8 @@ import gast
 from .. import ir
 from . import names
 from .inplace import Inplace
-from .state import Core, LoweringState, Tup
+from .jumps import EXIT
+from .state import Core, LoweringState, Rec, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, assigned_names, target_names
 
@@ -169,14 +170,14 @@ class Flow:
 
     # -- loops ------------------------------------------------------------------
     def for_(self, node: gast.For) -> None:
-        if node.orelse:
-            raise self.state.unsupported(node, "for ... else is not supported")
+        if node.orelse:  # (jumps.py moved it after the loop)
+            raise self.state.unsupported(node, "for ... else is not supported here")
         bounds, bind_target = self.iteration(node)
         self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target))
 
     def while_(self, node: gast.While) -> None:
         if node.orelse:
-            raise self.state.unsupported(node, "while ... else is not supported")
+            raise self.state.unsupported(node, "while ... else is not supported here")
         self.structs.loop(node, lambda loop: self.loop(loop, None, None))
 
     def loop(self, node: gast.For | gast.While, bounds: tuple | None,
@@ -188,10 +189,14 @@ class Flow:
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")
+        carried += self.bound_by_loop(node, carried)
         before = dict(state.env)
-        phis = [ir.Phi(state.new_version(n), (before[n], before[n])) for n in carried]
-        for p in phis:
+        unbound = ir.Const(ir.UNBOUND)
+        phis = [ir.Phi(state.new_version(n), (before.get(n, unbound),) * 2) for n in carried]
+        for p, name in zip(phis, carried):
             self.inplace.share(p.target, p.sources[0])
+            if ir.is_unbound(p.sources[0]):  # not readable in the body before it is set
+                state.env.pop(name)
         iterating, state.loops_open = len(state.iterating), [*state.loops_open, node]
         index = state.temp() if bounds is not None else None
         outer, state.body = state.body, []
@@ -205,25 +210,50 @@ class Flow:
         body = prefix + self.core.block(node.body)
         del state.iterating[iterating:]
         state.loops_open = state.loops_open[:-1]
-        for p, name in zip(phis, carried):
+        # A name the loop alone binds, left unbound on some path of the body, is not
+        # carried (reading it after the loop stays a located error).
+        kept = [(p, name) for p, name in zip(phis, carried)
+                if isinstance(state.env.get(name), (ir.Var, ir.Const))]
+        phis, carried = [p for p, _ in kept], [name for _, name in kept]
+        for p, name in kept:
             p.sources = (p.sources[0], state.env[name])
             self.inplace.share(p.target, p.sources[1])
         self.leave_loop(node, before, phis, carried)
+        flag = getattr(node, EXIT, None)  # a for loop's break flag (jumps.py)
+        exit_ = next((p.target for p, name in kept if name == flag), None)
         state.body.append(ir.Loop(index, bounds or (), phis, body, state.src.loc(node),
-                                  test=test, cond=cond))
+                                  test=test, cond=cond, exit=exit_))
+
+    def bound_by_loop(self, node: gast.For | gast.While, carried: list[str]) -> list[str]:
+        """The names the loop alone binds (its target, names first assigned in its body)
+        that the function reads outside the loop: carried, entering unbound, so that
+        after the loop they hold their last value (unbound if the loop did not run)."""
+        state = self.state
+        names = ([] if isinstance(node, gast.While) else target_names(node.target)) + \
+            [n for n in assigned_names(node.body) if n not in carried]
+        names = [n for n in dict.fromkeys(names) if n not in carried and n != RETURN
+                 and not isinstance(state.env.get(n), (Tup, Rec))]
+        if not names:
+            return []
+        inside = {id(m) for part in (node.body, [node.target] if isinstance(node, gast.For)
+                                     else [node.test]) for s in part for m in gast.walk(s)}
+        outside = {m.id for m in gast.walk(state.src.tree) if isinstance(m, gast.Name)
+                   and isinstance(m.ctx, gast.Load) and id(m) not in inside}
+        return [n for n in names if n in outside]
 
     def leave_loop(self, node: gast.For | gast.While, before: dict, phis: list[ir.Phi],
                    carried: list[str]) -> None:
         """After a loop: the carried names' new versions, and the names it alone binds
         unbound."""
         state = self.state
-        inner = set(assigned_names(node.body)) - set(carried)
+        inner = set(assigned_names(node.body))
+        if isinstance(node, gast.For):
+            inner |= set(target_names(node.target))
+        inner -= set(carried)
         state.env = {k: v for k, v in before.items()}
         for p, name in zip(phis, carried):
             p.out = state.new_version(name)
             self.inplace.share(p.out, p.target)
-        if isinstance(node, gast.For):
-            inner |= set(target_names(node.target))
         for name in inner:
             state.env.pop(name, None)
             state.undefined[name] = "it is assigned only inside a loop"

@@ -9,9 +9,13 @@ same meaning, no ``break``/``continue``, no ``return`` inside a loop, and every
   depth of ``if``s; so a path that jumped never runs, nor needs, the code after
   it (a name it leaves unbound is not "maybe unbound" there); statements
   written right after a jump are refused (they never run);
-- in a loop, ``break`` sets ``stop``: a ``for`` loop runs its remaining
-  iterations as no-ops (``if not stop:`` around the body), a ``while`` loop
+- in a loop, ``break`` sets ``stop``: a ``for`` loop is marked (its ``EXIT``
+  attribute names ``stop``) and ends after the iteration that set it (the IR
+  loop's ``exit``: a real ``break`` in the generated code), a ``while`` loop
   tests ``not stop and <test>``; ``continue`` just ends its path;
+- a loop's ``else`` block follows the loop, under ``if not stop:`` when the loop
+  has a ``break`` (or a ``return``, which sets ``stop`` too); a break of a loop
+  nested in the loop does not count (it sets that loop's own flag);
 - ``return v`` in a loop stores ``v`` in ``result``, sets ``returned`` and
   stops every enclosing loop; after each loop holding it, ``if returned:``
   leaves the next enclosing loop (``break``), or after the outermost one
@@ -29,6 +33,9 @@ from collections.abc import Callable
 import gast
 
 _LOOPS = (gast.For, gast.While)
+# The attribute of a ``for`` node naming its break flag (``frontend.flow`` makes the
+# loop end once the flag is true).
+EXIT = "srcgrad_exit"
 _JUMPS = (gast.Break, gast.Continue, gast.Return)
 # AST nodes copied into the paths after jumps, at most: each `if` that may jump in
 # both branches doubles what follows it, so a long chain of them is refused.
@@ -132,6 +139,7 @@ class _Jumps:
 
     def loop(self, node) -> list:
         pre = []
+        orelse, node.orelse = self.block(node.orelse), []  # runs after the loop, below
         returns = any(isinstance(n, gast.Return) for n in gast.walk(node))
         owner = returns and self.returned is None
         if owner:  # the outermost loop holding a return keeps its value
@@ -145,7 +153,7 @@ class _Jumps:
         if stop is not None:
             pre.append(_assign(stop, _const(False, node), node))
             if isinstance(node, gast.For):
-                node.body = [_located(gast.If(_not(stop, node), node.body, []), node)]
+                setattr(node, EXIT, stop)  # flow.py: the loop ends once it is set
             else:
                 node.test = _located(gast.BoolOp(gast.And(), [_not(stop, node), node.test]),
                                      node.test)
@@ -157,6 +165,9 @@ class _Jumps:
                              node)]
         if owner:
             self.returned = self.result = None
+        if orelse:  # for/while ... else: runs when no break (nor return) ended the loop
+            post += [_located(gast.If(_not(stop, node), orelse, []), node)] \
+                if stop is not None else orelse
         return [*pre, node, *post]
 
     def results(self, node) -> list[str]:

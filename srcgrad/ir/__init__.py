@@ -17,6 +17,7 @@ from .nodes import (
     OPERATORS,
     SYMBOLS,
     UNARY,
+    UNBOUND,
     Callee,
     Const,
     Function,
@@ -31,6 +32,7 @@ from .nodes import (
     fold,
     is_check,
     is_number,
+    is_unbound,
     loop_out,
     node_defs,
     node_uses,
@@ -43,5 +45,5 @@ __all__ = [
     "SAME_BUFFER", "SYMBOLS", "UNARY", "Callee", "Const", "Function", "If", "Loop", "Namer",
     "Node", "Operand", "Phi", "Stmt", "Var", "adjoint_name", "check_inplace", "clone", "fold",
     "hazard_key", "is_check", "is_number", "loop_out", "may_share_first", "node_defs",
-    "node_uses", "verify", "walk",
+    "node_uses", "verify", "walk", "UNBOUND", "is_unbound",
 ]

@@ -79,6 +79,23 @@ class Const:
         return self.name or repr(self.value)
 
 
+class _Unbound:
+    """The value of a name a loop alone binds, before the loop: none (Python's
+    ``UnboundLocalError`` on a read when the loop did not run)."""
+
+    def __repr__(self) -> str:
+        return "<unbound>"
+
+
+UNBOUND = _Unbound()
+
+
+def is_unbound(o: object) -> bool:
+    """``o`` is the "not bound yet" value entering a loop (a ``Const`` of ``UNBOUND``):
+    the emitter assigns nothing for it, transforms give it no adjoint or tangent."""
+    return isinstance(o, Const) and o.value is UNBOUND
+
+
 Operand = Union[Var, Const]  # noqa: UP007 - a runtime alias, also used with isinstance
 
 
@@ -171,6 +188,11 @@ class Loop:
     set, ``while cond`` with ``test`` recomputing ``cond`` from the carried values at
     the top of every iteration.
 
+    ``exit`` (a ``for`` loop with a ``break``): a carried value's target; the loop
+    ends after the first iteration at whose end (its carried values updated) it is
+    true, so the iterations after a ``break`` do not run. Its adjoint loop replays
+    only the iterations that ran (the forward loop counts them).
+
     Tape: a forward loop pushes ``save_start`` (its carried values) at the top of
     every iteration and ``save`` at the end; the adjoint loop pops the groups in
     ``restore`` back into the same variables at the start of each of its
@@ -189,6 +211,7 @@ class Loop:
     save_start: list[Var] = field(default_factory=list)
     save: list[Var] = field(default_factory=list)
     restore: list[list[Var]] = field(default_factory=list)
+    exit: Operand | None = None
 
 
 Node = Union[Stmt, If, Loop]  # noqa: UP007
@@ -229,7 +252,7 @@ def node_uses(n: Node) -> list[Var]:
     if isinstance(n, If):
         ops = [n.cond, *(src for p in n.phis for src in p.sources)]
     elif isinstance(n, Loop):
-        ops = list(n.bounds) + [n.cond] + [src for p in n.carried for src in p.sources]
+        ops = list(n.bounds) + [n.cond, n.exit] + [src for p in n.carried for src in p.sources]
     return [o for o in ops if isinstance(o, Var)]
 
 
@@ -301,6 +324,8 @@ def _format_block(block: list[Node], indent: str, lines: list[str]) -> None:
             _format_block(n.body, indent + "    ", lines)
             if n.save:
                 lines.append(f"{indent}    push {', '.join(map(str, n.save))}")
+            if n.exit is not None:
+                lines.append(f"{indent}    exit if {n.exit}")
 
 
 # Run-time checks among the statements (``runtime.disjoint_write``): their value is the
