@@ -192,6 +192,9 @@ class _Emitter:
         raise SrcgradError(f"cannot emit the operation {op!r}")
 
     def statement(self, s: ir.Stmt) -> ast.stmt:
+        if s.op == "assert":  # the user's assert, where the forward sweep reaches it
+            msg = self.operand(s.args[1]) if len(s.args) > 1 else None
+            return ast.Assert(self.operand(s.args[0]), msg)
         if s.op in ("append", "droplast"):  # xs.append(v), xs.pop()
             method = ast.Attribute(_load(self.name(s.args[0])), "append" if s.op == "append"
                                    else "pop", ast.Load())

@@ -21,6 +21,10 @@ same meaning, no ``break``/``continue``, no ``return`` inside a loop, and every
   leaves the next enclosing loop (``break``), or after the outermost one
   returns ``result``, a return like any other, settled in its turn.
 
+A ``with`` keeps only its warning filters: the rest of its body follows it in
+the enclosing block (``statements.py`` accepts only contexts that change no
+number, so where the body runs is the same), its jumps handled as any other.
+
 ``fresh`` makes the flag names (never one of the user's); ``refuse(node, why)``
 makes the located error for a function whose paths would multiply too much.
 """
@@ -130,6 +134,13 @@ class _Jumps:
         for s in stmts:
             if isinstance(s, _LOOPS):
                 out += self.loop(s)
+            elif isinstance(s, gast.With):
+                # Its body joins the enclosing block, so that its jumps are seen (only
+                # no-op contexts are accepted: statements.py); warning filters stay in
+                # it (dropped with it).
+                rest = [b for b in s.body if not _is_filter(b)]
+                s.body = [b for b in s.body if _is_filter(b)] or [_located(gast.Pass(), s)]
+                out += [s, *self.block(rest)]
             else:
                 if isinstance(s, gast.If):
                     s.body = self.block(s.body)
@@ -209,6 +220,15 @@ class _Jumps:
             elif not isinstance(s, gast.Continue):  # continue: its path just ends
                 out.append(s)
         return out
+
+
+def _is_filter(s) -> bool:
+    """``warnings.simplefilter(...)`` or ``warnings.filterwarnings(...)`` as a statement
+    (kept in its ``with``; ``statements.py`` checks what it names)."""
+    call = s.value if isinstance(s, gast.Expr) else None
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+        isinstance(call.func.value, gast.Name) and call.func.value.id == "warnings" and \
+        call.func.attr in ("simplefilter", "filterwarnings")
 
 
 def _own_jumps(s) -> list:

@@ -32,7 +32,7 @@ import gast
 
 from .. import ir
 from ..errors import NameResolutionError
-from . import function, names, parse
+from . import function, names, parse, statements
 from .calls import Calls
 from .flow import Flow
 from .inplace import Inplace
@@ -347,6 +347,9 @@ _STMTS: dict[type, Callable[[Lowerer, Any], None]] = {
     gast.Return: Lowerer.return_,
     gast.Pass: Lowerer.pass_,
     gast.Expr: Lowerer.expr_stmt,
+    gast.Assert: statements.assert_,
+    gast.With: statements.with_,
+    **dict.fromkeys(statements.REFUSED, statements.refuse),
 }
 _EXPRS: dict[type, Callable[[Lowerer, Any, str | None], Any]] = {
     gast.BinOp: Lowerer.binop,

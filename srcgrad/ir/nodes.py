@@ -43,10 +43,12 @@ ATTRIBUTES = {"T": "attr.T", "shape": "attr.shape", "ndim": "attr.ndim", "size":
 # indices must add up (``np.add.at``); the write ops are emitted in place. "tuple" builds a
 # tuple value (a shape, say) from its operands. Lists: "newlist" is ``[]``, "append"
 # the new version after ``xs.append(v)``, "droplast" after ``xs.pop()`` (adjoints).
+# "assert" is the user's ``assert`` (args: the condition, the message if any): a check
+# (``is_check``), its value unused.
 OPERATORS = frozenset(
     [*BINARY.values(), *UNARY.values(), *COMPARE.values(), *ATTRIBUTES.values(), "copy",
      "getitem", "setitem", "copyitem", "addat", "scatter", "iadd", "tuple", "newlist",
-     "append", "droplast"]
+     "append", "droplast", "assert"]
 )
 # Python spelling of each operator, for the text form and the emitter.
 SYMBOLS = {
@@ -334,7 +336,8 @@ CHECKS = frozenset({"disjoint_write"})
 
 
 def is_check(s: object) -> bool:
-    return isinstance(s, Stmt) and isinstance(s.op, Callee) and s.op.name in CHECKS
+    return isinstance(s, Stmt) and (s.op == "assert" or isinstance(s.op, Callee)
+                                     and s.op.name in CHECKS)
 
 
 def fold(op: str | Callee, args: Sequence[Operand]) -> Operand | None:
