@@ -189,7 +189,8 @@ class Flow:
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")
-        carried += self.bound_by_loop(node, carried)
+        extra = self.bound_by_loop(node, carried)
+        carried += extra
         before = dict(state.env)
         unbound = ir.Const(ir.UNBOUND)
         phis = [ir.Phi(state.new_version(n), (before.get(n, unbound),) * 2) for n in carried]
@@ -212,8 +213,8 @@ class Flow:
         state.loops_open = state.loops_open[:-1]
         # A name the loop alone binds, left unbound on some path of the body, is not
         # carried (reading it after the loop stays a located error).
-        kept = [(p, name) for p, name in zip(phis, carried)
-                if isinstance(state.env.get(name), (ir.Var, ir.Const))]
+        kept = [(p, name) for p, name in zip(phis, carried) if name not in extra
+                or isinstance(state.env.get(name), (ir.Var, ir.Const))]
         phis, carried = [p for p, _ in kept], [name for _, name in kept]
         for p, name in kept:
             p.sources = (p.sources[0], state.env[name])
