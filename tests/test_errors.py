@@ -123,7 +123,7 @@ FENCE = [
     ("write_into_row", UnsupportedSyntax, "row[1]"),
     ("class_definition", UnsupportedSyntax, "class"),
     ("generator_function", UnsupportedSyntax, "yield"),
-    ("loop_only_name", NameResolutionError, "z"),
+    ("branch_only_name", NameResolutionError, "z"),
     ("tuple_return", UnsupportedSyntax, "x, 2.0"),
     ("tuple_in_branches", UnsupportedSyntax, "if"),
     ("chained_comparison", UnsupportedSyntax, "0.0 < x"),

@@ -60,6 +60,14 @@ CASES = [
     (P.printing, (np.array([0.5, 2.0, 3.0]),), (0,)),
     (P.printing, (np.array([5.0, 8.0, 3.0]),), (0,)),
     (P.early_exit_huge, (1.3,), (0,)),
+    (P.while_only_name, (1.2,), (0,)),
+    (P.break_enumerate, (np.array([0.3, 0.8, 0.9, 0.2]),), (0,)),
+    (P.break_enumerate, (np.array([0.3, 0.1, 0.2]),), (0,)),
+    (P.inner_sometimes_empty, (0.7,), (0,)),
+    (P.last_row_untouched, (W,), (0,)),
+    (P.read_from_previous_iteration, (0.4, 4), (0,)),
+    (P.read_from_previous_iteration, (0.4, 0), (0,)),
+    (P.set_in_some_iterations, (0.8,), (0,)),
 ]
 
 
@@ -108,6 +116,17 @@ def test_loop_variable_unbound_after_an_empty_loop_raises_as_in_python():
         srcgrad.jvp(P.doubling, (0.7, 0), (1.0, 0))
     with pytest.raises(UnboundLocalError):
         srcgrad.grad(P.last_element)(np.zeros(0))
+    with pytest.raises(UnboundLocalError):
+        srcgrad.value_and_grad(P.while_only_name)(12.0)
+
+
+def test_a_name_taped_before_it_is_set_reads_as_in_python():
+    """An inner loop that does not run leaves j as the outer loop's previous value (or
+    unbound at first); the outer tape pushes it every iteration, read only under the
+    if: the numbers are Python's."""
+    value, g = srcgrad.value_and_grad(P.inner_sometimes_empty)(0.7)
+    assert value == P.inner_sometimes_empty(0.7)
+    np.testing.assert_allclose(g, gradient(P.inner_sometimes_empty, (0.7,), 0), rtol=RTOL)
 
 
 def test_break_ends_the_loop_in_generated_code():

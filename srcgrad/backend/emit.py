@@ -307,8 +307,10 @@ class _Emitter:
 
     def loop(self, n: ir.Loop, indent: str) -> None:
         # A name only the loop binds is not bound before it (UnboundLocalError after
-        # a loop that did not run, as in Python).
-        inits = [(p.target, p.sources[0]) for p in n.carried if not ir.is_unbound(p.sources[0])]
+        # a loop that did not run, as in Python), or is None where the code may read it.
+        inits = [(p.target, ir.Const(None) if ir.is_unbound(p.sources[0]) else p.sources[0])
+                 for p in n.carried if not (isinstance(p.sources[0], ir.Const)
+                                            and p.sources[0].value is ir.UNBOUND)]
         self.moves(inits, indent, n.loc, n.adjoint)
         self.put(indent, self.loop_head(n), n.loc, n.adjoint)
         inner = indent + "    "

@@ -194,10 +194,8 @@ class Flow:
         before = dict(state.env)
         unbound = ir.Const(ir.UNBOUND)
         phis = [ir.Phi(state.new_version(n), (before.get(n, unbound),) * 2) for n in carried]
-        for p, name in zip(phis, carried):
+        for p in phis:  # (one entering unbound is read as Python would: maybe unbound)
             self.inplace.share(p.target, p.sources[0])
-            if ir.is_unbound(p.sources[0]):  # not readable in the body before it is set
-                state.env.pop(name)
         iterating, state.loops_open = len(state.iterating), [*state.loops_open, node]
         index = state.temp() if bounds is not None else None
         outer, state.body = state.body, []
@@ -211,13 +209,16 @@ class Flow:
         body = prefix + self.core.block(node.body)
         del state.iterating[iterating:]
         state.loops_open = state.loops_open[:-1]
-        # A name the loop alone binds, left unbound on some path of the body, is not
-        # carried (reading it after the loop stays a located error).
+        # A name the loop alone binds that the body turns into structure is not carried
+        # (reading it after the loop stays a located error).
         kept = [(p, name) for p, name in zip(phis, carried) if name not in extra
                 or isinstance(state.env.get(name), (ir.Var, ir.Const))]
         phis, carried = [p for p, _ in kept], [name for _, name in kept]
+        read = {v.name for m in ir.walk(test + body) for v in ir.node_uses(m)}
         for p, name in kept:
-            p.sources = (p.sources[0], state.env[name])
+            first = ir.Const(ir.READ_UNBOUND) if ir.is_unbound(p.sources[0]) and \
+                p.target.name in read else p.sources[0]  # may be read before it is set
+            p.sources = (first, state.env[name])
             self.inplace.share(p.target, p.sources[1])
         self.leave_loop(node, before, phis, carried)
         flag = getattr(node, EXIT, None)  # a for loop's break flag (jumps.py)
@@ -228,7 +229,8 @@ class Flow:
     def bound_by_loop(self, node: gast.For | gast.While, carried: list[str]) -> list[str]:
         """The names the loop alone binds (its target, names first assigned in its body)
         that the function reads outside the loop: carried, entering unbound, so that
-        after the loop they hold their last value (unbound if the loop did not run)."""
+        after the loop they hold their last value (unbound if the loop did not run),
+        and in the body, before their assignment, the previous iteration's."""
         state = self.state
         names = ([] if isinstance(node, gast.While) else target_names(node.target)) + \
             [n for n in assigned_names(node.body) if n not in carried]
@@ -240,7 +242,7 @@ class Flow:
                                      else [node.test]) for s in part for m in gast.walk(s)}
         outside = {m.id for m in gast.walk(state.src.tree) if isinstance(m, gast.Name)
                    and isinstance(m.ctx, gast.Load) and id(m) not in inside}
-        return [n for n in names if n in outside]
+        return [n for n in names if n in outside or n in _read_first(node.body)]
 
     def leave_loop(self, node: gast.For | gast.While, before: dict, phis: list[ir.Phi],
                    carried: list[str]) -> None:
@@ -372,6 +374,20 @@ def _writes_to(body: list, name: str) -> tuple[bool, bool, bool]:
         if appended is not None and appended.id == name:
             grows = True
     return rebinds, writes, grows
+
+
+def _read_first(body: list) -> set[str]:
+    """Names ``body`` may read before it assigns them (a read on a line up to its first
+    assignment's): from the previous iteration."""
+    first: dict[str, int] = {}
+    loads = []
+    for m in (m for s in body for m in gast.walk(s)):
+        if isinstance(m, gast.Name) and hasattr(m, "lineno"):
+            if isinstance(m.ctx, gast.Load):
+                loads.append(m)
+            elif m.lineno < first.get(m.id, m.lineno + 1):
+                first[m.id] = m.lineno
+    return {m.id for m in loads if m.id in first and m.lineno <= first[m.id]}
 
 
 def _is_none(o) -> bool:

@@ -85,17 +85,25 @@ class _Unbound:
     """The value of a name a loop alone binds, before the loop: none (Python's
     ``UnboundLocalError`` on a read when the loop did not run)."""
 
+    def __init__(self, spelled: str):
+        self.spelled = spelled
+
     def __repr__(self) -> str:
-        return "<unbound>"
+        return self.spelled
 
 
-UNBOUND = _Unbound()
+# Entering a loop unbound: the emitter assigns nothing (a read after a loop that did
+# not run raises UnboundLocalError, as in Python) ...
+UNBOUND = _Unbound("<unbound>")
+# ... or, where generated code may read the name before it is set (a merge, a tape
+# push, an inner loop's start: Python reads it only on paths that set it), None.
+READ_UNBOUND = _Unbound("None")
 
 
 def is_unbound(o: object) -> bool:
-    """``o`` is the "not bound yet" value entering a loop (a ``Const`` of ``UNBOUND``):
-    the emitter assigns nothing for it, transforms give it no adjoint or tangent."""
-    return isinstance(o, Const) and o.value is UNBOUND
+    """``o`` is a "not bound yet" value entering a loop (a ``Const`` of ``UNBOUND`` or
+    ``READ_UNBOUND``): transforms give it no kind, shape, adjoint or tangent."""
+    return isinstance(o, Const) and isinstance(o.value, _Unbound)
 
 
 Operand = Union[Var, Const]  # noqa: UP007 - a runtime alias, also used with isinstance

@@ -222,8 +222,9 @@ class _Forward:
         n.restore = [self.taped.get(id(g), g) for g in n.restore]
         carried = [p for p in n.carried if p.target.name in self.active]
         starts = {}
-        for p in carried:
-            starts[id(p)] = self.owned_tangent(p.sources[0], n.loc)
+        for p in carried:  # (entering unbound: its tangent too)
+            starts[id(p)] = p.sources[0] if ir.is_unbound(p.sources[0]) else \
+                self.owned_tangent(p.sources[0], n.loc)
             t = self.tangents[p.target.name] = self.tangent_var(p.target)
             self.owned.add(t.name)
         body = self.block(n.body)
