@@ -6,12 +6,18 @@ are phis; ``for`` over ``range``, an array's rows, ``enumerate`` or ``zip``,
 and ``while``, become ``ir.Loop`` regions whose loop-carried values (names
 assigned in the body and defined before it) are phis. A ``return`` ends its
 path: ``jumps`` moved the statements after it into the paths that do not
-return, and removed ``break``, ``continue`` and ``return`` inside loops.
+return, and removed ``break``, ``continue`` and ``return`` inside loops; a ``for``
+loop with a ``break`` gets its flag as the loop's ``exit``. The names a loop
+alone binds that are read outside it or early in it (``loopnames``) are carried
+too, entering unbound (``ir.UNBOUND``, or ``ir.READ_UNBOUND`` when the loop's
+code reads the entering value), so that they keep Python's meaning after it.
 
-Invariants kept: after an ``if`` or a loop, ``env`` holds exactly the names bound
-on every path through it (the others are in ``undefined``, with why), each merged
-name a new version (a phi); a phi's target shares storage with its sources
-(``inplace.share``), and a row of an iterated array with the array.
+Invariants kept: after an ``if``, ``env`` holds exactly the names bound on every
+path through it (the others are in ``undefined``, with why), each merged name a
+new version (a phi); after a loop, the names bound before it and the carried
+ones (possibly unbound at run time, as in Python); a phi's target shares storage
+with its sources (``inplace.share``), and a row of an iterated array with the
+array.
 
 ``Flow`` reads and changes the state's ``env``, ``body``, ``terminated``,
 ``undefined``, ``iterating`` and ``loops_open``, and names new versions; it asks
@@ -30,7 +36,8 @@ from .. import ir
 from . import names
 from .inplace import Inplace
 from .jumps import EXIT
-from .state import Core, LoweringState, Rec, Tup
+from .loopnames import bound_by_loop
+from .state import Core, LoweringState, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, assigned_names, target_names
 
@@ -189,7 +196,7 @@ class Flow:
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")
-        extra = self.bound_by_loop(node, carried)
+        extra = bound_by_loop(state, node, carried)
         carried += extra
         before = dict(state.env)
         unbound = ir.Const(ir.UNBOUND)
@@ -225,24 +232,6 @@ class Flow:
         exit_ = next((p.target for p, name in kept if name == flag), None)
         state.body.append(ir.Loop(index, bounds or (), phis, body, state.src.loc(node),
                                   test=test, cond=cond, exit=exit_))
-
-    def bound_by_loop(self, node: gast.For | gast.While, carried: list[str]) -> list[str]:
-        """The names the loop alone binds (its target, names first assigned in its body)
-        that the function reads outside the loop: carried, entering unbound, so that
-        after the loop they hold their last value (unbound if the loop did not run),
-        and in the body, before their assignment, the previous iteration's."""
-        state = self.state
-        names = ([] if isinstance(node, gast.While) else target_names(node.target)) + \
-            [n for n in assigned_names(node.body) if n not in carried]
-        names = [n for n in dict.fromkeys(names) if n not in carried and n != RETURN
-                 and not isinstance(state.env.get(n), (Tup, Rec))]
-        if not names:
-            return []
-        inside = {id(m) for part in (node.body, [node.target] if isinstance(node, gast.For)
-                                     else [node.test]) for s in part for m in gast.walk(s)}
-        outside = {m.id for m in gast.walk(state.src.tree) if isinstance(m, gast.Name)
-                   and isinstance(m.ctx, gast.Load) and id(m) not in inside}
-        return [n for n in names if n in outside or n in _read_first(node.body)]
 
     def leave_loop(self, node: gast.For | gast.While, before: dict, phis: list[ir.Phi],
                    carried: list[str]) -> None:
@@ -374,20 +363,6 @@ def _writes_to(body: list, name: str) -> tuple[bool, bool, bool]:
         if appended is not None and appended.id == name:
             grows = True
     return rebinds, writes, grows
-
-
-def _read_first(body: list) -> set[str]:
-    """Names ``body`` may read before it assigns them (a read on a line up to its first
-    assignment's): from the previous iteration."""
-    first: dict[str, int] = {}
-    loads = []
-    for m in (m for s in body for m in gast.walk(s)):
-        if isinstance(m, gast.Name) and hasattr(m, "lineno"):
-            if isinstance(m.ctx, gast.Load):
-                loads.append(m)
-            elif m.lineno < first.get(m.id, m.lineno + 1):
-                first[m.id] = m.lineno
-    return {m.id for m in loads if m.id in first and m.lineno <= first[m.id]}
 
 
 def _is_none(o) -> bool:
