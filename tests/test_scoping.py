@@ -68,6 +68,8 @@ CASES = [
     (P.read_from_previous_iteration, (0.4, 4), (0,)),
     (P.read_from_previous_iteration, (0.4, 0), (0,)),
     (P.set_in_some_iterations, (0.8,), (0,)),
+    (P.sum_of_firsts, (W,), (0,)),
+    (P.sum_of_firsts, (W - 1.0,), (0,)),  # no entry above: the helper's last return
 ]
 
 
@@ -175,3 +177,24 @@ def test_with_body_is_differentiated_as_if_the_with_were_not_there():
     np.testing.assert_allclose(srcgrad.grad(P.quiet_log)(x), 2 * np.log(x) / x, rtol=1e-12)
     np.testing.assert_allclose(srcgrad.grad(P.quiet_warnings)(x), 1 / np.sqrt(x),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("f, args", [
+    (P.settle, (1.2, 0.1)),
+    (P.last_step, (1.3, 4)),
+    (P.read_from_previous_iteration, (0.4, 4)),
+    (P.halve_until_small, (5.3,)),
+    (P.first_above_items, (np.array([0.3, 0.8, 0.9, 0.2]), 0.85)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_second_order_through_break_else_and_loop_names(f, args):
+    """Forward mode over the generated gradient (its loop ends at the break too, its
+    adjoint loop runs over the trips counted): against differences of the gradient."""
+    if np.ndim(args[0]):
+        H = srcgrad.hessian(f)(*args)
+        for k in range(len(args[0])):
+            def row(*b, k=k):
+                return srcgrad.grad(f)(*b)[k]
+            np.testing.assert_allclose(H[k], gradient(row, args, 0), rtol=1e-5, atol=1e-7)
+        return
+    gg = srcgrad.grad(srcgrad.grad(f))(*args)
+    np.testing.assert_allclose(gg, gradient(srcgrad.grad(f), args, 0), rtol=1e-5, atol=1e-8)

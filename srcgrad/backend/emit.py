@@ -13,7 +13,11 @@ bytes) and meant to be read:
   versions of an array written in place (``x[i] = v``);
 - the adjoint of ``v`` is printed ``v_bar``;
 - each block of adjoint statements is preceded by a comment quoting the
-  user's line it differentiates.
+  user's line it differentiates;
+- a loop with an ``exit`` (a ``for`` loop with a ``break``) ends with
+  ``if stop: break`` after its carried values are moved; a name entering a loop
+  unbound gets no assignment before it (``None`` if the code may read it early);
+  the IR's ``assert`` is printed as the user's ``assert cond, "message"``.
 
 ``unparse`` is the only place that turns syntax trees into text. The namespace
 holds exactly the module-level names the source reads (builtins, modules and
