@@ -70,6 +70,11 @@ CASES = [
     (P.set_in_some_iterations, (0.8,), (0,)),
     (P.sum_of_firsts, (W,), (0,)),
     (P.sum_of_firsts, (W - 1.0,), (0,)),  # no entry above: the helper's last return
+    (P.return_in_else, (0.5,), (0,)),
+    (P.return_in_else, (2.0,), (0,)),
+    (P.break_in_inner_else, (0.9,), (0,)),  # an else's break ends the outer loop
+    (P.return_under_errstate, (0.4,), (0,)),
+    (P.return_under_errstate, (0.001,), (0,)),
 ]
 
 
