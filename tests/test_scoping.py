@@ -75,6 +75,12 @@ CASES = [
     (P.break_in_inner_else, (0.9,), (0,)),  # an else's break ends the outer loop
     (P.return_under_errstate, (0.4,), (0,)),
     (P.return_under_errstate, (0.001,), (0,)),
+    (P.pair_recurrence_until, (0.9,), (0,)),
+    (P.pair_recurrence_until, (0.2,), (0,)),
+    (P.states_until_saturated, (0.1,), (0,)),
+    (P.states_until_saturated, (-2.0,), (0,)),
+    (P.fill_until_negative, (1.3,), (0,)),
+    (P.fill_until_negative, (0.2,), (0,)),
 ]
 
 
