@@ -114,6 +114,7 @@ FENCE = [
     ("assert_fstring", UnsupportedSyntax, 'f"x'),
     ("raise_statement", UnsupportedSyntax, "raise"),
     ("match_statement", UnsupportedSyntax, "match"),
+    ("nested_async", UnsupportedSyntax, "async"),
     ("nested_def", UnsupportedSyntax, "def"),
     ("lambda_called", UnsupportedSyntax, "lambda"),
     ("list_comprehension", UnsupportedSyntax, "[s * t"),

@@ -20,6 +20,9 @@ Contract, on top of ``lower.py``'s:
   ``with ... as name`` and every other context manager. Inside
   ``warnings.catch_warnings()``, ``warnings.simplefilter(...)`` and
   ``warnings.filterwarnings(...)`` statements are dropped with it.
+- ``REFUSED``: statements refused with what to write instead (``try``, ``global``,
+  ``del``, ``match``, ``raise``...); ``refuse_generators``: a ``yield`` anywhere in
+  a body, nested defs included.
 
 These functions receive the lowering core; they read ``state.env`` only through
 it and append to ``state.body`` (``state.emit``).
@@ -71,7 +74,9 @@ def with_(core: Core, node: gast.With) -> None:
         context = _context(core, item.context_expr)
         if item.optional_vars is not None:
             raise state.unsupported(item.optional_vars, "`with ... as name` is not "
-                                    "supported in a differentiated function", _WITH_HINT)
+                                    "supported in a differentiated function",
+                                    "Drop `as ...`: what the context gives cannot be used "
+                                    "in a differentiated function.")
         if context is np.errstate:
             _check_errstate(core, item.context_expr)
         filters |= context is warnings.catch_warnings
@@ -126,6 +131,8 @@ REFUSED = {
                "cannot follow an exception",
                "Test for the case before the operation (if ..., np.where(...)) instead of "
                "catching its error; keep the try around the call of the derivative."),
+    gast.AsyncFunctionDef: ("an async def is not supported in a differentiated function",
+                            "Write a plain def (inlined where it is called)."),
     gast.Global: ("a global declaration is not supported in a differentiated function "
                   "(it is needed only to assign a module-level name)",
                   "Read module-level values without `global`; return a new value instead "
@@ -143,6 +150,9 @@ REFUSED = {
                  'Check with assert cond, "message" (checked in the derivative too), or '
                  "check the arguments before calling the derivative."),
 }
+
+
+REFUSED[gast.TryStar] = REFUSED[gast.Try]
 
 
 def refuse(core: Core, node: gast.stmt) -> None:
