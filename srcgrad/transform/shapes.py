@@ -18,7 +18,8 @@ arguments are constants or integers derived from shapes (``T = x.shape[0]``,
 index arrays, slices built at run time) is unknown. Both branches of an ``if``
 are inferred and a merged value is known if both sides agree; a loop body is
 inferred until the carried values' shapes settle (a changing one is unknown),
-with the loop index's value unknown.
+with the loop index's value unknown; a value entering a loop unbound
+(``ir.is_unbound``) takes its shape from the iteration's end value.
 """
 
 from __future__ import annotations
