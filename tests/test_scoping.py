@@ -209,3 +209,24 @@ def test_second_order_through_break_else_and_loop_names(f, args):
         return
     gg = srcgrad.grad(srcgrad.grad(f))(*args)
     np.testing.assert_allclose(gg, gradient(srcgrad.grad(f), args, 0), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("f, args, wrt", CASES, ids=[_id(c) for c in CASES])
+def test_shown_code_runs_alone(f, args, wrt):
+    """``derivative_source`` is a module that runs by itself and gives the numbers of
+    ``value_and_grad`` and ``jvp`` (the unbound entries, the break, the assert)."""
+    tangents = tuple(np.ones_like(a) if i == 0 else 0 * a for i, a in enumerate(args))
+    for mode in ("reverse", "forward"):
+        namespace: dict = {}
+        exec(compile(srcgrad.derivative_source(f, 0, mode), "<shown>", "exec"), namespace)
+        made = namespace[f"{f.__name__}_grad" if mode == "reverse" else f"{f.__name__}_jvp"]
+        if mode == "reverse":
+            value, g = made(*args)
+            expected = srcgrad.value_and_grad(f)(*args)
+            assert value == expected[0]
+            np.testing.assert_array_equal(g, expected[1])
+        else:
+            value, t = made(*args, tangents[0])
+            expected = srcgrad.jvp(f, args, tangents)
+            assert value == expected[0]
+            np.testing.assert_array_equal(t, expected[1])
