@@ -139,7 +139,7 @@ def test_name_that_is_not_a_function():
 
 
 # (fixture function, token the caret must point at)
-UNSUPPORTED = [("try_statement", "try"), ("while_else", "while"),
+UNSUPPORTED = [("try_statement", "try"), ("async_function", "async"),
                ("no_rule_math", "math.gamma"), ("undefined_name", "not_defined_anywhere")]
 
 

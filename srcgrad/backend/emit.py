@@ -13,7 +13,11 @@ bytes) and meant to be read:
   versions of an array written in place (``x[i] = v``);
 - the adjoint of ``v`` is printed ``v_bar``;
 - each block of adjoint statements is preceded by a comment quoting the
-  user's line it differentiates.
+  user's line it differentiates;
+- a loop with an ``exit`` (a ``for`` loop with a ``break``) ends with
+  ``if stop: break`` after its carried values are moved; a name entering a loop
+  unbound gets no assignment before it (``None`` if the code may read it early);
+  the IR's ``assert`` is printed as the user's ``assert cond, "message"``.
 
 ``unparse`` is the only place that turns syntax trees into text. The namespace
 holds exactly the module-level names the source reads (builtins, modules and
@@ -192,6 +196,9 @@ class _Emitter:
         raise SrcgradError(f"cannot emit the operation {op!r}")
 
     def statement(self, s: ir.Stmt) -> ast.stmt:
+        if s.op == "assert":  # the user's assert, where the forward sweep reaches it
+            msg = self.operand(s.args[1]) if len(s.args) > 1 else None
+            return ast.Assert(self.operand(s.args[0]), msg)
         if s.op in ("append", "droplast"):  # xs.append(v), xs.pop()
             method = ast.Attribute(_load(self.name(s.args[0])), "append" if s.op == "append"
                                    else "pop", ast.Load())
@@ -303,7 +310,11 @@ class _Emitter:
                 self.put(inner, "pass")
 
     def loop(self, n: ir.Loop, indent: str) -> None:
-        inits = [(p.target, p.sources[0]) for p in n.carried]
+        # A name only the loop binds is not bound before it (UnboundLocalError after
+        # a loop that did not run, as in Python), or is None where the code may read it.
+        inits = [(p.target, ir.Const(None) if ir.is_unbound(p.sources[0]) else p.sources[0])
+                 for p in n.carried if not (isinstance(p.sources[0], ir.Const)
+                                            and p.sources[0].value is ir.UNBOUND)]
         self.moves(inits, indent, n.loc, n.adjoint)
         self.put(indent, self.loop_head(n), n.loc, n.adjoint)
         inner = indent + "    "
@@ -318,6 +329,9 @@ class _Emitter:
         self.block(n.body, inner)
         self.push(n.save, inner)  # before the moves: it saves this iteration's values
         self.moves([(p.target, p.sources[1]) for p in n.carried], inner, n.loc, n.adjoint)
+        if n.exit is not None:  # a break: after the moves, which carry its values out
+            self.put(inner, f"if {unparse(self.operand(n.exit))}:")
+            self.put(inner + "    ", "break")
         if len(self.out) == start:
             self.put(inner, "pass")
 

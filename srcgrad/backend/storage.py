@@ -85,7 +85,7 @@ class Storage:
                     self._at_end(n.save[which], branch, pos, 0.5)
                     self._at_end([p.sources[which] for p in n.phis], branch, pos, 0.75)
             else:
-                self._read([*n.bounds, n.cond, *(p.sources[0] for p in n.carried)], pos)
+                self._read([*n.bounds, n.cond, n.exit, *(p.sources[0] for p in n.carried)], pos)
                 self._uses(n.test)
                 self._uses(n.body)
                 self._at_end(n.save + n.save_start, n.body, pos, 0.5)

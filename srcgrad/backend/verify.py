@@ -189,6 +189,7 @@ class _Checker:
         self.push(n.save_start)
         self.block(n.test)
         self.read(n.cond)
+        self.read(n.exit)  # read after the moves: the value the next iteration enters with
         self.block(n.body)
         self.push(n.save)
         # (an iteration's end value becomes the next iteration's entering value: the

@@ -6,12 +6,18 @@ are phis; ``for`` over ``range``, an array's rows, ``enumerate`` or ``zip``,
 and ``while``, become ``ir.Loop`` regions whose loop-carried values (names
 assigned in the body and defined before it) are phis. A ``return`` ends its
 path: ``jumps`` moved the statements after it into the paths that do not
-return, and removed ``break``, ``continue`` and ``return`` inside loops.
+return, and removed ``break``, ``continue`` and ``return`` inside loops; a ``for``
+loop with a ``break`` gets its flag as the loop's ``exit``. The names a loop
+alone binds that are read outside it or early in it (``loopnames``) are carried
+too, entering unbound (``ir.UNBOUND``, or ``ir.READ_UNBOUND`` when the loop's
+code reads the entering value), so that they keep Python's meaning after it.
 
-Invariants kept: after an ``if`` or a loop, ``env`` holds exactly the names bound
-on every path through it (the others are in ``undefined``, with why), each merged
-name a new version (a phi); a phi's target shares storage with its sources
-(``inplace.share``), and a row of an iterated array with the array.
+Invariants kept: after an ``if``, ``env`` holds exactly the names bound on every
+path through it (the others are in ``undefined``, with why), each merged name a
+new version (a phi); after a loop, the names bound before it and the carried
+ones (possibly unbound at run time, as in Python); a phi's target shares storage
+with its sources (``inplace.share``), and a row of an iterated array with the
+array.
 
 ``Flow`` reads and changes the state's ``env``, ``body``, ``terminated``,
 ``undefined``, ``iterating`` and ``loops_open``, and names new versions; it asks
@@ -29,6 +35,8 @@ import gast
 from .. import ir
 from . import names, objects, values
 from .inplace import Inplace
+from .jumps import EXIT
+from .loopnames import bound_by_loop
 from .state import Core, LoweringState, Obj, Rec, Tup
 from .structs import Structs
 from .syntax import RETURN, appended_list, assigned_names, target_names
@@ -190,8 +198,8 @@ class Flow:
 
     # -- loops ------------------------------------------------------------------
     def for_(self, node: gast.For) -> None:
-        if node.orelse:
-            raise self.state.unsupported(node, "for ... else is not supported")
+        if node.orelse:  # (jumps.py moved it after the loop)
+            raise self.state.unsupported(node, "for ... else is not supported here")
         if Unroll(self.state, self.core).for_(node):  # over a dict known now: unrolled
             return
         if objects.unrolled(self.core, node):  # for layer in layers: (objects.py)
@@ -203,7 +211,7 @@ class Flow:
 
     def while_(self, node: gast.While) -> None:
         if node.orelse:
-            raise self.state.unsupported(node, "while ... else is not supported")
+            raise self.state.unsupported(node, "while ... else is not supported here")
         self.structs.loop(node, lambda loop: self.loop(loop, None, None))
 
     def loop(self, node: gast.For | gast.While, bounds: tuple | None,
@@ -218,9 +226,12 @@ class Flow:
             if isinstance(state.env[name], Tup):
                 raise state.unsupported(node, f"the tuple {name!r} is reassigned in a loop; "
                                         "this is not supported yet")
+        extra = bound_by_loop(state, node, carried)
+        carried += extra
         before = dict(state.env)
-        phis = [ir.Phi(state.new_version(n), (before[n], before[n])) for n in carried]
-        for p in phis:
+        unbound = ir.Const(ir.UNBOUND)
+        phis = [ir.Phi(state.new_version(n), (before.get(n, unbound),) * 2) for n in carried]
+        for p in phis:  # (one entering unbound is read as Python would: maybe unbound)
             self.inplace.share(p.target, p.sources[0])
         iterating, state.loops_open = len(state.iterating), [*state.loops_open, node]
         index = state.temp() if bounds is not None else None
@@ -235,25 +246,36 @@ class Flow:
         body = prefix + self.core.block(node.body)
         del state.iterating[iterating:]
         state.loops_open = state.loops_open[:-1]
-        for p, name in zip(phis, carried):
-            p.sources = (p.sources[0], state.env[name])
+        # A name the loop alone binds that the body turns into structure is not carried
+        # (reading it after the loop stays a located error).
+        kept = [(p, name) for p, name in zip(phis, carried) if name not in extra
+                or isinstance(state.env.get(name), (ir.Var, ir.Const))]
+        phis, carried = [p for p, _ in kept], [name for _, name in kept]
+        read = {v.name for m in ir.walk(test + body) for v in ir.node_uses(m)}
+        for p, name in kept:
+            first = ir.Const(ir.READ_UNBOUND) if ir.is_unbound(p.sources[0]) and \
+                p.target.name in read else p.sources[0]  # may be read before it is set
+            p.sources = (first, state.env[name])
             self.inplace.share(p.target, p.sources[1])
         self.leave_loop(node, before, phis, carried)
+        flag = getattr(node, EXIT, None)  # a for loop's break flag (jumps.py)
+        exit_ = next((p.target for p, name in kept if name == flag), None)
         state.body.append(ir.Loop(index, bounds or (), phis, body, state.src.loc(node),
-                                  test=test, cond=cond))
+                                  test=test, cond=cond, exit=exit_))
 
     def leave_loop(self, node: gast.For | gast.While, before: dict, phis: list[ir.Phi],
                    carried: list[str]) -> None:
         """After a loop: the carried names' new versions, and the names it alone binds
         unbound."""
         state = self.state
-        inner = set(assigned_names(node.body)) - set(carried)
+        inner = set(assigned_names(node.body))
+        if isinstance(node, gast.For):
+            inner |= set(target_names(node.target))
+        inner -= set(carried)
         state.env = {k: v for k, v in before.items()}
         for p, name in zip(phis, carried):
             p.out = state.new_version(name)
             self.inplace.share(p.out, p.target)
-        if isinstance(node, gast.For):
-            inner |= set(target_names(node.target))
         for name in inner:
             state.env.pop(name, None)
             state.undefined[name] = "it is assigned only inside a loop"

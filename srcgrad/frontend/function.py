@@ -29,6 +29,7 @@ from .. import ir
 from . import parse
 from .jumps import remove_jumps
 from .state import Core, LoweringState, Obj, Rec, Static, Tup, named_tup
+from .statements import refuse_generators
 from .syntax import RETURN, target_names
 
 _COPY = ir.Callee("np.copy", np.copy, np)
@@ -114,6 +115,7 @@ def lower_body(core: Core, arguments: dict) -> tuple[str | None, Any]:
     for name in sorted(written):  # never write into the caller's array: work on a copy
         state.emit(state.new_version(name), _COPY, (arguments[name],), tree)
     copies = state.body
+    refuse_generators(body, state.unsupported)
     state.body = copies + core.block(remove_jumps(body, state.namer.fresh, state.unsupported))
     if not state.terminated:
         raise state.unsupported(tree, f"{tree.name} does not return a value on every path",

@@ -9,13 +9,21 @@ same meaning, no ``break``/``continue``, no ``return`` inside a loop, and every
   depth of ``if``s; so a path that jumped never runs, nor needs, the code after
   it (a name it leaves unbound is not "maybe unbound" there); statements
   written right after a jump are refused (they never run);
-- in a loop, ``break`` sets ``stop``: a ``for`` loop runs its remaining
-  iterations as no-ops (``if not stop:`` around the body), a ``while`` loop
+- in a loop, ``break`` sets ``stop``: a ``for`` loop is marked (its ``EXIT``
+  attribute names ``stop``) and ends after the iteration that set it (the IR
+  loop's ``exit``: a real ``break`` in the generated code), a ``while`` loop
   tests ``not stop and <test>``; ``continue`` just ends its path;
+- a loop's ``else`` block follows the loop, under ``if not stop:`` when the loop
+  has a ``break`` (or a ``return``, which sets ``stop`` too); a break of a loop
+  nested in the loop does not count (it sets that loop's own flag);
 - ``return v`` in a loop stores ``v`` in ``result``, sets ``returned`` and
   stops every enclosing loop; after each loop holding it, ``if returned:``
   leaves the next enclosing loop (``break``), or after the outermost one
   returns ``result``, a return like any other, settled in its turn.
+
+A ``with`` keeps only its warning filters: the rest of its body follows it in
+the enclosing block (``statements.py`` accepts only contexts that change no
+number, so where the body runs is the same), its jumps handled as any other.
 
 ``fresh`` makes the flag names (never one of the user's); ``refuse(node, why)``
 makes the located error for a function whose paths would multiply too much.
@@ -29,10 +37,25 @@ from collections.abc import Callable
 import gast
 
 _LOOPS = (gast.For, gast.While)
+# The attribute of a ``for`` node naming its break flag (``frontend.flow`` makes the
+# loop end once the flag is true).
+EXIT = "srcgrad_exit"
 _JUMPS = (gast.Break, gast.Continue, gast.Return)
 # AST nodes copied into the paths after jumps, at most: each `if` that may jump in
 # both branches doubles what follows it, so a long chain of them is refused.
 _BUDGET = 100_000
+
+
+def iteration(node: gast.For) -> list:
+    """One iteration of ``node`` for a loop that is unrolled while lowering (over a dict,
+    objects or functions known now): a fresh copy of its body, under ``if not stop:``
+    when a ``break`` may have ended the loop before it (the lowered loop's ``exit``
+    does that for a loop that stays one)."""
+    body = copy.deepcopy(node.body)
+    flag = getattr(node, EXIT, None)
+    if flag is None:
+        return body
+    return [_located(gast.If(_not(flag, node), body, []), node)]
 
 
 def remove_jumps(stmts: list, fresh: Callable[[str], str], refuse: Callable) -> list:
@@ -123,6 +146,13 @@ class _Jumps:
         for s in stmts:
             if isinstance(s, _LOOPS):
                 out += self.loop(s)
+            elif isinstance(s, gast.With):
+                # Its body joins the enclosing block, so that its jumps are seen (only
+                # no-op contexts are accepted: statements.py); warning filters stay in
+                # it (dropped with it).
+                rest = [b for b in s.body if not _is_filter(b)]
+                s.body = [b for b in s.body if _is_filter(b)] or [_located(gast.Pass(), s)]
+                out += [s, *self.block(rest)]
             else:
                 if isinstance(s, gast.If):
                     s.body = self.block(s.body)
@@ -132,6 +162,7 @@ class _Jumps:
 
     def loop(self, node) -> list:
         pre = []
+        orelse, node.orelse = self.block(node.orelse), []  # runs after the loop, below
         returns = any(isinstance(n, gast.Return) for n in gast.walk(node))
         owner = returns and self.returned is None
         if owner:  # the outermost loop holding a return keeps its value
@@ -145,7 +176,7 @@ class _Jumps:
         if stop is not None:
             pre.append(_assign(stop, _const(False, node), node))
             if isinstance(node, gast.For):
-                node.body = [_located(gast.If(_not(stop, node), node.body, []), node)]
+                setattr(node, EXIT, stop)  # flow.py: the loop ends once it is set
             else:
                 node.test = _located(gast.BoolOp(gast.And(), [_not(stop, node), node.test]),
                                      node.test)
@@ -157,6 +188,9 @@ class _Jumps:
                              node)]
         if owner:
             self.returned = self.result = None
+        if orelse:  # for/while ... else: runs when no break (nor return) ended the loop
+            post += [_located(gast.If(_not(stop, node), orelse, []), node)] \
+                if stop is not None else orelse
         return [*pre, node, *post]
 
     def results(self, node) -> list[str]:
@@ -198,6 +232,15 @@ class _Jumps:
             elif not isinstance(s, gast.Continue):  # continue: its path just ends
                 out.append(s)
         return out
+
+
+def _is_filter(s) -> bool:
+    """``warnings.simplefilter(...)`` or ``warnings.filterwarnings(...)`` as a statement
+    (kept in its ``with``; ``statements.py`` checks what it names)."""
+    call = s.value if isinstance(s, gast.Expr) else None
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) and \
+        isinstance(call.func.value, gast.Name) and call.func.value.id == "warnings" and \
+        call.func.attr in ("simplefilter", "filterwarnings")
 
 
 def _own_jumps(s) -> list:

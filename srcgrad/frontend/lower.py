@@ -37,7 +37,7 @@ import gast
 
 from .. import ir
 from ..errors import NameResolutionError
-from . import function, names, objects, parse
+from . import function, names, objects, parse, statements
 from .calls import Calls
 from .comprehensions import Comprehensions
 from .flow import Flow
@@ -381,6 +381,9 @@ _STMTS: dict[type, Callable[[Lowerer, Any], None]] = {
     gast.Return: Lowerer.return_,
     gast.Pass: Lowerer.pass_,
     gast.Expr: Lowerer.expr_stmt,
+    gast.Assert: statements.assert_,
+    gast.With: statements.with_,
+    **dict.fromkeys(statements.REFUSED, statements.refuse),
 }
 _EXPRS: dict[type, Callable[[Lowerer, Any, str | None], Any]] = {
     gast.BinOp: Lowerer.binop,

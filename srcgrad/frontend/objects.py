@@ -37,6 +37,7 @@ import numpy as np
 from .. import ir, pytrees
 from ..errors import UnsupportedSyntax
 from . import parse
+from .jumps import iteration
 from .state import Core, LoweringState, NTup, Obj, Rec, Static, Tup
 
 
@@ -178,7 +179,7 @@ def unrolled(core: Core, node: gast.For) -> bool:
         if index is not None:
             _bind(core, index, ir.Const(k))
         _bind(core, target, item)
-        for s in node.body:
+        for s in iteration(node):  # (a break ends it: jumps.iteration)
             core.stmt(s)
     return True
 

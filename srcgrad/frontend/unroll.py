@@ -30,13 +30,13 @@ before (``jumps``), so an unrolled body has no ``break`` or ``continue``.
 from __future__ import annotations
 
 import builtins
-import copy
 from typing import Any, cast
 
 import gast
 
 from .. import ir
 from . import names
+from .jumps import iteration
 from .state import Core, LoweringState, Rec, Tup
 
 _VIEWS = ("items", "keys", "values")
@@ -189,7 +189,7 @@ class Unroll:
         self.refuse_writes(node)
         for item in self.static_items(node.iter):
             self.bind(node.target, item, node)
-            for stmt in copy.deepcopy(node.body):  # each copy lowered once
+            for stmt in iteration(node):  # a fresh copy each time (a break ends it)
                 if state.terminated:
                     raise state.unsupported(stmt, "code after return is not supported")
                 self.core.stmt(stmt)

@@ -12,7 +12,9 @@ Contract:
 - a function value stays one function on every path: ``same_function`` (an if's
   branches) and ``not_reassigned_in_loop`` refuse, located, a name bound to
   different functions or objects known while lowering; a ``for`` loop over a
-  tuple or list of them (``for fn in (np.sin, relu)``) is ``unrolled``.
+  tuple or list of them (``for fn in (np.sin, relu)``), or over ``.items()``,
+  ``.keys()`` or ``.values()`` of a module-level dict, is ``unrolled`` (one copy
+  of the body per entry, ended by a ``break``: ``jumps.iteration``).
 - ``SPECIAL``: builtins that take function values or sequences, lowered here when
   their arguments are known now: ``map(fn, xs)`` (a ``Tup`` of the calls),
   ``functools.reduce(fn, xs[, init])`` (unrolled; over a list made at run time,
@@ -40,6 +42,7 @@ import gast
 
 from .. import ir
 from . import names, parse
+from .jumps import iteration
 from .state import LocalFunction, LoweringState, Rec, Static, Tup
 from .syntax import assign_to, load_name
 
@@ -273,20 +276,11 @@ def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
     if not (isinstance(target, gast.Name) or (isinstance(target, gast.Tuple) and
                                               all(isinstance(e, gast.Name) for e in target.elts))):
         return False
-    if isinstance(node.iter, gast.Tuple):  # for fn in (np.sin, relu, lambda t: t * t)
-        if not all(isinstance(e, gast.Lambda) or _known_name(state, e) for e in node.iter.elts):
+    seq = _dict_view(state, core, node.iter)  # for name, w in WEIGHTS.items()
+    if seq is None:
+        seq = _known_sequence(state, core, node.iter)
+        if seq is None:
             return False
-    elif not _known_name(state, node.iter):
-        return False
-    value = core.expr(node.iter)
-    known = (Static, LocalFunction)
-    if isinstance(value, Static) and isinstance(value.obj, (tuple, list)) and not all(
-            isinstance(v, names.CONST_TYPES) for v in value.obj):
-        seq = items(state, value, node.iter)
-    elif isinstance(value, Tup) and any(isinstance(v, known) for v in value):
-        seq = list(value)
-    else:
-        return False
     for item in seq or ():
         if isinstance(target, gast.Name):
             _bind(state, target.id, item, target)
@@ -297,7 +291,7 @@ def unrolled(state: LoweringState, core: Any, node: gast.For) -> bool:
                                         f"unpack into {len(target.elts)} names")
             for e, part in zip(target.elts, parts):
                 _bind(state, e.id, part, e)
-        for stmt in node.body:  # (break and continue are flags by now: jumps.py)
+        for stmt in iteration(node):  # (a break ends it: jumps.iteration)
             core.stmt(stmt)
     return True
 
@@ -312,6 +306,42 @@ def truth(value: object) -> bool | None:
             callable(value.obj) and not hasattr(value.obj, "__len__"))):
         return True  # (a function or class: always true)
     return None
+
+
+def _known_sequence(state: LoweringState, core: Any, it: gast.expr) -> list | None:
+    """The entries of a sequence of functions or objects known now, or None."""
+    if isinstance(it, gast.Tuple):  # for fn in (np.sin, relu, lambda t: t * t)
+        if not all(isinstance(e, gast.Lambda) or _known_name(state, e) for e in it.elts):
+            return None
+    elif not _known_name(state, it):
+        return None
+    value = core.expr(it)
+    if isinstance(value, Static) and isinstance(value.obj, (tuple, list)) and not all(
+            isinstance(v, names.CONST_TYPES) for v in value.obj):
+        return items(state, value, it)
+    if isinstance(value, Tup) and any(isinstance(v, (Static, LocalFunction)) for v in value):
+        return list(value)
+    return None
+
+
+def _dict_view(state: LoweringState, core: Any, it: gast.expr) -> list | None:
+    """The entries of ``D.items()``, ``D.keys()`` or ``D.values()`` of a dict known now
+    (a module-level dict of weights or functions), each read now; None otherwise."""
+    func = it.func if isinstance(it, gast.Call) else None
+    if not (isinstance(func, gast.Attribute) and func.attr in ("items", "keys", "values")
+            and not it.args and not it.keywords and _known_name(state, func.value)):
+        return None
+    value = core.expr(func.value)
+    if not (isinstance(value, Static) and isinstance(value.obj, dict)):
+        return None
+    every(state, value)
+    keys = list(value.obj)
+    entries = [names.step(state, value, parse.Key(k), it) for k in keys]
+    if func.attr == "keys":
+        return [ir.Const(k) for k in keys]
+    if func.attr == "values":
+        return entries
+    return [Tup((ir.Const(k), v)) for k, v in zip(keys, entries)]
 
 
 def _known_name(state: LoweringState, node: gast.expr) -> bool:

@@ -43,10 +43,12 @@ ATTRIBUTES = {"T": "attr.T", "shape": "attr.shape", "ndim": "attr.ndim", "size":
 # indices must add up (``np.add.at``); the write ops are emitted in place. "tuple" builds a
 # tuple value (a shape, say) from its operands. Lists: "newlist" is ``[]``, "append"
 # the new version after ``xs.append(v)``, "droplast" after ``xs.pop()`` (adjoints).
+# "assert" is the user's ``assert`` (args: the condition, the message if any): a check
+# (``is_check``), its value unused.
 OPERATORS = frozenset(
     [*BINARY.values(), *UNARY.values(), *COMPARE.values(), *ATTRIBUTES.values(), "copy",
      "getitem", "setitem", "copyitem", "addat", "scatter", "iadd", "tuple", "newlist",
-     "append", "droplast"]
+     "append", "droplast", "assert"]
 )
 # Python spelling of each operator, for the text form and the emitter.
 SYMBOLS = {
@@ -77,6 +79,31 @@ class Const:
 
     def __str__(self) -> str:
         return self.name or repr(self.value)
+
+
+class _Unbound:
+    """The value of a name a loop alone binds, before the loop: none (Python's
+    ``UnboundLocalError`` on a read when the loop did not run)."""
+
+    def __init__(self, spelled: str):
+        self.spelled = spelled
+
+    def __repr__(self) -> str:
+        return self.spelled
+
+
+# Entering a loop unbound: the emitter assigns nothing (a read after a loop that did
+# not run raises UnboundLocalError, as in Python) ...
+UNBOUND = _Unbound("<unbound>")
+# ... or, where generated code may read the name before it is set (a merge, a tape
+# push, an inner loop's start: Python reads it only on paths that set it), None.
+READ_UNBOUND = _Unbound("None")
+
+
+def is_unbound(o: object) -> bool:
+    """``o`` is a "not bound yet" value entering a loop (a ``Const`` of ``UNBOUND`` or
+    ``READ_UNBOUND``): transforms give it no kind, shape, adjoint or tangent."""
+    return isinstance(o, Const) and isinstance(o.value, _Unbound)
 
 
 Operand = Union[Var, Const]  # noqa: UP007 - a runtime alias, also used with isinstance
@@ -171,6 +198,11 @@ class Loop:
     set, ``while cond`` with ``test`` recomputing ``cond`` from the carried values at
     the top of every iteration.
 
+    ``exit`` (a ``for`` loop with a ``break``): a carried value's target; the loop
+    ends after the first iteration at whose end (its carried values updated) it is
+    true, so the iterations after a ``break`` do not run. Its adjoint loop replays
+    only the iterations that ran (the forward loop counts them).
+
     Tape: a forward loop pushes ``save_start`` (its carried values) at the top of
     every iteration and ``save`` at the end; the adjoint loop pops the groups in
     ``restore`` back into the same variables at the start of each of its
@@ -189,6 +221,7 @@ class Loop:
     save_start: list[Var] = field(default_factory=list)
     save: list[Var] = field(default_factory=list)
     restore: list[list[Var]] = field(default_factory=list)
+    exit: Operand | None = None
 
 
 Node = Union[Stmt, If, Loop]  # noqa: UP007
@@ -229,7 +262,7 @@ def node_uses(n: Node) -> list[Var]:
     if isinstance(n, If):
         ops = [n.cond, *(src for p in n.phis for src in p.sources)]
     elif isinstance(n, Loop):
-        ops = list(n.bounds) + [n.cond] + [src for p in n.carried for src in p.sources]
+        ops = list(n.bounds) + [n.cond, n.exit] + [src for p in n.carried for src in p.sources]
     return [o for o in ops if isinstance(o, Var)]
 
 
@@ -301,6 +334,8 @@ def _format_block(block: list[Node], indent: str, lines: list[str]) -> None:
             _format_block(n.body, indent + "    ", lines)
             if n.save:
                 lines.append(f"{indent}    push {', '.join(map(str, n.save))}")
+            if n.exit is not None:
+                lines.append(f"{indent}    exit if {n.exit}")
 
 
 # Run-time checks among the statements (``runtime.disjoint_write``): their value is the
@@ -309,7 +344,8 @@ CHECKS = frozenset({"disjoint_write"})
 
 
 def is_check(s: object) -> bool:
-    return isinstance(s, Stmt) and isinstance(s.op, Callee) and s.op.name in CHECKS
+    return isinstance(s, Stmt) and (s.op == "assert" or isinstance(s.op, Callee)
+                                     and s.op.name in CHECKS)
 
 
 def fold(op: str | Callee, args: Sequence[Operand]) -> Operand | None:

@@ -101,6 +101,11 @@ class _Verifier:
             self.define(loop_out(p), "loop out")
         for v in n.save:
             self.use(v, "tape push")
+        if n.exit is not None:  # read after the carried values are updated
+            if not any(n.exit is p.target for p in n.carried) or n.cond is not None:
+                raise InternalError(f"IR: loop exit {n.exit} is not a carried value of a "
+                                    "for loop")
+            self.use(n.exit, "loop exit")
 
     def restored(self, group: list[Var]) -> None:
         for v in group:

@@ -77,6 +77,9 @@ def _loop(n: ir.Loop, live: set[str]) -> bool:
         keep = [p for p in n.carried if ir.loop_out(p).name in live or p.target.name in inner]
         need = live | _names(p.sources[1] for p in keep) | _names(n.save) | \
             _names(n.save_start) | _names([n.cond])
+        if n.exit is not None:  # the break flag: the iterations that run depend on it
+            keep += [p for p in n.carried if p.target is n.exit and p not in keep]
+            need |= _names(p.sources[1] for p in keep)
         body, inner = _block(ir.clone(original), need)  # _block prunes regions in place
         _, test_live = _block(n.test, inner | _names([n.cond]))
         inner |= test_live

@@ -158,8 +158,8 @@ class Analysis:
                     self.kinds[p.out.name] = self._join(p.sources)
 
     def _join(self, sources) -> str:
-        known = [self.kind(s) for s in sources if not isinstance(s, ir.Var)
-                 or s.name in self.kinds]
+        known = [self.kind(s) for s in sources if not ir.is_unbound(s) and (
+            not isinstance(s, ir.Var) or s.name in self.kinds)]  # (unbound: no kind)
         for kind in (SCALAR, LIST):
             if known and all(k == kind for k in known):
                 return kind

@@ -7,7 +7,10 @@ the same rule tables as reverse mode: an elementwise rule's tangent is
 ``sum(partial * x_dot)``; a structural rule gives each argument's share
 (``jvp_x``) or is linear (the primitive applied to the tangents); ``x[i] = v``
 and ``xs.append(v)`` write into the tangent's own buffer. Branches merge
-tangents with phis; loops carry them. No tape: nothing runs backwards.
+tangents with phis; loops carry them (a value entering a loop unbound,
+``ir.is_unbound``, has a tangent entering unbound too; a loop's ``exit`` is
+kept, so the tangent loop ends at the same ``break``). No tape: nothing runs
+backwards.
 """
 
 from __future__ import annotations
@@ -222,8 +225,9 @@ class _Forward:
         n.restore = [self.taped.get(id(g), g) for g in n.restore]
         carried = [p for p in n.carried if p.target.name in self.active]
         starts = {}
-        for p in carried:
-            starts[id(p)] = self.owned_tangent(p.sources[0], n.loc)
+        for p in carried:  # (entering unbound: its tangent too)
+            starts[id(p)] = p.sources[0] if ir.is_unbound(p.sources[0]) else \
+                self.owned_tangent(p.sources[0], n.loc)
             t = self.tangents[p.target.name] = self.tangent_var(p.target)
             self.owned.add(t.name)
         body = self.block(n.body)

@@ -15,7 +15,9 @@ Contract, on top of ``reverse.py``'s:
   variable defined outside it is summed there and merged by a phi (the other
   branch contributing zero).
 - loops: the adjoint is a loop over the same range in reverse (a ``while``
-  loop counts its iterations and the adjoint runs that many). Adjoints of
+  loop counts its iterations and the adjoint runs that many; a ``for`` loop with a
+  ``break`` counts them too, and the adjoint replays that many of its range, in
+  reverse, with their indices). Adjoints of
   loop-carried values are carried backwards; adjoints of values defined before
   the loop and read inside it are accumulated in buffers the transform owns.
 - what each forward loop records for its adjoint (the tape), and the checks of
@@ -188,8 +190,12 @@ class Flow:
             st.out = nodes
             for p in acc.carries:
                 g = core.adjoint_of(p.target, loc)
+                # A name only the loop binds enters unbound (the body never reads it):
+                # its zero is made like the iteration's end value, which is bound.
+                like = p.sources[1] if ir.is_unbound(p.sources[0]) and \
+                    isinstance(p.sources[1], ir.Var) else p.target
                 acc.end[id(p)] = core.owned_copy(p.target, g if g is not None
-                                                 else core.zero(p.target, loc), loc)
+                                                 else core.zero(like, loc), loc)
             for v in acc.accumulated:
                 base = scope.base[v.name]
                 total = core.materialize(v, loc, base=base) if scope.contribs.get(v.name) \
@@ -226,10 +232,30 @@ class Flow:
                        adjoint_var(p.target)) for p in acc.carries]
         phis += [ir.Phi(acc.inside[v.name], (acc.start[v.name], acc.end[v.name]),
                         adjoint_var(v)) for v in acc.accumulated]
-        if n.cond is None:
+        if n.cond is None and n.exit is None:
             return ir.Loop(n.index, n.bounds, phis, nodes, n.loc, reverse=True, adjoint=True)
         count = self.count_iterations(n)
-        return ir.Loop(None, (count,), phis, nodes, n.loc, adjoint=True)
+        if n.cond is not None:
+            return ir.Loop(None, (count,), phis, nodes, n.loc, adjoint=True)
+        return ir.Loop(n.index, self.bounds_run(n, count), phis, nodes, n.loc, reverse=True,
+                       adjoint=True)
+
+    def bounds_run(self, n: ir.Loop, count: ir.Var) -> tuple[ir.Operand, ...]:
+        """The range of the iterations a ``for`` loop with a ``break`` ran: the first
+        ``count`` of ``range(*n.bounds)`` (``range(start, start + count * step, step)``)."""
+        start, _, step = n.bounds if len(n.bounds) == 3 else (ir.Const(0), None, ir.Const(1))
+        span = self.arith("mul", count, step, n.loc)
+        return (start, self.arith("add", start, span, n.loc), step)
+
+    def arith(self, op: str, a: ir.Operand, b: ir.Operand, loc: Loc) -> ir.Operand:
+        folded = ir.fold(op, (a, b))
+        if folded is None and op == "add" and ir.is_number(a, 0):
+            folded = b
+        if folded is not None:
+            return folded
+        target = self.core.temp()
+        self.state.out.append(ir.Stmt(target, op, (a, b), loc, adjoint=True))
+        return target
 
     def count_iterations(self, n: ir.Loop) -> ir.Var:
         """Give a forward while loop a trip counter; return the count after the loop."""

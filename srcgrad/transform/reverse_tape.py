@@ -43,6 +43,35 @@ _FRESH_CALLS = frozenset({
 _FRESH_OPS = ("setitem", "newlist", "append", "copyitem")
 
 
+def bind_before_taped(loops: list[ir.Loop]) -> None:
+    """A value the tape pushes must be bound when pushed: a name a loop alone binds
+    (entering it unbound, ``ir.is_unbound``) that may reach a push before it is set
+    (an inner loop that did not run, its value then read under an ``if``) is bound to
+    ``None`` before the loop instead (``ir.READ_UNBOUND``). Python would read it only
+    where it is set, so the numbers are the same; a read where Python raises
+    ``UnboundLocalError`` then raises ``TypeError``."""
+    defs: dict[str, ir.Phi] = {}
+    pushed: list[ir.Var] = []
+    for n in ir.walk([*loops]):
+        if isinstance(n, ir.Loop):
+            defs.update({v.name: p for p in n.carried for v in (p.target, ir.loop_out(p))})
+            pushed += n.save + n.save_start
+        elif isinstance(n, ir.If):
+            defs.update({p.target.name: p for p in n.phis})
+            pushed += n.save[0] + n.save[1]
+    seen: set[str] = set()
+    todo = [v.name for v in pushed]
+    while todo:
+        name = todo.pop()
+        p = defs.get(name)
+        if p is None or name in seen:
+            continue
+        seen.add(name)
+        if ir.is_unbound(p.sources[0]):
+            p.sources = (ir.Const(ir.READ_UNBOUND), p.sources[1])
+        todo += [s.name for s in p.sources if isinstance(s, ir.Var)]
+
+
 def _spelled(n: ir.Stmt) -> str:
     if isinstance(n.op, ir.Callee):
         return n.op.name
@@ -81,6 +110,7 @@ class Tape:
             fwd.save = params + direct
             rev.restore = [fwd.save]
             self.tape_branches(fwd.body, used, ifs)
+        bind_before_taped([fwd for fwd, _ in loops])
 
     def tape_branches(self, block: list, used: set[str], ifs: dict[int, ir.If]) -> None:
         """Values a branch inside a loop computes for the adjoint: pushed in the branch."""

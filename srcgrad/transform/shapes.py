@@ -18,7 +18,8 @@ arguments are constants or integers derived from shapes (``T = x.shape[0]``,
 index arrays, slices built at run time) is unknown. Both branches of an ``if``
 are inferred and a merged value is known if both sides agree; a loop body is
 inferred until the carried values' shapes settle (a changing one is unknown),
-with the loop index's value unknown.
+with the loop index's value unknown; a value entering a loop unbound
+(``ir.is_unbound``) takes its shape from the iteration's end value.
 """
 
 from __future__ import annotations
@@ -111,6 +112,15 @@ class _State:
         for p in n.carried:
             self.set(p.target, self.shape(p.sources[0]))
             self.values.pop(p.target.name, None)
+        # A name the loop alone binds enters unbound: its shape is its end value's.
+        unbound = [p for p in n.carried if ir.is_unbound(p.sources[0])]
+        if unbound:
+            for p in unbound:
+                self.set(p.target, _UNKNOWN)
+            self.block(n.test)
+            self.block(n.body)
+            for p in unbound:
+                self.set(p.target, self.shape(p.sources[1]))
         for _ in range(len(n.carried) + 2):  # each round can only lose facts
             self.block(n.test)
             self.block(n.body)
@@ -124,7 +134,8 @@ class _State:
                 break
         for p in n.carried:
             assert p.out is not None  # (a loop phi has a value after the loop)
-            self.set(p.out, self.agree((p.target, p.sources[0])))
+            sources = (p.target,) if ir.is_unbound(p.sources[0]) else (p.target, p.sources[0])
+            self.set(p.out, self.agree(sources))
 
     def stmt(self, s: ir.Stmt) -> None:
         self.values.pop(s.target.name, None)
