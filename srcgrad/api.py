@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, dispatch, runtime
+from . import checks, dispatch, higher, runtime
 from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
@@ -46,7 +46,9 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _wrt,
 )
 from .errors import (
+    NoDerivativeRule,
     NonScalarOutput,
+    UnsupportedSyntax,
     UsageError,
 )
 
@@ -209,8 +211,11 @@ def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
 
 
 def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
-    """vjp of ``grad(g, wrt=i)``: the cotangent of argument j is the jvp of g's gradient
-    with respect to j along argument i (mixed partials are equal), by forward mode."""
+    """vjp of ``grad(g, wrt=i)``: by reverse mode over g's generated gradient (one pass
+    gives every argument's cotangent, ``higher.py``); where that code has a loop (or
+    what else ``higher`` refuses), the cotangent of argument j is the jvp of g's
+    gradient with respect to j along argument i (mixed partials are equal), by forward
+    mode, one pass per argument."""
     kind, g, (i, *more), single = made
     if kind != "grad" or more or not single:
         raise UsageError(f"vjp of srcgrad.{kind} of {g.__name__} with respect to several "
@@ -218,13 +223,20 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
                          "Take vjp of srcgrad.grad(f, wrt=i), one argument at a time.")
     args = _plain_args(g, args, checks.VJP_OF_GRAD, kwargs)
     kinds, entry = tuple(map(_kind, args)), _entry(g)
+    try:
+        both = _guarded(g, lambda: higher.reverse_over_gradient(entry, i, kinds))
+    except (UnsupportedSyntax, NoDerivativeRule):  # (the reason: higher's docstring)
+        both = None
+    value = _call(entry.derivative((i,), "one", kinds), args)[1]
+    if both is not None:
+        return value, lambda cotangent: tuple(_call(both, (*args, cotangent))[1:])
     pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
                  for j in range(len(args))]
 
     def vjp_fn(cotangent):
         return tuple(_call(d, (*args, cotangent))[1] for d in pullbacks)
 
-    return _call(entry.derivative((i,), "one", kinds), args)[1], vjp_fn
+    return value, vjp_fn
 
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,

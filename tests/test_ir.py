@@ -116,7 +116,7 @@ LAYERS = [
     {"optimize"},
     {"backend"},
     {"build"},
-    {"checks", "shown", "custom", "coverage"},
+    {"checks", "shown", "custom", "coverage", "higher"},
     {"dispatch"},
     {"api"},
     {"gradcheck"},
