@@ -7,8 +7,19 @@ line: ``linear=True`` (the helper applied to the tangents) or the tangent's
 share of each argument. The adjoints of the nonlinear primitives (norms,
 decompositions, determinants) also depend nonlinearly on the primal input
 and result they are passed: the ``*_jvp_<param>`` functions of
-``srcgrad.runtime.second_order`` are those shares. Reverse mode over them is not
-provided yet.
+``srcgrad.runtime.second_order`` are those shares.
+
+Reverse mode over reverse-mode code (``srcgrad.higher``) takes each helper's reverse
+rule: for one linear in ``c``, its transpose applied to ``g`` (most are NumPy calls:
+the transpose of ``take_grad`` is ``np.take``; the others are in
+``srcgrad.runtime.transposes``); for a bilinear one, the product itself in ``c`` and, in
+the other operand, the adjoint of that product with ``g`` in the own operand's place.
+The adjoint-only operations (``addat``, ``iadd``...) get one too; ``higher`` turns the
+adjoint sweep's in-place writes into ``transposes.written``/``added_at``, which have
+theirs. The helpers of the nonlinear primitives (decompositions, ``det_grad``,
+``solve_grad_a``, ``norm_grad``, ``matrix_power_grad``) and ``cross_grad`` and
+``einsum_grad`` have forward rules only: reverse mode over code that calls them is a
+located ``NoDerivativeRule`` (``vjp`` of a gradient then goes forward over reverse).
 """
 
 from dataclasses import replace
@@ -155,7 +166,9 @@ NORM = "g, x, n, ord, axis, keepdims"
 V(linalg.norm_grad, NORM, jvp_g="norm_grad(dot, x, n, ord, axis, keepdims)",
   jvp_x=f"norm_grad_jvp_x(dot, {NORM})", jvp_n=f"norm_grad_jvp_n(dot, {NORM})")
 LSE = "lse_weights(a, n, axis, keepdims, b)"
-V(special.lse_weights, "a, n, axis, keepdims, b", jvp_a=f"{LSE} * dot",
+V(special.lse_weights, "a, n, axis, keepdims, b", a=f"unbroadcast(g * {LSE}, a)",
+  n=f"-lse_expand_vjp(g * {LSE}, n, a, axis, keepdims)",
+  b="unbroadcast(g * lse_weights(a, n, axis, keepdims, None), b)", jvp_a=f"{LSE} * dot",
   jvp_n=f"-{LSE} * lse_expand(dot, a, axis, keepdims)",
   jvp_b="lse_weights(a, n, axis, keepdims, dot)")
 V(linalg.det_grad, "g, a, d", jvp_g="det_grad(dot, a, d)", jvp_d="det_grad(g, a, dot)",
