@@ -7,7 +7,8 @@ Contract, on top of ``lower.py``'s:
   defaults applied) and its own globals and closure; its statements keep their
   own locations, so the generated code quotes the helper's lines. Functions
   from NumPy, SciPy, ``math`` and srcgrad, and functions given a rule with
-  ``srcgrad.primitive``, are called, not inlined. Recursion is a located error.
+  ``srcgrad.primitive``, are called, not inlined. A recursive helper is inlined
+  again (unrolled) up to ``recursion.LIMIT`` deep, past that a located error.
 - a ``def`` or ``lambda`` inside the function, and ``functools.partial`` of a
   user function, are inlined the same way (a local function sees the enclosing
   function's variables as they are when it is called).
@@ -41,7 +42,7 @@ import numpy as np
 
 from .. import ir
 from ..errors import UnsupportedSyntax
-from . import function, names
+from . import function, names, recursion
 from .state import Core, LocalFunction, LoweringState, Rec, Tup
 from .structs import CARRIED, Structs
 from .syntax import assign_to, load_name
@@ -90,6 +91,9 @@ class Calls:
         if local is not None:
             return self.inline_local(local, node)
         callee = names.callee(self.state, func)
+        decided = recursion.decide(self.state, self.core, callee.obj, node)  # isinstance, len
+        if decided is not None:
+            return decided
         if callee.obj is sum and len(node.args) in (1, 2) and not node.keywords and \
                 isinstance(node.args[0], (gast.GeneratorExp, gast.ListComp)):
             return self.sum_of(node)
@@ -185,10 +189,7 @@ class Calls:
 
     def inline_local(self, fn: LocalFunction, node: gast.Call) -> object:
         state = self.state
-        if fn in state.inlining:
-            raise UnsupportedSyntax(f"{fn.tree.name} calls itself (recursion), which srcgrad "
-                                    "cannot inline", state.src.loc(node),
-                                    "Write the recursion as a loop.")
+        recursion.check(state.inlining, fn, fn.tree.name, state.src.loc(node))
         args = [self.core.expr(a) for a in node.args]
         kwargs = {k.arg: self.core.expr(k.value) for k in node.keywords}
         child = self.core.nested(fn)
@@ -201,10 +202,7 @@ class Calls:
                pre_kwargs: dict | None = None) -> object:
         """Lower ``fn``'s body here; return what it returns (an operand or a Tup)."""
         state = self.state
-        if fn in state.inlining:
-            raise UnsupportedSyntax(f"{fn.__name__} calls itself (recursion), which srcgrad "
-                                    "cannot inline", state.src.loc(node),
-                                    "Write the recursion as a loop.")
+        recursion.check(state.inlining, fn, fn.__name__, state.src.loc(node))
         args = [*pre_args, *(self.core.expr(a) for a in node.args)]
         kwargs = {**(pre_kwargs or {}),
                   **{k.arg: self.core.expr(k.value) for k in node.keywords}}
