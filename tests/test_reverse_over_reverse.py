@@ -212,3 +212,41 @@ def test_vjp_of_gradient_with_a_loop_goes_forward_over_reverse(f, args, i, line)
         np.testing.assert_allclose(np.ravel(got), want, rtol=1e-5, atol=1e-7)
     H = srcgrad.jacobian(grad_f, wrt=i, mode="reverse")(*args)
     np.testing.assert_allclose(H, srcgrad.hessian(f, wrt=i)(*args), rtol=1e-9, atol=1e-10)
+
+
+# ---- the control-flow programs: reverse over reverse wherever it builds ------------------
+
+def _control_flow_examples():
+    import test_control_flow
+    for case in test_control_flow.CASES:
+        for args in case.examples[:1]:
+            if all(isinstance(a, (float, np.ndarray)) for a in args):
+                yield pytest.param(case.fn, tuple(args), case.wrt[0], id=case.fn.__name__)
+
+
+@pytest.mark.parametrize("f, args, i", list(_control_flow_examples()))
+def test_control_flow_programs_by_reverse_over_reverse(f, args, i, reverse_only):
+    kinds = tuple(map(_kind, args))
+    try:
+        higher.reverse_over_gradient(_entry(f), i, kinds)
+    except (higher.Unsupported, srcgrad.UnsupportedSyntax, srcgrad.NoDerivativeRule) as e:
+        assert e.loc is not None and e.hint  # refused, located: vjp goes forward over reverse
+        pytest.skip(f"refused: {e.message}")
+    grad_f = srcgrad.grad(f, wrt=i)
+    value, pullback = srcgrad.vjp(grad_f, *args)
+    u = r(*np.shape(value)) if np.ndim(value) else 0.7
+    for j, got in enumerate(pullback(u)):
+        want = np.ravel(u) @ _gradient_jacobian(grad_f, args, j)
+        np.testing.assert_allclose(np.ravel(got), want, rtol=1e-5, atol=1e-6)
+
+
+def test_most_loop_free_control_flow_programs_go_reverse_over_reverse():
+    built = 0
+    for p in _control_flow_examples():
+        f, args, i = p.values
+        try:
+            higher.reverse_over_gradient(_entry(f), i, tuple(map(_kind, args)))
+            built += 1
+        except (higher.Unsupported, srcgrad.UnsupportedSyntax, srcgrad.NoDerivativeRule):
+            pass
+    assert built >= 8
