@@ -250,3 +250,15 @@ def test_most_loop_free_control_flow_programs_go_reverse_over_reverse():
         except (higher.Unsupported, srcgrad.UnsupportedSyntax, srcgrad.NoDerivativeRule):
             pass
     assert built >= 8
+
+
+def test_every_transpose_helper_is_called_by_a_reverse_rule():
+    """``srcgrad.runtime.transposes`` holds what reverse-over-reverse code calls: each
+    helper is named by a reverse rule, or is what ``higher`` writes the adjoint sweep's
+    in-place writes with."""
+    from srcgrad.rules import helpers
+    named = {id(o) for rules in helpers.table.rules.values() for rule in rules
+             for o in _callees(rule)} | {id(f) for f in higher._WRITES.values()}
+    unused = [n for n in runtime.transposes.__all__
+              if id(getattr(runtime.transposes, n)) not in named]
+    assert not unused
