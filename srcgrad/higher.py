@@ -13,13 +13,17 @@ IR, whose own values obey SSA but not dominance: the adjoint of a branch reads w
 forward branch computed, under the same condition (``ir.verify`` allows it). Reverse
 mode needs every value it differentiates to be defined where it is read, so
 ``_merged_at_branches`` first merges each such value with a phi (a placeholder 0.0 on the
-branch that does not compute it, and is never read there).
+branch that does not compute it, and is never read there). The adjoint sweep's in-place
+writes (``x_bar[i] = 0``, ``x_bar[i] += c``, ``total += c``) are made into copies
+(``_out_of_place``): reverse mode reads the values they overwrite after the sweep.
 
-Refused (``Unsupported``, located at the loop, naming the other route): gradient code with
-a loop. Its tape hands each adjoint iteration the values of the forward iteration it
-mirrors (pushes and pops in two loops), which reverse mode over it cannot follow yet; and
-in-place writes into the first sweep's adjoint buffers that the in-place checks cannot
-prove safe. ``api`` then takes the forward-over-reverse route, which covers them.
+The loops of gradient code keep a tape (each adjoint iteration pops what the forward
+iteration it mirrors pushed); ``higher_tape`` first makes it lists that reverse mode
+follows. Refused (``Unsupported``, located at the loop, naming the other route): the tapes
+it does not rewrite yet (``while`` loops, loops nested in taped loops, branches inside
+loops), and, as ``NoDerivativeRule``, the helpers with forward rules only (``rules/
+helpers.py``). ``api`` then takes the forward-over-reverse route, which covers them.
+The adjoint of an adjoint loop (reversed) runs forward again (``transform``'s loops).
 """
 
 from __future__ import annotations
@@ -28,14 +32,13 @@ from dataclasses import replace
 
 from . import backend, ir, optimize, transform
 from .build import Derivative, _counter, _Entry, _load
-from .errors import Loc, UnsupportedSyntax
+from .errors import Loc
+from .higher_tape import Unsupported, lists_for_tape
 from .runtime import transposes
 
+__all__ = ["Unsupported", "reverse_over_gradient"]
+
 _PLACEHOLDER = ir.Const(0.0)
-
-
-class Unsupported(UnsupportedSyntax):
-    """Gradient code that reverse mode cannot differentiate again (forward mode can)."""
 
 
 def reverse_over_gradient(entry: _Entry, i: int, kinds: tuple) -> Derivative:
@@ -51,13 +54,7 @@ def reverse_over_gradient(entry: _Entry, i: int, kinds: tuple) -> Derivative:
 def _build(entry: _Entry, i: int, kinds: tuple) -> Derivative:
     d = entry.derivative((i,), "one", kinds)
     fn = replace(d.ir, returns=(d.ir.returns[1],))
-    for n in ir.walk(fn.body):
-        if isinstance(n, ir.Loop):
-            raise Unsupported(
-                "reverse mode over the gradient of a loop is not supported yet (its tape "
-                "pairs each adjoint iteration with a forward one)", _user_loc(n.loc, d),
-                "srcgrad.vjp and srcgrad.jacobian(..., mode='reverse') of srcgrad.grad(f) "
-                "use forward over reverse here; srcgrad.hvp and srcgrad.hessian do too.")
+    fn = lists_for_tape(fn, d.primal.loc)
     fn = _merged_at_branches(fn)
     _out_of_place(fn)
     names = dict(zip((p.name for p in fn.params), kinds))
@@ -90,7 +87,8 @@ def _merged_at_branches(fn: ir.Function) -> ir.Function:
                 for v in ir.node_uses(n)} | {v.name for v in returns if isinstance(v, ir.Var)}
         renamed: dict[str, ir.Var] = {}
         for side, block in enumerate((branch.then, branch.orelse)):
-            for v in (v for n in block for v in ir.node_defs(n)):
+            for v in (v for n in block for v in ir.node_defs(n)  # (an adjoint loop
+                      if not isinstance(n, ir.Loop) or v is not n.index):  # reruns its index)
                 if v.name in read:
                     merged = ir.Var(namer.temp() if v.kind == "temp" else namer.fresh(v.name),
                                     v.kind, v.of)
@@ -138,3 +136,4 @@ def _out_of_place(fn: ir.Function) -> None:
                 n.op in _WRITES:
             helper = _WRITES[n.op]
             n.op = ir.Callee(helper.__name__, helper, helper)
+            n.seq = False  # (x[i, j]: the index parts are the helper's last arguments)

@@ -115,7 +115,7 @@ LAYERS = [
     {"frontend", "transform"},
     {"optimize"},
     {"backend"},
-    {"build"},
+    {"build", "higher_tape"},
     {"checks", "shown", "custom", "coverage", "higher"},
     {"dispatch"},
     {"api"},

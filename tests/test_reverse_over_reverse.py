@@ -1,8 +1,10 @@
 """Reverse mode over reverse mode (issue 14): the run-time helpers that generated
 gradient code calls have reverse rules, and ``vjp``/``jacobian(..., mode="reverse")`` of
 ``srcgrad.grad(f)`` differentiate the gradient code again in reverse mode
-(``srcgrad/higher.py``), checked against central differences of the gradient and
-against forward over reverse; gradient code with a loop goes forward over reverse."""
+(``srcgrad/higher.py``; a ``for`` loop's tape made lists, ``higher_tape.py``), checked
+against central differences of the gradient and against forward over reverse; the
+tapes not rewritten yet (``while`` loops, loops nested in loops, branches in loops) are
+refused at the loop, and there vjp goes forward over reverse."""
 
 from __future__ import annotations
 
@@ -133,6 +135,9 @@ PROGRAMS = [
     (P.dot_products, (r(3), r(3)), 0), (P.matrix_chain, (r(3, 3), r(3, 3)), 1),
     (P.gathered, (r(4), r(3)), 0), (P.scalar_helpers, (0.7, 0.2), 0),
     (P.scalar_helpers, (0.7, 0.9), 1),
+    (P.looped_rows, (r(4, 3), r(3)), 1), (P.looped_rows, (r(4, 3), r(3)), 0),
+    (P.rk_step, (0.4, 1.3), 0), (P.rk_step, (0.4, 1.3), 1),
+    (P.strided_updates, (r(6), 0.7), 0), (P.strided_updates, (r(6), 0.7), 1),
 ]
 
 
@@ -141,12 +146,14 @@ def _gradient_jacobian(grad_f, args, j):
     shape (gradient size, argument size)."""
     x = np.asarray(args[j], dtype=float)
     cols = []
-    for k in range(max(x.size, 1)):
+    for k in range(x.size if x.ndim else 1):
         t = [np.zeros(np.shape(a)) if np.ndim(a) else 0.0 for a in args]
         e = np.zeros(x.size)
         e[k] = 1.0
         t[j] = e.reshape(x.shape) if x.ndim else 1.0
         cols.append(np.ravel(numeric.directional(grad_f, args, tuple(t))))
+    if not cols:  # an empty argument
+        return np.zeros((np.size(grad_f(*args)), 0))
     return np.stack(cols, axis=1)
 
 
@@ -188,22 +195,23 @@ def test_reverse_over_reverse_code_reads_like_gradient_code():
     assert "reverse mode over the generated gradient" in d.source
 
 
-# ---- loops: refused by reverse over reverse, taken forward over reverse ------------------
+# ---- tapes not rewritten yet: refused at the loop, taken forward over reverse ------------
 
-LOOPS = [(P.looped_rows, (r(4, 3), r(3)), 1, "for i in range(X.shape[0]):"),
-         (P.rk_step, (0.4, 1.3), 0, "for _ in range(3):")]
+REFUSED = [(P.halving, (3.0,), 0, "while x > 1.0:"),
+           (P.pairwise, (r(3, 2),), 0, "for i in range(X.shape[0]):"),
+           (P.clipped_steps, (0.7, 0.9), 0, "for _ in range(4):")]
 
 
-@pytest.mark.parametrize("f, args, i, line", LOOPS, ids=lambda c: getattr(c, "__name__", None))
-def test_gradient_with_a_loop_is_refused_at_the_loop(f, args, i, line):
+@pytest.mark.parametrize("f, args, i, line", REFUSED, ids=lambda c: getattr(c, "__name__", None))
+def test_tape_not_rewritten_is_refused_at_the_loop(f, args, i, line):
     with pytest.raises(higher.Unsupported) as e:
         higher.reverse_over_gradient(_entry(f), i, tuple(map(_kind, args)))
     assert e.value.loc.text.strip() == line
     assert "forward over reverse" in e.value.hint
 
 
-@pytest.mark.parametrize("f, args, i, line", LOOPS, ids=lambda c: getattr(c, "__name__", None))
-def test_vjp_of_gradient_with_a_loop_goes_forward_over_reverse(f, args, i, line):
+@pytest.mark.parametrize("f, args, i, line", REFUSED, ids=lambda c: getattr(c, "__name__", None))
+def test_vjp_of_gradient_there_goes_forward_over_reverse(f, args, i, line):
     grad_f = srcgrad.grad(f, wrt=i)
     value, pullback = srcgrad.vjp(grad_f, *args)
     u = r(*np.shape(value)) if np.ndim(value) else 0.7
@@ -249,7 +257,7 @@ def test_most_loop_free_control_flow_programs_go_reverse_over_reverse():
             built += 1
         except (higher.Unsupported, srcgrad.UnsupportedSyntax, srcgrad.NoDerivativeRule):
             pass
-    assert built >= 8
+    assert built >= 30
 
 
 def test_every_transpose_helper_is_called_by_a_reverse_rule():
