@@ -212,8 +212,8 @@ def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
 
 def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
     """vjp of ``grad(g, wrt=i)``: by reverse mode over g's generated gradient (one pass
-    gives every argument's cotangent, ``higher.py``); where ``higher`` refuses (a
-    ``while`` loop, nested loops...), the cotangent of argument j is the jvp of g's
+    gives every argument's cotangent, ``higher.py``); where ``higher`` refuses (nested
+    loops, a branch in a loop...), the cotangent of argument j is the jvp of g's
     gradient with respect to j along argument i (mixed partials are equal), by forward
     mode, one pass per argument."""
     kind, g, (i, *more), single = made

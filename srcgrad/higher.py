@@ -20,10 +20,10 @@ writes (``x_bar[i] = 0``, ``x_bar[i] += c``, ``total += c``) are made into copie
 The loops of gradient code keep a tape (each adjoint iteration pops what the forward
 iteration it mirrors pushed); ``higher_tape`` first makes it lists that reverse mode
 follows. Refused (``Unsupported``, located at the loop, naming the other route): the tapes
-it does not rewrite yet (``while`` loops, loops nested in taped loops, branches inside
-loops), and, as ``NoDerivativeRule``, the helpers with forward rules only (``rules/
-helpers.py``). ``api`` then takes the forward-over-reverse route, which covers them.
-The adjoint of an adjoint loop (reversed) runs forward again (``transform``'s loops).
+it does not rewrite yet (loops nested in taped loops, branches inside loops), and, as
+``NoDerivativeRule``, the helpers with forward rules only (``rules/helpers.py``).
+``api`` then takes the forward-over-reverse route, which covers them. The adjoint of an
+adjoint loop (reversed) runs forward again (``transform``'s loops).
 """
 
 from __future__ import annotations

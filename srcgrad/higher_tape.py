@@ -5,13 +5,14 @@ back into the same variables (``Loop.save``, ``save_start``, ``restore``): the a
 reads values of the forward loop's body, which reverse mode cannot follow. Here each
 pushed value gets a list of its own, carried by the forward loop (``append`` at the
 point of the push); the adjoint loop reads the entry of the iteration it mirrors (by its
-index: a ``for`` over a range) into a new variable its body reads instead. Appends and
+index, or for a ``while``, by its trip count) into a new variable its body reads
+instead. Appends and
 reads of lists are operations reverse mode has rules for, so the second sweep keeps its
 own tape of them.
 
 Contract: ``lists_for_tape(fn)`` returns an equivalent ``ir.Function`` without tape, or
 raises ``Unsupported`` (located at the loop) where a branch inside a loop keeps a tape of
-its own, loops nest with tapes, or a ``while`` loop keeps one (not rewritten yet).
+its own, or loops nest with tapes (not rewritten yet).
 """
 
 from __future__ import annotations
@@ -53,9 +54,6 @@ def lists_for_tape(fn: ir.Function, where: Loc) -> ir.Function:
         pushed = [*loop.save_start, *loop.save]
         adjoint = [n for n in taped if n.adjoint and
                    sorted(v.name for g in n.restore for v in g) == sorted(v.name for v in pushed)]
-        if loop.cond is not None or loop.index is None:
-            raise Unsupported("reverse mode over the gradient of a while loop is not "
-                              "supported yet", _loc(loop, where), _HINT)
         if len(adjoint) != 1 or len({v.name for v in pushed}) != len(pushed):
             raise Unsupported("reverse mode over this loop's tape is not supported yet",
                               _loc(loop, where), _HINT)
@@ -109,9 +107,15 @@ def _rewrite(body: list, fwd: ir.Loop, adj: ir.Loop, namer: ir.Namer) -> None:
 
 
 def _position(adj: ir.Loop, namer: ir.Namer) -> tuple[ir.Operand, list[ir.Node]]:
-    """The number of the forward iteration that adjoint iteration mirrors (its index
-    runs the same range backwards), and the statements computing it."""
-    assert adj.index is not None
+    """The number of the forward iteration that adjoint iteration mirrors, and the
+    statements computing it: a ``for``'s adjoint runs the same range backwards (its
+    index gives it); a ``while``'s counts the trips forwards (``range(n_iter)``: it gets
+    an index ``k`` here, and mirrors iteration ``n_iter - 1 - k``)."""
+    if adj.index is None:
+        adj.index = ir.Var(namer.temp(), "temp")
+        last, pos = (ir.Var(namer.temp(), "temp") for _ in range(2))
+        return pos, [ir.Stmt(last, "sub", (adj.bounds[0], ir.Const(1)), adj.loc),
+                     ir.Stmt(pos, "sub", (last, adj.index), adj.loc)]
     start, step = (adj.bounds[0], adj.bounds[2]) if len(adj.bounds) == 3 else \
         (adj.bounds[0], ir.Const(1)) if len(adj.bounds) == 2 else (ir.Const(0), ir.Const(1))
     if ir.is_number(start, 0) and ir.is_number(step, 1):
