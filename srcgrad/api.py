@@ -212,10 +212,10 @@ def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
 
 def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
     """vjp of ``grad(g, wrt=i)``: by reverse mode over g's generated gradient (one pass
-    gives every argument's cotangent, ``higher.py``); where ``higher`` refuses (nested
-    loops, a branch in a loop...), the cotangent of argument j is the jvp of g's
-    gradient with respect to j along argument i (mixed partials are equal), by forward
-    mode, one pass per argument."""
+    gives every argument's cotangent, ``higher.py``); where ``higher`` refuses (a helper
+    with a forward rule only: a decomposition's, det's...), the cotangent of argument j
+    is the jvp of g's gradient with respect to j along argument i (mixed partials are
+    equal), by forward mode, one pass per argument."""
     kind, g, (i, *more), single = made
     if kind != "grad" or more or not single:
         raise UsageError(f"vjp of srcgrad.{kind} of {g.__name__} with respect to several "
@@ -228,8 +228,10 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
     except (UnsupportedSyntax, NoDerivativeRule):  # (the reason: higher's docstring)
         both = None
     value = _call(entry.derivative((i,), "one", kinds), args)[1]
-    if both is not None:
-        return value, lambda cotangent: tuple(_call(both, (*args, cotangent))[1:])
+    if both is not None:  # (a gradient independent of every argument takes no cotangent)
+        seeded = len(both.ir.params) > len(args)
+        return value, lambda cotangent: tuple(
+            _call(both, (*args, cotangent) if seeded else args)[1:])
     pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
                  for j in range(len(args))]
 

@@ -18,11 +18,11 @@ writes (``x_bar[i] = 0``, ``x_bar[i] += c``, ``total += c``) are made into copie
 (``_out_of_place``): reverse mode reads the values they overwrite after the sweep.
 
 The loops of gradient code keep a tape (each adjoint iteration pops what the forward
-iteration it mirrors pushed); ``higher_tape`` first makes it lists that reverse mode
-follows. Refused (``Unsupported``, located at the loop, naming the other route): the tapes
-it does not rewrite yet (loops nested in taped loops, branches inside loops), and, as
-``NoDerivativeRule``, the helpers with forward rules only (``rules/helpers.py``).
-``api`` then takes the forward-over-reverse route, which covers them. The adjoint of an
+iteration it mirrors pushed; a branch in a loop pushes its own); ``higher_tape`` first
+makes it lists that reverse mode follows. Refused, and then ``api`` takes the
+forward-over-reverse route, which covers them: a pop ``higher_tape`` cannot pair with one
+push (``Unsupported``, located), and the helpers with forward rules only
+(``NoDerivativeRule`` at the user's line; ``rules/helpers.py``). The adjoint of an
 adjoint loop (reversed) runs forward again (``transform``'s loops).
 """
 

@@ -1,23 +1,26 @@
 """The tape of generated gradient code as lists, for reverse mode over it (``higher``).
 
-A forward loop of gradient code pushes, each iteration, the values its adjoint loop pops
-back into the same variables (``Loop.save``, ``save_start``, ``restore``): the adjoint loop
-reads values of the forward loop's body, which reverse mode cannot follow. Here each
-pushed value gets a list of its own, carried by the forward loop (``append`` at the
-point of the push); the adjoint loop reads the entry of the iteration it mirrors (by its
-index, or for a ``while``, by its trip count) into a new variable its body reads
-instead. Appends and
-reads of lists are operations reverse mode has rules for, so the second sweep keeps its
-own tape of them.
+A forward loop of gradient code pushes, each iteration, values that its adjoint loop
+pops back into the same variables (``Loop.save``, ``save_start``, ``restore``; a branch
+inside a loop pushes and pops its own, ``If.save``, ``If.restore``): the adjoint reads
+values of the forward loop's body, which reverse mode cannot follow. Here each pushed
+group of values gets lists of its own, one per value, made empty before the outermost
+region holding the push and threaded through the regions around it (carried by loops,
+merged by branches): an ``append`` where the push was, and a count of the pushes. The
+pops become reads by a counter, threaded likewise through the adjoint regions and
+counting down from that count: a ``getitem`` into a new variable where the pop was,
+which the adjoint region then reads instead. Appends and reads of lists are operations
+reverse mode has rules for, so the second sweep keeps its own tape of them.
 
-Contract: ``lists_for_tape(fn)`` returns an equivalent ``ir.Function`` without tape, or
-raises ``Unsupported`` (located at the loop) where a branch inside a loop keeps a tape of
-its own, or loops nest with tapes (not rewritten yet).
+Contract: ``lists_for_tape(fn, where)`` returns an equivalent ``ir.Function`` without a
+tape, or raises ``Unsupported`` (located at the loop, or at ``where``) where a pop cannot
+be paired with exactly one push of the same values.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from . import ir
 from .errors import Loc, UnsupportedSyntax
@@ -30,99 +33,150 @@ class Unsupported(UnsupportedSyntax):
 _HINT = ("srcgrad.vjp and srcgrad.jacobian(..., mode='reverse') of srcgrad.grad(f) use "
          "forward over reverse here; srcgrad.hvp and srcgrad.hessian do too.")
 
+Path = list  # [(Loop, "body") or (If, "then" | "else")], outermost first
+
+
+@dataclass
+class _Site:
+    """One push or pop of a group of values, ``first`` in its block or at its end."""
+
+    path: Path
+    values: list[ir.Var]
+    first: bool
+    loc: Loc
+
+    def block(self) -> list:
+        node, which = self.path[-1]
+        return node.body if which == "body" else node.then if which == "then" else node.orelse
+
 
 def lists_for_tape(fn: ir.Function, where: Loc) -> ir.Function:
-    """``fn`` with every loop tape made lists (see the module docstring)."""
+    """``fn`` with its tape made lists (see the module docstring)."""
     body = ir.clone(fn.body)
-    taped = [n for n in ir.walk(body) if isinstance(n, ir.Loop) and
-             (n.save or n.save_start or n.restore)]
-    for loop in taped:
-        inner = [m for m in ir.walk(loop.body) + ir.walk(loop.test)
-                 if isinstance(m, (ir.Loop, ir.If)) and _has_tape(m)]
-        if inner:
-            raise Unsupported("reverse mode over the gradient of a loop whose body keeps a "
-                              "tape of its own (a branch or a loop inside it) is not "
-                              "supported yet", _loc(loop, where), _HINT)
-    if any(isinstance(n, ir.If) and _has_tape(n) for n in ir.walk(body)):
-        raise Unsupported("reverse mode over a branch's tape is not supported yet",
-                          where, _HINT)
+    pushes, pops = _sites(body, [], False), _sites(body, [], True)
     namer = ir.Namer({p.name for p in fn.params} |
                      {v.name for n in ir.walk(body) for v in ir.node_defs(n)} |
                      {v.name for n in ir.walk(body) for v in ir.node_uses(n)})
-    forward = [n for n in taped if not n.adjoint]
-    for loop in forward:
-        pushed = [*loop.save_start, *loop.save]
-        adjoint = [n for n in taped if n.adjoint and
-                   sorted(v.name for g in n.restore for v in g) == sorted(v.name for v in pushed)]
-        if len(adjoint) != 1 or len({v.name for v in pushed}) != len(pushed):
+    paired = []
+    for pop in pops:
+        names = sorted(v.name for v in pop.values)
+        found = [p for p in pushes if sorted(v.name for v in p.values) == names]
+        if len(found) != 1 or len(set(names)) != len(names):
             raise Unsupported("reverse mode over this loop's tape is not supported yet",
-                              _loc(loop, where), _HINT)
-        _rewrite(body, loop, adjoint[0], namer)
-    if any(n.save or n.save_start or n.restore for n in ir.walk(body)
-           if isinstance(n, ir.Loop)):
-        raise Unsupported("reverse mode over this gradient's tape is not supported yet",
-                          where, _HINT)
+                              pop.loc if pop.loc.line else where, _HINT)
+        paired.append((found[0], pop))
+    for push, pop in sorted(paired, key=lambda pair: -len(pair[1].path)):  # inner first
+        _rewrite(body, push, pop, namer)
+    for n in ir.walk(body):
+        if isinstance(n, ir.Loop):
+            n.save, n.save_start, n.restore = [], [], []
+        elif isinstance(n, ir.If):
+            n.save, n.restore = ([], []), ([], [])
     return replace(fn, body=body)
 
 
-def _has_tape(n) -> bool:
-    if isinstance(n, ir.If):
-        return any(n.save) or any(n.restore)
-    return bool(n.save or n.save_start or n.restore)
+def _sites(block: list, path: Path, adjoint: bool) -> list[_Site]:
+    """The pushes (``adjoint`` False) or pops of the regions in ``block``."""
+    out = []
+    for n in block:
+        if isinstance(n, ir.Loop):
+            inner = [*path, (n, "body")]
+            if n.adjoint == adjoint:
+                groups = n.restore if adjoint else [n.save_start, n.save]
+                out += [_Site(inner, list(g), adjoint or g is n.save_start, n.loc)
+                        for g in groups if g]
+            out += _sites(n.body, inner, adjoint)
+        elif isinstance(n, ir.If):
+            for k, which in enumerate(("then", "else")):
+                inner = [*path, (n, which)]
+                group = (n.restore if adjoint else n.save)[k]
+                if group and n.adjoint == adjoint:
+                    out.append(_Site(inner, list(group), adjoint, n.loc))
+                out += _sites(n.then if k == 0 else n.orelse, inner, adjoint)
+    return out
 
 
-def _loc(loop: ir.Loop, where: Loc) -> Loc:
-    return loop.loc if loop.loc.line else where
+def _rewrite(body: list, push: _Site, pop: _Site, namer: ir.Namer) -> None:
+    """One list per value of ``push``, and a count of the pushes; read back at ``pop`` by
+    a counter from the count down (an int: reverse mode indexes lists by ints only)."""
+    first = push.path[0][0]
+    zero = ir.Var(namer.temp(), "temp")
+    _insert_before(body, first, ir.Stmt(zero, "copy", (ir.Const(0),), push.loc))
 
+    def count(block: list, n: ir.Var) -> ir.Var:
+        more = ir.Var(namer.temp(), "temp")
+        _put(block, ir.Stmt(more, "add", (n, ir.Const(1)), push.loc), push.first)
+        return more
 
-def _rewrite(body: list, fwd: ir.Loop, adj: ir.Loop, namer: ir.Namer) -> None:
-    """Each value ``fwd`` pushes: a list appended to in ``fwd``, read back in ``adj``
-    (the entry of the iteration it mirrors), whose body then reads that instead."""
-    loc = fwd.loc
-    top: list[ir.Node] = []
-    end: list[ir.Node] = []
-    position, reads = _position(adj, namer)
+    pushed = _thread(push.path, zero, count, namer)
+    start = ir.Var(namer.temp(), "temp")
+    _insert_before(body, pop.path[0][0], ir.Stmt(start, "sub", (pushed, ir.Const(1)),
+                                                 pop.loc))
     renamed: dict[str, ir.Var] = {}
-    for group, at in ((fwd.save_start, top), (fwd.save, end)):
-        for v in group:
-            stem = namer.fresh(f"saved_{v.name}")
-            empty = ir.Var(stem, "temp")
-            inside, grown, after = (ir.Var(namer.fresh(stem), "temp") for _ in range(3))
-            _insert_before(body, fwd, ir.Stmt(empty, "newlist", (), loc))
-            at.append(ir.Stmt(grown, "append", (inside, v), loc))
-            fwd.carried.append(ir.Phi(inside, (empty, grown), after))
-            # the adjoint loop: the entry of the iteration it mirrors, read back
-            back = ir.Var(namer.fresh(v.name), v.kind, v.of)
-            reads.append(ir.Stmt(back, "getitem", (after, position), adj.loc))
-            renamed[v.name] = back
-    fwd.body[:0] = top
-    fwd.body.extend(end)
-    fwd.save, fwd.save_start = [], []
-    adj.restore = []
-    for n in ir.walk(adj.body) + ir.walk(adj.test):
-        _rename(n, renamed)
-    adj.carried = [replace(p, sources=(_sub(p.sources[0], renamed),
-                                       _sub(p.sources[1], renamed))) for p in adj.carried]
-    adj.body[:0] = reads
+    lists = []
+    for v in push.values:
+        empty = ir.Var(namer.fresh(f"saved_{v.name}"), "temp")
+
+        def append(block: list, xs: ir.Var, v: ir.Var = v) -> ir.Var:
+            grown = ir.Var(namer.temp(), "temp")
+            _put(block, ir.Stmt(grown, "append", (xs, v), push.loc), push.first)
+            return grown
+
+        _insert_before(body, first, ir.Stmt(empty, "newlist", (), push.loc))
+        lists.append(_thread(push.path, empty, append, namer))
+        renamed[v.name] = ir.Var(namer.fresh(v.name), v.kind, v.of)
+
+    def read(block: list, at: ir.Var) -> ir.Var:
+        after = ir.Var(namer.temp(), "temp")
+        block[:0] = [*(ir.Stmt(renamed[v.name], "getitem", (xs, at), pop.loc)
+                       for v, xs in zip(push.values, lists)),
+                     ir.Stmt(after, "sub", (at, ir.Const(1)), pop.loc)]
+        return after
+
+    _thread(pop.path, start, read, namer)
+    node, which = pop.path[-1]
+    reads = set(renamed.values())
+    for n in ir.walk(pop.block()):
+        if not (isinstance(n, ir.Stmt) and n.target in reads):
+            _rename(n, renamed)
+    if isinstance(node, ir.Loop):
+        node.carried = [replace(p, sources=(p.sources[0], _sub(p.sources[1], renamed)))
+                        for p in node.carried]
+    else:
+        side = 0 if which == "then" else 1
+        node.phis = [replace(p, sources=tuple(_sub(s, renamed) if k == side else s
+                                              for k, s in enumerate(p.sources)))
+                     for p in node.phis]
 
 
-def _position(adj: ir.Loop, namer: ir.Namer) -> tuple[ir.Operand, list[ir.Node]]:
-    """The number of the forward iteration that adjoint iteration mirrors, and the
-    statements computing it: a ``for``'s adjoint runs the same range backwards (its
-    index gives it); a ``while``'s counts the trips forwards (``range(n_iter)``: it gets
-    an index ``k`` here, and mirrors iteration ``n_iter - 1 - k``)."""
-    if adj.index is None:
-        adj.index = ir.Var(namer.temp(), "temp")
-        last, pos = (ir.Var(namer.temp(), "temp") for _ in range(2))
-        return pos, [ir.Stmt(last, "sub", (adj.bounds[0], ir.Const(1)), adj.loc),
-                     ir.Stmt(pos, "sub", (last, adj.index), adj.loc)]
-    start, step = (adj.bounds[0], adj.bounds[2]) if len(adj.bounds) == 3 else \
-        (adj.bounds[0], ir.Const(1)) if len(adj.bounds) == 2 else (ir.Const(0), ir.Const(1))
-    if ir.is_number(start, 0) and ir.is_number(step, 1):
-        return adj.index, []
-    offset, pos = (ir.Var(namer.temp(), "temp") for _ in range(2))
-    return pos, [ir.Stmt(offset, "sub", (adj.index, start), adj.loc),
-                 ir.Stmt(pos, "floordiv", (offset, step), adj.loc)]
+def _thread(path: Path, value: ir.Var, site: Callable, namer: ir.Namer) -> ir.Var:
+    """``value`` carried through the regions of ``path`` to its end, where ``site(block,
+    version)`` changes it; its version after the outermost region."""
+    node, which = path[0]
+    if isinstance(node, ir.Loop):
+        inside, out = ir.Var(namer.temp(), "temp"), ir.Var(namer.temp(), "temp")
+        end = site(node.body, inside) if len(path) == 1 else \
+            _thread_block(node.body, path[1:], inside, site, namer)
+        node.carried.append(ir.Phi(inside, (value, end), out))
+        return out
+    branch = node.then if which == "then" else node.orelse
+    end = site(branch, value) if len(path) == 1 else \
+        _thread_block(branch, path[1:], value, site, namer)
+    merged = ir.Var(namer.temp(), "temp")
+    node.phis.append(ir.Phi(merged, (end, value) if which == "then" else (value, end)))
+    return merged
+
+
+def _thread_block(block: list, path: Path, value: ir.Var, site: Callable,
+                  namer: ir.Namer) -> ir.Var:
+    return _thread(path, value, site, namer)
+
+
+def _put(block: list, s: ir.Stmt, first: bool) -> None:
+    if first:
+        block.insert(0, s)
+    else:
+        block.append(s)
 
 
 def _insert_before(body: list, node, new) -> None:
@@ -150,7 +204,7 @@ def _sub(o: ir.Operand, renamed: dict[str, ir.Var]) -> ir.Operand:
 
 def _rename(n, renamed: dict[str, ir.Var]) -> None:
     def sub(o):
-        return renamed.get(o.name, o) if isinstance(o, ir.Var) else o
+        return _sub(o, renamed)
 
     if isinstance(n, ir.Stmt):
         n.args = tuple(map(sub, n.args))

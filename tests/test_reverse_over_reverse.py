@@ -1,10 +1,10 @@
 """Reverse mode over reverse mode (issue 14): the run-time helpers that generated
 gradient code calls have reverse rules, and ``vjp``/``jacobian(..., mode="reverse")`` of
 ``srcgrad.grad(f)`` differentiate the gradient code again in reverse mode
-(``srcgrad/higher.py``; a ``for`` loop's tape made lists, ``higher_tape.py``), checked
-against central differences of the gradient and against forward over reverse; the
-tapes not rewritten yet (loops nested in loops, branches in loops) are refused at the
-loop, and there vjp goes forward over reverse."""
+(``srcgrad/higher.py``; the tape of loops and of branches in loops made lists,
+``higher_tape.py``), checked against central differences of the gradient and against
+forward over reverse; a helper with a forward rule only is refused at the user's line,
+and there vjp goes forward over reverse."""
 
 from __future__ import annotations
 
@@ -138,7 +138,8 @@ PROGRAMS = [
     (P.looped_rows, (r(4, 3), r(3)), 1), (P.looped_rows, (r(4, 3), r(3)), 0),
     (P.rk_step, (0.4, 1.3), 0), (P.rk_step, (0.4, 1.3), 1),
     (P.strided_updates, (r(6), 0.7), 0), (P.strided_updates, (r(6), 0.7), 1),
-    (P.halving, (3.0,), 0), (P.halving, (0.5,), 0),
+    (P.halving, (3.0,), 0), (P.halving, (0.5,), 0), (P.pairwise, (r(3, 2),), 0),
+    (P.clipped_steps, (0.7, 0.9), 0), (P.clipped_steps, (0.3, 0.9), 1),
 ]
 
 
@@ -196,30 +197,19 @@ def test_reverse_over_reverse_code_reads_like_gradient_code():
     assert "reverse mode over the generated gradient" in d.source
 
 
-# ---- tapes not rewritten yet: refused at the loop, taken forward over reverse ------------
+# ---- helpers with forward rules only: refused, taken forward over reverse ----------------
 
-REFUSED = [(P.pairwise, (r(3, 2),), 0, "for i in range(X.shape[0]):"),
-           (P.clipped_steps, (0.7, 0.9), 0, "for _ in range(4):")]
-
-
-@pytest.mark.parametrize("f, args, i, line", REFUSED, ids=lambda c: getattr(c, "__name__", None))
-def test_tape_not_rewritten_is_refused_at_the_loop(f, args, i, line):
-    with pytest.raises(higher.Unsupported) as e:
-        higher.reverse_over_gradient(_entry(f), i, tuple(map(_kind, args)))
-    assert e.value.loc.text.strip() == line
-    assert "forward over reverse" in e.value.hint
-
-
-@pytest.mark.parametrize("f, args, i, line", REFUSED, ids=lambda c: getattr(c, "__name__", None))
-def test_vjp_of_gradient_there_goes_forward_over_reverse(f, args, i, line):
-    grad_f = srcgrad.grad(f, wrt=i)
-    value, pullback = srcgrad.vjp(grad_f, *args)
-    u = r(*np.shape(value)) if np.ndim(value) else 0.7
-    for j, got in enumerate(pullback(u)):
-        want = np.ravel(u) @ _gradient_jacobian(grad_f, args, j)
-        np.testing.assert_allclose(np.ravel(got), want, rtol=1e-5, atol=1e-7)
-    H = srcgrad.jacobian(grad_f, wrt=i, mode="reverse")(*args)
-    np.testing.assert_allclose(H, srcgrad.hessian(f, wrt=i)(*args), rtol=1e-9, atol=1e-10)
+def test_helper_without_reverse_rule_is_refused_at_the_users_line():
+    A = np.array([[1.0, 0.3], [0.2, 0.9]])
+    with pytest.raises(srcgrad.NoDerivativeRule) as e:
+        higher.reverse_over_gradient(_entry(P.det_energy), 0, ("any",))
+    assert e.value.loc.text.strip() == "return np.linalg.det(A) ** 2 + np.sum(A * A)"
+    assert "det_grad" in e.value.message and "forward over reverse" in e.value.hint
+    grad_f = srcgrad.grad(P.det_energy)
+    H = srcgrad.jacobian(grad_f, mode="reverse")(A)  # forward over reverse, silently
+    np.testing.assert_allclose(H, srcgrad.hessian(P.det_energy)(A), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(H, _gradient_jacobian(grad_f, (A,), 0).reshape(2, 2, 2, 2),
+                               rtol=1e-5, atol=1e-7)
 
 
 # ---- the control-flow programs: reverse over reverse wherever it builds ------------------
@@ -248,7 +238,7 @@ def test_control_flow_programs_by_reverse_over_reverse(f, args, i, reverse_only)
         np.testing.assert_allclose(np.ravel(got), want, rtol=1e-5, atol=1e-6)
 
 
-def test_most_loop_free_control_flow_programs_go_reverse_over_reverse():
+def test_the_control_flow_programs_all_go_reverse_over_reverse():
     built = 0
     for p in _control_flow_examples():
         f, args, i = p.values
@@ -257,7 +247,7 @@ def test_most_loop_free_control_flow_programs_go_reverse_over_reverse():
             built += 1
         except (higher.Unsupported, srcgrad.UnsupportedSyntax, srcgrad.NoDerivativeRule):
             pass
-    assert built >= 40
+    assert built == len(list(_control_flow_examples()))
 
 
 def test_every_transpose_helper_is_called_by_a_reverse_rule():
@@ -270,3 +260,34 @@ def test_every_transpose_helper_is_called_by_a_reverse_rule():
     unused = [n for n in runtime.transposes.__all__
               if id(getattr(runtime.transposes, n)) not in named]
     assert not unused
+
+
+# ---- the examples: reverse over reverse against forward over reverse ---------------------
+
+def _example_programs():
+    from test_shown_code import EXAMPLE_PROGRAMS
+    for f, (args, wrt) in EXAMPLE_PROGRAMS.items():
+        i = wrt if isinstance(wrt, int) else wrt[0]
+        marks = [pytest.mark.xfail(strict=True, raises=srcgrad.InternalError, reason=(
+            "the storage verifier (SRCGRAD_VERIFY) flags the list append that replaces "
+            "the tape push of chart_6 after chart[i, k, A] = ... wrote into it (the push "
+            "read it for its shape only); without the verifier the numbers match "
+            "differences of the gradient"))] if f.__name__ == "log_partition" and \
+            f.__module__ == "cky" else []
+        if all(isinstance(a, (float, np.ndarray)) for a in args):
+            yield pytest.param(f, tuple(args), i, id=f"{f.__module__}.{f.__name__}",
+                               marks=marks)
+
+
+@pytest.mark.parametrize("f, args, i", list(_example_programs()))
+def test_examples_by_reverse_over_reverse(f, args, i, reverse_only):
+    grad_f = srcgrad.grad(f, wrt=i)
+    value, pullback = srcgrad.vjp(grad_f, *args)
+    u = r(*np.shape(value)) if np.ndim(value) else 0.7
+    got = pullback(u)
+    for j in range(len(args)):  # <u, d grad / d arg_j v> by forward over reverse
+        v = [np.zeros(np.shape(a)) if np.ndim(a) else 0.0 for a in args]
+        v[j] = r(*np.shape(args[j])) if np.ndim(args[j]) else 1.0
+        forward = srcgrad.jvp(grad_f, args, tuple(v))[1]
+        np.testing.assert_allclose(np.sum(got[j] * v[j]), np.sum(u * forward),
+                                   rtol=1e-8, atol=1e-10)
