@@ -16,8 +16,8 @@ the transpose of ``take_grad`` is ``np.take``; the others are in
 the other operand, the adjoint of that product with ``g`` in the own operand's place.
 The adjoint-only operations (``addat``, ``iadd``...) get one too; ``higher`` turns the
 adjoint sweep's in-place writes into ``transposes.written``/``added_at``, which have
-theirs. The helpers of the nonlinear primitives (decompositions, ``det_grad``,
-``solve_grad_a``, ``norm_grad``, ``matrix_power_grad``) and ``cross_grad`` and
+theirs. The helpers of the nonlinear primitives (decompositions, ``norm_grad``,
+``matrix_power_grad``; ``det_grad`` and ``solve_grad_a`` have both) and ``cross_grad`` and
 ``einsum_grad`` have forward rules only: reverse mode over code that calls them is a
 located ``NoDerivativeRule`` (``vjp`` of a gradient then goes forward over reverse).
 """
@@ -171,12 +171,15 @@ V(special.lse_weights, "a, n, axis, keepdims, b", a=f"unbroadcast(g * {LSE}, a)"
   b="unbroadcast(g * lse_weights(a, n, axis, keepdims, None), b)", jvp_a=f"{LSE} * dot",
   jvp_n=f"-{LSE} * lse_expand(dot, a, axis, keepdims)",
   jvp_b="lse_weights(a, n, axis, keepdims, dot)")
-V(linalg.det_grad, "g, a, d", jvp_g="det_grad(dot, a, d)", jvp_d="det_grad(g, a, dot)",
-  jvp_a="det_grad_jvp_a(dot, g, a, d)")
+V(linalg.det_grad, "c, a, d", c="det_grad_vjp_c(g, a, d)", d="det_grad_vjp_d(g, c, a)",
+  a="det_grad_vjp_a(g, c, a, d)", jvp_c="det_grad(dot, a, d)", jvp_d="det_grad(c, a, dot)",
+  jvp_a="det_grad_jvp_a(dot, c, a, d)")
 V(decomp.slogdet_grad, "g, a, r", zero=("r",), jvp_g="slogdet_grad(dot, a, r)",
   jvp_a="slogdet_grad_jvp_a(dot, g, a)")
-V(linalg.solve_grad_a, "g, a, x", jvp_g="solve_grad_a(dot, a, x)",
-  jvp_x="solve_grad_a(g, a, dot)", jvp_a="solve_grad_a_jvp_a(dot, g, a, x)")
+V(linalg.solve_grad_a, "c, a, x", c="solve_grad_a_vjp_c(g, c, a, x)",
+  x="solve_grad_a_vjp_x(g, c, a, x)", a="solve_grad_a_vjp_a(g, c, a, x)",
+  jvp_c="solve_grad_a(dot, a, x)", jvp_x="solve_grad_a(c, a, dot)",
+  jvp_a="solve_grad_a_jvp_a(dot, c, a, x)")
 V(linalg.matrix_power_grad, "g, a, n", jvp_g="matrix_power_grad(dot, a, n)",
   jvp_a="matrix_power_grad_jvp_a(dot, g, a, n)")
 V(decomp.pinv_grad, "g, a, p, hermitian", jvp_g="pinv_grad(dot, a, p, hermitian)",

@@ -25,10 +25,12 @@ import numpy as np
 from . import copy_adjoint, keep, sum_to, unbroadcast, zeros_like
 
 __all__ = [
-    "added_at", "append_grad_vjp", "as_input_vjp", "at_vjp", "copyitem_vjp", "droplast_vjp",
-    "expand_vjp", "hsplit_grad_vjp", "linspace_grad_vjp", "lse_expand_vjp",
-    "meshgrid_grad_vjp", "piece_vjp", "rot90_grad_vjp", "stack_piece_vjp", "sum_grad_vjp",
-    "unstack_vjp", "written", "written_vjp",
+    "added_at", "append_grad_vjp", "as_input_vjp", "at_vjp", "copyitem_vjp",
+    "det_grad_vjp_a", "det_grad_vjp_c", "det_grad_vjp_d", "droplast_vjp", "expand_vjp",
+    "hsplit_grad_vjp", "linspace_grad_vjp", "lse_expand_vjp", "meshgrid_grad_vjp",
+    "piece_vjp", "rot90_grad_vjp", "solve_grad_a_vjp_a", "solve_grad_a_vjp_c",
+    "solve_grad_a_vjp_x", "stack_piece_vjp", "sum_grad_vjp", "unstack_vjp", "written",
+    "written_vjp",
 ]
 
 def expand_vjp(g, c, axis, keepdims):
@@ -167,3 +169,43 @@ def meshgrid_grad_vjp(g, c, which, indexing, *xs):
     shape[own] = -1
     out[which] = np.broadcast_to(np.reshape(g, shape), np.shape(c[which])).copy()
     return out
+
+
+def _t(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def det_grad_vjp_c(g, a, d):
+    """Adjoint of ``c`` in ``det_grad(c, a, d)`` = c d inv(a)^T."""
+    return d * np.sum(g * _t(np.linalg.inv(a)), axis=(-2, -1))
+
+
+def det_grad_vjp_d(g, c, a):
+    """Adjoint of ``d`` in ``det_grad(c, a, d)``."""
+    return c * np.sum(g * _t(np.linalg.inv(a)), axis=(-2, -1))
+
+
+def det_grad_vjp_a(g, c, a, d):
+    """Adjoint of ``a`` in ``det_grad(c, a, d)``: d inv^T = -(inv da inv)^T."""
+    inv = np.linalg.inv(a)
+    return -np.asarray(c * d)[..., None, None] * _t(np.matmul(np.matmul(inv, g), inv))
+
+
+def solve_grad_a_vjp_c(g, c, a, x):
+    """Adjoint of ``c`` in ``solve_grad_a(c, a, x)`` = -solve(a^T, c) x^T."""
+    return -np.linalg.solve(a, np.matmul(g, x))
+
+
+def solve_grad_a_vjp_x(g, c, a, x):
+    """Adjoint of ``x`` in ``solve_grad_a(c, a, x)``."""
+    gb = np.linalg.solve(_t(a), c)
+    return -np.matmul(_t(g), gb)
+
+
+def solve_grad_a_vjp_a(g, c, a, x):
+    """Adjoint of ``a`` in ``solve_grad_a(c, a, x)``: solve(a^T, c) solve(a, g x)^T."""
+    gb = np.linalg.solve(_t(a), c)
+    right = np.linalg.solve(a, np.matmul(g, x))
+    if np.ndim(x) == np.ndim(a) - 1:
+        return np.outer(gb, right)
+    return np.matmul(gb, _t(right))
