@@ -24,7 +24,6 @@ core of its own (``child``, ``nested``) whose state shares the name space.
 from __future__ import annotations
 
 import builtins
-import operator
 import types
 from collections.abc import Callable
 from typing import Any, cast
@@ -33,7 +32,7 @@ import gast
 
 from .. import ir
 from ..errors import NameResolutionError
-from . import function, names, parse
+from . import function, names, parse, recursion
 from .calls import Calls
 from .flow import Flow
 from .inplace import Inplace
@@ -234,10 +233,9 @@ class Lowerer:
             raise self.state.unsupported(node, f"operator {type(node.op).__name__} is not "
                                          "supported")
         left, right = self.value(node.left), self.value(node.right)
-        if into is None and _ints(left, right) and op in _INT_OPS and \
-                (op in ("add", "sub", "mul") or cast(ir.Const, right).value != 0):
-            # n - 1 in power(x, n - 1): known now, so a recursion on n ends (recursion.py)
-            return ir.Const(_INT_OPS[op](cast(ir.Const, left).value, cast(ir.Const, right).value))
+        folded = recursion.int_op(op, left, right)  # n - 1 in power(x, n - 1): known now
+        if into is None and folded is not None:
+            return folded
         return self.state.emit(self.state.result(into), op, (left, right), node)
 
     def unaryop(self, node: gast.UnaryOp, into: str | None) -> ir.Operand:
@@ -337,19 +335,7 @@ def _static_compare(op: str, a: object, b: object) -> bool | None:
     if op in ("eq", "ne") and isinstance(a, (str, type(None), bool)) and \
             isinstance(b, (str, type(None), bool)):
         return _STATIC[op](a, b)
-    if op in _INT_COMPARE and _ints(ir.Const(a), ir.Const(b)):  # `n == 0` of an int constant
-        return bool(_INT_COMPARE[op](cast(int, a), cast(int, b)))
-    return None
-
-
-def _ints(*os: object) -> bool:
-    return all(isinstance(o, ir.Const) and o.name is None and type(o.value) is int for o in os)
-
-
-_INT_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-            "floordiv": operator.floordiv, "mod": operator.mod}
-_INT_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-                "gt": operator.gt, "ge": operator.ge}
+    return recursion.int_compare(op, a, b)  # `n == 0` of an int constant, or None
 
 
 # The syntax fence: what is supported, and who lowers it (the core or one of its parts).

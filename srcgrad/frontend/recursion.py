@@ -9,10 +9,14 @@ one, comparisons of int constants such as ``n == 0`` in ``power(x, n - 1)``) fol
 constants, and ``flow.lower_if`` lowers only the branch taken. A condition on a run-time
 value lowers both branches, so such a recursion never stops unrolling: it reaches the
 limit and is refused, saying why and what to write (a loop).
+
+Here too, what decides it: ``decide`` (``isinstance`` and ``len`` of structure, for
+``calls``), ``int_op`` and ``int_compare`` (operators on int constants, for ``lower``).
 """
 
 from __future__ import annotations
 
+import operator
 import sys
 import types
 
@@ -128,3 +132,35 @@ def _copied_from(state, v: ir.Var) -> ir.Var:
         seen.add(v.name)
         v = copies[v.name]
     return v
+
+
+# Operators on int constants (literals and what they fold to), decided while lowering so
+# that a recursion on an int (``power(x, n - 1)`` until ``n == 0``) ends (``lower.py``).
+_INT_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+            "floordiv": operator.floordiv, "mod": operator.mod}
+_INT_COMPARE = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+                "gt": operator.gt, "ge": operator.ge}
+
+
+def _int(o: object) -> int | None:
+    """The value of an int literal (or of what literals fold to), else None."""
+    if isinstance(o, ir.Const) and o.name is None and type(o.value) is int:
+        return o.value
+    return None
+
+
+def int_op(op: str, left: object, right: object) -> ir.Const | None:
+    """``left op right`` of two int constants, as a constant (None: not decided now)."""
+    a, b = _int(left), _int(right)
+    if a is None or b is None or op not in _INT_OPS:
+        return None
+    if op in ("floordiv", "mod") and b == 0:
+        return None  # Python raises: the generated code does, at the user's line
+    return ir.Const(_INT_OPS[op](a, b))
+
+
+def int_compare(op: str, a: object, b: object) -> bool | None:
+    """A comparison of two int values, decided now (None: not two ints)."""
+    if op in _INT_COMPARE and type(a) is int and type(b) is int:
+        return bool(_INT_COMPARE[op](a, b))
+    return None
