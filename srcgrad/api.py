@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, dispatch, pytrees, runtime, structured
+from . import checks, dispatch, higher, pytrees, runtime, structured
 from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
@@ -48,7 +48,9 @@ from .build import (  # noqa: F401 - re-exported for tests and tools
     _wrt,
 )
 from .errors import (
+    NoDerivativeRule,
     NonScalarOutput,
+    UnsupportedSyntax,
     UsageError,
 )
 
@@ -224,8 +226,11 @@ def _jvp_of_gradient(made: tuple, primals: tuple, tangents: tuple):
 
 
 def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
-    """vjp of ``grad(g, wrt=i)``: the cotangent of argument j is the jvp of g's gradient
-    with respect to j along argument i (mixed partials are equal), by forward mode."""
+    """vjp of ``grad(g, wrt=i)``: by reverse mode over g's generated gradient (one pass
+    gives every argument's cotangent, ``higher.py``); where ``higher`` refuses (a helper
+    with a forward rule only: a decomposition's, det's...), the cotangent of argument j
+    is the jvp of g's gradient with respect to j along argument i (mixed partials are
+    equal), by forward mode, one pass per argument."""
     kind, g, (i, *more), single = made
     if kind != "grad" or more or not single:
         raise UsageError(f"vjp of srcgrad.{kind} of {g.__name__} with respect to several "
@@ -236,13 +241,22 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
     kinds, entry = tuple(map(_kind, args)), _entry(g)
     if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(g), args)):
         return structured.vjp_of_gradient(g, entry, i, args)  # per leaf
+    try:
+        both = _guarded(g, lambda: higher.reverse_over_gradient(entry, i, kinds))
+    except (UnsupportedSyntax, NoDerivativeRule):  # (the reason: higher's docstring)
+        both = None
+    value = _call(entry.derivative((i,), "one", kinds), args)[1]
+    if both is not None:  # (a gradient independent of every argument takes no cotangent)
+        seeded = len(both.ir.params) > len(args)
+        return value, lambda cotangent: tuple(
+            _call(both, (*args, cotangent) if seeded else args)[1:])
     pullbacks = [_guarded(g, lambda j=j: _second_order(entry, j, kinds, i))
                  for j in range(len(args))]
 
     def vjp_fn(cotangent):
         return tuple(_call(d, (*args, cotangent))[1] for d in pullbacks)
 
-    return _call(entry.derivative((i,), "one", kinds), args)[1], vjp_fn
+    return value, vjp_fn
 
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,

@@ -7,7 +7,8 @@ Contract, on top of ``lower.py``'s:
   defaults applied) and its own globals and closure; its statements keep their
   own locations, so the generated code quotes the helper's lines. Functions
   from NumPy, SciPy, ``math`` and srcgrad, and functions given a rule with
-  ``srcgrad.primitive``, are called, not inlined. Recursion is a located error.
+  ``srcgrad.primitive``, are called, not inlined. A recursive helper is inlined
+  again (unrolled) up to ``recursion.LIMIT`` deep, past that a located error.
 - a ``def`` or ``lambda`` inside the function, and ``functools.partial`` of a
   user function, are inlined the same way (a local function sees the enclosing
   function's variables as they are when it is called).
@@ -52,8 +53,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from ..errors import UnsupportedSyntax
-from . import function, names, objects, parse, values
+from . import function, names, objects, parse, recursion, values
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
@@ -107,6 +107,9 @@ class Calls:
             target = state.lookup(func.id)
         elif isinstance(func, (gast.Name, gast.Attribute)):
             target = names.callee(state, func)
+            decided = recursion.decide(state, self.core, target.obj, node)  # isinstance, len
+            if decided is not None:
+                return decided
             found = Comprehensions(state, self.core).call(target.obj, node, into)
             if found is not None:  # sum(... for ...), list(d.values()), len(d)...
                 return found
@@ -276,10 +279,7 @@ class Calls:
     def inline_local(self, fn: LocalFunction, args: list, kwargs: dict,
                      node: gast.AST) -> object:
         state = self.state
-        if fn in state.inlining:
-            raise UnsupportedSyntax(f"{fn.tree.name} calls itself (recursion), which srcgrad "
-                                    "cannot inline", state.src.loc(node),
-                                    "Write the recursion as a loop.")
+        recursion.check(state.inlining, fn, fn.tree.name, state.src.loc(node))
         bound = fn.bind(args, kwargs, state.src.loc(node))
         child = self.core.nested(fn)
         result = function.lower_body(child, bound)[1]
@@ -291,10 +291,7 @@ class Calls:
         """Lower ``fn``'s body here, its parameters bound to ``args`` and ``kwargs``
         (values already lowered); return what it returns (an operand or a Tup)."""
         state = self.state
-        if fn in state.inlining:
-            raise UnsupportedSyntax(f"{fn.__name__} calls itself (recursion), which srcgrad "
-                                    "cannot inline", state.src.loc(node),
-                                    "Write the recursion as a loop.")
+        recursion.check(state.inlining, fn, fn.__name__, state.src.loc(node))
         defaults = {k: _as_operand(v, k, fn) for k, v in _defaults(fn).items()}
         sig = inspect.signature(fn).replace(parameters=[
             p.replace(default=defaults.get(p.name, p.empty))

@@ -37,7 +37,7 @@ import gast
 
 from .. import ir
 from ..errors import NameResolutionError
-from . import function, names, objects, parse, statements
+from . import function, names, objects, parse, recursion, statements
 from .calls import Calls
 from .comprehensions import Comprehensions
 from .flow import Flow
@@ -252,6 +252,9 @@ class Lowerer:
         if joined is not None:
             return joined
         left, right = self.value(node.left), self.value(node.right)
+        folded = recursion.int_op(op, left, right)  # n - 1 in power(x, n - 1): known now
+        if into is None and folded is not None:
+            return folded
         return self.state.emit(self.state.result(into), op, (left, right), node)
 
     def unaryop(self, node: gast.UnaryOp, into: str | None) -> ir.Operand:
@@ -366,7 +369,7 @@ def _static_compare(op: str, a: object, b: object) -> bool | None:
     if op in ("eq", "ne") and isinstance(a, (str, type(None), bool)) and \
             isinstance(b, (str, type(None), bool)):
         return _STATIC[op](a, b)
-    return None
+    return recursion.int_compare(op, a, b)  # `n == 0` of an int constant, or None
 
 
 # The syntax fence: what is supported, and who lowers it (the core or one of its parts).

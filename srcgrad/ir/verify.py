@@ -86,8 +86,9 @@ class _Verifier:
         for p in n.carried:
             self.use(p.sources[0], "loop init")
             self.define(p.target, "loop carried")
-        if n.index is not None and not (n.reverse and n.index.name in self.defined):
-            self.define(n.index, "loop index")  # a reverse loop reruns its forward's index
+        if n.index is not None and not ((n.reverse or n.adjoint) and
+                                        n.index.name in self.defined):
+            self.define(n.index, "loop index")  # an adjoint loop reruns its forward's index
         for group in n.restore:
             self.restored(group)
         for v in n.save_start:

@@ -7,111 +7,152 @@ line: ``linear=True`` (the helper applied to the tangents) or the tangent's
 share of each argument. The adjoints of the nonlinear primitives (norms,
 decompositions, determinants) also depend nonlinearly on the primal input
 and result they are passed: the ``*_jvp_<param>`` functions of
-``srcgrad.runtime.second_order`` are those shares. Reverse mode over them is not
-provided yet.
+``srcgrad.runtime.second_order`` are those shares.
+
+Reverse mode over reverse-mode code (``srcgrad.higher``) takes each helper's reverse
+rule: for one linear in ``c``, its transpose applied to ``g`` (most are NumPy calls:
+the transpose of ``take_grad`` is ``np.take``; the others are in
+``srcgrad.runtime.transposes``); for a bilinear one, the product itself in ``c`` and, in
+the other operand, the adjoint of that product with ``g`` in the own operand's place.
+The adjoint-only operations (``addat``, ``iadd``...) get one too; ``higher`` turns the
+adjoint sweep's in-place writes into ``transposes.written``/``added_at``, which have
+theirs. The helpers of the nonlinear primitives (decompositions, ``norm_grad``,
+``matrix_power_grad``; ``det_grad`` and ``solve_grad_a`` have both) and ``cross_grad`` and
+``einsum_grad`` have forward rules only: reverse mode over code that calls them is a
+located ``NoDerivativeRule`` (``vjp`` of a gradient then goes forward over reverse).
 """
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from .. import runtime as rt
-from ..runtime import decomp, linalg, second_order, shape, sorting, special
+from ..runtime import decomp, linalg, second_order, shape, sorting, special, transposes
 from .registry import Table, exported
 
 # Rule text calls the adjoint helpers and their tangents (srcgrad.runtime.second_order).
-table = Table({"np": np, **{name: getattr(rt, name) for name in (
-    "dot_grad_a", "dot_grad_b", "matmul_grad_a", "matmul_grad_b")},
-    **exported(linalg, decomp, shape, special, second_order)})
+table = Table({"np": np, **exported(rt, linalg, decomp, shape, sorting, special, second_order,
+                                     transposes)})
 V, N, P = table.vjp, table.nondiff, table.partials
 LIN: dict[str, Any] = {"linear": True}
 
-V(rt.unbroadcast, "c, x", forward_only=("c",), **LIN)
-V(rt.expand, "c, x, axis, keepdims", forward_only=("c",), **LIN)
-V(rt.copy_adjoint, "c", forward_only=("c",), **LIN)
-V(rt.as_dtype_of, "c, x", forward_only=("c",), **LIN)
-V(rt.sum_to, "c, shape", forward_only=("c",), **LIN)
-V(rt.keep, "c, x, axis, keepdims", forward_only=("c",), **LIN)
-V(rt.add_adjoints, "a, b", forward_only=("a", "b"), **LIN)
-V(rt.unstack, "c, axis", forward_only=("c",), **LIN)
-V(rt.as_input, "c, x", forward_only=("c",), **LIN)
-V(rt.sum_grad, "c, x", forward_only=("c",), **LIN)
-V(rt.unslice, "c, xs, index", forward_only=("c",), **LIN)
-V(rt.split_like, "c, xs, axis", forward_only=("c",), **LIN)
-V(rt.piece, "c, i, axis, *xs", forward_only=("c",), **LIN)
-V(rt.transpose_grad, "c, axes", forward_only=("c",), **LIN)
-V(rt.fit, "t, ans", forward_only=("t",), **LIN)
+# Linear in the adjoint c: forward mode applies the helper to the tangents (linear=True),
+# reverse mode its transpose to g; the other parameters give shapes, axes or indices.
+V(rt.unbroadcast, "c, x", c="expand(g, c, None, False)", zero=("x",), **LIN)
+V(rt.expand, "c, x, axis, keepdims", c="expand_vjp(g, c, axis, keepdims)", zero=("x",), **LIN)
+V(rt.copy_adjoint, "c", c="g", **LIN)
+V(rt.as_dtype_of, "c, x", c="as_dtype_of(g, c)", zero=("x",), **LIN)
+V(rt.sum_to, "c, shape", c="expand(g, c, None, False)", **LIN)
+V(rt.keep, "c, x, axis, keepdims", c="np.reshape(g, np.shape(c))", zero=("x",), **LIN)
+V(rt.add_adjoints, "a, b", a="g", b="g", **LIN)
+V(rt.unstack, "c, axis", c="unstack_vjp(g, c, axis)", **LIN)
+V(rt.as_input, "c, x", c="as_input_vjp(g, c, x)", zero=("x",), **LIN)
+V(rt.sum_grad, "c, x", c="sum_grad_vjp(g, c, x)", zero=("x",), **LIN)
+V(rt.unslice, "c, xs, index", c="g[index]", zero=("xs",), **LIN)
+V(rt.split_like, "c, xs, axis", c="np.concatenate(g, axis)", zero=("xs",), **LIN)
+V(rt.piece, "c, i, axis, *xs", c="piece_vjp(g, i, axis, *xs)", zero=("xs",), **LIN)
+V(rt.transpose_grad, "c, axes", c="np.transpose(g, axes)", **LIN)
+V(rt.fit, "t, ans", t="unbroadcast(g, t)", zero=("ans",), **LIN)
+V(rt.kept, "c, back", c="kept(g, back)", **LIN)
 # (a check on the primal side: the value written passes through)
 V(rt.disjoint_write, "v, a, n, *index", v="g", jvp_v="dot", zero=("a",))
-# (the adjoint of a reads a only for its shape, and likewise for b)
-V(rt.dot_grad_a, "c, a, b", jvp_c="dot_grad_a(dot, a, b)", jvp_b="dot_grad_a(c, a, dot)",
-  zero=("a",))
-V(rt.dot_grad_b, "c, a, b", jvp_c="dot_grad_b(dot, a, b)", jvp_a="dot_grad_b(c, dot, b)",
-  zero=("b",))
-V(rt.matmul_grad_a, "c, a, b", jvp_c="matmul_grad_a(dot, a, b)",
-  jvp_b="matmul_grad_a(c, a, dot)", zero=("a",))
-V(rt.matmul_grad_b, "c, a, b", jvp_c="matmul_grad_b(dot, a, b)",
-  jvp_a="matmul_grad_b(c, dot, b)", zero=("b",))
+# Bilinear in the adjoint and the other operand; the own operand gives only a shape. The
+# transpose in the adjoint is the product itself; in the other operand, the adjoint of
+# that operand in the product taken with g in the place of the own operand.
+V(rt.dot_grad_a, "c, a, b", c="np.dot(g, b)", b="dot_grad_b(c, g, b)",
+  jvp_c="dot_grad_a(dot, a, b)", jvp_b="dot_grad_a(c, a, dot)", zero=("a",))
+V(rt.dot_grad_b, "c, a, b", c="np.dot(a, g)", a="dot_grad_a(c, a, g)",
+  jvp_c="dot_grad_b(dot, a, b)", jvp_a="dot_grad_b(c, dot, b)", zero=("b",))
+V(rt.matmul_grad_a, "c, a, b", c="np.matmul(g, b)", b="matmul_grad_b(c, g, b)",
+  jvp_c="matmul_grad_a(dot, a, b)", jvp_b="matmul_grad_a(c, a, dot)", zero=("a",))
+V(rt.matmul_grad_b, "c, a, b", c="np.matmul(a, g)", a="matmul_grad_a(c, a, g)",
+  jvp_c="matmul_grad_b(dot, a, b)", jvp_a="matmul_grad_b(c, dot, b)", zero=("b",))
 P(rt.ln, "x", "1 / x")
-V(rt.kept, "c, back", forward_only=("c",), **LIN)
 N(rt.write_order, rt.write_marks)
 N(rt.seed, rt.zeros_like, rt.argmax_mask, rt.pick, rt.between, rt.below, rt.above, rt.signum)
-# Adjoint-only IR operations: forward mode applies each to the tangent's buffer.
-for op, params, diff in (("addat", "x, v, *index", ("x", "v")), ("scatter", "x, v, *index",
-                         ("x", "v")), ("iadd", "x, v", ("x", "v")), ("droplast", "xs", ("xs",)),
-                         ("copyitem", "x, *index", ("x",))):
+# Adjoint-only IR operations: forward mode applies each to the tangent's buffer; reverse
+# mode takes the contribution below (``addat``, ``scatter`` and ``iadd`` write in place
+# into an adjoint buffer the first transform owns: the new version's adjoint is x's).
+for op, params, diff, vjps in (
+        ("addat", "x, v, *index", ("x", "v"), {"x": "g", "v": "at_vjp(g, v, *index)"}),
+        ("scatter", "x, v, *index", ("x", "v"), {"x": "g", "v": "at_vjp(g, v, *index)"}),
+        ("iadd", "x, v", ("x", "v"), {"x": "g", "v": "unbroadcast(g, v)"}),
+        ("droplast", "xs", ("xs",), {"xs": "droplast_vjp(g, xs)"}),
+        ("copyitem", "x, *index", ("x",), {"x": "copyitem_vjp(g, x, *index)"})):
     table.structural(op, params, *diff, linear=op == "copyitem")
+    _rule = table.rules[op][-1]
+    table.rules[op][-1] = replace(_rule, vjps={p: table.compile(e, _rule.params)
+                                               for p, e in vjps.items()})
+
+
+# The adjoint sweep's writes, out of place (reverse mode over gradient code makes them so).
+V(transposes.written, "x, v, *index", x="written(g, 0.0, *index)",
+  v="written_vjp(g, v, *index)", **LIN)
+V(transposes.added_at, "x, v, *index", x="g", v="at_vjp(g, v, *index)", **LIN)
 
 
 # ---- adjoint helpers of the rule tables -------------------------------------------
-# Linear in the adjoint they transform (the first parameter); the others are shapes,
-# axes, indices or values read only for their shape or sort order (piecewise constant).
-for _fn, _params in (
-        (shape.take_grad, "g, a, indices, axis"),
-        (shape.repeat_grad, "g, a, repeats, axis"),
-        (shape.tile_grad, "g, a, reps"),
-        (shape.diag_grad, "g, v, k"),
-        (shape.diagonal_grad, "g, a, offset, axis1, axis2"),
-        (shape.rot90_grad, "g, k, axes"),
-        (shape.pad_grad, "g, array, pad_width"),
-        (shape.hstack_grad, "g, which, *xs"),
-        (shape.vstack_grad, "g, which, *xs"),
-        (shape.column_stack_grad, "g, which, *xs"),
-        (shape.dstack_grad, "g, which, *xs"),
-        (shape.split_grad, "g, ary, axis"),
-        (shape.hsplit_grad, "g, ary"),
-        (shape.unstack_grad, "g, x, axis"),
-        (shape.append_grad, "g, arr, values, axis, part"),
-        (shape.resize_grad, "g, a"),
-        (shape.take_along_axis_grad, "g, arr, indices, axis"),
-        (linalg.trace_grad, "g, a, offset, axis1, axis2"),
-        (sorting.quantile_grad, "g, a, q, axis, keepdims"),
-        (sorting.quantile_jvp, "g, a, q, axis, keepdims"),
-        (sorting.partition_grad, "g, a, n, axis"),
-        (sorting.partition_jvp, "g, a, n, axis"),
-        (shape.linspace_grad, "g, x, num, endpoint, axis, part"),
-        (shape.meshgrid_grad, "g, which, indexing, *xs"),
-        (special.lse_expand, "g, a, axis, keepdims"),
-        (rt.diff_grad, "g, n, axis"),
-        (rt.weights_grad, "g, weights, axis")):
-    V(_fn, _params, forward_only=("g",), **LIN)
-V(rt.average_weights, "a, axis, weights", forward_only=("weights",), **LIN)
+# Linear in the adjoint c they transform; the others are shapes, axes, indices or values
+# read only for their shape or sort order (piecewise constant: zero derivative). The
+# transpose (reverse mode) is mostly the primitive whose adjoint the helper is.
+for _fn, _params, _transpose in (
+        (shape.take_grad, "c, a, indices, axis", "np.take(g, indices, axis=axis)"),
+        (shape.repeat_grad, "c, a, repeats, axis", "np.repeat(g, repeats, axis=axis)"),
+        (shape.tile_grad, "c, a, reps", "np.tile(g, reps)"),
+        (shape.diag_grad, "c, v, k", "np.diag(g, k)"),
+        (shape.diagonal_grad, "c, a, offset, axis1, axis2",
+         "np.diagonal(g, offset, axis1, axis2)"),
+        (shape.rot90_grad, "c, k, axes", "rot90_grad_vjp(g, k, axes)"),
+        (shape.pad_grad, "c, array, pad_width", "np.pad(g, pad_width)"),
+        (shape.hstack_grad, "c, which, *xs", "stack_piece_vjp(np.hstack, g, which, *xs)"),
+        (shape.vstack_grad, "c, which, *xs", "stack_piece_vjp(np.vstack, g, which, *xs)"),
+        (shape.column_stack_grad, "c, which, *xs",
+         "stack_piece_vjp(np.column_stack, g, which, *xs)"),
+        (shape.dstack_grad, "c, which, *xs", "stack_piece_vjp(np.dstack, g, which, *xs)"),
+        (shape.split_grad, "c, ary, axis", "split_like(g, c, axis)"),
+        (shape.hsplit_grad, "c, ary", "hsplit_grad_vjp(g, c, ary)"),
+        (shape.unstack_grad, "c, x, axis", "unstack(g, axis)"),
+        (shape.append_grad, "c, arr, values, axis, part",
+         "append_grad_vjp(g, arr, values, axis, part)"),
+        (shape.resize_grad, "c, a", "np.resize(g, np.shape(c))"),
+        (shape.take_along_axis_grad, "c, arr, indices, axis",
+         "np.take_along_axis(g, indices, axis)"),
+        (linalg.trace_grad, "c, a, offset, axis1, axis2", "np.trace(g, offset, axis1, axis2)"),
+        (sorting.quantile_grad, "c, a, q, axis, keepdims", "quantile_jvp(g, a, q, axis, keepdims)"),
+        (sorting.quantile_jvp, "c, a, q, axis, keepdims", "quantile_grad(g, a, q, axis, keepdims)"),
+        (sorting.partition_grad, "c, a, n, axis", "partition_jvp(g, a, n, axis)"),
+        (sorting.partition_jvp, "c, a, n, axis", "partition_grad(g, a, n, axis)"),
+        (shape.linspace_grad, "c, x, num, endpoint, axis, part",
+         "linspace_grad_vjp(g, c, x, num, endpoint, axis, part)"),
+        (shape.meshgrid_grad, "c, which, indexing, *xs",
+         "meshgrid_grad_vjp(g, c, which, indexing, *xs)"),
+        (special.lse_expand, "c, a, axis, keepdims", "lse_expand_vjp(g, c, a, axis, keepdims)"),
+        (rt.diff_grad, "c, n, axis", "np.diff(g, n, axis)"),
+        (rt.weights_grad, "c, weights, axis", "average_weights(c, axis, g)")):
+    V(_fn, _params, c=_transpose, zero=_params.replace("*", "").split(", ")[1:], **LIN)
+V(rt.average_weights, "a, axis, weights", weights="weights_grad(g, weights, axis)",
+  zero=("a",), **LIN)
 N(sorting.median_weights)
 
 # Bilinear in the adjoint and the other operand; the own operand gives only a shape.
-V(linalg.inner_grad_a, "g, a, b", zero=("a",), jvp_g="inner_grad_a(dot, a, b)",
-  jvp_b="inner_grad_a(g, a, dot)")
-V(linalg.inner_grad_b, "g, a, b", zero=("b",), jvp_g="inner_grad_b(dot, a, b)",
-  jvp_a="inner_grad_b(g, dot, b)")
-V(linalg.tensordot_grad_a, "g, a, b, axes", zero=("a",),
-  jvp_g="tensordot_grad_a(dot, a, b, axes)", jvp_b="tensordot_grad_a(g, a, dot, axes)")
-V(linalg.tensordot_grad_b, "g, a, b, axes", zero=("b",),
-  jvp_g="tensordot_grad_b(dot, a, b, axes)", jvp_a="tensordot_grad_b(g, dot, b, axes)")
-V(linalg.kron_grad_a, "g, a, b", zero=("a",), jvp_g="kron_grad_a(dot, a, b)",
-  jvp_b="kron_grad_a(g, a, dot)")
-V(linalg.kron_grad_b, "g, a, b", zero=("b",), jvp_g="kron_grad_b(dot, a, b)",
-  jvp_a="kron_grad_b(g, dot, b)")
-V(shape.outer_last, "a, b", jvp_a="outer_last(dot, b)", jvp_b="outer_last(a, dot)")
+V(linalg.inner_grad_a, "c, a, b", zero=("a",), c="np.inner(g, b)", b="inner_grad_b(c, g, b)",
+  jvp_c="inner_grad_a(dot, a, b)", jvp_b="inner_grad_a(c, a, dot)")
+V(linalg.inner_grad_b, "c, a, b", zero=("b",), c="np.inner(a, g)", a="inner_grad_a(c, a, g)",
+  jvp_c="inner_grad_b(dot, a, b)", jvp_a="inner_grad_b(c, dot, b)")
+V(linalg.tensordot_grad_a, "c, a, b, axes", zero=("a",), c="np.tensordot(g, b, axes)",
+  b="tensordot_grad_b(c, g, b, axes)",
+  jvp_c="tensordot_grad_a(dot, a, b, axes)", jvp_b="tensordot_grad_a(c, a, dot, axes)")
+V(linalg.tensordot_grad_b, "c, a, b, axes", zero=("b",), c="np.tensordot(a, g, axes)",
+  a="tensordot_grad_a(c, a, g, axes)",
+  jvp_c="tensordot_grad_b(dot, a, b, axes)", jvp_a="tensordot_grad_b(c, dot, b, axes)")
+V(linalg.kron_grad_a, "c, a, b", zero=("a",), c="np.kron(g, b)", b="kron_grad_b(c, g, b)",
+  jvp_c="kron_grad_a(dot, a, b)", jvp_b="kron_grad_a(c, a, dot)")
+V(linalg.kron_grad_b, "c, a, b", zero=("b",), c="np.kron(a, g)", a="kron_grad_a(c, a, g)",
+  jvp_c="kron_grad_b(dot, a, b)", jvp_a="kron_grad_b(c, dot, b)")
+V(shape.outer_last, "a, b", a="unbroadcast(np.sum(g * np.expand_dims(b, -2), axis=-1), a)",
+  b="unbroadcast(np.sum(g * np.expand_dims(a, -1), axis=-2), b)",
+  jvp_a="outer_last(dot, b)", jvp_b="outer_last(a, dot)")
 CROSS = "g, a, b, axisa, axisb, axisc, axis, which"
 V(linalg.cross_grad, CROSS, jvp_g="cross_grad(dot, a, b, axisa, axisb, axisc, axis, which)",
   jvp_a="cross_grad_jvp(dot, g, a, b, axisa, axisb, axisc, axis, which, 0)",
@@ -126,15 +167,20 @@ NORM = "g, x, n, ord, axis, keepdims"
 V(linalg.norm_grad, NORM, jvp_g="norm_grad(dot, x, n, ord, axis, keepdims)",
   jvp_x=f"norm_grad_jvp_x(dot, {NORM})", jvp_n=f"norm_grad_jvp_n(dot, {NORM})")
 LSE = "lse_weights(a, n, axis, keepdims, b)"
-V(special.lse_weights, "a, n, axis, keepdims, b", jvp_a=f"{LSE} * dot",
+V(special.lse_weights, "a, n, axis, keepdims, b", a=f"unbroadcast(g * {LSE}, a)",
+  n=f"-lse_expand_vjp(g * {LSE}, n, a, axis, keepdims)",
+  b="unbroadcast(g * lse_weights(a, n, axis, keepdims, None), b)", jvp_a=f"{LSE} * dot",
   jvp_n=f"-{LSE} * lse_expand(dot, a, axis, keepdims)",
   jvp_b="lse_weights(a, n, axis, keepdims, dot)")
-V(linalg.det_grad, "g, a, d", jvp_g="det_grad(dot, a, d)", jvp_d="det_grad(g, a, dot)",
-  jvp_a="det_grad_jvp_a(dot, g, a, d)")
+V(linalg.det_grad, "c, a, d", c="det_grad_vjp_c(g, a, d)", d="det_grad_vjp_d(g, c, a)",
+  a="det_grad_vjp_a(g, c, a, d)", jvp_c="det_grad(dot, a, d)", jvp_d="det_grad(c, a, dot)",
+  jvp_a="det_grad_jvp_a(dot, c, a, d)")
 V(decomp.slogdet_grad, "g, a, r", zero=("r",), jvp_g="slogdet_grad(dot, a, r)",
   jvp_a="slogdet_grad_jvp_a(dot, g, a)")
-V(linalg.solve_grad_a, "g, a, x", jvp_g="solve_grad_a(dot, a, x)",
-  jvp_x="solve_grad_a(g, a, dot)", jvp_a="solve_grad_a_jvp_a(dot, g, a, x)")
+V(linalg.solve_grad_a, "c, a, x", c="solve_grad_a_vjp_c(g, c, a, x)",
+  x="solve_grad_a_vjp_x(g, c, a, x)", a="solve_grad_a_vjp_a(g, c, a, x)",
+  jvp_c="solve_grad_a(dot, a, x)", jvp_x="solve_grad_a(c, a, dot)",
+  jvp_a="solve_grad_a_jvp_a(dot, c, a, x)")
 V(linalg.matrix_power_grad, "g, a, n", jvp_g="matrix_power_grad(dot, a, n)",
   jvp_a="matrix_power_grad_jvp_a(dot, g, a, n)")
 V(decomp.pinv_grad, "g, a, p, hermitian", jvp_g="pinv_grad(dot, a, p, hermitian)",

@@ -10,7 +10,9 @@ dependencies: ``<helper>_jvp_<param>(dot, <the helper's parameters>)`` is the di
 derivative of ``<helper>``'s result along the tangent ``dot`` of its parameter ``<param>``,
 the others held fixed (``cross_grad_jvp`` and ``einsum_grad_jvp`` take the parameter's
 position as an argument). Generated code calls them (``from srcgrad.runtime.second_order
-import det_grad_jvp_a``) and adds the shares up. Reverse mode over them is not provided.
+import det_grad_jvp_a``) and adds the shares up. Reverse mode over them is not provided;
+the transposes of the linear helpers, for reverse mode over reverse-mode code, are in
+``srcgrad.runtime.transposes``.
 
 Contract (that of ``srcgrad.runtime``): plain functions of NumPy values, with no srcgrad
 state and no side effect on their arguments; names, parameters and results are stable.

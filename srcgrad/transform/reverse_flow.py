@@ -233,7 +233,9 @@ class Flow:
         phis += [ir.Phi(acc.inside[v.name], (acc.start[v.name], acc.end[v.name]),
                         adjoint_var(v)) for v in acc.accumulated]
         if n.cond is None and n.exit is None:
-            return ir.Loop(n.index, n.bounds, phis, nodes, n.loc, reverse=True, adjoint=True)
+            # (the adjoint of an adjoint loop, reverse over reverse, runs forward again)
+            return ir.Loop(n.index, n.bounds, phis, nodes, n.loc, reverse=not n.reverse,
+                           adjoint=True)
         count = self.count_iterations(n)
         if n.cond is not None:
             return ir.Loop(None, (count,), phis, nodes, n.loc, adjoint=True)
