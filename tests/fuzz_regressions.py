@@ -259,6 +259,24 @@ def f(x, y):
 """), np.array([[-0.74, 1.19930066, 0.42053345], [-1.05490761, 0.79086436, 0.13045273]]),
         -0.35, "fuzzer seed 202: right all along; Hessian entries ~1e5 put the differences "
         "at H = 1e-3 off in the fourth digit, so the oracle now confirms at smaller steps"),
+    Regression("product_with_a_reversed_view_written_later", _module("""
+def f(x, y):
+    T2 = np.zeros(4)
+    T2[0] = x[1]
+    for i3 in range(1, 4):
+        T2[i3] = T2[i3 - 1] * 0.3 + np.min(x)
+    T2[2] += np.sum(np.tanh(np.stack([y, np.squeeze(y[None, :])])) @ T2[::-1])
+    if T2[3] > -0.4:
+        T2 = np.tanh(T2) + ((2.0 + y[2]) * np.sum(np.stack([y, T2]), axis=0))
+    elif (T2[1] / (1.5 + y[0] * y[0])) < 1.0:
+        T2[0] = (y[::-1] @ y[::-1])
+    return np.sum(T2) + np.sum(x)
+"""), np.array([-0.79571429, -1.13, -0.46142857, -0.12714286]),
+        np.array([0.20714286, 0.54142857, 0.87571429, 1.21]),
+        "fuzzer seed 21 (issue 14's grammar): value_and_grad's value off f's in the last "
+        "bit: the forward sweep computed with a contiguous copy of T2[::-1] (taken for the "
+        "adjoint), and a product with a reversed view rounds otherwise; the forward now "
+        "keeps the view and the adjoint reads a snapshot"),
 ]
 
 # Seed 303: a view of an array, taken through a chain (a row then a slice, a reshape then

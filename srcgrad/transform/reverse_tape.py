@@ -182,13 +182,12 @@ class Tape:
         unstable = dict(overwritten)
         # A value the adjoint reads that may be a view of a written buffer, directly or
         # through a chain (m[0][1:], m.reshape(6)[:3], np.squeeze(m[0:1])), is copied
-        # where it is made: a row read by copying it, anything else by a snapshot.
+        # where it is made (a snapshot) for the adjoint alone: the forward sweep goes on
+        # computing with the view, as f does (a product with a reversed view rounds
+        # differently from one with its contiguous copy, so the value would not be f's).
         for s, root in self.views_of(forward, buffers):
             if s.target.name in needed and root in written:
-                if s.op == "getitem":
-                    s.op = "copyitem"
-                else:
-                    unstable.setdefault(s.target.name, _first_write(overwritten, buffers, root))
+                unstable.setdefault(s.target.name, _first_write(overwritten, buffers, root))
         # Carried versions are overwritten by the next iteration, and the value before
         # the loop by the first (the loop writes into that very array); a branch's value
         # merged at an if is the array a write after the if changes (v = u in one
