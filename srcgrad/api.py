@@ -159,9 +159,9 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     return out, vjp_fn
 
 
-def _derivative_for_display(f: Callable, wrt, mode: str, optimized: bool = True
-                            ) -> _shown.Shown:
-    return _shown.display(f, wrt, mode, optimized)  # which code, and its module: shown.py
+def _derivative_for_display(f: Callable, wrt, mode: str, optimized: bool = True,
+                            example: tuple | None = None) -> _shown.Shown:
+    return _shown.display(f, wrt, mode, optimized, example)  # which code: shown.py
 
 
 def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
@@ -260,7 +260,7 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
 
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
-                      optimized: bool = True) -> str:
+                      optimized: bool = True, example: tuple | None = None) -> str:
     """The generated derivative's source, as a complete module: the imports it needs
     (NumPy and ``math`` as ``f``'s module spells them, the ``srcgrad.runtime`` helpers
     it calls, the globals of ``f``'s module it reads), then the code, so that it runs
@@ -274,8 +274,13 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
     ``value_and_grad`` made (``@srcgrad.grad``), the gradient code it runs, for its
     own wrt. ``order=2`` gives the Hessian-vector product code (forward over
     reverse); ``optimized=False`` the transform's raw output, before the
-    optimizer's passes."""
+    optimizer's passes. ``example``, a tuple of arguments as you would pass them,
+    shows the code a call with arguments of their structures and kinds runs: the
+    way to see the code for dataclass, NamedTuple, registered-class or ``self``
+    arguments (``derivative_source(model.loss, example=(params, x, labels))``)."""
     if order == 2:
+        if example is not None:
+            raise UsageError("example is taken with order=1 only", _caller_loc())
         f, indices, _ = _shown.resolve(f, wrt, mode, order)
         if len(indices) != 1:
             raise UsageError("order=2 takes one argument to differentiate with respect to, "
@@ -285,7 +290,10 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
         return _shown.module_text(_shown.Shown(d, _entry(f).assumed))
     if order != 1:
         raise UsageError(f"order must be 1 or 2, not {order!r}")
-    return _shown.module_text(_derivative_for_display(f, wrt, mode, optimized))
+    if example is not None and not isinstance(example, tuple):
+        raise UsageError(f"example must be a tuple of arguments, not {type(example).__name__}",
+                         _caller_loc(), "Write example=(x,) for one argument.")
+    return _shown.module_text(_derivative_for_display(f, wrt, mode, optimized, example))
 
 
 def derivative_ir(f: Callable, wrt=0, mode: str = "reverse") -> str:

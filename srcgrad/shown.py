@@ -15,7 +15,12 @@ Contract: ``display(f, wrt, mode, optimized)`` builds, through ``build``'s cache
   nested too) is taken as a dict argument: the code shown is the one calls with
   such a dict run, which takes the dict's entries as parameters of their own
   (``params_W``) and returns their adjoints one by one; ``Shown.note`` says so
-  and gives the call.
+  and gives the call;
+- with ``example`` (arguments as a call would pass them), the code a call with
+  arguments of these structures and kinds runs: dataclasses, NamedTuples,
+  registered classes and ``self`` included (their leaves parameters of their
+  own, ``params_W1``); the note gives the call with the leaves spelled as the
+  user reads them (``params.W1``).
 
 ``module_text(shown)`` is the printed text: a complete module that runs when
 pasted into a file next to the user's module or exec'd in a fresh namespace
@@ -25,12 +30,13 @@ the code.
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import backend, frontend, ir, optimize, transform
-from .build import Derivative, _annotated_kinds, _entry, _params, _wrt
+from . import backend, frontend, ir, optimize, pytrees, transform
+from .build import Derivative, _annotated_kinds, _entry, _kind, _params, _wrt
 from .errors import UsageError
 
 _WIDTH = 88  # note lines are wrapped to this
@@ -81,13 +87,23 @@ def resolve(f: Callable, wrt, mode: str, order: int) -> tuple[Callable, tuple, b
     return f, _wrt(f, wrt)[0], False
 
 
-def display(f: Callable, wrt, mode: str, optimized: bool = True) -> Shown:
-    """The derivative ``derivative_source(f, wrt, mode, order=1, optimized)`` prints."""
+def display(f: Callable, wrt, mode: str, optimized: bool = True,
+            example: tuple | None = None) -> Shown:
+    """The derivative ``derivative_source(f, wrt, mode, order=1, optimized, example)``
+    prints."""
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     f, indices, grads_only = resolve(f, wrt, mode, 1)
     entry = _entry(f)
     params = _params(f)
+    disabled = None if optimized else frozenset(optimize.PASSES)
+    if example is not None:
+        flat = pytrees.Flat(params, _bound(f, params, example))
+        chosen = tuple(j for i in indices for j in flat.indices(i))
+        d = entry.derivative(chosen, "one" if mode == "reverse" else "forward",
+                             tuple(map(_kind, flat.leaves)), flat.structures,
+                             disabled=disabled, grads_only=grads_only and not flat.structures)
+        return Shown(d, entry.assumed, _leaf_note(flat, d))
     structures = dict_structures(entry.lowered())
     kinds: list[str] = []
     starts: list[int] = []
@@ -97,11 +113,35 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True) -> Shown:
         kinds += [kind if p not in by_param else transform.ANY] * _leaves(by_param.get(p))
     wrt_leaves = [starts[i] + k for i in indices  # in wrt's order
                   for k in range(_leaves(by_param.get(params[i])))]
-    disabled = None if optimized else frozenset(optimize.PASSES)
     d = entry.derivative(tuple(wrt_leaves), "one" if mode == "reverse" else "forward",
                          tuple(kinds), structures, disabled=disabled,
                          grads_only=grads_only and not structures)  # as dispatch._structured
     return Shown(d, entry.assumed, _note(params, by_param, d))
+
+
+def _bound(f: Callable, params: list[str], example: tuple) -> tuple:
+    """``example``'s arguments in ``f``'s parameter order, defaults filled in."""
+    try:
+        bound = inspect.signature(f).bind(*example)
+    except TypeError as exc:
+        raise UsageError(f"example does not fit {f.__name__}'s parameters: {exc}",
+                         hint="Pass a tuple of the arguments, as you would call it.") from None
+    bound.apply_defaults()
+    return tuple(bound.arguments[p] for p in params)
+
+
+def _leaf_note(flat: pytrees.Flat, d: Derivative) -> list[str]:
+    """How to call code that takes structured arguments as their leaves."""
+    if not flat.structures:
+        return []
+    args = [path for name, (s, leaves) in zip(flat.names, flat.parts)
+            for path, _ in (pytrees.leaf_paths(s, leaves, name) if s is not None
+                            else [(name, None)])]
+    args += [p.name for p in d.ir.params[len(args):]]  # a forward derivative's tangents
+    return ["this code takes the leaves of the structured arguments, one parameter each, "
+            "as srcgrad.grad calls it:", f"    {d.ir.name}({', '.join(args)})",
+            "and returns each leaf's adjoint on its own (srcgrad.grad puts them back into "
+            "the argument's type)."]
 
 
 def dict_structures(primal: ir.Function) -> tuple:

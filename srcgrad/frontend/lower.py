@@ -50,6 +50,9 @@ from .unroll import Unroll
 from .views import guard_views
 
 _SLICE = ir.Callee("slice", builtins.slice, builtins.slice)
+_OBJECT_HINT = ("An object argument (a dataclass, NamedTuple, registered class) is taken "
+                "apart when srcgrad sees one in a call; derivative_source(f, example=(...)) "
+                "shows the code for such arguments.")
 
 
 class Lowerer:
@@ -351,7 +354,9 @@ class Lowerer:
             return objects.field(self, base, node, self.calls)
         op = ir.ATTRIBUTES.get(node.attr)
         if op is None:
-            raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet")
+            raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet",
+                                    _OBJECT_HINT if isinstance(node.value, gast.Name) and
+                                    node.value.id in state.arguments else None)
         return state.emit(state.result(into), op, (self.pack(base, node.value),), node)
 
     def constant(self, node: gast.Constant, into: str | None = None) -> ir.Const:

@@ -50,7 +50,8 @@ class Tup(tuple):
 
 
 class Rec(dict):
-    """A dict argument's entries (key -> operand), known while lowering."""
+    """A dict's entries (key -> operand), known while lowering: a dict argument, a dict
+    display, ``**kwargs``, a dict comprehension."""
 
 
 class Static:
