@@ -6,7 +6,9 @@ slices, functions passed as values, loop variables read after their loops,
 Each form returns source lines and registers the names it defines in the scope
 (``fuzz_statements.statement`` draws them like the others). ``PRELUDE`` is the
 module-level code every program starts with: the functions the function-value
-forms pass around (NumPy's, the user's own, a lambda in a dict).
+forms pass around (NumPy's, the user's own, a lambda in a dict); ``WRAPPERS``, what
+follows ``f``: the same computation with its arguments in a dataclass, a NamedTuple,
+a dict, a list (``f(*xs)``) and an object (``grad(FzModel.loss, wrt="self")``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,47 @@ PRELUDE = [
     "",
     "def apply(fn, a, scale=1.0):",
     "    return fn(a) * scale",
+]
+# After f: the same computation through structured arguments (the ``structured``
+# oracle of fuzz_oracles differentiates each and compares with f's own gradient).
+WRAPPERS = [
+    "",
+    "",
+    "@dataclasses.dataclass",
+    "class FzArgs:",
+    "    x: object",
+    "    y: object",
+    '    tag: str = "fz"',
+    "",
+    "",
+    "class FzPair(typing.NamedTuple):",
+    "    x: object",
+    "    y: object",
+    "",
+    "",
+    "class FzModel:",
+    "    def __init__(self, x, y):",
+    "        self.x, self.y = x, y",
+    "",
+    "    def loss(self):",
+    "        return f(self.x, self.y)",
+    "",
+    "",
+    "def fz_dataclass(a):",
+    "    return f(a.x, a.y)",
+    "",
+    "",
+    "def fz_namedtuple(p):",
+    "    x, y = p",
+    "    return f(x, y)",
+    "",
+    "",
+    "def fz_dict(d):",
+    '    return f(d["x"], d["y"])',
+    "",
+    "",
+    "def fz_list(xs):",
+    "    return f(*xs)",
 ]
 FUNCTIONS = ("np.tanh", "np.sin", "soft", 'ACTS["tanh"]', 'ACTS["soft"]', 'ACTS["sq"]',
              "lambda t: t * 0.5 + np.tanh(t)")

@@ -12,6 +12,10 @@ respect to both arguments, and returns one ``Outcome`` per oracle:
    differences of gradients;
 5. ``passes``: the derivative built with every optimizer pass switched off
    gives the same value and gradient;
+5b. ``structured`` (programs with ``fuzz_language.WRAPPERS``): the same
+   computation with ``x`` and ``y`` in a dataclass, a NamedTuple, a dict, a list or
+   an object (``wrt="self"``) gives f's value and, in the argument's type, f's
+   gradient;
 6. every oracle also checks that no srcgrad call wrote into ``x`` or ``y``.
 
 An outcome is ``ok``, ``refused`` (a located ``SrcgradError`` that says what is
@@ -29,6 +33,7 @@ import itertools
 import operator
 import os
 import tempfile
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,6 +238,32 @@ def _hvp(f, x, y, rng):
         raise Wrong(f"hvp wrt x: {report}")
 
 
+_WRAPPED = ("dataclass", "namedtuple", "dict", "list", "self")
+
+
+def _structured(f, x, y, value, grad, which: int):
+    """The same computation through structured arguments (fuzz_language.WRAPPERS):
+    its value is f's and its gradient, rebuilt in the argument's type, f's."""
+    module = types.SimpleNamespace(**f.__globals__)
+    kind = _WRAPPED[which % len(_WRAPPED)]
+    if kind == "self":
+        got, g = srcgrad.value_and_grad(module.FzModel.loss, wrt="self")(module.FzModel(x, y))
+        parts, expected = (g.x, g.y), module.FzModel
+    else:
+        packed = {"dataclass": module.FzArgs(x, y), "namedtuple": module.FzPair(x, y),
+                  "dict": {"x": x, "y": y}, "list": [x, y]}[kind]
+        got, g = srcgrad.value_and_grad(getattr(module, f"fz_{kind}"))(packed)
+        parts = (g["x"], g["y"]) if kind == "dict" else (g[0], g[1]) if kind != "dataclass" \
+            else (g.x, g.y)
+        expected = type(packed)
+    if type(g) is not expected:
+        raise Wrong(f"the gradient through a {kind} is a {type(g).__name__}")
+    if not np.array_equal(got, value):
+        raise Wrong(f"through a {kind}: value {got!r} != f's {value!r}")
+    if not _close(_flat(*parts), grad, EXACT_RTOL, EXACT_RTOL):
+        raise Wrong(f"through a {kind}: gradient {_flat(*parts)} != f's {grad}")
+
+
 def _passes_off(f, x, y, value, grad):
     kinds = (build._kind(x), build._kind(y))
     shapes = tuple(a.shape if isinstance(a, np.ndarray) else None for a in (x, y))
@@ -289,6 +320,9 @@ def check(f, x, y, hvp: bool = False, seed: int = 0) -> list[Outcome]:
     if grad is not None:
         outcomes.append(_attempt("grad", x, y, lambda: _gradient(f, x, y, grad))[0])
         outcomes.append(_attempt("passes", x, y, lambda: _passes_off(f, x, y, value, grad))[0])
+        if "fz_list" in f.__globals__:  # (the regressions have no wrappers)
+            outcomes.append(_attempt("structured", x, y, lambda: _structured(
+                f, x, y, value, grad, seed + int(rng.integers(5))))[0])
     outcomes.append(_attempt("jvp-vjp", x, y, lambda: _jvp_vjp(f, x, y, value, rng))[0])
     if hvp:
         outcomes.append(_attempt("hvp", x, y, lambda: _hvp(f, x, y, rng))[0])

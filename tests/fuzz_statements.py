@@ -24,7 +24,7 @@ from fuzz_grammar import (
     view,
 )
 from fuzz_language import FORMS as LANGUAGE
-from fuzz_language import PRELUDE
+from fuzz_language import PRELUDE, WRAPPERS
 
 
 def _owns(text: str) -> bool:
@@ -242,13 +242,14 @@ def programs(draw) -> Program:
     x_kind, y_kind = draw(st.sampled_from("VM")), draw(st.sampled_from("SV"))
     counter = [0]
     helpers: list[Helper] = []
-    lines = ["import math", "", "import numpy as np", "", "", *PRELUDE, ""]
+    lines = ["import dataclasses", "import math", "import typing", "", "import numpy as np",
+             "", "", *PRELUDE, ""]
     for k in range(draw(st.integers(0, 2))):
         h, text = helper(draw, f"h{k}", helpers, n, counter)
         helpers.append(h)
         lines += ["", *text, ""]
     sc = Scope(n, {"x": x_kind, "y": y_kind}, set(), helpers, counter)
     body = block(draw, sc, 5) + unconditional(draw, sc)
-    lines += ["", "def f(x, y):", *indent(body)]
+    lines += ["", "def f(x, y):", *indent(body), *WRAPPERS]
     x, y = inputs(draw, x_kind, y_kind, n)
     return Program("\n".join(lines) + "\n", x, y)

@@ -19,7 +19,8 @@ import re
 import hypothesis.strategies as st
 import numpy as np
 import pytest
-from fuzz_oracles import Wrong, _flat, _gradient, check, kink_margin, load
+from fuzz_language import WRAPPERS
+from fuzz_oracles import _WRAPPED, Wrong, _flat, _gradient, _structured, check, kink_margin, load
 from fuzz_programs import HVP_EVERY, MARGIN, run
 from fuzz_regressions import ALL
 from fuzz_statements import programs
@@ -80,6 +81,7 @@ CONSTRUCTS = {
     "for ... else": r"\n(\s+)for .*\n(\1    .*\n)*\1else:",
     "while ... else": r"\n(\s+)while .*\n(\1    .*\n)*\1else:",
     "assert": r"assert np\.all",
+    "structured arguments": r"def fz_dataclass\(a\):",
 }
 
 
@@ -123,6 +125,22 @@ def test_gradient_oracle_catches_a_small_error(name, error):
     grad[k] *= 1 + error
     with pytest.raises(Wrong, match="gradient wrt"):
         _gradient(f, case.x, case.y, grad)
+
+
+@pytest.mark.parametrize("which", range(len(_WRAPPED)), ids=_WRAPPED)
+def test_structured_oracle_catches_a_small_error(which):
+    """The structured oracle compares each wrapper's gradient with f's own: f's off by
+    1e-7 relative in one entry is reported, whichever wrapper runs."""
+    case = next(c for c in ALL if c.name == "product_with_a_reversed_view_written_later")
+    source = case.source.replace("import math\n", "import dataclasses\nimport math\n"
+                                 "import typing\n") + "\n".join(WRAPPERS) + "\n"
+    f = load(source)
+    value, grads = srcgrad.value_and_grad(f, wrt=(0, 1))(case.x, case.y)
+    grad = _flat(*grads)
+    _structured(f, case.x, case.y, value, grad, which)  # right: passes
+    grad[int(np.argmax(np.abs(grad)))] *= 1 + 1e-7
+    with pytest.raises(Wrong, match="through a"):
+        _structured(f, case.x, case.y, value, grad, which)
 
 
 def test_grammar_reaches_every_construct():
