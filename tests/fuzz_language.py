@@ -8,7 +8,8 @@ Each form returns source lines and registers the names it defines in the scope
 module-level code every program starts with: the functions the function-value
 forms pass around (NumPy's, the user's own, a lambda in a dict); ``WRAPPERS``, what
 follows ``f``: the same computation with its arguments in a dataclass, a NamedTuple,
-a dict, a list (``f(*xs)``) and an object (``grad(FzModel.loss, wrt="self")``).
+a dict, a list (``f(*xs)``), an object (``grad(FzModel.loss, wrt="self")``) and a
+bound method reading constants of its object (``grad(FzBound().loss)``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ WRAPPERS = [
     "",
     "    def loss(self):",
     "        return f(self.x, self.y)",
+    "",
+    "",
+    "class FzBound:",
+    "    scale = 1.0",
+    "",
+    "    def __init__(self):",
+    "        self.weight = 1.0",
+    "",
+    "    def loss(self, x, y):",
+    "        return f(x, y) * self.weight * self.scale",
     "",
     "",
     "def fz_dataclass(a):",

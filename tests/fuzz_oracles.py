@@ -14,8 +14,8 @@ respect to both arguments, and returns one ``Outcome`` per oracle:
    gives the same value and gradient;
 5b. ``structured`` (programs with ``fuzz_language.WRAPPERS``): the same
    computation with ``x`` and ``y`` in a dataclass, a NamedTuple, a dict, a list or
-   an object (``wrt="self"``) gives f's value and, in the argument's type, f's
-   gradient;
+   an object (``wrt="self"``), or called as a bound method reading constants of
+   its object, gives f's value and, in the argument's type, f's gradient;
 6. every oracle also checks that no srcgrad call wrote into ``x`` or ``y``.
 
 An outcome is ``ok``, ``refused`` (a located ``SrcgradError`` that says what is
@@ -238,7 +238,7 @@ def _hvp(f, x, y, rng):
         raise Wrong(f"hvp wrt x: {report}")
 
 
-_WRAPPED = ("dataclass", "namedtuple", "dict", "list", "self")
+_WRAPPED = ("dataclass", "namedtuple", "dict", "list", "self", "bound")
 
 
 def _structured(f, x, y, value, grad, which: int):
@@ -246,6 +246,13 @@ def _structured(f, x, y, value, grad, which: int):
     its value is f's and its gradient, rebuilt in the argument's type, f's."""
     module = types.SimpleNamespace(**f.__globals__)
     kind = _WRAPPED[which % len(_WRAPPED)]
+    if kind == "bound":  # x, y as they are; self's attributes constants (times 1.0)
+        got, parts = srcgrad.value_and_grad(module.FzBound().loss, wrt=(0, 1))(x, y)
+        if not np.array_equal(got, value):
+            raise Wrong(f"through a bound method: value {got!r} != f's {value!r}")
+        if not _close(_flat(*parts), grad, EXACT_RTOL, EXACT_RTOL):
+            raise Wrong(f"through a bound method: gradient {_flat(*parts)} != f's {grad}")
+        return
     if kind == "self":
         got, g = srcgrad.value_and_grad(module.FzModel.loss, wrt="self")(module.FzModel(x, y))
         parts, expected = (g.x, g.y), module.FzModel
@@ -322,7 +329,7 @@ def check(f, x, y, hvp: bool = False, seed: int = 0) -> list[Outcome]:
         outcomes.append(_attempt("passes", x, y, lambda: _passes_off(f, x, y, value, grad))[0])
         if "fz_list" in f.__globals__:  # (the regressions have no wrappers)
             outcomes.append(_attempt("structured", x, y, lambda: _structured(
-                f, x, y, value, grad, seed + int(rng.integers(5))))[0])
+                f, x, y, value, grad, seed + int(rng.integers(len(_WRAPPED)))))[0])
     outcomes.append(_attempt("jvp-vjp", x, y, lambda: _jvp_vjp(f, x, y, value, rng))[0])
     if hvp:
         outcomes.append(_attempt("hvp", x, y, lambda: _hvp(f, x, y, rng))[0])
