@@ -246,3 +246,13 @@ def test_show_a_method(capsys):
     assert "self_W1 @ x" in out and "def loss_grad(x, y)" in out
     assert main(["show", f"{me.__file__}:scaled_norm"]) == 0
     assert "def scaled_norm_grad(w, k)" in capsys.readouterr().out
+
+
+def test_a_flag_on_self_chooses_the_function_and_a_change_rebuilds():
+    model = me.Switchable(True)
+    x = np.array([0.5, -1.0, 2.0])
+    g = srcgrad.grad(model.loss)
+    np.testing.assert_allclose(g(x), gradient(model.loss, (x,), 0), rtol=1e-7)
+    model.use_tanh = False  # the other branch: a different function, rebuilt
+    np.testing.assert_allclose(g(x), 2 * np.maximum(x, 0.0), rtol=1e-12)
+    assert "if " not in srcgrad.derivative_source(model.loss).split("def loss_grad")[1]

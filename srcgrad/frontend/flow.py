@@ -59,8 +59,10 @@ class Flow:
     def lower_if(self, node: gast.If) -> None:
         state = self.state
         cond = self.core.expr(node.test)
-        if isinstance(cond, ir.Const) and cond.name is None and isinstance(cond.value, bool):
-            # Decided while lowering (a helper's `if b is not None`): lower one branch.
+        if isinstance(cond, ir.Const) and isinstance(cond.value, bool):
+            # Decided while lowering (a helper's `if b is not None`; a flag read from
+            # self, a config or a global, `if self.use_tanh:`, which an assumption
+            # re-checks on every call): lower one branch.
             for s in node.body if cond.value else node.orelse:
                 if state.terminated:
                     raise state.unsupported(s, "code after return is not supported")
