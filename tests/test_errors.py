@@ -123,6 +123,7 @@ FENCE = [
     ("write_into_reshape_view", UnsupportedSyntax, "y[0]"),
     ("write_into_row", UnsupportedSyntax, "row[1]"),
     ("class_definition", UnsupportedSyntax, "class"),
+    ("list_item_assignment", UnsupportedSyntax, "ys[1] = x * 3.0"),
     ("generator_function", UnsupportedSyntax, "yield"),
     ("branch_only_name", NameResolutionError, "z"),
     ("tuple_return", UnsupportedSyntax, "x, 2.0"),

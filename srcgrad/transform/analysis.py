@@ -173,6 +173,11 @@ class Analysis:
             return SHAPE
         if s.op == "copy":  # `ys = xs`: a list stays a list (its adjoint is a list)
             return self.kind(s.args[0])
+        if s.op == "setitem" and self.kind(s.args[0]) == LIST:
+            raise UnsupportedSyntax("assigning to an element of a list is not supported",
+                                    s.loc, "Stack the values into an array first "
+                                    "(a = np.stack(ys); a[1] = v), or build the list with "
+                                    "the new value in its place.")
         if isinstance(s.op, ir.Callee) and s.op.obj is builtins.slice:
             self.slices.add(s.target.name)
         if s.op == "getitem" and len(s.args) == 2 and self.kind(s.args[0]) == LIST and \
