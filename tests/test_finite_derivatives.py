@@ -235,3 +235,24 @@ def test_math_hypot_at_the_origin_has_the_subgradient_zero():
     _, tangent = _check_no_warning(srcgrad.jvp, hypot_math, (0.0, 0.0), (1.0, 1.0))
     assert tangent == 0.0
     assert srcgrad.grad(hypot_math, wrt=(0, 1))(3.0, 4.0) == pytest.approx((0.6, 0.8))
+
+
+# ---- where no derivative exists: a warning at the user's line, never a silent NaN ---------
+
+def length(x):
+    return np.sqrt(np.sum(x * x))
+
+
+def test_sqrt_at_zero_warns_at_the_users_line_and_names_what_to_write():
+    with pytest.warns(UndefinedDerivativeWarning, match="np.linalg.norm") as caught:
+        g = srcgrad.grad(length)(np.zeros(3))
+    assert np.all(np.isnan(g))
+    w = next(w for w in caught if w.category is UndefinedDerivativeWarning)
+    assert w.filename == __file__ and w.lineno == length.__code__.co_firstlineno + 1
+    g = _check_no_warning(srcgrad.grad(length), np.array([3.0, 4.0]))
+    np.testing.assert_allclose(g, [0.6, 0.8], rtol=1e-12)
+
+
+def test_hypot_second_order_at_the_origin_is_zero():
+    h = _check_no_warning(srcgrad.hessian(hypot_np, wrt=0), np.zeros(2), np.zeros(2))
+    np.testing.assert_array_equal(h, np.zeros((2, 2)))

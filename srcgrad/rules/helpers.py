@@ -72,6 +72,7 @@ P(rt.ln, "x", "1 / x")
 # The finite derivatives (0 where the textbook formula divides by zero), taken the same way
 P(finite.ratio, "x, d", "ratio(1.0, d)", "-ratio(ans, d)")
 P(finite.pow_log, "p, x", "ratio(ans, p)", "ratio(p, x)")  # ans = p * log(x)
+P(finite.sqrt_slope, "r", "-2 * ans * ans")
 N(rt.write_order, rt.write_marks)
 N(rt.seed, rt.zeros_like, rt.argmax_mask, rt.pick, rt.between, rt.below, rt.above, rt.signum)
 # Adjoint-only IR operations: forward mode applies each to the tangent's buffer; reverse

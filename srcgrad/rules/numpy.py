@@ -26,7 +26,7 @@ P(np.power, "x, y", "y * x ** (y - 1)", "pow_log(ans, x)")  # 0 ** y: 0 in y whe
 P(np.negative, "x", "-1")
 P(np.square, "x", "2 * x")
 P(np.reciprocal, "x", "-ans * ans")
-P(np.sqrt, "x", "0.5 / ans")
+P(np.sqrt, "x", "sqrt_slope(ans)")  # 0.5 / ans, with a warning at 0
 P(np.absolute, "x", "np.sign(x)")
 P(np.fabs, "x", "np.sign(x)")
 P(np.maximum, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")

@@ -13,6 +13,10 @@ where a derivative, or a documented subgradient, exists. Contract: each helper i
   (``p = x ** y``). At ``x == 0`` with ``y > 0`` (``p == 0``) it is the true
   derivative, 0; at ``x == 0`` with ``y <= 0`` no derivative exists: the result is
   NaN and a warning is given (never a silent NaN).
+- ``sqrt_slope(r)``: ``0.5 / r``, the derivative of ``np.sqrt`` (``r`` its result). At 0
+  it is infinite: the result is inf as before, and a warning names the user's line,
+  since what follows is usually inf * 0 = NaN (``np.sqrt(np.sum(x ** 2))`` at 0: write
+  ``np.linalg.norm(x)``, whose subgradient there is 0).
 
 Python scalars in give Python floats out (scalar code stays scalar code). The helpers
 read no srcgrad state except ``REPORT``, the hook srcgrad installs so that the warning
@@ -28,7 +32,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["pow_log", "ratio"]
+__all__ = ["pow_log", "ratio", "sqrt_slope"]
 
 _SCALARS = (int, float, bool)
 
@@ -79,3 +83,24 @@ def pow_log(p, x):
 
 _NO_POW_LOG = ("x ** y has no derivative in y at x == 0 for y <= 0 (0 ** y jumps there); "
                "the derivative is NaN")
+
+
+def sqrt_slope(r):
+    """``0.5 / r``, the derivative of ``np.sqrt`` (``r`` its result): inf where ``r == 0``,
+    with a warning."""
+    if isinstance(r, _SCALARS):
+        if r == 0:
+            _undefined(_NO_SQRT_SLOPE)
+            return math.inf
+        return 0.5 / r
+    r = np.asarray(r)
+    if not np.any(r == 0):
+        return 0.5 / r
+    _undefined(_NO_SQRT_SLOPE)
+    with np.errstate(divide="ignore"):
+        return 0.5 / r
+
+
+_NO_SQRT_SLOPE = ("np.sqrt has an infinite derivative at 0, so the derivative through it "
+                  "is inf or NaN here; for the length of a vector write np.linalg.norm(x), "
+                  "whose derivative at 0 is the subgradient 0")
