@@ -51,12 +51,13 @@ def ratio(x, d):
     """``x / d`` where ``d != 0`` and 0 where ``d == 0`` (the subgradient 0 at a cone's tip)."""
     if isinstance(x, _SCALARS) and isinstance(d, _SCALARS):
         return 0.0 if d == 0 else x / d
-    d = np.asarray(d)
-    zero = d == 0
+    zero = np.asarray(d) == 0
     if not np.any(zero):
         return x / d
-    safe = np.where(zero, 1.0, d).astype(np.result_type(d, 1.0))
-    return np.where(zero, 0.0, x / safe).astype(np.result_type(x, d, 1.0))
+    safe = np.array(d, copy=True)  # d's own type: float32 stays float32
+    safe[zero] = 1
+    out = np.asarray(x / safe)
+    return np.where(zero, np.zeros_like(out), out)[()]  # (a 0-d result: a NumPy scalar)
 
 
 def pow_log(p, x):
@@ -78,7 +79,7 @@ def pow_log(p, x):
         _undefined(_NO_POW_LOG)
     logs = np.log(np.where(zero, 1.0, x))
     out = np.where(zero, np.where(vanishes, 0.0, np.nan), p * logs)
-    return out.astype(np.result_type(p, x, 1.0))
+    return out.astype(np.result_type(p, x, 1.0))[()]
 
 
 _NO_POW_LOG = ("x ** y has no derivative in y at x == 0 for y <= 0 (0 ** y jumps there); "
