@@ -78,7 +78,7 @@ def pow_log(p, x):
     if np.any(zero & ~vanishes):
         _undefined(_NO_POW_LOG)
     logs = np.log(np.where(zero, 1.0, x))
-    out = np.where(zero, np.where(vanishes, 0.0, np.nan), p * logs)
+    out = np.where(zero, np.where(vanishes, 0.0, np.nan), np.where(zero, 0.0, p) * logs)
     return out.astype(np.result_type(p, x, 1.0))[()]
 
 
