@@ -32,6 +32,7 @@ from .errors import (
     SourceUnavailable,
     SrcgradError,
     SrcgradWarning,
+    UndefinedDerivativeWarning,
     UnsupportedSyntax,
     UsageError,
     one_warning_per_build,
@@ -52,6 +53,31 @@ class Derivative:
     fn: Callable
     filename: str
     locs: dict[int, tuple[Loc, str]]  # line of source -> user location, sweep
+
+    def __post_init__(self) -> None:
+        _LOCS[self.filename] = self.locs
+
+
+# Generated file name -> its line map, for warnings the run-time helpers give while it
+# runs (kept as long as linecache keeps the source, for the life of the process).
+_LOCS: dict[str, dict[int, tuple[Loc, str]]] = {}
+
+
+def _report_undefined(message: str) -> bool:
+    """Issue ``message`` as an ``UndefinedDerivativeWarning`` at the user's line that the
+    innermost generated code on the stack differentiates; False if none is running."""
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        locs = _LOCS.get(frame.f_code.co_filename)
+        where = locs.get(frame.f_lineno) if locs is not None else None
+        if where is not None:
+            UndefinedDerivativeWarning(message, where[0]).warn()
+            return True
+        frame = frame.f_back
+    return False
+
+
+runtime.finite.REPORT = _report_undefined
 
 
 class _Entry:

@@ -162,6 +162,15 @@ class ZeroGradientWarning(SrcgradWarning):
             "it. If that is intended, write srcgrad.stop_gradient(...) around its argument.")
 
 
+class UndefinedDerivativeWarning(SrcgradWarning):
+    """A derivative was taken at arguments where it does not exist and srcgrad documents
+    no subgradient (``x ** y`` in ``y`` at ``x == 0``, ``y <= 0``): the derivative there
+    is NaN, and this warning names the user's line instead of leaving a silent NaN."""
+
+    hint = ("The function is not differentiable at these arguments; move the point, or "
+            "keep this value out of what is differentiated (srcgrad.stop_gradient).")
+
+
 class SourceUnavailable(SrcgradError):
     hint = (
         "srcgrad reads the function's source file; define the function in a .py file "

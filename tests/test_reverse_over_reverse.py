@@ -110,6 +110,8 @@ HELPER_CASES = [
     (H.via_lse_weights, (r(3, 4), r(3))),
     (H.via_det_grad, (0.8, r(3, 3) + 3 * np.eye(3))), (H.via_solve_grad_a, (r(3), r(3))),
     (H.via_solve_grad_a_matrix, (r(3, 2), r(3, 2))),
+    (H.via_ratio, (r(3), r(3) + 4.0)), (H.via_pow_log, (r(3), r(3))),
+    (H.via_sqrt_slope, (r(3), r(3))),
 ]
 
 

@@ -319,10 +319,16 @@ class Lowerer:
             return self.calls.static_item(base, node)
         if isinstance(base, (Tup, Rec)):  # pair[0], params["W"]: picked now
             index = self.expr(node.slice)
+            if self.structs.indexable(base, index):  # xs[t]: a list of the leaves, indexed
+                base = self.structs.as_lists([base], node)[0]
+                return state.emit(state.result(into), "getitem", (base, index), node)
             if not isinstance(index, ir.Const) or index.value not in (
                     base if isinstance(base, Rec) else range(-len(base), len(base))):
-                raise state.unsupported(node.slice, "a tuple, list or dict argument can only "
-                                        "be indexed with one of its constant indices or keys")
+                raise state.unsupported(
+                    node.slice, "a tuple, list or dict argument can only be indexed with one "
+                    "of its constant indices or keys (a list of numbers or arrays also by an "
+                    "index computed at run time)", "Pass the parts as separate lists of "
+                    "numbers or arrays (xs, ys) and index those: xs[t], ys[t].")
             return base[cast(Any, index.value)]
         base = self.pack(base, node)
         parts, tup = self.index(node.slice)

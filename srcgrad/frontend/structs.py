@@ -16,6 +16,9 @@ Contract, on top of ``lower.py``'s:
 - ``xs + [y]``, ``[*xs, y]`` and ``{**d, "k": v}`` of structure known now are
   known now too (the first a tuple, the second a list made here, the third a
   dict);
+- ``xs[t]`` of a tuple or list argument of numbers or arrays, ``t`` known only at run
+  time (a loop variable), indexes a list built from the leaves: before the loop that
+  reads it so (once), else where it is read;
 - ``xs.append(v)`` on a list argument makes the name hold a longer tuple (the
   caller's list is not changed); a loop that appends to one first makes it a
   list of its leaves; ``xs.extend(items)`` takes items known now; a list another
@@ -185,8 +188,15 @@ class Structs:
         made a list of its leaves first, its tuples and dicts carried entry by entry
         (``carried.Carrying``)."""
         state = self.state
-        for n in {m.id for stmt in node.body for m in map(appended_list, gast.walk(stmt))
-                  if m is not None}:
+        grown = {m.id for stmt in node.body for m in map(appended_list, gast.walk(stmt))
+                 if m is not None}
+        for n in sorted({m.value.id for stmt in node.body for m in gast.walk(stmt)
+                         if isinstance(m, gast.Subscript) and isinstance(m.value, gast.Name)
+                         and not isinstance(m.slice, (gast.Constant, gast.Slice))} - grown):
+            seq = state.env.get(n)  # xs[t] in the loop: the list of its leaves, made once
+            if isinstance(seq, Tup) and self.indexable(seq, None):
+                state.env[n] = self.as_lists([seq], node)[0]
+        for n in grown:
             if isinstance(state.env.get(n), Tup):  # a list argument grown by the loop:
                 self.refuse_shared(node, n, state.env[n], "a list", "appending to it in "
                                    "a loop", "Build a new list: ys = list(xs), then "
@@ -194,6 +204,16 @@ class Structs:
                 state.env[n] = self.as_lists([state.env[n]], node)[0]  # a list now
                 self.grown.add(n)
         self.carrying.loop(node, lower)
+
+    @staticmethod
+    def indexable(seq: Tup | Rec, index: Any) -> bool:
+        """Whether ``seq[index]`` reads a list of ``seq``'s leaves at run time: a non-empty
+        tuple or list of numbers or arrays (not of structures, not of constants) and an
+        index that is not known now (None: any such index)."""
+        if not isinstance(seq, Tup) or not len(seq) or isinstance(index, (ir.Const, Tup, Rec)):
+            return False
+        return (index is None or isinstance(index, ir.Var)) and \
+            all(isinstance(v, ir.Var) for v in seq)
 
     def carried_check(self, node: gast.Call) -> Tup:
         return self.carrying.check(node)

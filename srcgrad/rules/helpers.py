@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 from .. import runtime as rt
-from ..runtime import decomp, linalg, second_order, shape, sorting, special, transposes
+from ..runtime import decomp, finite, linalg, second_order, shape, sorting, special, transposes
 from .registry import Table, exported
 
 # Rule text calls the adjoint helpers and their tangents (srcgrad.runtime.second_order).
 table = Table({"np": np, **exported(rt, linalg, decomp, shape, sorting, special, second_order,
-                                     transposes)})
+                                     transposes, finite)})
 V, N, P = table.vjp, table.nondiff, table.partials
 LIN: dict[str, Any] = {"linear": True}
 
@@ -69,6 +69,10 @@ V(rt.matmul_grad_a, "c, a, b", c="np.matmul(g, b)", b="matmul_grad_b(c, g, b)",
 V(rt.matmul_grad_b, "c, a, b", c="np.matmul(a, g)", a="matmul_grad_a(c, a, g)",
   jvp_c="matmul_grad_b(dot, a, b)", jvp_a="matmul_grad_b(c, dot, b)", zero=("b",))
 P(rt.ln, "x", "1 / x")
+# The finite derivatives (0 where the textbook formula divides by zero), taken the same way
+P(finite.ratio, "x, d", "ratio(1.0, d)", "-ratio(ans, d)")
+P(finite.pow_log, "p, x", "ratio(ans, p)", "ratio(p, x)")  # ans = p * log(x)
+P(finite.sqrt_slope, "r", "-2 * ans * ans")
 N(rt.write_order, rt.write_marks)
 N(rt.seed, rt.zeros_like, rt.argmax_mask, rt.pick, rt.between, rt.below, rt.above, rt.signum)
 # Adjoint-only IR operations: forward mode applies each to the tangent's buffer; reverse

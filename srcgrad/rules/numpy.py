@@ -8,12 +8,13 @@ through the helpers in ``srcgrad.runtime`` where shapes decide the formula.
 import numpy as np
 
 from .. import runtime
-from .registry import Table
+from ..runtime import finite
+from .registry import Table, exported
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
     "expand", "between", "below", "above", "dot_grad_a", "dot_grad_b", "matmul_grad_a",
     "matmul_grad_b", "transpose_grad", "argmax_mask", "as_input", "unstack", "split_like",
-    "piece")}})
+    "piece")}, **exported(finite)})
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- arithmetic ufuncs -------------------------------------------------------
@@ -21,16 +22,16 @@ P(np.add, "x, y", "1", "1")
 P(np.subtract, "x, y", "1", "-1")
 P(np.multiply, "x, y", "y", "x")
 P(np.divide, "x, y", "1 / y", "-ans / y")
-P(np.power, "x, y", "y * x ** (y - 1)", "ans * np.log(x)")
+P(np.power, "x, y", "y * x ** (y - 1)", "pow_log(ans, x)")  # 0 ** y: 0 in y where y > 0
 P(np.negative, "x", "-1")
 P(np.square, "x", "2 * x")
 P(np.reciprocal, "x", "-ans * ans")
-P(np.sqrt, "x", "0.5 / ans")
+P(np.sqrt, "x", "sqrt_slope(ans)")  # 0.5 / ans, with a warning at 0
 P(np.absolute, "x", "np.sign(x)")
 P(np.fabs, "x", "np.sign(x)")
 P(np.maximum, "x, y", "(x > y) + 0.5 * (x == y)", "(y > x) + 0.5 * (x == y)")
 P(np.minimum, "x, y", "(x < y) + 0.5 * (x == y)", "(y < x) + 0.5 * (x == y)")
-P(np.hypot, "x, y", "x / ans", "y / ans")
+P(np.hypot, "x, y", "ratio(x, ans)", "ratio(y, ans)")  # at (0, 0) the subgradient 0
 
 # ---- exponentials and logarithms ---------------------------------------------
 P(np.exp, "x", "ans")

@@ -9,13 +9,13 @@ more than an expression are functions of ``srcgrad.runtime`` (diff, average),
 import numpy as np
 
 from .. import runtime
-from ..runtime import shape, sorting
+from ..runtime import finite, shape, sorting
 from .numpy import EXTREME, TANGENT  # the max/min rule text, shared by amax/amin
 from .registry import Table, exported
 
 table = Table({"np": np, **{name: getattr(runtime, name) for name in (
     "expand", "unbroadcast", "argmax_mask", "diff_grad", "average_weights", "weights_grad",
-    "as_input")}, **exported(sorting),
+    "as_input")}, **exported(sorting, finite),
     **{f.__name__: f for f in (shape.linspace_grad, shape.meshgrid_grad)}})
 P, V, N = table.partials, table.vjp, table.nondiff
 
@@ -33,7 +33,7 @@ P(np.radians, "x", "0.017453292519943295")
 P(np.rad2deg, "x", "57.29577951308232")
 P(np.degrees, "x", "57.29577951308232")
 P(np.positive, "x", "1")
-P(np.float_power, "x, y", "y * x ** (y - 1)", "ans * np.log(x)")
+P(np.float_power, "x, y", "y * x ** (y - 1)", "pow_log(ans, x)")
 # fmax and fmin ignore a NaN: the other argument is the result.
 P(np.fmax, "x, y", "(x > y) + 0.5 * (x == y) + np.isnan(y)",
   "(y > x) + 0.5 * (x == y) + np.isnan(x)")
@@ -57,8 +57,8 @@ V(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
   a=f"expand(g, a, axis, keepdims) * 2 * {CENTERED} / {COUNT}",
   jvp_a=f"np.sum(dot * 2 * {CENTERED}, axis=axis, keepdims=keepdims) / {COUNT}")
 V(np.std, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
-  a=f"expand(g / ans, a, axis, keepdims) * {CENTERED} / {COUNT}",
-  jvp_a=f"np.sum(dot * {CENTERED}, axis=axis, keepdims=keepdims) / ({COUNT} * ans)")
+  a=f"expand(ratio(g, ans), a, axis, keepdims) * {CENTERED} / {COUNT}",  # no spread: 0
+  jvp_a=f"ratio(np.sum(dot * {CENTERED}, axis=axis, keepdims=keepdims), {COUNT} * ans)")
 W = "average_weights(a, axis, weights)"
 DEVIATION = "(a - expand(ans, a, axis, False))"
 V(np.average, "a, axis=None, weights=None",
@@ -101,8 +101,8 @@ V(np.nanvar, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
   a=f"expand(g, a, axis, keepdims) * 2 * {NCENTERED} / {NCOUNT}",
   jvp_a=f"np.sum(dot * 2 * {NCENTERED} / {NCOUNT}, axis=axis, keepdims=keepdims)")
 V(np.nanstd, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
-  a=f"expand(g / ans, a, axis, keepdims) * {NCENTERED} / {NCOUNT}",
-  jvp_a=f"np.sum(dot * {NCENTERED} / {NCOUNT}, axis=axis, keepdims=keepdims) / ans")
+  a=f"expand(ratio(g, ans), a, axis, keepdims) * {NCENTERED} / {NCOUNT}",
+  jvp_a=f"ratio(np.sum(dot * {NCENTERED} / {NCOUNT}, axis=axis, keepdims=keepdims), ans)")
 V(np.nancumsum, "a, axis=None, dtype=None", a=f"np.reshape({REVCUMSUM.format('g')},"
   f" np.shape(a)) * {NUMBERS}", jvp_a=f"np.cumsum(dot * {NUMBERS}, axis=axis)")
 MEDIAN = "median_weights(a, axis)"

@@ -25,6 +25,7 @@ import string
 import numpy as np
 
 from . import unbroadcast
+from .finite import ratio
 
 __all__ = [
     "cross_grad", "det_grad", "det_jvp", "einsum_grad", "einsum_jvp", "inner_grad_a",
@@ -236,7 +237,7 @@ def _vector_norm_partial(x, n, ord, axis):
         a = np.abs(x)
         pick = np.max if ord > 0 else np.min
         return np.sign(x) * (a == pick(a, axis=axis, keepdims=True))
-    return np.sign(x) * (np.abs(x) / n) ** (ord - 1)
+    return np.sign(x) * ratio(np.abs(x), n) ** (ord - 1)
 
 
 def _matrix_norm_partial(x, ord):
@@ -258,7 +259,7 @@ def _matrix_norm_partial(x, ord):
 def _norm_partial(x, n, ord, axes, matrix):
     """d norm / dx, x's shape (``n`` the norm with the reduced axes kept)."""
     if ord is None or (ord == "fro" if isinstance(ord, str) else ord == 2 and not matrix):
-        return x / n
+        return ratio(x, n)  # at 0 the subgradient 0
     if not matrix:
         return _vector_norm_partial(x, n, ord, axes[0])
     moved = _matrix_norm_partial(np.moveaxis(x, axes, (-2, -1)), ord)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import decomp, linalg
+from .finite import ratio
 
 __all__ = [
     "cholesky_grad_jvp_l", "cross_grad_jvp", "det_grad_jvp_a", "eigh_grad_jvp_r",
@@ -95,7 +96,7 @@ def norm_grad_jvp_x(dot, g, x, n, ord, axis, keepdims):
         return g * np.moveaxis(out, (-2, -1), axes)
     if _flat(power):
         return np.zeros(np.broadcast_shapes(np.shape(g), x.shape))
-    return g * (power - 1) * (np.abs(x) / n) ** (power - 2) * dot / n
+    return g * (power - 1) * ratio(ratio(np.abs(x), n) ** (power - 2) * dot, n)
 
 
 def norm_grad_jvp_n(dot, g, x, n, ord, axis, keepdims):
@@ -104,7 +105,7 @@ def norm_grad_jvp_n(dot, g, x, n, ord, axis, keepdims):
     if power is None or _flat(power):  # the matrix norms' gradients do not read n
         return np.zeros(np.broadcast_shapes(np.shape(g), x.shape))
     dn = dot if keepdims else np.expand_dims(dot, axes)
-    return -g * (power - 1) * np.sign(x) * (np.abs(x) / n) ** (power - 1) * dn / n
+    return -g * (power - 1) * np.sign(x) * ratio(ratio(np.abs(x), n) ** (power - 1) * dn, n)
 
 
 def det_grad_jvp_a(dot, g, a, d):
