@@ -1,10 +1,13 @@
-"""Spec rows for srcgrad/rules/operators.py (joined into rulespec's tables): each
-function of the ``operator`` module with the cases of the Python operator it spells."""
+"""Spec rows for srcgrad/rules/operators.py and srcgrad/rules/casts.py (joined into
+rulespec's tables): each function of the ``operator`` module with the cases of the
+Python operator it spells; ``x.astype(...)`` (the run-time cast helpers it lowers to)."""
 
 # ruff: noqa: F405 - the names below come from the star import
 import operator
 
 from rulespec import *  # noqa: F403 - the shapes, domains and Spec of the main table
+
+from srcgrad.runtime import casts
 
 DIFF_OPERATORS: list = [
     Spec(operator.add, "operator.add(x, y)", BINARY),
@@ -26,8 +29,16 @@ DIFF_OPERATORS: list = [
     Spec(operator.pos, "operator.pos(x)", UNARY),
     Spec(operator.abs, "operator.abs(x)", UNARY, AWAY0),
     Spec(operator.matmul, "operator.matmul(x, y)", MATMUL),
+    # ---- casts -------------------------------------------------------------------
+    Spec(casts.cast, "x.astype(float) * x", ((F64,), ((),)) + ARRAY1),
+    Spec(casts.cast, "np.sin(x.astype('float64'))", ARRAY1),
+    Spec(casts.cast, "(x * y).astype(dtype=np.float64)", (((3,), (3,)), ((2, 3), F64))),
 ]
 
 NONDIFF_OPERATORS: list = [
     Spec(operator.floordiv, "operator.floordiv(x, y)", BINARY, (REAL, NONZERO)),
+    Spec(casts.cast_off, "x.astype(int)", ((F64,),) + ARRAY1, ((-1.9, -1.1), (0.1, 0.9))),
+    Spec(casts.cast_off, "x.astype(bool)", ARRAY1, NONZERO),
+    Spec(casts.cast_off, "(x > 0.0).astype(np.float64) + x.astype('int32')", ARRAY1,
+         ((0.1, 0.9),), label="mask.astype(float)"),
 ]

@@ -53,7 +53,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from . import function, names, objects, parse, recursion, values
+from . import casts, function, names, objects, parse, recursion, values
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
@@ -231,6 +231,8 @@ class Calls:
         found = self.core.expr(node.func.value) if base is None else base
         if isinstance(found, Obj):  # model.forward(x) on an object argument: inlined
             return objects.method(self.core, found, node, self)
+        if name == "astype":  # x.astype(np.float32): a cast; to int or bool: a step
+            return casts.astype(self.state, self.core, node, into, found)
         if name not in METHODS:
             raise self.state.unsupported(node.func, f"the method .{name}() is not supported "
                                          "yet", f"Call the NumPy function instead "

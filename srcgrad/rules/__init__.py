@@ -6,6 +6,7 @@ Keys are IR operator names (``"add"``) or the function objects themselves, so
 
 from __future__ import annotations
 
+from . import casts as _casts
 from . import decomp as _decomp
 from . import helpers as _helpers
 from . import linalg as _linalg
@@ -19,7 +20,7 @@ from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
                              _linalg.table, _shape.table, _decomp.table,
-                             _operators.table)
+                             _operators.table, _casts.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:

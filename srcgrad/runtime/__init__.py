@@ -411,5 +411,5 @@ def weights_grad(c, weights, axis):
 
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
-from . import decomp, linalg, second_order, sorting, special, transposes  # noqa: E402, F401
+from . import casts, decomp, linalg, second_order, sorting, special, transposes  # noqa: E402, F401
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)

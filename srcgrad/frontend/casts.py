@@ -1,0 +1,46 @@
+"""``x.astype(dtype)`` (part of the lower stage, called by ``calls.Calls.method``).
+
+The dtype must be known while lowering (``float``, ``int``, ``bool``, ``np.float32``,
+``"float32"``, ``np.dtype(...)``): a float dtype lowers to ``runtime.casts.cast`` (a
+cast, differentiated), any other real dtype to ``runtime.casts.cast_off`` (declared a
+step function). A complex dtype, a dtype computed at run time and keywords other than
+``dtype`` (``copy``, ``casting``...) are located refusals saying what to write.
+"""
+
+from __future__ import annotations
+
+import gast
+import numpy as np
+
+from .. import ir
+from ..runtime import casts
+from .state import Core, LoweringState, Static
+
+
+def astype(state: LoweringState, core: Core, node: gast.Call, into: str | None,
+           base: object) -> ir.Operand:
+    """``base.astype(dtype)`` as a call of a cast helper with the dtype's name."""
+    args = list(node.args) + [k.value for k in node.keywords if k.arg == "dtype"]
+    if len(args) != 1 or any(k.arg != "dtype" for k in node.keywords):
+        raise state.unsupported(node, ".astype() is supported with one argument, the dtype",
+                                "Write x.astype(np.float32) (or float, int, bool).")
+    dtype = _dtype(state, core.expr(args[0]), args[0])
+    if dtype.kind == "c":
+        raise state.unsupported(node, "a cast to a complex dtype is not supported yet",
+                                "Keep the computation real.")
+    fn = casts.cast if dtype.kind == "f" else casts.cast_off
+    callee = ir.Callee(f"casts.{fn.__name__}", fn, casts)
+    x = core.pack(base, node.func.value)
+    return state.emit(state.result(into), callee, [x, ir.Const(dtype.name)], node)
+
+
+def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
+    obj = found.obj if isinstance(found, Static) else getattr(found, "value", None)
+    if isinstance(found, ir.Var) or obj is None:
+        raise state.unsupported(node, "the dtype of .astype() must be known while lowering",
+                                "Write a dtype: float, int, bool, np.float32 or \"float32\".")
+    try:
+        return np.dtype(obj)
+    except TypeError:
+        raise state.unsupported(node, f"{obj!r} is not a dtype NumPy knows",
+                                "Write float, int, bool, np.float32 or \"float32\".") from None
