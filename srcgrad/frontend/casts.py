@@ -9,6 +9,8 @@ step function). A complex dtype, a dtype computed at run time and keywords other
 
 from __future__ import annotations
 
+from typing import Any
+
 import gast
 import numpy as np
 
@@ -35,7 +37,7 @@ def astype(state: LoweringState, core: Core, node: gast.Call, into: str | None,
 
 
 def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
-    obj = found.obj if isinstance(found, Static) else getattr(found, "value", None)
+    obj: Any = found.obj if isinstance(found, Static) else getattr(found, "value", None)
     if isinstance(found, ir.Var) or obj is None:
         raise state.unsupported(node, "the dtype of .astype() must be known while lowering",
                                 "Write a dtype: float, int, bool, np.float32 or \"float32\".")

@@ -1,0 +1,106 @@
+"""The operator module's arithmetic, %, and x.astype(...) as users write them: each
+gradient against central differences and forward mode against reverse mode; the
+step-function warning for the non-differentiable ones; what is refused is located."""
+
+import warnings
+
+import numpy as np
+import pytest
+from fixtures import operator_programs as op
+from numeric import gradient
+
+import srcgrad
+from srcgrad.errors import UnsupportedSyntax
+
+RNG = np.random.default_rng(20)
+X = np.array([0.31, 1.42, 2.23, -0.64])
+Y = np.array([0.52, -1.33, 0.87, 1.74])
+
+
+def check(f, args, wrt=0):
+    """grad against central differences, and jvp along a random direction against it."""
+    got = srcgrad.grad(f, wrt=wrt)(*args)
+    np.testing.assert_allclose(got, gradient(f, args, wrt), rtol=1e-6, atol=1e-9)
+    v = RNG.normal(size=np.shape(args[wrt]))
+    tangents = tuple(v if i == wrt else np.zeros(np.shape(a)) for i, a in enumerate(args))
+    value, dot = srcgrad.jvp(f, args, tangents)
+    np.testing.assert_allclose(value, f(*args), rtol=1e-12)
+    np.testing.assert_allclose(dot, np.sum(got * v), rtol=1e-9, atol=1e-12)
+    return got
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_operator_functions_called_directly(wrt):
+    check(op.direct, (X, Y), wrt)
+
+
+def test_reduce_with_operator_mul():
+    got = check(op.product, (X,))
+    np.testing.assert_allclose(got, [X[1] * X[2] * X[3], X[0] * X[2] * X[3],
+                                     X[0] * X[1] * X[3], X[0] * X[1] * X[2]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_reduce_with_operator_add(wrt):
+    check(op.folded_sum, (X, Y), wrt)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_operator_function_passed_to_a_helper(wrt):
+    check(op.passed, (X, Y), wrt)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_operator_matmul(wrt):
+    check(op.chained_matmul, (RNG.normal(size=(3, 4)), X), wrt)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_modulo_of_arrays(wrt):
+    # no entry of x, x / y, y / 0.4... sits on a jump
+    check(op.modulo, (X, np.array([0.9, 0.95, 1.05, 1.1])), wrt)
+
+
+def test_modulo_derivative_in_the_divisor_is_minus_floor():
+    x, y = np.array([2.5, -0.7]), np.array([0.8, 0.3])
+    got = srcgrad.grad(lambda x, y: np.sum(x % y), wrt=1)(x, y)
+    np.testing.assert_allclose(got, -np.floor(x / y), rtol=0)
+    check(op.phases, (np.array([0.2, 1.3, -0.4]),))
+
+
+def test_astype_float_and_int():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(op.casts, (X,))
+
+
+def test_astype_float32_gradient_in_the_input_dtype():
+    g = srcgrad.grad(op.cast_float32)(X)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g, 2 * X.astype(np.float32), rtol=1e-6)
+    g32 = srcgrad.grad(op.cast_float32)(X.astype(np.float32))
+    assert g32.dtype == np.float32
+
+
+def test_astype_int_warns_as_a_step_function():
+    with pytest.warns(UserWarning):
+        g = srcgrad.grad(lambda x: np.sum(x.astype(int) * 1.0))(X)
+    np.testing.assert_array_equal(g, np.zeros(4))
+
+
+def test_floordiv_warns_as_a_step_function():
+    import operator
+    with pytest.warns(UserWarning):
+        g = srcgrad.grad(lambda x: np.sum(operator.floordiv(x, 0.3) * 1.0))(X)
+    np.testing.assert_array_equal(g, np.zeros(4))
+
+
+def test_astype_dtype_from_data_is_refused():
+    with pytest.raises(UnsupportedSyntax, match="known while lowering") as e:
+        srcgrad.grad(op.cast_dtype_from_data)(X, np.array(1.0))
+    assert "operator_programs.py" in str(e.value)
+
+
+def test_astype_with_copy_keyword_is_refused():
+    with pytest.raises(UnsupportedSyntax, match="one argument"):
+        srcgrad.grad(lambda x: np.sum(x.astype(float, copy=False)))(X)
