@@ -104,3 +104,41 @@ def test_astype_dtype_from_data_is_refused():
 def test_astype_with_copy_keyword_is_refused():
     with pytest.raises(UnsupportedSyntax, match="one argument"):
         srcgrad.grad(lambda x: np.sum(x.astype(float, copy=False)))(X)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_r_joins_pieces_scalars_and_slices(wrt):
+    check(op.joined, (X, Y), wrt)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_r_joins_matrices_along_the_first_axis(wrt):
+    check(op.joined_matrices, (RNG.normal(size=(2, 3)), RNG.normal(size=(1, 3))), wrt)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_c_makes_columns(wrt):
+    check(op.columns, (X, Y), wrt)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_c_joins_a_matrix_and_a_column(wrt):
+    check(op.columns_of_a_matrix, (RNG.normal(size=(4, 2)), X), wrt)
+
+
+def test_r_and_c_second_order():
+    h = srcgrad.hessian(op.columns)(X, Y)
+    def row(i):
+        return gradient(lambda x: srcgrad.grad(op.columns)(x, Y)[i], (X,), 0)
+    np.testing.assert_allclose(h, np.array([row(i) for i in range(4)]), rtol=1e-6, atol=1e-8)
+
+
+def test_r_string_directive_is_refused():
+    with pytest.raises(UnsupportedSyntax, match="string directive") as e:
+        srcgrad.grad(op.directive)(X)
+    assert "np.concatenate" in str(e.value)
+
+
+def test_r_slice_with_bounds_from_data_is_refused():
+    with pytest.raises(UnsupportedSyntax, match="bounds known while lowering"):
+        srcgrad.grad(op.slice_from_data)(X)

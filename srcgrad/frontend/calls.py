@@ -53,7 +53,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from . import casts, function, names, objects, parse, recursion, values
+from . import casts, function, index_tricks, names, objects, parse, recursion, values
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
@@ -199,6 +199,8 @@ class Calls:
 
     def static_item(self, base: Static, node: gast.Subscript) -> object:
         """``obj[key]`` of an object known now, with a constant key: found now."""
+        if index_tricks.is_index_trick(base):  # np.r_[a, 0:3, b]: a concatenation
+            return index_tricks.lower(self.state, self.core, base, node)
         index = self.core.expr(node.slice)
         if not isinstance(index, ir.Const) or isinstance(index.value, slice):
             raise self.state.unsupported(node.slice, f"{base.text} is known while lowering: "
