@@ -10,7 +10,7 @@ from fixtures import operator_programs as op
 from numeric import gradient
 
 import srcgrad
-from srcgrad.errors import UnsupportedSyntax
+from srcgrad.errors import UnsupportedSyntax, ZeroGradientWarning
 
 RNG = np.random.default_rng(20)
 X = np.array([0.31, 1.42, 2.23, -0.64])
@@ -83,14 +83,14 @@ def test_astype_float32_gradient_in_the_input_dtype():
 
 
 def test_astype_int_warns_as_a_step_function():
-    with pytest.warns(UserWarning):
+    with pytest.warns(ZeroGradientWarning, match="step function"):
         g = srcgrad.grad(lambda x: np.sum(x.astype(int) * 1.0))(X)
     np.testing.assert_array_equal(g, np.zeros(4))
 
 
 def test_floordiv_warns_as_a_step_function():
     import operator
-    with pytest.warns(UserWarning):
+    with pytest.warns(ZeroGradientWarning, match="step function"):
         g = srcgrad.grad(lambda x: np.sum(operator.floordiv(x, 0.3) * 1.0))(X)
     np.testing.assert_array_equal(g, np.zeros(4))
 
@@ -142,3 +142,27 @@ def test_r_string_directive_is_refused():
 def test_r_slice_with_bounds_from_data_is_refused():
     with pytest.raises(UnsupportedSyntax, match="bounds known while lowering"):
         srcgrad.grad(op.slice_from_data)(X)
+
+
+def test_asarray_with_a_dtype():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(op.asarray_dtypes, (X,))
+
+
+def test_asarray_to_int_carries_no_derivative():
+    # it used to be differentiated as the identity
+    with pytest.warns(ZeroGradientWarning, match="step function"):
+        g = srcgrad.grad(op.asarray_int_only)(X)
+    np.testing.assert_array_equal(g, np.zeros(4))
+
+
+def test_asarray_to_float32():
+    g = srcgrad.grad(op.asarray_float32)(X)
+    np.testing.assert_allclose(g, 2 * X.astype(np.float32), rtol=1e-6)
+    assert srcgrad.grad(op.asarray_float32)(X.astype(np.float32)).dtype == np.float32
+
+
+def test_complex_dtype_is_refused():
+    with pytest.raises(UnsupportedSyntax, match="complex128"):
+        srcgrad.grad(lambda x: np.sum(x.astype(np.complex128).real))(X)

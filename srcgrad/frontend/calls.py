@@ -114,7 +114,8 @@ class Calls:
             if found is not None:  # sum(... for ...), list(d.values()), len(d)...
                 return found
             if values.direct(target.obj, node):
-                return self.emit_call(target, node, into)
+                cast = casts.asarray(state, self.core, target, node, into)  # dtype=int...
+                return self.emit_call(target, node, into) if cast is None else cast
         else:  # ACTS["tanh"](x), (lambda t: t * t)(x), make_layer()(x)
             target = self.core.expr(func)
         args, kwargs = self.arguments(node)

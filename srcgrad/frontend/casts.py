@@ -1,10 +1,14 @@
-"""``x.astype(dtype)`` (part of the lower stage, called by ``calls.Calls.method``).
+"""``x.astype(dtype)`` and ``np.asarray(x, dtype=...)`` (part of the lower stage, called
+by ``calls.Calls.method`` and ``calls.Calls.call``).
 
 The dtype must be known while lowering (``float``, ``int``, ``bool``, ``np.float32``,
 ``"float32"``, ``np.dtype(...)``): a float dtype lowers to ``runtime.casts.cast`` (a
 cast, differentiated), any other real dtype to ``runtime.casts.cast_off`` (declared a
 step function). A complex dtype, a dtype computed at run time and keywords other than
 ``dtype`` (``copy``, ``casting``...) are located refusals saying what to write.
+``np.asarray(x, dtype)`` and ``np.asanyarray`` of one value: to a float dtype, the call
+with the dtype's name (their rule); to another dtype, ``cast_off`` (the values NumPy gives,
+no derivative).
 """
 
 from __future__ import annotations
@@ -27,13 +31,32 @@ def astype(state: LoweringState, core: Core, node: gast.Call, into: str | None,
         raise state.unsupported(node, ".astype() is supported with one argument, the dtype",
                                 "Write x.astype(np.float32) (or float, int, bool).")
     dtype = _dtype(state, core.expr(args[0]), args[0])
-    if dtype.kind == "c":
-        raise state.unsupported(node, "a cast to a complex dtype is not supported yet",
-                                "Keep the computation real.")
     fn = casts.cast if dtype.kind == "f" else casts.cast_off
     callee = ir.Callee(f"casts.{fn.__name__}", fn, casts)
     x = core.pack(base, node.func.value)
     return state.emit(state.result(into), callee, [x, ir.Const(dtype.name)], node)
+
+
+def asarray(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call,
+            into: str | None) -> ir.Operand | None:
+    """``np.asarray(x, dtype)`` with a dtype: lowered here (see the module docstring);
+    None: any other call, lowered as usual."""
+    keyed = [k.value for k in node.keywords if k.arg == "dtype"]
+    if callee.obj not in (np.asarray, np.asanyarray) or len(node.args) + len(keyed) != 2 \
+            or isinstance(node.args[0], (gast.List, gast.Tuple)):
+        return None
+    dtype_node = keyed[0] if keyed else node.args[1]
+    dtype = _dtype(state, core.expr(dtype_node), dtype_node)
+    x = core.value(node.args[0])
+    kwargs = [(k.arg, core.value(k.value)) for k in node.keywords if k.arg != "dtype"]
+    if dtype.kind == "f":
+        return state.emit(state.result(into), callee, [x],
+                          node, [("dtype", ir.Const(dtype.name)), *kwargs])
+    if kwargs:
+        raise state.unsupported(node, f"{callee.name}(x, dtype={dtype.name}) is supported "
+                                "without other keywords", "Write x.astype(...).")
+    off = ir.Callee("casts.cast_off", casts.cast_off, casts)
+    return state.emit(state.result(into), off, [x, ir.Const(dtype.name)], node)
 
 
 def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
@@ -42,7 +65,11 @@ def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
         raise state.unsupported(node, "the dtype of .astype() must be known while lowering",
                                 "Write a dtype: float, int, bool, np.float32 or \"float32\".")
     try:
-        return np.dtype(obj)
+        dtype = np.dtype(obj)
     except TypeError:
         raise state.unsupported(node, f"{obj!r} is not a dtype NumPy knows",
                                 "Write float, int, bool, np.float32 or \"float32\".") from None
+    if dtype.kind not in "fiub":
+        raise state.unsupported(node, f"a cast to {dtype.name} is not supported",
+                                "Cast to a real float dtype, an int or bool.")
+    return dtype
