@@ -166,3 +166,15 @@ def test_asarray_to_float32():
 def test_complex_dtype_is_refused():
     with pytest.raises(UnsupportedSyntax, match="complex128"):
         srcgrad.grad(lambda x: np.sum(x.astype(np.complex128).real))(X)
+
+
+@pytest.mark.parametrize("wrt", [0, 1])
+def test_map_with_an_operator_function(wrt):
+    check(op.mapped, (X, Y), wrt)
+
+
+def test_map_over_tuple_arguments():
+    xs, ys = (1.5, -0.5, 2.0), (2.0, 4.0, -0.25)
+    got = srcgrad.grad(op.mapped_pairs, wrt=1)(xs, ys)
+    assert isinstance(got, tuple)
+    np.testing.assert_allclose(got, [-x / y ** 2 for x, y in zip(xs, ys)], rtol=1e-12)
