@@ -178,3 +178,8 @@ def test_map_over_tuple_arguments():
     got = srcgrad.grad(op.mapped_pairs, wrt=1)(xs, ys)
     assert isinstance(got, tuple)
     np.testing.assert_allclose(got, [-x / y ** 2 for x, y in zip(xs, ys)], rtol=1e-12)
+
+
+def test_asarray_dtype_none_and_positional_order():
+    check(lambda x: np.sum(np.asarray(x, dtype=None) ** 2), (X,))
+    check(lambda x: np.sum(np.asarray(x * x, "float64", "C") ** 2), (X,))

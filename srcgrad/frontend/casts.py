@@ -32,7 +32,7 @@ def astype(state: LoweringState, core: Core, node: gast.Call, into: str | None,
                                 "Write x.astype(np.float32) (or float, int, bool).")
     dtype = _dtype(state, core.expr(args[0]), args[0])
     fn = casts.cast if dtype.kind == "f" else casts.cast_off
-    callee = ir.Callee(f"casts.{fn.__name__}", fn, casts)
+    callee = ir.Callee(fn.__name__, fn, fn)
     x = core.pack(base, node.func.value)
     return state.emit(state.result(into), callee, [x, ir.Const(dtype.name)], node)
 
@@ -42,27 +42,31 @@ def asarray(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call
     """``np.asarray(x, dtype)`` with a dtype: lowered here (see the module docstring);
     None: any other call, lowered as usual."""
     keyed = [k.value for k in node.keywords if k.arg == "dtype"]
-    if callee.obj not in (np.asarray, np.asanyarray) or len(node.args) + len(keyed) != 2 \
+    dtype_node = keyed[0] if keyed else node.args[1] if len(node.args) > 1 else None
+    if callee.obj not in (np.asarray, np.asanyarray) or dtype_node is None \
             or isinstance(node.args[0], (gast.List, gast.Tuple)):
         return None
-    dtype_node = keyed[0] if keyed else node.args[1]
-    dtype = _dtype(state, core.expr(dtype_node), dtype_node)
+    found = core.expr(dtype_node)
+    if isinstance(found, ir.Const) and found.value is None:  # dtype=None: as usual
+        return None
+    dtype = _dtype(state, found, dtype_node)
     x = core.value(node.args[0])
+    rest = [core.value(a) for a in node.args[2:]]  # order
     kwargs = [(k.arg, core.value(k.value)) for k in node.keywords if k.arg != "dtype"]
     if dtype.kind == "f":
-        return state.emit(state.result(into), callee, [x],
-                          node, [("dtype", ir.Const(dtype.name)), *kwargs])
-    if kwargs:
+        return state.emit(state.result(into), callee, [x, ir.Const(dtype.name), *rest],
+                          node, kwargs)
+    if kwargs or rest:
         raise state.unsupported(node, f"{callee.name}(x, dtype={dtype.name}) is supported "
                                 "without other keywords", "Write x.astype(...).")
-    off = ir.Callee("casts.cast_off", casts.cast_off, casts)
+    off = ir.Callee("cast_off", casts.cast_off, casts.cast_off)
     return state.emit(state.result(into), off, [x, ir.Const(dtype.name)], node)
 
 
 def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
     obj: Any = found.obj if isinstance(found, Static) else getattr(found, "value", None)
     if isinstance(found, ir.Var) or obj is None:
-        raise state.unsupported(node, "the dtype of .astype() must be known while lowering",
+        raise state.unsupported(node, "the dtype must be known while lowering",
                                 "Write a dtype: float, int, bool, np.float32 or \"float32\".")
     try:
         dtype = np.dtype(obj)

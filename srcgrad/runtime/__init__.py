@@ -13,8 +13,9 @@ code calls them.
 This module holds the core, which any derivative may call (broadcasting, reductions
 and products of any rank, seeds, zeros, dtypes, writes and checks). Each module holds
 the adjoints and tangents of one family of functions, its docstring says which:
-``linalg`` (products and ``numpy.linalg``), ``decomp`` (decompositions), ``shape``
-(layout and construction), ``sorting`` (order statistics), ``special``
+``casts`` (``x.astype``), ``linalg`` (products and ``numpy.linalg``), ``decomp``
+(decompositions), ``shape`` (layout and construction), ``sorting`` (order statistics),
+``special``
 (``scipy.special.logsumexp``; SciPy is not imported) and ``second_order`` (tangents of
 the adjoint helpers, which Hessian-vector product code calls).
 
