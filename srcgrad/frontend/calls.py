@@ -53,7 +53,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from . import function, names, objects, parse, recursion, values
+from . import casts, function, index_tricks, names, objects, parse, recursion, values
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
@@ -114,7 +114,8 @@ class Calls:
             if found is not None:  # sum(... for ...), list(d.values()), len(d)...
                 return found
             if values.direct(target.obj, node):
-                return self.emit_call(target, node, into)
+                cast = casts.asarray(state, self.core, target, node, into)  # dtype=int...
+                return self.emit_call(target, node, into) if cast is None else cast
         else:  # ACTS["tanh"](x), (lambda t: t * t)(x), make_layer()(x)
             target = self.core.expr(func)
         args, kwargs = self.arguments(node)
@@ -199,6 +200,8 @@ class Calls:
 
     def static_item(self, base: Static, node: gast.Subscript) -> object:
         """``obj[key]`` of an object known now, with a constant key: found now."""
+        if index_tricks.is_index_trick(base):  # np.r_[a, 0:3, b]: a concatenation
+            return index_tricks.lower(self.state, self.core, base, node)
         index = self.core.expr(node.slice)
         if not isinstance(index, ir.Const) or isinstance(index.value, slice):
             raise self.state.unsupported(node.slice, f"{base.text} is known while lowering: "
@@ -231,6 +234,8 @@ class Calls:
         found = self.core.expr(node.func.value) if base is None else base
         if isinstance(found, Obj):  # model.forward(x) on an object argument: inlined
             return objects.method(self.core, found, node, self)
+        if name == "astype":  # x.astype(np.float32): a cast; to int or bool: a step
+            return casts.astype(self.state, self.core, node, into, found)
         if name not in METHODS:
             raise self.state.unsupported(node.func, f"the method .{name}() is not supported "
                                          "yet", f"Call the NumPy function instead "

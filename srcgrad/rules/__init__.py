@@ -6,18 +6,21 @@ Keys are IR operator names (``"add"``) or the function objects themselves, so
 
 from __future__ import annotations
 
+from . import casts as _casts
 from . import decomp as _decomp
 from . import helpers as _helpers
 from . import linalg as _linalg
 from . import numpy as _numpy
 from . import numpy_more as _numpy_more
+from . import operators as _operators
 from . import python as _python
 from . import scipy as _scipy
 from . import shape as _shape
 from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
-                             _linalg.table, _shape.table, _decomp.table)
+                             _linalg.table, _shape.table, _decomp.table,
+                             _operators.table, _casts.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:

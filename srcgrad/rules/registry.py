@@ -186,7 +186,8 @@ def _signature(params: str) -> inspect.Signature:
 # Where users reach a function from, most specific spelling first; a module that is
 # not imported (SciPy is optional) is skipped.
 _NAMESPACES = (("np.linalg.", "numpy.linalg"), ("np.fft.", "numpy.fft"), ("np.", "numpy"),
-               ("special.", "scipy.special"), ("math.", "math"), ("", "builtins"))
+               ("special.", "scipy.special"), ("math.", "math"), ("operator.", "operator"),
+               ("", "builtins"))
 
 
 def _name(fn: object) -> str:

@@ -1,0 +1,79 @@
+"""``x.astype(dtype)`` and ``np.asarray(x, dtype=...)`` (part of the lower stage, called
+by ``calls.Calls.method`` and ``calls.Calls.call``).
+
+The dtype must be known while lowering (``float``, ``int``, ``bool``, ``np.float32``,
+``"float32"``, ``np.dtype(...)``): a float dtype lowers to ``runtime.casts.cast`` (a
+cast, differentiated), any other real dtype to ``runtime.casts.cast_off`` (declared a
+step function). A complex dtype, a dtype computed at run time and keywords other than
+``dtype`` (``copy``, ``casting``...) are located refusals saying what to write.
+``np.asarray(x, dtype)`` and ``np.asanyarray`` of one value: to a float dtype, the call
+with the dtype's name (their rule); to another dtype, ``cast_off`` (the values NumPy gives,
+no derivative).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gast
+import numpy as np
+
+from .. import ir
+from ..runtime import casts
+from .state import Core, LoweringState, Static
+
+
+def astype(state: LoweringState, core: Core, node: gast.Call, into: str | None,
+           base: object) -> ir.Operand:
+    """``base.astype(dtype)`` as a call of a cast helper with the dtype's name."""
+    args = list(node.args) + [k.value for k in node.keywords if k.arg == "dtype"]
+    if len(args) != 1 or any(k.arg != "dtype" for k in node.keywords):
+        raise state.unsupported(node, ".astype() is supported with one argument, the dtype",
+                                "Write x.astype(np.float32) (or float, int, bool).")
+    dtype = _dtype(state, core.expr(args[0]), args[0])
+    fn = casts.cast if dtype.kind == "f" else casts.cast_off
+    callee = ir.Callee(fn.__name__, fn, fn)
+    x = core.pack(base, node.func.value)
+    return state.emit(state.result(into), callee, [x, ir.Const(dtype.name)], node)
+
+
+def asarray(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call,
+            into: str | None) -> ir.Operand | None:
+    """``np.asarray(x, dtype)`` with a dtype: lowered here (see the module docstring);
+    None: any other call, lowered as usual."""
+    keyed = [k.value for k in node.keywords if k.arg == "dtype"]
+    dtype_node = keyed[0] if keyed else node.args[1] if len(node.args) > 1 else None
+    if callee.obj not in (np.asarray, np.asanyarray) or dtype_node is None \
+            or isinstance(node.args[0], (gast.List, gast.Tuple)):
+        return None
+    found = core.expr(dtype_node)
+    if isinstance(found, ir.Const) and found.value is None:  # dtype=None: as usual
+        return None
+    dtype = _dtype(state, found, dtype_node)
+    x = core.value(node.args[0])
+    rest = [core.value(a) for a in node.args[2:]]  # order
+    kwargs = [(k.arg, core.value(k.value)) for k in node.keywords if k.arg != "dtype"]
+    if dtype.kind == "f":
+        return state.emit(state.result(into), callee, [x, ir.Const(dtype.name), *rest],
+                          node, kwargs)
+    if kwargs or rest:
+        raise state.unsupported(node, f"{callee.name}(x, dtype={dtype.name}) is supported "
+                                "without other keywords", "Write x.astype(...).")
+    off = ir.Callee("cast_off", casts.cast_off, casts.cast_off)
+    return state.emit(state.result(into), off, [x, ir.Const(dtype.name)], node)
+
+
+def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
+    obj: Any = found.obj if isinstance(found, Static) else getattr(found, "value", None)
+    if isinstance(found, ir.Var) or obj is None:
+        raise state.unsupported(node, "the dtype must be known while lowering",
+                                "Write a dtype: float, int, bool, np.float32 or \"float32\".")
+    try:
+        dtype = np.dtype(obj)
+    except TypeError:
+        raise state.unsupported(node, f"{obj!r} is not a dtype NumPy knows",
+                                "Write float, int, bool, np.float32 or \"float32\".") from None
+    if dtype.kind not in "fiub":
+        raise state.unsupported(node, f"a cast to {dtype.name} is not supported",
+                                "Cast to a real float dtype, an int or bool.")
+    return dtype
