@@ -266,6 +266,9 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
 def _object_hint(value) -> str | None:
     """For an object srcgrad does not take apart: how to make it one it does."""
     cls = type(value).__name__
+    if pytrees.constant_argument(value):
+        return ("A function (or class) passed as an argument is a constant of the "
+                "derivative: leave it out of wrt.")
     return None if value is None or isinstance(value, (str, numbers.Number, np.ndarray,
                                                        np.generic)) else (
         f"Make {cls} a @dataclasses.dataclass (or a typing.NamedTuple), or call "

@@ -86,7 +86,8 @@ def taken_apart(out: object) -> tuple[object, list, list[tuple | None], list[str
 
 
 def _differentiable(leaf: object) -> bool:
-    return checks._real(leaf, integers=False) and not checks._complex(leaf)
+    return checks._real(leaf, integers=False) and not checks._complex(leaf) and \
+        not checks._integer_number(leaf)
 
 
 def _same_structure(t: checks.Transform, what: str, value: object, out: object) -> list:
@@ -141,7 +142,7 @@ def jvp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, dot
     structure, _, paths, _ = taken_apart(out)
     kinds = tuple(map(_kind, flat.leaves))
     every = tuple(range(len(kinds)))
-    tangents = []
+    tangents: list[object] = []
     for p in paths:
         if p is None:
             tangents.append(None)
@@ -182,7 +183,7 @@ def jacobian(f: Callable, t: checks.Transform, i: int, args: tuple, out: object,
         _, pullback = vjp_of(f, *args)
         for k in outs:
             for e in range(int(np.size(leaves[k]))):
-                cts = [np.zeros(np.shape(x)) if isinstance(x, np.ndarray) else 0.0
+                cts: list[object] = [np.zeros(np.shape(x)) if isinstance(x, np.ndarray) else 0.0
                        for x in leaves]
                 one = np.zeros(np.size(leaves[k]))
                 one[e] = 1.0
@@ -196,7 +197,7 @@ def jacobian(f: Callable, t: checks.Transform, i: int, args: tuple, out: object,
         if k not in outs:
             per_out.append(None)
             continue
-        arrays = []
+        arrays: list[object] = []
         for b, s in enumerate(shapes):
             got = blocks[k, b]
             whole = np.reshape(np.stack(got, axis=last), np.shape(leaf) + s)

@@ -45,8 +45,8 @@ import numpy as np
 
 from .errors import Loc, UsageError
 
-__all__ = ["Flat", "Static", "by_value", "constant_argument", "flatten", "unflatten", "register_class",
-           "registered", "leaf_paths", "strip_static", "is_structured"]
+__all__ = ["Flat", "Static", "by_value", "constant_argument", "flatten", "unflatten",
+           "register_class", "registered", "leaf_paths", "strip_static", "is_structured"]
 
 
 @dataclasses.dataclass(frozen=True)
