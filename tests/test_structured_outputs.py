@@ -193,6 +193,14 @@ def test_has_aux_needs_a_pair_and_a_scalar_loss():
         srcgrad.grad(S.pair, has_aux=True)(X, Y)
 
 
+@pytest.mark.parametrize("transform", [
+    lambda g: srcgrad.vjp(g, W, A), lambda g: srcgrad.jvp(g, (W, A), (W, A)),
+    lambda g: srcgrad.grad(g)(W, A)])
+def test_derivatives_of_a_has_aux_gradient_are_refused(transform):
+    with pytest.raises(srcgrad.UsageError, match="derivative made by srcgrad.grad"):
+        transform(srcgrad.grad(S.loss_and_aux, has_aux=True))
+
+
 def test_grad_of_a_function_returning_a_tuple_is_refused_naming_has_aux():
     with pytest.raises(srcgrad.UnsupportedSyntax, match="returns a tuple") as info:
         srcgrad.grad(S.loss_and_aux)(W, A)
@@ -242,3 +250,28 @@ def test_an_int_or_a_function_in_wrt_stays_refused():
     with pytest.raises(srcgrad.UsageError, match="'act' of summed") as info:
         srcgrad.grad(S.summed, wrt="act")(X, *CONSTANTS)
     assert "leave it out of wrt" in info.value.hint
+
+
+def test_has_aux_with_a_bound_method_and_with_respect_to_self():
+    model, x = S.Model(np.array([0.5, -1.0])), np.array([2.0, 3.0])
+    g, r = srcgrad.grad(model.loss, has_aux=True)(x)
+    np.testing.assert_allclose(g, 4.0 * model.w ** 2 * x, rtol=1e-14)
+    np.testing.assert_allclose(r, model.w * x, rtol=1e-15)
+    g, r = srcgrad.grad(S.Model.loss, wrt="self", has_aux=True)(model, x)
+    assert isinstance(g, S.Model)
+    np.testing.assert_allclose(g.w, 4.0 * model.w * x ** 2, rtol=1e-14)
+    np.testing.assert_allclose(g.scale, np.sum((model.w * x) ** 2), rtol=1e-14)
+
+
+def test_a_list_display_holding_a_dict():
+    out, vjp_fn = srcgrad.vjp(S.list_holding_a_dict, X, Y)
+    assert isinstance(out, list) and set(out[1]) == {"a"}
+    gx, gy = vjp_fn([np.ones(3), {"a": np.ones(3)}])
+    np.testing.assert_allclose(gx, Y + 1.0, rtol=1e-15)
+    np.testing.assert_allclose(gy, np.sum(X), rtol=1e-15)
+    _, tangent = srcgrad.jvp(S.list_holding_a_dict, (X, Y), (np.ones(3), 0.0))
+    assert isinstance(tangent, list)
+    np.testing.assert_allclose(tangent[0], Y, rtol=1e-15)
+    np.testing.assert_allclose(tangent[1]["a"], 1.0, rtol=1e-15)
+    with pytest.raises(srcgrad.UnsupportedSyntax, match="returns a list holding"):
+        srcgrad.grad(S.list_holding_a_dict)(X, Y)

@@ -85,6 +85,25 @@ def structured_output(state: LoweringState, node: gast.AST, what: str
                             "returning tuples, lists and dicts.")
 
 
+def returned_list(core: Core, node: gast.List) -> Any:
+    """The list display the function returns: a list made at run time (``structs``), or
+    if an entry is a tuple, dict or object, a structure of its entries (one leaf of it
+    is selected, ``OUTPUT``)."""
+    state = core.state
+    if any(isinstance(e, gast.Starred) for e in node.elts):
+        return core.expr(node, into=state.namer.fresh("out"))
+    items = [core.expr(e) for e in node.elts]
+    if any(isinstance(v, (Tup, Rec, Obj)) for v in items):
+        if OUTPUT not in state.structures:
+            raise structured_output(state, node, "a list holding a structure")
+        return Tup(items)
+    into = state.namer.fresh("out")
+    xs = state.emit(state.result(into), "newlist", (), node)
+    for item, e in zip(items, node.elts):
+        xs = state.emit(state.result(into), "append", (xs, core.pack(item, e)), node)
+    return xs
+
+
 def _select(core: Core, result: Any, path: tuple) -> Any:
     """The leaf of the returned structure at ``path`` (see ``OUTPUT``)."""
     state = core.state
