@@ -18,7 +18,7 @@ rng = np.random.default_rng(20)
 X = np.array([0.3, -0.7, 1.1])
 Y = 0.4
 OUTPUTS = [S.pair, S.as_list, S.as_dict, S.nested, S.named, S.as_dataclass,
-           S.with_constant_leaf, S.only_one_depends]
+           S.with_constant_leaf, S.only_one_depends, S.from_branches]
 RTOL, ATOL = 1e-6, 1e-9
 
 
@@ -275,3 +275,29 @@ def test_a_list_display_holding_a_dict():
     np.testing.assert_allclose(tangent[1]["a"], 1.0, rtol=1e-15)
     with pytest.raises(srcgrad.UnsupportedSyntax, match="returns a list holding"):
         srcgrad.grad(S.list_holding_a_dict)(X, Y)
+
+
+def test_a_dataclass_with_its_own_init_is_not_made_while_lowering():
+    with pytest.raises(srcgrad.UnsupportedSyntax, match="creating a OwnInit"):
+        srcgrad.vjp(S.own_init, X)
+
+
+def test_a_float_constant_leaf_has_zero_derivatives():
+    out, vjp_fn = srcgrad.vjp(S.constant_leaf_float, X)
+    (gx,) = vjp_fn((np.ones(3), 5.0))
+    np.testing.assert_array_equal(gx, np.ones(3))
+    _, (tx, t2) = srcgrad.jvp(S.constant_leaf_float, (X,), (np.ones(3),))
+    assert t2 == 0.0
+    J = srcgrad.jacobian(S.constant_leaf_float, mode="reverse")(X)
+    np.testing.assert_array_equal(J[1], np.zeros(3))
+
+
+def test_the_other_branch_returning_another_tuple():
+    args = (X, -0.4)
+    out, vjp_fn = srcgrad.vjp(S.from_branches, *args)
+    for k in (0, 1):
+        ct = rng.standard_normal(3)
+        gx, gy = vjp_fn(tuple(ct if j == k else np.zeros(3) for j in (0, 1)))
+        g = _inner(ct, S.from_branches, k)
+        np.testing.assert_allclose(gx, gradient(g, args, 0), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(gy, gradient(g, args, 1), rtol=RTOL, atol=ATOL)

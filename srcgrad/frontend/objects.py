@@ -224,6 +224,11 @@ def construct(cls: type, args: list, kwargs: dict) -> Any:
                                            dataclasses.MISSING
                                            for f in dataclasses.fields(cls)):
         return None
+    init = getattr(cls.__init__, "__code__", None)
+    if init is None or init.co_filename != "<string>" or \
+            tuple(inspect.signature(cls).parameters) != \
+            tuple(f.name for f in dataclasses.fields(cls)):
+        return None  # an __init__ of the class's own (the generated one is exec'd)
     return Obj(cls, _bound(cls, args, kwargs))
 
 
