@@ -145,7 +145,9 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     output's shape, gives the tuple of cotangents of every parameter of ``f`` (those
     left to their defaults included), each in its argument's structure and type for a
     structured argument (``pytrees``); a string or None argument is a constant (its
-    cotangent is 0)."""
+    cotangent is 0), and so is a function passed as an argument (None). For ``f``
+    returning a tuple, list, dict, NamedTuple or dataclass, the cotangent has the
+    output's structure (``outputs.py``: one pullback per output leaf)."""
     made = getattr(f, "__srcgrad_derivative__", ())
     if len(made) == 4:
         return _vjp_of_gradient(made, args, kwargs)
@@ -188,7 +190,9 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     forward mode (tangent code interleaved with the function's own). ``primals`` and
     ``tangents`` are tuples, one entry per argument, each tangent of its primal's
     structure and shape; parameters left to their defaults get zero tangents, and a
-    string or None primal is a constant (its tangent is not read)."""
+    string or None primal is a constant (its tangent is not read; None is taken for
+    it, for a function passed as an argument and for an int). For ``f`` returning a
+    structure, the tangent has the output's structure (``outputs.py``)."""
     t = checks.JVP
     primals = checks.sequence(t, "primals", primals)
     tangents = checks.sequence(t, "tangents", tangents)
@@ -331,7 +335,9 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     ``f``'s arguments: an array of shape ``out.shape + arg.shape``. ``mode`` is
     "forward" (one jvp per input entry), "reverse" (one vjp per output entry), or
     "auto" (the fewer of the two). For a structured argument, the argument's structure
-    holding, for each leaf, the array of shape ``out.shape + leaf.shape``."""
+    holding, for each leaf, the array of shape ``out.shape + leaf.shape``; for a
+    structured output, the output's structure holding at each leaf that leaf's
+    Jacobian (as ``jax.jacobian``; ``outputs.py``)."""
     t = checks.JACOBIAN
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")

@@ -4,7 +4,7 @@ NamedTuples or dataclasses, and ``grad(f, has_aux=True)`` (for ``api``).
 Contract. The output is taken apart as ``pytrees`` takes arguments apart (JAX's pytrees
 are the reference); each output leaf that is a float or an array of floats is
 differentiated by the function lowered once per leaf (the ``structures`` key
-``frontend.function.OUTPUT`` selects the leaf: one generated derivative per leaf, per
+``frontend.OUTPUT`` selects the leaf: one generated derivative per leaf, per
 argument structure). An output leaf that is not floats (an int, a bool, a str, None)
 is a constant of the derivative.
 
@@ -33,7 +33,7 @@ import numpy as np
 from . import checks, pytrees, runtime
 from .build import Derivative, _call, _caller_loc, _Entry, _entry, _guarded, _kind, _params
 from .errors import StructuredOutput, UsageError
-from .frontend.function import OUTPUT
+from .frontend import OUTPUT
 
 _RETURNS_STRUCTURE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
