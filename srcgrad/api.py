@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, dispatch, higher, pytrees, runtime, structured
+from . import checks, dispatch, higher, outputs, pytrees, runtime, structured
 from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
@@ -55,16 +55,19 @@ from .errors import (
 )
 
 
-def grad(f: Callable | None = None, wrt=0) -> Callable:
+def grad(f: Callable | None = None, wrt=0, has_aux: bool = False) -> Callable:
     """The gradient of scalar-valued ``f`` with respect to ``wrt``.
 
     ``wrt`` is a parameter index or name, or a tuple of them (the gradient is
     then a tuple in the same order). Usable as ``@grad``, ``@grad(wrt="x")``
     or ``grad(f, wrt=...)``; the result keeps ``f``'s name, docstring and
-    signature.
+    signature. ``has_aux=True``: ``f`` returns ``(loss, aux)``, the result is
+    ``(gradient, aux)``, aux not differentiated (``outputs.py``).
     """
     if f is None:
-        return checks.decorator(checks.GRAD, lambda g: grad(g, wrt))
+        return checks.decorator(checks.GRAD, lambda g: grad(g, wrt, has_aux))
+    if has_aux:
+        return _aux(f, wrt, with_value=False)
     chain = getattr(f, "__srcgrad_higher__", None)
     if chain is not None:  # checked first: functools.wraps copies the inner markers
         return _higher_gradient(f, chain, wrt)
@@ -114,10 +117,24 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
     return higher
 
 
-def value_and_grad(f: Callable | None = None, wrt=0) -> Callable:
-    """Like ``grad``, but the function returns ``(f(*args), gradient)``."""
+def _aux(f: Callable, wrt, with_value: bool) -> Callable:
+    t = checks.VALUE_AND_GRAD if with_value else checks.GRAD
+    if dispatch.in_class_body(f) or hasattr(f, "__srcgrad_derivative__"):
+        raise UsageError(f"{t.name}(has_aux=True) of {getattr(f, '__name__', f)} is "
+                         "supported for a plain function or a bound method", _caller_loc(),
+                         f"Write {t.name}(Class.method, wrt=\"self\", has_aux=True) after "
+                         "the class, or obj.method.")
+    return outputs.aux_gradient(f, wrt, with_value)
+
+
+def value_and_grad(f: Callable | None = None, wrt=0, has_aux: bool = False) -> Callable:
+    """Like ``grad``, but the function returns ``(f(*args), gradient)``; with
+    ``has_aux=True``, ``((loss, aux), gradient)``."""
     if f is None:
-        return checks.decorator(checks.VALUE_AND_GRAD, lambda g: value_and_grad(g, wrt))
+        return checks.decorator(checks.VALUE_AND_GRAD,
+                                lambda g: value_and_grad(g, wrt, has_aux))
+    if has_aux:
+        return _aux(f, wrt, with_value=True)
     if dispatch.in_class_body(f):
         return dispatch.MethodGradient(f, wrt, with_value=True)
     return dispatch.gradient(f, wrt, with_value=True)
@@ -128,7 +145,9 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     output's shape, gives the tuple of cotangents of every parameter of ``f`` (those
     left to their defaults included), each in its argument's structure and type for a
     structured argument (``pytrees``); a string or None argument is a constant (its
-    cotangent is 0)."""
+    cotangent is 0), and so is a function passed as an argument (None). For ``f``
+    returning a tuple, list, dict, NamedTuple or dataclass, the cotangent has the
+    output's structure (``outputs.py``: one pullback per output leaf)."""
     made = getattr(f, "__srcgrad_derivative__", ())
     if len(made) == 4:
         return _vjp_of_gradient(made, args, kwargs)
@@ -138,10 +157,12 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     checks.arguments(f, t, args)
     flat = pytrees.Flat(_params(f), args)
     kinds = tuple(map(_kind, flat.leaves))
-    d = entry.derivative(tuple(range(len(kinds))), "param", kinds, flat.structures)
     # f may write into its array arguments; the pullback differentiates at args as given
     with checks.blaming(f, t, args):
         out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+    if pytrees.is_structured(out) and outputs.returns_structure(entry, flat.structures):
+        return out, outputs.vjp(f, t, entry, flat, out, args)  # a pullback per leaf
+    d = entry.derivative(tuple(range(len(kinds))), "param", kinds, flat.structures)
 
     # Output independent of every argument: the code takes no cotangent (its zeros
     # need none), so it is not passed.
@@ -169,7 +190,9 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     forward mode (tangent code interleaved with the function's own). ``primals`` and
     ``tangents`` are tuples, one entry per argument, each tangent of its primal's
     structure and shape; parameters left to their defaults get zero tangents, and a
-    string or None primal is a constant (its tangent is not read)."""
+    string or None primal is a constant (its tangent is not read; None is taken for
+    it, for a function passed as an argument and for an int). For ``f`` returning a
+    structure, the tangent has the output's structure (``outputs.py``)."""
     t = checks.JVP
     primals = checks.sequence(t, "primals", primals)
     tangents = checks.sequence(t, "tangents", tangents)
@@ -189,7 +212,11 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     tangents += tuple(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
                       for i in range(len(tangents), len(args)))
     checks.tangents(f, t, args, tangents)
-    dots = [x for p, v in zip(params, tangents) for x in pytrees.flatten(v, p == "self")[1]]
+    dots = [x for k, (p, v) in enumerate(zip(params, tangents)) if flat.parts[k][1]
+            for x in (pytrees.flatten(v, p == "self")[1] if v is not None else
+                      structured.zeros_like_leaves(flat.parts[k][1]))]
+    if outputs.returns_structure(entry, flat.structures):
+        return outputs.jvp(f, t, entry, flat, dots, args)  # a forward pass per leaf
     d = entry.derivative(tuple(range(len(flat.leaves))), "forward",
                          tuple(map(_kind, flat.leaves)), flat.structures)
     with checks.blaming(f, t, args, d):
@@ -308,7 +335,9 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     ``f``'s arguments: an array of shape ``out.shape + arg.shape``. ``mode`` is
     "forward" (one jvp per input entry), "reverse" (one vjp per output entry), or
     "auto" (the fewer of the two). For a structured argument, the argument's structure
-    holding, for each leaf, the array of shape ``out.shape + leaf.shape``."""
+    holding, for each leaf, the array of shape ``out.shape + leaf.shape``; for a
+    structured output, the output's structure holding at each leaf that leaf's
+    Jacobian (as ``jax.jacobian``; ``outputs.py``)."""
     t = checks.JACOBIAN
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
@@ -318,11 +347,14 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
     def jac(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
         checks.arguments(f, t, args, (i,))
+        with checks.blaming(f, t, args):
+            value = f(*args)
+        if pytrees.is_structured(value):  # the output's structure outside, the argument's in
+            return outputs.jacobian(f, t, i, args, value, mode, vjp, jvp)
         if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
             return structured.jacobian(f, t, i, args, mode, jvp, vjp)  # per leaf
         x = np.asarray(args[i], dtype=float)
-        with checks.blaming(f, t, args):
-            out = np.asarray(f(*args))
+        out = np.asarray(value)
         use_forward = mode == "forward" or (mode == "auto" and x.size <= out.size)
         if use_forward:
             columns = []

@@ -204,6 +204,11 @@ def _integer(value) -> bool:
         isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biu")
 
 
+def _integer_number(value) -> bool:
+    """An int (Python's or NumPy's, or an integer array): its tangent may be None."""
+    return isinstance(value, numbers.Integral) or _integer(value)
+
+
 def _real(value, integers: bool) -> bool:
     """A value ``t`` can differentiate with respect to."""
     if _integer(value):
@@ -250,7 +255,7 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
                 _refuse(f, t, name, name, f"{describe(value)} with no number or array of "
                         "floats in it", _hint(t))
             leaves = [(p, v) for p, v in leaves if not _constant(v)]
-        elif t.every and _constant(value):
+        elif t.every and (_constant(value) or pytrees.constant_argument(value)):
             continue
         for path, leaf in leaves:
             if not _real(leaf, t.integers):
@@ -261,6 +266,9 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
 def _object_hint(value) -> str | None:
     """For an object srcgrad does not take apart: how to make it one it does."""
     cls = type(value).__name__
+    if pytrees.constant_argument(value):
+        return ("A function (or class) passed as an argument is a constant of the "
+                "derivative: leave it out of wrt.")
     return None if value is None or isinstance(value, (str, numbers.Number, np.ndarray,
                                                        np.generic)) else (
         f"Make {cls} a @dataclasses.dataclass (or a typing.NamedTuple), or call "
@@ -322,6 +330,8 @@ def tangents(f: Callable, t: Transform, args: tuple, tangents: tuple,
     shape (a constant's tangent, a str's or None's, is not read)."""
     for name, value, tangent in zip(names or _params(f), args, tangents):
         self_param = name == "self"
+        if pytrees.constant_argument(value) or (tangent is None and _integer_number(value)):
+            continue  # a function's tangent is not read; an int's None is a zero tangent
         if pytrees.strip_static(pytrees.flatten(value, self_param)[0]) != \
                 pytrees.strip_static(pytrees.flatten(tangent, self_param)[0]):
             raise UsageError(f"{t.name}: the tangent of argument {name!r} of {f.__name__} "

@@ -136,7 +136,8 @@ class _Specializations:
         f, entry, indices, transform = self.f, self.entry, self.indices, self.transform
         only = not self.with_value
         fn: Callable[..., Any]
-        if any(pytrees.is_structured(a, n == "self") for n, a in zip(_params(f), args)):
+        if any(pytrees.is_structured(a, n == "self") or pytrees.constant_argument(a)
+               for n, a in zip(_params(f), args)):  # (a function passed: known while lowering)
             fn = _structured(f, entry, indices, self.derivative_of, only)
             self.derivative_of[fn] = None
         else:

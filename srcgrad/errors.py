@@ -183,6 +183,12 @@ class UnsupportedSyntax(SrcgradError):
             "to write instead\" in docs/guide.md).")
 
 
+class StructuredOutput(UnsupportedSyntax):
+    """The function returns a tuple, list, dict or dataclass where one value is needed
+    (``grad``, ``hvp``...); ``vjp``, ``jvp`` and ``jacobian`` catch it and take the
+    output apart (``outputs.py``)."""
+
+
 class NoDerivativeRule(SrcgradError):
     hint = ("srcgrad knows the derivatives listed in docs/coverage.md; for another "
             "function, declare its derivative with srcgrad.defpartials or srcgrad.defvjp, or "

@@ -45,8 +45,8 @@ import numpy as np
 
 from .errors import Loc, UsageError
 
-__all__ = ["Flat", "Static", "by_value", "flatten", "unflatten", "register_class",
-           "registered", "leaf_paths", "strip_static", "is_structured"]
+__all__ = ["Flat", "Static", "by_value", "constant_argument", "flatten", "unflatten",
+           "register_class", "registered", "leaf_paths", "strip_static", "is_structured"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +164,14 @@ def _differentiable(value: object) -> bool:
 def is_structured(value: object, self_param: bool = False) -> bool:
     """Whether ``value`` is taken apart (``self_param``: it is passed as ``self``)."""
     return isinstance(value, (tuple, list, dict)) or fields_of(value, self_param) is not None
+
+
+def constant_argument(value: object) -> bool:
+    """A function (or a class, another callable) passed as an argument: a constant of
+    every derivative, known while lowering (``Flat`` makes it a static structure)."""
+    return callable(value) and not isinstance(value, (np.ndarray, np.generic,
+                                                      numbers.Number)) and \
+        not is_structured(value)
 
 
 def flatten(value: object, self_param: bool = False) -> tuple[object, list[object]]:
@@ -293,7 +301,8 @@ class Flat:
     def __init__(self, names: list[str], args: tuple):
         self.names = names
         self.args = args
-        self.parts = [flatten(a, n == "self") for n, a in zip(names, args)]
+        self.parts = [(("static", Static(a)), []) if constant_argument(a) and n != "self"
+                      else flatten(a, n == "self") for n, a in zip(names, args)]
         self.structures = tuple((n, s) for n, (s, _) in zip(names, self.parts)
                                 if s is not None)
         self.leaves = [x for _, ls in self.parts for x in ls]
@@ -306,5 +315,8 @@ class Flat:
         return range(self.starts[i], self.starts[i + 1])
 
     def rebuild(self, i: int, leaves: list[object]) -> object:
-        """Argument ``i``'s structure holding ``leaves``."""
+        """Argument ``i``'s structure holding ``leaves`` (None for a function passed as
+        an argument: it has no derivative)."""
+        if self.parts[i][0] is not None and self.parts[i][0][0] == "static":  # type: ignore
+            return None
         return unflatten(self.parts[i][0], leaves, self.args[i])

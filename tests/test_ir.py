@@ -118,7 +118,7 @@ LAYERS = [
     {"backend"},
     {"build", "higher_tape"},
     {"checks", "shown", "custom", "coverage", "higher"},
-    {"dispatch", "structured"},
+    {"dispatch", "structured", "outputs"},
     {"api"},
     {"gradcheck"},
     {"cli", "__init__"},

@@ -453,11 +453,17 @@ def test_a_constant_of_the_class_body_is_read_and_rebuilt_when_it_changes():
         P.Classifier.n_classes = 3
 
 
-def test_jacobian_of_a_structured_gradient_is_refused_for_hessian():
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobian_of_a_structured_gradient_is_the_hessian_nested_like_jax(mode):
     p, x = P.Frozen(rng.standard_normal((3, 4)), 0.7, 2), rng.standard_normal(4)
-    with pytest.raises(srcgrad.UsageError, match="returns a Frozen") as info:
-        srcgrad.jacobian(srcgrad.grad(P.loss_frozen))(p, x)
-    assert "hessian" in info.value.hint
+    J = srcgrad.jacobian(srcgrad.grad(P.loss_frozen), mode=mode)(p, x)
+    H = srcgrad.hessian(P.loss_frozen)(p, x)  # over the leaves W (12 entries), scale
+    assert isinstance(J, P.Frozen) and isinstance(J.W, P.Frozen) and J.power == 2
+    assert J.W.W.shape == (3, 4, 3, 4) and J.W.scale.shape == (3, 4)
+    np.testing.assert_allclose(J.W.W.reshape(12, 12), H[:12, :12], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(J.W.scale.ravel(), H[:12, 12], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(J.scale.W.ravel(), H[12, :12], rtol=1e-12, atol=1e-12)
+    assert J.scale.scale == H[12, 12]
 
 
 def test_hessian_with_respect_to_self():

@@ -12,12 +12,14 @@ sequences known while lowering: ``map``, ``reduce``, unrolled loops over them),
 known keys, slices of known lists), ``comprehensions``, ``loopnames`` (names a loop
 alone binds), ``statements`` (``assert``, no-op ``with``, refused statements),
 ``recursion`` (recursion unrolled on known structure), ``inplace`` (``w += t`` through
-aliases), ``function`` (parameters and bodies) and ``names`` (names read from
+aliases), ``function`` (parameters and bodies; ``OUTPUT``, the key of ``structures``
+that selects one leaf of a structured result) and ``names`` (names read from
 outside); ``jumps`` rewrites break/continue/return and loop ``else`` before a body is
 lowered, and ``views`` guards writes through views last.
 """
 
+from .function import OUTPUT
 from .lower import lower
 from .parse import Assumption, Source, capture
 
-__all__ = ["Assumption", "Source", "capture", "lower"]
+__all__ = ["OUTPUT", "Assumption", "Source", "capture", "lower"]

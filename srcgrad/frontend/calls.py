@@ -189,6 +189,12 @@ class Calls:
             if found is not NotImplemented:
                 return found
         if isinstance(obj, type) and not values.primitive(obj):
+            try:
+                made = objects.construct(obj, args, kwargs)
+            except TypeError as exc:
+                raise state.unsupported(node, f"{obj.__name__}(...): {exc}") from None
+            if made is not None:
+                return made
             raise state.unsupported(node, f"creating a {obj.__name__} in a differentiated "
                                     "function is not supported",
                                     "Create the object outside and pass its numbers as "

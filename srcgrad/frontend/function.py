@@ -26,6 +26,7 @@ import gast
 import numpy as np
 
 from .. import ir
+from ..errors import StructuredOutput
 from . import parse
 from .jumps import remove_jumps
 from .state import Core, LoweringState, Obj, Rec, Static, Tup, named_tup
@@ -33,6 +34,11 @@ from .statements import refuse_generators
 from .syntax import RETURN, target_names
 
 _COPY = ir.Callee("np.copy", np.copy, np)
+
+# The key of ``structures`` that selects one leaf of a structured result (a tuple,
+# list, dict or object returned): its path, one step per level (an index, a dict key,
+# a field name). The function lowered then returns that leaf (``outputs.py``).
+OUTPUT = "<output>"
 
 
 def lower_function(core: Core) -> ir.Function:
@@ -56,15 +62,71 @@ def lower_function(core: Core) -> ir.Function:
             continue
         bindings[arg.id] = parameter(state, arg.id, state.structures.get(arg.id), params)
     doc, result = lower_body(core, bindings)
-    if isinstance(result, Obj):
-        raise state.unsupported(tree, f"{tree.name} returns an object; srcgrad "
-                                "differentiates a function of one value",
-                                "Return a single scalar or array.")
-    if isinstance(result, Tup):
-        raise state.unsupported(tree, f"{tree.name} returns a tuple; srcgrad differentiates "
-                                "a function of one value", "Return a single scalar or array.")
+    path = state.structures.get(OUTPUT)
+    if path is not None:
+        result = _select(core, result, path)
+    elif isinstance(result, (Obj, Tup, Rec)):
+        what = "an object" if isinstance(result, Obj) else \
+            "a dict" if isinstance(result, Rec) else "a tuple"
+        raise structured_output(state, tree, what)
     return ir.Function(tree.name, tuple(params), state.body, (result,),
                        state.src.loc(tree), doc, _defaults(state, a))
+
+
+def structured_output(state: LoweringState, node: gast.AST, what: str
+                      ) -> StructuredOutput:
+    """The error for a function returning ``what`` (a tuple...) where one value is
+    needed; vjp, jvp and jacobian catch it and lower the function once per leaf."""
+    name = state.src.tree.name
+    return StructuredOutput(f"{name} returns {what}; srcgrad differentiates a function of "
+                            "one value here", state.src.loc(node),
+                            "grad needs one scalar: for (loss, aux) write grad(f, "
+                            "has_aux=True); srcgrad.vjp, jvp and jacobian take functions "
+                            "returning tuples, lists and dicts.")
+
+
+def returned_list(core: Core, node: gast.List) -> Any:
+    """The list display the function returns: a list made at run time (``structs``), or
+    if an entry is a tuple, dict or object, a structure of its entries (one leaf of it
+    is selected, ``OUTPUT``)."""
+    state = core.state
+    if any(isinstance(e, gast.Starred) for e in node.elts):
+        return core.expr(node, into=state.namer.fresh("out"))
+    items = [core.expr(e) for e in node.elts]
+    if any(isinstance(v, (Tup, Rec, Obj)) for v in items):
+        if OUTPUT not in state.structures:
+            raise structured_output(state, node, "a list holding a structure")
+        return Tup(items)
+    into = state.namer.fresh("out")
+    xs = state.emit(state.result(into), "newlist", (), node)
+    for item, e in zip(items, node.elts):
+        xs = state.emit(state.result(into), "append", (xs, core.pack(item, e)), node)
+    return xs
+
+
+def _select(core: Core, result: Any, path: tuple) -> Any:
+    """The leaf of the returned structure at ``path`` (see ``OUTPUT``)."""
+    state = core.state
+    tree = state.src.tree
+    for step in path:
+        try:
+            if isinstance(result, Obj):
+                result = result.fields[step]
+            elif isinstance(result, (Tup, Rec)):
+                result = result[step]
+            elif isinstance(result, ir.Var) and isinstance(step, int):  # a list
+                result = state.emit(state.temp(), "getitem", (result, ir.Const(step)), tree)
+            else:
+                raise LookupError(step)
+        except (LookupError, TypeError):
+            raise state.unsupported(tree, f"{tree.name} returns a structure srcgrad cannot "
+                                    f"take apart at {step!r} while compiling it",
+                                    "Return a tuple, list or dict built where it is "
+                                    "returned (return (loss, {\"W\": W})).") from None
+    if isinstance(result, (Obj, Tup, Rec)):
+        raise state.unsupported(tree, f"{tree.name} returns a structure whose leaf at "
+                                f"{path!r} is not a number or an array while compiling it")
+    return core.pack(result, tree)
 
 
 def parameter(state: LoweringState, name: str, spec: tuple | None, params: list,
@@ -79,7 +141,10 @@ def parameter(state: LoweringState, name: str, spec: tuple | None, params: list,
         return var
     kind = spec[0]
     if kind == "static":
-        return ir.Const(spec[1].value)
+        value = spec[1].value
+        if not leaf and callable(value):  # a function passed as an argument: known now
+            return Static(value, name, state.src.fn, (name,), parse.holder(value))
+        return ir.Const(value)
     if kind == "dict":
         return Rec({key: parameter(state, _leaf_name(name, key, i), child, params, True)
                     for i, (key, child) in enumerate(spec[1])})

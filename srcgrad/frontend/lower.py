@@ -171,11 +171,12 @@ class Lowerer:
         state = self.state
         if node.value is None:
             raise state.unsupported(node, "return without a value")
-        if isinstance(node.value, gast.Tuple) and state.parent is None:
-            raise state.unsupported(node.value, "returning a tuple is not supported: srcgrad "
-                                    "differentiates a function of one value",
-                                    "Return a single scalar or array.")
-        if isinstance(node.value, (gast.Name, gast.Constant, gast.Tuple)):
+        if isinstance(node.value, gast.Tuple) and state.parent is None and \
+                function.OUTPUT not in state.structures:
+            raise function.structured_output(state, node.value, "a tuple")
+        if isinstance(node.value, gast.List) and state.parent is None:  # may hold dicts
+            state.env[RETURN] = function.returned_list(self, node.value)
+        elif isinstance(node.value, (gast.Name, gast.Constant, gast.Tuple)):
             state.env[RETURN] = self.expr(node.value)
         else:  # name the returned expression so its adjoint reads `out_bar`
             state.env[RETURN] = self.expr(node.value, into=state.namer.fresh("out"))

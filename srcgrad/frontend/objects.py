@@ -19,6 +19,11 @@ Contract, on top of ``lower.py``'s:
   whose entries are tuples, is unrolled while lowering, one copy of the body per
   entry (their fields are known now, so there is nothing to iterate at run time).
 
+- ``Stats(a, b)`` for a NamedTuple class or a dataclass with its generated
+  ``__init__`` (no ``__post_init__``, no ``default_factory``) makes the object
+  while lowering (``construct``): its fields are the operands given (a
+  function returning it has a structured output, ``outputs.py``).
+
 ``field``, ``method`` and ``unrolled`` are called by the core (``Lowerer.attribute``),
 by ``calls.Calls.method`` and by ``flow.Flow.for_``; they read the state's ``env``
 and lower through the core.
@@ -38,7 +43,7 @@ from .. import ir, pytrees
 from ..errors import UnsupportedSyntax
 from . import parse
 from .jumps import iteration
-from .state import Core, LoweringState, NTup, Obj, Rec, Static, Tup
+from .state import Core, LoweringState, NTup, Obj, Rec, Static, Tup, named_tup
 
 
 def field(core: Core, base: Obj | NTup, node: gast.Attribute, calls: Any) -> Any:
@@ -205,3 +210,32 @@ def _rooted_in_env(core: Core, node: gast.expr) -> bool:
     while isinstance(node, gast.Attribute):
         node = node.value
     return isinstance(node, gast.Name) and core.state.lookup(node.id) is not None
+
+
+def construct(cls: type, args: list, kwargs: dict) -> Any:
+    """The object ``cls(*args, **kwargs)`` known while lowering (see the module
+    docstring), or None for a class this does not make; a call that does not fit
+    the class raises the TypeError Python would."""
+    if isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        fields = _bound(cls, args, kwargs)
+        return named_tup(list(fields.values()), cls, tuple(fields))
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__") or \
+            pytrees.registered(cls) or any(not f.init or f.default_factory is not
+                                           dataclasses.MISSING
+                                           for f in dataclasses.fields(cls)):
+        return None
+    init = getattr(cls.__init__, "__code__", None)
+    if init is None or init.co_filename != "<string>" or \
+            tuple(inspect.signature(cls).parameters) != \
+            tuple(f.name for f in dataclasses.fields(cls)):
+        return None  # an __init__ of the class's own (the generated one is exec'd)
+    return Obj(cls, _bound(cls, args, kwargs))
+
+
+def _bound(cls: type, args: list, kwargs: dict) -> dict[str, Any]:
+    """The constructor's parameters, given as operands or left to their defaults
+    (constants)."""
+    bound = inspect.signature(cls).bind(*args, **kwargs)
+    given = set(bound.arguments)
+    bound.apply_defaults()
+    return {k: v if k in given else ir.Const(v) for k, v in bound.arguments.items()}
