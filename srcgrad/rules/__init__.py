@@ -13,11 +13,12 @@ from . import numpy as _numpy
 from . import numpy_more as _numpy_more
 from . import python as _python
 from . import scipy as _scipy
+from . import scipy_stats as _scipy_stats
 from . import shape as _shape
 from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
-                             _linalg.table, _shape.table, _decomp.table)
+                             _scipy_stats.table, _linalg.table, _shape.table, _decomp.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:

@@ -1,0 +1,74 @@
+"""Spec rows for srcgrad/rules/scipy_stats.py and srcgrad/rules/scipy_linalg.py (joined
+into rulespec's tables when SciPy is installed)."""
+
+from rulespec import POS, REAL, SCALAR1, UNARY, F, Spec  # the main table's
+
+try:
+    import scipy.stats as stats
+except ImportError:  # SciPy is optional: no rules, no rows
+    stats = None
+
+DIFF_SCIPY_MORE: list = []
+NONDIFF_SCIPY_MORE: list = []
+
+# Three arguments: the data and two parameters, broadcast against each other.
+THREE = ((F, F, F), ((3,), (3,), (3,)), ((2, 3), (3,), ()), ((3,), F, F))
+TWO = ((F, F), ((3,), (3,)), ((2, 3), (3,)), ((3,), F))
+DF = ((1.5, 6.0),)  # degrees of freedom, shape parameters
+SHAPE = ((0.6, 4.0),)
+ABOVE = ((2.5, 4.0),)  # gamma data above a loc in LOC
+LOC = ((-1.0, 0.5),)
+UNIT01 = ((0.1, 0.9),)
+BETA_X = ((0.3, 0.6),)  # with BETA_LOC, BETA_SCALE: (x - loc) / scale inside (0, 1)
+BETA_LOC = ((-0.2, 0.1),)
+BETA_SCALE = ((1.0, 1.5),)
+COUNTS = "K = np.array([0.0, 1.0, 3.0])"
+
+
+def _stats_rows() -> list:
+    norm, t, gamma, beta, poisson = stats.norm, stats.t, stats.gamma, stats.beta, stats.poisson
+    return [
+        Spec(norm.logpdf, "stats.norm.logpdf(x)", UNARY),
+        Spec(norm.logpdf, "stats.norm.logpdf(x, y)", TWO, label="norm.logpdf(x,loc)"),
+        Spec(norm.logpdf, "stats.norm.logpdf(x, loc=y, scale=z)", THREE, (REAL, REAL, POS)),
+        Spec(norm.logpdf, "stats.norm.logpdf(x, y, z)", THREE, (REAL, REAL, POS)),
+        Spec(norm.logpdf, "stats.norm.logpdf(2.0, x, scale=y)", TWO, (REAL, POS),
+             label="norm.logpdf(const,loc,scale)"),
+        Spec(norm.pdf, "stats.norm.pdf(x, loc=y, scale=z)", THREE, (REAL, REAL, POS)),
+        Spec(norm.pdf, "stats.norm.pdf(x)", UNARY),
+        Spec(norm.cdf, "stats.norm.cdf(x, y, z)", THREE, (REAL, REAL, POS)),
+        Spec(norm.cdf, "stats.norm.cdf(x)", UNARY),
+        Spec(norm.logcdf, "stats.norm.logcdf(x, y, scale=z)", THREE, (REAL, REAL, POS)),
+        Spec(t.logpdf, "stats.t.logpdf(x, y, scale=z)", THREE, (REAL, DF, POS)),
+        Spec(t.logpdf, "stats.t.logpdf(x, 2.5, y, z)", THREE, (REAL, REAL, POS)),
+        Spec(t.logpdf, "stats.t.logpdf(x, df=y)", TWO, (REAL, DF), label="t.logpdf(x,df=y)"),
+        Spec(t.pdf, "stats.t.pdf(x, y, z, 1.3)", THREE, (REAL, DF, REAL)),
+        Spec(t.pdf, "stats.t.pdf(x, 3.0, scale=y)", TWO, (REAL, POS), label="t.pdf(scale)"),
+        Spec(t.cdf, "stats.t.cdf(x, 3.0, y, z)", THREE, (REAL, REAL, POS)),
+        Spec(gamma.logpdf, "stats.gamma.logpdf(x, y, scale=z)", THREE, (POS, SHAPE, POS)),
+        Spec(gamma.logpdf, "stats.gamma.logpdf(x, 2.0, y, z)", THREE, (ABOVE, LOC, POS)),
+        Spec(gamma.logpdf, "stats.gamma.logpdf(x, a=y)", TWO, (POS, SHAPE),
+             label="gamma.logpdf(x,a=y)"),
+        Spec(gamma.pdf, "stats.gamma.pdf(x, y, scale=z)", THREE, (POS, SHAPE, POS)),
+        Spec(gamma.pdf, "stats.gamma.pdf(x, 2.5, y)", TWO, (ABOVE, LOC), label="gamma.pdf(loc)"),
+        Spec(gamma.cdf, "stats.gamma.cdf(x, 2.0, y, z)", THREE, (ABOVE, LOC, POS)),
+        Spec(beta.logpdf, "stats.beta.logpdf(x, y, z)", THREE, (UNIT01, SHAPE, SHAPE)),
+        Spec(beta.logpdf, "stats.beta.logpdf(x, 2.0, 3.0, y, z)", THREE,
+             (BETA_X, BETA_LOC, BETA_SCALE)),
+        Spec(beta.pdf, "stats.beta.pdf(x, y, z)", THREE, (UNIT01, SHAPE, SHAPE)),
+        Spec(beta.pdf, "stats.beta.pdf(x, 2.0, 3.0, loc=y, scale=z)", THREE,
+             (BETA_X, BETA_LOC, BETA_SCALE)),
+        Spec(beta.cdf, "stats.beta.cdf(x, 2.0, 3.0, y, z)", THREE,
+             (BETA_X, BETA_LOC, BETA_SCALE)),
+        Spec(poisson.logpmf, "stats.poisson.logpmf(K, x)", (((3,),), ((2, 3),)),
+             POS, pre=COUNTS, label="poisson.logpmf(K,mu)"),
+        Spec(poisson.logpmf, "stats.poisson.logpmf(K, mu=x, loc=-1)", (((3,),),), POS,
+             pre=COUNTS, label="poisson.logpmf(K,mu=,loc=)"),
+        Spec(poisson.pmf, "stats.poisson.pmf(K, x)", (((3,),), ((2, 3),)), POS, pre=COUNTS,
+             label="poisson.pmf(K,mu)"),
+        Spec(poisson.pmf, "stats.poisson.pmf(2.0, x)", SCALAR1, POS, label="poisson.pmf(2,mu)"),
+    ]
+
+
+if stats is not None:
+    DIFF_SCIPY_MORE += _stats_rows()
