@@ -23,6 +23,14 @@ BETA_X = ((0.3, 0.6),)  # with BETA_LOC, BETA_SCALE: (x - loc) / scale inside (0
 BETA_LOC = ((-0.2, 0.1),)
 BETA_SCALE = ((1.0, 1.5),)
 COUNTS = "K = np.array([0.0, 1.0, 3.0])"
+# cov = z + 3 I with |z| <= 0.6: diagonally dominant, so SciPy's lower-triangle reading of
+# it (mirrored) is positive definite; z is not symmetric: the rule reads what SciPy reads.
+SMALL = ((-0.6, 0.6),)
+MVN = (((3,), (3,), (3, 3)), ((4, 3), (3,), (3, 3)), ((1, 3), (3,), (3, 3)))
+# Dirichlet points given by their first 2 of 3 components (completed to 1 by SciPy).
+SIMPLEX2 = ((0.1, 0.3),)
+DIRICHLET = (((2,), (3,)), ((2, 4), (3,)))
+POINT = "P = np.array([0.2, 0.3, 0.5])"
 
 
 def _stats_rows() -> list:
@@ -70,5 +78,30 @@ def _stats_rows() -> list:
     ]
 
 
+def _multivariate_rows() -> list:
+    mvn, dirichlet = stats.multivariate_normal, stats.dirichlet
+    return [
+        Spec(mvn.logpdf, "stats.multivariate_normal.logpdf(x, y, z + 3 * np.eye(3))", MVN,
+             (REAL, REAL, SMALL)),
+        Spec(mvn.logpdf, "stats.multivariate_normal.logpdf(x, mean=y, cov=z)",
+             (((2, 3), (3,), (3,)), ((3,), (3,), (3,))), (REAL, REAL, POS),
+             label="mvn.logpdf(diagonal cov)"),
+        Spec(mvn.logpdf, "stats.multivariate_normal.logpdf(x, y)", (((2, 3), (3,)),),
+             label="mvn.logpdf(x,mean)"),
+        Spec(mvn.logpdf, "stats.multivariate_normal.logpdf(x, y, z)", (((2, 3), (3,), F),),
+             (REAL, REAL, POS), label="mvn.logpdf(scalar cov)"),
+        Spec(mvn.logpdf, "stats.multivariate_normal.logpdf(y, x, np.eye(3) * 2.0)",
+             (((3,), (2, 3)),), label="mvn.logpdf(mean first)"),
+        Spec(mvn.pdf, "stats.multivariate_normal.pdf(x, y, z + 3 * np.eye(3))", MVN,
+             (REAL, REAL, SMALL)),
+        Spec(dirichlet.logpdf, "stats.dirichlet.logpdf(x, y)", DIRICHLET, (SIMPLEX2, SHAPE)),
+        Spec(dirichlet.logpdf, "stats.dirichlet.logpdf(P, x)", (((3,),),), SHAPE, pre=POINT,
+             label="dirichlet.logpdf(P,alpha)"),
+        Spec(dirichlet.pdf, "stats.dirichlet.pdf(x, y)", DIRICHLET, (SIMPLEX2, SHAPE)),
+        Spec(dirichlet.pdf, "stats.dirichlet.pdf(P, alpha=x)", (((3,),),), SHAPE, pre=POINT,
+             label="dirichlet.pdf(P,alpha)"),
+    ]
+
+
 if stats is not None:
-    DIFF_SCIPY_MORE += _stats_rows()
+    DIFF_SCIPY_MORE += _stats_rows() + _multivariate_rows()

@@ -11,11 +11,23 @@ comes from their own rules. Where a derivative has no closed form (a cdf in a sh
 parameter: the incomplete gamma or beta function's), that parameter is declared
 non-differentiable: passing a differentiated value there is a located error. SciPy
 computes these in float64 (float32 input is upcast); the gradients follow its result.
+
+``multivariate_normal.logpdf``/``pdf`` (x's last axis is the dimension; ``mean`` is
+required; ``cov`` a scalar, a diagonal or a matrix) and ``dirichlet.logpdf``/``pdf`` (x's
+first axis holds the components, all of them or one fewer) go through the helpers of
+``srcgrad.runtime.stats``. SciPy reads only the lower triangle of a matrix ``cov``, so
+the gradient in ``cov`` is that of the function SciPy computes: the off-diagonal share
+of a symmetric gradient goes to the lower entry, none to the upper one (the same
+derivative along any symmetric direction, as with ``cov = L @ L.T``). A dirichlet ``x``
+with all components must sum to 1 (SciPy checks it): its gradient is the partials
+``(alpha - 1) / x``, along any direction, as on the simplex.
 """
 
 import numpy as np
 
-from .registry import Table
+from ..runtime import stats as rt_stats
+from ..runtime import unbroadcast
+from .registry import Table, exported
 
 try:
     import scipy.special as special
@@ -23,8 +35,12 @@ try:
 except ImportError:  # SciPy is optional: no rules, no spec rows
     special = stats = None
 
-table = Table({"np": np, "special": special, "stats": stats})
+table = Table({"np": np, "special": special, "stats": stats,
+               "unbroadcast": unbroadcast, **exported(rt_stats)})
 P, V = table.partials, table.vjp
+# The rules of the helpers (srcgrad.runtime.stats), joined to rules/helpers.py's: each is
+# linear in its first argument; reverse mode applies its transpose.
+helper_table = Table({"np": np, **exported(rt_stats)})
 
 # z: the standardized value (x - loc) / scale
 _Z = "((x - loc) / scale)"
@@ -90,5 +106,56 @@ def _univariate() -> None:
       name="stats.poisson.pmf")
 
 
+def _mvn(name: str, fn: object, factor: str) -> None:
+    """multivariate_normal.logpdf (factor "1") or .pdf (factor "ans"): the rows of x
+    (its last axis is the dimension) against mean and the covariance C SciPy reads;
+    S = C^-1 (x - mean) per row."""
+    c = "mvn_cov(cov, x)"
+    s = f"np.linalg.solve({c}, (x - mean).T).T"
+    gs = f"np.expand_dims(g * {factor}, -1) * {s}"
+    share = "np.reshape({} * ({}), np.shape(ans))"
+    V(fn, "x, mean, cov=1.0, allow_singular=False", name=name,
+      x=f"unbroadcast(-{gs}, x)", mean=f"unbroadcast({gs}, mean)",
+      cov=f"mvn_cov_t(0.5 * np.matmul(np.atleast_2d({gs}).T, np.atleast_2d({s}))"
+          f" - 0.5 * np.sum(g * {factor}) * np.linalg.inv({c}), cov)",
+      jvp_x=share.format(factor, f"-np.sum({s} * dot, axis=-1)"),
+      jvp_mean=share.format(factor, f"np.sum({s} * dot, axis=-1)"),
+      jvp_cov=share.format(factor, f"-0.5 * np.sum(np.linalg.inv({c}) * mvn_cov(dot, x)) + "
+                                   f"0.5 * np.sum({s} * np.matmul({s}, mvn_cov(dot, x)), "
+                                   "axis=-1)"))
+
+
+def _dirichlet(name: str, fn: object, factor: str) -> None:
+    """dirichlet.logpdf (factor "1") or .pdf (factor "ans"): x's components on its first
+    axis (one fewer than alpha's: completed to 1); logpdf = sum((alpha - 1) log x)
+    + gammaln(sum(alpha)) - sum(gammaln(alpha))."""
+    xt = "simplex(x, alpha).T"
+    dalpha = f"(np.log({xt}) - special.digamma(alpha) + special.digamma(np.sum(alpha)))"
+    gf = f"np.expand_dims(g * {factor}, -1)"
+    share = "np.reshape({} * np.sum({}, axis=-1), np.shape(ans))"
+    V(fn, "x, alpha", name=name,
+      x=f"simplex_t(({gf} * (alpha - 1) / {xt}).T, x)",
+      alpha=f"unbroadcast({gf} * {dalpha}, alpha)",
+      jvp_x=share.format(factor, "(alpha - 1) * (simplex_dot(dot, alpha) / simplex(x, alpha)).T"),
+      jvp_alpha=share.format(factor, f"dot * {dalpha}"))
+
+
+def _helpers() -> None:
+    h = helper_table.vjp
+    h(rt_stats.mvn_cov, "cov, x", cov="mvn_cov_t(g, cov)", zero=("x",), linear=True)
+    h(rt_stats.mvn_cov_t, "c, cov", c="mvn_cov(g, c)", zero=("cov",), linear=True)
+    h(rt_stats.simplex, "x, alpha", x="simplex_t(g, x)", jvp_x="simplex_dot(dot, alpha)",
+      zero=("alpha",))
+    h(rt_stats.simplex_dot, "dot, alpha", dot="simplex_t(g, dot)", zero=("alpha",),
+      linear=True)
+    h(rt_stats.simplex_t, "c, x", c="simplex_dot(g, c)", zero=("x",), linear=True)
+
+
+_helpers()
 if stats is not None:
     _univariate()
+    mvn, dirichlet = stats.multivariate_normal, stats.dirichlet
+    _mvn("stats.multivariate_normal.logpdf", mvn.logpdf, "1")
+    _mvn("stats.multivariate_normal.pdf", mvn.pdf, "ans")
+    _dirichlet("stats.dirichlet.logpdf", dirichlet.logpdf, "1")
+    _dirichlet("stats.dirichlet.pdf", dirichlet.pdf, "ans")

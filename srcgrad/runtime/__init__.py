@@ -15,7 +15,8 @@ and products of any rank, seeds, zeros, dtypes, writes and checks). Each module 
 the adjoints and tangents of one family of functions, its docstring says which:
 ``linalg`` (products and ``numpy.linalg``), ``decomp`` (decompositions), ``shape``
 (layout and construction), ``sorting`` (order statistics), ``special``
-(``scipy.special.logsumexp``; SciPy is not imported) and ``second_order`` (tangents of
+(``scipy.special.logsumexp``; SciPy is not imported), ``stats`` (``scipy.stats``'s
+multivariate densities; neither) and ``second_order`` (tangents of
 the adjoint helpers, which Hessian-vector product code calls).
 
 Contract: each helper is a plain function of NumPy values (and Python numbers,
@@ -411,5 +412,5 @@ def weights_grad(c, weights, axis):
 
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
-from . import decomp, linalg, second_order, sorting, special, transposes  # noqa: E402, F401
+from . import decomp, linalg, second_order, sorting, special, stats, transposes  # noqa: E402, F401
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)
