@@ -46,6 +46,21 @@ helper_table = Table({"np": np, **exported(rt_stats)})
 _Z = "((x - loc) / scale)"
 
 
+def _partial_of(fn: object, params: str, name: str, **partials: str) -> None:
+    """An elementwise rule given by the partials of some parameters only: a differentiated
+    value reaching another one (a cdf's shape parameter, Poisson's counts k) is a located
+    NoDerivativeRule (a partials rule would take its derivative as zero)."""
+    shares = {p: f"g * ({e})" for p, e in partials.items()}
+    shares.update({f"jvp_{p}": f"({e}) * dot" for p, e in partials.items()})
+    V(fn, params, name=name, result="elementwise", broadcasting=True, **shares)
+
+
+def _cdf(dist: str, args: str) -> dict[str, str]:
+    """The partials of a cdf in x, loc and scale: its density at x, scaled."""
+    pdf = f"stats.{dist}.pdf({args}, loc, scale)"
+    return {"x": pdf, "loc": f"-{pdf}", "scale": f"-{pdf} * {_Z}"}
+
+
 def _univariate() -> None:
     # ---- normal: logpdf = -z^2/2 - log(scale) - log(2 pi)/2 --------------------------
     norm = stats.norm
@@ -71,9 +86,7 @@ def _univariate() -> None:
       name="stats.t.logpdf")
     P(t.pdf, "x, df, loc=0.0, scale=1.0", f"ans * {dz} / scale", f"ans * {ddf}",
       f"-ans * {dz} / scale", f"ans * {dscale}", name="stats.t.pdf")
-    P(t.cdf, "x, df, loc=0.0, scale=1.0", "stats.t.pdf(x, df, loc, scale)", None,
-      "-stats.t.pdf(x, df, loc, scale)", f"-stats.t.pdf(x, df, loc, scale) * {_Z}",
-      name="stats.t.cdf")
+    _partial_of(t.cdf, "x, df, loc=0.0, scale=1.0", "stats.t.cdf", **_cdf("t", "x, df"))
     # ---- gamma: logpdf = (a-1) log z - z - gammaln(a) - log(scale) ------------------------
     gamma = stats.gamma
     dzg = f"((a - 1) / {_Z} - 1)"
@@ -83,9 +96,7 @@ def _univariate() -> None:
       name="stats.gamma.logpdf")
     P(gamma.pdf, "x, a, loc=0.0, scale=1.0", f"ans * {dzg} / scale", f"ans * {dag}",
       f"-ans * {dzg} / scale", f"ans * {dsg}", name="stats.gamma.pdf")
-    P(gamma.cdf, "x, a, loc=0.0, scale=1.0", "stats.gamma.pdf(x, a, loc, scale)", None,
-      "-stats.gamma.pdf(x, a, loc, scale)", f"-stats.gamma.pdf(x, a, loc, scale) * {_Z}",
-      name="stats.gamma.cdf")
+    _partial_of(gamma.cdf, "x, a, loc=0.0, scale=1.0", "stats.gamma.cdf", **_cdf("gamma", "x, a"))
     # ---- beta: logpdf = (a-1) log z + (b-1) log(1-z) - betaln(a, b) - log(scale) ---------
     beta = stats.beta
     dzb = f"((a - 1) / {_Z} - (b - 1) / (1 - {_Z}))"
@@ -96,14 +107,13 @@ def _univariate() -> None:
       f"-{dzb} / scale", dsb, name="stats.beta.logpdf")
     P(beta.pdf, "x, a, b, loc=0.0, scale=1.0", f"ans * {dzb} / scale", f"ans * {dab}",
       f"ans * {dbb}", f"-ans * {dzb} / scale", f"ans * {dsb}", name="stats.beta.pdf")
-    P(beta.cdf, "x, a, b, loc=0.0, scale=1.0", "stats.beta.pdf(x, a, b, loc, scale)", None,
-      None, "-stats.beta.pdf(x, a, b, loc, scale)",
-      f"-stats.beta.pdf(x, a, b, loc, scale) * {_Z}", name="stats.beta.cdf")
+    _partial_of(beta.cdf, "x, a, b, loc=0.0, scale=1.0", "stats.beta.cdf",
+                **_cdf("beta", "x, a, b"))
     # ---- Poisson: logpmf = k log(mu) - mu - gammaln(k+1); k and loc are integers ---------
-    P(stats.poisson.logpmf, "k, mu, loc=0", None, "(k - loc) / mu - 1",
-      None, name="stats.poisson.logpmf")
-    P(stats.poisson.pmf, "k, mu, loc=0", None, "ans * ((k - loc) / mu - 1)", None,
-      name="stats.poisson.pmf")
+    _partial_of(stats.poisson.logpmf, "k, mu, loc=0", "stats.poisson.logpmf",
+                mu="(k - loc) / mu - 1")
+    _partial_of(stats.poisson.pmf, "k, mu, loc=0", "stats.poisson.pmf",
+                mu="ans * ((k - loc) / mu - 1)")
 
 
 def _mvn(name: str, fn: object, factor: str) -> None:
