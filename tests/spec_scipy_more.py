@@ -4,9 +4,11 @@ into rulespec's tables when SciPy is installed)."""
 from rulespec import POS, REAL, SCALAR1, UNARY, F, Spec  # the main table's
 
 try:
+    import scipy.linalg
+    import scipy.signal as signal
     import scipy.stats as stats
 except ImportError:  # SciPy is optional: no rules, no rows
-    stats = None
+    stats = signal = None
 
 DIFF_SCIPY_MORE: list = []
 NONDIFF_SCIPY_MORE: list = []
@@ -103,5 +105,57 @@ def _multivariate_rows() -> list:
     ]
 
 
+SQ3 = (((3, 3),),)
+SQ3B = (((3, 3), (3,)), ((3, 3), (3, 2)))
+HALF = ((-0.5, 0.5),)
+UPPER_DOMINANT = "x + 3 * np.eye(3)"  # a well-conditioned triangle, either one
+
+
+def _linalg_rows() -> list:
+    sl = scipy.linalg
+    tri = sl.solve_triangular
+    return [
+        Spec(sl.expm, "scipy.linalg.expm(x)", (((3, 3),), ((2, 2),)), HALF),
+        Spec(sl.expm, "scipy.linalg.expm(x)", (((2, 3, 3),),), HALF, label="expm batched"),
+        Spec(sl.expm, "scipy.linalg.expm(x @ y)", (((2, 3), (3, 2)),), HALF, label="expm(x@y)"),
+        Spec(tri, f"scipy.linalg.solve_triangular({UPPER_DOMINANT}, y)", SQ3B, (SMALL, REAL)),
+        Spec(tri, f"scipy.linalg.solve_triangular({UPPER_DOMINANT}, y, lower=True)", SQ3B,
+             (SMALL, REAL)),
+        Spec(tri, f"scipy.linalg.solve_triangular({UPPER_DOMINANT}, y, trans=1, lower=True)",
+             SQ3B, (SMALL, REAL)),
+        Spec(tri, f"scipy.linalg.solve_triangular({UPPER_DOMINANT}, y, 'T')", SQ3B,
+             (SMALL, REAL)),
+        Spec(tri, f"scipy.linalg.solve_triangular({UPPER_DOMINANT}, y, trans='N', lower=True, "
+             "unit_diagonal=True)", SQ3B, (SMALL, REAL)),
+        Spec(tri, "scipy.linalg.solve_triangular(x + 3 * np.eye(3), y, 2, unit_diagonal=True)",
+             SQ3B, (SMALL, REAL)),
+        Spec(sl.solve_sylvester, "scipy.linalg.solve_sylvester(x + 3 * np.eye(3), y + 2 * "
+             "np.eye(3), z)", (((3, 3), (3, 3), (3, 3)),),
+             (SMALL, SMALL, REAL)),
+        Spec(sl.sqrtm, "scipy.linalg.sqrtm(x + 3 * np.eye(3))", SQ3, SMALL),
+        Spec(sl.sqrtm, "scipy.linalg.sqrtm(x @ x.T + np.eye(3))", SQ3, REAL,
+             label="sqrtm(spd)"),
+        Spec(sl.solve_sylvester, "scipy.linalg.solve_sylvester(x + 3 * np.eye(3), y + 2 * "
+             "np.eye(2), z)", (((3, 3), (2, 2), (3, 2)),), (SMALL, SMALL, REAL),
+             label="solve_sylvester 3x2"),
+    ]
+
+
+def _convolve_rows() -> list:
+    conv = signal.convolve
+    one = (((5,), (3,)), ((3,), (5,)), ((4,), (4,)))
+    two = (((4, 5), (2, 3)), ((2, 3), (3, 2)))
+    return [
+        Spec(conv, "signal.convolve(x, y)", one + two),
+        *[Spec(conv, f"signal.convolve(x, y, mode='{m}')", one + two) for m in ("full", "same")],
+        Spec(conv, "signal.convolve(x, y, 'valid')", (((5,), (3,)), ((3,), (5,)),
+                                                        ((4, 5), (2, 3)))),
+        Spec(conv, "signal.convolve(x, y, mode='same', method='direct')", one),
+        Spec(conv, "signal.convolve(x, y, method='fft')", one),
+        Spec(conv, "signal.convolve(x, np.array([1.0, -2.0, 0.5]), 'same')", (((5,),),),
+             label="convolve(x, const, same)"),
+    ]
+
+
 if stats is not None:
-    DIFF_SCIPY_MORE += _stats_rows() + _multivariate_rows()
+    DIFF_SCIPY_MORE += _stats_rows() + _multivariate_rows() + _linalg_rows() + _convolve_rows()

@@ -16,7 +16,8 @@ the adjoints and tangents of one family of functions, its docstring says which:
 ``linalg`` (products and ``numpy.linalg``), ``decomp`` (decompositions), ``shape``
 (layout and construction), ``sorting`` (order statistics), ``special``
 (``scipy.special.logsumexp``; SciPy is not imported), ``stats`` (``scipy.stats``'s
-multivariate densities; neither) and ``second_order`` (tangents of
+multivariate densities; neither), ``matfuncs`` (``scipy.linalg`` and
+``scipy.signal.convolve``; imported when called) and ``second_order`` (tangents of
 the adjoint helpers, which Hessian-vector product code calls).
 
 Contract: each helper is a plain function of NumPy values (and Python numbers,
@@ -412,5 +413,7 @@ def weights_grad(c, weights, axis):
 
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
-from . import decomp, linalg, second_order, sorting, special, stats, transposes  # noqa: E402, F401
+from . import decomp, linalg, second_order, sorting, special, transposes  # noqa: E402, F401
+from . import matfuncs as matfuncs  # noqa: E402 - SciPy's helpers (scipy_linalg, scipy_stats)
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)
+from . import stats as stats  # noqa: E402
