@@ -27,7 +27,7 @@ try:
     import scipy.linalg
     import scipy.signal
 except ImportError:  # SciPy is optional: no rules, no spec rows
-    scipy = None  # type: ignore[assignment]
+    scipy = None
 
 table = Table({"np": np, "scipy": scipy, **exported(matfuncs)})
 helper_table = Table({"np": np, "scipy": scipy, **exported(matfuncs)})

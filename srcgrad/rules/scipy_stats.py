@@ -23,6 +23,8 @@ with all components must sum to 1 (SciPy checks it): its gradient is the partial
 ``(alpha - 1) / x``, along any direction, as on the simplex.
 """
 
+from typing import Any
+
 import numpy as np
 
 from ..runtime import stats as rt_stats
@@ -50,7 +52,7 @@ def _partial_of(fn: object, params: str, name: str, **partials: str) -> None:
     """An elementwise rule given by the partials of some parameters only: a differentiated
     value reaching another one (a cdf's shape parameter, Poisson's counts k) is a located
     NoDerivativeRule (a partials rule would take its derivative as zero)."""
-    shares = {p: f"g * ({e})" for p, e in partials.items()}
+    shares: dict[str, Any] = {p: f"g * ({e})" for p, e in partials.items()}
     shares.update({f"jvp_{p}": f"({e}) * dot" for p, e in partials.items()})
     V(fn, params, name=name, result="elementwise", broadcasting=True, **shares)
 
