@@ -132,6 +132,17 @@ def _linalg_rows() -> list:
         Spec(sl.solve_sylvester, "scipy.linalg.solve_sylvester(x + 3 * np.eye(3), y + 2 * "
              "np.eye(3), z)", (((3, 3), (3, 3), (3, 3)),),
              (SMALL, SMALL, REAL)),
+        Spec(sl.cho_factor, "scipy.linalg.cho_factor(x + 3 * np.eye(3))[0]", SQ3, SMALL),
+        Spec(sl.cho_factor, "scipy.linalg.cho_factor(x + 3 * np.eye(3), lower=True)[0]", SQ3,
+             SMALL),
+        Spec(sl.cho_solve, "scipy.linalg.cho_solve(scipy.linalg.cho_factor(x + 3 * np.eye(3)), "
+             "y)", SQ3B, (SMALL, REAL)),
+        Spec(sl.cho_solve, "scipy.linalg.cho_solve(cf, y)", SQ3B, (SMALL, REAL),
+             pre="cf = scipy.linalg.cho_factor(x + 3 * np.eye(3), lower=True)",
+             label="cho_solve(cf lower, y)"),
+        Spec(sl.cho_solve, "scipy.linalg.cho_solve(cf, x)", (((3,),), ((3, 2),)), REAL,
+             pre="cf = scipy.linalg.cho_factor(np.diag([2.0, 3.0, 4.0]) + 0.5)",
+             label="cho_solve(constant cf, x)"),
         Spec(sl.sqrtm, "scipy.linalg.sqrtm(x + 3 * np.eye(3))", SQ3, SMALL),
         Spec(sl.sqrtm, "scipy.linalg.sqrtm(x @ x.T + np.eye(3))", SQ3, REAL,
              label="sqrtm(spd)"),

@@ -11,6 +11,7 @@ import srcgrad
 
 stats = pytest.importorskip("scipy.stats", reason="scipy is optional: its rules need it")
 P = pytest.importorskip("fixtures.stats_programs")
+L = pytest.importorskip("fixtures.scipy_linalg_programs")
 
 R = np.random.default_rng(20).normal
 
@@ -24,6 +25,12 @@ PROGRAMS = [
     (P.poisson_regression, (np.array([0.3, 0.4]),)),
     (P.normal_mixture, (np.array([-0.5, 1.0]), np.array([0.1, -0.2]), np.array([0.3, -0.1]))),
     (P.beta_probit, (1.7, R(size=4))),
+    (L.gp_nll, (0.1, -1.0)),
+    (L.gp_nll_inline, (-0.2,)),
+    (L.markov_probabilities, (np.array([0.7, 1.3, 0.4]), 0.8)),
+    (L.whitened_norm, (0.4 * R(size=(3, 3)), R(size=(3, 2)))),
+    (L.sqrt_trace, (R(size=(3, 3)),)),
+    (L.filter_loss, (np.array([0.2, 0.5, 0.1]),)),
 ]
 
 
@@ -143,3 +150,10 @@ def test_mvn_without_a_mean_is_a_located_refusal():
         return np.sum(stats.multivariate_normal.logpdf(x))
     with pytest.raises(srcgrad.UnsupportedSyntax, match="'mean'"):
         srcgrad.grad(f)(np.array([0.1, 0.5]))
+
+
+def test_a_tuple_display_of_a_differentiated_factor_is_a_located_refusal():
+    a = np.eye(3) * 2.0 + 0.1
+    with pytest.raises(srcgrad.NoDerivativeRule, match="tuple of differentiable values") as info:
+        srcgrad.grad(L.tuple_display)(a, np.ones(3))
+    assert "scipy_linalg_programs.py" in str(info.value)

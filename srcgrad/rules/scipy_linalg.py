@@ -20,7 +20,7 @@ joined to rules/helpers.py's) serve Hessian-vector products and reverse over rev
 
 import numpy as np
 
-from ..runtime import matfuncs
+from ..runtime import decomp, matfuncs
 from .registry import Table, exported
 
 try:
@@ -29,8 +29,10 @@ try:
 except ImportError:  # SciPy is optional: no rules, no spec rows
     scipy = None
 
-table = Table({"np": np, "scipy": scipy, **exported(matfuncs)})
-helper_table = Table({"np": np, "scipy": scipy, **exported(matfuncs)})
+table = Table({"np": np, "scipy": scipy, **exported(matfuncs),
+               "cholesky_grad": decomp.cholesky_grad, "cholesky_jvp": decomp.cholesky_jvp})
+helper_table = Table({"np": np, "scipy": scipy, **exported(matfuncs),
+               "cholesky_grad": decomp.cholesky_grad, "cholesky_jvp": decomp.cholesky_jvp})
 V = table.vjp
 _T = "np.swapaxes({}, -1, -2)"
 
@@ -53,11 +55,40 @@ def _solve_triangular() -> None:
       jvp_b=f"scipy.linalg.solve_triangular(a, dot, {_ARGS})", jvp_a=jvp_a)
 
 
+def _cholesky() -> None:
+    """cho_factor's c holds the factor F in the triangle it read (lower or upper) and a's
+    other entries; cho_solve reads F only, and solves with F F^T (lower) or F^T F."""
+    tri = "np.where(lower, np.tril({0}), np.triu({0}))"
+    other = "np.where(lower, np.triu({0}, 1), np.tril({0}, -1))"
+    factor = tri.format("ans[0]")
+    V(scipy.linalg.cho_factor, "a, lower=False, overwrite_a=False, check_finite=True",
+      name="scipy.linalg.cho_factor", result="list",
+      a=f"cholesky_grad({tri.format('g[0]')}, a, {factor}, np.logical_not(lower)) + "
+        f"{other.format('g[0]')}",
+      jvp_a=f"cho_pair(cholesky_jvp(dot, a, {factor}, np.logical_not(lower)) + "
+            f"{other.format('dot')})")
+    low = "np.not_equal(c_and_lower[1], 0)"  # the flag (not differentiable)
+    f = f"np.where({low}, np.tril(c_and_lower[0]), np.triu(c_and_lower[0]))"
+    gb = "scipy.linalg.cho_solve(c_and_lower, g)"
+    sym = (f"(np.matmul(np.atleast_2d(({gb}).T).T, np.atleast_2d(ans.T)) + "
+           f"np.matmul(np.atleast_2d(ans.T).T, np.atleast_2d(({gb}).T)))")  # -(gM + gM^T)
+    df = f"np.where({low}, np.tril(dot[0]), np.triu(dot[0]))"
+    dm = (f"np.where({low}, np.matmul({df}, ({f}).T) + np.matmul({f}, ({df}).T), "
+          f"np.matmul(({df}).T, {f}) + np.matmul(({f}).T, {df}))")
+    V(scipy.linalg.cho_solve, "c_and_lower, b, overwrite_b=False, check_finite=True",
+      name="scipy.linalg.cho_solve", seq=False, b=gb,
+      c_and_lower=f"cho_pair(-np.where({low}, np.tril(np.matmul({sym}, {f})), "
+                  f"np.triu(np.matmul({f}, {sym}))))",
+      jvp_b="scipy.linalg.cho_solve(c_and_lower, dot)",
+      jvp_c_and_lower=f"-scipy.linalg.cho_solve(c_and_lower, np.matmul({dm}, ans))")
+
+
 def _rules() -> None:
     sylvester = "scipy.linalg.solve_sylvester"
     V(scipy.linalg.expm, "A", name="scipy.linalg.expm",
       A=f"expm_frechet({_T.format('A')}, g)", jvp_A="expm_frechet(A, dot)")
     _solve_triangular()
+    _cholesky()
     lam = f"{sylvester}(a.T, b.T, g)"
     V(scipy.linalg.solve_sylvester, "a, b, q", name=f"{sylvester}",
       q=lam, a=f"-np.matmul({lam}, ans.T)", b=f"-np.matmul(ans.T, {lam})",
@@ -79,6 +110,7 @@ def _helpers() -> None:
       a=f"expm_frechet2({_T.format('a')}, {_T.format('e')}, g)",
       jvp_e="expm_frechet(a, dot)", jvp_a="expm_frechet2(a, e, dot)")
     helper_table.nondiff(matfuncs.transposed)
+    h(matfuncs.cho_pair, "c", c="g[0]", linear=True)
     h(matfuncs.conv_grad1, "c, in1, in2, mode", zero=("in1",),
       c="scipy.signal.convolve(g, in2, mode)", in2="conv_grad2(c, g, in2, mode)",
       jvp_c="conv_grad1(dot, in1, in2, mode)", jvp_in2="conv_grad1(c, in1, dot, mode)")

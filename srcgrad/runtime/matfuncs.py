@@ -13,6 +13,8 @@ installed: the code being differentiated calls it), never by importing this modu
   matrices (..., n, n).
 - ``transposed(trans)``: whether ``solve_triangular``'s ``trans`` (0, 1, 2, 'N', 'T',
   'C') solves with the transpose (real matrices: 'C' is 'T').
+- ``cho_pair(c)``: ``[c, 0.0]``, the adjoint or tangent of ``cho_factor``'s pair
+  ``(c, lower)`` given that of ``c`` (the flag has none).
 - ``conv_grad1(c, in1, in2, mode)`` and ``conv_grad2(c, in1, in2, mode)``: the adjoints
   of ``convolve(in1, in2, mode)`` in ``in1`` and in ``in2``: ``c`` is placed in the
   'full' output (where the mode's output sits in it) and correlated with the other
@@ -27,7 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["conv_grad1", "conv_grad2", "expm_frechet", "expm_frechet2", "transposed"]
+__all__ = ["cho_pair", "conv_grad1", "conv_grad2", "expm_frechet", "expm_frechet2",
+           "transposed"]
 
 
 def _blocks(rows: list[list]) -> np.ndarray:
@@ -84,3 +87,7 @@ def conv_grad1(c, in1, in2, mode):
 def conv_grad2(c, in1, in2, mode):
     from scipy.signal import correlate
     return correlate(_full(c, in1, in2, mode), in1, "valid")
+
+
+def cho_pair(c):
+    return [c, np.zeros((), dtype=np.result_type(c, np.float32))]
