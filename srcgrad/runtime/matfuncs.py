@@ -38,6 +38,7 @@ def _blocks(rows: list[list]) -> np.ndarray:
 
 
 def expm_frechet(a, e):
+    """The Fréchet derivative of expm at ``a`` along ``e`` (stacks of matrices)."""
     from scipy.linalg import expm
     a, e = np.broadcast_arrays(np.asarray(a), np.asarray(e))
     n = a.shape[-1]
@@ -46,6 +47,7 @@ def expm_frechet(a, e):
 
 
 def expm_frechet2(a, e, f):
+    """The derivative of ``expm_frechet(a, e)`` in ``a`` along ``f``."""
     from scipy.linalg import expm
     a, e, f = np.broadcast_arrays(np.asarray(a), np.asarray(e), np.asarray(f))
     n = a.shape[-1]
@@ -55,6 +57,7 @@ def expm_frechet2(a, e, f):
 
 
 def transposed(trans) -> bool:
+    """Whether solve_triangular's ``trans`` solves with the transpose."""
     if trans in (0, "N", "n"):
         return False
     if trans in (1, 2, "T", "C", "t", "c"):
@@ -80,14 +83,17 @@ def _full(g, in1, in2, mode):
 
 
 def conv_grad1(c, in1, in2, mode):
+    """The adjoint of ``convolve(in1, in2, mode)`` in ``in1``, given ``c``."""
     from scipy.signal import correlate
     return correlate(_full(c, in1, in2, mode), in2, "valid")
 
 
 def conv_grad2(c, in1, in2, mode):
+    """The adjoint of ``convolve(in1, in2, mode)`` in ``in2``, given ``c``."""
     from scipy.signal import correlate
     return correlate(_full(c, in1, in2, mode), in1, "valid")
 
 
 def cho_pair(c):
+    """``[c, 0]``: the adjoint or tangent of cho_factor's pair ``(c, lower)``."""
     return [c, np.zeros((), dtype=np.result_type(c, np.float32))]

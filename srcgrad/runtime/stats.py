@@ -28,6 +28,7 @@ __all__ = ["mvn_cov", "mvn_cov_t", "simplex", "simplex_dot", "simplex_t"]
 
 
 def mvn_cov(cov, x):
+    """The (d, d) covariance matrix SciPy reads from ``cov`` (d: the last axis of x)."""
     c = np.asarray(cov)
     if c.ndim == 2:
         return np.tril(c) + np.swapaxes(np.tril(c, -1), -1, -2)
@@ -40,6 +41,7 @@ def mvn_cov(cov, x):
 
 
 def mvn_cov_t(c, cov):
+    """The transpose of ``mvn_cov``: a matrix's adjoint, shaped as ``cov``."""
     c = np.asarray(c)
     nd = np.ndim(cov)
     if nd == 2:
@@ -54,6 +56,7 @@ def _short(x, alpha) -> bool:
 
 
 def simplex(x, alpha):
+    """``x`` completed to all of alpha's components (by ``1 - sum``), a new array."""
     x = np.asarray(x)
     if _short(x, alpha):
         return np.concatenate([x, 1 - np.sum(x, axis=0, keepdims=True)], axis=0)
@@ -61,6 +64,7 @@ def simplex(x, alpha):
 
 
 def simplex_dot(dot, alpha):
+    """The tangent of ``simplex``: ``dot`` completed by ``-sum``."""
     dot = np.asarray(dot)
     if _short(dot, alpha):
         return np.concatenate([dot, -np.sum(dot, axis=0, keepdims=True)], axis=0)
@@ -68,6 +72,7 @@ def simplex_dot(dot, alpha):
 
 
 def simplex_t(c, x):
+    """The transpose of ``simplex_dot``: an adjoint shaped as ``x``."""
     c = np.asarray(c)
     if np.shape(c)[0] == np.shape(x)[0] + 1:
         return c[:-1] - c[-1:]
