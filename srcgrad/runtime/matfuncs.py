@@ -96,4 +96,4 @@ def conv_grad2(c, in1, in2, mode):
 
 def cho_pair(c):
     """``[c, 0]``: the adjoint or tangent of cho_factor's pair ``(c, lower)``."""
-    return [c, np.zeros((), dtype=np.result_type(c, np.float32))]
+    return [np.array(c, copy=True), np.zeros((), dtype=np.result_type(c, np.float32))]
