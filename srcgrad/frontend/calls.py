@@ -242,6 +242,11 @@ class Calls:
             return objects.method(self.core, found, node, self)
         if name == "astype":  # x.astype(np.float32): a cast; to int or bool: a step
             return casts.astype(self.state, self.core, node, into, found)
+        if name in _DENSITIES and isinstance(node.func.value, gast.Call):
+            raise self.state.unsupported(node.func, f"the method .{name}() of a frozen "
+                                         "distribution (stats.norm(mu, s)) is not supported",
+                                         f"Pass the parameters to the distribution's own "
+                                         f"method: stats.norm.{name}(x, mu, s).")
         if name not in METHODS:
             raise self.state.unsupported(node.func, f"the method .{name}() is not supported "
                                          "yet", f"Call the NumPy function instead "
@@ -336,3 +341,7 @@ def _starred(node: gast.Call) -> bool:
 
 
 _inlinable = values.inlinable
+
+
+# Methods of scipy.stats distributions: called on a frozen one, stats.norm(mu, s).logpdf(x).
+_DENSITIES = frozenset({"logpdf", "pdf", "cdf", "logcdf", "logpmf", "pmf"})

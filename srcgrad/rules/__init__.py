@@ -15,12 +15,14 @@ from . import numpy_more as _numpy_more
 from . import operators as _operators
 from . import python as _python
 from . import scipy as _scipy
+from . import scipy_linalg as _scipy_linalg
+from . import scipy_stats as _scipy_stats
 from . import shape as _shape
 from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
-                             _linalg.table, _shape.table, _decomp.table,
-                             _operators.table, _casts.table)
+                             _scipy_stats.table, _scipy_linalg.table, _linalg.table,
+                             _shape.table, _decomp.table, _operators.table, _casts.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:
@@ -31,8 +33,9 @@ for _t in TABLES:
 # srcgrad's own rules for user code (REGISTRY also receives the user's, from
 # srcgrad.custom, and the rules of srcgrad's run-time helpers, for higher order).
 BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
-for _key, _rules in _helpers.table.rules.items():
-    REGISTRY.setdefault(_key, []).extend(_rules)
+for _h in (_helpers.table, _scipy_stats.helper_table, _scipy_linalg.helper_table):
+    for _key, _rules in _h.rules.items():
+        REGISTRY.setdefault(_key, []).extend(_rules)
 
 
 def overloads(key: object) -> list[Rule]:
