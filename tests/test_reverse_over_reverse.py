@@ -110,6 +110,12 @@ HELPER_CASES = [
     (H.via_lse_weights, (r(3, 4), r(3))),
     (H.via_det_grad, (0.8, r(3, 3) + 3 * np.eye(3))), (H.via_solve_grad_a, (r(3), r(3))),
     (H.via_solve_grad_a_matrix, (r(3, 2), r(3, 2))),
+    (H.via_gradient_grad, (r(2, 3, 4), r(3, 4))), (H.via_gradient_vjp, (r(3, 4), r(2, 3, 4))),
+    (H.via_interp_slope, (r(4), r(5))), (H.via_interp_slope_vjp, (r(5), r(4))),
+    (H.via_interp_fp_grad, (r(5), H.XS)), (H.via_interp_fp_jvp, (r(4), H.XS)),
+    (H.via_convolve_grad, (r(5), r(5))), (H.via_correlate_grad_a, (r(8), r(5))),
+    (H.via_correlate_grad_v, (r(2), r(6))), (H.via_polyder_grad, (r(3), r(5))),
+    (H.via_poly_powers, (r(3), r(4))),
 ]
 
 

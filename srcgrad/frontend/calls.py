@@ -52,7 +52,7 @@ from typing import Any
 import gast
 import numpy as np
 
-from .. import ir
+from .. import ir, rules
 from . import function, names, objects, parse, recursion, values
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
@@ -131,6 +131,9 @@ class Calls:
         else:
             args = [self.core.value(a) for a in items]
         kwargs = [(k.arg, self.core.value(k.value)) for k in node.keywords]
+        if seq and _array_only(callee):  # np.mean([a, b], axis=0): the list as an array
+            stacked = ir.Callee(_ASARRAY_NAME, np.asarray, np)
+            args, seq = [self.state.emit(self.state.temp(), stacked, args, node, (), True)], False
         return self.state.emit(self.state.result(into), callee, args, node, kwargs, seq)
 
     def arguments(self, node: gast.Call) -> tuple[list, dict]:
@@ -325,3 +328,16 @@ def _starred(node: gast.Call) -> bool:
 
 
 _inlinable = values.inlinable
+
+
+_ASARRAY_NAME = "np.asarray"
+
+
+def _array_only(callee: ir.Callee) -> bool:
+    """Whether a NumPy function given a list or tuple display has rules for an array
+    argument only (``np.mean``, ``np.sum``, ``np.var``): NumPy makes the list an array
+    first, and so does the lowering (``np.asarray([a, b])``, which has a rule)."""
+    found = rules.overloads(callee.obj)
+    module = getattr(callee.obj, "__module__", None) or ""
+    return bool(found) and module.startswith("numpy") and not any(
+        r.nondiff or (r.seq is not False and r.variadic) for r in found)

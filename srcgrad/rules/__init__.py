@@ -11,13 +11,14 @@ from . import helpers as _helpers
 from . import linalg as _linalg
 from . import numpy as _numpy
 from . import numpy_more as _numpy_more
+from . import numpy_ported as _numpy_ported
 from . import python as _python
 from . import scipy as _scipy
 from . import shape as _shape
 from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
-                             _linalg.table, _shape.table, _decomp.table)
+                             _linalg.table, _shape.table, _decomp.table, _numpy_ported.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:

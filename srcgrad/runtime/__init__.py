@@ -14,7 +14,8 @@ This module holds the core, which any derivative may call (broadcasting, reducti
 and products of any rank, seeds, zeros, dtypes, writes and checks). Each module holds
 the adjoints and tangents of one family of functions, its docstring says which:
 ``linalg`` (products and ``numpy.linalg``), ``decomp`` (decompositions), ``shape``
-(layout and construction), ``sorting`` (order statistics), ``special``
+(layout and construction), ``ported`` (functions ported code uses: ``np.gradient``,
+``np.interp``, the convolutions), ``sorting`` (order statistics), ``special``
 (``scipy.special.logsumexp``; SciPy is not imported) and ``second_order`` (tangents of
 the adjoint helpers, which Hessian-vector product code calls).
 
@@ -411,5 +412,5 @@ def weights_grad(c, weights, axis):
 
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
-from . import decomp, linalg, second_order, sorting, special, transposes  # noqa: E402, F401
+from . import decomp, linalg, ported, second_order, sorting, special, transposes  # noqa: E402, F401
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)
