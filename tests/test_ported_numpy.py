@@ -1,9 +1,9 @@
 """NumPy as ported code calls it (issue 20): np.gradient, np.rollaxis, np.interp, the
-convolutions, np.polyval, and reductions and stacks of a list or tuple of arrays, in
-user-style programs (tests/fixtures/ported_programs.py) checked against central
-differences: the gradient of every argument, forward mode against it, and the
-Hessian-vector product (second order) and vjp of the gradient (reverse over reverse)
-against differences of the gradient."""
+convolutions, np.polyval, np.select (nested np.where), and reductions and stacks of a
+list or tuple of arrays, in user-style programs (tests/fixtures/ported_programs.py)
+checked against central differences: the gradient of every argument, forward mode
+against it, and the Hessian-vector product (second order) and vjp of the gradient
+(reverse over reverse) against differences of the gradient."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ CASES = [
     (P.mean_of_list, (r(4), r(4))),
     (P.sum_of_tuple, (r(4), r(4))),
     (P.stacked, (r(4), r(4))),
+    (P.piecewise, (np.array([-1.0, -0.2, 0.3, 0.9]), r(4))),
 ]
 IDS = [f.__name__ for f, _ in CASES]
 
@@ -75,6 +76,16 @@ def test_gradient_of_a_one_axis_call_and_a_tuple_of_axes():
 
     np.testing.assert_allclose(srcgrad.grad(g)(f), numeric.gradient(g, (f,), 0), rtol=1e-6,
                                atol=1e-8)
+
+
+def test_select_of_a_list_made_at_run_time_is_refused_where_it_is_written():
+    def f(x):
+        choices = [x, 2 * x]
+        choices.append(x * x)
+        return np.sum(np.select([x < 0, x < 1, x >= 1], choices))
+
+    with pytest.raises(srcgrad.SrcgradError, match="np.select"):
+        srcgrad.grad(f)(r(3))
 
 
 def test_interp_period_is_refused_where_it_is_written():

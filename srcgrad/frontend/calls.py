@@ -113,6 +113,10 @@ class Calls:
             found = Comprehensions(state, self.core).call(target.obj, node, into)
             if found is not None:  # sum(... for ...), list(d.values()), len(d)...
                 return found
+            if target.obj is np.select:
+                found = self.select(node)
+                if found is not None:
+                    return found
             if values.direct(target.obj, node):
                 return self.emit_call(target, node, into)
         else:  # ACTS["tanh"](x), (lambda t: t * t)(x), make_layer()(x)
@@ -135,6 +139,34 @@ class Calls:
             stacked = ir.Callee(_ASARRAY_NAME, np.asarray, np)
             args, seq = [self.state.emit(self.state.temp(), stacked, args, node, (), True)], False
         return self.state.emit(self.state.result(into), callee, args, node, kwargs, seq)
+
+    def select(self, node: gast.Call) -> ir.Operand | None:
+        """``np.select(conditions, choices, default=0)`` of sequences known now (displays,
+        tuples): nested ``np.where``, the first true condition's choice winning as in
+        NumPy, so the choices and the default are differentiated and the conditions are
+        not. None (the usual lowering) for anything else."""
+        params = ("condlist", "choicelist", "default")
+        syntax = dict(zip(params, node.args, strict=False))
+        if len(node.args) > 3 or any(k.arg not in params or k.arg in syntax
+                                     for k in node.keywords):
+            return None
+        syntax.update((k.arg, k.value) for k in node.keywords if k.arg is not None)
+        seqs = [self._known_items(syntax.get(p)) for p in params[:2]]
+        if seqs[0] is None or seqs[1] is None or len(seqs[0]) != len(seqs[1]):
+            return None
+        state, where = self.state, ir.Callee(_WHERE_NAME, np.where, np)
+        out = self.core.value(syntax["default"]) if "default" in syntax else ir.Const(0)
+        for c, x in reversed(list(zip(*seqs, strict=True))):
+            out = state.emit(state.temp(), where, (self.core.pack(c, node),
+                                                   self.core.pack(x, node), out), node)
+        return out
+
+    def _known_items(self, node: gast.expr | None) -> list | None:
+        if isinstance(node, (gast.List, gast.Tuple)) and \
+                not any(isinstance(e, gast.Starred) for e in node.elts):
+            return [self.core.expr(e) for e in node.elts]
+        known = Unroll(self.state, self.core).known(node) if node is not None else None
+        return list(known) if isinstance(known, Tup) else None
 
     def arguments(self, node: gast.Call) -> tuple[list, dict]:
         """A call's argument values, ``*xs`` and ``**opts`` unpacked (their structure
@@ -330,7 +362,7 @@ def _starred(node: gast.Call) -> bool:
 _inlinable = values.inlinable
 
 
-_ASARRAY_NAME = "np.asarray"
+_ASARRAY_NAME, _WHERE_NAME = "np.asarray", "np.where"
 
 
 def _array_only(callee: ir.Callee) -> bool:
