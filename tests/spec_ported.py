@@ -57,4 +57,18 @@ DIFF_PORTED += [
     Spec(np.correlate, "np.correlate(x, y)", (((5,), (3,)),)),
     Spec(np.correlate, "np.correlate(x * y, y, 'same')", (((4,), (4,)),)),
 ]
+# lstsq: a tall a near a well-conditioned one (distinct singular values 9, 6, 3).
+TALL = "(x + np.eye(5, 3) * np.array([9.0, 6.0, 3.0]))"
+SMALL: Domain = ((-0.5, 0.5),)
+LSTSQ = (((5, 3), (5,)), ((5, 3), (5, 2)))
+DIFF_PORTED += [
+    Spec(np.linalg.lstsq, f"np.linalg.lstsq({TALL}, y)[0]", LSTSQ, SMALL),
+    Spec(np.linalg.lstsq, f"np.linalg.lstsq({TALL}, y, rcond=None)[1]", LSTSQ, SMALL),
+    Spec(np.linalg.lstsq, f"np.linalg.lstsq({TALL}, y)[3]", LSTSQ, SMALL),
+    Spec(np.linalg.lstsq, f"np.linalg.lstsq({TALL}, y)[0] ** 2", (((5, 3), (5, 2)),), SMALL,
+         label="lstsq x**2"),
+    Spec(np.linalg.lstsq, "np.linalg.lstsq(x + 3 * np.eye(3), y)[0]", (((3, 3), (3,)),),
+         SMALL),
+    Spec(np.linalg.lstsq, "np.linalg.lstsq(np.eye(5, 3) + 0.5, x)[0]", (((5,),), ((5, 2),))),
+]
 NONDIFF_PORTED: list = []

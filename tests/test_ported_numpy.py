@@ -35,6 +35,7 @@ CASES = [
     (P.sum_of_tuple, (r(4), r(4))),
     (P.stacked, (r(4), r(4))),
     (P.piecewise, (np.array([-1.0, -0.2, 0.3, 0.9]), r(4))),
+    (P.fitted_line, (np.eye(6, 3) * 4.0 + 0.3 * r(6, 3), r(6))),
 ]
 IDS = [f.__name__ for f, _ in CASES]
 
@@ -86,6 +87,17 @@ def test_select_of_a_list_made_at_run_time_is_refused_where_it_is_written():
 
     with pytest.raises(srcgrad.SrcgradError, match="np.select"):
         srcgrad.grad(f)(r(3))
+
+
+def test_lstsq_of_a_rank_deficient_or_wide_a_is_a_located_error_when_differentiated():
+    def f(a, b):
+        return np.sum(np.linalg.lstsq(a, b)[0])
+
+    deficient = np.outer(r(5), r(3))
+    with pytest.raises(srcgrad.SrcgradError, match="full column rank"):
+        srcgrad.grad(f)(deficient, r(5))
+    with pytest.raises(srcgrad.SrcgradError, match="full column rank"):
+        srcgrad.grad(f, wrt=1)(r(2, 4), r(2))
 
 
 def test_interp_period_is_refused_where_it_is_written():

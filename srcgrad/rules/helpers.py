@@ -231,3 +231,7 @@ V(ported.correlate_grad_a, "c, a, v, mode", zero=("a",), c="np.correlate(g, v, m
 V(ported.correlate_grad_v, "c, a, v, mode", zero=("v",), c="np.correlate(a, g, mode)",
   a="correlate_grad_a(c, a, g, mode)", jvp_c="correlate_grad_v(dot, a, v, mode)",
   jvp_a="correlate_grad_v(c, dot, v, mode)")
+V(ported.col_outer, "u, v", u="np.matmul(g, v)", v="np.matmul(np.swapaxes(g, -1, -2), u)",
+  jvp_u="col_outer(dot, v)", jvp_v="col_outer(u, dot)")
+V(ported.lstsq_gram, "a, rank", zero=("rank",), a="np.matmul(a, g + np.swapaxes(g, -1, -2))",
+  jvp_a="np.matmul(np.swapaxes(dot, -1, -2), a) + np.matmul(np.swapaxes(a, -1, -2), dot)")

@@ -1,6 +1,7 @@
 """Rules for the NumPy functions ported code uses (issue 20): ``np.gradient``,
 ``np.rollaxis``, ``np.interp``, ``np.convolve``, ``np.correlate``, ``np.polyval`` and
-``np.polyder``.
+``np.polyder``, and ``np.linalg.lstsq`` (for an ``a`` of full column rank: elsewhere a
+run-time error says so; ``rank`` is not differentiable).
 
 Same form as rules/numpy.py: one line per primitive, both modes. The adjoints that are
 more than an expression are functions of ``srcgrad.runtime.ported``. What is constant:
@@ -37,3 +38,15 @@ V(np.polyval, "p, x", p="np.dot(np.ravel(g), poly_powers(x, np.size(p), 0))",
   x="g * np.polyval(np.polyder(p), x)", jvp_p="np.polyval(dot, x)",
   jvp_x="dot * np.polyval(np.polyder(p), x)")
 V(np.polyder, "p, m=1", p="polyder_grad(g, p, m)", linear=True)
+
+# lstsq: (x, residuals, rank, s) for an a of full column rank (lstsq_gram checks it at run
+# time): x = (a^T a)^-1 a^T b, residuals = |b - a x|^2 per column, s the singular values.
+R = "(b - np.matmul(a, ans[0]))"
+Z = "np.linalg.solve(lstsq_gram(a, ans[2]), g[0])"
+W = "np.resize(g[1], np.shape(np.sum(b, axis=0)))"  # the residuals' adjoint (empty: 0)
+SVD = "np.linalg.svd(a, full_matrices=False)"
+V(np.linalg.lstsq, "a, b, rcond=None", result="list",
+  a=f"col_outer({R}, {Z}) - col_outer(np.matmul(a, {Z}), ans[0])"
+    f" - 2 * col_outer({R} * {W}, ans[0]) + np.matmul({SVD}[0] * g[3], {SVD}[2])",
+  b=f"np.matmul(a, {Z}) + 2 * {R} * {W}",
+  jvp_a="lstsq_jvp_a(dot, a, b, ans)", jvp_b="lstsq_jvp_b(dot, a, b, ans)")

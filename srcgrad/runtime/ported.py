@@ -1,6 +1,7 @@
 """Run-time helpers for the NumPy functions ported code uses (issue 20): adjoints and
 tangents of ``np.gradient``, ``np.rollaxis``, ``np.interp``, ``np.convolve``,
-``np.correlate`` and ``np.polyder``. Public and stable.
+``np.correlate`` ``np.polyder`` and
+``np.linalg.lstsq``. Public and stable.
 
 ``<fn>_grad(g, ...)`` is the adjoint contribution to an input of ``np.<fn>`` given the
 output's adjoint ``g``; each is linear in ``g``. ``interp_slope`` is the derivative of
@@ -20,9 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "convolve_grad", "correlate_grad_a", "correlate_grad_v", "gradient_grad",
+    "col_outer", "convolve_grad", "correlate_grad_a", "correlate_grad_v", "gradient_grad",
     "interp_fp_grad", "interp_fp_jvp", "interp_slope", "interp_slope_vjp",
-    "poly_powers", "polyder_grad", "rollaxis_dest",
+    "lstsq_gram", "lstsq_jvp_a", "lstsq_jvp_b", "poly_powers", "polyder_grad",
+    "rollaxis_dest",
 ]
 
 
@@ -215,3 +217,57 @@ def poly_powers(x, n, d):
         factor = factor * (k - j)
     shifted = np.maximum(k - d, 0)
     return np.where(k >= d, factor * x[:, None] ** shifted, 0.0).astype(_float(x), copy=False)
+
+
+# ---- np.linalg.lstsq ------------------------------------------------------------------
+
+def col_outer(u, v):
+    """``u v^T`` column by column: ``np.outer`` of vectors, ``u @ v.T`` of matrices (the
+    shape of ``np.linalg.lstsq``'s ``a`` from a ``b``-shaped and an ``x``-shaped value)."""
+    u, v = np.asarray(u), np.asarray(v)
+    if u.ndim == 1:
+        return np.multiply.outer(u, v)
+    return u @ np.swapaxes(v, -1, -2)
+
+
+def lstsq_gram(a, rank):
+    """``a^T a``, the matrix of the normal equations, after checking that ``a`` is tall
+    (or square) with full column rank: only there is the least-squares solution smooth."""
+    m, n = np.shape(a)
+    if m < n or rank < n:
+        raise ValueError(f"srcgrad differentiates np.linalg.lstsq(a, b) for an a of full "
+                         f"column rank (rows >= columns); this a has shape {(m, n)} and "
+                         f"rank {rank}. Use np.linalg.pinv(a) @ b, or regularize.")
+    return np.swapaxes(a, -1, -2) @ a
+
+
+class _Outputs(tuple):
+    """The tangent of a tuple-valued function as one argument's share: shares add up
+    entry by entry (not by concatenation)."""
+
+    def __add__(self, other):
+        return _Outputs(x + y for x, y in zip(self, other, strict=True))
+
+    __radd__ = __add__
+
+
+def _lstsq_jvp(da, db, a, b, ans):
+    x = ans[0]
+    r = b - a @ x
+    dx = np.linalg.solve(lstsq_gram(a, ans[2]), np.swapaxes(da, -1, -2) @ r
+                         + np.swapaxes(a, -1, -2) @ (db - da @ x))
+    dres = 2 * np.sum(r * (db - da @ x), axis=0) if np.size(ans[1]) else np.zeros(0)
+    u, _, vt = np.linalg.svd(a, full_matrices=False)
+    ds = np.sum(u * (da @ np.swapaxes(vt, -1, -2)), axis=0)
+    return _Outputs((dx, np.reshape(dres, np.shape(ans[1])), 0.0, ds))
+
+
+def lstsq_jvp_a(dot, a, b, ans):
+    """Tangent of ``(x, residuals, rank, s) = np.linalg.lstsq(a, b)`` for ``a``'s tangent
+    ``dot`` (full column rank)."""
+    return _lstsq_jvp(dot, np.zeros(np.shape(b)), a, b, ans)
+
+
+def lstsq_jvp_b(dot, a, b, ans):
+    """Tangent of ``np.linalg.lstsq(a, b)``'s outputs for ``b``'s tangent ``dot``."""
+    return _lstsq_jvp(np.zeros(np.shape(a)), dot, a, b, ans)
