@@ -1,5 +1,6 @@
 """NumPy as ported code calls it (issue 20): np.gradient, np.rollaxis, np.interp, the
-convolutions, np.polyval, np.select (nested np.where), and reductions and stacks of a
+convolutions, np.polyval, np.select (nested np.where), np.linalg.lstsq, np.einsum
+(ellipses, the sublist form), and reductions and stacks of a
 list or tuple of arrays, in user-style programs (tests/fixtures/ported_programs.py)
 checked against central differences: the gradient of every argument, forward mode
 against it, and the Hessian-vector product (second order) and vjp of the gradient
@@ -36,6 +37,7 @@ CASES = [
     (P.stacked, (r(4), r(4))),
     (P.piecewise, (np.array([-1.0, -0.2, 0.3, 0.9]), r(4))),
     (P.fitted_line, (np.eye(6, 3) * 4.0 + 0.3 * r(6, 3), r(6))),
+    (P.contracted, (r(2, 3, 4), r(2, 4, 5))),
 ]
 IDS = [f.__name__ for f, _ in CASES]
 
@@ -49,6 +51,14 @@ def test_gradient_and_tangent_match_differences(f, args):
         t[i] = r(*np.shape(args[i]))
         np.testing.assert_allclose(srcgrad.jvp(f, args, tuple(t))[1], np.sum(want * t[i]),
                                    rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("f, args", CASES, ids=IDS)
+def test_tangent_of_every_argument_at_once(f, args):
+    """Each argument's share of a tuple-valued output's tangent adds up entry by entry."""
+    t = tuple(r(*np.shape(a)) for a in args)
+    np.testing.assert_allclose(srcgrad.jvp(f, args, t)[1], numeric.directional(f, args, t),
+                               rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("f, args", CASES, ids=IDS)
@@ -98,6 +108,15 @@ def test_lstsq_of_a_rank_deficient_or_wide_a_is_a_located_error_when_differentia
         srcgrad.grad(f)(deficient, r(5))
     with pytest.raises(srcgrad.SrcgradError, match="full column rank"):
         srcgrad.grad(f, wrt=1)(r(2, 4), r(2))
+
+
+def test_einsum_sublists_not_written_in_the_call_are_refused_where_they_are():
+    def f(a):
+        i = 0
+        return np.sum(np.einsum(a, [i, 1], [1]))
+
+    with pytest.raises(srcgrad.SrcgradError, match="sublist form"):
+        srcgrad.grad(f)(r(2, 3))
 
 
 def test_interp_period_is_refused_where_it_is_written():

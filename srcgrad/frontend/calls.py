@@ -52,8 +52,8 @@ from typing import Any
 import gast
 import numpy as np
 
-from .. import ir, rules
-from . import function, names, objects, parse, recursion, values
+from .. import ir
+from . import function, names, numpy_calls, objects, parse, recursion, values
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
@@ -114,7 +114,11 @@ class Calls:
             if found is not None:  # sum(... for ...), list(d.values()), len(d)...
                 return found
             if target.obj is np.select:
-                found = self.select(node)
+                found = numpy_calls.select(self, node)
+                if found is not None:
+                    return found
+            if target.obj is np.einsum:  # the sublist form: as its subscripts string
+                found = numpy_calls.einsum_sublists(self, target, node, into)
                 if found is not None:
                     return found
             if values.direct(target.obj, node):
@@ -135,38 +139,10 @@ class Calls:
         else:
             args = [self.core.value(a) for a in items]
         kwargs = [(k.arg, self.core.value(k.value)) for k in node.keywords]
-        if seq and _array_only(callee):  # np.mean([a, b], axis=0): the list as an array
-            stacked = ir.Callee(_ASARRAY_NAME, np.asarray, np)
+        if seq and numpy_calls.array_only(callee):  # np.mean([a, b], axis=0): the list as an array
+            stacked = ir.Callee(numpy_calls.ASARRAY_NAME, np.asarray, np)
             args, seq = [self.state.emit(self.state.temp(), stacked, args, node, (), True)], False
         return self.state.emit(self.state.result(into), callee, args, node, kwargs, seq)
-
-    def select(self, node: gast.Call) -> ir.Operand | None:
-        """``np.select(conditions, choices, default=0)`` of sequences known now (displays,
-        tuples): nested ``np.where``, the first true condition's choice winning as in
-        NumPy, so the choices and the default are differentiated and the conditions are
-        not. None (the usual lowering) for anything else."""
-        params = ("condlist", "choicelist", "default")
-        syntax = dict(zip(params, node.args, strict=False))
-        if len(node.args) > 3 or any(k.arg not in params or k.arg in syntax
-                                     for k in node.keywords):
-            return None
-        syntax.update((k.arg, k.value) for k in node.keywords if k.arg is not None)
-        seqs = [self._known_items(syntax.get(p)) for p in params[:2]]
-        if seqs[0] is None or seqs[1] is None or len(seqs[0]) != len(seqs[1]):
-            return None
-        state, where = self.state, ir.Callee(_WHERE_NAME, np.where, np)
-        out = self.core.value(syntax["default"]) if "default" in syntax else ir.Const(0)
-        for c, x in reversed(list(zip(*seqs, strict=True))):
-            out = state.emit(state.temp(), where, (self.core.pack(c, node),
-                                                   self.core.pack(x, node), out), node)
-        return out
-
-    def _known_items(self, node: gast.expr | None) -> list | None:
-        if isinstance(node, (gast.List, gast.Tuple)) and \
-                not any(isinstance(e, gast.Starred) for e in node.elts):
-            return [self.core.expr(e) for e in node.elts]
-        known = Unroll(self.state, self.core).known(node) if node is not None else None
-        return list(known) if isinstance(known, Tup) else None
 
     def arguments(self, node: gast.Call) -> tuple[list, dict]:
         """A call's argument values, ``*xs`` and ``**opts`` unpacked (their structure
@@ -361,15 +337,3 @@ def _starred(node: gast.Call) -> bool:
 
 _inlinable = values.inlinable
 
-
-_ASARRAY_NAME, _WHERE_NAME = "np.asarray", "np.where"
-
-
-def _array_only(callee: ir.Callee) -> bool:
-    """Whether a NumPy function given a list or tuple display has rules for an array
-    argument only (``np.mean``, ``np.sum``, ``np.var``): NumPy makes the list an array
-    first, and so does the lowering (``np.asarray([a, b])``, which has a rule)."""
-    found = rules.overloads(callee.obj)
-    module = getattr(callee.obj, "__module__", None) or ""
-    return bool(found) and module.startswith("numpy") and not any(
-        r.nondiff or (r.seq is not False and r.variadic) for r in found)
