@@ -27,6 +27,7 @@ CASES = [
     (P.image_gradient_energy, (r(4, 5),)),
     (P.spaced_gradient, (r(6), r(6))),
     (P.gradient_along_axis, (r(3, 5),)),
+    (P.gradient_pieces, (r(6),)),
     (P.rolled, (r(2, 3, 4),)),
     (P.lookup_table, (OFF_KNOTS, r(4))),
     (P.smoothed, (r(7), rng.uniform(0.5, 1.5, size=3))),

@@ -9,7 +9,8 @@ the spacings of ``np.gradient`` (scalars or coordinate arrays), ``xp`` (and ``le
 ``right``) of ``np.interp``; a differentiated value passed there is a located error.
 ``np.interp``'s ``period`` is not in the rule's signature, so a call with it is refused
 where it is written. ``np.gradient`` returns one array per axis (a tuple) for more than
-one axis: its adjoint takes them stacked or as a list.
+one axis, one array for one: its result is of kind "any" (not "list": a slice of the
+1-d result is an array), and its adjoint takes the tuple's adjoints as a list.
 """
 
 import numpy as np
@@ -20,7 +21,7 @@ from .registry import Table, exported
 table = Table({"np": np, **exported(ported)})
 P, V, N = table.partials, table.vjp, table.nondiff
 
-V(np.gradient, "f, *varargs, axis=None, edge_order=1", seq=False, linear=True, result="list",
+V(np.gradient, "f, *varargs, axis=None, edge_order=1", seq=False, linear=True,
   f="gradient_grad(g, f, axis, edge_order, *varargs)")
 V(np.rollaxis, "a, axis, start=0", linear=True,
   a="np.moveaxis(g, rollaxis_dest(np.ndim(a), axis, start), axis)")
