@@ -163,6 +163,7 @@ CASES = [
     (P.same_keys_with_none, (-0.5,), (0,)),
     (P.extend_in_a_loop, ([0.5, 1.0], 2.0), (0, 1)),
     (P.mean_of_stacked_list, ([vec(2), vec(2)],), (0,)),
+    (P.mean_of_list, ([vec(2), vec(2)],), (0,)),
     (P.appended, ([0.3, 1.1, -0.6], 0.7), (0, 1)),
     (P.appended_in_loop, ([0.3, 1.1], 0.7), (0, 1)),
 ]
@@ -221,7 +222,6 @@ REFUSED = [
     (P.extend_by_list, ([0.5, 1.0], 2.0), "extend by a list made at run time"),
     (P.appended_alias, ([0.5, 1.0], 2.0), "'ys' also refers to"),
     (P.max_of_comprehension, ([0.5, 1.0],), "max() of a comprehension"),
-    (P.mean_of_list, ([vec(2), vec(2)],), "np.mean (numpy.mean) of a list or tuple"),
     (P.write_while_iterating, ({"a": 0.5, "b": 1.0},), "while a loop iterates over it"),
 ]
 

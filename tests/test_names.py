@@ -178,6 +178,8 @@ CALLS = {
     "eigvalsh": "NP_.linalg.eigvalsh(x + x.T)", "svdvals": "NP_.linalg.svdvals(x)",
     "qr": "NP_.linalg.qr(x)[1]", "eigh": "NP_.linalg.eigh(x + x.T)[0]",
     "svd": "NP_.linalg.svd(x)[1]", "unstack": "NP_.unstack(x)[1]",
+    "convolve": "NP_.convolve(x[0], x[1], 'same')", "gradient": "NP_.gradient(x, 0.5)[1]",
+    "polyder": "NP_.polyder(x[0], 1)",
 }
 X33 = np.array([[0.3, -0.5, 0.8], [1.1, 0.2, -0.4], [0.6, 0.9, 1.3]])
 

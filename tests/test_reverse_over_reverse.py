@@ -112,6 +112,13 @@ HELPER_CASES = [
     (H.via_solve_grad_a_matrix, (r(3, 2), r(3, 2))),
     (H.via_ratio, (r(3), r(3) + 4.0)), (H.via_pow_log, (r(3), r(3))),
     (H.via_sqrt_slope, (r(3), r(3))),
+    (H.via_gradient_grad, (r(2, 3, 4), r(3, 4))), (H.via_gradient_vjp, (r(3, 4), r(2, 3, 4))),
+    (H.via_interp_slope, (r(4), r(5))), (H.via_interp_slope_vjp, (r(5), r(4))),
+    (H.via_interp_fp_grad, (r(5), H.XS)), (H.via_interp_fp_jvp, (r(4), H.XS)),
+    (H.via_convolve_grad, (r(5), r(5))), (H.via_correlate_grad_a, (r(8), r(5))),
+    (H.via_correlate_grad_v, (r(2), r(6))), (H.via_polyder_grad, (r(3), r(5))),
+    (H.via_poly_powers, (r(3), r(4))), (H.via_col_outer, (r(3), r(4))),
+    (H.via_lstsq_gram, (r(5, 3), r(3, 3))),
 ]
 
 

@@ -53,7 +53,7 @@ import gast
 import numpy as np
 
 from .. import ir
-from . import casts, function, index_tricks, names, objects, parse, recursion, values
+from . import casts, function, index_tricks, names, numpy_calls, objects, parse, recursion, values
 from .comprehensions import Comprehensions
 from .state import Core, LocalFunction, LoweringState, Obj, Rec, Static, Tup, bind
 from .structs import CARRIED, Structs
@@ -113,6 +113,14 @@ class Calls:
             found = Comprehensions(state, self.core).call(target.obj, node, into)
             if found is not None:  # sum(... for ...), list(d.values()), len(d)...
                 return found
+            if target.obj is np.select:
+                found = numpy_calls.select(self, node)
+                if found is not None:
+                    return found
+            if target.obj is np.einsum:  # the sublist form: as its subscripts string
+                found = numpy_calls.einsum_sublists(self, target, node, into)
+                if found is not None:
+                    return found
             if values.direct(target.obj, node):
                 cast = casts.asarray(state, self.core, target, node, into)  # dtype=int...
                 return self.emit_call(target, node, into) if cast is None else cast
@@ -132,6 +140,9 @@ class Calls:
         else:
             args = [self.core.value(a) for a in items]
         kwargs = [(k.arg, self.core.value(k.value)) for k in node.keywords]
+        if seq and numpy_calls.array_only(callee):  # np.mean([a, b], axis=0): the list as an array
+            stacked = ir.Callee(numpy_calls.ASARRAY_NAME, np.asarray, np)
+            args, seq = [self.state.emit(self.state.temp(), stacked, args, node, (), True)], False
         return self.state.emit(self.state.result(into), callee, args, node, kwargs, seq)
 
     def arguments(self, node: gast.Call) -> tuple[list, dict]:

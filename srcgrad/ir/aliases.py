@@ -77,7 +77,7 @@ SAME_BUFFER: frozenset[object] = frozenset({
         "moveaxis", "asarray", "asanyarray", "ascontiguousarray", "atleast_1d", "atleast_2d",
         "atleast_3d", "diagonal", "diag", "flip", "fliplr", "flipud", "rot90", "split",
         "array_split", "hsplit", "vsplit", "nan_to_num", "diff", "einsum", "matrix_transpose",
-        "unstack")
+        "unstack", "rollaxis")
       if hasattr(np, name)),  # the last two are NumPy 2.1's
     *([np.linalg.matrix_transpose] if hasattr(np.linalg, "matrix_transpose") else [])})
 

@@ -12,6 +12,7 @@ from . import helpers as _helpers
 from . import linalg as _linalg
 from . import numpy as _numpy
 from . import numpy_more as _numpy_more
+from . import numpy_ported as _numpy_ported
 from . import operators as _operators
 from . import python as _python
 from . import scipy as _scipy
@@ -22,7 +23,8 @@ from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
                              _scipy_stats.table, _scipy_linalg.table, _linalg.table,
-                             _shape.table, _decomp.table, _operators.table, _casts.table)
+                             _shape.table, _decomp.table, _operators.table, _casts.table,
+                             _numpy_ported.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:

@@ -28,12 +28,22 @@ from typing import Any
 import numpy as np
 
 from .. import runtime as rt
-from ..runtime import decomp, finite, linalg, second_order, shape, sorting, special, transposes
+from ..runtime import (
+    decomp,
+    finite,
+    linalg,
+    ported,
+    second_order,
+    shape,
+    sorting,
+    special,
+    transposes,
+)
 from .registry import Table, exported
 
 # Rule text calls the adjoint helpers and their tangents (srcgrad.runtime.second_order).
 table = Table({"np": np, **exported(rt, linalg, decomp, shape, sorting, special, second_order,
-                                     transposes, finite)})
+                                     transposes, finite, ported)})
 V, N, P = table.vjp, table.nondiff, table.partials
 LIN: dict[str, Any] = {"linear": True}
 
@@ -203,3 +213,39 @@ SVD = "g, a, r, full_matrices, compute_uv, hermitian"
 V(decomp.svd_grad, SVD, jvp_g="svd_grad(dot, a, r, full_matrices, compute_uv, hermitian)",
   jvp_a=f"svd_grad_jvp_a(dot, {SVD})", jvp_r=f"svd_grad_jvp_r(dot, {SVD})")
 
+
+# ---- srcgrad.runtime.ported (issue 20) ---------------------------------------------
+N(ported.rollaxis_dest)
+GRADIENT = "c, f, axis, edge_order, *varargs"
+V(ported.gradient_grad, GRADIENT, c="gradient_grad_vjp(g, f, axis, edge_order, *varargs)",
+  zero=("f",), **LIN)
+V(transposes.gradient_grad_vjp, GRADIENT, c="gradient_grad(g, f, axis, edge_order, *varargs)",
+  zero=("f",), **LIN)
+V(ported.polyder_grad, "c, p, m", c="np.polyder(g, m)", zero=("p",), **LIN)
+V(ported.poly_powers, "x, n, d", x="np.reshape(np.sum(g * poly_powers(x, n, d + 1), axis=-1),"
+  " np.shape(x))", jvp_x="np.expand_dims(np.ravel(dot), -1) * poly_powers(x, n, d + 1)")
+# np.interp: the slope is piecewise constant in x and linear in fp; the weights on fp are
+# linear in x inside a segment (their derivative in x is a slope).
+V(ported.interp_slope, "x, xp, fp", zero=("x",), fp="interp_slope_vjp(g, x, xp)",
+  jvp_fp="interp_slope(x, xp, dot)")
+V(ported.interp_slope_vjp, "c, x, xp", zero=("x",), c="interp_slope(x, xp, g)", **LIN)
+V(ported.interp_fp_grad, "c, x, xp, left, right", c="interp_fp_jvp(g, x, xp, left, right)",
+  x="c * interp_slope(x, xp, g)", jvp_c="interp_fp_grad(dot, x, xp, left, right)",
+  jvp_x="interp_slope_vjp(c * dot, x, xp)")
+V(ported.interp_fp_jvp, "t, x, xp, left, right", t="interp_fp_grad(g, x, xp, left, right)",
+  x="g * interp_slope(x, xp, t)", jvp_t="interp_fp_jvp(dot, x, xp, left, right)",
+  jvp_x="dot * interp_slope(x, xp, t)")
+# The convolutions' adjoints: bilinear in the adjoint and the other operand.
+V(ported.convolve_grad, "c, a, v, mode", zero=("a",), c="np.convolve(g, v, mode)",
+  v="convolve_grad(c, v, g, mode)", jvp_c="convolve_grad(dot, a, v, mode)",
+  jvp_v="convolve_grad(c, a, dot, mode)")
+V(ported.correlate_grad_a, "c, a, v, mode", zero=("a",), c="np.correlate(g, v, mode)",
+  v="correlate_grad_v(c, g, v, mode)", jvp_c="correlate_grad_a(dot, a, v, mode)",
+  jvp_v="correlate_grad_a(c, a, dot, mode)")
+V(ported.correlate_grad_v, "c, a, v, mode", zero=("v",), c="np.correlate(a, g, mode)",
+  a="correlate_grad_a(c, a, g, mode)", jvp_c="correlate_grad_v(dot, a, v, mode)",
+  jvp_a="correlate_grad_v(c, dot, v, mode)")
+V(ported.col_outer, "u, v", u="np.matmul(g, v)", v="np.matmul(np.swapaxes(g, -1, -2), u)",
+  jvp_u="col_outer(dot, v)", jvp_v="col_outer(u, dot)")
+V(ported.lstsq_gram, "a, rank", zero=("rank",), a="np.matmul(a, g + np.swapaxes(g, -1, -2))",
+  jvp_a="np.matmul(np.swapaxes(dot, -1, -2), a) + np.matmul(np.swapaxes(a, -1, -2), dot)")

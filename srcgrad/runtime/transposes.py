@@ -27,10 +27,10 @@ from . import copy_adjoint, keep, sum_to, unbroadcast, zeros_like
 __all__ = [
     "added_at", "append_grad_vjp", "as_input_vjp", "at_vjp", "copyitem_vjp",
     "det_grad_vjp_a", "det_grad_vjp_c", "det_grad_vjp_d", "droplast_vjp", "expand_vjp",
-    "hsplit_grad_vjp", "linspace_grad_vjp", "lse_expand_vjp", "meshgrid_grad_vjp",
-    "piece_vjp", "rot90_grad_vjp", "solve_grad_a_vjp_a", "solve_grad_a_vjp_c",
-    "solve_grad_a_vjp_x", "stack_piece_vjp", "sum_grad_vjp", "unstack_vjp", "written",
-    "written_vjp",
+    "gradient_grad_vjp", "hsplit_grad_vjp", "linspace_grad_vjp", "lse_expand_vjp",
+    "meshgrid_grad_vjp", "piece_vjp", "rot90_grad_vjp", "solve_grad_a_vjp_a",
+    "solve_grad_a_vjp_c", "solve_grad_a_vjp_x", "stack_piece_vjp", "sum_grad_vjp",
+    "unstack_vjp", "written", "written_vjp",
 ]
 
 def expand_vjp(g, c, axis, keepdims):
@@ -104,7 +104,10 @@ def droplast_vjp(g, xs):
 
 def written(x, v, *index):
     """``x[index] = v`` out of place: a copy of ``x`` with ``v`` written (reverse mode over
-    gradient code makes the adjoint sweep's in-place writes into such copies)."""
+    gradient code makes the adjoint sweep's in-place writes into such copies). For a list
+    (the adjoint of a tuple-valued primitive) a new list, the entry replaced."""
+    if isinstance(x, list):
+        return _entry_replaced(x, index, v)
     out = np.array(x, dtype=np.result_type(x, v, 1.0))
     out[_index(index)] = v
     return out
@@ -114,6 +117,8 @@ def written_vjp(g, v, *index):
     """Adjoint of ``v`` in ``written(x, v, *index)``: ``g[index]`` where the write
     survived (a repeated index keeps the last value written), summed to ``v``'s shape."""
     index = _index(index)
+    if isinstance(g, list):
+        return unbroadcast(np.copy(g[index]), v)
     read = np.asarray(g[index])
     order = np.arange(read.size).reshape(read.shape)
     marks = np.full(np.shape(g), -1)
@@ -122,9 +127,18 @@ def written_vjp(g, v, *index):
 
 
 def added_at(x, v, *index):
-    """``x[index] += v`` out of place, repeated indices adding up (``np.add.at``)."""
+    """``x[index] += v`` out of place, repeated indices adding up (``np.add.at``); for a
+    list, a new list with ``v`` added to the entry."""
+    if isinstance(x, list):
+        return _entry_replaced(x, index, x[_index(index)] + v)
     out = np.array(x, dtype=np.result_type(x, v, 1.0))
     np.add.at(out, _index(index), v)
+    return out
+
+
+def _entry_replaced(xs, index, v):
+    out = list(xs)
+    out[_index(index)] = v
     return out
 
 
@@ -209,3 +223,10 @@ def solve_grad_a_vjp_a(g, c, a, x):
     if np.ndim(x) == np.ndim(a) - 1:
         return np.outer(gb, right)
     return np.matmul(gb, _t(right))
+
+
+def gradient_grad_vjp(g, f, axis, edge_order, *varargs):
+    """Adjoint of ``c`` in ``gradient_grad(c, f, axis, edge_order, *varargs)``:
+    ``np.gradient`` of ``g``, its outputs stacked when there are several."""
+    out = np.gradient(g, *varargs, axis=axis, edge_order=edge_order)
+    return np.stack(out) if isinstance(out, (tuple, list)) else out
