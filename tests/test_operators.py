@@ -183,3 +183,14 @@ def test_map_over_tuple_arguments():
 def test_asarray_dtype_none_and_positional_order():
     check(lambda x: np.sum(np.asarray(x, dtype=None) ** 2), (X,))
     check(lambda x: np.sum(np.asarray(x * x, "float64", "C") ** 2), (X,))
+
+
+@pytest.mark.parametrize("f", [op.filled_with_ints, op.filled_by_type])
+def test_an_integer_dtype_given_to_a_constructor_carries_no_derivative(f):
+    """An integer array made from y does not vary with y (a step function, warned);
+    a float one does; x's gradient holds the integer values."""
+    x, y = np.array([1.0, 2.0, 3.0]), 2.5
+    with pytest.warns(ZeroGradientWarning):
+        gx, gy = srcgrad.grad(f, wrt=(0, 1))(x, y)
+    assert gy == pytest.approx(gradient(f, (x, y), 1), abs=1e-9)
+    np.testing.assert_allclose(gx, gradient(f, (x, y), 0), rtol=1e-9)

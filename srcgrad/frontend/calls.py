@@ -122,12 +122,22 @@ class Calls:
                 if found is not None:
                     return found
             if values.direct(target.obj, node):
-                cast = casts.asarray(state, self.core, target, node, into)  # dtype=int...
-                return self.emit_call(target, node, into) if cast is None else cast
+                return self.primitive_call(target, node, into)
         else:  # ACTS["tanh"](x), (lambda t: t * t)(x), make_layer()(x)
             target = self.core.expr(func)
         args, kwargs = self.arguments(node)
         return self.call_value(target, args, kwargs, node, into)
+
+    def primitive_call(self, callee: ir.Callee, node: gast.Call, into: str | None
+                       ) -> ir.Operand:
+        """A call of a primitive by name; ``dtype=`` handled by ``casts``."""
+        cast = casts.asarray(self.state, self.core, callee, node, into)  # dtype=int...
+        if cast is not None:
+            return cast
+        if any(k.arg == "dtype" for k in node.keywords):  # np.full(..., dtype=int)
+            return casts.with_dtype(self.state, self.core, callee, node, lambda n, i: (
+                self.emit_call(callee, n, i)), into)
+        return self.emit_call(callee, node, into)
 
     def emit_call(self, callee: ir.Callee, node: gast.Call, into: str | None) -> ir.Var:
         """A call of a primitive (NumPy, math, a builtin, a function with a rule)."""

@@ -8,11 +8,17 @@ step function). A complex dtype, a dtype computed at run time and keywords other
 ``dtype`` (``copy``, ``casting``...) are located refusals saying what to write.
 ``np.asarray(x, dtype)`` and ``np.asanyarray`` of one value: to a float dtype, the call
 with the dtype's name (their rule); to another dtype, ``cast_off`` (the values NumPy gives,
-no derivative).
+no derivative). Any other NumPy call given an integer or bool ``dtype=``
+(``np.full(n, v, dtype=int)``, ``np.full_like(x, v, dtype="int64")``) makes a result
+that carries no derivative: ``integer_result`` passes it through ``cast_off`` (its rules
+would otherwise treat the fill value's derivative as if the result were floats);
+``with_dtype`` also writes a dtype given as a type (``dtype=int``) by its name.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 import gast
@@ -61,6 +67,29 @@ def asarray(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call
                                 "without other keywords", "Write x.astype(...).")
     off = ir.Callee("cast_off", casts.cast_off, casts.cast_off)
     return state.emit(state.result(into), off, [x, ir.Const(dtype.name)], node)
+
+
+def with_dtype(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call,
+               emit: Callable[[gast.Call, str | None], ir.Var], into: str | None
+               ) -> ir.Operand:
+    """A NumPy call given ``dtype=`` by keyword: the dtype written as its name
+    (``dtype=int`` is ``dtype="int64"``), the result cut from the derivative when the
+    dtype is an integer or bool one (see the module docstring); ``emit`` lowers the call."""
+    keyed = [k.value for k in node.keywords if k.arg == "dtype"]
+    module = (getattr(callee.obj, "__module__", None) or "").split(".")[0]
+    found = core.expr(keyed[0]) if keyed and module == "numpy" else None
+    if found is None or isinstance(found, ir.Var) or (
+            isinstance(found, ir.Const) and found.value is None):
+        return emit(node, into)
+    dtype = _dtype(state, found, keyed[0])
+    named = copy.copy(node)
+    named.keywords = [k if k.arg != "dtype" else gast.copy_location(gast.keyword(
+        "dtype", gast.copy_location(gast.Constant(dtype.name, None), k.value)), k)
+        for k in node.keywords]
+    if dtype.kind == "f":
+        return emit(named, into)
+    off = ir.Callee("cast_off", casts.cast_off, casts.cast_off)
+    return state.emit(state.result(into), off, [emit(named, None), ir.Const(dtype.name)], node)
 
 
 def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
