@@ -60,26 +60,7 @@ def taken_apart(out: object) -> tuple[object, list, list[tuple | None], list[str
     """(structure, leaves, selector paths, readable paths) of an output; the selector
     path of a constant leaf is None."""
     structure, leaves = pytrees.flatten(out)
-    paths: list[tuple | None] = []
-
-    def walk(s: object, path: tuple) -> None:
-        if s is None:
-            paths.append(path)
-            return
-        kind = s[0]  # type: ignore[index]
-        if kind == "static":
-            return
-        if kind == "dict":
-            for k, c in s[1]:  # type: ignore[index]
-                walk(c, (*path, k))
-        elif kind in ("tuple", "list"):
-            for i, c in enumerate(s[1]):  # type: ignore[index]
-                walk(c, (*path, i))
-        else:  # a NamedTuple by index, an object by field
-            for i, (k, c) in enumerate(s[2]):  # type: ignore[index]
-                walk(c, (*path, i if kind == "namedtuple" else k))
-
-    walk(structure, ())
+    paths = [tuple(sel for sel, _ in steps) for steps in pytrees.leaf_steps(structure)]
     selected = [p if _differentiable(x) else None for p, x in zip(paths, leaves)]
     names = [p for p, _ in pytrees.leaf_paths(structure, leaves, "out")]
     return structure, leaves, selected, names

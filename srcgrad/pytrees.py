@@ -46,7 +46,8 @@ import numpy as np
 from .errors import Loc, UsageError
 
 __all__ = ["Flat", "Static", "by_value", "constant_argument", "flatten", "unflatten",
-           "register_class", "registered", "leaf_paths", "strip_static", "is_structured"]
+           "register_class", "registered", "leaf_paths", "leaf_steps", "strip_static",
+           "is_structured"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,32 +266,40 @@ def strip_static(structure: object) -> object:
                                       for k, s in structure[2]))  # type: ignore[index]
 
 
-def leaf_paths(structure: object, leaves: list[object], name: str
-               ) -> list[tuple[str, object]]:
-    """(path, leaf) for each leaf, the path spelled as the user reads it: ``p.W``,
-    ``layers[0].b``, ``params['W']``."""
-    out: list[tuple[str, object]] = []
-    it = iter(leaves)
+def leaf_steps(structure: object) -> list[tuple[tuple[object, str], ...]]:
+    """For each leaf (static fields have none), in order, the steps from the root to it:
+    (selector, spelling) pairs, the selector a dict's key, a position in a tuple, list
+    or NamedTuple, or an object's field name; the spelling as the user reads the step
+    (``['W']``, ``[0]``, ``.W``)."""
+    out: list[tuple[tuple[object, str], ...]] = []
 
-    def walk(s: object, path: str) -> None:
+    def walk(s: object, path: tuple) -> None:
         if s is None:
-            out.append((path, next(it)))
+            out.append(path)
             return
         kind = s[0]  # type: ignore[index]
         if kind == "static":
             return
         if kind == "dict":
             for k, c in s[1]:  # type: ignore[index]
-                walk(c, f"{path}[{k!r}]")
+                walk(c, (*path, (k, f"[{k!r}]")))
         elif kind in ("tuple", "list"):
             for i, c in enumerate(s[1]):  # type: ignore[index]
-                walk(c, f"{path}[{i}]")
-        else:
-            for k, c in s[2]:  # type: ignore[index]
-                walk(c, f"{path}.{k}")
+                walk(c, (*path, (i, f"[{i}]")))
+        else:  # a NamedTuple by position, an object by field
+            for i, (k, c) in enumerate(s[2]):  # type: ignore[index]
+                walk(c, (*path, (i if kind == "namedtuple" else k, f".{k}")))
 
-    walk(structure, name)
+    walk(structure, ())
     return out
+
+
+def leaf_paths(structure: object, leaves: list[object], name: str
+               ) -> list[tuple[str, object]]:
+    """(path, leaf) for each leaf, the path spelled as the user reads it: ``p.W``,
+    ``layers[0].b``, ``params['W']``."""
+    return [(name + "".join(spelled for _, spelled in steps), leaf)
+            for steps, leaf in zip(leaf_steps(structure), leaves)]
 
 
 class Flat:

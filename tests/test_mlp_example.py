@@ -91,6 +91,6 @@ def test_shown_code_for_dataclass_arguments_runs_and_agrees():
 
 
 def test_shown_code_without_an_example_says_how_to_get_it():
-    with pytest.raises(srcgrad.UnsupportedSyntax, match="attribute .W1") as info:
+    with pytest.raises(srcgrad.UnsupportedSyntax, match="params.W1: srcgrad learns") as info:
         srcgrad.derivative_source(mlp.MLP().loss)
     assert "example=" in str(info.value)

@@ -361,9 +361,11 @@ class Lowerer:
             return objects.field(self, base, node, self.calls)
         op = ir.ATTRIBUTES.get(node.attr)
         if op is None:
-            raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet",
-                                    _OBJECT_HINT if isinstance(node.value, gast.Name) and
-                                    node.value.id in state.arguments else None)
+            if isinstance(node.value, gast.Name) and node.value.id in state.arguments:
+                raise state.unsupported(node, f"{node.value.id}.{node.attr}: srcgrad learns "
+                                        f"the fields of an object argument from a call, and "
+                                        f"has none here", _OBJECT_HINT)
+            raise state.unsupported(node, f"the attribute .{node.attr} is not supported yet")
         return state.emit(state.result(into), op, (self.pack(base, node.value),), node)
 
     def constant(self, node: gast.Constant, into: str | None = None) -> ir.Const:

@@ -63,13 +63,19 @@ def _cdf(dist: str, args: str) -> dict[str, str]:
     return {"x": pdf, "loc": f"-{pdf}", "scale": f"-{pdf} * {_Z}"}
 
 
+def _density(dist: Any, params: str, *partials: str) -> None:
+    """A distribution's ``logpdf`` from the partials of the log-density, and its ``pdf``
+    from the same ones times the density (``d pdf = pdf * d logpdf``)."""
+    name = f"stats.{dist.name}"
+    P(dist.logpdf, params, *partials, name=f"{name}.logpdf")
+    P(dist.pdf, params, *(f"ans * ({d})" for d in partials), name=f"{name}.pdf")
+
+
 def _univariate() -> None:
     # ---- normal: logpdf = -z^2/2 - log(scale) - log(2 pi)/2 --------------------------
     norm = stats.norm
-    P(norm.logpdf, "x, loc=0.0, scale=1.0", f"-{_Z} / scale", f"{_Z} / scale",
-      f"({_Z} ** 2 - 1) / scale", name="stats.norm.logpdf")
-    P(norm.pdf, "x, loc=0.0, scale=1.0", f"-ans * {_Z} / scale", f"ans * {_Z} / scale",
-      f"ans * ({_Z} ** 2 - 1) / scale", name="stats.norm.pdf")
+    _density(norm, "x, loc=0.0, scale=1.0", f"-{_Z} / scale", f"{_Z} / scale",
+             f"({_Z} ** 2 - 1) / scale")
     P(norm.cdf, "x, loc=0.0, scale=1.0", "stats.norm.pdf(x, loc, scale)",
       "-stats.norm.pdf(x, loc, scale)", f"-stats.norm.pdf(x, loc, scale) * {_Z}",
       name="stats.norm.cdf")
@@ -84,20 +90,14 @@ def _univariate() -> None:
            f" - 0.5 * np.log1p({_Z} ** 2 / df) + (df + 1) * {_Z} ** 2"
            f" / (2 * df * (df + {_Z} ** 2)))")
     dscale = f"(-(1 + {_Z} * {dz}) / scale)"
-    P(t.logpdf, "x, df, loc=0.0, scale=1.0", f"{dz} / scale", ddf, f"-{dz} / scale", dscale,
-      name="stats.t.logpdf")
-    P(t.pdf, "x, df, loc=0.0, scale=1.0", f"ans * {dz} / scale", f"ans * {ddf}",
-      f"-ans * {dz} / scale", f"ans * {dscale}", name="stats.t.pdf")
+    _density(t, "x, df, loc=0.0, scale=1.0", f"{dz} / scale", ddf, f"-{dz} / scale", dscale)
     _partial_of(t.cdf, "x, df, loc=0.0, scale=1.0", "stats.t.cdf", **_cdf("t", "x, df"))
     # ---- gamma: logpdf = (a-1) log z - z - gammaln(a) - log(scale) ------------------------
     gamma = stats.gamma
     dzg = f"((a - 1) / {_Z} - 1)"
     dag = f"(np.log({_Z}) - special.digamma(a))"
     dsg = f"(({_Z} - a) / scale)"
-    P(gamma.logpdf, "x, a, loc=0.0, scale=1.0", f"{dzg} / scale", dag, f"-{dzg} / scale", dsg,
-      name="stats.gamma.logpdf")
-    P(gamma.pdf, "x, a, loc=0.0, scale=1.0", f"ans * {dzg} / scale", f"ans * {dag}",
-      f"-ans * {dzg} / scale", f"ans * {dsg}", name="stats.gamma.pdf")
+    _density(gamma, "x, a, loc=0.0, scale=1.0", f"{dzg} / scale", dag, f"-{dzg} / scale", dsg)
     _partial_of(gamma.cdf, "x, a, loc=0.0, scale=1.0", "stats.gamma.cdf", **_cdf("gamma", "x, a"))
     # ---- beta: logpdf = (a-1) log z + (b-1) log(1-z) - betaln(a, b) - log(scale) ---------
     beta = stats.beta
@@ -105,10 +105,8 @@ def _univariate() -> None:
     dab = f"(np.log({_Z}) - special.digamma(a) + special.digamma(a + b))"
     dbb = f"(np.log1p(-{_Z}) - special.digamma(b) + special.digamma(a + b))"
     dsb = f"((-a + (b - 1) * {_Z} / (1 - {_Z})) / scale)"
-    P(beta.logpdf, "x, a, b, loc=0.0, scale=1.0", f"{dzb} / scale", dab, dbb,
-      f"-{dzb} / scale", dsb, name="stats.beta.logpdf")
-    P(beta.pdf, "x, a, b, loc=0.0, scale=1.0", f"ans * {dzb} / scale", f"ans * {dab}",
-      f"ans * {dbb}", f"-ans * {dzb} / scale", f"ans * {dsb}", name="stats.beta.pdf")
+    _density(beta, "x, a, b, loc=0.0, scale=1.0", f"{dzb} / scale", dab, dbb,
+             f"-{dzb} / scale", dsb)
     _partial_of(beta.cdf, "x, a, b, loc=0.0, scale=1.0", "stats.beta.cdf",
                 **_cdf("beta", "x, a, b"))
     # ---- Poisson: logpmf = k log(mu) - mu - gammaln(k+1); k and loc are integers ---------
