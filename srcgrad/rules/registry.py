@@ -92,6 +92,12 @@ class Rule:
     linear: bool = False  # the tangent is the op itself applied to the tangents
     forward_only: tuple[str, ...] = ()  # differentiable in forward mode only (own helpers)
     zero: tuple[str, ...] = ()  # zero derivative (only their shape or dtype is read)
+    # Complex numbers (the JAX convention, see rules/complex.py): ``complex`` says the
+    # rule is right for complex operands (holomorphic, or written for them); without it a
+    # complex value reaching the rule is refused. ``dtype``: "follows" (the result is
+    # complex when an operand is), "complex" (always: np.fft.fft), "real" (never: abs).
+    complex: bool = False
+    dtype: str = "follows"
 
     @property
     def params(self) -> list[str]:
@@ -118,18 +124,19 @@ class Table:
 
     def partials(self, fn: object, params: str, *partials: str | None,
                  result: str = "elementwise", seq: bool | None = None, name: str | None = None,
-                 min_args: int = 0) -> None:
+                 min_args: int = 0, complex: bool = False, dtype: str = "follows") -> None:
         sig = _signature(params)
         names = list(sig.parameters)
         if len(partials) != len(names):
             raise InternalError(f"rule {fn}: {len(names)} parameters, {len(partials)} partials")
         compiled = {p: self.compile(e, names) for p, e in zip(names, partials) if e is not None}
         self._add(fn, Rule(name or _name(fn), sig, partials=compiled, result=result, seq=seq,
-                           min_args=min_args))
+                           min_args=min_args, complex=complex, dtype=dtype))
 
     def vjp(self, fn: object, params: str, result: str = "any", broadcasting: bool = False,
             seq: bool | None = None, name: str | None = None, linear: bool = False,
-            forward_only: Iterable[str] = (), zero: Iterable[str] = (), **vjps: str) -> None:
+            forward_only: Iterable[str] = (), zero: Iterable[str] = (), complex: bool = False,
+            dtype: str = "follows", **vjps: str) -> None:
         """``x="..."``: the adjoint contribution to x (in g, ans, the parameters);
         ``jvp_x="..."``: x's share of the output's tangent (in ``dot``, x's tangent);
         ``linear=True``: the tangent is the op applied to the tangents; ``zero``: the
@@ -146,22 +153,23 @@ class Table:
         tangents = {p: self.compile(e, names) for p, e in jvps.items()}
         self._add(fn, Rule(name or _name(fn), sig, vjps=compiled, result=result,
                            broadcasting=broadcasting, seq=seq, jvps=tangents, linear=linear,
-                           forward_only=tuple(forward_only), zero=tuple(zero)))
+                           forward_only=tuple(forward_only), zero=tuple(zero),
+                           complex=complex, dtype=dtype))
 
     def structural(self, key: str, params: str, *differentiable: str, result: str = "any",
-                   linear: bool = False) -> None:
+                   linear: bool = False, complex: bool = False) -> None:
         """An op whose adjoint is not an expression (indexing: scatter, in-place zeroing):
         the transform implements it; the table declares it, so it is counted and tested."""
         self._add(key, Rule(key, _signature(params), structural=differentiable, result=result,
-                            broadcasting=False, linear=linear))
+                            broadcasting=False, linear=linear, complex=complex))
 
     def nondiff(self, *fns: object, params: str = "*args, **kwargs", result: str = "any",
-                step: bool = False) -> None:
+                step: bool = False, dtype: str = "follows") -> None:
         """``step=True``: piecewise constant in a real argument (round, floor, sign,
         argmax), so a gradient reaching it is zero; srcgrad warns when one does."""
         for fn in fns:
             self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result,
-                               step=step))
+                               step=step, dtype=dtype))
 
     def _add(self, key: object, rule: Rule) -> None:
         self.rules.setdefault(key, []).append(rule)
