@@ -155,6 +155,39 @@ def test_the_primitive_is_the_transpose_of_the_adjoint(case, norm):
         pytest.approx(_pair(_call(prim, u, kw, norm), c), rel=1e-10)
 
 
+def _callees(template) -> set:
+    from srcgrad import ir
+
+    return {s.op.obj for s in template.stmts if isinstance(s.op, ir.Callee)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_the_rules_call_the_helpers_checked_here(case):
+    """rules/fft.py: the primitive's adjoint is the helper these tests check, and the
+    helper's own adjoint (second order) is the primitive (its 1-d or n-d form)."""
+    from srcgrad.rules import fft as rules
+
+    prim, grad, _, _, _ = case
+    (rule,) = rules.table.rules[prim]
+    assert _callees(rule.vjps["a"]) == {grad} and rule.linear and rule.complex
+    assert rule.dtype == ("real" if prim.__name__.startswith("irfft") else "complex")
+    (helper,) = rules.helper_table.rules[grad]
+    nd = grad.__name__.replace("_grad", "")
+    assert _callees(helper.vjps["c"]) == {getattr(np.fft, nd)} and helper.linear
+
+
+def test_the_shifts_transpose_to_each_other():
+    from srcgrad.rules import fft as rules
+
+    rng = np.random.default_rng(4)
+    for shift, inverse in ((FFT.fftshift, FFT.ifftshift), (FFT.ifftshift, FFT.fftshift)):
+        (rule,) = rules.table.rules[shift]
+        assert _callees(rule.vjps["x"]) == {inverse}
+        for shape, axes in (((5,), None), ((4, 5), None), ((4, 5), 1), ((3, 4, 5), (0, 2))):
+            x, ct = _random(rng, shape, False), _random(rng, shape, False)
+            assert _pair(ct, shift(x, axes)) == pytest.approx(_pair(inverse(ct, axes), x))
+
+
 def test_defaults_match_numpy():
     """A helper called with the defaults transposes the primitive called with its
     defaults (irfft's n = 2 (m - 1); fftn's s and axes: every axis)."""
@@ -185,3 +218,4 @@ def test_the_adjoint_is_not_a_view_of_the_cotangent():
     out = rfft_mod.fft_grad(g, g, n=None)
     out[...] = 0
     assert g[1] == 1
+
