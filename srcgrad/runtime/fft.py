@@ -95,8 +95,8 @@ def _steps1(kind: str, a: Any, n: Any, axis: int) -> list[_Step]:
 def _stepsn(kind: str, shape: tuple[int, ...], s: Any, axes: Any) -> list[_Step]:
     """The 1-d transforms NumPy's ``<kind>n`` applies, in its order (numpy.fft's
     ``_cook_nd_args``: ``s`` defaults to the shape along ``axes``, ``axes`` to the last
-    ``len(s)`` axes, an ``s[i]`` of -1 to the whole axis; ``irfftn``'s last length to
-    ``2 * (m - 1)``)."""
+    ``len(s)`` axes, an ``s[i]`` of -1 to the whole axis, of None (deprecated) to the
+    1-d transform's default; ``irfftn``'s last length to ``2 * (m - 1)``)."""
     ndim = len(shape)
     given = s is not None
     if axes is None:
@@ -105,7 +105,8 @@ def _stepsn(kind: str, shape: tuple[int, ...], s: Any, axes: Any) -> list[_Step]
     sizes = list(s) if given else [shape[ax] for ax in axes]
     if kind == "irfft" and not given:
         sizes[-1] = 2 * (shape[axes[-1]] - 1)
-    sizes = [shape[ax] if k is None or k == -1 else int(k) for k, ax in zip(sizes, axes)]
+    # (-1: the whole axis as given; None, deprecated: the 1-d default, at its turn)
+    sizes = [shape[ax] if k is not None and k == -1 else k for k, ax in zip(sizes, axes)]
     if kind == "fft" or kind == "ifft":  # the last axis first
         order = [(kind, sizes[i], axes[i]) for i in reversed(range(len(axes)))]
     elif kind == "rfft":
@@ -117,8 +118,10 @@ def _stepsn(kind: str, shape: tuple[int, ...], s: Any, axes: Any) -> list[_Step]
     current = list(shape)
     steps: list[_Step] = []
     for k, size, ax in order:
-        steps.append((k, size, ax, current[ax]))
-        current[ax] = size // 2 + 1 if k == "rfft" else size
+        if size is None:
+            size = 2 * (current[ax] - 1) if k == "irfft" else current[ax]
+        steps.append((k, int(size), ax, current[ax]))
+        current[ax] = int(size) // 2 + 1 if k == "rfft" else int(size)
     return steps
 
 
