@@ -17,6 +17,8 @@ mode over a gradient applies the helper to the tangent and reverse mode over a g
 applies the primitive.
 """
 
+from typing import Any
+
 import numpy as np
 
 from ..runtime import fft
@@ -25,7 +27,7 @@ from .registry import Table, exported
 table = Table({"np": np, **exported(fft)})
 helper_table = Table({"np": np, **exported(fft)})
 
-_COMPLEX = {"linear": True, "complex": True}
+_COMPLEX: dict[str, Any] = {"linear": True, "complex": True}
 ONE = "a, n=None, axis=-1, norm=None"
 ONE_ARGS = "n, axis, norm"
 ND = "a, s=None, axes=None, norm=None"
