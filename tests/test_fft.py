@@ -38,6 +38,12 @@ ONE_D = [
     (FFT.irfft, rfft_mod.irfft_grad, False, (2, 6), {"n": 4}),
     (FFT.irfft, rfft_mod.irfft_grad, False, (6, 2), {"n": 14, "axis": 0}),
     (FFT.irfft, rfft_mod.irfft_grad, True, (5,), {}),
+    (FFT.hfft, rfft_mod.hfft_grad, False, (5,), {}),
+    (FFT.hfft, rfft_mod.hfft_grad, False, (2, 4), {"n": 9, "axis": 0}),
+    (FFT.hfft, rfft_mod.hfft_grad, False, (3, 5), {"n": 4}),
+    (FFT.ihfft, rfft_mod.ihfft_grad, True, (7,), {}),
+    (FFT.ihfft, rfft_mod.ihfft_grad, True, (3, 6), {"n": 9}),
+    (FFT.ihfft, rfft_mod.ihfft_grad, True, (6, 2), {"n": 4, "axis": 0}),
 ]
 N_D = [
     (FFT.fftn, rfft_mod.fftn_grad, False, (3, 4), {}),
@@ -176,7 +182,8 @@ def test_the_rules_call_the_helpers_checked_here(case):
     prim, grad, _, _, _ = case
     (rule,) = rules.table.rules[prim]
     assert _callees(rule.vjps["a"]) == {grad} and rule.linear and rule.complex
-    assert rule.dtype == ("real" if prim.__name__.startswith("irfft") else "complex")
+    real = prim.__name__.startswith("irfft") or prim is FFT.hfft
+    assert rule.dtype == ("real" if real else "complex")
     (helper,) = rules.helper_table.rules[grad]
     nd = grad.__name__.replace("_grad", "")
     assert _callees(helper.vjps["c"]) == {getattr(np.fft, nd)} and helper.linear

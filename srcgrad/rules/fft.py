@@ -5,10 +5,11 @@ tangent (``linear=True``; ``irfft`` of a complex tangent too, since it is the ma
 itself); reverse mode applies its transpose under the bilinear pairing
 ``Re(sum(g * t))`` (JAX's convention), ``srcgrad.runtime.fft``'s helpers (their
 docstrings derive them). ``n``, ``axis``, ``s``, ``axes`` and ``norm`` are constant. The
-results of ``fft``, ``ifft``, ``rfft`` and their n-d forms are complex for a real input
-(``dtype="complex"``), those of ``irfft`` and ``irfftn`` real (``"real"``); a shift is
-complex when its input is. ``out=`` is not in any signature, so a call with it is refused
-where it is written. ``hfft`` and ``ihfft`` have no rule (refused, located).
+results of ``fft``, ``ifft``, ``rfft``, ``ihfft`` and their n-d forms are complex for a
+real input (``dtype="complex"``), those of ``irfft``, ``irfftn`` and ``hfft`` real
+(``"real"``); a shift is complex when its input is. ``out=`` and ``device=`` are in no
+signature, so a call with them is refused where it is written. ``fftfreq`` and
+``rfftfreq`` are differentiable in the spacing ``d``.
 
 ``helper_table`` gives the helpers their own rules, for second order: each helper is
 real-linear in the adjoint it transforms, and its transpose is the primitive itself
@@ -39,6 +40,8 @@ for _fn, _params, _args, _helper, _dtype in (
         (np.fft.ifft, ONE, ONE_ARGS, "ifft_grad", "complex"),
         (np.fft.rfft, ONE, ONE_ARGS, "rfft_grad", "complex"),
         (np.fft.irfft, ONE, ONE_ARGS, "irfft_grad", "real"),
+        (np.fft.hfft, ONE, ONE_ARGS, "hfft_grad", "real"),
+        (np.fft.ihfft, ONE, ONE_ARGS, "ihfft_grad", "complex"),
         (np.fft.fftn, ND, ND_ARGS, "fftn_grad", "complex"),
         (np.fft.ifftn, ND, ND_ARGS, "ifftn_grad", "complex"),
         (np.fft.rfftn, ND, ND_ARGS, "rfftn_grad", "complex"),
@@ -53,11 +56,16 @@ for _fn, _params, _args, _helper, _dtype in (
 table.vjp(np.fft.fftshift, "x, axes=None", x="np.fft.ifftshift(g, axes)", **_COMPLEX)
 table.vjp(np.fft.ifftshift, "x, axes=None", x="np.fft.fftshift(g, axes)", **_COMPLEX)
 
+# The sample frequencies k / (n d): the spacing d scales them (n is an integer).
+for _freq in (np.fft.fftfreq, np.fft.rfftfreq):
+    table.vjp(_freq, "n, d=1.0", d="-np.sum(g * ans) / d", jvp_d="-ans / d * dot")
+
 # ---- the helpers, for second order ------------------------------------------------------
 # Linear in the adjoint c; a gives only a shape and whether it is real (zero derivative).
 for _helper_fn, _prim, _args in (
         (fft.fft_grad, "fft", ONE_ARGS), (fft.ifft_grad, "ifft", ONE_ARGS),
         (fft.rfft_grad, "rfft", ONE_ARGS), (fft.irfft_grad, "irfft", ONE_ARGS),
+        (fft.hfft_grad, "hfft", ONE_ARGS), (fft.ihfft_grad, "ihfft", ONE_ARGS),
         (fft.fftn_grad, "fftn", ND_ARGS), (fft.ifftn_grad, "ifftn", ND_ARGS),
         (fft.rfftn_grad, "rfftn", ND_ARGS), (fft.irfftn_grad, "irfftn", ND_ARGS)):
     helper_table.vjp(_helper_fn, f"c, a, {_args}", c=f"np.fft.{_prim}(g, {_args})",

@@ -13,7 +13,8 @@ truncation to ``n`` transposes to truncation or zero-padding back to ``a``'s len
 before the ``fft``. ``irfft`` is real-linear, not complex-linear: with the weights
 ``w = (1, 2, ..., 2, 1 if n is even)``, ``irfft(a)[j] = Re(sum_k w_k a_k e^(2 pi i jk/n))
 * scale``, so its adjoint is ``w * conj(rfft(g))`` scaled the same way (the imaginary
-parts of the zero and Nyquist entries, which ``irfft`` ignores, get none). An ``a`` that
+parts of the zero and Nyquist entries, which ``irfft`` ignores, get none); ``hfft`` and
+``ihfft`` are ``irfft`` and ``rfft`` with conjugations (conj is its own transpose). An ``a`` that
 is real gets the real part (the pairing with a real tangent reads nothing else). The
 n-d transforms are 1-d transforms applied in NumPy's order; their adjoint applies the
 1-d adjoints in the reverse order.
@@ -34,8 +35,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "fft_grad", "fftn_grad", "ifft_grad", "ifftn_grad", "irfft_grad", "irfftn_grad",
-    "rfft_grad", "rfftn_grad",
+    "fft_grad", "fftn_grad", "hfft_grad", "ifft_grad", "ifftn_grad", "ihfft_grad",
+    "irfft_grad", "irfftn_grad", "rfft_grad", "rfftn_grad",
 ]
 
 # One 1-d transform of an n-d one: (kind, n, axis, the input's length along axis).
@@ -62,6 +63,19 @@ def irfft_grad(g: Any, a: Any, n: Any = None, axis: int = -1, norm: Any = None) 
     if n is None:
         n = 2 * (np.shape(a)[axis] - 1)
     return _apply(g, a, _steps1("irfft", a, n, axis), norm)
+
+
+def hfft_grad(g: Any, a: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Any:
+    """Adjoint of ``np.fft.hfft(a, n, axis, norm)`` in ``a``: NumPy's ``hfft`` is
+    ``irfft(conj(a))`` with the direction of ``norm`` swapped, and conj is its own
+    transpose under the pairing."""
+    return np.conj(irfft_grad(g, np.conj(a), n, axis, _swap(norm)))
+
+
+def ihfft_grad(g: Any, a: Any, n: Any = None, axis: int = -1, norm: Any = None) -> Any:
+    """Adjoint of ``np.fft.ihfft(a, n, axis, norm)`` in ``a``: NumPy's ``ihfft`` is
+    ``conj(rfft(a))`` with the direction of ``norm`` swapped."""
+    return rfft_grad(np.conj(g), a, n, axis, _swap(norm))
 
 
 def fftn_grad(g: Any, a: Any, s: Any = None, axes: Any = None, norm: Any = None) -> Any:
