@@ -162,7 +162,8 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
         out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
     if pytrees.is_structured(out) and outputs.returns_structure(entry, flat.structures):
         return out, outputs.vjp(f, t, entry, flat, out, args)  # a pullback per leaf
-    d = entry.derivative(tuple(range(len(kinds))), "param", kinds, flat.structures)
+    d = entry.derivative(tuple(range(len(kinds))), "param", kinds, flat.structures,
+                         complex_=checks.complex_positions(tuple(flat.leaves)))
 
     # Output independent of every argument: the code takes no cotangent (its zeros
     # need none), so it is not passed.
@@ -218,7 +219,8 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     if outputs.returns_structure(entry, flat.structures):
         return outputs.jvp(f, t, entry, flat, dots, args)  # a forward pass per leaf
     d = entry.derivative(tuple(range(len(flat.leaves))), "forward",
-                         tuple(map(_kind, flat.leaves)), flat.structures)
+                         tuple(map(_kind, flat.leaves)), flat.structures,
+                         complex_=checks.complex_positions(tuple(flat.leaves)))
     with checks.blaming(f, t, args, d):
         return _call(d, (*flat.leaves, *dots))
 
@@ -349,6 +351,7 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
         checks.arguments(f, t, args, (i,))
         with checks.blaming(f, t, args):
             value = f(*args)
+        checks.real_output(f, t, value)
         if pytrees.is_structured(value):  # the output's structure outside, the argument's in
             return outputs.jacobian(f, t, i, args, value, mode, vjp, jvp)
         if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
@@ -418,7 +421,7 @@ def _hvp(f: Callable, wrt, t: checks.Transform) -> Callable:
             with checks.blaming(f, t, args, d):
                 return _call(d, (*args, v))[1]
         except runtime.NotScalar as exc:
-            raise checks.non_scalar(f, t, exc.shape, d.primal.loc) from None
+            raise checks.non_scalar(f, t, exc.shape, d.primal.loc, exc.complex) from None
 
     dispatch.mark(product, __srcgrad_derivative__=("hvp", f))
     return product

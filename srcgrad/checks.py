@@ -36,7 +36,7 @@ import linecache
 import numbers
 import traceback
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,12 +54,13 @@ class Transform:
     containers: bool  # takes structured arguments (pytrees); all below do since issue 14
     every: bool  # differentiates every argument (else the ``wrt`` ones)
     integers: bool = False  # integer and boolean values are differentiated as reals
+    complex: bool = False  # takes complex numbers (rules/complexes.py: the convention)
 
 
-GRAD = Transform("grad", containers=True, every=False)
-VALUE_AND_GRAD = Transform("value_and_grad", containers=True, every=False)
-JVP = Transform("jvp", containers=True, every=True)
-VJP = Transform("vjp", containers=True, every=True, integers=True)
+GRAD = Transform("grad", containers=True, every=False, complex=True)
+VALUE_AND_GRAD = Transform("value_and_grad", containers=True, every=False, complex=True)
+JVP = Transform("jvp", containers=True, every=True, complex=True)
+VJP = Transform("vjp", containers=True, every=True, integers=True, complex=True)
 JACOBIAN = Transform("jacobian", containers=True, every=False)
 HESSIAN = Transform("hessian", containers=True, every=False)
 HVP = Transform("hvp", containers=True, every=False)
@@ -239,9 +240,11 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
     for k, (name, value) in enumerate(zip(_params(f), args)):
         differentiated = t.every or k in indices
         leaves = _leaves(value, name)
+        structured = pytrees.is_structured(value, name == "self")
         for path, leaf in leaves:
-            if _complex(leaf):
-                _refuse(f, t, name, path, describe(leaf), _COMPLEX, differentiated)
+            if _complex(leaf) and not (t.complex and not structured):
+                _refuse(f, t, name, path, describe(leaf), _COMPLEX_HERE if t.complex
+                        else _COMPLEX, differentiated)
         if not differentiated:
             continue
         if pytrees.is_structured(value, name == "self"):
@@ -258,7 +261,7 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
         elif t.every and (_constant(value) or pytrees.constant_argument(value)):
             continue
         for path, leaf in leaves:
-            if not _real(leaf, t.integers):
+            if not _real(leaf, t.integers) and not (t.complex and _complex(leaf)):
                 _refuse(f, t, name, path, describe(leaf), _object_hint(leaf) or
                         _hint(t, _integer(leaf)))
 
@@ -277,8 +280,27 @@ def _object_hint(value) -> str | None:
         "grad(Class.method, wrt=\"self\") takes any object apart.")
 
 
-_COMPLEX = ("srcgrad differentiates real functions of real arguments: pass the real "
-            "and imaginary parts as two arguments of floats (z.real, z.imag).")
+_COMPLEX = ("This transform takes real arguments (grad, value_and_grad, vjp and jvp take "
+            "complex ones): pass the real and imaginary parts as two arguments of floats "
+            "(z.real, z.imag).")
+_COMPLEX_HERE = ("Complex numbers are taken as arguments of their own, not yet inside a "
+                 "tuple, list, dict or object: pass the complex array as an argument.")
+
+
+def real_output(f: Callable, t: Transform, value: object) -> None:
+    """Refuse an output holding complex numbers for ``t`` (jacobian: its rows would be
+    complex, and the transposes it takes real)."""
+    leaves = pytrees.flatten(value)[1] if pytrees.is_structured(value) else [value]
+    if any(_complex(leaf) for leaf in leaves):
+        raise UsageError(f"{t.name} of {getattr(f, '__name__', f)}: its output holds complex "
+                         "numbers", _caller_loc(), "Take the Jacobian of the real and "
+                         "imaginary parts (np.real(out), np.imag(out)) as outputs of their "
+                         "own, or use srcgrad.jvp and srcgrad.vjp on the complex output.")
+
+
+def complex_positions(args: Iterable) -> tuple[int, ...]:
+    """The positions of the arguments that hold complex numbers."""
+    return tuple(i for i, a in enumerate(args) if _complex(a))
 
 
 def _hint(t: Transform, integer: bool = False) -> str:
@@ -314,9 +336,10 @@ def plain(f: Callable, t: Transform, args: tuple) -> None:
 def like(t: Transform, what: str, value, primal, of: str) -> None:
     """Refuse a tangent, cotangent or vector ``value`` (named ``what`` in the message)
     that is not real numbers of the shape of ``primal`` (named ``of``)."""
-    if not _real(value, integers=True) or _complex(value):
+    if not (_real(value, integers=True) or (_complex(value) and _complex(primal))):
         raise UsageError(f"{t.name}: {what} is {describe(value)}", _caller_loc(),
-                         f"Pass a float or an array of floats of the shape of {of}.")
+                         f"Pass a float or an array of floats of the shape of {of}"
+                         + (" (complex numbers for a complex one)." if t.complex else "."))
     if np.shape(value) != np.shape(primal):
         raise UsageError(f"{t.name}: {what} has shape {np.shape(value)}, but {of} has shape "
                          f"{np.shape(primal)}", _caller_loc(),
@@ -356,8 +379,16 @@ def sequence(t: Transform, what: str, value) -> tuple:
 
 # ---- what went wrong while the code ran -----------------------------------------------
 
-def non_scalar(f: Callable, t: Transform, shape: tuple, loc: Loc | None) -> NonScalarOutput:
-    """``f`` returned an array where ``t`` needs a scalar."""
+def non_scalar(f: Callable, t: Transform, shape: tuple, loc: Loc | None,
+               complex_: bool = False) -> NonScalarOutput | UsageError:
+    """``f`` returned an array (or a complex number: ``complex_``) where ``t`` needs a
+    real scalar."""
+    if complex_:
+        return UsageError(f"{f.__name__} returned a complex number; {t.name} needs a real "
+                          "scalar output (the gradient of a complex function is not one "
+                          "array)", loc, "Differentiate a real function of it: np.abs(z), "
+                          "np.real(z) or np.abs(z) ** 2; or use srcgrad.vjp (a complex "
+                          "cotangent) or srcgrad.jvp for the complex output itself.")
     hint = None if t.name in ("grad", "value_and_grad") else (
         "hessian and hvp need a scalar-valued function; for an array output use "
         "srcgrad.jacobian, or differentiate one entry of it (def g(x): return f(x)[k]).")

@@ -20,9 +20,12 @@ reverse-mode contribution is declared; "linear": forward mode applies the
 primitive to the tangents; "tangent": forward mode's share is declared;
 "structural": indexing and in-place writes, handled by the transforms;
 "none": declared non-differentiable (its result carries no derivative).
+"complex": "yes" where the rule is right for complex operands (docs/complex.md),
+"variant" where a rule written for them takes over, "-" where a complex value
+reaching it is refused with a located error.
 
-| primitive | signature | reverse | forward |
-| --- | --- | --- | --- |
+| primitive | signature | reverse | forward | complex |
+| --- | --- | --- | --- | --- |
 """
 
 
@@ -43,13 +46,22 @@ def _modes(rule: rules.Rule) -> tuple[str, str]:
     return "adjoint", forward
 
 
+def _complex(key: object, rule: rules.Rule) -> str:
+    if rule.nondiff:
+        return ""
+    if rule.complex:
+        return "yes"
+    return "variant" if rules.complexes.variant(key, rule) is not None else "-"
+
+
 def table() -> str:
     rows = []
     for key, overloads in rules.BUILTIN.items():
         for rule in overloads:
             reverse, forward = _modes(rule)
             signature = str(rule.signature).replace("|", "\\|")
-            rows.append((_name(key, rule), f"`{signature}`", reverse, forward))
+            rows.append((_name(key, rule), f"`{signature}`", reverse, forward,
+                         _complex(key, rule)))
     rows.sort()
-    lines = [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    lines = [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
     return HEADER + "\n".join(lines) + f"\n\n{len(rows)} rules.\n"

@@ -145,13 +145,15 @@ class _Specializations:
             kinds = tuple(map(_kind, args))
             arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
             if arrays:
-                shaped = _Shaped(lambda shapes: entry.derivative(
-                    indices, "one", kinds, (), shapes, grads_only=only), arrays, len(args),
-                    lambda args: checks.arguments(f, transform, args, indices))
+                shaped = _Shaped(lambda shapes, cplx: entry.derivative(
+                    indices, "one", kinds, (), shapes, grads_only=only, complex_=cplx),
+                    arrays, len(args), lambda args: checks.arguments(f, transform, args,
+                                                                     indices))
                 fn = shaped
                 self.derivative_of[fn] = shaped
             else:
-                d = entry.derivative(indices, "one", kinds, grads_only=only)
+                d = entry.derivative(indices, "one", kinds, grads_only=only,
+                                     complex_=checks.complex_positions(args))
                 fn = d.fn
                 self.derivative_of[fn] = d
         self.by_types[tuple(map(type, args))] = fn
@@ -165,7 +167,7 @@ class _Specializations:
             return checks.blame(self.f, self.transform, args, exc, d) or exc
         assert d is not None  # (a derivative ran: the one that raised)
         if isinstance(exc, runtime.NotScalar):
-            return checks.non_scalar(self.f, self.transform, exc.shape, d.primal.loc)
+            return checks.non_scalar(self.f, self.transform, exc.shape, d.primal.loc, exc.complex)
         return _located_runtime_error(d, exc).with_traceback(None)
 
     def stale(self) -> None:
@@ -192,7 +194,8 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
         checks.arguments(f, transform, args, indices)  # on each call: contents change
         flat = pytrees.Flat(params, args)
         wrt = tuple(j for i in indices for j in flat.indices(i))
-        d = entry.derivative(wrt, "one", tuple(map(_kind, flat.leaves)), flat.structures)
+        d = entry.derivative(wrt, "one", tuple(map(_kind, flat.leaves)), flat.structures,
+                             complex_=checks.complex_positions(flat.leaves))
         derivative_of[_structured] = d
         out = list(d.fn(*flat.leaves))
         grads = iter(out[1:])
@@ -208,10 +211,10 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
 class _Shaped:
     """Calls the derivative specialized on the shapes of the array arguments (one per
     shape combination, built on first use; see ``transform/shapes.py``). Keyed on dtypes too:
-    arrays of one type can hold integers or complex numbers, which ``check`` refuses
-    (it is given the arguments on each new key)."""
+    arrays of one type can hold integers (which ``check`` refuses: it is given the
+    arguments on each new key) or complex numbers (a derivative of their own)."""
 
-    def __init__(self, build: Callable[[tuple[object, ...]], Derivative],
+    def __init__(self, build: Callable[[tuple[object, ...], tuple[int, ...]], Derivative],
                  arrays: tuple[int, ...], n: int,
                  check: Callable[[tuple[object, ...]], None] = lambda args: None):
         self.build, self.arrays, self.n, self.check = build, arrays, n, check
@@ -228,9 +231,10 @@ class _Shaped:
             for i, (shape, _) in zip(self.arrays, key):
                 listed[i] = shape
             shapes = tuple(listed)
-            if shapes not in self.by_shapes:
-                self.by_shapes[shapes] = self.build(shapes)
-            d = self.table[key] = self.by_shapes[shapes]
+            cplx = checks.complex_positions(args)
+            if (shapes, cplx) not in self.by_shapes:
+                self.by_shapes[shapes, cplx] = self.build(shapes, cplx)
+            d = self.table[key] = self.by_shapes[shapes, cplx]
         self.last = d
         return d.fn(*args)
 

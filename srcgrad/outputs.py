@@ -67,7 +67,9 @@ def taken_apart(out: object) -> tuple[object, list, list[tuple | None], list[str
 
 
 def _differentiable(leaf: object) -> bool:
-    return checks._real(leaf, integers=False) and not checks._complex(leaf) and \
+    """An output leaf with a derivative: floats, or complex numbers (jacobian refuses
+    those: its rows would be complex)."""
+    return (checks._real(leaf, integers=False) or checks._complex(leaf)) and \
         not checks._integer_number(leaf)
 
 
@@ -87,8 +89,10 @@ def vjp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, out
     _, leaves, paths, names = taken_apart(out)
     kinds = tuple(map(_kind, flat.leaves))
     every = tuple(range(len(kinds)))
+    cplx = checks.complex_positions(flat.leaves)
     made = [None if p is None else
-            entry.derivative(every, "param", kinds, (*flat.structures, (OUTPUT, p)))
+            entry.derivative(every, "param", kinds, (*flat.structures, (OUTPUT, p)),
+                             complex_=cplx)
             for p in paths]
 
     def vjp_fn(cotangent):
@@ -128,7 +132,8 @@ def jvp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, dot
         if p is None:
             tangents.append(None)
             continue
-        d = entry.derivative(every, "forward", kinds, (*flat.structures, (OUTPUT, p)))
+        d = entry.derivative(every, "forward", kinds, (*flat.structures, (OUTPUT, p)),
+                             complex_=checks.complex_positions(flat.leaves))
         with checks.blaming(f, t, args, d):
             tangents.append(_call(d, (*flat.leaves, *dots))[1])
     return out, pytrees.unflatten(structure, tangents, out)
@@ -208,12 +213,13 @@ def aux_gradient(f: Callable, wrt: object, with_value: bool) -> Callable:
         flat = pytrees.Flat(params, args)
         wrt_leaves = tuple(j for i in indices for j in flat.indices(i))
         d: Derivative = entry.derivative(wrt_leaves, "one", tuple(map(_kind, flat.leaves)),
-                                         (*flat.structures, (OUTPUT, (0,))))
+                                         (*flat.structures, (OUTPUT, (0,))),
+                                         complex_=checks.complex_positions(flat.leaves))
         try:
             with checks.blaming(f, t, args, d):
                 value, *grads = _call(d, tuple(flat.leaves))
         except runtime.NotScalar as exc:
-            raise checks.non_scalar(f, t, exc.shape, d.primal.loc) from None
+            raise checks.non_scalar(f, t, exc.shape, d.primal.loc, exc.complex) from None
         it = iter(grads)
         shaped = tuple(flat.rebuild(i, [next(it) for _ in flat.indices(i)]) for i in indices)
         result = shaped[0] if single else shaped

@@ -35,7 +35,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import backend, frontend, ir, optimize, pytrees, transform
+from . import backend, checks, frontend, ir, optimize, pytrees, transform
 from .build import Derivative, _annotated_kinds, _entry, _kind, _params, _wrt
 from .errors import UsageError
 
@@ -102,7 +102,8 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
         chosen = tuple(j for i in indices for j in flat.indices(i))
         d = entry.derivative(chosen, "one" if mode == "reverse" else "forward",
                              tuple(map(_kind, flat.leaves)), flat.structures,
-                             disabled=disabled, grads_only=grads_only and not flat.structures)
+                             disabled=disabled, grads_only=grads_only and not flat.structures,
+                             complex_=checks.complex_positions(flat.leaves))
         return Shown(d, entry.assumed, _leaf_note(flat, d))
     structures = dict_structures(entry.lowered())
     kinds: list[str] = []

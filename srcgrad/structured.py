@@ -74,7 +74,7 @@ def hvp(f: Callable, entry: _Entry, t: checks.Transform, i: int, args: tuple, v:
             with checks.blaming(f, t, args, d):
                 out.append(_call(d, (*flat.leaves, *tangents))[1])
         except runtime.NotScalar as exc:
-            raise checks.non_scalar(f, t, exc.shape, d.primal.loc) from None
+            raise checks.non_scalar(f, t, exc.shape, d.primal.loc, exc.complex) from None
     return flat.rebuild(i, out)
 
 

@@ -47,3 +47,34 @@ def directional(f, args: tuple, tangents: tuple, h: float = 1e-3):
                 - np.asarray(f(*along(-step)), dtype=float)) / (2 * step)
 
     return (4 * d(h / 2) - d(h)) / 3
+
+
+def complex_gradient(f, args: tuple, i: int, h: float = 1e-3):
+    """The gradient of a real-valued ``f`` in the complex argument ``args[i]``, in the
+    convention of JAX and autograd: ``df/dx - 1j * df/dy`` for ``z = x + iy``, each
+    partial from Richardson-extrapolated central differences of the real numbers."""
+    z = np.asarray(args[i], dtype=complex)
+
+    def part(unit):
+        def along(t):
+            out = list(args)
+            out[i] = z + t * unit
+            return f(*out)
+        d = [(along(s) - along(-s)) / (2 * s) for s in (h / 2, h)]
+        return (4 * d[0] - d[1]) / 3
+
+    g = np.zeros(z.shape, dtype=complex)
+    for k in np.ndindex(z.shape):
+        e = np.zeros(z.shape)
+        e[k] = 1.0
+        g[k] = part(e) - 1j * part(1j * e)
+    return g if z.ndim else complex(g)
+
+
+def complex_directional(f, args: tuple, tangents: tuple, h: float = 1e-3):
+    """The derivative of ``f`` (complex values allowed) at ``args`` along ``tangents``."""
+    def along(t):
+        return np.asarray(f(*(a + t * v for a, v in zip(args, tangents))))
+
+    d = [(along(s) - along(-s)) / (2 * s) for s in (h / 2, h)]
+    return (4 * d[0] - d[1]) / 3

@@ -61,7 +61,7 @@ from .unroll import Unroll
 
 # Array methods and the NumPy function each one is; True: pack extra positional
 # arguments into one tuple (x.reshape(2, 3) is np.reshape(x, (2, 3))).
-METHODS = {
+METHODS: dict[str, tuple[Any, bool]] = {
     "sum": (np.sum, False), "mean": (np.mean, False), "max": (np.max, False),
     "min": (np.min, False), "dot": (np.dot, False), "copy": (np.copy, False),
     "reshape": (np.reshape, True), "transpose": (np.transpose, True),
@@ -72,7 +72,7 @@ METHODS = {
     "var": (np.var, False), "std": (np.std, False), "round": (np.round, False),
     "trace": (np.trace, False), "diagonal": (np.diagonal, False),
     "repeat": (np.repeat, False), "take": (np.take, False), "any": (np.any, False),
-    "all": (np.all, False),
+    "all": (np.all, False), "conj": (np.conj, False), "conjugate": (np.conj, False),
 }
 
 

@@ -2,9 +2,10 @@
 by ``calls.Calls.method`` and ``calls.Calls.call``).
 
 The dtype must be known while lowering (``float``, ``int``, ``bool``, ``np.float32``,
-``"float32"``, ``np.dtype(...)``): a float dtype lowers to ``runtime.casts.cast`` (a
+``"float32"``, ``np.dtype(...)``): a float or complex dtype lowers to ``runtime.casts.cast`` (a
 cast, differentiated), any other real dtype to ``runtime.casts.cast_off`` (declared a
-step function). A complex dtype, a dtype computed at run time and keywords other than
+step function); a complex dtype is a cast too (``rules/complexes.py``: the real part
+flows back to a real ``x``). A dtype computed at run time and keywords other than
 ``dtype`` (``copy``, ``casting``...) are located refusals saying what to write.
 ``np.asarray(x, dtype)`` and ``np.asanyarray`` of one value: to a float dtype, the call
 with the dtype's name (their rule); to another dtype, ``cast_off`` (the values NumPy gives,
@@ -37,7 +38,7 @@ def astype(state: LoweringState, core: Core, node: gast.Call, into: str | None,
         raise state.unsupported(node, ".astype() is supported with one argument, the dtype",
                                 "Write x.astype(np.float32) (or float, int, bool).")
     dtype = _dtype(state, core.expr(args[0]), args[0])
-    fn = casts.cast if dtype.kind == "f" else casts.cast_off
+    fn = casts.cast if dtype.kind in "fc" else casts.cast_off
     callee = ir.Callee(fn.__name__, fn, fn)
     x = core.pack(base, node.func.value)
     return state.emit(state.result(into), callee, [x, ir.Const(dtype.name)], node)
@@ -59,7 +60,7 @@ def asarray(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call
     x = core.value(node.args[0])
     rest = [core.value(a) for a in node.args[2:]]  # order
     kwargs = [(k.arg, core.value(k.value)) for k in node.keywords if k.arg != "dtype"]
-    if dtype.kind == "f":
+    if dtype.kind in "fc":
         return state.emit(state.result(into), callee, [x, ir.Const(dtype.name), *rest],
                           node, kwargs)
     if kwargs or rest:
@@ -86,7 +87,7 @@ def with_dtype(state: LoweringState, core: Core, callee: ir.Callee, node: gast.C
     named.keywords = [k if k.arg != "dtype" else gast.copy_location(gast.keyword(
         "dtype", gast.copy_location(gast.Constant(dtype.name, None), k.value)), k)
         for k in node.keywords]
-    if dtype.kind == "f":
+    if dtype.kind in "fc":
         return emit(named, into)
     off = ir.Callee("cast_off", casts.cast_off, casts.cast_off)
     return state.emit(state.result(into), off, [emit(named, None), ir.Const(dtype.name)], node)
@@ -102,7 +103,7 @@ def _dtype(state: LoweringState, found: object, node: gast.expr) -> np.dtype:
     except TypeError:
         raise state.unsupported(node, f"{obj!r} is not a dtype NumPy knows",
                                 "Write float, int, bool, np.float32 or \"float32\".") from None
-    if dtype.kind not in "fiub":
+    if dtype.kind not in "fciub":
         raise state.unsupported(node, f"a cast to {dtype.name} is not supported",
-                                "Cast to a real float dtype, an int or bool.")
+                                "Cast to a float or complex dtype, an int or bool.")
     return dtype

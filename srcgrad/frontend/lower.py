@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import gast
+import numpy as np
 
 from .. import ir
 from ..errors import NameResolutionError
@@ -360,6 +361,9 @@ class Lowerer:
         if isinstance(base, (Obj, NTup)):  # p.W of a structured argument: known now
             return objects.field(self, base, node, self.calls)
         op = ir.ATTRIBUTES.get(node.attr)
+        if node.attr in _PARTS:  # z.real, z.imag: np.real(z), np.imag(z)
+            return state.emit(state.result(into), _PARTS[node.attr],
+                              (self.pack(base, node.value),), node)
         if op is None:
             if isinstance(node.value, gast.Name) and node.value.id in state.arguments:
                 raise state.unsupported(node, f"{node.value.id}.{node.attr}: srcgrad learns "
@@ -371,6 +375,8 @@ class Lowerer:
     def constant(self, node: gast.Constant, into: str | None = None) -> ir.Const:
         return ir.Const(node.value)
 
+
+_PARTS = {"real": ir.Callee("np.real", np.real, np), "imag": ir.Callee("np.imag", np.imag, np)}
 
 _STATIC = {"is": lambda a, b: a is b, "isnot": lambda a, b: a is not b,
            "eq": lambda a, b: a == b, "ne": lambda a, b: a != b}

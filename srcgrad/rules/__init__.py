@@ -7,6 +7,7 @@ Keys are IR operator names (``"add"``) or the function objects themselves, so
 from __future__ import annotations
 
 from . import casts as _casts
+from . import complexes as _complexes
 from . import decomp as _decomp
 from . import helpers as _helpers
 from . import linalg as _linalg
@@ -24,7 +25,7 @@ from .registry import Rule, Table, Template
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
                              _scipy_stats.table, _scipy_linalg.table, _linalg.table,
                              _shape.table, _decomp.table, _operators.table, _casts.table,
-                             _numpy_ported.table)
+                             _numpy_ported.table, _complexes.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:
@@ -38,6 +39,8 @@ BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
 for _h in (_helpers.table, _scipy_stats.helper_table, _scipy_linalg.helper_table):
     for _key, _rules in _h.rules.items():
         REGISTRY.setdefault(_key, []).extend(_rules)
+_complexes.mark(REGISTRY)
+_complexes.mark(BUILTIN)
 
 
 def overloads(key: object) -> list[Rule]:
@@ -47,5 +50,7 @@ def overloads(key: object) -> list[Rule]:
     except TypeError:  # an unhashable callable cannot have a rule
         return []
 
+
+complexes = _complexes  # the complex-number rules (transform.complexity reads them)
 
 __all__ = ["BUILTIN", "REGISTRY", "Rule", "Table", "Template", "overloads"]

@@ -92,7 +92,7 @@ class Rule:
     linear: bool = False  # the tangent is the op itself applied to the tangents
     forward_only: tuple[str, ...] = ()  # differentiable in forward mode only (own helpers)
     zero: tuple[str, ...] = ()  # zero derivative (only their shape or dtype is read)
-    # Complex numbers (the JAX convention, see rules/complex.py): ``complex`` says the
+    # Complex numbers (the JAX convention, see rules/complexes.py): ``complex`` says the
     # rule is right for complex operands (holomorphic, or written for them); without it a
     # complex value reaching the rule is refused. ``dtype``: "follows" (the result is
     # complex when an operand is), "complex" (always: np.fft.fft), "real" (never: abs).

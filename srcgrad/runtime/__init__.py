@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _SCALARS = (int, float, bool)
+_FLOAT = np.dtype(float)
 
 
 def sum_to(g, shape):
@@ -85,8 +86,9 @@ def unbroadcast(g, x):
 
 def zeros_like(x):
     """The zero adjoint of ``x``: a float for Python scalars, a list for a list or tuple
-    (a tuple-valued primitive such as ``np.linalg.qr``), else a float array."""
-    if isinstance(x, _SCALARS):
+    (a tuple-valued primitive such as ``np.linalg.qr``), else a float array (complex
+    for a complex array)."""
+    if isinstance(x, (*_SCALARS, complex)):
         return 0.0
     if isinstance(x, (list, tuple)):
         return [zeros_like(e) for e in x]
@@ -94,9 +96,10 @@ def zeros_like(x):
 
 
 def _float_dtype(x):
-    """``x``'s dtype if it is a float type (float32 adjoints stay float32), else float64."""
+    """``x``'s dtype if it is a float or complex type (float32 adjoints stay float32),
+    else float64."""
     dtype = getattr(x, "dtype", None)
-    return dtype if dtype is not None and dtype.kind == "f" else np.float64
+    return dtype if dtype is not None and dtype.kind in "fc" else np.float64
 
 
 def as_dtype_of(g, x):
@@ -104,7 +107,9 @@ def as_dtype_of(g, x):
     dtype (float32 in, float32 out, even where the function computed in float64 on
     the way), and an array of its own (never a read-only broadcast view)."""
     dtype = getattr(x, "dtype", None)
-    if dtype is not None and dtype.kind == "f" and getattr(g, "dtype", dtype) != dtype:
+    if dtype is not None and dtype.kind in "fc" and getattr(g, "dtype", dtype) != dtype:
+        if dtype.kind == "f" and np.iscomplexobj(g):  # transform/complexity's invariant
+            raise AssertionError("srcgrad bug: a complex adjoint for a real parameter")
         return np.asarray(g, dtype=dtype)
     if isinstance(g, np.ndarray) and not g.flags.writeable:
         return g.copy()
@@ -326,9 +331,9 @@ def transpose_grad(g, axes):
 class NotScalar(Exception):
     """Raised by ``seed`` when a gradient is asked of a non-scalar output."""
 
-    def __init__(self, shape):
+    def __init__(self, shape, complex_: bool = False):
         super().__init__(shape)
-        self.shape = shape
+        self.shape, self.complex = shape, complex_
 
 
 def seed(out):
@@ -338,6 +343,8 @@ def seed(out):
         raise NotScalar(np.shape(out))
     if isinstance(out, np.floating):
         return out.dtype.type(1.0)  # a float32 output seeds float32 adjoints
+    if isinstance(out, complex) or getattr(out, "dtype", _FLOAT).kind == "c":
+        raise NotScalar((), complex_=True)
     return 1.0
 
 
@@ -416,6 +423,7 @@ def weights_grad(c, weights, axis):
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
 from . import casts, decomp, finite, linalg, ported, second_order, sorting, special, transposes  # noqa: E402, F401, E501
+from . import complexes as complexes  # noqa: E402 - complex numbers (rules/complexes.py)
 from . import matfuncs as matfuncs  # noqa: E402 - SciPy's helpers (scipy_linalg, scipy_stats)
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)
 from . import stats as stats  # noqa: E402

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import builtins
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
 from .. import ir, rules
 from ..errors import NoDerivativeRule, UnsupportedSyntax, ZeroGradientWarning
+from . import complexity
 
 SCALAR, ANY, LIST = "scalar", "any", "list"
 SHAPE = "shape"  # a tuple of ints (x.shape): its items are scalars
@@ -71,7 +73,8 @@ def operand_vars(v) -> list[ir.Var]:
 
 
 class Analysis:
-    def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str]):
+    def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
+                 complex_params: Iterable[str] = ()):
         self.fn = fn
         self.rules: dict[int, tuple[rules.Rule, dict] | None] = {}
         self.kinds = dict(kinds)
@@ -82,15 +85,55 @@ class Analysis:
                 self.rules[id(s)] = rule_for(s)
         for _ in range(2):  # a loop's carried kinds settle in two passes
             self._kinds(fn.body)
+        self.complex = complexity.complex_values(fn, self.rules, complex_params)
+        if self.complex:
+            self._promote()
+        refused = self._complex_rules() if self.complex else []
         self.through_steps = False
         self._activity(wrt)
         self.active = self.useful & self.varied
+        for s, rule in refused:
+            if s.target.name in self.active:
+                raise complexity.refusal(s, rule)
         for name, s in self.missing.items():
             if name in self.useful:
                 raise _no_rule(s)
         self.steps = self._steps_reached(wrt)
         for s in self.steps:
             _warn_step(s)
+
+    def involved(self, s: ir.Stmt) -> bool:
+        """``s`` reads or makes a value that may be complex (``complexity``)."""
+        return bool(self.complex) and complexity.involved(s, self.complex)
+
+    def is_real(self, o: ir.Operand) -> bool:
+        """``o``'s value is real on every call of this specialization."""
+        return not (isinstance(o, ir.Var) and o.name in self.complex)
+
+    def _promote(self) -> None:
+        """``complexity.promote``: the statements it adds get their rule and kind."""
+        taken = {p.name for p in self.fn.params} | {
+            v.name for n in ir.walk(self.fn.body) for v in ir.node_defs(n)}
+        for s in complexity.promote(self.fn.body, self.complex, ir.Namer(taken)):
+            self.rules[id(s)] = rule_for(s)
+            self.kinds[s.target.name] = self.kind(s.args[0])
+
+    def _complex_rules(self) -> list:
+        """Bind the statements that meet complex values to rules right for them; the
+        (statement, rule) pairs that have none (refused if they carry a derivative)."""
+        refused = []
+        for s in ir.walk(self.fn.body):
+            if not isinstance(s, ir.Stmt):
+                continue
+            found = self.rules.get(id(s))
+            if found is None or not complexity.involved(s, self.complex):
+                continue
+            chosen = complexity.complex_rule(s, *found)
+            if chosen is None:
+                refused.append((s, found[0]))
+            else:
+                self.rules[id(s)] = chosen
+        return refused
 
     def _activity(self, wrt: tuple[int, ...]) -> None:
         self.varied = {self.fn.params[i].name for i in wrt}

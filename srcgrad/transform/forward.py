@@ -15,13 +15,17 @@ backwards.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
+
+import numpy as np
 
 from .. import ir, runtime
 from ..errors import NoDerivativeRule
 from ..ir import Namer
 from .analysis import SCALAR, Analysis, operand_vars
 
+_REAL = ir.Callee("np.real", np.real, np)
 _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _COPY = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _FIT = ir.Callee("fit", runtime.fit, runtime.fit)
@@ -34,13 +38,14 @@ _FRESH = frozenset([*ir.BINARY.values(), "neg", "pos", "not", *ir.COMPARE.values
 
 
 class _Forward:
-    def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str]):
+    def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
+                 complex_params: Iterable[str] = ()):
         self.fn, self.wrt = fn, wrt
         self.body = ir.clone(fn.body)
-        self.a = Analysis(replace(fn, body=self.body), wrt, kinds)
+        self.a = Analysis(replace(fn, body=self.body), wrt, kinds, complex_params)
         self.active = self.a.active
-        names = {p.name for p in fn.params} | {v.name for n in ir.walk(fn.body)
-                                                for v in ir.node_defs(n)}
+        names = {p.name for p in fn.params} | {v.name for n in ir.walk(self.body)
+                                                for v in ir.node_defs(n)}  # (analysis may add)
         self.namer = Namer(names)
         self.tangents: dict[str, ir.Operand] = {}
         # Tangent buffers this transform may write into, as long as nothing else refers
@@ -157,6 +162,8 @@ class _Forward:
         if rule.broadcasting and shares and not all(self.kind(o) == SCALAR
                                                     for o in s.operands()):
             total = self.apply(_FIT, (total, s.target), s.loc)  # a broadcast input's share
+        if shares and self.a.involved(s) and self.a.is_real(s.target):
+            total = self.apply(_REAL, (total,), s.loc)  # the tangent of a real value is real
         self.define(s.target, total, s.loc)
         return None
 
@@ -267,9 +274,11 @@ class _Forward:
                            fn.loc, doc, fn.defaults)
 
 
-def forward(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str]) -> ir.Function:
-    """The Jacobian-vector product of ``fn`` (see the module docstring)."""
-    out = _Forward(fn, wrt, kinds).run()
+def forward(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
+            complex_params: Iterable[str] = ()) -> ir.Function:
+    """The Jacobian-vector product of ``fn`` (see the module docstring);
+    ``complex_params``: the parameters holding complex numbers."""
+    out = _Forward(fn, wrt, kinds, complex_params).run()
     ir.verify(out)
     return out
 

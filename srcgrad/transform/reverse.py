@@ -32,6 +32,7 @@ sweep over a block, the rules' contributions of one statement, the result.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from .. import ir, runtime
@@ -53,8 +54,8 @@ class _Reverse:
     """One derivative: the state and the parts over it, and the driver of the sweep."""
 
     def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str], seed: str,
-                 shapes: dict[str, tuple] | None = None):
-        self.state = st = SweepState.start(fn, wrt, kinds, seed, shapes)
+                 shapes: dict[str, tuple] | None = None, complex_params: Iterable[str] = ()):
+        self.state = st = SweepState.start(fn, wrt, kinds, seed, shapes, complex_params)
         self.core = Core(st)
         self.uses = Uses(st.analysis)
         self.arrays = Arrays(st, self.core)
@@ -74,10 +75,11 @@ class _Reverse:
             seed_var = core.adjoint_var(ret)
             if st.seed == "param":
                 params.append(seed_var)
-            elif st.kind(ret) == SCALAR or st.shapes.get(ret.name) == ():
-                # (known to be a scalar: no check, so the value itself may go unused)
+            elif (st.kind(ret) == SCALAR or st.shapes.get(ret.name) == ()) and \
+                    st.analysis.is_real(ret):
+                # (known to be a real scalar: no check, so the value itself may go unused)
                 core.emit(seed_var, "copy", (ir.Const(1.0),), self.def_loc(ret))
-            else:  # check the output is a scalar before sweeping back from it
+            else:  # check the output is a real scalar before sweeping back from it
                 core.emit(seed_var, _SEED, (ret,), self.def_loc(ret))
             core.add(ret, seed_var, self.def_loc(ret))
         st.out = self.sweep(forward, st.out)
@@ -187,21 +189,24 @@ class _Reverse:
             c = core.instantiate(rule.vjps[p], env, s.loc)
         if rule.broadcasting and self.arrays.needs_unbroadcast(s, x):
             c = self.arrays.unbroadcast(c, x, s.loc, st.shapes.get(s.target.name))
+        c = core.real_for(x, c, s)  # the adjoint of a real value is real
         if len(st.out) > mark and isinstance(c, ir.Var) and core.last_defines(c):
             st.private.add(c.name)  # computed for this contribution alone
         return c
 
 
-def check_writes(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str]) -> None:
+def check_writes(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
+                 complex_params: Iterable[str] = ()) -> None:
     """Refuse what reverse mode refuses of ``fn``'s in-place writes (through an alias,
     into a view or the caller's array, ``w += t`` while another name holds ``w``), for
     forward mode: it has no tape of its own, but the same program semantics to keep."""
-    st = SweepState.start(fn, wrt, kinds, "one")
+    st = SweepState.start(fn, wrt, kinds, "one", None, complex_params)
     Tape(st.fn, st.analysis, st.namer).check_writes(st.forward, [])
 
 
 def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
-            seed: str = "one", shapes: dict[str, tuple] | None = None) -> ir.Function:
+            seed: str = "one", shapes: dict[str, tuple] | None = None,
+            complex_params: Iterable[str] = ()) -> ir.Function:
     """Build the derivative function (see the module docstring).
 
     ``kinds`` maps parameter names to ``"scalar"`` (a Python or NumPy scalar)
@@ -210,7 +215,7 @@ def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
     when given, maps array parameters to their shapes: the code is then valid
     only for arguments of those shapes (see ``shapes.py``).
     """
-    out = _Reverse(fn, wrt, kinds, seed, shapes).run()
+    out = _Reverse(fn, wrt, kinds, seed, shapes, complex_params).run()
     ir.verify(out)
     return out
 

@@ -114,7 +114,8 @@ class Arrays:
         st, core = self.state, self.core
         xs, v = s.args
         if isinstance(v, ir.Var) and v.name in st.active:
-            core.add(v, core.emit(core.temp(), "getitem", (g, ir.Const(-1)), s.loc), s.loc)
+            last = core.emit(core.temp(), "getitem", (g, ir.Const(-1)), s.loc)
+            core.add(v, core.real_for(v, last, s), s.loc)
         if isinstance(xs, ir.Var) and xs.name in st.active:
             rest = core.emit(core.adjoint_var(xs), "droplast", (g,), s.loc)
             st.owned.add(rest.name)
@@ -131,12 +132,12 @@ class Arrays:
             region = st.shapes.get(("region", s.target.name))
             if region is None or region != st.shapes.get(v.name):
                 c = self.unbroadcast(c, v, s.loc, region)
-            core.add(v, c, s.loc)
+            core.add(v, core.real_for(v, c, s), s.loc)
         if isinstance(x, ir.Var) and x.name in st.active:
             z = core.emit(core.adjoint_var(x), "setitem", (g, ir.Const(0.0), *index), s.loc,
                           seq=s.seq)
             st.owned.add(z.name)
-            core.add(x, z, s.loc)
+            core.add(x, core.real_for(x, z, s), s.loc)
 
 
 def _whole(index) -> bool:

@@ -29,6 +29,7 @@ from .. import ir, runtime
 from ..errors import Loc
 from ..ir import adjoint_name
 from ..rules import Template
+from ..runtime import complexes
 from .analysis import LIST, SCALAR
 from .reverse_state import Scatter, SweepState
 
@@ -37,8 +38,10 @@ _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 _COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
+_COPY_COMPLEX = ir.Callee("complex_copy", complexes.complex_copy, complexes.complex_copy)
 _KEEP = ir.Callee("keep", runtime.keep, runtime.keep)
 _RESHAPE = ir.Callee("np.reshape", np.reshape, np)
+_REAL = ir.Callee("np.real", np.real, np)
 # Helpers whose second argument is read only for its shape (a tuple is a shape).
 _SHAPE_READERS = frozenset({runtime.expand, runtime.keep})
 
@@ -93,13 +96,22 @@ class Core:
         """A rule's template with ``env``'s operands, emitted through ``apply``."""
         return tpl.instantiate(env, lambda op, args, kwargs: self.apply(op, args, loc, kwargs))
 
+    def real_for(self, v: ir.Var, c: ir.Operand, s: ir.Stmt) -> ir.Operand:
+        """``c``, a contribution of ``s`` to ``v``'s adjoint, as its real part where ``s``
+        meets a complex value and ``v`` is real (``transform/complexity.py``)."""
+        a = self.state.analysis
+        if a.involved(s) and a.is_real(v):
+            return self.apply(_REAL, (c,), s.loc)
+        return c
+
     def zero(self, v: ir.Var, loc: Loc) -> ir.Operand:
         """A fresh zero adjoint for ``v`` (0.0 for scalars)."""
         st = self.state
         if st.kind(v) == SCALAR:
             return ir.Const(0.0)
         shape = st.shapes.get(v.name)
-        if shape is not None and v not in st.fn.params:  # not kept for its shape alone
+        if shape is not None and v not in st.fn.params and st.analysis.is_real(v):
+            # (not kept for its shape alone; a complex value's zero is complex)
             z = self.emit(self.adjoint_var(v), _ZEROS, (ir.Const(shape),), loc)
         else:
             z = self.emit(self.adjoint_var(v), _ZEROS_LIKE, (v,), loc)
@@ -214,10 +226,13 @@ class Core:
         mutable = (bool(scatters) or v.name in st.writes) and st.kind(v) != SCALAR
         if not scatters and len(dense) == 1:
             return self.single(v, dense[0], loc, mutable)
+        real = st.analysis.is_real(v)
         if not dense:
             total = self.zero(v, loc)
-        elif mutable and not st.is_owned(dense[0]):
-            total = self.emit(self.adjoint_var(v), self.copier(v), (dense[0],), loc)
+        elif mutable and (not st.is_owned(dense[0]) or not real):
+            # (a complex value's buffer is complex, whatever its first contribution is)
+            total = self.emit(self.adjoint_var(v), self.copier(v), self.copied(dense[0], v),
+                              loc)
             st.owned.add(total.name)
         elif len(dense) > 1 and not st.is_owned(dense[0]):
             # The first sum makes a new buffer, named for v: `x_bar = a + b; x_bar += c`.
@@ -228,7 +243,7 @@ class Core:
         else:
             total = dense[0]
         for c in dense[1:]:
-            total = self.accumulate(total, c, loc, st.kind(v))
+            total = self.accumulate(total, c, loc, st.kind(v) if real else "complex")
         for s in scatters:
             op = "scatter" if s.fancy else "addat"
             total = self.emit(self.temp(), op, (total, s.value, *s.index), loc, seq=s.seq)
@@ -240,13 +255,14 @@ class Core:
         return total
 
     def accumulate(self, total: ir.Operand, c: ir.Operand, loc: Loc, kind: str) -> ir.Operand:
-        """``total + c``: in place when ``total`` is an array buffer of ours."""
+        """``total + c``: in place when ``total`` is an array buffer of ours (not for a
+        complex value's adjoint, ``kind == "complex"``: its first terms may be real)."""
         st = self.state
         if kind == LIST:
             total = self.emit(self.temp(), _ADD_LISTS, (total, c), loc)
             st.owned.add(total.name)
             return total
-        if st.is_owned(total) and kind != SCALAR:
+        if st.is_owned(total) and kind not in (SCALAR, "complex"):
             acc = self.emit(self.temp(), "iadd", (total, c), loc)  # in place: total is ours
             st.owned.add(acc.name)
             return acc
@@ -258,8 +274,9 @@ class Core:
     def single(self, v: ir.Var, c: ir.Operand, loc: Loc, mutable: bool) -> ir.Operand:
         """``v``'s adjoint when it received the one contribution ``c``."""
         st = self.state
-        if mutable and not st.is_owned(c):
-            c = self.emit(self.adjoint_var(v), self.copier(v), (c,), loc)
+        real = st.analysis.is_real(v)
+        if mutable and (not st.is_owned(c) or not real):
+            c = self.emit(self.adjoint_var(v), self.copier(v), self.copied(c, v), loc)
             st.owned.add(c.name)
             return c
         if v.kind == "user" and not self.same_family(v, c):
@@ -291,14 +308,21 @@ class Core:
 
     # -- ownership --------------------------------------------------------------------
     def copier(self, v: ir.Var) -> ir.Callee:
-        """The function copying an adjoint of ``v`` (a list's adjoint is a list)."""
-        return _COPY_LIST if self.state.kind(v) == LIST else _COPY
+        """The function copying an adjoint of ``v`` (a list's adjoint is a list; a complex
+        value's, ``complex_copy(c, v)``, is complex)."""
+        if self.state.kind(v) == LIST:
+            return _COPY_LIST
+        return _COPY if self.state.analysis.is_real(v) else _COPY_COMPLEX
+
+    def copied(self, c: ir.Operand, v: ir.Var) -> tuple[ir.Operand, ...]:
+        """The arguments of ``copier(v)`` copying ``c`` (a complex copy reads v's dtype)."""
+        return (c,) if self.state.analysis.is_real(v) else (c, v)
 
     def owned_copy(self, v: ir.Var, g: ir.Operand, loc: Loc) -> ir.Operand:
         """``g`` itself, or a copy this transform owns when ``v``'s adjoint is mutated."""
         if self.state.kind(v) == "scalar" or self.state.is_owned(g):
             return g
-        c = self.emit(self.temp(), self.copier(v), (g,), loc)
+        c = self.emit(self.temp(), self.copier(v), self.copied(g, v), loc)
         self.state.owned.add(c.name)
         return c
 

@@ -17,6 +17,7 @@ changes it. ``backend.verify`` checks every generated derivative keeps it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .. import ir
@@ -100,13 +101,14 @@ class SweepState:
 
     @classmethod
     def start(cls, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str], seed: str,
-              shapes: dict[str, tuple] | None = None) -> SweepState:
+              shapes: dict[str, tuple] | None = None,
+              complex_params: Iterable[str] = ()) -> SweepState:
         """The state before the sweep: the forward clone analysed, nothing emitted."""
         forward = ir.clone(fn.body)
-        a = Analysis(replace(fn, body=forward), wrt, kinds)
+        a = Analysis(replace(fn, body=forward), wrt, kinds, complex_params)
         known = {} if shapes is None else infer_shapes(replace(fn, body=forward), a, shapes)
-        names = {p.name for p in fn.params} | {v.name for n in ir.walk(fn.body)
-                                                for v in ir.node_defs(n)}
+        names = {p.name for p in fn.params} | {v.name for n in ir.walk(forward)
+                                                for v in ir.node_defs(n)}  # (analysis may add)
         writes = {s.target.name for s in ir.walk(fn.body)
                   if isinstance(s, ir.Stmt) and s.op in ("setitem", "append")}
         return cls(fn, wrt, seed, forward, a, a.active, known, writes, Namer(names),

@@ -1,0 +1,119 @@
+"""Run-time helpers of the derivative rules for complex values (``rules/complexes.py``).
+
+Each partial is the ``a`` of ``dv = Re(a * dz)`` for a real-valued function ``v`` of
+``z``: the rule's contribution to ``z`` is ``g * a`` (``g``, the adjoint of the real
+``v``, is real) and ``v``'s tangent is the real part of ``a * dz`` (the transforms
+take it). On real operands each helper gives the real function's derivative, so one
+rule serves both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["abs_slope", "angle_slope", "imag_slope", "match_real", "clog", "eigvals_grad",
+           "eigvals_jvp", "eig_grad", "eig_jvp", "into_complex", "complex_copy"]
+
+
+def abs_slope(z):
+    """``conj(z) / |z|``: the partial of ``|z|`` (the sign for a real ``z``); 0 at 0,
+    the subgradient the real rule takes too."""
+    if not np.iscomplexobj(z):
+        return np.sign(z)
+    if np.ndim(z) == 0:
+        r = abs(z)
+        return 0j if r == 0 else z.conjugate() / r
+    r = np.abs(z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(r == 0, 0, np.conj(z) / np.where(r == 0, 1, r))
+
+
+def angle_slope(z, deg=False):
+    """``-1j / z``: the partial of ``np.angle(z)`` (``Im(dz / z)``), times 180/pi for
+    degrees; 0 for a real ``z`` (its angle is a step, 0 or pi) and at ``z == 0``."""
+    if not np.iscomplexobj(z):
+        return 0.0
+    scale = 180 / np.pi if deg else 1.0
+    if np.ndim(z) == 0:
+        return 0j if z == 0 else -1j * scale / z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(z == 0, 0, -1j / np.where(z == 0, 1, z))
+    return a * scale
+
+
+def imag_slope(z):
+    """``-1j``, the partial of ``np.imag(z)`` (``Im(dz) = Re(-1j * dz)``); 0 for a real
+    ``z``, whose imaginary part is the constant 0."""
+    return -1j if np.iscomplexobj(z) else 0.0
+
+
+def match_real(t, ans):
+    """``t`` as the adjoint or tangent of ``ans``: its real part when ``ans`` is real
+    (``np.real_if_close`` decides the result's type by its values)."""
+    return t if np.iscomplexobj(ans) else np.real(t)
+
+
+def clog(x):
+    """``np.log`` for the partial of ``x ** y`` in ``y`` at a complex or negative base
+    (the principal branch, the one ``x ** y`` takes); 0 where ``x == 0``."""
+    x = np.asarray(x, dtype=complex)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x == 0, 0, np.log(np.where(x == 0, 1, x)))
+
+
+def _eig_matched(a, w):
+    """The eigenvectors of ``a`` for its eigenvalues ``w``, in ``w``'s order (eig and
+    eigvals order them the same way; matched by value in case they do not)."""
+    values, vectors = np.linalg.eig(a)
+    order = np.argmin(np.abs(np.asarray(w)[..., :, None] - values[..., None, :]), axis=-1)
+    return np.take_along_axis(vectors, order[..., None, :], axis=-1)
+
+
+def _eigvals_transpose(g, v):
+    """``V^-T diag(g) V^T``: for A = V diag(w) V^-1, dw = diag(V^-1 dA V), so under the
+    pairing Re(sum(g * dw)) the adjoint of A is (V diag(g) V^-1)^T."""
+    vt = np.swapaxes(v, -1, -2)
+    return np.linalg.solve(vt, np.asarray(g)[..., :, None] * vt)
+
+
+def eigvals_grad(g, a, ans):
+    """Adjoint of ``np.linalg.eigvals`` (distinct eigenvalues)."""
+    return _eigvals_transpose(g, _eig_matched(a, ans))
+
+
+def eigvals_jvp(dot, a, ans):
+    """Tangent of ``np.linalg.eigvals``: diag(V^-1 dA V)."""
+    v = _eig_matched(a, ans)
+    return np.einsum("...ij,...ji->...i", np.linalg.solve(v, dot), v)
+
+
+def eig_grad(g, a, ans):
+    """Adjoint of ``np.linalg.eig`` through its eigenvalues; the eigenvectors' derivative
+    (defined only up to their phase) is not provided."""
+    gw, gv = g
+    if np.any(np.asarray(gv) != 0):
+        raise NotImplementedError(
+            "the derivative of np.linalg.eig's eigenvectors is not supported; "
+            "differentiate through the eigenvalues (np.linalg.eigvals), or through "
+            "np.linalg.eigh's eigenvectors for a symmetric matrix")
+    return _eigvals_transpose(gw, ans[1])
+
+
+def eig_jvp(dot, a, ans):
+    """Tangent of ``np.linalg.eig``'s eigenvalues; its eigenvectors' is not provided."""
+    raise NotImplementedError(
+        "forward mode through np.linalg.eig is not supported (its eigenvectors' "
+        "derivative is defined only up to their phase); use np.linalg.eigvals")
+
+
+def into_complex(x):
+    """``x`` itself: a real value flowing into a variable that may hold complex numbers
+    (a loop's carried value, a branch's result). Its derivative rule makes ``x``'s
+    adjoint the real part of what flows back (``transform/complexity.promote``)."""
+    return x
+
+
+def complex_copy(c, like):
+    """A copy of ``c`` in the complex dtype of ``c`` and ``like`` together: the buffer
+    a complex value's adjoint is summed into in place (its first terms may be real)."""
+    return np.array(c, dtype=np.result_type(c, like, 1j))
