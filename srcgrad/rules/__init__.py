@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import casts as _casts
 from . import complexes as _complexes
 from . import decomp as _decomp
+from . import fft as _fft
 from . import helpers as _helpers
 from . import linalg as _linalg
 from . import numpy as _numpy
@@ -25,7 +26,7 @@ from .registry import Rule, Table, Template
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
                              _scipy_stats.table, _scipy_linalg.table, _linalg.table,
                              _shape.table, _decomp.table, _operators.table, _casts.table,
-                             _numpy_ported.table, _complexes.table)
+                             _numpy_ported.table, _complexes.table, _fft.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 for _t in TABLES:
@@ -36,7 +37,8 @@ for _t in TABLES:
 # srcgrad's own rules for user code (REGISTRY also receives the user's, from
 # srcgrad.custom, and the rules of srcgrad's run-time helpers, for higher order).
 BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
-for _h in (_helpers.table, _scipy_stats.helper_table, _scipy_linalg.helper_table):
+for _h in (_helpers.table, _scipy_stats.helper_table, _scipy_linalg.helper_table,
+           _fft.helper_table):
     for _key, _rules in _h.rules.items():
         REGISTRY.setdefault(_key, []).extend(_rules)
 _complexes.mark(REGISTRY)

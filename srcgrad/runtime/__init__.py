@@ -15,9 +15,10 @@ and products of any rank, seeds, zeros, dtypes, writes and checks). Each module 
 the adjoints and tangents of one family of functions, its docstring says which:
 ``casts`` (``x.astype``), ``linalg`` (products and ``numpy.linalg``), ``finite``
 (the finite derivatives at the points where a formula divides by zero), ``decomp``
-(decompositions), ``shape`` (layout and construction), ``ported`` (functions ported
-code uses: ``np.gradient``, ``np.interp``, the convolutions), ``sorting`` (order statistics),
-``special`` (``scipy.special.logsumexp``; SciPy is not imported), ``stats``
+(decompositions), ``fft`` (``numpy.fft``), ``shape`` (layout and construction),
+``ported`` (functions ported code uses: ``np.gradient``, ``np.interp``, the
+convolutions), ``sorting`` (order statistics), ``special``
+(``scipy.special.logsumexp``; SciPy is not imported), ``stats``
 (``scipy.stats``'s multivariate densities; neither), ``matfuncs`` (``scipy.linalg`` and
 ``scipy.signal.convolve``; imported when called) and ``second_order`` (tangents of
 the adjoint helpers, which Hessian-vector product code calls).
@@ -422,7 +423,7 @@ def weights_grad(c, weights, axis):
 
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
-from . import casts, decomp, finite, linalg, ported, second_order, sorting, special, transposes  # noqa: E402, F401, E501
+from . import casts, decomp, fft, finite, linalg, ported, second_order, sorting, special, transposes  # noqa: E402, F401, E501
 from . import complexes as complexes  # noqa: E402 - complex numbers (rules/complexes.py)
 from . import matfuncs as matfuncs  # noqa: E402 - SciPy's helpers (scipy_linalg, scipy_stats)
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)
