@@ -202,3 +202,48 @@ def test_autograds_fft_programs(case):
     x, w = RNG.standard_normal(shape) / 10.0, RNG.standard_normal(wshape)
     np.testing.assert_allclose(srcgrad.grad(f)(x, w), numeric.gradient(f, (x, w), 0),
                                rtol=1e-6, atol=1e-8)
+
+
+# ---- complex arguments: the gradient is df/dx - i df/dy (JAX's convention) ----------
+def c_fft(z, w):
+    return np.sum(np.abs(np.fft.fft(z, 6, norm="ortho")) ** 2 * w)
+
+
+def c_irfft(z, w):
+    return np.sum(np.fft.irfft(z, 6) * w) + np.sum(np.fft.hfft(z, 7)[:6] ** 2 * w)
+
+
+def c_nd(z, w):
+    return np.sum(np.real(np.fft.fftshift(np.fft.ifftn(z, s=(3, 6), axes=(0, 1))) * w))
+
+
+def c_irfftn(z, w):
+    return np.sum(np.fft.irfft2(z, s=(3, 6)) * w)
+
+
+COMPLEX = [(c_fft, (5,), (6,)), (c_irfft, (4,), (6,)), (c_nd, (3, 4), (3, 6)),
+           (c_irfftn, (3, 4), (3, 6))]
+
+
+@pytest.mark.parametrize("case", COMPLEX, ids=lambda c: c[0].__name__)
+def test_complex_arguments_gradients_match_differences_of_both_parts(case):
+    """irfft's inputs include imaginary parts at zero frequency (and Nyquist), which it
+    ignores: their gradient is 0."""
+    f, shape, wshape = case
+    z = RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+    w = RNG.standard_normal(wshape)
+    got = srcgrad.grad(f)(z, w)
+    np.testing.assert_allclose(got, numeric.complex_gradient(f, (z, w), 0), rtol=1e-6,
+                               atol=1e-8)
+    if f is c_irfft:
+        assert got[0].imag == 0
+
+
+def test_complex64_argument_keeps_a_complex64_gradient():
+    f, shape, wshape = COMPLEX[1]
+    z = RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)
+    w = RNG.standard_normal(wshape)
+    got = srcgrad.grad(f)(z.astype(np.complex64), w.astype(np.float32))
+    assert got.dtype == np.complex64
+    np.testing.assert_allclose(got, numeric.complex_gradient(f, (z, w), 0), rtol=1e-4,
+                               atol=1e-4)
