@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 import pytest
-from numeric import complex_directional, complex_gradient, gradient
+from numeric import complex_directional, complex_gradient, directional, gradient
 
 import srcgrad
-from srcgrad import NoDerivativeRule, UnsupportedSyntax, UsageError
+from srcgrad import UnsupportedSyntax, UsageError
 
 RNG = np.random.default_rng(7)
 Z = np.array([0.8 + 0.3j, -0.4 + 0.9j, 1.1 - 0.5j])
@@ -310,13 +310,17 @@ def test_transforms_without_complex_support_refuse_complex_arguments():
         srcgrad.grad(lambda p: np.sum(np.abs(p[0]) ** 2))((Z, 1.0))
 
 
-def test_second_order_of_abs_of_complex_is_refused_not_wrong():
-    def f(x):
-        return np.sum(np.abs(np.exp(1j * x) + 0.5))
-
-    x = np.array([0.3, 1.0])
-    with pytest.raises(NoDerivativeRule):
-        srcgrad.hessian(f)(x)
+@pytest.mark.parametrize("f", [
+    lambda x: np.sum(np.abs(np.exp(1j * x) * x + 0.5) ** 3),
+    lambda x: np.sum(np.angle(x + 1j * x ** 2 + 0.5j)),
+    lambda x: np.sum(np.real(np.sqrt(np.conj(1j * x + 2.0)) * np.imag(np.exp(1j * x)))),
+], ids=["abs", "angle", "conj_sqrt_imag"])
+def test_second_order_through_abs_angle_and_conj_of_complex_values(f):
+    x = np.array([0.3, 1.0, -0.7])
+    v = np.array([0.2, -0.4, 0.9])
+    hv = srcgrad.hvp(f)(x, v)
+    np.testing.assert_allclose(hv, directional(srcgrad.grad(f), (x,), (v,)), rtol=1e-7,
+                               atol=1e-9)
 
 
 def test_complex_tangent_and_cotangent_only_for_complex_values():
