@@ -461,3 +461,20 @@ def test_jacobian_of_a_complex_output_is_refused_not_its_real_part():
             srcgrad.jacobian(lambda x: np.exp(1j * x), mode=mode)(np.array([0.3, 0.7]))
         with pytest.raises(UsageError, match="complex"):
             srcgrad.jacobian(lambda x: (x, np.exp(1j * x)), mode=mode)(np.array([0.3]))
+
+
+scipy_linalg = pytest.importorskip("scipy.linalg")
+
+
+def test_sqrtm_of_a_complex_matrix_and_a_real_one_with_a_complex_root():
+    def f(a):
+        return np.sum(np.abs(scipy_linalg.sqrtm(a)) ** 2)
+
+    c = np.array([[2.0 + 1.0j, 0.3], [0.1j, 1.5 - 0.5j]])
+    check_grad(f, c)
+    negative = np.array([[-1.0, 0.2], [0.1, 2.0]])  # an eigenvalue below 0: a complex root
+    assert np.iscomplexobj(scipy_linalg.sqrtm(negative))
+    with pytest.raises(srcgrad.SrcgradError, match="sqrtm of this real matrix is complex"):
+        srcgrad.grad(f)(negative)
+    off_the_cut = negative + 0.5j * np.eye(2)  # (-1 itself is on sqrt's branch cut)
+    check_grad(f, off_the_cut)

@@ -64,6 +64,8 @@ helper_table.vjp(complexes.abs_slope, "z", z="abs_slope_vjp(g, z)",
                  jvp_z="abs_slope_jvp(dot, z)", complex=True)
 helper_table.partials(complexes.angle_slope, "z, deg=False", "angle_curvature(z, deg)", None,
                       complex=True)
+helper_table.vjp(complexes.real_root, "root, a", root="g", zero=("a",), linear=True,
+                 complex=True)
 helper_table.nondiff(complexes.imag_slope, params="z", result="scalar")  # a constant
 helper_table.vjp(complexes.match_real, "t, ans", t="g", zero=("ans",), linear=True,
                  complex=True)

@@ -14,7 +14,7 @@ import numpy as np
 __all__ = ["abs_slope", "angle_slope", "imag_slope", "match_real", "clog", "eigvals_grad",
            "eigvals_jvp", "eig_grad", "eig_jvp", "into_complex", "complex_copy",
            "eigvals_grad_jvp_a", "eig_grad_jvp_ans", "abs_slope_jvp", "abs_slope_vjp",
-           "angle_curvature"]
+           "angle_curvature", "real_root"]
 
 
 def abs_slope(z):
@@ -201,3 +201,15 @@ def angle_curvature(z, deg=False):
     scale = 180 / np.pi if deg else 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(z == 0, 0, 1j * scale / np.where(z == 0, 1, z) ** 2)
+
+
+def real_root(root, a):
+    """``root``, the square root of the matrix ``a`` (scipy.linalg.sqrtm), once it is
+    sure that a real ``a`` has a real root: a real matrix with negative eigenvalues has
+    a complex one, which srcgrad's analysis took for real (its dtype follows ``a``'s)."""
+    if np.iscomplexobj(root) and not np.iscomplexobj(a):
+        raise NotImplementedError(
+            "scipy.linalg.sqrtm of this real matrix is complex (it has negative "
+            "eigenvalues); pass the matrix as complex numbers (A.astype(complex)) to "
+            "differentiate through its complex root")
+    return root
