@@ -19,11 +19,12 @@ demo: $(STAMP)
 	$(BIN)/python examples/lecture.py
 
 # pytest runs in JOBS worker processes (pytest-xdist): one per core, at most 4. CI has
-# 2 cores, so 2 there. Not `-n auto`: it counts every logical CPU of the host, more than
-# a container or a shared runner may get, and each worker pays the suite's fixed costs
-# again (imports, the generated rule modules of test_rules, test_runtime, test_names), so
-# past 4 the wall time stops falling while the CPU time grows. `make test JOBS=1` runs
-# everything in one process (plain pytest, no xdist).
+# 2 cores, so 2 there. Not `-n auto`, which takes every logical CPU of the host (more
+# than a container or a shared runner may get): each worker pays the suite's fixed
+# costs again (imports, the generated modules of test_rules, test_runtime and
+# test_names), and the longest single tests (the fuzzer's three shards) bound what more
+# workers can gain, so the cap keeps that overhead small (measured at 2 workers only).
+# `make test JOBS=1` runs everything in one process (plain pytest, no xdist).
 JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 ifeq ($(JOBS),1)
 PYTEST_JOBS :=
