@@ -84,6 +84,7 @@ P(finite.ratio, "x, d", "ratio(1.0, d)", "-ratio(ans, d)")
 P(finite.pow_log, "p, x", "ratio(ans, p)", "ratio(p, x)")  # ans = p * log(x)
 P(finite.sqrt_slope, "r", "-2 * ans * ans")
 N(rt.write_order, rt.write_marks)
+N(finite.spread_divisor)
 N(rt.seed, rt.zeros_like, rt.argmax_mask, rt.pick, rt.between, rt.below, rt.above, rt.signum)
 # Adjoint-only IR operations: forward mode applies each to the tangent's buffer; reverse
 # mode takes the contribution below (``addat``, ``scatter`` and ``iadd`` write in place

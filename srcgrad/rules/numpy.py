@@ -77,8 +77,9 @@ EXTREME = "expand(g, a, axis, keepdims) * argmax_mask(a, ans, axis, keepdims)"
 TANGENT = "np.sum(dot * argmax_mask(a, ans, axis, keepdims), axis=axis, keepdims=keepdims)"
 V(np.max, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)  # ties share equally
 V(np.min, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)
-V(np.mean, "a, axis=None, keepdims=False", linear=True,
-  a="expand(g, a, axis, keepdims) * (np.size(ans) / np.size(a))")
+V(np.mean, "a, axis=None, keepdims=False",
+  a="expand(g, a, axis, keepdims) * ratio(np.size(ans), np.size(a))",  # (a empty: 0)
+  jvp_a="np.sum(dot, axis=axis, keepdims=keepdims) * ratio(np.size(ans), np.size(a))")
 
 # ---- linear algebra ------------------------------------------------------------
 V(np.dot, "a, b", a="dot_grad_a(g, a, b)", b="dot_grad_b(g, a, b)",

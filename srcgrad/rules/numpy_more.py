@@ -47,7 +47,7 @@ P(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", "np.isfinite
 N(np.heaviside, result="elementwise")
 
 # ---- reductions ------------------------------------------------------------------
-COUNT = "(np.size(a) / np.size(ans) - ddof)"  # the divisor of var and std
+COUNT = "spread_divisor(a, ans, ddof)"  # the divisor of var and std
 CENTERED = "(a - np.mean(a, axis=axis, keepdims=True))"
 # prod and cumprod divide by a: exact where a has no zero.
 V(np.prod, "a, axis=None, dtype=None, out=None, keepdims=False",

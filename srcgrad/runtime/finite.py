@@ -18,6 +18,10 @@ where a derivative, or a documented subgradient, exists. Contract: each helper i
   since what follows is usually inf * 0 = NaN (``np.sqrt(np.sum(x ** 2))`` at 0: write
   ``np.linalg.norm(x)``, whose subgradient there is 0).
 
+- ``spread_divisor(a, ans, ddof)``: ``np.size(a) / np.size(ans) - ddof``, the divisor
+  of ``np.var``/``np.std``'s derivative; 1 where ``a`` is empty (every term it divides is
+  then an empty sum: the derivative of a function of no entries is zero, not 0/0).
+
 Python scalars in give Python floats out (scalar code stays scalar code). The helpers
 read no srcgrad state except ``REPORT``, the hook srcgrad installs so that the warning
 names the user's line a generated derivative differentiates (it returns False for
@@ -32,7 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["pow_log", "ratio", "sqrt_slope"]
+__all__ = ["pow_log", "ratio", "spread_divisor", "sqrt_slope"]
 
 _SCALARS = (int, float, bool)
 
@@ -58,6 +62,15 @@ def ratio(x, d):
     safe[zero] = 1
     out = np.asarray(x / safe)
     return np.where(zero, np.zeros_like(out), out)[()]  # (a 0-d result: a NumPy scalar)
+
+
+def spread_divisor(a, ans, ddof):
+    """``np.size(a) / np.size(ans) - ddof`` (the count var and std divide by); 1 for an
+    empty ``a`` (NumPy's result is NaN there and the derivative an empty sum)."""
+    n = np.size(a)
+    if n == 0:
+        return 1.0
+    return n / np.size(ans) - ddof
 
 
 def pow_log(p, x):
