@@ -22,7 +22,7 @@ P(np.add, "x, y", "1", "1")
 P(np.subtract, "x, y", "1", "-1")
 P(np.multiply, "x, y", "y", "x")
 P(np.divide, "x, y", "1 / y", "-ans / y")
-P(np.power, "x, y", "y * x ** (y - 1)", "pow_log(ans, x)")  # 0 ** y: 0 in y where y > 0
+P(np.power, "x, y", "pow_slope(y, x, y)", "pow_log(ans, x)")  # 0 ** y: 0 in y where y > 0
 P(np.negative, "x", "-1")
 P(np.square, "x", "2 * x")
 P(np.reciprocal, "x", "-ans * ans")
