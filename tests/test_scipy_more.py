@@ -196,4 +196,5 @@ def test_a_tail_in_its_shape_parameter_is_a_located_refusal(f, param):
                        f"its argument '{param}'") as info:
         srcgrad.grad(f, wrt=1)(np.array([0.3, 0.5]), 2.5)
     assert info.value.loc.line == f.__code__.co_firstlineno + 1
+    assert "no closed form" in str(info.value)  # why
     assert "stop_gradient" in str(info.value)  # what to write instead

@@ -92,6 +92,7 @@ class Rule:
     linear: bool = False  # the tangent is the op itself applied to the tangents
     forward_only: tuple[str, ...] = ()  # differentiable in forward mode only (own helpers)
     zero: tuple[str, ...] = ()  # zero derivative (only their shape or dtype is read)
+    why: str = ""  # why the other parameters have no derivative (said when one is reached)
 
     @property
     def params(self) -> list[str]:

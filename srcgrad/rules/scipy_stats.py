@@ -27,6 +27,7 @@ with all components must sum to 1 (SciPy checks it): its gradient is the partial
 ``(alpha - 1) / x``, along any direction, as on the simplex.
 """
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -52,13 +53,19 @@ helper_table = Table({"np": np, **exported(rt_stats)})
 _Z = "((x - loc) / scale)"
 
 
-def _partial_of(fn: object, params: str, name: str, **partials: str) -> None:
+_NO_CLOSED_FORM = ("its derivative in a shape parameter is that of an incomplete gamma or "
+                   "beta function in its parameter, which has no closed form")
+
+
+def _partial_of(fn: object, params: str, name: str, why: str = _NO_CLOSED_FORM,
+                **partials: str) -> None:
     """An elementwise rule given by the partials of some parameters only: a differentiated
     value reaching another one (a cdf's shape parameter, Poisson's counts k) is a located
-    NoDerivativeRule (a partials rule would take its derivative as zero)."""
+    NoDerivativeRule that says ``why`` (a partials rule would take its derivative as zero)."""
     shares: dict[str, Any] = {p: f"g * ({e})" for p, e in partials.items()}
     shares.update({f"jvp_{p}": f"({e}) * dot" for p, e in partials.items()})
     V(fn, params, name=name, result="elementwise", broadcasting=True, **shares)
+    table.rules[fn][-1] = replace(table.rules[fn][-1], why=why)
 
 
 def _cdf(dist: str, args: str) -> dict[str, str]:
@@ -144,9 +151,10 @@ def _univariate() -> None:
                 **_cdf("beta", "x, a, b"))
     _tails(beta, "x, a, b, loc=0.0, scale=1.0", "x, a, b")
     # ---- Poisson: logpmf = k log(mu) - mu - gammaln(k+1); k and loc are integers ---------
-    _partial_of(stats.poisson.logpmf, "k, mu, loc=0", "stats.poisson.logpmf",
+    counts = "k and loc are integer counts"
+    _partial_of(stats.poisson.logpmf, "k, mu, loc=0", "stats.poisson.logpmf", counts,
                 mu="(k - loc) / mu - 1")
-    _partial_of(stats.poisson.pmf, "k, mu, loc=0", "stats.poisson.pmf",
+    _partial_of(stats.poisson.pmf, "k, mu, loc=0", "stats.poisson.pmf", counts,
                 mu="ans * ((k - loc) / mu - 1)")
 
 
