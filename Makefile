@@ -18,10 +18,24 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/python examples/lecture.py
 
+# pytest runs in JOBS worker processes (pytest-xdist): one per core, at most 4. CI has
+# 2 cores, so 2 there. Not `-n auto`, which takes every logical CPU of the host (more
+# than a container or a shared runner may get): each worker pays the suite's fixed
+# costs again (imports, the generated modules of test_rules, test_runtime and
+# test_names), and the longest single tests (the fuzzer's three shards) bound what more
+# workers can gain, so the cap keeps that overhead small (measured at 2 workers only).
+# `make test JOBS=1` runs everything in one process (plain pytest, no xdist).
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+ifeq ($(JOBS),1)
+PYTEST_JOBS :=
+else
+PYTEST_JOBS := -n $(JOBS)
+endif
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy srcgrad
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_JOBS)
 
 # The benchmark's peers (autograd, JAX, PyTorch CPU) and matplotlib: the `bench` extra.
 BENCH_STAMP := $(VENV)/.installed-bench

@@ -95,7 +95,7 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
     def higher(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
         checks.arguments(f, t, args, (i, *js))
-        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+        if _taken_apart(f, args):  # (a function passed: a constant, known while lowering)
             return structured.grad_of_grad(f, entry, i, js, args, made_structured)
         if any(np.ndim(args[k]) != 0 for k in (i, *js[:-1])):
             raise NonScalarOutput(f"grad of a gradient of {f.__name__}: an inner derivative "
@@ -115,6 +115,14 @@ def _higher_gradient(g: Callable, chain: tuple, wrt) -> Callable:
     dispatch.mark(higher, __srcgrad_higher__=(f, i, js),
                   __srcgrad_derivative__=("grad", f))  # not (yet) for jvp or vjp
     return higher
+
+
+def _taken_apart(f: Callable, args: tuple) -> bool:
+    """Whether a call goes through ``structured.py``: a structured argument, or a function
+    passed as one (a constant of the derivative, known while lowering)."""
+    return any(pytrees.is_structured(a, p == "self") or
+               (pytrees.constant_argument(a) and p != "self")
+               for p, a in zip(_params(f), args))
 
 
 def _aux(f: Callable, wrt, with_value: bool) -> Callable:
@@ -409,7 +417,7 @@ def _hvp(f: Callable, wrt, t: checks.Transform) -> Callable:
         *args, v = args_and_v
         args = checks.bind(f, tuple(args), kwargs, _V_HINT)
         checks.arguments(f, t, args, (i,))
-        if any(pytrees.is_structured(a, p == "self") for p, a in zip(_params(f), args)):
+        if _taken_apart(f, args):
             # v and the result in the argument's structure (structured.py)
             return structured.hvp(f, entry, t, i, args, v)
         checks.like(t, "v", v, args[i], repr(name))

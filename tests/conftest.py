@@ -12,6 +12,12 @@ if EXAMPLES not in sys.path:
 os.environ.setdefault("SRCGRAD_VERIFY", "1")
 
 # Modest by default so `make test` stays quick; `-m slow` tests ask for more.
+#
+# `make test` runs the tests in parallel workers (pytest-xdist, `-n`), each its own
+# process, which loads this file. What they share is safe: files go to tmp_path (a
+# folder per worker) or a TemporaryDirectory, nothing writes into the repository,
+# and hypothesis's example database (.hypothesis/, gitignored) stores each test's
+# examples under that test's key, with atomic renames, and a test runs in one worker.
 settings.register_profile("default", max_examples=15, deadline=None)
 settings.register_profile("slow", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

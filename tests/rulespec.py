@@ -429,6 +429,7 @@ NONDIFF: list[Spec] = [
 
 
 # Rows kept in their own modules (one per rule table), joined here.
+from spec_complex import DIFF_COMPLEX, NONDIFF_COMPLEX  # noqa: E402
 from spec_decomp import DIFF_DECOMP, NONDIFF_DECOMP  # noqa: E402
 from spec_fft import DIFF_FFT, NONDIFF_FFT  # noqa: E402
 from spec_linalg import DIFF_LINALG, NONDIFF_LINALG  # noqa: E402
@@ -440,9 +441,10 @@ from spec_scipy_more import DIFF_SCIPY_MORE, NONDIFF_SCIPY_MORE  # noqa: E402
 from spec_shape import DIFF_SHAPE, NONDIFF_SHAPE  # noqa: E402
 
 DIFF += (DIFF_MORE + DIFF_SCIPY + DIFF_LINALG + DIFF_SHAPE + DIFF_DECOMP + DIFF_OPERATORS
-         + DIFF_SCIPY_MORE + DIFF_PORTED + DIFF_FFT)
+         + DIFF_SCIPY_MORE + DIFF_PORTED + DIFF_COMPLEX + DIFF_FFT)
 NONDIFF += (NONDIFF_MORE + NONDIFF_SCIPY + NONDIFF_LINALG + NONDIFF_SHAPE + NONDIFF_DECOMP
-            + NONDIFF_OPERATORS + NONDIFF_SCIPY_MORE + NONDIFF_PORTED + NONDIFF_FFT)
+            + NONDIFF_OPERATORS + NONDIFF_SCIPY_MORE + NONDIFF_PORTED + NONDIFF_COMPLEX
+            + NONDIFF_FFT)
 
 
 def function_name(kind: str, index: int, spec: Spec) -> str:

@@ -2,8 +2,7 @@
 
 A row returns a real value: a complex transform is read through its real and imaginary
 parts (``RI``: ``Re(z (1 - 0.5i)) = Re z + 0.5 Im z``, weighted differently so that both
-parts' adjoints count; a product, not ``np.imag``, whose helper has no second-order
-rule yet); ``irfft``'s input is a complex spectrum made from the real argument
+parts' adjoints count); ``irfft``'s input is a complex spectrum made from the real argument
 (``np.fft.fft(x)``: not Hermitian, so the imaginary parts irfft ignores are there too).
 """
 

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 import pytest
-from numeric import complex_directional, complex_gradient, gradient
+from numeric import complex_directional, complex_gradient, directional, gradient
 
 import srcgrad
-from srcgrad import NoDerivativeRule, UnsupportedSyntax, UsageError
+from srcgrad import UnsupportedSyntax, UsageError
 
 RNG = np.random.default_rng(7)
 Z = np.array([0.8 + 0.3j, -0.4 + 0.9j, 1.1 - 0.5j])
@@ -310,13 +310,17 @@ def test_transforms_without_complex_support_refuse_complex_arguments():
         srcgrad.grad(lambda p: np.sum(np.abs(p[0]) ** 2))((Z, 1.0))
 
 
-def test_second_order_of_abs_of_complex_is_refused_not_wrong():
-    def f(x):
-        return np.sum(np.abs(np.exp(1j * x) + 0.5))
-
-    x = np.array([0.3, 1.0])
-    with pytest.raises(NoDerivativeRule):
-        srcgrad.hessian(f)(x)
+@pytest.mark.parametrize("f", [
+    lambda x: np.sum(np.abs(np.exp(1j * x) * x + 0.5) ** 3),
+    lambda x: np.sum(np.angle(x + 1j * x ** 2 + 0.5j)),
+    lambda x: np.sum(np.real(np.sqrt(np.conj(1j * x + 2.0)) * np.imag(np.exp(1j * x)))),
+], ids=["abs", "angle", "conj_sqrt_imag"])
+def test_second_order_through_abs_angle_and_conj_of_complex_values(f):
+    x = np.array([0.3, 1.0, -0.7])
+    v = np.array([0.2, -0.4, 0.9])
+    hv = srcgrad.hvp(f)(x, v)
+    np.testing.assert_allclose(hv, directional(srcgrad.grad(f), (x,), (v,)), rtol=1e-7,
+                               atol=1e-9)
 
 
 def test_complex_tangent_and_cotangent_only_for_complex_values():
@@ -457,3 +461,20 @@ def test_jacobian_of_a_complex_output_is_refused_not_its_real_part():
             srcgrad.jacobian(lambda x: np.exp(1j * x), mode=mode)(np.array([0.3, 0.7]))
         with pytest.raises(UsageError, match="complex"):
             srcgrad.jacobian(lambda x: (x, np.exp(1j * x)), mode=mode)(np.array([0.3]))
+
+
+scipy_linalg = pytest.importorskip("scipy.linalg")
+
+
+def test_sqrtm_of_a_complex_matrix_and_a_real_one_with_a_complex_root():
+    def f(a):
+        return np.sum(np.abs(scipy_linalg.sqrtm(a)) ** 2)
+
+    c = np.array([[2.0 + 1.0j, 0.3], [0.1j, 1.5 - 0.5j]])
+    check_grad(f, c)
+    negative = np.array([[-1.0, 0.2], [0.1, 2.0]])  # an eigenvalue below 0: a complex root
+    assert np.iscomplexobj(scipy_linalg.sqrtm(negative))
+    with pytest.raises(srcgrad.SrcgradError, match="sqrtm of this real matrix is complex"):
+        srcgrad.grad(f)(negative)
+    off_the_cut = negative + 0.5j * np.eye(2)  # (-1 itself is on sqrt's branch cut)
+    check_grad(f, off_the_cut)

@@ -105,17 +105,7 @@ def test_circular_convolution_gradient_is_the_hand_formula():
     np.testing.assert_allclose(gk, (x[idx] * w[None, :]).sum(axis=1), rtol=1e-12, atol=1e-12)
 
 
-# The complex core's helper for np.abs of a complex value has no rules of its own yet.
-ABS_SECOND_ORDER = pytest.mark.xfail(strict=True, reason="second order through np.abs of a "
-                                     "complex value: srcgrad.runtime.complexes.abs_slope has "
-                                     "no derivative rule (the complex core's gap)")
-
-IMAG_REVERSE_OVER_REVERSE = pytest.mark.xfail(
-    strict=True, reason="reverse over reverse through np.imag: srcgrad.runtime.complexes."
-    "imag_slope has no reverse rule (the complex core's gap)")
-
-
-@pytest.mark.parametrize("f", [power_conj, pytest.param(power, marks=ABS_SECOND_ORDER)],
+@pytest.mark.parametrize("f", [power_conj, power],
                          ids=lambda f: f.__name__)
 def test_power_hessian_is_the_dense_quadratic_form(f):
     """power(x) = |A x|^2 with A the rows rfft keeps: its Hessian is 2 Re(A^H A)."""
@@ -125,8 +115,7 @@ def test_power_hessian_is_the_dense_quadratic_form(f):
                                rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("f", [filtered, pytest.param(smoothness, marks=ABS_SECOND_ORDER),
-                               round_trip, pytest.param(n_d, marks=IMAG_REVERSE_OVER_REVERSE)],
+@pytest.mark.parametrize("f", [filtered, smoothness, round_trip, n_d],
                          ids=lambda f: f.__name__)
 def test_reverse_over_reverse_matches_differences_of_the_gradient(f):
     args = next(p[1] for p in PROGRAMS if p[0] is f)

@@ -256,3 +256,70 @@ def test_sqrt_at_zero_warns_at_the_users_line_and_names_what_to_write():
 def test_hypot_second_order_at_the_origin_is_zero():
     h = _check_no_warning(srcgrad.hessian(hypot_np, wrt=0), np.zeros(2), np.zeros(2))
     np.testing.assert_array_equal(h, np.zeros((2, 2)))
+
+
+# ---- x ** y in x at x == 0 --------------------------------------------------------
+
+def pow_x_only(x):
+    return np.sum(x ** np.array([0.0, 0.0, 1.0, 2.0, 3.0]))
+
+
+def pow_zero_exponent(x):
+    return x ** 0.0
+
+
+@pytest.mark.parametrize("f", [pow_op, pow_np, pow_float], ids=lambda f: f.__name__)
+def test_power_at_zero_base_in_the_base_is_finite(f):
+    fs = (lambda a, b: np.sum(f(a, b))) if f is pow_op else f
+    x = np.zeros(4)
+    y = np.array([0.0, 1.0, 2.0, 3.0])
+    # x ** 0 == 1 is constant (0); x ** 1 has slope 1; x ** 2, x ** 3 slope 0 at 0
+    want = np.array([0.0, 1.0, 0.0, 0.0])
+    for d in (1.0, -1.0):  # one-sided differences, each way
+        for k in range(4):
+            e = np.zeros(4)
+            e[k] = d
+            assert abs(_one_sided(fs, (x, y), 0, e) - d * want[k]) < 1e-5
+    g = _check_no_warning(srcgrad.grad(fs), x, y)
+    np.testing.assert_array_equal(g, want)
+    _, tangent = _check_no_warning(srcgrad.jvp, pow_x_only, (np.zeros(5),), (np.ones(5),))
+    assert tangent == 1.0
+
+
+@pytest.mark.parametrize("y, want", [(0.0, 0.0), (1.0, 1.0), (2.0, 0.0)])
+def test_power_of_floats_at_zero_base_in_the_base(y, want):
+    for f in (pow_op, pow_math):
+        assert _check_no_warning(srcgrad.grad(f), 0.0, y) == want
+
+
+def test_power_at_zero_base_second_order_in_the_base():
+    # d2/dx2 of x ** 0, x ** 0, x, x ** 2, x ** 3 at 0: 0, 0, 0, 2, 0
+    h = _check_no_warning(srcgrad.hessian(pow_x_only), np.zeros(5))
+    np.testing.assert_array_equal(h, np.diag([0.0, 0.0, 0.0, 2.0, 0.0]))
+    assert _check_no_warning(srcgrad.grad(srcgrad.grad(pow_zero_exponent)), 0.0) == 0.0
+
+
+def pow_half(x):
+    return np.sum(x ** 0.5)
+
+
+def cbrt_all(x):
+    return np.sum(np.cbrt(x))
+
+
+@pytest.mark.parametrize("f", [pow_half, cbrt_all], ids=lambda f: f.__name__)
+def test_an_infinite_slope_at_zero_warns_at_the_users_line(f):
+    with pytest.warns(UndefinedDerivativeWarning, match="infinite derivative") as record:
+        g = srcgrad.grad(f)(np.array([0.0, 8.0]))
+    assert g[0] == np.inf
+    slope = 0.5 / np.sqrt(8.0) if f is pow_half else 1 / (3 * 4.0)
+    assert g[1] == pytest.approx(slope, rel=1e-12)
+    w = record[0]
+    assert w.filename == __file__ and w.lineno == f.__code__.co_firstlineno + 1
+    with pytest.warns(UndefinedDerivativeWarning, match="infinite derivative"):
+        srcgrad.jvp(f, (np.array([0.0, 8.0]),), (np.ones(2),))
+
+
+def test_cbrt_away_from_zero_does_not_warn():
+    g = _check_no_warning(srcgrad.grad(cbrt_all), np.array([-8.0, 1.0]))
+    np.testing.assert_allclose(g, [1 / 12, 1 / 3], rtol=1e-12)

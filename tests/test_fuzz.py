@@ -1,8 +1,9 @@
 """The differential program fuzzer (issues 12 and 22), under pytest.
 
-``test_random_programs`` draws programs from ``fuzz_statements.programs()`` and
-fails on any wrong number or crash that the oracles of ``fuzz_oracles`` find;
-hypothesis then shrinks the program. A located refusal is acceptable. The
+``test_random_programs_0``, ``_1`` and ``_2`` (shards, so parallel workers share
+them) draw programs from ``fuzz_statements.programs()`` and fail on any wrong
+number or crash that the oracles of ``fuzz_oracles`` find; hypothesis then
+shrinks the program. A located refusal is acceptable. The
 number of programs scales with the hypothesis profile (``HYPOTHESIS_PROFILE=slow``
 for a long run); ``python tests/fuzz_programs.py --count N`` counts outcomes
 instead of stopping at the first failure.
@@ -85,16 +86,31 @@ CONSTRUCTS = {
 }
 
 
-# `make test` draws the same programs every run (CI must not fail by chance); the slow
-# profile draws new ones each time.
-@settings(max_examples=PROGRAMS, deadline=None, derandomize=not SLOW,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(programs(), st.integers(0, HVP_EVERY - 1))
-def test_random_programs(program, which):
-    outcomes = run(program, hvp=which == 0)
-    assume(outcomes is not None)
-    bad = [o for o in outcomes if o.kind in ("wrong", "crash")]
-    assert not bad, "\n".join(f"{o.kind} in {o.oracle}: {o.detail}" for o in bad)
+def _random_programs(shard: int):
+    """One of SHARDS tests that share the PROGRAMS programs. The fuzzer is most of the
+    suite's time in one test; split, parallel workers (pytest-xdist) run the parts at
+    once. `make test` draws the same programs every run (CI must not fail by chance):
+    each shard has its own fixed seed (derandomize would give every shard the same
+    programs: it seeds from the function, which the shards share). The slow profile
+    draws new ones each time."""
+
+    @settings(max_examples=PROGRAMS // SHARDS, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(programs(), st.integers(0, HVP_EVERY - 1))
+    def test(program, which):
+        outcomes = run(program, hvp=which == 0)
+        assume(outcomes is not None)
+        bad = [o for o in outcomes if o.kind in ("wrong", "crash")]
+        assert not bad, "\n".join(f"{o.kind} in {o.oracle}: {o.detail}" for o in bad)
+
+    test.__name__ = test.__qualname__ = f"test_random_programs_{shard}"
+    return test if SLOW else seed(20260 + shard)(test)
+
+
+SHARDS = 3
+test_random_programs_0 = _random_programs(0)
+test_random_programs_1 = _random_programs(1)
+test_random_programs_2 = _random_programs(2)
 
 
 # Found by the fuzzer and not fixed yet (each a strict xfail with its `known`): none.

@@ -157,3 +157,44 @@ def test_a_tuple_display_of_a_differentiated_factor_is_a_located_refusal():
     with pytest.raises(srcgrad.NoDerivativeRule, match="tuple of differentiable values") as info:
         srcgrad.grad(L.tuple_display)(a, np.ones(3))
     assert "scipy_linalg_programs.py" in str(info.value)
+
+
+# ---- tails: far out, the log forms keep a finite, correct derivative -------------------
+
+def norm_logcdf(x):
+    return np.sum(stats.norm.logcdf(x))
+
+
+def norm_logsf(x):
+    return np.sum(stats.norm.logsf(x))
+
+
+def test_norm_log_tails_far_out_have_finite_correct_derivatives():
+    import scipy.special as special
+    x = np.array([-40.0, -10.0, 0.5])
+    # d/dx log Phi(x) = phi(x) / Phi(x) = exp(log phi(x) - log_ndtr(x)), by hand
+    want = np.exp(-0.5 * x ** 2 - 0.5 * np.log(2 * np.pi) - special.log_ndtr(x))
+    assert np.all(np.isfinite(want)) and want[0] > 40.0
+    np.testing.assert_allclose(srcgrad.grad(norm_logcdf)(x), want, rtol=1e-12)
+    np.testing.assert_allclose(srcgrad.grad(norm_logsf)(-x), -want, rtol=1e-12)
+    _, tangent = srcgrad.jvp(norm_logcdf, (x,), (np.ones(3),))
+    np.testing.assert_allclose(tangent, np.sum(want), rtol=1e-12)
+
+
+def gamma_sf_in_a(x, a):
+    return np.sum(stats.gamma.sf(x, a))
+
+
+def beta_logsf_in_b(x, b):
+    return np.sum(stats.beta.logsf(x, 2.0, b))
+
+
+@pytest.mark.parametrize("f, param", [(gamma_sf_in_a, "a"), (beta_logsf_in_b, "b")],
+                         ids=["gamma.sf", "beta.logsf"])
+def test_a_tail_in_its_shape_parameter_is_a_located_refusal(f, param):
+    with pytest.raises(srcgrad.NoDerivativeRule, match="not differentiable with respect to "
+                       f"its argument '{param}'") as info:
+        srcgrad.grad(f, wrt=1)(np.array([0.3, 0.5]), 2.5)
+    assert info.value.loc.line == f.__code__.co_firstlineno + 1
+    assert "no closed form" in str(info.value)  # why
+    assert "stop_gradient" in str(info.value)  # what to write instead

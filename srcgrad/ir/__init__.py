@@ -37,6 +37,7 @@ from .nodes import (
     loop_out,
     node_defs,
     node_uses,
+    plain_power,
     walk,
 )
 from .verify import verify
@@ -46,5 +47,5 @@ __all__ = [
     "SAME_BUFFER", "SYMBOLS", "UNARY", "Callee", "Const", "Function", "If", "Loop", "Namer",
     "Node", "Operand", "Phi", "Stmt", "Var", "adjoint_name", "check_inplace", "clone", "fold",
     "hazard_key", "is_check", "is_number", "loop_out", "may_share_first", "node_defs",
-    "node_uses", "verify", "walk", "UNBOUND", "READ_UNBOUND", "is_unbound",
+    "node_uses", "plain_power", "verify", "walk", "UNBOUND", "READ_UNBOUND", "is_unbound",
 ]

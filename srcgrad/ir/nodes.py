@@ -366,6 +366,27 @@ def fold(op: str | Callee, args: Sequence[Operand]) -> Operand | None:
     return None
 
 
+def plain_power(op: str | Callee, args: Sequence[Operand]) -> tuple[Const, Operand, Const] | None:
+    """``(c, x, y - 1)`` for ``pow_slope(c, x, y)`` (the partial of ``x ** y`` in x) with
+    numbers c != 0 and y >= 1: there it is ``c * x ** (y - 1)`` exactly (no ``0 ** -k``),
+    written so (``x ** 2``'s derivative reads ``2 * x``)."""
+    from ..runtime import finite  # (runtime does not import the IR)
+
+    if not (isinstance(op, Callee) and op.obj is finite.pow_slope and len(args) == 3):
+        return None
+    c, x, y = args
+    if isinstance(c, Const) and isinstance(y, Const) and _plain(c.value) and \
+            _plain(y.value) and c.name is None and y.name is None:
+        cv, yv = float(c.value), float(y.value)  # type: ignore[arg-type]
+        if cv != 0 and yv >= 1:
+            return c, x, Const(y.value - 1)  # type: ignore[operator]
+    return None
+
+
+def _plain(value: object) -> bool:
+    return type(value) in (int, float)
+
+
 def is_number(o: Operand, value: float) -> bool:
     return isinstance(o, Const) and o.name is None and type(o.value) in (int, float) \
         and o.value == value

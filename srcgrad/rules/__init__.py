@@ -38,7 +38,7 @@ for _t in TABLES:
 # srcgrad.custom, and the rules of srcgrad's run-time helpers, for higher order).
 BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
 for _h in (_helpers.table, _scipy_stats.helper_table, _scipy_linalg.helper_table,
-           _fft.helper_table):
+           _complexes.helper_table, _fft.helper_table):
     for _key, _rules in _h.rules.items():
         REGISTRY.setdefault(_key, []).extend(_rules)
 _complexes.mark(REGISTRY)

@@ -42,7 +42,6 @@ P(np.real, "val", "1", complex=True, dtype="real")
 P(np.imag, "val", "imag_slope(val)", complex=True, dtype="real")
 V(np.conj, "x", x="np.conj(g)", linear=True, complex=True)  # np.conjugate is np.conj
 P(np.angle, "z, deg=False", "angle_slope(z, deg)", None, complex=True, dtype="real")
-P(complexes.into_complex, "x", "1", complex=True, dtype="complex")
 P(builtins.complex, "real=0, imag=0", "1", "1j", complex=True, dtype="complex")
 V(np.real_if_close, "a, tol=100", a="match_real(g, ans)", jvp_a="match_real(dot, ans)",
   complex=True)
@@ -52,6 +51,27 @@ V(np.linalg.eigvals, "a", a="eigvals_grad(g, a, ans)", jvp_a="eigvals_jvp(dot, a
   complex=True, dtype="complex")
 V(np.linalg.eig, "a", result="list", a="eig_grad(g, a, ans)", jvp_a="eig_jvp(dot, a, ans)",
   complex=True, dtype="complex")
+
+# srcgrad's own helpers in generated code (for second order): the identity marking a
+# real value that flows into a complex variable, the complex copy of an adjoint.
+helper_table = Table(_NAMESPACE)
+helper_table.partials(complexes.into_complex, "x", "1", complex=True, dtype="complex")
+helper_table.vjp(complexes.eigvals_grad, "g, a, ans", zero=("ans",), complex=True,
+                 jvp_g="eigvals_grad(dot, a, ans)", jvp_a="eigvals_grad_jvp_a(dot, g, a, ans)")
+helper_table.vjp(complexes.eig_grad, "g, a, ans", zero=("a",), complex=True,
+                 jvp_g="eig_grad(dot, a, ans)", jvp_ans="eig_grad_jvp_ans(dot, g, a, ans)")
+helper_table.vjp(complexes.abs_slope, "z", z="abs_slope_vjp(g, z)",
+                 jvp_z="abs_slope_jvp(dot, z)", complex=True)
+helper_table.partials(complexes.angle_slope, "z, deg=False", "angle_curvature(z, deg)", None,
+                      complex=True)
+helper_table.vjp(complexes.real_root, "root, a", root="g", zero=("a",), linear=True,
+                 complex=True)
+helper_table.nondiff(complexes.imag_slope, params="z", result="scalar")  # a constant
+helper_table.vjp(complexes.match_real, "t, ans", t="g", zero=("ans",), linear=True,
+                 complex=True)
+helper_table.partials(complexes.clog, "x", "1 / x", complex=True, dtype="complex")
+helper_table.vjp(complexes.complex_copy, "c, like", c="g", zero=("like",), linear=True,
+                 complex=True, dtype="complex")
 
 # ---- rules for complex operands, in place of the real ones ------------------------
 variants = Table(_NAMESPACE)
@@ -74,8 +94,9 @@ VV(np.var, "a, axis=None, dtype=None, out=None, ddof=0, keepdims=False",
 
 HOLOMORPHIC: tuple[object, ...] = (
     "add", "sub", "mul", "truediv", "neg", "pos", "copy", "matmul", "attr.T", "getitem",
-    "setitem", "append", builtins.sum, operator.add, operator.sub, operator.mul,
-    operator.truediv, operator.neg, operator.pos, operator.matmul,
+    "setitem", "append", "addat", "scatter", "iadd", "droplast", "copyitem", builtins.sum,
+    operator.add, operator.sub, operator.mul, operator.truediv, operator.neg, operator.pos,
+    operator.matmul,
     np.add, np.subtract, np.multiply, np.divide, np.negative, np.positive, np.square,
     np.reciprocal, np.sqrt, np.exp, np.expm1, np.exp2, np.log, np.log1p, np.log2, np.log10,
     np.sin, np.cos, np.tan, np.sinh, np.cosh, np.tanh, np.arcsin, np.arccos, np.arctan,
@@ -95,6 +116,18 @@ HOLOMORPHIC: tuple[object, ...] = (
     runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a, runtime.dot_grad_b,
     runtime.transpose_grad, runtime.as_input, runtime.sum_grad,
 )
+
+# srcgrad's run-time helpers (by name) that adjoint code calls and whose rules, for
+# second order, are linear maps or holomorphic as written.
+HOLOMORPHIC_HELPERS = frozenset({
+    "add_adjoints", "copy_adjoint", "zeros_like", "kept", "fit", "piece", "split_like",
+    "unstack", "diag_grad", "diagonal_grad", "trace_grad", "diff_grad", "take_grad",
+    "tile_grad", "repeat_grad", "rot90_grad", "split_grad", "unstack_grad", "hstack_grad",
+    "vstack_grad", "dstack_grad", "column_stack_grad", "hsplit_grad", "append_grad",
+    "det_grad", "solve_grad_a", "inner_grad_a", "inner_grad_b", "tensordot_grad_a",
+    "tensordot_grad_b", "kron_grad_a", "kron_grad_b", "einsum_grad", "matrix_power_grad",
+    "sqrt_slope",
+})
 
 SOURCES: frozenset[object] = frozenset({
     builtins.complex, np.linalg.eig, np.linalg.eigvals, np.roots,
@@ -140,6 +173,8 @@ def variant(key: object, rule: Rule) -> Rule | None:
 
 def mark(registry: dict[object, list[Rule]]) -> None:
     """Mark the rules of ``HOLOMORPHIC`` as right for complex operands."""
-    for key in HOLOMORPHIC:
+    helpers = [k for k in registry if getattr(k, "__name__", None) in HOLOMORPHIC_HELPERS
+               and getattr(k, "__module__", "").startswith("srcgrad.runtime")]
+    for key in (*HOLOMORPHIC, *helpers):
         if key in registry:
             registry[key] = [replace(r, complex=True) for r in registry[key]]

@@ -83,7 +83,11 @@ P(rt.ln, "x", "1 / x")
 P(finite.ratio, "x, d", "ratio(1.0, d)", "-ratio(ans, d)")
 P(finite.pow_log, "p, x", "ratio(ans, p)", "ratio(p, x)")  # ans = p * log(x)
 P(finite.sqrt_slope, "r", "-2 * ans * ans")
+P(finite.pow_slope, "c, x, y", "pow_slope(1.0, x, y)", "pow_slope(c * (y - 1), x, y - 1)",
+  "pow_log(ans, x)")
+P(finite.cbrt_slope, "r", "-2 * ans / r")
 N(rt.write_order, rt.write_marks)
+N(finite.spread_divisor)
 N(rt.seed, rt.zeros_like, rt.argmax_mask, rt.pick, rt.between, rt.below, rt.above, rt.signum)
 # Adjoint-only IR operations: forward mode applies each to the tangent's buffer; reverse
 # mode takes the contribution below (``addat``, ``scatter`` and ``iadd`` write in place

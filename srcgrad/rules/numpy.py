@@ -22,7 +22,7 @@ P(np.add, "x, y", "1", "1")
 P(np.subtract, "x, y", "1", "-1")
 P(np.multiply, "x, y", "y", "x")
 P(np.divide, "x, y", "1 / y", "-ans / y")
-P(np.power, "x, y", "y * x ** (y - 1)", "pow_log(ans, x)")  # 0 ** y: 0 in y where y > 0
+P(np.power, "x, y", "pow_slope(y, x, y)", "pow_log(ans, x)")  # 0 ** y: 0 in y where y > 0
 P(np.negative, "x", "-1")
 P(np.square, "x", "2 * x")
 P(np.reciprocal, "x", "-ans * ans")
@@ -77,8 +77,9 @@ EXTREME = "expand(g, a, axis, keepdims) * argmax_mask(a, ans, axis, keepdims)"
 TANGENT = "np.sum(dot * argmax_mask(a, ans, axis, keepdims), axis=axis, keepdims=keepdims)"
 V(np.max, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)  # ties share equally
 V(np.min, "a, axis=None, keepdims=False", a=EXTREME, jvp_a=TANGENT)
-V(np.mean, "a, axis=None, keepdims=False", linear=True,
-  a="expand(g, a, axis, keepdims) * (np.size(ans) / np.size(a))")
+V(np.mean, "a, axis=None, keepdims=False",
+  a="expand(g, a, axis, keepdims) * ratio(np.size(ans), np.size(a))",  # (a empty: 0)
+  jvp_a="np.sum(dot, axis=axis, keepdims=keepdims) * ratio(np.size(ans), np.size(a))")
 
 # ---- linear algebra ------------------------------------------------------------
 V(np.dot, "a, b", a="dot_grad_a(g, a, b)", b="dot_grad_b(g, a, b)",

@@ -20,7 +20,7 @@ table = Table({"np": np, **{name: getattr(runtime, name) for name in (
 P, V, N = table.partials, table.vjp, table.nondiff
 
 # ---- elementwise ---------------------------------------------------------------
-P(np.cbrt, "x", "1 / (3 * ans * ans)")
+P(np.cbrt, "x", "cbrt_slope(ans)")  # inf at 0, with a warning
 P(np.exp2, "x", "ans * 0.6931471805599453")  # ln 2
 P(np.logaddexp, "x, y", "np.exp(x - ans)", "np.exp(y - ans)")
 P(np.logaddexp2, "x, y", "np.exp2(x - ans)", "np.exp2(y - ans)")
@@ -33,7 +33,7 @@ P(np.radians, "x", "0.017453292519943295")
 P(np.rad2deg, "x", "57.29577951308232")
 P(np.degrees, "x", "57.29577951308232")
 P(np.positive, "x", "1")
-P(np.float_power, "x, y", "y * x ** (y - 1)", "pow_log(ans, x)")
+P(np.float_power, "x, y", "pow_slope(y, x, y)", "pow_log(ans, x)")
 # fmax and fmin ignore a NaN: the other argument is the result.
 P(np.fmax, "x, y", "(x > y) + 0.5 * (x == y) + np.isnan(y)",
   "(y > x) + 0.5 * (x == y) + np.isnan(x)")
@@ -47,7 +47,7 @@ P(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", "np.isfinite
 N(np.heaviside, result="elementwise")
 
 # ---- reductions ------------------------------------------------------------------
-COUNT = "(np.size(a) / np.size(ans) - ddof)"  # the divisor of var and std
+COUNT = "spread_divisor(a, ans, ddof)"  # the divisor of var and std
 CENTERED = "(a - np.mean(a, axis=axis, keepdims=True))"
 # prod and cumprod divide by a: exact where a has no zero.
 V(np.prod, "a, axis=None, dtype=None, out=None, keepdims=False",

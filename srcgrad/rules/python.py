@@ -25,7 +25,7 @@ P("add", "x, y", "1", "1")
 P("sub", "x, y", "1", "-1")
 P("mul", "x, y", "y", "x")
 P("truediv", "x, y", "1 / y", "-ans / y")
-P("pow", "x, y", "y * x ** (y - 1)", "pow_log(ans, x)")  # 0 ** y: 0 in y where y > 0
+P("pow", "x, y", "pow_slope(y, x, y)", "pow_log(ans, x)")  # 0 ** y: 0 in y where y > 0
 P("mod", "x, y", "1", "-(x // y)")
 P("neg", "x", "-1")
 P("pos", "x", "1")
@@ -62,7 +62,7 @@ P(math.log1p, "x", "1 / (1 + x)", result=S)
 P(math.log2, "x", "1 / (x * 0.6931471805599453)", result=S)  # ln 2
 P(math.log10, "x", "1 / (x * 2.302585092994046)", result=S)  # ln 10
 P(math.sqrt, "x", "0.5 / ans", result=S)
-P(math.pow, "x, y", "y * math.pow(x, y - 1)", "pow_log(ans, x)", result=S)
+P(math.pow, "x, y", "pow_slope(y, x, y)", "pow_log(ans, x)", result=S)
 P(math.hypot, "x, y", "ratio(x, ans)", "ratio(y, ans)", result=S)  # (0, 0): 0
 P(math.fabs, "x", "math.copysign(1.0, x)", result=S)
 P(math.erf, "x", "1.1283791670955126 * math.exp(-x * x)", result=S)  # 2 / sqrt(pi)

@@ -98,6 +98,7 @@ class Rule:
     # complex when an operand is), "complex" (always: np.fft.fft), "real" (never: abs).
     complex: bool = False
     dtype: str = "follows"
+    why: str = ""  # why the other parameters have no derivative (said when one is reached)
 
     @property
     def params(self) -> list[str]:

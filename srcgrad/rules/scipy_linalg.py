@@ -20,7 +20,7 @@ joined to rules/helpers.py's) serve Hessian-vector products and reverse over rev
 
 import numpy as np
 
-from ..runtime import decomp, matfuncs
+from ..runtime import complexes, decomp, matfuncs
 from .registry import Table, exported
 
 try:
@@ -30,7 +30,8 @@ except ImportError:  # SciPy is optional: no rules, no spec rows
     scipy = None
 
 table = Table({"np": np, "scipy": scipy, **exported(matfuncs),
-               "cholesky_grad": decomp.cholesky_grad, "cholesky_jvp": decomp.cholesky_jvp})
+               "cholesky_grad": decomp.cholesky_grad, "cholesky_jvp": decomp.cholesky_jvp,
+               "real_root": complexes.real_root})
 helper_table = Table({"np": np, "scipy": scipy, **exported(matfuncs),
                "cholesky_grad": decomp.cholesky_grad, "cholesky_jvp": decomp.cholesky_jvp})
 V = table.vjp
@@ -94,8 +95,11 @@ def _rules() -> None:
       q=lam, a=f"-np.matmul({lam}, ans.T)", b=f"-np.matmul(ans.T, {lam})",
       jvp_q=f"{sylvester}(a, b, dot)", jvp_a=f"{sylvester}(a, b, -np.matmul(dot, ans))",
       jvp_b=f"{sylvester}(a, b, -np.matmul(ans, dot))")
-    V(scipy.linalg.sqrtm, "A", name="scipy.linalg.sqrtm",
-      A=f"{sylvester}(ans.T, ans.T, g)", jvp_A=f"{sylvester}(ans, ans, dot)")
+    # (holomorphic; a complex root of a real A, negative eigenvalues, is refused by
+    # real_root where it is differentiated: srcgrad took the result for real)
+    V(scipy.linalg.sqrtm, "A", name="scipy.linalg.sqrtm", complex=True,
+      A=f"{sylvester}(real_root(ans, A).T, real_root(ans, A).T, g)",
+      jvp_A=f"{sylvester}(real_root(ans, A), real_root(ans, A), dot)")
     V(scipy.signal.convolve, "in1, in2, mode='full', method='auto'",
       name="scipy.signal.convolve",
       in1="conv_grad1(g, in1, in2, mode)", in2="conv_grad2(g, in1, in2, mode)",

@@ -9,7 +9,11 @@ parameters (``loc``, ``scale``, shape parameters), keyword or positional; they c
 ruled functions (NumPy, ``scipy.special``, the densities themselves), so second order
 comes from their own rules. Where a derivative has no closed form (a cdf in a shape
 parameter: the incomplete gamma or beta function's), that parameter is declared
-non-differentiable: passing a differentiated value there is a located error. SciPy
+non-differentiable: passing a differentiated value there is a located error. Survival
+functions (``sf``, ``logsf``) and ``norm.logcdf`` have the cdf's partials in x, loc and
+scale, negated and divided by the value as needed; the log forms take the ratio density /
+tail as ``exp(logpdf - ans)`` so that it stays finite far in the tail
+(``norm.logcdf(-40)``). ``norm.ppf`` is differentiated as the inverse of the cdf. SciPy
 computes these in float64 (float32 input is upcast); the gradients follow its result.
 
 ``multivariate_normal.logpdf``/``pdf`` (x's last axis is the dimension; ``mean`` is
@@ -23,6 +27,7 @@ with all components must sum to 1 (SciPy checks it): its gradient is the partial
 ``(alpha - 1) / x``, along any direction, as on the simplex.
 """
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -48,19 +53,46 @@ helper_table = Table({"np": np, **exported(rt_stats)})
 _Z = "((x - loc) / scale)"
 
 
-def _partial_of(fn: object, params: str, name: str, **partials: str) -> None:
+_NO_CLOSED_FORM = ("its derivative in a shape parameter is that of an incomplete gamma or "
+                   "beta function in its parameter, which has no closed form")
+
+
+def _partial_of(fn: object, params: str, name: str, why: str = _NO_CLOSED_FORM,
+                **partials: str) -> None:
     """An elementwise rule given by the partials of some parameters only: a differentiated
     value reaching another one (a cdf's shape parameter, Poisson's counts k) is a located
-    NoDerivativeRule (a partials rule would take its derivative as zero)."""
+    NoDerivativeRule that says ``why`` (a partials rule would take its derivative as zero)."""
     shares: dict[str, Any] = {p: f"g * ({e})" for p, e in partials.items()}
     shares.update({f"jvp_{p}": f"({e}) * dot" for p, e in partials.items()})
     V(fn, params, name=name, result="elementwise", broadcasting=True, **shares)
+    table.rules[fn][-1] = replace(table.rules[fn][-1], why=why)
 
 
 def _cdf(dist: str, args: str) -> dict[str, str]:
     """The partials of a cdf in x, loc and scale: its density at x, scaled."""
     pdf = f"stats.{dist}.pdf({args}, loc, scale)"
     return {"x": pdf, "loc": f"-{pdf}", "scale": f"-{pdf} * {_Z}"}
+
+
+def _sf(dist: str, args: str) -> dict[str, str]:
+    """The partials of a survival function (1 - cdf) in x, loc and scale: the cdf's,
+    negated."""
+    return {p: f"-({e})" for p, e in _cdf(dist, args).items()}
+
+
+def _logsf(dist: str, args: str) -> dict[str, str]:
+    """The partials of a log survival function in x, loc and scale: the sf's over sf, as
+    exp(logpdf - logsf) (``ans``), a ratio that stays finite in the far tail where the
+    density and sf both underflow."""
+    ratio = f"np.exp(stats.{dist}.logpdf({args}, loc, scale) - ans)"
+    return {"x": f"-{ratio}", "loc": ratio, "scale": f"{ratio} * {_Z}"}
+
+
+def _tails(dist: Any, params: str, args: str) -> None:
+    """sf and logsf in x, loc and scale; a shape parameter is a located refusal."""
+    name = dist.name
+    _partial_of(dist.sf, params, f"stats.{name}.sf", **_sf(name, args))
+    _partial_of(dist.logsf, params, f"stats.{name}.logsf", **_logsf(name, args))
 
 
 def _density(dist: Any, params: str, *partials: str) -> None:
@@ -82,6 +114,12 @@ def _univariate() -> None:
     P(norm.logcdf, "x, loc=0.0, scale=1.0", "np.exp(stats.norm.logpdf(x, loc, scale) - ans)",
       "-np.exp(stats.norm.logpdf(x, loc, scale) - ans)",
       f"-np.exp(stats.norm.logpdf(x, loc, scale) - ans) * {_Z}", name="stats.norm.logcdf")
+    P(norm.sf, "x, loc=0.0, scale=1.0", *_sf("norm", "x").values(), name="stats.norm.sf")
+    P(norm.logsf, "x, loc=0.0, scale=1.0", *_logsf("norm", "x").values(),
+      name="stats.norm.logsf")
+    # ppf: x = loc + scale * ndtri(q); dx/dq = 1 / pdf(x), its inverse's derivative
+    P(norm.ppf, "q, loc=0.0, scale=1.0", "1 / stats.norm.pdf(ans, loc, scale)", "1",
+      "(ans - loc) / scale", name="stats.norm.ppf")
     # ---- Student t: logpdf = gammaln((df+1)/2) - gammaln(df/2) - log(df pi)/2
     #      - log(scale) - (df+1)/2 log1p(z^2/df) -------------------------------------------
     t = stats.t
@@ -92,6 +130,7 @@ def _univariate() -> None:
     dscale = f"(-(1 + {_Z} * {dz}) / scale)"
     _density(t, "x, df, loc=0.0, scale=1.0", f"{dz} / scale", ddf, f"-{dz} / scale", dscale)
     _partial_of(t.cdf, "x, df, loc=0.0, scale=1.0", "stats.t.cdf", **_cdf("t", "x, df"))
+    _tails(t, "x, df, loc=0.0, scale=1.0", "x, df")
     # ---- gamma: logpdf = (a-1) log z - z - gammaln(a) - log(scale) ------------------------
     gamma = stats.gamma
     dzg = f"((a - 1) / {_Z} - 1)"
@@ -99,6 +138,7 @@ def _univariate() -> None:
     dsg = f"(({_Z} - a) / scale)"
     _density(gamma, "x, a, loc=0.0, scale=1.0", f"{dzg} / scale", dag, f"-{dzg} / scale", dsg)
     _partial_of(gamma.cdf, "x, a, loc=0.0, scale=1.0", "stats.gamma.cdf", **_cdf("gamma", "x, a"))
+    _tails(gamma, "x, a, loc=0.0, scale=1.0", "x, a")
     # ---- beta: logpdf = (a-1) log z + (b-1) log(1-z) - betaln(a, b) - log(scale) ---------
     beta = stats.beta
     dzb = f"((a - 1) / {_Z} - (b - 1) / (1 - {_Z}))"
@@ -109,10 +149,12 @@ def _univariate() -> None:
              f"-{dzb} / scale", dsb)
     _partial_of(beta.cdf, "x, a, b, loc=0.0, scale=1.0", "stats.beta.cdf",
                 **_cdf("beta", "x, a, b"))
+    _tails(beta, "x, a, b, loc=0.0, scale=1.0", "x, a, b")
     # ---- Poisson: logpmf = k log(mu) - mu - gammaln(k+1); k and loc are integers ---------
-    _partial_of(stats.poisson.logpmf, "k, mu, loc=0", "stats.poisson.logpmf",
+    counts = "k and loc are integer counts"
+    _partial_of(stats.poisson.logpmf, "k, mu, loc=0", "stats.poisson.logpmf", counts,
                 mu="(k - loc) / mu - 1")
-    _partial_of(stats.poisson.pmf, "k, mu, loc=0", "stats.poisson.pmf",
+    _partial_of(stats.poisson.pmf, "k, mu, loc=0", "stats.poisson.pmf", counts,
                 mu="ans * ((k - loc) / mu - 1)")
 
 

@@ -13,10 +13,21 @@ where a derivative, or a documented subgradient, exists. Contract: each helper i
   (``p = x ** y``). At ``x == 0`` with ``y > 0`` (``p == 0``) it is the true
   derivative, 0; at ``x == 0`` with ``y <= 0`` no derivative exists: the result is
   NaN and a warning is given (never a silent NaN).
+- ``pow_slope(c, x, y)``: ``c * x ** (y - 1)``; with ``c = y`` the partial of ``x ** y``
+  in ``x``. Where ``c == 0`` it is 0 (``x ** 0 == 1`` is constant: its derivative at
+  ``x == 0`` is 0, not ``0 * inf``); at ``x == 0`` with ``y >= 1`` it is ``0 ** (y - 1)``
+  times ``c`` (1 for ``y == 1``, else 0); at ``x == 0`` with ``y < 1`` (and ``c != 0``) the
+  derivative is infinite: the result is inf and a warning is given.
+- ``cbrt_slope(r)``: ``1 / (3 r ** 2)``, the derivative of ``np.cbrt`` (``r`` its result):
+  inf where ``r == 0``, with a warning, as ``sqrt_slope``.
 - ``sqrt_slope(r)``: ``0.5 / r``, the derivative of ``np.sqrt`` (``r`` its result). At 0
   it is infinite: the result is inf as before, and a warning names the user's line,
   since what follows is usually inf * 0 = NaN (``np.sqrt(np.sum(x ** 2))`` at 0: write
   ``np.linalg.norm(x)``, whose subgradient there is 0).
+
+- ``spread_divisor(a, ans, ddof)``: ``np.size(a) / np.size(ans) - ddof``, the divisor
+  of ``np.var``/``np.std``'s derivative; 1 where ``a`` is empty (every term it divides is
+  then an empty sum: the derivative of a function of no entries is zero, not 0/0).
 
 Python scalars in give Python floats out (scalar code stays scalar code). The helpers
 read no srcgrad state except ``REPORT``, the hook srcgrad installs so that the warning
@@ -32,7 +43,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["pow_log", "ratio", "sqrt_slope"]
+__all__ = ["cbrt_slope", "pow_log", "pow_slope", "ratio", "spread_divisor", "sqrt_slope"]
 
 _SCALARS = (int, float, bool)
 
@@ -60,6 +71,15 @@ def ratio(x, d):
     return np.where(zero, np.zeros_like(out), out)[()]  # (a 0-d result: a NumPy scalar)
 
 
+def spread_divisor(a, ans, ddof):
+    """``np.size(a) / np.size(ans) - ddof`` (the count var and std divide by); 1 for an
+    empty ``a`` (NumPy's result is NaN there and the derivative an empty sum)."""
+    n = np.size(a)
+    if n == 0:
+        return 1.0
+    return n / np.size(ans) - ddof
+
+
 def pow_log(p, x):
     """``p * log(x)`` (``p = x ** y``): the partial of ``x ** y`` in ``y``; 0 where
     ``x == 0`` and ``y > 0``, NaN and a warning where ``x == 0`` and ``y <= 0``."""
@@ -84,6 +104,49 @@ def pow_log(p, x):
 
 _NO_POW_LOG = ("x ** y has no derivative in y at x == 0 for y <= 0 (0 ** y jumps there); "
                "the derivative is NaN")
+
+
+def pow_slope(c, x, y):
+    """``c * x ** (y - 1)`` (``c = y``: the partial of ``x ** y`` in ``x``); 0 where
+    ``c == 0``; inf and a warning where ``x == 0``, ``y < 1`` and ``c != 0``."""
+    if isinstance(c, _SCALARS) and isinstance(x, _SCALARS) and isinstance(y, _SCALARS):
+        if c == 0:
+            return 0.0
+        if x == 0 and y < 1:  # (0.0 ** -1.0 raises in Python)
+            _undefined(_NO_POW_SLOPE)
+            return math.copysign(math.inf, c)
+        return c * x ** (y - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray(c * np.power(x, np.subtract(y, 1)))
+    vanishes = np.asarray(c) == 0
+    if np.any(vanishes):
+        out = np.where(vanishes, np.zeros_like(out), out)
+    if np.any((np.asarray(x) == 0) & (np.asarray(y) < 1) & ~vanishes):
+        _undefined(_NO_POW_SLOPE)
+    return out[()]
+
+
+_NO_POW_SLOPE = ("x ** y has an infinite derivative in x at x == 0 for 0 < y < 1 (and none "
+                 "for y < 0), so the derivative through it is inf or NaN here")
+
+
+def cbrt_slope(r):
+    """``1 / (3 r ** 2)``, the derivative of ``np.cbrt`` (``r`` its result): inf where
+    ``r == 0``, with a warning."""
+    if isinstance(r, _SCALARS):
+        if r == 0:
+            _undefined(_NO_CBRT_SLOPE)
+            return math.inf
+        return 1 / (3 * r * r)
+    r = np.asarray(r)
+    if np.any(r == 0):
+        _undefined(_NO_CBRT_SLOPE)
+    with np.errstate(divide="ignore"):
+        return (1 / (3 * r * r))[()]
+
+
+_NO_CBRT_SLOPE = ("np.cbrt has an infinite derivative at 0, so the derivative through it is "
+                  "inf or NaN here")
 
 
 def sqrt_slope(r):

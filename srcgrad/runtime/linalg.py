@@ -140,7 +140,8 @@ def _einsum_terms(subscripts, shapes):
     size = {}
     for t, shape in zip(terms, shapes):
         for c, n in zip(t, shape):
-            size[c] = max(size.get(c, 1), n)
+            if size.get(c, 1) == 1:  # broadcasting: 1 takes the other size, 0 included
+                size[c] = n
     return terms, out, size
 
 

@@ -340,7 +340,7 @@ def _not_differentiable_in(s: ir.Stmt, rule, param: str) -> NoDerivativeRule:
     name = rule.name if isinstance(s.op, ir.Callee) else ir.SYMBOLS.get(s.op, s.op)
     return NoDerivativeRule(
         f"{name} is not differentiable with respect to its argument {param!r}, which "
-        "depends on a differentiated input here", s.loc,
+        "depends on a differentiated input here" + (f" ({rule.why})" if rule.why else ""), s.loc,
         "Pass a constant there, wrap it in srcgrad.stop_gradient(...) if a zero derivative "
         "is intended, or declare the derivative with srcgrad.defvjp.")
 

@@ -88,6 +88,9 @@ class Core:
         folded = ir.fold(op, args)
         if folded is not None:
             return folded
+        plain = ir.plain_power(op, args)  # x ** 2's derivative written 2 * x
+        if plain is not None:
+            return self.apply("mul", (plain[0], self.apply("pow", plain[1:], loc)), loc)
         if op == "mul" and any(ir.is_number(a, -1) for a in args):
             return self.apply("neg", tuple(a for a in args if not ir.is_number(a, -1)), loc)
         return self.emit(self.temp(), op, args, loc, kwargs)
