@@ -478,3 +478,37 @@ def test_sqrtm_of_a_complex_matrix_and_a_real_one_with_a_complex_root():
         srcgrad.grad(f)(negative)
     off_the_cut = negative + 0.5j * np.eye(2)  # (-1 itself is on sqrt's branch cut)
     check_grad(f, off_the_cut)
+
+
+def test_shown_code_of_complex_arguments_calls_the_complex_only_helpers():
+    """The helpers test_runtime's programs (real arguments) never show: each appears in
+    the code shown for a complex argument, and that code gives srcgrad's numbers."""
+    def accumulate(z, x):
+        v = x * 1.0
+        for _ in range(2):
+            v = v * (0.5 + 0.5j) + z  # a real value carried into a complex one
+        w = z ** x[0]  # complex ** real, differentiated in the exponent: clog
+        return np.sum(np.abs(v) ** 2) + np.real(np.sum(w)) + np.sum(np.real(z) * x)
+
+    text = srcgrad.derivative_source(accumulate, wrt=(0, 1), example=(Z, X3))
+    for name in ("into_complex", "complex_copy", "clog"):
+        assert f"{name}(" in text, name
+    second = srcgrad.derivative_source(lambda x: np.sum(np.abs(np.exp(1j * x) + 0.5)),
+                                       order=2)
+    assert "abs_slope_jvp(" in second
+    check_grad(lambda z: accumulate(z, X3), Z)
+
+
+def test_reverse_over_reverse_through_abs_of_complex_values():
+    """vjp of a gradient runs abs_slope's reverse rule (abs_slope_vjp): the Hessian is
+    symmetric, so it equals the gradient's derivative along the cotangent."""
+    def f(x):
+        return np.sum(np.abs(np.exp(1j * x) * x + 0.5) ** 3)
+
+    x, v = np.array([0.3, 1.0, -0.7]), np.array([0.2, -0.4, 0.9])
+    _, pull = srcgrad.vjp(srcgrad.grad(f), x)
+    np.testing.assert_allclose(pull(v)[0], directional(srcgrad.grad(f), (x,), (v,)),
+                               rtol=1e-7)
+
+
+X3 = np.array([1.5, -0.5, 2.0])

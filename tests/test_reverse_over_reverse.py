@@ -52,7 +52,7 @@ def _gradient_helpers() -> list:
 # mode over code calling them is a located NoDerivativeRule (vjp goes forward over reverse).
 FORWARD_ONLY = {"cholesky_grad", "eigh_grad", "eigvalsh_grad", "pinv_grad", "qr_grad",
                 "slogdet_grad", "svd_grad", "svdvals_grad", "cross_grad", "einsum_grad",
-                "matrix_power_grad", "norm_grad"}
+                "matrix_power_grad", "norm_grad", "eigvals_grad", "eig_grad"}
 
 
 def _missing_reverse(fn) -> list[str]:

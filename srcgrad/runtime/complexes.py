@@ -4,17 +4,20 @@ Each partial is the ``a`` of ``dv = Re(a * dz)`` for a real-valued function ``v`
 ``z``: the rule's contribution to ``z`` is ``g * a`` (``g``, the adjoint of the real
 ``v``, is real) and ``v``'s tangent is the real part of ``a * dz`` (the transforms
 take it). On real operands each helper gives the real function's derivative, so one
-rule serves both.
+rule serves both. The rest: the adjoints and tangents of ``np.linalg.eig``/``eigvals``,
+and the helpers the transforms call where real and complex values meet
+(``into_complex``, ``complex_copy``). Public and stable: ``__all__`` lists each helper
+generated code may call, and each docstring states its contract.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["abs_slope", "angle_slope", "imag_slope", "match_real", "clog", "eigvals_grad",
-           "eigvals_jvp", "eig_grad", "eig_jvp", "into_complex", "complex_copy",
-           "eigvals_grad_jvp_a", "eig_grad_jvp_ans", "abs_slope_jvp", "abs_slope_vjp",
-           "angle_curvature", "real_root"]
+__all__ = ["abs_slope", "abs_slope_jvp", "abs_slope_vjp", "angle_curvature", "angle_slope", "clog",
+           "complex_copy", "eig_grad", "eig_grad_jvp_ans", "eig_jvp", "eigvals_grad",
+           "eigvals_grad_jvp_a", "eigvals_jvp", "imag_slope", "into_complex", "match_real",
+           "real_root"]
 
 
 def abs_slope(z):
