@@ -39,7 +39,7 @@ P(np.fmax, "x, y", "(x > y) + 0.5 * (x == y) + np.isnan(y)",
   "(y > x) + 0.5 * (x == y) + np.isnan(x)")
 P(np.fmin, "x, y", "(x < y) + 0.5 * (x == y) + np.isnan(y)",
   "(y < x) + 0.5 * (x == y) + np.isnan(x)")
-P(np.copysign, "x, y", "np.sign(x) * np.sign(ans)", None)  # the sign of y is a step
+P(np.copysign, "x, y", "np.sign(x) * np.sign(ans)", None, zero=("y",))  # y: a step
 P(np.fmod, "x, y", "1", "-np.trunc(x / y)")
 P(np.mod, "x, y", "1", "-np.floor(x / y)")  # np.remainder is np.mod
 P(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", "np.isfinite(x)",

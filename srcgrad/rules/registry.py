@@ -7,7 +7,9 @@ flows to its inputs. Two forms, one line each:
   given by its partial derivatives written as Python expressions in the
   parameters and ``ans`` (the primitive's result). The adjoint contribution
   to ``x`` is ``g * d/dx``; the tangent (forward mode) is ``d/dx * x_dot``.
-  ``None`` marks a parameter as non-differentiable.
+  ``None`` marks a parameter as non-differentiable: a differentiated value passed
+  there is a located error; ``zero=("y",)`` instead says y's derivative is zero
+  (a step in y, like copysign's sign), so a differentiated y contributes nothing.
 - ``table.vjp(fn, "x, axis=None", x="...", jvp_x="...")``: a structural or
   linear primitive, given by the contribution expression itself, in ``g``,
   ``ans`` and the parameters; for forward mode, ``jvp_x`` is x's share of the
@@ -118,14 +120,20 @@ class Table:
 
     def partials(self, fn: object, params: str, *partials: str | None,
                  result: str = "elementwise", seq: bool | None = None, name: str | None = None,
-                 min_args: int = 0) -> None:
+                 min_args: int = 0, zero: Iterable[str] = ()) -> None:
+        """One partial per parameter: an expression, or ``None`` for a parameter the
+        primitive is not differentiable in (a differentiated value passed there is a
+        located error), unless it is named in ``zero`` (its derivative is zero)."""
         sig = _signature(params)
         names = list(sig.parameters)
         if len(partials) != len(names):
             raise InternalError(f"rule {fn}: {len(names)} parameters, {len(partials)} partials")
         compiled = {p: self.compile(e, names) for p, e in zip(names, partials) if e is not None}
+        if set(zero) & set(compiled) or set(zero) - set(names):
+            raise InternalError(f"rule {fn}: zero={tuple(zero)} must name parameters whose "
+                                "partial is None")
         self._add(fn, Rule(name or _name(fn), sig, partials=compiled, result=result, seq=seq,
-                           min_args=min_args))
+                           min_args=min_args, zero=tuple(zero)))
 
     def vjp(self, fn: object, params: str, result: str = "any", broadcasting: bool = False,
             seq: bool | None = None, name: str | None = None, linear: bool = False,

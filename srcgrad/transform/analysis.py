@@ -284,9 +284,9 @@ class Analysis:
 
 def _assumed_constant(rule) -> list[str]:
     """Parameters of a differentiable rule that it treats as constants without saying
-    their derivative is zero (a partials rule's None and a vjp rule's ``zero`` say so;
-    srcgrad's own helpers are exempt)."""
-    if rule.nondiff or rule.partials or rule.forward_only or rule.structural:
+    their derivative is zero (a rule's ``zero`` says so; srcgrad's own helpers are
+    exempt). A partials rule's ``None`` is such a constant, not a zero derivative."""
+    if rule.nondiff or rule.forward_only or rule.structural:
         return []
     return [p for p in rule.params if not rule.differentiable(p) and p not in rule.zero]
 
