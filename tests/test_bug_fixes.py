@@ -74,3 +74,63 @@ class TestPartialsNone:
         gx, gy = srcgrad.grad(_copysign, wrt=("x", "y"))(x, y)
         assert gy == 0.0
         assert gx == pytest.approx(numeric.gradient(_copysign, (x, y), 0))
+
+
+# -- refusals that say what to write instead --------------------------------------------------
+
+_XP, _FP = np.array([0.3, 1.7, 1.1]), np.array([1.0, 3.0, 2.0])
+
+
+def _interp_period(x):
+    return np.sum(np.interp(x, _XP, _FP, period=2.0))  # PERIOD
+
+
+def _interp_as_hinted(x):
+    period = 2.0
+    xp = _XP % period
+    o = np.argsort(xp)
+    xp, fp = xp[o], _FP[o]
+    xp = np.concatenate([xp[-1:] - period, xp, xp[:1] + period])
+    fp = np.concatenate([fp[-1:], fp, fp[:1]])
+    return np.sum(np.interp(x % period, xp, fp))
+
+
+def _select_runtime(x):
+    conds = []
+    for k in range(2):
+        conds.append(x > k)
+    return np.sum(np.select(conds, [x, 2 * x], default=0.0))  # SELECT
+
+
+def _select_as_hinted(x):
+    conds = []
+    for k in range(2):
+        conds.append(x > k)
+    choices = [x, 2 * x]
+    out = np.zeros_like(x)
+    for k in range(1, -1, -1):
+        out = np.where(conds[k], choices[k], out)
+    return np.sum(out)
+
+
+class TestHints:
+    def test_interp_period_says_what_to_write(self):
+        msg = _refused(SrcgradError, srcgrad.grad(_interp_period), np.array([0.5, 1.5]))
+        assert _line_of(_interp_period, "# PERIOD") in msg
+        assert "np.interp(x % period, xp, fp)" in msg
+
+    def test_the_hinted_interp_is_periodic_interp(self):
+        x = np.array([0.5, 1.5, 2.9, -0.4])
+        assert _interp_as_hinted(x) == pytest.approx(_interp_period(x))
+        np.testing.assert_allclose(srcgrad.grad(_interp_as_hinted)(x),
+                                   numeric.gradient(_interp_period, (x,), 0), rtol=1e-7)
+
+    def test_select_of_runtime_lists_says_what_to_write(self):
+        msg = _refused(NoDerivativeRule, srcgrad.grad(_select_runtime), np.array([0.5, 1.5]))
+        assert _line_of(_select_runtime, "# SELECT") in msg and "np.where" in msg
+
+    def test_the_hinted_select_is_select(self):
+        x = np.array([0.5, 1.5, -2.0])
+        assert _select_as_hinted(x) == pytest.approx(_select_runtime(x))
+        np.testing.assert_allclose(srcgrad.grad(_select_as_hinted)(x),
+                                   numeric.gradient(_select_runtime, (x,), 0), rtol=1e-7)

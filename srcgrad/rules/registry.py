@@ -117,6 +117,7 @@ class Table:
     def __init__(self, namespace: dict[str, object]):
         self.namespace = namespace
         self.rules: dict[object, list[Rule]] = {}
+        self.hints: dict[object, str] = {}  # fn -> what to write instead, when refused
 
     def partials(self, fn: object, params: str, *partials: str | None,
                  result: str = "elementwise", seq: bool | None = None, name: str | None = None,
@@ -170,6 +171,11 @@ class Table:
         for fn in fns:
             self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result,
                                step=step))
+
+    def hint(self, fn: object, text: str) -> None:
+        """What to write instead when a call of ``fn`` is refused (its arguments match no
+        rule, or it has no rule for the form it is called in)."""
+        self.hints[fn] = text
 
     def _add(self, key: object, rule: Rule) -> None:
         self.rules.setdefault(key, []).append(rule)

@@ -50,7 +50,8 @@ def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
     if errors:
         raise UnsupportedSyntax(
             f"{stmt.op} is called with arguments srcgrad cannot match: {errors[0]}", stmt.loc,
-            "Call it with positional arguments and the keywords shown in its rule.")
+            rules.HINTS.get(key, "Call it with positional arguments and the keywords shown "
+                            "in its rule."))
     return None
 
 
@@ -320,6 +321,10 @@ def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
         qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
         full = f"{module}.{qual}" if module else repr(obj)
         named = s.op.name if full == s.op.name else f"{s.op.name} ({full})"
+        hint = _hint_of(obj)
+        if hint:
+            return NoDerivativeRule(f"no derivative rule for {named} called this way", s.loc,
+                                    hint)
         if s.seq:  # np.sum([a, b]), np.mean(xs) of a list argument
             return NoDerivativeRule(f"no derivative rule for {named} of a list or tuple of "
                                     "values", s.loc, f"Stack them into an array first: "
@@ -327,3 +332,10 @@ def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
         return NoDerivativeRule(f"no derivative rule for {named}", s.loc)
     return NoDerivativeRule(f"no derivative rule for the operator {ir.SYMBOLS.get(s.op, s.op)}",
                             s.loc)
+
+
+def _hint_of(obj: object) -> str | None:
+    try:
+        return rules.HINTS.get(obj)
+    except TypeError:  # an unhashable callable
+        return None
