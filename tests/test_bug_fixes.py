@@ -134,3 +134,42 @@ class TestHints:
         assert _select_as_hinted(x) == pytest.approx(_select_runtime(x))
         np.testing.assert_allclose(srcgrad.grad(_select_as_hinted)(x),
                                    numeric.gradient(_select_runtime, (x,), 0), rtol=1e-7)
+
+
+# -- forward mode: a tuple-valued rule's shares add entry by entry ----------------------------
+
+def _pair(a, b):
+    return (a * b, a + b)
+
+
+def _pair_jvp(dot, other):
+    return (dot * other, dot)
+
+
+srcgrad.defvjp(_pair, "a, b", result="list", a="g[0] * b + g[1]", b="g[0] * a + g[1]",
+               jvp_a="_pair_jvp(dot, b)", jvp_b="_pair_jvp(dot, a)")
+
+
+def _of_pair(x, y):
+    p, s = _pair(x, y)
+    return p * s
+
+
+def _lstsq_both(a, b):
+    x, res, _, s = np.linalg.lstsq(a, b, rcond=None)
+    return np.concatenate([x, res, s])
+
+
+class TestForwardTupleShares:
+    def test_custom_tuple_rule_in_two_arguments(self):
+        args, dirs = (2.0, 3.0), (1.0, -0.5)
+        _, tangent = srcgrad.jvp(_of_pair, args, dirs)
+        assert tangent == pytest.approx(numeric.directional(_of_pair, args, dirs), rel=1e-9)
+
+    def test_lstsq_in_a_and_b(self):
+        rng = np.random.default_rng(0)
+        args = (rng.normal(size=(5, 3)), rng.normal(size=5))
+        dirs = (rng.normal(size=(5, 3)), rng.normal(size=5))
+        _, tangent = srcgrad.jvp(_lstsq_both, args, dirs)
+        np.testing.assert_allclose(tangent, numeric.directional(_lstsq_both, args, dirs),
+                                   rtol=1e-7, atol=1e-9)

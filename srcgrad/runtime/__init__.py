@@ -119,9 +119,12 @@ def copy_adjoint(x):
 
 
 def add_adjoints(a, b):
-    """``a + b`` for adjoints, elementwise for lists."""
+    """``a + b`` for adjoints and tangents, entry by entry for lists and tuples (the
+    tangent of a tuple-valued function is a tuple: ``+`` would concatenate)."""
     if isinstance(a, list):
-        return [add_adjoints(x, y) for x, y in zip(a, b)]
+        return [add_adjoints(x, y) for x, y in zip(a, b, strict=True)]
+    if isinstance(a, tuple):
+        return tuple(add_adjoints(x, y) for x, y in zip(a, b, strict=True))
     return a + b
 
 
