@@ -191,7 +191,9 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     ``tangents`` are tuples, one entry per argument, each tangent of its primal's
     structure and shape; parameters left to their defaults get zero tangents, and a
     string or None primal is a constant (its tangent is not read; None is taken for
-    it, for a function passed as an argument and for an int). For ``f`` returning a
+    it, for a function passed as an argument and for an int, which it holds fixed: an
+    int used as a size, range(n), is differentiated only with a number as tangent,
+    and then refused). For ``f`` returning a
     structure, the tangent has the output's structure (``outputs.py``)."""
     t = checks.JVP
     primals = checks.sequence(t, "primals", primals)
@@ -212,13 +214,19 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     tangents += tuple(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
                       for i in range(len(tangents), len(args)))
     checks.tangents(f, t, args, tangents)
+    # An int given a None tangent, None and a string are held fixed (not differentiated):
+    # an int may be a size (range(n)), None an index (x[mask]), which a differentiated
+    # value may not be.
+    fixed = {k for k, (v, dot) in enumerate(zip(args, tangents))
+             if dot is None and (checks.integer_number(v) or v is None or isinstance(v, str))}
     dots = [x for k, (p, v) in enumerate(zip(params, tangents)) if flat.parts[k][1]
+            and k not in fixed
             for x in (pytrees.flatten(v, p == "self")[1] if v is not None else
                       structured.zeros_like_leaves(flat.parts[k][1]))]
+    wrt = tuple(i for k in range(len(args)) if k not in fixed for i in flat.indices(k))
     if outputs.returns_structure(entry, flat.structures):
-        return outputs.jvp(f, t, entry, flat, dots, args)  # a forward pass per leaf
-    d = entry.derivative(tuple(range(len(flat.leaves))), "forward",
-                         tuple(map(_kind, flat.leaves)), flat.structures)
+        return outputs.jvp(f, t, entry, flat, dots, args, wrt)  # a forward pass per leaf
+    d = entry.derivative(wrt, "forward", tuple(map(_kind, flat.leaves)), flat.structures)
     with checks.blaming(f, t, args, d):
         return _call(d, (*flat.leaves, *dots))
 

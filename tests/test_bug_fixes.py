@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import inspect
 
+import numeric
 import numpy as np
 import pytest
 
 import srcgrad
 from srcgrad import NoDerivativeRule, SrcgradError
-
-import numeric
 
 
 def _line_of(fn, token: str) -> str:
@@ -173,3 +172,64 @@ class TestForwardTupleShares:
         _, tangent = srcgrad.jvp(_lstsq_both, args, dirs)
         np.testing.assert_allclose(tangent, numeric.directional(_lstsq_both, args, dirs),
                                    rtol=1e-7, atol=1e-9)
+
+
+# -- a Python int in wrt used as a size, bound or index: refused where it is used -------------
+
+def _loop_count(x, n):
+    s = 0.0
+    for i in range(n):  # RANGE
+        s = s + x * i
+    return s
+
+
+def _size(x, n):
+    return np.sum(np.zeros(n) + x)  # ZEROS
+
+
+def _bound(x, n):
+    return np.sum(x[:n] ** 2)  # BOUND
+
+
+def _index(x, n):
+    return x[n] * 2.0  # INDEX
+
+
+def _as_number(x, n):
+    return x * n ** 2
+
+
+_X4 = np.arange(4.0) + 0.5
+_TRANSFORMS = {
+    "grad": lambda f, x: srcgrad.grad(f, wrt="n")(x, 2),
+    "value_and_grad": lambda f, x: srcgrad.value_and_grad(f, wrt=("x", "n"))(x, 2),
+    "vjp": lambda f, x: srcgrad.vjp(f, x, 2)[1](1.0),
+    "jvp": lambda f, x: srcgrad.jvp(f, (x, 2), (np.ones_like(x), 1.0)),
+    "hessian": lambda f, x: srcgrad.hessian(f, wrt="n")(x, 2),
+}
+
+
+class TestIntegerUses:
+    @pytest.mark.parametrize("transform", list(_TRANSFORMS), ids=list(_TRANSFORMS))
+    @pytest.mark.parametrize("f, x, token", [
+        (_loop_count, 1.5, "# RANGE"), (_size, 1.5, "# ZEROS"), (_bound, _X4, "# BOUND"),
+        (_index, _X4, "# INDEX")], ids=["range", "zeros", "slice", "index"])
+    def test_refused_at_the_use(self, f, x, token, transform):
+        msg = _refused(NoDerivativeRule, _TRANSFORMS[transform], f, x)
+        assert _line_of(f, token) in msg and "used as an integer" in msg
+        assert "does not exist" in msg and "out of wrt" in msg
+
+    def test_left_out_of_wrt_or_fixed_in_jvp(self):
+        """The same functions differentiated in x alone (n given a None tangent in jvp)."""
+        assert srcgrad.grad(_loop_count)(1.5, 3) == pytest.approx(3.0)
+        np.testing.assert_allclose(srcgrad.grad(_bound)(_X4, 2), [1.0, 3.0, 0.0, 0.0])
+        assert srcgrad.jvp(_loop_count, (1.5, 3), (1.0, None)) == pytest.approx((4.5, 3.0))
+
+    def test_an_int_used_as_a_number_is_a_float(self):
+        """x * n**2 differentiated in an int n: 2 x n, second derivative 2 x."""
+        assert srcgrad.grad(_as_number, wrt="n")(1.5, 3) == pytest.approx(9.0)
+        assert srcgrad.jvp(_as_number, (1.5, 3), (0.0, 1.0))[1] == pytest.approx(9.0)
+        assert srcgrad.vjp(_as_number, 1.5, 3)[1](1.0) == pytest.approx((9.0, 9.0))
+        assert srcgrad.hessian(_as_number, wrt="n")(1.5, 3) == pytest.approx(3.0)
+        assert srcgrad.grad(lambda x: x**2)(3) == pytest.approx(6.0)
+

@@ -145,4 +145,4 @@ V(np.ascontiguousarray, "a, dtype=None", seq=False, linear=True,
   a="np.reshape(g, np.shape(a))")  # 0-d a gives a 1-d array
 V(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", seq=False, result="list",
   linear=True, xi="meshgrid_grad(g, index, indexing, *xi)")
-N(np.identity, np.tri, np.indices)
+N(np.identity, np.tri, np.indices, integers=True)  # sizes: no derivative

@@ -10,9 +10,10 @@ the spacings of ``np.gradient`` (scalars or coordinate arrays), ``xp`` (and ``le
 ``np.interp``'s ``period`` is not in the rule's signature, so a call with it is refused
 where it is written, with the hint below (what NumPy itself does for ``period``). A
 ``np.select`` the frontend cannot lower (its lists built at run time) has no rule: its
-hint says to write the lists in the call. ``np.gradient`` returns one array per axis (a tuple) for more than
-one axis, one array for one: its result is of kind "any" (not "list": a slice of the
-1-d result is an array), and its adjoint takes the tuple's adjoints as a list.
+hint says to write the lists in the call. ``np.gradient`` returns one array per axis
+(a tuple) for more than one axis, one array for one: its result is of kind "any" (not
+"list": a slice of the 1-d result is an array), and its adjoint takes the tuple's
+adjoints as a list.
 """
 
 import numpy as np

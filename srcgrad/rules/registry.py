@@ -94,6 +94,9 @@ class Rule:
     linear: bool = False  # the tangent is the op itself applied to the tangents
     forward_only: tuple[str, ...] = ()  # differentiable in forward mode only (own helpers)
     zero: tuple[str, ...] = ()  # zero derivative (only their shape or dtype is read)
+    # Parameters that take integers (sizes, counts, indices, bounds): no derivative exists
+    # there, so a differentiated value (a Python int in wrt) passed there is refused.
+    integers: tuple[str, ...] = ()
 
     @property
     def params(self) -> list[str]:
@@ -158,19 +161,23 @@ class Table:
                            forward_only=tuple(forward_only), zero=tuple(zero)))
 
     def structural(self, key: str, params: str, *differentiable: str, result: str = "any",
-                   linear: bool = False) -> None:
+                   linear: bool = False, integers: Iterable[str] = ()) -> None:
         """An op whose adjoint is not an expression (indexing: scatter, in-place zeroing):
-        the transform implements it; the table declares it, so it is counted and tested."""
+        the transform implements it; the table declares it, so it is counted and tested.
+        ``integers``: the parameters that take indices (see ``Rule.integers``)."""
         self._add(key, Rule(key, _signature(params), structural=differentiable, result=result,
-                            broadcasting=False, linear=linear))
+                            broadcasting=False, linear=linear, integers=tuple(integers)))
 
     def nondiff(self, *fns: object, params: str = "*args, **kwargs", result: str = "any",
-                step: bool = False) -> None:
+                step: bool = False, integers: bool = False) -> None:
         """``step=True``: piecewise constant in a real argument (round, floor, sign,
-        argmax), so a gradient reaching it is zero; srcgrad warns when one does."""
+        argmax), so a gradient reaching it is zero; srcgrad warns when one does.
+        ``integers=True``: every argument is an integer (a size, count or bound:
+        range, np.zeros), so a differentiated value passed there is a located error."""
         for fn in fns:
-            self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result,
-                               step=step))
+            sig = _signature(params)
+            self._add(fn, Rule(_name(fn), sig, nondiff=True, result=result, step=step,
+                               integers=tuple(sig.parameters) if integers else ()))
 
     def hint(self, fn: object, text: str) -> None:
         """What to write instead when a call of ``fn`` is refused (its arguments match no

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import re
 
 import numpy as np
 
@@ -86,6 +87,7 @@ class Analysis:
         self.through_steps = False
         self._activity(wrt)
         self.active = self.useful & self.varied
+        self._integer_uses()
         for name, s in self.missing.items():
             if name in self.useful:
                 raise _no_rule(s)
@@ -101,6 +103,24 @@ class Analysis:
         self.useful = {ret.name} if isinstance(ret, ir.Var) and ret.name in self.varied else set()
         while self._use(self.fn.body):
             pass
+
+    def _integer_uses(self) -> None:
+        """A differentiated value used as an integer (range(n), np.zeros(n), x[:n], x[n]:
+        ``Rule.integers``) has no derivative there: a Python int in ``wrt`` would get a
+        silent zero, so it is refused at the first such use."""
+        for s in ir.walk(self.fn.body):
+            if isinstance(s, ir.Loop):  # for i in range(n): the bounds are the loop's
+                hit = [v for v in operand_vars(tuple(s.bounds)) if v.name in self.varied]
+                if hit:
+                    raise _integer_use(s, "range", hit[0])
+            found = self.rules.get(id(s)) if isinstance(s, ir.Stmt) else None
+            if found is None or not found[0].integers or not isinstance(s, ir.Stmt):
+                continue
+            rule, bound = found
+            for p in rule.integers:
+                hit = [v for v in operand_vars(bound.get(p)) if v.name in self.varied]
+                if hit:
+                    raise _integer_use(s, rule, hit[0])
 
     def _steps_reached(self, wrt: tuple[int, ...]) -> list[ir.Stmt]:
         """Step-function statements (round, sign...) with a varied argument whose result
@@ -301,6 +321,21 @@ def _not_differentiable_in(s: ir.Stmt, rule, param: str) -> NoDerivativeRule:
         "depends on a differentiated input here", s.loc,
         "Pass a constant there, wrap it in srcgrad.stop_gradient(...) if a zero derivative "
         "is intended, or declare the derivative with srcgrad.defvjp.")
+
+
+def _integer_use(s: ir.Stmt | ir.Loop, rule, v: ir.Var) -> NoDerivativeRule:
+    if isinstance(s, ir.Loop):
+        name = rule
+    else:
+        name = rule.name if isinstance(s.op, ir.Callee) else \
+            "indexing" if s.op in ("getitem", "setitem") else ir.SYMBOLS.get(s.op, s.op)
+    user = re.sub(r"_\d+$", "", v.name) if v.kind == "user" else None  # x_2: x's version
+    what = f"{user or 'a value'}, which depends on a differentiated input,"
+    return NoDerivativeRule(
+        f"{what} is used as an integer here ({name}: a size, count, bound or index); "
+        "the derivative with respect to an integer does not exist", s.loc,
+        "Leave that argument out of wrt (grad(f, wrt=...)), give it a None tangent in "
+        "jvp, or bind it before vjp (srcgrad.vjp(lambda x: f(x, 3), x)).")
 
 
 def _warn_step(s: ir.Stmt) -> None:
