@@ -185,6 +185,12 @@ class Table:
         self.hints[fn] = text
 
     def _add(self, key: object, rule: Rule) -> None:
+        # In rule text ``item`` and ``index`` are a variadic parameter's element and its
+        # position: a plain parameter so named would silently read the position instead.
+        clash = {"item", "index"} & set(rule.params) - {rule.variadic}
+        if clash and (rule.partials or rule.vjps or rule.jvps):
+            raise InternalError(f"rule {rule.name}: parameter {clash} is a name rule text "
+                                "reserves (a variadic's element and position): rename it")
         self.rules.setdefault(key, []).append(rule)
 
     def compile(self, source: str, params: list[str]) -> Template:

@@ -383,7 +383,11 @@ def _overlaps(a, read, write) -> bool:
 
 
 def fit(t, ans):
-    """A tangent broadcast to the shape of the value it belongs to (forward mode)."""
+    """A tangent broadcast to the shape of the value it belongs to (forward mode). A
+    list's or tuple's tangent (the adjoint of a tuple-valued primitive, copied) is one
+    tangent per entry, never broadcast: returned as it is."""
+    if isinstance(ans, (list, tuple)) and isinstance(t, (list, tuple)) and len(t) == len(ans):
+        return t
     if np.shape(t) == np.shape(ans):
         return t
     return np.broadcast_to(t, np.shape(ans)).copy()
