@@ -211,14 +211,14 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     params = _params(f)
     flat = pytrees.Flat(params, args)
     # Parameters left to their defaults are constants here: their tangents are zeros.
+    given = len(tangents)
     tangents += tuple(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
                       for i in range(len(tangents), len(args)))
     checks.tangents(f, t, args, tangents)
-    # An int given a None tangent, None and a string are held fixed (not differentiated):
-    # an int may be a size (range(n)), None an index (x[mask]), which a differentiated
-    # value may not be.
-    fixed = {k for k, (v, dot) in enumerate(zip(args, tangents))
-             if dot is None and (checks.integer_number(v) or v is None or isinstance(v, str))}
+    # Defaults and an int given a None or zero tangent are held fixed (not differentiated;
+    # the same numbers): an int may be a size (range(n)), where no derivative exists.
+    fixed = {k for k, (v, dot) in enumerate(zip(args, tangents)) if k >= given or (
+        checks.integer_number(v) and (dot is None or (np.ndim(dot) == 0 and dot == 0)))}
     dots = [x for k, (p, v) in enumerate(zip(params, tangents)) if flat.parts[k][1]
             and k not in fixed
             for x in (pytrees.flatten(v, p == "self")[1] if v is not None else
@@ -363,7 +363,10 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
             return structured.jacobian(f, t, i, args, mode, jvp, vjp)  # per leaf
         x = np.asarray(args[i], dtype=float)
         out = np.asarray(value)
-        use_forward = mode == "forward" or (mode == "auto" and x.size <= out.size)
+        # (forward also when another argument is an int: jvp holds it fixed, where vjp
+        # would differentiate it, and refuse it if it is a size)
+        use_forward = mode == "forward" or (mode == "auto" and x.size <= out.size) or any(
+            checks.integer_number(a) for k, a in enumerate(args) if k != i)
         if use_forward:
             columns = []
             for k in range(x.size):

@@ -370,3 +370,46 @@ class TestSlicesOfTupleResults:
         np.testing.assert_allclose(
             srcgrad.jacobian(srcgrad.grad(_list_slice), mode="reverse")(_X6),
             _hessian_by_differences(_list_slice, _X6), rtol=1e-6, atol=1e-7)
+
+
+def _zeros_shape(x, n):
+    return np.sum(np.zeros((n, 2)) + x)  # SHAPE
+
+
+def test_an_int_in_a_shape_tuple_is_refused():
+    msg = _refused(NoDerivativeRule, srcgrad.grad(_zeros_shape, wrt="n"), 1.5, 3)
+    assert _line_of(_zeros_shape, "# SHAPE") in msg and "used as an integer" in msg
+
+
+def _default_size(x, n=3):
+    return np.sum(np.zeros(n) + x)
+
+
+def test_a_default_int_is_held_fixed_by_jvp():
+    assert srcgrad.jvp(_default_size, (1.5,), (1.0,)) == pytest.approx((4.5, 3.0))
+
+
+def _cubes(x, n):
+    return np.sum(x[:n] ** 3)
+
+
+def _squares(x, n):
+    return x[:n] ** 2
+
+
+def _cubes_of_entry(p, n):
+    return np.sum(p["w"][:n] ** 3)
+
+
+def test_an_int_size_outside_wrt_stays_a_constant():
+    """Transforms that differentiate every argument inside (jacobian, hessian of a
+    structured argument, the jacobian of a gradient) hold an int outside wrt fixed."""
+    x = np.array([0.5, 1.0, 2.0])
+    expected_j, expected_h = np.diag([1.0, 2.0])[:, [0, 1, 1]], np.diag([3.0, 6.0, 0.0])
+    expected_j[1, 2] = 0.0
+    for mode in ("forward", "reverse"):
+        np.testing.assert_allclose(srcgrad.jacobian(_squares, mode=mode)(x, 2), expected_j)
+        np.testing.assert_allclose(srcgrad.jacobian(srcgrad.grad(_cubes), mode=mode)(x, 2),
+                                   expected_h)
+    np.testing.assert_allclose(srcgrad.hessian(_cubes_of_entry)({"w": x}, 2),
+                               expected_h)

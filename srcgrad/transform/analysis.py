@@ -107,10 +107,29 @@ class Analysis:
     def _integer_uses(self) -> None:
         """A differentiated value used as an integer (range(n), np.zeros(n), x[:n], x[n]:
         ``Rule.integers``) has no derivative there: a Python int in ``wrt`` would get a
-        silent zero, so it is refused at the first such use."""
+        silent zero, so it is refused at the first such use. Only numbers count (kind
+        scalar, or a tuple of them: np.zeros((n, 3))): an array there is an index array
+        (vjp gives an integer array a cotangent), None a default (x[mask], mask=None)."""
+        stmts = [s for s in ir.walk(self.fn.body) if isinstance(s, ir.Stmt)]
+        if any(s.adjoint for s in stmts):
+            # Generated gradient code (second order) is differentiated along every
+            # argument, an int too (its tangent zero): whether f may be differentiated in
+            # it was decided, and refused, at first order.
+            return
+        tuples = {s.target.name: s for s in stmts if s.op == "tuple"}
+
+        def numbers_in(o) -> list[ir.Var]:
+            out = []
+            for v in operand_vars(o):
+                if v.name in tuples:
+                    out += numbers_in(tuples[v.name].args)
+                elif v.name in self.varied and self.kinds.get(v.name) == SCALAR:
+                    out.append(v)
+            return out
+
         for s in ir.walk(self.fn.body):
             if isinstance(s, ir.Loop):  # for i in range(n): the bounds are the loop's
-                hit = [v for v in operand_vars(tuple(s.bounds)) if v.name in self.varied]
+                hit = numbers_in(tuple(s.bounds))
                 if hit:
                     raise _integer_use(s, "range", hit[0])
             found = self.rules.get(id(s)) if isinstance(s, ir.Stmt) else None
@@ -118,7 +137,7 @@ class Analysis:
                 continue
             rule, bound = found
             for p in rule.integers:
-                hit = [v for v in operand_vars(bound.get(p)) if v.name in self.varied]
+                hit = numbers_in(bound.get(p))
                 if hit:
                     raise _integer_use(s, rule, hit[0])
 
