@@ -175,8 +175,12 @@ class Tape:
         check_inplace(forward, self.analysis.kind)  # `w += t` through an alias
         # (xs.append(v) changes the list in place as x[i] = v changes an array: a version
         # of xs the adjoint reads, sum(xs) before the append, is snapshotted too)
+        # Not over generated gradient code (reverse over reverse): its appends fill the
+        # tape, read back entry by entry, which later appends do not change.
+        generated = any(isinstance(s, ir.Stmt) and s.adjoint for s in ir.walk(forward))
+        writes = ("setitem",) if generated else _WRITES
         overwritten = {s.args[0].name: s for s in ir.walk(forward)
-                       if isinstance(s, ir.Stmt) and s.op in _WRITES
+                       if isinstance(s, ir.Stmt) and s.op in writes
                        and isinstance(s.args[0], ir.Var)}
         if not overwritten:
             return
@@ -208,7 +212,8 @@ class Tape:
         snapshots = {}
         for v in _uses_in(adjoint, skip_shape=True):
             if v.name in unstable and v.name not in snapshots:
-                snapshots[v.name] = self.snapshot(forward, v, unstable[v.name].loc)
+                listed = unstable[v.name].op == "append"  # a list (kind may be "any")
+                snapshots[v.name] = self.snapshot(forward, v, unstable[v.name].loc, listed)
         if snapshots:
             _substitute(adjoint, snapshots)
 
@@ -228,11 +233,12 @@ class Tape:
                 found.append((s, root[s.target.name]))
         return found
 
-    def snapshot(self, forward: list, v: ir.Var, loc: Loc) -> ir.Var:
+    def snapshot(self, forward: list, v: ir.Var, loc: Loc, listed: bool = False) -> ir.Var:
         """Save a copy of array version ``v`` where it is made, before a later write
         changes it in place; the adjoint reads the copy."""
         saved = ir.Var(self.namer.fresh(f"{v.name}_saved"))
-        copier = _COPY_LIST if self.analysis.kind(v) == LIST else _COPY  # np.copy: an array
+        # (np.copy would make a list an array)
+        copier = _COPY_LIST if listed or self.analysis.kind(v) == LIST else _COPY
         copy = ir.Stmt(saved, copier, (v,), loc)
         if not _insert_after_def(forward, v, copy):
             raise UnsupportedSyntax(f"the derivative needs the value of {v} before it is "
