@@ -200,7 +200,9 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     ``tangents`` are tuples, one entry per argument, each tangent of its primal's
     structure and shape; parameters left to their defaults get zero tangents, and a
     string or None primal is a constant (its tangent is not read; None is taken for
-    it, for a function passed as an argument and for an int). For ``f`` returning a
+    it, for a function passed as an argument and for an int, which it holds fixed: an
+    int used as a size, range(n), is differentiated only with a number as tangent,
+    and then refused). For ``f`` returning a
     structure, the tangent has the output's structure (``outputs.py``)."""
     t = checks.JVP
     primals = checks.sequence(t, "primals", primals)
@@ -218,16 +220,22 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     params = _params(f)
     flat = pytrees.Flat(params, args)
     # Parameters left to their defaults are constants here: their tangents are zeros.
+    given = len(tangents)
     tangents += tuple(flat.rebuild(i, structured.zeros_like_leaves(flat.parts[i][1]))
                       for i in range(len(tangents), len(args)))
     checks.tangents(f, t, args, tangents)
+    # Defaults and an int given a None or zero tangent are held fixed (not differentiated;
+    # the same numbers): an int may be a size (range(n)), where no derivative exists.
+    fixed = {k for k, (v, dot) in enumerate(zip(args, tangents)) if k >= given or (
+        checks.integer_number(v) and (dot is None or (np.ndim(dot) == 0 and dot == 0)))}
     dots = [x for k, (p, v) in enumerate(zip(params, tangents)) if flat.parts[k][1]
+            and k not in fixed
             for x in (pytrees.flatten(v, p == "self")[1] if v is not None else
                       structured.zeros_like_leaves(flat.parts[k][1]))]
+    wrt = tuple(i for k in range(len(args)) if k not in fixed for i in flat.indices(k))
     if outputs.returns_structure(entry, flat.structures):
-        return outputs.jvp(f, t, entry, flat, dots, args)  # a forward pass per leaf
-    d = entry.derivative(tuple(range(len(flat.leaves))), "forward",
-                         tuple(map(_kind, flat.leaves)), flat.structures,
+        return outputs.jvp(f, t, entry, flat, dots, args, wrt)  # a forward pass per leaf
+    d = entry.derivative(wrt, "forward", tuple(map(_kind, flat.leaves)), flat.structures,
                          complex_=checks.complex_positions(tuple(flat.leaves)))
     with checks.blaming(f, t, args, d):
         return _call(d, (*flat.leaves, *dots))
@@ -366,7 +374,10 @@ def jacobian(f: Callable, wrt=0, mode: str = "auto") -> Callable:
             return structured.jacobian(f, t, i, args, mode, jvp, vjp)  # per leaf
         x = np.asarray(args[i], dtype=float)
         out = np.asarray(value)
-        use_forward = mode == "forward" or (mode == "auto" and x.size <= out.size)
+        # (forward also when another argument is an int: jvp holds it fixed, where vjp
+        # would differentiate it, and refuse it if it is a size)
+        use_forward = mode == "forward" or (mode == "auto" and x.size <= out.size) or any(
+            checks.integer_number(a) for k, a in enumerate(args) if k != i)
         if use_forward:
             columns = []
             for k in range(x.size):

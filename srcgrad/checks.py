@@ -13,7 +13,9 @@ a bad input surfaces as a raw TypeError or ValueError.
 What each transform differentiates (the ``Transform`` constants below): the
 ``wrt`` arguments of grad, value_and_grad, jacobian, hessian and hvp; every
 argument of jvp and vjp. A differentiated value is a real number (a Python int
-counts: f(2) is f(2.0)) or a NumPy array of floats, or, for the transforms
+counts: f(2) is f(2.0); one the function uses as an integer, range(n), np.zeros(n),
+x[:n], is refused where it is used, by ``transform.analysis``) or a NumPy array of
+floats, or, for the transforms
 that take them (all of them), a structured argument
 (``pytrees``: a tuple, list, dict, NamedTuple, dataclass, registered class, or any
 object passed as ``self``) holding at least one such value; an object of another
@@ -205,7 +207,7 @@ def _integer(value) -> bool:
         isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biu")
 
 
-def _integer_number(value) -> bool:
+def integer_number(value) -> bool:
     """An int (Python's or NumPy's, or an integer array): its tangent may be None."""
     return isinstance(value, numbers.Integral) or _integer(value)
 
@@ -353,7 +355,7 @@ def tangents(f: Callable, t: Transform, args: tuple, tangents: tuple,
     shape (a constant's tangent, a str's or None's, is not read)."""
     for name, value, tangent in zip(names or _params(f), args, tangents):
         self_param = name == "self"
-        if pytrees.constant_argument(value) or (tangent is None and _integer_number(value)):
+        if pytrees.constant_argument(value) or (tangent is None and integer_number(value)):
             continue  # a function's tangent is not read; an int's None is a zero tangent
         if pytrees.strip_static(pytrees.flatten(value, self_param)[0]) != \
                 pytrees.strip_static(pytrees.flatten(tangent, self_param)[0]):

@@ -51,10 +51,12 @@ def _compiled(fn: Callable, declare: Callable) -> Callable:
 
 
 def defpartials(fn: Callable, params: str, *partials: str | None,
-                result: str = "elementwise") -> Callable:
+                result: str = "elementwise", zero: tuple[str, ...] = ()) -> Callable:
     """Declare elementwise ``fn`` by its partial derivatives (``None``: not differentiable
-    with respect to that parameter)."""
-    return _compiled(fn, lambda t: t.partials(fn, params, *partials, result=result))
+    with respect to that parameter, so a differentiated value passed there is a located
+    error; name it in ``zero`` too if its derivative is zero)."""
+    return _compiled(fn, lambda t: t.partials(fn, params, *partials, result=result,
+                                              zero=zero))
 
 
 def defvjp(fn: Callable, params: str, result: str = "any", broadcasting: bool = False,

@@ -132,6 +132,8 @@ def _out_of_place(fn: ir.Function) -> None:
     for n in ir.walk(fn.body):
         if isinstance(n, ir.Stmt) and n.op == "iadd":
             n.op = "add"
+        elif isinstance(n, ir.Stmt) and n.op == "droplast":  # xs.pop(): a new list xs[:-1]
+            n.op, n.args = "getitem", (*n.args, ir.Const(slice(None, -1, None)))
         elif isinstance(n, ir.Stmt) and n.adjoint and isinstance(n.op, str) and \
                 n.op in _WRITES:
             helper = _WRITES[n.op]

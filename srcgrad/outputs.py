@@ -70,7 +70,7 @@ def _differentiable(leaf: object) -> bool:
     """An output leaf with a derivative: floats, or complex numbers (jacobian refuses
     those: its rows would be complex)."""
     return (checks._real(leaf, integers=False) or checks._complex(leaf)) and \
-        not checks._integer_number(leaf)
+        not checks.integer_number(leaf)
 
 
 def _same_structure(t: checks.Transform, what: str, value: object, out: object) -> list:
@@ -117,8 +117,9 @@ def vjp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, out
 
 
 def jvp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, dots: list,
-        args: tuple) -> tuple[object, object]:
-    """``(f(*args), tangent)`` of a function returning a structure (module docstring)."""
+        args: tuple, wrt: tuple[int, ...]) -> tuple[object, object]:
+    """``(f(*args), tangent)`` of a function returning a structure (module docstring),
+    along ``dots``, the tangents of the leaves ``wrt``."""
     with checks.blaming(f, t, args):
         out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
     if not pytrees.is_structured(out):  # (its lowering said otherwise: a bug)
@@ -126,13 +127,12 @@ def jvp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, dot
                          "returns a structure", _caller_loc())
     structure, _, paths, _ = taken_apart(out)
     kinds = tuple(map(_kind, flat.leaves))
-    every = tuple(range(len(kinds)))
     tangents: list[object] = []
     for p in paths:
         if p is None:
             tangents.append(None)
             continue
-        d = entry.derivative(every, "forward", kinds, (*flat.structures, (OUTPUT, p)),
+        d = entry.derivative(wrt, "forward", kinds, (*flat.structures, (OUTPUT, p)),
                              complex_=checks.complex_positions(flat.leaves))
         with checks.blaming(f, t, args, d):
             tangents.append(_call(d, (*flat.leaves, *dots))[1])

@@ -277,6 +277,16 @@ def f(x, y):
         "bit: the forward sweep computed with a contiguous copy of T2[::-1] (taken for the "
         "adjoint), and a product with a reversed view rounds otherwise; the forward now "
         "keeps the view and the adjoint reads a snapshot"),
+    Regression("list_read_then_appended", _module("""
+def f(x, y):
+    ys = [x, 2 * x]
+    s = sum(ys)
+    ys.append(3 * x * y)
+    return np.sum(s + sum(ys))
+"""), X3, 0.5, "issue 20: the adjoint of sum(ys) read ys after the append (the storage "
+        "verifier's InternalError; the numbers were right only because zip truncated); "
+        "a list version the adjoint reads is now snapshotted before an append, as an "
+        "array's before a write"),
 ]
 
 # Seed 303: a view of an array, taken through a chain (a row then a slice, a reshape then

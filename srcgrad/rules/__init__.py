@@ -29,7 +29,9 @@ TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _sc
                              _numpy_ported.table, _complexes.table, _fft.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
+HINTS: dict[object, str] = {}  # fn -> what to write instead of a refused call of it
 for _t in TABLES:
+    HINTS.update(_t.hints)
     for _key, _rules in _t.rules.items():
         REGISTRY.setdefault(_key, []).extend(_rules)
 
@@ -55,4 +57,4 @@ def overloads(key: object) -> list[Rule]:
 
 complexes = _complexes  # the complex-number rules (transform.complexity reads them)
 
-__all__ = ["BUILTIN", "REGISTRY", "Rule", "Table", "Template", "overloads"]
+__all__ = ["BUILTIN", "HINTS", "REGISTRY", "Rule", "Table", "Template", "overloads"]

@@ -59,7 +59,8 @@ V(rt.add_adjoints, "a, b", a="g", b="g", **LIN)
 V(rt.unstack, "c, axis", c="unstack_vjp(g, c, axis)", **LIN)
 V(rt.as_input, "c, x", c="as_input_vjp(g, c, x)", zero=("x",), **LIN)
 V(rt.sum_grad, "c, x", c="sum_grad_vjp(g, c, x)", zero=("x",), **LIN)
-V(rt.unslice, "c, xs, index", c="g[index]", zero=("xs",), **LIN)
+# (unslice: "where", not "index", which rule text reserves for a variadic's position)
+V(rt.unslice, "c, xs, where", c="g[where]", zero=("xs",), result="list", **LIN)
 V(rt.split_like, "c, xs, axis", c="np.concatenate(g, axis)", zero=("xs",), **LIN)
 V(rt.piece, "c, i, axis, *xs", c="piece_vjp(g, i, axis, *xs)", zero=("xs",), **LIN)
 V(rt.transpose_grad, "c, axes", c="np.transpose(g, axes)", **LIN)
@@ -98,7 +99,8 @@ for op, params, diff, vjps in (
         ("iadd", "x, v", ("x", "v"), {"x": "g", "v": "unbroadcast(g, v)"}),
         ("droplast", "xs", ("xs",), {"xs": "droplast_vjp(g, xs)"}),
         ("copyitem", "x, *index", ("x",), {"x": "copyitem_vjp(g, x, *index)"})):
-    table.structural(op, params, *diff, linear=op == "copyitem")
+    table.structural(op, params, *diff, linear=op == "copyitem",
+                     result="list" if op == "droplast" else "any")  # (xs.pop(): a list)
     _rule = table.rules[op][-1]
     table.rules[op][-1] = replace(_rule, vjps={p: table.compile(e, _rule.params)
                                                for p, e in vjps.items()})

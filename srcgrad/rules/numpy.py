@@ -69,7 +69,8 @@ V(np.stack, "arrays, axis=0", seq=False, linear=True, arrays="unstack(g, axis)")
 V(np.concatenate, "*xs, axis=0", seq=True, linear=True, xs="piece(g, index, axis, *xs)")
 V(np.concatenate, "arrays, axis=0", seq=False, linear=True,
   arrays="split_like(g, arrays, axis)")
-N(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like, np.arange, np.eye)
+N(np.zeros_like, np.ones_like, np.empty_like)
+N(np.zeros, np.ones, np.empty, np.arange, np.eye, integers=True)  # sizes: no derivative
 
 # ---- reductions ----------------------------------------------------------------
 V(np.sum, "a, axis=None, keepdims=False", a="expand(g, a, axis, keepdims)", linear=True)

@@ -39,7 +39,7 @@ P(np.fmax, "x, y", "(x > y) + 0.5 * (x == y) + np.isnan(y)",
   "(y > x) + 0.5 * (x == y) + np.isnan(x)")
 P(np.fmin, "x, y", "(x < y) + 0.5 * (x == y) + np.isnan(y)",
   "(y < x) + 0.5 * (x == y) + np.isnan(x)")
-P(np.copysign, "x, y", "np.sign(x) * np.sign(ans)", None)  # the sign of y is a step
+P(np.copysign, "x, y", "np.sign(x) * np.sign(ans)", None, zero=("y",))  # y: a step
 P(np.fmod, "x, y", "1", "-np.trunc(x / y)")
 P(np.mod, "x, y", "1", "-np.floor(x / y)")  # np.remainder is np.mod
 P(np.nan_to_num, "x, copy=True, nan=0.0, posinf=None, neginf=None", "np.isfinite(x)",
@@ -145,4 +145,4 @@ V(np.ascontiguousarray, "a, dtype=None", seq=False, linear=True,
   a="np.reshape(g, np.shape(a))")  # 0-d a gives a 1-d array
 V(np.meshgrid, "*xi, copy=True, sparse=False, indexing='xy'", seq=False, result="list",
   linear=True, xi="meshgrid_grad(g, index, indexing, *xi)")
-N(np.identity, np.tri, np.indices)
+N(np.identity, np.tri, np.indices, integers=True)  # sizes: no derivative

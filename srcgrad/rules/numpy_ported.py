@@ -8,9 +8,12 @@ more than an expression are functions of ``srcgrad.runtime.ported``. What is con
 the spacings of ``np.gradient`` (scalars or coordinate arrays), ``xp`` (and ``left``,
 ``right``) of ``np.interp``; a differentiated value passed there is a located error.
 ``np.interp``'s ``period`` is not in the rule's signature, so a call with it is refused
-where it is written. ``np.gradient`` returns one array per axis (a tuple) for more than
-one axis, one array for one: its result is of kind "any" (not "list": a slice of the
-1-d result is an array), and its adjoint takes the tuple's adjoints as a list.
+where it is written, with the hint below (what NumPy itself does for ``period``). A
+``np.select`` the frontend cannot lower (its lists built at run time) has no rule: its
+hint says to write the lists in the call. ``np.gradient`` returns one array per axis
+(a tuple) for more than one axis, one array for one: its result is of kind "any" (not
+"list": a slice of the 1-d result is an array), and its adjoint takes the tuple's
+adjoints as a list.
 """
 
 import numpy as np
@@ -51,3 +54,13 @@ V(np.linalg.lstsq, "a, b, rcond=None", result="list",
     f" - 2 * col_outer({R} * {W}, ans[0]) + np.matmul({SVD}[0] * g[3], {SVD}[2])",
   b=f"np.matmul(a, {Z}) + 2 * {R} * {W}",
   jvp_a="lstsq_jvp_a(dot, a, b, ans)", jvp_b="lstsq_jvp_b(dot, a, b, ans)")
+
+table.hint(np.interp, "np.interp takes x, xp, fp, left=, right= here (period= is not "
+           "supported). For a periodic table write what NumPy does: xp = xp % period; "
+           "o = np.argsort(xp); xp, fp = xp[o], fp[o]; xp = np.concatenate([xp[-1:] - period, "
+           "xp, xp[:1] + period]); fp = np.concatenate([fp[-1:], fp, fp[:1]]); then "
+           "np.interp(x % period, xp, fp).")
+table.hint(np.select, "np.select is differentiated when its condition and choice lists are "
+           "written in the call or known while lowering (np.select([x > 0, x < -1], [x, -x], "
+           "0.0)); for lists built at run time, nest np.where from the last condition: "
+           "out = default; then out = np.where(cond, choice, out) for each pair, last first.")

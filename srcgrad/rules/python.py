@@ -34,8 +34,10 @@ V("matmul", "a, b", a="matmul_grad_a(g, a, b)", b="matmul_grad_b(g, a, b)",
   jvp_a="dot @ b", jvp_b="a @ dot")
 V("attr.T", "a", a="np.transpose(g)", linear=True)
 N("floordiv", params="x, y", result="elementwise", step=True)
-table.structural("getitem", "x, *index", "x", linear=True)  # x[i]: adjoint scattered
-table.structural("setitem", "x, v, *index", "x", "v")  # x[i] = v: new version of x
+table.structural("getitem", "x, *index", "x", linear=True,  # x[i]: adjoint scattered
+                 integers=("index",))
+table.structural("setitem", "x, v, *index", "x", "v",  # x[i] = v: new version of x
+                 integers=("index",))
 N("attr.shape", "attr.ndim", "attr.size", params="x")
 N("newlist", params="", result="list")  # xs = []
 table.structural("append", "xs, x", "xs", "x", result="list")  # xs.append(x): a new version of xs
@@ -78,5 +80,6 @@ P(builtins.sum, "*xs", "1", seq=True)
 V(builtins.sum, "x", seq=False, x="sum_grad(g, x)", linear=True)  # a list, or an array's first axis
 P(builtins.float, "x", "1", result=S)
 N(builtins.round, builtins.int, step=True)
-N(builtins.len, builtins.bool, builtins.slice, builtins.range)
+N(builtins.len, builtins.bool)
+N(builtins.slice, builtins.range, integers=True)  # bounds: no derivative
 N(runtime.stop_gradient, params="x", result="elementwise")

@@ -7,7 +7,9 @@ flows to its inputs. Two forms, one line each:
   given by its partial derivatives written as Python expressions in the
   parameters and ``ans`` (the primitive's result). The adjoint contribution
   to ``x`` is ``g * d/dx``; the tangent (forward mode) is ``d/dx * x_dot``.
-  ``None`` marks a parameter as non-differentiable.
+  ``None`` marks a parameter as non-differentiable: a differentiated value passed
+  there is a located error; ``zero=("y",)`` instead says y's derivative is zero
+  (a step in y, like copysign's sign), so a differentiated y contributes nothing.
 - ``table.vjp(fn, "x, axis=None", x="...", jvp_x="...")``: a structural or
   linear primitive, given by the contribution expression itself, in ``g``,
   ``ans`` and the parameters; for forward mode, ``jvp_x`` is x's share of the
@@ -99,6 +101,9 @@ class Rule:
     complex: bool = False
     dtype: str = "follows"
     why: str = ""  # why the other parameters have no derivative (said when one is reached)
+    # Parameters that take integers (sizes, counts, indices, bounds): no derivative exists
+    # there, so a differentiated value (a Python int in wrt) passed there is refused.
+    integers: tuple[str, ...] = ()
 
     @property
     def params(self) -> list[str]:
@@ -122,17 +127,26 @@ class Table:
     def __init__(self, namespace: dict[str, object]):
         self.namespace = namespace
         self.rules: dict[object, list[Rule]] = {}
+        self.hints: dict[object, str] = {}  # fn -> what to write instead, when refused
 
     def partials(self, fn: object, params: str, *partials: str | None,
                  result: str = "elementwise", seq: bool | None = None, name: str | None = None,
-                 min_args: int = 0, complex: bool = False, dtype: str = "follows") -> None:
+                 min_args: int = 0, zero: Iterable[str] = (), complex: bool = False,
+                 dtype: str = "follows") -> None:
+        """One partial per parameter: an expression, or ``None`` for a parameter the
+        primitive is not differentiable in (a differentiated value passed there is a
+        located error), unless it is named in ``zero`` (its derivative is zero)."""
         sig = _signature(params)
         names = list(sig.parameters)
         if len(partials) != len(names):
             raise InternalError(f"rule {fn}: {len(names)} parameters, {len(partials)} partials")
         compiled = {p: self.compile(e, names) for p, e in zip(names, partials) if e is not None}
+        if set(zero) & set(compiled) or set(zero) - set(names):
+            raise InternalError(f"rule {fn}: zero={tuple(zero)} must name parameters whose "
+                                "partial is None")
         self._add(fn, Rule(name or _name(fn), sig, partials=compiled, result=result, seq=seq,
-                           min_args=min_args, complex=complex, dtype=dtype))
+                           min_args=min_args, zero=tuple(zero), complex=complex,
+                           dtype=dtype))
 
     def vjp(self, fn: object, params: str, result: str = "any", broadcasting: bool = False,
             seq: bool | None = None, name: str | None = None, linear: bool = False,
@@ -158,21 +172,39 @@ class Table:
                            complex=complex, dtype=dtype))
 
     def structural(self, key: str, params: str, *differentiable: str, result: str = "any",
-                   linear: bool = False, complex: bool = False) -> None:
+                   linear: bool = False, integers: Iterable[str] = (),
+                   complex: bool = False) -> None:
         """An op whose adjoint is not an expression (indexing: scatter, in-place zeroing):
-        the transform implements it; the table declares it, so it is counted and tested."""
+        the transform implements it; the table declares it, so it is counted and tested.
+        ``integers``: the parameters that take indices (see ``Rule.integers``)."""
         self._add(key, Rule(key, _signature(params), structural=differentiable, result=result,
-                            broadcasting=False, linear=linear, complex=complex))
+                            broadcasting=False, linear=linear, integers=tuple(integers),
+                            complex=complex))
 
     def nondiff(self, *fns: object, params: str = "*args, **kwargs", result: str = "any",
-                step: bool = False, dtype: str = "follows") -> None:
+                step: bool = False, integers: bool = False, dtype: str = "follows") -> None:
         """``step=True``: piecewise constant in a real argument (round, floor, sign,
-        argmax), so a gradient reaching it is zero; srcgrad warns when one does."""
+        argmax), so a gradient reaching it is zero; srcgrad warns when one does.
+        ``integers=True``: every argument is an integer (a size, count or bound:
+        range, np.zeros), so a differentiated value passed there is a located error."""
         for fn in fns:
-            self._add(fn, Rule(_name(fn), _signature(params), nondiff=True, result=result,
-                               step=step, dtype=dtype))
+            sig = _signature(params)
+            self._add(fn, Rule(_name(fn), sig, nondiff=True, result=result, step=step,
+                               integers=tuple(sig.parameters) if integers else (),
+                               dtype=dtype))
+
+    def hint(self, fn: object, text: str) -> None:
+        """What to write instead when a call of ``fn`` is refused (its arguments match no
+        rule, or it has no rule for the form it is called in)."""
+        self.hints[fn] = text
 
     def _add(self, key: object, rule: Rule) -> None:
+        # In rule text ``item`` and ``index`` are a variadic parameter's element and its
+        # position: a plain parameter so named would silently read the position instead.
+        clash = {"item", "index"} & set(rule.params) - {rule.variadic}
+        if clash and (rule.partials or rule.vjps or rule.jvps):
+            raise InternalError(f"rule {rule.name}: parameter {clash} is a name rule text "
+                                "reserves (a variadic's element and position): rename it")
         self.rules.setdefault(key, []).append(rule)
 
     def compile(self, source: str, params: list[str]) -> Template:

@@ -125,9 +125,12 @@ def copy_adjoint(x):
 
 
 def add_adjoints(a, b):
-    """``a + b`` for adjoints, elementwise for lists."""
+    """``a + b`` for adjoints and tangents, entry by entry for lists and tuples (the
+    tangent of a tuple-valued function is a tuple: ``+`` would concatenate)."""
     if isinstance(a, list):
-        return [add_adjoints(x, y) for x, y in zip(a, b)]
+        return [add_adjoints(x, y) for x, y in zip(a, b, strict=True)]
+    if isinstance(a, tuple):
+        return tuple(add_adjoints(x, y) for x, y in zip(a, b, strict=True))
     return a + b
 
 
@@ -388,7 +391,11 @@ def _overlaps(a, read, write) -> bool:
 
 
 def fit(t, ans):
-    """A tangent broadcast to the shape of the value it belongs to (forward mode)."""
+    """A tangent broadcast to the shape of the value it belongs to (forward mode). A
+    list's or tuple's tangent (the adjoint of a tuple-valued primitive, copied) is one
+    tangent per entry, never broadcast: returned as it is."""
+    if isinstance(ans, (list, tuple)) and isinstance(t, (list, tuple)) and len(t) == len(ans):
+        return t
     if np.shape(t) == np.shape(ans):
         return t
     return np.broadcast_to(t, np.shape(ans)).copy()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -52,7 +53,8 @@ def rule_for(stmt: ir.Stmt) -> tuple[rules.Rule, dict] | None:
     if errors:
         raise UnsupportedSyntax(
             f"{stmt.op} is called with arguments srcgrad cannot match: {errors[0]}", stmt.loc,
-            "Call it with positional arguments and the keywords shown in its rule.")
+            rules.HINTS.get(key, "Call it with positional arguments and the keywords shown "
+                            "in its rule."))
     return None
 
 
@@ -95,6 +97,7 @@ class Analysis:
         for s, rule in refused:
             if s.target.name in self.active:
                 raise complexity.refusal(s, rule)
+        self._integer_uses()
         for name, s in self.missing.items():
             if name in self.useful:
                 raise _no_rule(s)
@@ -143,6 +146,43 @@ class Analysis:
         self.useful = {ret.name} if isinstance(ret, ir.Var) and ret.name in self.varied else set()
         while self._use(self.fn.body):
             pass
+
+    def _integer_uses(self) -> None:
+        """A differentiated value used as an integer (range(n), np.zeros(n), x[:n], x[n]:
+        ``Rule.integers``) has no derivative there: a Python int in ``wrt`` would get a
+        silent zero, so it is refused at the first such use. Only numbers count (kind
+        scalar, or a tuple of them: np.zeros((n, 3))): an array there is an index array
+        (vjp gives an integer array a cotangent), None a default (x[mask], mask=None)."""
+        stmts = [s for s in ir.walk(self.fn.body) if isinstance(s, ir.Stmt)]
+        if any(s.adjoint for s in stmts):
+            # Generated gradient code (second order) is differentiated along every
+            # argument, an int too (its tangent zero): whether f may be differentiated in
+            # it was decided, and refused, at first order.
+            return
+        tuples = {s.target.name: s for s in stmts if s.op == "tuple"}
+
+        def numbers_in(o) -> list[ir.Var]:
+            out = []
+            for v in operand_vars(o):
+                if v.name in tuples:
+                    out += numbers_in(tuples[v.name].args)
+                elif v.name in self.varied and self.kinds.get(v.name) == SCALAR:
+                    out.append(v)
+            return out
+
+        for s in ir.walk(self.fn.body):
+            if isinstance(s, ir.Loop):  # for i in range(n): the bounds are the loop's
+                hit = numbers_in(tuple(s.bounds))
+                if hit:
+                    raise _integer_use(s, "range", hit[0])
+            found = self.rules.get(id(s)) if isinstance(s, ir.Stmt) else None
+            if found is None or not found[0].integers or not isinstance(s, ir.Stmt):
+                continue
+            rule, bound = found
+            for p in rule.integers:
+                hit = numbers_in(bound.get(p))
+                if hit:
+                    raise _integer_use(s, rule, hit[0])
 
     def _steps_reached(self, wrt: tuple[int, ...]) -> list[ir.Stmt]:
         """Step-function statements (round, sign...) with a varied argument whose result
@@ -327,9 +367,9 @@ class Analysis:
 
 def _assumed_constant(rule) -> list[str]:
     """Parameters of a differentiable rule that it treats as constants without saying
-    their derivative is zero (a partials rule's None and a vjp rule's ``zero`` say so;
-    srcgrad's own helpers are exempt)."""
-    if rule.nondiff or rule.partials or rule.forward_only or rule.structural:
+    their derivative is zero (a rule's ``zero`` says so; srcgrad's own helpers are
+    exempt). A partials rule's ``None`` is such a constant, not a zero derivative."""
+    if rule.nondiff or rule.forward_only or rule.structural:
         return []
     return [p for p in rule.params if not rule.differentiable(p) and p not in rule.zero]
 
@@ -343,6 +383,21 @@ def _not_differentiable_in(s: ir.Stmt, rule, param: str) -> NoDerivativeRule:
         "depends on a differentiated input here" + (f" ({rule.why})" if rule.why else ""), s.loc,
         "Pass a constant there, wrap it in srcgrad.stop_gradient(...) if a zero derivative "
         "is intended, or declare the derivative with srcgrad.defvjp.")
+
+
+def _integer_use(s: ir.Stmt | ir.Loop, rule, v: ir.Var) -> NoDerivativeRule:
+    if isinstance(s, ir.Loop):
+        name = rule
+    else:
+        name = rule.name if isinstance(s.op, ir.Callee) else \
+            "indexing" if s.op in ("getitem", "setitem") else ir.SYMBOLS.get(s.op, s.op)
+    user = re.sub(r"_\d+$", "", v.name) if v.kind == "user" else None  # x_2: x's version
+    what = f"{user or 'a value'}, which depends on a differentiated input,"
+    return NoDerivativeRule(
+        f"{what} is used as an integer here ({name}: a size, count, bound or index); "
+        "the derivative with respect to an integer does not exist", s.loc,
+        "Leave that argument out of wrt (grad(f, wrt=...)), give it a None tangent in "
+        "jvp, or bind it before vjp (srcgrad.vjp(lambda x: f(x, 3), x)).")
 
 
 def _warn_step(s: ir.Stmt) -> None:
@@ -363,6 +418,10 @@ def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
         qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
         full = f"{module}.{qual}" if module else repr(obj)
         named = s.op.name if full == s.op.name else f"{s.op.name} ({full})"
+        hint = _hint_of(obj)
+        if hint:
+            return NoDerivativeRule(f"no derivative rule for {named} called this way", s.loc,
+                                    hint)
         if s.seq:  # np.sum([a, b]), np.mean(xs) of a list argument
             return NoDerivativeRule(f"no derivative rule for {named} of a list or tuple of "
                                     "values", s.loc, f"Stack them into an array first: "
@@ -370,3 +429,10 @@ def _no_rule(s: ir.Stmt) -> NoDerivativeRule:
         return NoDerivativeRule(f"no derivative rule for {named}", s.loc)
     return NoDerivativeRule(f"no derivative rule for the operator {ir.SYMBOLS.get(s.op, s.op)}",
                             s.loc)
+
+
+def _hint_of(obj: object) -> str | None:
+    try:
+        return rules.HINTS.get(obj)
+    except TypeError:  # an unhashable callable
+        return None

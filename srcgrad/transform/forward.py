@@ -30,6 +30,7 @@ _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
 _COPY = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _FIT = ir.Callee("fit", runtime.fit, runtime.fit)
 _AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
+_ADD_ENTRIES = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
 # Ops that write into their first argument: the tangent does the same to its own buffer.
 _WRITES = ("setitem", "append", "addat", "scatter", "iadd", "droplast")
 # Ops whose result is a new array, never an argument or a view of one.
@@ -160,8 +161,9 @@ class _Forward:
                     env.update({"$item": x, "$index": ir.Const(i), "$dot": self.tangents[x.name]})
                     shares.append(self.share(s, rule, p, x, env))
         total = shares[0] if shares else self.zero(s.target, s.loc)
+        add = _ADD_ENTRIES if rule.result == "list" else "add"  # a tuple's shares: entrywise
         for c in shares[1:]:
-            total = self.apply("add", (total, c), s.loc)
+            total = self.apply(add, (total, c), s.loc)
         if rule.broadcasting and shares and not all(self.kind(o) == SCALAR
                                                     for o in s.operands()):
             total = self.apply(_FIT, (total, s.target), s.loc)  # a broadcast input's share

@@ -26,7 +26,7 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import Loc, UnsupportedSyntax
 from ..ir import Namer, check_inplace
-from .analysis import Analysis
+from .analysis import LIST, Analysis
 from .reverse_uses import out_of, vars_of
 
 # Functions whose result is always a new array, never a view of an argument, so that
@@ -41,6 +41,9 @@ _FRESH_CALLS = frozenset({
     np.max, np.min, np.tensordot, np.inner, np.linalg.inv, np.linalg.solve,
     np.ndarray.flatten, runtime.copy_adjoint, runtime.zeros_like})
 _FRESH_OPS = ("setitem", "newlist", "append", "copyitem")
+_WRITES = ("setitem", "append")  # forward statements that change their first operand
+_COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
+_COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 
 
 def bind_before_taped(loops: list[ir.Loop]) -> None:
@@ -170,8 +173,14 @@ class Tape:
         """Copy reads of arrays written in place; refuse adjoint reads of overwritten
         versions (see the module docstring)."""
         check_inplace(forward, self.analysis.kind)  # `w += t` through an alias
+        # (xs.append(v) changes the list in place as x[i] = v changes an array: a version
+        # of xs the adjoint reads, sum(xs) before the append, is snapshotted too)
+        # Not over generated gradient code (reverse over reverse): its appends fill the
+        # tape, read back entry by entry, which later appends do not change.
+        generated = any(isinstance(s, ir.Stmt) and s.adjoint for s in ir.walk(forward))
+        writes = ("setitem",) if generated else _WRITES
         overwritten = {s.args[0].name: s for s in ir.walk(forward)
-                       if isinstance(s, ir.Stmt) and s.op == "setitem"
+                       if isinstance(s, ir.Stmt) and s.op in writes
                        and isinstance(s.args[0], ir.Var)}
         if not overwritten:
             return
@@ -203,7 +212,8 @@ class Tape:
         snapshots = {}
         for v in _uses_in(adjoint, skip_shape=True):
             if v.name in unstable and v.name not in snapshots:
-                snapshots[v.name] = self.snapshot(forward, v, unstable[v.name].loc)
+                listed = unstable[v.name].op == "append"  # a list (kind may be "any")
+                snapshots[v.name] = self.snapshot(forward, v, unstable[v.name].loc, listed)
         if snapshots:
             _substitute(adjoint, snapshots)
 
@@ -223,11 +233,13 @@ class Tape:
                 found.append((s, root[s.target.name]))
         return found
 
-    def snapshot(self, forward: list, v: ir.Var, loc: Loc) -> ir.Var:
+    def snapshot(self, forward: list, v: ir.Var, loc: Loc, listed: bool = False) -> ir.Var:
         """Save a copy of array version ``v`` where it is made, before a later write
         changes it in place; the adjoint reads the copy."""
         saved = ir.Var(self.namer.fresh(f"{v.name}_saved"))
-        copy = ir.Stmt(saved, ir.Callee("np.copy", runtime.np.copy, runtime.np), (v,), loc)
+        # (np.copy would make a list an array)
+        copier = _COPY_LIST if listed or self.analysis.kind(v) == LIST else _COPY
+        copy = ir.Stmt(saved, copier, (v,), loc)
         if not _insert_after_def(forward, v, copy):
             raise UnsupportedSyntax(f"the derivative needs the value of {v} before it is "
                                     "overwritten", loc, "Write into a copy (y = np.copy(x)).")
@@ -339,7 +351,7 @@ def _buffers(block: list) -> dict[str, str]:
             parent[find(a.name)] = find(b.name)
 
     for n in ir.walk(block):
-        if isinstance(n, ir.Stmt) and n.op in ("setitem", "copy"):
+        if isinstance(n, ir.Stmt) and n.op in (*_WRITES, "copy"):
             union(n.target, n.args[0])
         elif isinstance(n, ir.If):
             for p in n.phis:
