@@ -20,7 +20,7 @@ import sys
 import traceback
 import types
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -339,6 +339,13 @@ def _kind(a: object) -> str:
             np.ndim(a) == 0  # type: ignore[arg-type]
         k = _KINDS[type(a)] = transform.SCALAR if scalar else transform.ANY
     return k
+
+
+def complex_positions(args: Iterable) -> tuple[int, ...]:
+    """The positions of the arguments (leaves) that hold complex numbers: part of a
+    specialization's key, like the kinds (``transform/complexity.py``)."""
+    return tuple(i for i, a in enumerate(args) if isinstance(a, complex) or (
+        isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "c"))
 
 
 def _annotated_kinds(f: Callable, params: list[str]) -> tuple[str, ...]:

@@ -38,13 +38,14 @@ import linecache
 import numbers
 import traceback
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import pytrees
 from .build import _binder, _caller_loc, _located_runtime_error, _params, _wrt
+from .build import complex_positions as complex_positions  # (where kinds are made)
 from .errors import ArgumentError, Loc, NonScalarOutput, SrcgradError, UsageError
 
 
@@ -300,9 +301,7 @@ def real_output(f: Callable, t: Transform, value: object) -> None:
                          "own, or use srcgrad.jvp and srcgrad.vjp on the complex output.")
 
 
-def complex_positions(args: Iterable) -> tuple[int, ...]:
-    """The positions of the arguments that hold complex numbers."""
-    return tuple(i for i, a in enumerate(args) if _complex(a))
+
 
 
 def _hint(t: Transform, integer: bool = False) -> str:

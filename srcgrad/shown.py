@@ -35,8 +35,8 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import backend, checks, frontend, ir, optimize, pytrees, transform
-from .build import Derivative, _annotated_kinds, _entry, _kind, _params, _wrt
+from . import backend, frontend, ir, optimize, pytrees, transform
+from .build import Derivative, _annotated_kinds, _entry, _kind, _params, _wrt, complex_positions
 from .errors import UsageError
 
 _WIDTH = 88  # note lines are wrapped to this
@@ -103,7 +103,7 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
         d = entry.derivative(chosen, "one" if mode == "reverse" else "forward",
                              tuple(map(_kind, flat.leaves)), flat.structures,
                              disabled=disabled, grads_only=grads_only and not flat.structures,
-                             complex_=checks.complex_positions(flat.leaves))
+                             complex_=complex_positions(flat.leaves))
         return Shown(d, entry.assumed, _leaf_note(flat, d))
     structures = dict_structures(entry.lowered())
     kinds: list[str] = []

@@ -180,6 +180,9 @@ CALLS = {
     "svd": "NP_.linalg.svd(x)[1]", "unstack": "NP_.unstack(x)[1]",
     "convolve": "NP_.convolve(x[0], x[1], 'same')", "gradient": "NP_.gradient(x, 0.5)[1]",
     "polyder": "NP_.polyder(x[0], 1)",
+    "eig": "NP_.real(NP_.linalg.eig(0.1 * x + NP_.diag(NP_.array([1.0, 3.0, 5.0])))[0])",
+    "eigvals": "NP_.real(NP_.linalg.eigvals(0.1 * x + NP_.diag(NP_.array([1.0, 3.0, 5.0]))))",
+    "fft": "NP_.real(NP_.fft.fft(x, axis=0))",
 }
 X33 = np.array([[0.3, -0.5, 0.8], [1.1, 0.2, -0.4], [0.6, 0.9, 1.3]])
 
