@@ -28,6 +28,12 @@ TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _sc
                              _shape.table, _decomp.table, _operators.table, _casts.table,
                              _numpy_ported.table, _complexes.table, _fft.table)
 
+HELPER_TABLES: tuple[Table, ...] = (_helpers.table, _scipy_stats.helper_table,
+                                    _scipy_linalg.helper_table, _complexes.helper_table,
+                                    _fft.helper_table)
+# (in the tables themselves: REGISTRY and BUILTIN then hold the same rule objects)
+_complexes.mark(*TABLES, *HELPER_TABLES)
+
 REGISTRY: dict[object, list[Rule]] = {}
 HINTS: dict[object, str] = {}  # fn -> what to write instead of a refused call of it
 for _t in TABLES:
@@ -39,12 +45,9 @@ for _t in TABLES:
 # srcgrad's own rules for user code (REGISTRY also receives the user's, from
 # srcgrad.custom, and the rules of srcgrad's run-time helpers, for higher order).
 BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
-for _h in (_helpers.table, _scipy_stats.helper_table, _scipy_linalg.helper_table,
-           _complexes.helper_table, _fft.helper_table):
+for _h in HELPER_TABLES:
     for _key, _rules in _h.rules.items():
         REGISTRY.setdefault(_key, []).extend(_rules)
-_complexes.mark(REGISTRY)
-_complexes.mark(BUILTIN)
 
 
 def overloads(key: object) -> list[Rule]:

@@ -129,6 +129,8 @@ HOLOMORPHIC_HELPERS = frozenset({
     "sqrt_slope",
 })
 
+_HOLOMORPHIC = frozenset(HOLOMORPHIC)
+
 SOURCES: frozenset[object] = frozenset({
     builtins.complex, np.linalg.eig, np.linalg.eigvals, np.roots,
     np.emath.sqrt, np.emath.log, np.emath.log2, np.emath.log10, np.emath.logn,
@@ -171,10 +173,16 @@ def variant(key: object, rule: Rule) -> Rule | None:
     return next((v for v in found if v.params == rule.params), None)
 
 
-def mark(registry: dict[object, list[Rule]]) -> None:
-    """Mark the rules of ``HOLOMORPHIC`` as right for complex operands."""
-    helpers = [k for k in registry if getattr(k, "__name__", None) in HOLOMORPHIC_HELPERS
-               and getattr(k, "__module__", "").startswith("srcgrad.runtime")]
-    for key in (*HOLOMORPHIC, *helpers):
-        if key in registry:
-            registry[key] = [replace(r, complex=True) for r in registry[key]]
+def mark(*tables: Table) -> None:
+    """Mark the rules of ``HOLOMORPHIC`` and ``HOLOMORPHIC_HELPERS`` in ``tables`` as right
+    for complex operands."""
+    for table in tables:
+        for key, found in table.rules.items():
+            named = getattr(key, "__name__", None) in HOLOMORPHIC_HELPERS and \
+                getattr(key, "__module__", "").startswith("srcgrad.runtime")
+            try:
+                listed = key in _HOLOMORPHIC
+            except TypeError:  # unhashable
+                listed = False
+            if listed or named:
+                table.rules[key] = [replace(r, complex=True) for r in found]
