@@ -269,3 +269,19 @@ def test_cli_errors_are_located_with_exit_code_1(args, message, capsys):
     assert cli.main(args) == 1
     err = capsys.readouterr().err
     assert err.startswith("srcgrad: ") and message in err and "Traceback" not in err
+
+
+def broadcasting(x, w):
+    u = x * w
+    v = np.sin(u) + w
+    return np.sum(v)
+
+
+def test_every_adjoint_has_its_values_shape():
+    x = np.array([0.1, -0.4, 2.0])
+    g = srcgrad.graph(broadcasting, x, 0.5)
+    for n in g.nodes:
+        assert np.shape(n.adjoint) == np.shape(n.value), n.label
+    assert g.node("w").adjoint == pytest.approx(float(np.sum(np.cos(x * 0.5) * x)) + 3,
+                                                rel=1e-14)
+    np.testing.assert_allclose(g.node("u").adjoint, np.cos(x * 0.5), rtol=1e-14)
