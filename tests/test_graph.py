@@ -285,3 +285,57 @@ def test_every_adjoint_has_its_values_shape():
     assert g.node("w").adjoint == pytest.approx(float(np.sum(np.cos(x * 0.5) * x)) + 3,
                                                 rel=1e-14)
     np.testing.assert_allclose(g.node("u").adjoint, np.cos(x * 0.5), rtol=1e-14)
+
+
+def spin(x):
+    k = 0
+    while k < 3:
+        x = x * np.cos(x)
+        k = k + 1
+    return x
+
+
+def stop_early(x):
+    s = 0.0
+    for i in range(5):
+        s = s + x ** i
+        if s > 2:
+            break
+    return s
+
+
+def test_while_and_break_loops_are_boxes_with_the_right_adjoints():
+    g = srcgrad.graph(spin, 0.5)
+    (box,) = [n for n in g.nodes if n.kind == "region"]
+    assert box.label.startswith("while loop")
+    assert g.node("x").adjoint == pytest.approx(central(spin, (0.5,), 0), rel=1e-7)
+    g = srcgrad.graph(stop_early, 1.1)
+    (box,) = [n for n in g.nodes if n.kind == "region"]
+    assert box.label.endswith("at most 5 iterations)")
+    assert g.node("x").adjoint == pytest.approx(central(stop_early, (1.1,), 0), rel=1e-7)
+
+
+def grid(x):
+    s = 0.0
+    for i in range(2):
+        for j in range(2):
+            s = s + x * i - j
+    return s
+
+
+def test_nested_loops_name_both_iterations():
+    g = srcgrad.graph(grid, 0.3)
+    assert g.node("s_3 (i=1, j=0)").value == pytest.approx(0.3 - 1)
+    assert g.node("x").adjoint == 2.0 and g.fanout("x") == 4
+
+
+def written_in_place(x):
+    y = np.zeros(3)
+    y[0] = x[1] ** 2
+    return np.sum(y * x)
+
+
+def test_writes_in_place_are_refused_at_the_write():
+    with pytest.raises(srcgrad.UnsupportedSyntax, match="written in place") as info:
+        srcgrad.graph(written_in_place, np.array([1.0, 2.0, 3.0]))
+    assert info.value.loc.line == written_in_place.__code__.co_firstlineno + 2

@@ -11,8 +11,9 @@ versions of ``s``; a value on no path from a differentiated input), the value is
 out: the derivative of the rest of ``fn`` (the statements after the value's
 definition), taking the value and whatever else the rest reads as parameters, with
 respect to the value. Since the value's every use is in the rest, and the other
-parameters are defined before it, that gradient is the total adjoint. Values that
-are not floats (integers, booleans) have none.
+parameters are defined before it, that gradient is the total adjoint. A parameter's
+adjoint is the gradient the derivative returns. Values that are not floats
+(integers, booleans) have none (None). (``straighten`` refuses writes in place.)
 """
 
 from __future__ import annotations
@@ -61,11 +62,16 @@ def _whole(f: Callable, fn: ir.Function, values: dict[str, object]) -> dict[str,
             if v.kind == "adjoint" and v.of is not None:
                 final[v.of.name] = v
     names = list(final)
-    code = ir.Function(d.ir.name, d.ir.params, d.ir.body,
-                       tuple(final[k] for k in names) + (ir.Const(None),), d.ir.loc)
+    code = ir.Function(d.ir.name, d.ir.params, d.ir.body, (*(final[k] for k in names),
+                       *d.ir.returns[1:], ir.Const(None)), d.ir.loc)
     source, namespace, _ = backend.emit(code)
     run = _load(source, namespace, code.name, f"<srcgrad graph {code.name} #{next(_counter)}>")
-    return dict(zip(names, run(*args)[:-1]))
+    got = run(*args)[:-1]
+    out = dict(zip(names, got))
+    # a parameter's adjoint: the gradient the derivative returns (authoritative; after a
+    # loop drawn as a box, its last adjoint variable is the loop's, of another version)
+    out.update(zip((fn.params[i].name for i in wrt), got[len(names):]))
+    return out
 
 
 def _cut(f: Callable, fn: ir.Function, k: int, values: dict[str, object]) -> object:
@@ -77,7 +83,8 @@ def _cut(f: Callable, fn: ir.Function, k: int, values: dict[str, object]) -> obj
     reads += [r.name for r in fn.returns if isinstance(r, ir.Var)]
     free = [name for name in dict.fromkeys(reads) if name not in inner]
     if target.name not in free:
-        return 0.0 * np.asarray(values[target.name]) if np.ndim(values[target.name]) else 0.0
+        value = np.asarray(values[target.name])
+        return np.zeros_like(value) if value.ndim else 0.0  # a dead value
     names = [target.name] + [name for name in free if name != target.name]
     cut = ir.Function(fn.name, tuple(ir.Var(name) for name in names), rest, fn.returns, fn.loc)
     d = _derivative(f, cut, (0,), [values[name] for name in names])

@@ -97,7 +97,8 @@ def _region(n: ir.Loop, trips: int | None, nodes: list[Node],
     """A loop drawn as one box: edges from what it reads, to its carried values."""
     rid = f"loop@{n.loc.line}#{len(nodes)}"
     head = "while loop" if n.cond is not None else "for loop"
-    count = f", {trips} iterations" if trips is not None else ""
+    count = "" if trips is None else \
+        f", {'at most ' if n.exit is not None else ''}{trips} iterations"
     nodes.append(Node(rid, f"{head} (line {n.loc.line}{count})", "region", None, None,
                       n.loc.line))
     inner = {v.name for x in ir.walk(n.body) + ir.walk(n.test) for v in ir.node_defs(x)}

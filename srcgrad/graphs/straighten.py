@@ -12,6 +12,8 @@ parameter order), whose top level holds statements and loops drawn as regions on
   ``origin`` says which variable and iteration each comes from (``i=0``); the bounds
   are evaluated the same way;
 - other loops (more iterations, ``while``, ``break``) stay, drawn as one region;
+- a write into an array or list in place (``x[i] = v``, ``xs.append(v)``) is an
+  ``UnsupportedSyntax`` error at it (every version would show the last one's values);
 - more than ``max_nodes`` values is a ``GraphTooLarge`` error at the statement that
   made it so (or at the loop whose unrolling would).
 
@@ -27,9 +29,12 @@ from dataclasses import dataclass, field, replace
 
 from .. import backend, ir
 from ..build import _load
-from ..errors import Loc, UsageError
+from ..errors import Loc, UnsupportedSyntax, UsageError
 
 _counter = itertools.count(1)
+# Writes into a buffer: the versions of the value share it (backend.storage), so a
+# version's value read after the writes would be the last one's.
+_IN_PLACE = frozenset({"setitem", "addat", "scatter", "iadd", "append", "droplast"})
 
 
 class GraphTooLarge(UsageError):
@@ -124,6 +129,15 @@ class _Straightener:
             elif not ir.is_check(n):
                 self.out.append(n)
             self._check_size(n.loc)
+        for n in ir.walk(self.out):
+            if isinstance(n, ir.Stmt) and n.op in _IN_PLACE:
+                raise UnsupportedSyntax(
+                    f"graph does not draw arrays or lists written in place yet "
+                    f"({self.primal.name} writes one here): each version of it would show "
+                    "the last one's values", n.loc,
+                    hint="Build the value without writing into it (np.array([...]), "
+                    "np.concatenate, np.where) to draw the graph; srcgrad.grad "
+                    "differentiates the function as it is.")
         returns = tuple(map(chase, self.primal.returns))
         self.result.fn = self._named(replace(self.primal, body=self.out, returns=returns))
         return self.result
@@ -188,7 +202,8 @@ class _Straightener:
             for v in defs:
                 fresh = ir.Var(f"{v.name}__{k}", v.kind, v.of)
                 base, where = self.result.origin.get(v.name, (v.name, ()))
-                index = n.index.name if n.index is not None else "iteration"
+                index = self.result.origin.get(n.index.name, (n.index.name, ()))[0] \
+                    if n.index is not None else "iteration"
                 self.result.origin[fresh.name] = (base, (*where, f"{index}={value}"))
                 m[v.name] = fresh
             if n.index is not None:
