@@ -339,3 +339,23 @@ def test_writes_in_place_are_refused_at_the_write():
     with pytest.raises(srcgrad.UnsupportedSyntax, match="written in place") as info:
         srcgrad.graph(written_in_place, np.array([1.0, 2.0, 3.0]))
     assert info.value.loc.line == written_in_place.__code__.co_firstlineno + 2
+
+
+def spiral(x):
+    return np.abs(np.exp(1j * x) + x) ** 2
+
+
+def test_complex_values_inside_show_no_adjoint_and_real_ones_are_right():
+    g = srcgrad.graph(spiral, 0.3)
+    assert g.node("exp(1j*x)").adjoint is None
+    assert g.node("exp(1j*x)").adjoint_lines() == ["·"]
+    by_hand = 2 * (math.cos(0.3) + 0.3) * (1 - math.sin(0.3)) + 2 * math.sin(0.3) * math.cos(0.3)
+    assert g.node("x").adjoint == pytest.approx(by_hand, rel=1e-14)
+    with pytest.raises(srcgrad.UsageError, match="real numbers and arrays; x is a complex"):
+        srcgrad.graph(spiral, 0.3 + 1j)
+
+
+def test_an_array_output_is_refused_with_what_to_write():
+    with pytest.raises(srcgrad.NonScalarOutput, match=r"shape \(2,\)") as info:
+        srcgrad.graph(three_steps, np.ones(2), 1.0)
+    assert "np.sum" in str(info.value)

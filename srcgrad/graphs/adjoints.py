@@ -2,7 +2,7 @@
 
 Contract: ``adjoints(f, fn, values)`` maps each top-level value of ``fn`` (a
 parameter, a statement's target, a loop region's value after the loop) that holds
-floats (or complex numbers) to d output / d value at the point ``values`` (name ->
+real floats to d output / d value at the point ``values`` (name ->
 value). It is read from srcgrad's reverse-mode derivative of ``fn`` (the ordinary
 pipeline, optimizer off): the final adjoint variable of each value (``Var.of``),
 returned alongside the gradient. Where the derivative keeps no variable of its own
@@ -39,7 +39,9 @@ class _StraightEntry(_Entry):
 
 
 def _real(v: object) -> bool:
-    return np.asarray(v).dtype.kind in "fc"
+    """A value holding real floats: one with an adjoint (a complex one's depends on a
+    convention, docs/complex.md; the graph shows none)."""
+    return np.asarray(v).dtype.kind == "f"
 
 
 def _derivative(f: Callable, fn: ir.Function, wrt: tuple[int, ...],

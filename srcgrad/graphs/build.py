@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import ir
 from ..build import _entry
-from ..errors import Loc, UsageError
+from ..errors import Loc, NonScalarOutput, UsageError
 from . import labels
 from .adjoints import adjoints
 from .model import Edge, Graph, Node
@@ -49,12 +49,26 @@ def _bind(f: Callable, args: tuple, kwargs: dict) -> list[object]:
     bound.apply_defaults()
     values = list(bound.arguments.values())
     for name, v in bound.arguments.items():
-        if not isinstance(v, (numbers.Number, np.ndarray, np.generic)):
-            raise UsageError(f"graph draws functions of numbers and arrays; {name} is a "
+        if not isinstance(v, (numbers.Real, np.ndarray, np.generic)) or \
+                np.asarray(v).dtype.kind == "c":
+            raise UsageError(f"graph draws functions of real numbers and arrays; {name} is a "
                              f"{type(v).__name__}", _where(f),
                              hint="Graph a function taking the numbers and arrays "
                              "themselves as arguments.")
     return values
+
+
+def _check_output(fn: ir.Function, values: dict[str, object]) -> None:
+    """One real scalar output, which every adjoint is the derivative of."""
+    out = fn.returns[0] if len(fn.returns) == 1 else None
+    value = np.asarray(values.get(out.name) if isinstance(out, ir.Var) else None)
+    if value.ndim != 0 or value.dtype.kind not in "biuf":
+        shape = "several values" if out is None else f"a value of shape {value.shape}"
+        shape = f"a {value.dtype} value" if not value.ndim else shape
+        raise NonScalarOutput(f"graph shows the adjoints of one real scalar output; "
+                              f"{fn.name} returns {shape} here", fn.loc,
+                              hint="Draw a function returning a number: np.sum(...), a "
+                              "component, or a loss of the output.")
 
 
 def collect(f: Callable, args: tuple, kwargs: dict, unroll: int = 10,
@@ -69,6 +83,7 @@ def collect(f: Callable, args: tuple, kwargs: dict, unroll: int = 10,
     shown = [v for v in (*(n.target for n in stmts), *outs)]
     values = dict(zip((p.name for p in s.fn.params), values_in))
     values.update(zip((v.name for v in shown), evaluate(s.fn, s.fn.body, shown, values_in)))
+    _check_output(s.fn, values)
     adjoint = adjoints(f, s.fn, values)
     names = labels.Namer(s.origin, {n.target.name: n for n in stmts}, s.temps)
     returned = {r.name for r in s.fn.returns if isinstance(r, ir.Var)}
@@ -76,8 +91,10 @@ def collect(f: Callable, args: tuple, kwargs: dict, unroll: int = 10,
 
     def add(name: str, kind: str, line: int | None) -> None:
         kind = "output" if name in returned else kind
-        nodes.append(Node(name, names.label(name), kind, values.get(name),
-                          adjoint.get(name), line))
+        value = values.get(name)  # a complex value's adjoint depends on a convention
+        nodes.append(Node(name, names.label(name), kind, value,
+                          None if np.asarray(value).dtype.kind == "c" else adjoint.get(name),
+                          line))
 
     for p in s.fn.params:
         add(p.name, "input", s.fn.loc.line)

@@ -74,6 +74,8 @@ class Namer:
             simple = bare or text.isidentifier() or not isinstance(s.op, str) or \
                 s.op == "getitem"
             return text if simple else f"({text})"
+        if o.name in self.temps:
+            return "…"  # deeper than shown: the node it comes from says
         return self.origin.get(o.name, (o.name, ()))[0]
 
     def expression(self, s: ir.Stmt, depth: int = 0) -> str:
