@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The viz extra (matplotlib) too: `srcgrad graph ... -o f.png` draws PNG pictures.
 demo: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[viz]'
 	$(BIN)/python examples/lecture.py
 
 # pytest runs in JOBS worker processes (pytest-xdist): one per core, at most 4. CI has

@@ -29,6 +29,7 @@ from .errors import (
     ZeroGradientWarning,
 )
 from .gradcheck import GradientMismatch, check_grad
+from .graphs import graph
 from .pytrees import register_class
 
 __version__ = "0.1.0"
@@ -56,6 +57,7 @@ __all__ = [
     "derivative_ir",
     "derivative_source",
     "grad",
+    "graph",
     "hessian",
     "hvp",
     "jacobian",

@@ -41,11 +41,83 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--ir", action="store_true", help="print the SSA IR instead of Python")
     show.add_argument("--no-opt", action="store_true",
                       help="print the transform's output before the optimizer's passes")
+    _graph_parser(sub)
     cov = sub.add_parser("coverage", help="write docs/coverage.md from the rule registry")
     cov.add_argument("--output", default=os.path.join("docs", "coverage.md"))
     cov.add_argument("--check", action="store_true",
                      help="exit 1 if the file differs from the registry (stale)")
     return p
+
+
+def _graph_parser(sub) -> None:
+    g = sub.add_parser("graph", help="draw the computation graph of a function at a point, "
+                       "with each value and its adjoint",
+                       epilog="example: srcgrad graph examples/lecture.py:f "
+                       "--at x=2,y=-1,z=0 -o f.svg")
+    g.add_argument("target", metavar="FILE.py:FUNC", help="the file and the function in it")
+    g.add_argument("--at", default="", metavar="NAME=VALUE,...",
+                   help="the arguments: numbers (floats, unless the parameter is annotated "
+                   "int) or lists of numbers (float arrays), e.g. x=2,y=-1,w=[1,2]")
+    g.add_argument("-o", "--output", default=None,
+                   help="write the picture: .svg, .png (needs matplotlib) or .dot; "
+                   "without it, print the graph as text")
+    g.add_argument("--unroll", type=int, default=10,
+                   help="draw loops of at most this many iterations one by one (default 10)")
+    g.add_argument("--max-nodes", type=int, default=300,
+                   help="refuse graphs with more nodes (default 300)")
+
+
+def _at(text: str, fn) -> dict[str, object]:
+    """``--at x=2,y=-1,w=[1,2]`` as keyword arguments."""
+    import ast
+
+    import numpy as np
+
+    ints = {k for k, v in getattr(fn, "__annotations__", {}).items() if v in (int, "int")}
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text + ","):
+        depth += (ch in "[(") - (ch in "])")
+        if ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    out: dict[str, object] = {}
+    for part in filter(None, parts):
+        name, eq, value = part.partition("=")
+        try:
+            v = ast.literal_eval(value.strip()) if eq and name.strip().isidentifier() else None
+        except (ValueError, SyntaxError):
+            v = None
+        if isinstance(v, (list, tuple)) and v and all(
+                isinstance(x, (int, float)) or isinstance(x, (list, tuple)) for x in v):
+            v = np.asarray(v, dtype=float)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            v = v if name.strip() in ints else float(v)
+        if not isinstance(v, (float, complex, int, np.ndarray)) or isinstance(v, bool):
+            raise _Failure(f"--at {part!r}: expected NAME=NUMBER or NAME=[NUMBERS...], "
+                           "e.g. --at x=2,y=-1.5,w=[1,2,3]")
+        out[name.strip()] = v
+    return out
+
+
+def _graph(args) -> int:
+    from .graphs import graph
+
+    path, sep, name = args.target.rpartition(":")
+    if not sep or not path or not name:
+        print(f"srcgrad: expected FILE.py:FUNC, got {args.target!r}", file=sys.stderr)
+        return 2
+    try:
+        fn = _load_function(path, name)
+        g = graph(fn, max_nodes=args.max_nodes, unroll=args.unroll, **_at(args.at, fn))
+        if args.output:
+            g.save(args.output)
+            print(f"wrote {args.output} ({len(g.nodes)} nodes, {len(g.edges)} edges)")
+        else:
+            print(g)
+    except (_Failure, SrcgradError, OSError) as exc:
+        print(f"srcgrad: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _load_function(path: str, name: str):
@@ -127,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "coverage":
         return _coverage(args)
+    if args.command == "graph":
+        return _graph(args)
     path, sep, name = args.target.rpartition(":")
     if not sep or not path or not name:
         parser.error(f"expected FILE.py:FUNC, got {args.target!r}")

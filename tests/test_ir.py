@@ -120,11 +120,11 @@ LAYERS = [
     {"checks", "shown", "custom", "coverage", "higher"},
     {"dispatch", "structured", "outputs"},
     {"api"},
-    {"gradcheck"},
+    {"gradcheck", "graphs"},  # graphs: pictures of a function's computation graph
     {"cli", "__init__"},
 ]
 RANK = {stage: rank for rank, layer in enumerate(LAYERS) for stage in layer}
-PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend"}
+PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend", "graphs"}
 
 
 def _imports(path: pathlib.Path, package: list[str]):
