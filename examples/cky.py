@@ -6,9 +6,13 @@ split point, filling a chart in place. srcgrad differentiates it as written;
 the gradient of log Z with respect to the rule scores is the expected number
 of times each rule is used, the quantity inside-outside computes. The adjoint
 of the chart is the outside pass, generated.
+
+Run it to see the expected rule counts, computed as the gradient, next to a
+hand-written inside-outside, and the generated adjoint loop: the outside pass.
 """
 
 import numpy as np
+from hmm import adjoint_loop
 
 import srcgrad
 
@@ -75,7 +79,13 @@ def main() -> None:
     print(np.round(d_binary[0], 4))
     print("largest difference from hand-written inside-outside:",
           float(max(np.max(np.abs(d_binary - counts)), np.max(np.abs(d_unary - unary_counts)))))
+    print("expected counts of A -> w (srcgrad):")
+    print(np.round(d_unary, 4))
     print("unary counts sum to the sentence length:", float(np.sum(d_unary)))
+    print()
+    print("the outside pass: the adjoint loop of srcgrad's generated gradient")
+    print("(srcgrad.derivative_source(log_partition, wrt=(0, 1)))")
+    print(adjoint_loop(srcgrad.derivative_source(log_partition, wrt=(0, 1))))
 
 
 if __name__ == "__main__":

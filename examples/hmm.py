@@ -7,9 +7,11 @@ log Z with respect to the emission scores is the table of posterior state
 marginals, the quantity forward-backward computes. The adjoint of the alpha
 table is the backward (beta) pass, generated.
 
-Run it to see the gradient next to a hand-written forward-backward, and the
-generated code.
+Run it to see the posterior marginals, computed as the gradient, next to a
+hand-written forward-backward, and the generated adjoint loop: the backward pass.
 """
+
+import re
 
 import numpy as np
 
@@ -63,6 +65,22 @@ def forward_backward(log_init, log_trans, log_emit):
     return np.exp(alpha + beta - log_z)
 
 
+def adjoint_loop(source: str) -> str:
+    """The first loop of a generated derivative's adjoint sweep (a ``for ... in
+    reversed(...)``), with its body, under the generated function's ``def`` line
+    (the lines between elided as ``...``)."""
+    lines = source.splitlines()
+    header = next(line for line in lines if line.startswith("def "))
+    start = next(i for i, line in enumerate(lines)
+                 if re.match(r"\s*for .+ in reversed\(", line))
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and (len(lines[end]) - len(lines[end].lstrip()) > indent
+                                or not lines[end].strip()):
+        end += 1
+    return "\n".join([header, "    ...", *lines[start:end]])
+
+
 def example(T=6, K=3, seed=0):
     rng = np.random.default_rng(seed)
     return rng.normal(size=K), rng.normal(size=(K, K)), rng.normal(size=(T, K))
@@ -72,15 +90,17 @@ def main() -> None:
     args = example()
     marginals = srcgrad.grad(log_partition, wrt="log_emit")(*args)
     expected = forward_backward(*args)
-    np.set_printoptions(precision=4, suppress=True)
-    print("d log Z / d log_emit (srcgrad):")
-    print(marginals)
-    print("posterior marginals (hand-written forward-backward):")
-    print(expected)
+    with np.printoptions(precision=4, suppress=True):  # not set for the caller's prints
+        print("posterior marginals p(state_t = j | x), as d log Z / d log_emit (srcgrad):")
+        print(marginals)
+        print("posterior marginals (hand-written forward-backward):")
+        print(expected)
     print("largest difference:", float(np.max(np.abs(marginals - expected))))
     print("each row sums to one:", np.allclose(marginals.sum(axis=1), 1.0))
     print()
-    print(srcgrad.derivative_source(log_partition, wrt="log_emit"))
+    print("the backward pass: the adjoint loop of srcgrad's generated gradient")
+    print("(srcgrad.derivative_source(log_partition, wrt='log_emit'))")
+    print(adjoint_loop(srcgrad.derivative_source(log_partition, wrt="log_emit")))
 
 
 if __name__ == "__main__":
