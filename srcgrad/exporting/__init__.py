@@ -148,8 +148,9 @@ def specialized(f: Callable, wrt, mode: str, optimized: bool = True,
 
 def _array_shapes(f: Callable, wrt, mode: str, example: tuple | None
                   ) -> dict[str, tuple[int, ...]] | None:
-    """Parameter -> shape of the array arguments the code is specialized on, if it is."""
-    if example is None:
+    """Parameter -> shape of the array arguments the code is specialized on, if it is
+    (reverse mode only: tangent code does not depend on shapes)."""
+    if example is None or mode != "reverse":
         return None
     inner = shown.resolve(f, wrt, mode, 1)[0]
     params = _params(inner)

@@ -81,7 +81,7 @@ class _Copier:
         if id(obj) in self.emitted:
             return
         self.emitted.add(id(obj))
-        module = sys.modules[obj.__module__]  # type: ignore[attr-defined]
+        module = sys.modules[obj.__module__]
         source = textwrap.dedent(inspect.getsource(obj))  # type: ignore[arg-type]
         own = obj.__name__  # type: ignore[attr-defined]
         self.out.blocks.append(self.rewrite(source, module, own, alias))
