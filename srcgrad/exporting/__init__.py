@@ -201,8 +201,8 @@ def module_text(s: shown.Shown, mode: str = "reverse",
     head = backend.header(d.source, {**others, **copied.modules}, name, s.assumed)
     note_lines = [f"# {line}".rstrip() for text in s.note for line in (
         [text] if text.startswith(" ") else textwrap.wrap(text, 86))]
-    parts = [_docstring(d, mode, head), "", *head, *([""] * 2 if head else []), *note_lines,
-             source.rstrip("\n")]
+    parts = [_docstring(d, mode, head, copied.blocks), "", *head,
+             *([""] * 2 if head else []), *note_lines, source.rstrip("\n")]
     if copied.blocks:
         parts += ["", "", _BANNER, "", "", "\n\n\n".join(copied.blocks)]
     text = "\n".join(parts) + "\n"
@@ -210,7 +210,7 @@ def module_text(s: shown.Shown, mode: str = "reverse",
     return text
 
 
-def _docstring(d, mode: str, head: list[str]) -> str:
+def _docstring(d, mode: str, head: list[str], blocks: list[str]) -> str:
     import srcgrad
 
     f = d.primal
@@ -218,7 +218,9 @@ def _docstring(d, mode: str, head: list[str]) -> str:
     what = "gradient" if mode == "reverse" else "tangent (Jacobian-vector product)"
     users = sorted({line.split()[1] for line in head
                     if line.startswith("from ") and _user_module(line.split()[1])})
-    needs = "NumPy" + (", SciPy" if any("scipy" in line for line in head) else "")
+    scipy = any("scipy" in line for line in head) or \
+        any("from scipy" in block for block in blocks)  # (helpers import it when called)
+    needs = "NumPy" + (", SciPy" if scipy else "")
     if users:
         needs += " and " + ", ".join(users)
     return (f'"""The {what} of {f.name} ({where}), exported by srcgrad {srcgrad.__version__}.\n\n'
