@@ -343,7 +343,12 @@ def export(f: Callable, wrt=0, mode: str = "reverse", example: tuple | None = No
     (the module checks them when called). See ``srcgrad/exporting/``."""
     from . import exporting  # (imports shown and backend: loaded on first use)
 
-    return exporting.export(f, wrt, mode, example, shapes, path)
+    try:
+        return exporting.export(f, wrt, mode, example, shapes, path)
+    except UsageError as exc:  # about what was passed: located at the call
+        if exc.loc is not None:
+            raise
+        raise UsageError(exc.message, _caller_loc(), exc.hint or None) from None
 
 
 def derivative_ir(f: Callable, wrt=0, mode: str = "reverse") -> str:

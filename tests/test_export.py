@@ -283,3 +283,10 @@ def test_highlight_colours_and_strips_back():
     assert f"{highlight.NUMBER}2{highlight.RESET}" in coloured
     assert highlight.COMMENT + "# line 31: g = e + z" in coloured
     assert highlight.STRING + '"""Gradient of f' in coloured
+
+
+def test_usage_errors_are_located_at_the_call():
+    with pytest.raises(srcgrad.UsageError) as info:
+        srcgrad.export(hmm.log_partition, shapes="log_emit=6x")  # THE CALL
+    assert info.value.loc is not None and info.value.loc.file == __file__
+    assert "THE CALL" in str(info.value)
