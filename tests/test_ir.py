@@ -118,13 +118,14 @@ LAYERS = [
     {"backend"},
     {"build", "higher_tape"},
     {"checks", "shown", "custom", "coverage", "higher"},
-    {"dispatch", "structured", "outputs"},
+    {"dispatch", "structured", "outputs", "exporting"},
     {"api"},
-    {"gradcheck"},
+    {"gradcheck", "highlight"},
     {"cli", "__init__"},
 ]
 RANK = {stage: rank for rank, layer in enumerate(LAYERS) for stage in layer}
-PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend"}
+PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend",
+            "exporting"}
 
 
 def _imports(path: pathlib.Path, package: list[str]):

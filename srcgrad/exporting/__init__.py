@@ -26,17 +26,14 @@ that cannot be imported by name, such as ``__main__`` without a file).
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import os
 import textwrap
-import types
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from .. import backend, checks, pytrees, shown
-from ..backend import module as _module
 from ..build import _entry, _kind, _params
 from ..errors import InternalError, Loc, SrcgradError, UsageError
 from . import helpers
@@ -89,7 +86,7 @@ def parse_shapes(text: str) -> dict[str, tuple[int, ...] | None]:
                 not all(p.strip().isdigit() for p in parts):
             raise UsageError(f"shapes: cannot read {item!r}: write NAME=3x4 for a 3 by 4 "
                              "array, NAME=4 for a vector, NAME= for a scalar",
-                             hint="Example: --shapes x=3x4,y=4,s=")
+                             hint="Example: x=3x4,y=4,s= (--shapes on the command line).")
         if name in out:
             raise UsageError(f"shapes: {name} is given twice")
         out[name] = tuple(int(p) for p in parts) if parts else None
@@ -195,10 +192,9 @@ def module_text(s: shown.Shown, mode: str = "reverse",
                  if not k.startswith("__") and k != name}
     used = {k: v for k, v in namespace.items() if helpers.is_runtime(v)}
     others = {k: v for k, v in namespace.items() if k not in used}
-    for alias, obj in sorted(others.items()):
-        _check_exportable(d, alias, obj, s.assumed)
     copied = helpers.copy(used, {**others, name: d.fn})
     head = backend.header(d.source, {**others, **copied.modules}, name, s.assumed)
+    _check_header(d, head, others)
     note_lines = [f"# {line}".rstrip() for text in s.note for line in (
         [text] if text.startswith(" ") else textwrap.wrap(text, 86))]
     parts = [_docstring(d, mode, head, copied.blocks), "", *head,
@@ -234,24 +230,28 @@ def _user_module(module: str) -> bool:
                         "warnings", "string", "builtins")
 
 
-def _check_exportable(d, alias: str, obj: object, assumed) -> None:
-    """Raise ``NotExportable`` at the user's line if the module cannot name ``obj``."""
-    if getattr(builtins, alias, None) is obj:
-        return
-    if isinstance(obj, types.ModuleType):
-        if obj.__name__.split(".")[0] != "srcgrad" and obj.__name__ != "__main__":
-            return
-        why = f"it is the module {obj.__name__}"
-    else:
-        found = _module._home(alias, obj, assumed)
-        if found is not None and _importable(found[0]):
-            return
-        if found is None and _module._literal(obj, "np") is not None:
-            return
-        why = (f"it is a {type(obj).__name__} read from module {found[0]!r}, which cannot "
-               "be imported by name" if found is not None else
-               f"it is a {type(obj).__name__} with no module to import it from and no "
-               "literal to write it as")
+def _check_header(d, head: list[str], namespace: dict[str, object]) -> None:
+    """Raise ``NotExportable`` at the user's line for a name ``backend.header`` could not
+    bind (its contract: a comment ``# name: a T srcgrad cannot print``) or bound by an
+    import the exported module cannot run (from ``__main__``, from srcgrad)."""
+    text = "\n".join(head)
+    for line in head:
+        if line.startswith("# ") and "srcgrad cannot print" in line:
+            alias = line[2:].split(":")[0]
+            _refuse(d, alias, f"it is a {type(namespace.get(alias)).__name__} with no module "
+                    "to import it from and no literal to write it as")
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom) and not _importable(node.module or ""):
+            for a in node.names:
+                _refuse(d, a.asname or a.name, f"it is read from the module "
+                        f"{node.module or '?'}, which cannot be imported by name")
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if not _importable(a.name):
+                    _refuse(d, a.asname or a.name, f"it is the module {a.name}")
+
+
+def _refuse(d, alias: str, why: str) -> None:
     raise NotExportable(f"the derivative reads {alias}, and the exported module cannot "
                         f"refer to it: {why}", _reader(d, alias),
                         "Make it a module-level value of a .py file the exported module "
