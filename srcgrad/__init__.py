@@ -6,6 +6,7 @@ The public names; docs/guide.md is the user's guide to them.
 from .api import (
     derivative_ir,
     derivative_source,
+    export,
     grad,
     hessian,
     hvp,
@@ -56,6 +57,7 @@ __all__ = [
     "stop_gradient",
     "derivative_ir",
     "derivative_source",
+    "export",
     "grad",
     "graph",
     "hessian",

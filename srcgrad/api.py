@@ -341,6 +341,24 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
     return _shown.module_text(_derivative_for_display(f, wrt, mode, optimized, example))
 
 
+def export(f: Callable, wrt=0, mode: str = "reverse", example: tuple | None = None,
+           shapes=None, path=None) -> str:
+    """The derivative ``derivative_source`` shows, as a standalone module that never
+    imports srcgrad (the run-time helpers it calls are copied in): its text, also
+    written to ``path`` if given. ``example`` (a tuple of arguments) or ``shapes``
+    (``{"x": (3, 4), "s": None}`` or ``"x=3x4,s="``: float64 arrays, None a scalar)
+    gives the code a call with such arguments runs, specialized on the array shapes
+    (the module checks them when called). See ``srcgrad/exporting/``."""
+    from . import exporting  # (imports shown and backend: loaded on first use)
+
+    try:
+        return exporting.export(f, wrt, mode, example, shapes, path)
+    except UsageError as exc:  # about what was passed: located at the call
+        if exc.loc is not None:
+            raise
+        raise UsageError(exc.message, _caller_loc(), exc.hint or None) from None
+
+
 def derivative_ir(f: Callable, wrt=0, mode: str = "reverse") -> str:
     """The SSA IR of ``f`` and of its derivative, as text (the derivative
     ``derivative_source`` shows)."""

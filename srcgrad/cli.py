@@ -1,6 +1,9 @@
-"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]``,
+"""The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]
+[--shapes x=3x4] [--diff] [--color auto|always|never]``, ``srcgrad export FILE.py:FUNC
+[--wrt x,y] [--mode M] [--shapes x=3x4] -o OUT.py`` (a standalone module, ``exporting``),
 ``srcgrad coverage [--check]`` (the coverage table, docs/coverage.md) and
-``srcgrad --version`` (the package's version, ``srcgrad.__version__``).
+``srcgrad --version`` (the package's version, ``srcgrad.__version__``). Each
+subcommand's ``--help`` ends with examples.
 
 Exit codes: 0 success; 1 an error about the user's code or files (printed to
 stderr as one located paragraph); 2 bad usage. The file is imported as a
@@ -10,6 +13,7 @@ module (its top level runs), so its globals resolve as they would at run time.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib.util
 import os
 import sys
@@ -17,7 +21,9 @@ from collections.abc import Sequence
 
 import srcgrad
 
-from . import api, coverage
+from . import api, coverage, highlight
+from . import exporting as _export
+from . import shown as shown_module
 from .errors import SrcgradError
 
 
@@ -30,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                                 "of Python functions.")
     p.add_argument("--version", action="version", version=f"%(prog)s {srcgrad.__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    show = sub.add_parser("show", help="print the generated derivative source of a function")
+    show = sub.add_parser("show", help="print the generated derivative source of a function",
+                          epilog=_SHOW_EXAMPLES, formatter_class=_RAW)
     show.add_argument("target", metavar="FILE.py:FUNC", help="the file and the function in it")
     show.add_argument("--wrt", default=None,
                       help="comma-separated parameter names or indices (default: the first)")
@@ -42,7 +49,15 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--no-opt", action="store_true",
                       help="print the transform's output before the optimizer's passes")
     _graph_parser(sub)
-    cov = sub.add_parser("coverage", help="write docs/coverage.md from the rule registry")
+    _shape_options(show)
+    show.add_argument("--diff", action="store_true",
+                      help="print the optimizer's changes: a unified diff of --no-opt's code "
+                      "against the optimized code")
+    show.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                      help="syntax colours: auto (on a terminal), always or never")
+    _export_parser(sub)
+    cov = sub.add_parser("coverage", help="write docs/coverage.md from the rule registry",
+                         epilog=_COVERAGE_EXAMPLES, formatter_class=_RAW)
     cov.add_argument("--output", default=os.path.join("docs", "coverage.md"))
     cov.add_argument("--check", action="store_true",
                      help="exit 1 if the file differs from the registry (stale)")
@@ -118,6 +133,51 @@ def _graph(args) -> int:
         print(f"srcgrad: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+_RAW = argparse.RawDescriptionHelpFormatter
+_SHOW_EXAMPLES = """examples:
+  srcgrad show examples/lecture.py:f --wrt x,y,z
+  srcgrad show examples/hmm.py:log_partition --wrt log_emit \\
+      --shapes log_init=3,log_trans=3x3,log_emit=6x3
+  srcgrad show examples/lecture.py:f --mode forward --color never | less
+  srcgrad show examples/hmm.py:log_partition --diff
+"""
+_EXPORT_EXAMPLES = """examples:
+  srcgrad export examples/lecture.py:f --wrt x,y,z -o f_grad.py
+  srcgrad export examples/hmm.py:log_partition --wrt log_emit \\
+      --shapes log_init=3,log_trans=3x3,log_emit=6x3 -o log_partition_grad.py
+
+The module written imports NumPy (SciPy where the function calls it) and the modules
+whose globals the function reads, never srcgrad: the run-time helpers it calls are
+copied into it. With --shapes it holds the code specialized on those shapes (it
+checks them when called); for dataclass or object arguments, export from Python:
+srcgrad.export(model.loss, example=(params, x, labels), path="loss_grad.py").
+"""
+_COVERAGE_EXAMPLES = """examples:
+  srcgrad coverage                 # rewrite docs/coverage.md
+  srcgrad coverage --check         # exit 1 if docs/coverage.md is stale
+"""
+
+
+def _shape_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shapes", default=None, metavar="x=3x4,y=4,s=",
+                        help="the code a call with float64 arrays of these shapes runs "
+                        "(NAME= for a scalar)")
+
+
+def _export_parser(sub) -> None:
+    p = sub.add_parser("export", help="write the derivative as a standalone module "
+                       "(no srcgrad needed to run it)", epilog=_EXPORT_EXAMPLES,
+                       formatter_class=_RAW)
+    p.add_argument("target", metavar="FILE.py:FUNC", help="the file and the function in it")
+    p.add_argument("--wrt", default=None,
+                   help="comma-separated parameter names or indices (default: the first)")
+    p.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
+                   help="reverse (gradient) or forward (tangent) code; default reverse")
+    _shape_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT.py",
+                   help="the module to write")
 
 
 def _load_function(path: str, name: str):
@@ -208,18 +268,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         fn = _load_function(path, name)
         wrt = _wrt(args.wrt)
         made: tuple[object, ...] = getattr(fn, "__srcgrad_derivative__", ())
-        if len(made) == 4 and (args.wrt or args.mode != "reverse" or args.order != 1):
+        if len(made) == 4 and (args.wrt or args.mode != "reverse" or
+                               getattr(args, "order", 1) != 1):
             fn = made[1]  # other code than the @srcgrad.grad function runs: of f itself
-        if args.ir:
-            text = api.derivative_ir(fn, wrt, args.mode)
-        else:
-            text = api.derivative_source(fn, wrt, args.mode, args.order,
-                                         optimized=not args.no_opt)
+        if args.command == "export":
+            _export.export(fn, wrt, args.mode, shapes=args.shapes, path=args.output)
+            print(f"srcgrad: wrote {args.output}", file=sys.stderr)
+            return 0
+        text = _shown_text(args, fn, wrt)
     except (_Failure, SrcgradError) as exc:
         print(f"srcgrad: {exc}", file=sys.stderr)
         return 1
+    colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    if colour and not args.ir:
+        text = highlight.diff(text) if args.diff else highlight.highlight(text)
     sys.stdout.write(text)
     return 0
+
+
+def _shown_text(args, fn, wrt) -> str:
+    """What ``show`` prints: the IR, the source, or the optimizer's diff."""
+    if (args.shapes or args.diff) and (args.ir or args.order != 1):
+        raise _Failure("--shapes and --diff show Python code of order 1: leave out "
+                       "--ir and --order")
+    if args.ir:
+        return api.derivative_ir(fn, wrt, args.mode)
+    if args.shapes is None and not args.diff:
+        return api.derivative_source(fn, wrt, args.mode, args.order, optimized=not args.no_opt)
+    example = None if args.shapes is None else \
+        _export.example_from_shapes(fn, _export.parse_shapes(args.shapes))
+
+    def code(optimized: bool) -> str:
+        if example is None:
+            return api.derivative_source(fn, wrt, args.mode, optimized=optimized)
+        shown = _export.specialized(fn, wrt, args.mode, optimized, example)
+        return shown_module.module_text(shown)
+
+    if not args.diff:
+        return code(not args.no_opt)
+    before, after = code(False), code(True)
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True),
+                                        after.splitlines(keepends=True),
+                                        "transform (--no-opt)", "optimized"))
 
 
 if __name__ == "__main__":

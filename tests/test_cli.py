@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from srcgrad import runtime
+from srcgrad import cli, runtime
 
 SRCGRAD = os.path.join(os.path.dirname(sys.executable), "srcgrad")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -237,3 +237,119 @@ def test_no_opt_prints_the_transform_before_the_optimizer():
     for p in (raw, opt):
         compile(p.out, "<srcgrad show hmm>", "exec")
     assert raw.out.count("= T - 1\n") == 2 and opt.out.count("= T - 1\n") == 1
+
+
+# ---- export, --shapes, --diff, --color, --help ------------------------------------------
+
+EXAMPLES = FIXTURES.parent.parent / "examples"
+HMM_SHAPES = "log_init=3,log_trans=3x3,log_emit=6x3"
+_NO_SRCGRAD = """
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "srcgrad":
+            raise ImportError("blocked")
+sys.meta_path.insert(0, _Block())
+sys.path.insert(0, sys.argv[1])
+from f_grad import f_grad
+print(repr(f_grad(0.3, 1.7, -0.4)))
+assert "srcgrad" not in sys.modules
+"""
+
+
+def test_export_writes_a_module_that_runs_without_srcgrad(tmp_path):
+    out = tmp_path / "f_grad.py"
+    p = run("export", f"{EXAMPLES / 'lecture.py'}:f", "--wrt", "x,y,z", "-o", str(out))
+    assert p.returncode == 0, p.err
+    assert p.out == "" and "wrote" in p.err
+    assert "srcgrad" not in "".join(line for line in out.read_text().splitlines()
+                                    if line.startswith(("import", "from")))
+    proc = subprocess.run([sys.executable, "-I", "-c", _NO_SRCGRAD, str(tmp_path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    value, *grads = eval(proc.stdout)  # noqa: S307 - a tuple of floats we printed
+    x, y, z = 0.3, 1.7, -0.4
+    d = x * x + y * math.exp(z)  # f = sin(x^2 + y e^z) + z, by hand
+    assert value == pytest.approx(math.sin(d) + z, rel=1e-12)
+    assert grads == pytest.approx([math.cos(d) * 2 * x, math.cos(d) * math.exp(z),
+                                   math.cos(d) * y * math.exp(z) + 1], rel=1e-12)
+
+
+def test_export_with_shapes_writes_the_specialized_code(tmp_path):
+    out = tmp_path / "lp_grad.py"
+    p = run("export", f"{EXAMPLES / 'hmm.py'}:log_partition", "--wrt", "log_emit",
+            "--shapes", HMM_SHAPES, "-o", str(out))
+    assert p.returncode == 0, p.err
+    text = out.read_text()
+    assert "np.zeros((6, 3))" in text and "exported for arrays of shapes" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (("export", f"{GOOD}:no_such_function", "-o", "{out}"), "no function named"),
+    (("export", f"{GOOD}:poly", "--shapes", "x=3xb", "-o", "{out}"), "shapes: cannot read"),
+    (("export", f"{GOOD}:poly", "-o", "{tmp}/no_such_folder/out.py"), "cannot write"),
+    (("show", f"{GOOD}:poly", "--shapes", "x=3x", "--wrt", "x"), "shapes: cannot read"),
+    (("export", f"{EXAMPLES / 'mlp.py'}:MLP.loss", "-o", "{out}"), "example="),
+], ids=["unknown-function", "bad-shapes", "unwritable", "show-shapes",
+        "dataclass-argument"])
+def test_export_errors_exit_1(tmp_path, args, message):
+    out = tmp_path / "out.py"
+    p = run(*(a.format(out=out, tmp=tmp_path) for a in args))
+    assert p.returncode == 1, (p.returncode, p.err)
+    assert p.out == "" and message in p.err
+    assert not out.exists()
+
+
+def test_export_of_unsupported_code_is_located(tmp_path):
+    line, text = marked(BAD, "BAD: try_statement")
+    out = tmp_path / "out.py"
+    p = run("export", f"{BAD}:try_statement", "-o", str(out))
+    assert p.returncode == 1
+    assert f"{BAD}:{line}:{text.index('try') + 1}: " in p.err
+    assert not out.exists()
+
+
+def test_export_needs_an_output():
+    p = run("export", f"{GOOD}:poly")
+    assert p.returncode == 2 and "-o" in p.err
+
+
+def test_show_shapes_prints_the_code_calls_run():
+    target = f"{EXAMPLES / 'hmm.py'}:log_partition"
+    general = run("show", target, "--wrt", "log_emit")
+    shaped = run("show", target, "--wrt", "log_emit", "--shapes", HMM_SHAPES)
+    assert shaped.returncode == 0, shaped.err
+    compile(shaped.out, "<shaped>", "exec")
+    assert "np.zeros((6, 3))" in shaped.out and "np.zeros((6, 3))" not in general.out
+
+
+def test_show_diff_is_the_optimizers_changes():
+    p = run("show", f"{EXAMPLES / 'hmm.py'}:log_partition", "--wrt", "log_emit", "--diff")
+    assert p.returncode == 0, p.err
+    lines = p.out.splitlines()
+    assert lines[0].startswith("--- transform") and lines[1].startswith("+++ optimized")
+    # the raw transform computes T - 1 twice, the optimized code once (see above)
+    assert any(s.startswith("-") and s.endswith("= T - 1") for s in lines)
+    assert "\x1b[" not in p.out  # piped: no colours
+
+
+def test_show_colours_on_request_only():
+    target = f"{GOOD}:poly"
+    plain = run("show", target)
+    coloured = run("show", target, "--color", "always")
+    assert "\x1b[" not in plain.out and "\x1b[" in coloured.out
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.out) == plain.out
+
+
+@pytest.mark.parametrize("command", ["show", "export", "coverage"])
+def test_every_subcommand_help_has_an_example(command, capsys):
+    with pytest.raises(SystemExit) as exit_:  # (argparse's help: in this process, cheaply)
+        cli.main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0
+    assert "examples:" in out and f"srcgrad {command}" in out.split("examples:")[1]
+
+
+def test_version_option():
+    p = run("--version")
+    assert p.returncode == 0 and re.fullmatch(r"srcgrad \d+\.\d+\.\d+\n", p.out)

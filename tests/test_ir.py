@@ -118,13 +118,14 @@ LAYERS = [
     {"backend"},
     {"build", "higher_tape"},
     {"checks", "shown", "custom", "coverage", "higher"},
-    {"dispatch", "structured", "outputs"},
+    {"dispatch", "structured", "outputs", "exporting"},
     {"api"},
-    {"gradcheck", "graphs"},  # graphs: pictures of a function's computation graph
+    {"gradcheck", "graphs", "highlight"},  # graphs: pictures of a computation graph
     {"cli", "__init__"},
 ]
 RANK = {stage: rank for rank, layer in enumerate(LAYERS) for stage in layer}
-PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend", "graphs"}
+PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend", "graphs",
+            "exporting"}
 
 
 def _imports(path: pathlib.Path, package: list[str]):
