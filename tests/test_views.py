@@ -20,7 +20,7 @@ from srcgrad.runtime import linalg, shape, special
 
 A = np.arange(1.0, 13.0).reshape(3, 4) / 13.0
 TRIALS = [(A,), (A, 0), (A, 1), (A, 2), (A, (4, 3)), (A, (2, 3, 4)), (A, 0, 1), (A[0],),
-          (A[:, :3],)]
+          (A[:, :3],), (A * (1 + 1j),)]  # (np.imag of a complex array is a view)
 # Arguments that show a run-time helper handing back a view of its adjoint (the
 # signatures TRIALS do not fit).
 HELPER_TRIALS = {

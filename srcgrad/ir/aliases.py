@@ -71,13 +71,14 @@ SAME_BUFFER: frozenset[object] = frozenset({
     runtime.linalg.einsum_grad, runtime.linalg.einsum_jvp, runtime.shape.rot90_grad,
     runtime.shape.pad_grad, runtime.shape.hstack_grad, runtime.shape.vstack_grad,
     runtime.shape.column_stack_grad, runtime.shape.dstack_grad, runtime.shape.append_grad,
-    runtime.special.lse_expand,
+    runtime.special.lse_expand, runtime.complexes.into_complex, runtime.complexes.match_real,
+    runtime.complexes.real_root,
     *(getattr(np, name) for name in (
         "reshape", "transpose", "ravel", "squeeze", "expand_dims", "broadcast_to", "swapaxes",
         "moveaxis", "asarray", "asanyarray", "ascontiguousarray", "atleast_1d", "atleast_2d",
         "atleast_3d", "diagonal", "diag", "flip", "fliplr", "flipud", "rot90", "split",
         "array_split", "hsplit", "vsplit", "nan_to_num", "diff", "einsum", "matrix_transpose",
-        "unstack", "rollaxis")
+        "unstack", "rollaxis", "real", "imag", "real_if_close")
       if hasattr(np, name)),  # the last two are NumPy 2.1's
     *([np.linalg.matrix_transpose] if hasattr(np.linalg, "matrix_transpose") else [])})
 
