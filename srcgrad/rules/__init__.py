@@ -20,13 +20,15 @@ from . import python as _python
 from . import scipy as _scipy
 from . import scipy_linalg as _scipy_linalg
 from . import scipy_stats as _scipy_stats
+from . import scipy_stats_more as _scipy_stats_more
 from . import shape as _shape
 from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
                              _scipy_stats.table, _scipy_linalg.table, _linalg.table,
                              _shape.table, _decomp.table, _operators.table, _casts.table,
-                             _numpy_ported.table, _complexes.table, _fft.table)
+                             _numpy_ported.table, _complexes.table, _fft.table,
+                             _scipy_stats_more.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 HINTS: dict[object, str] = {}  # fn -> what to write instead of a refused call of it

@@ -1,0 +1,78 @@
+"""Spec rows for issue 20's parity tables (srcgrad/rules/scipy_stats_more.py and
+srcgrad/rules/numpy_aliases.py), joined into rulespec's tables."""
+
+from rulespec import POS, REAL, UNARY, F, Spec  # the main table's
+
+try:
+    import scipy.stats as stats
+except ImportError:  # SciPy is optional: no stats rows
+    stats = None
+
+DIFF_PARITY: list = []
+NONDIFF_PARITY: list = []
+
+# data, loc, scale: a scalar case and a broadcast one (few cases: the suite's time)
+THREE = ((F, F, F), ((2, 3), (3,), ()))
+LOC = ((-0.5, 0.5),)
+Q = ((0.1, 0.9),)
+ABOVE = ((2.5, 4.0),)  # above any loc in LOC: expon and chi2 have support z > 0
+AWAY = ((-3.0, -1.6), (1.6, 3.0))  # laplace: away from its kink at x = loc
+DF = ((1.5, 6.0),)
+SMALL = ((-0.6, 0.6),)  # cov = x + 3 I: diagonally dominant (see spec_scipy_more.py)
+
+_METHODS = {
+    "norm": ("sf", "logsf", "ppf", "isf"),
+    "cauchy": ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"),
+    "laplace": ("pdf", "logpdf", "cdf"),
+    "logistic": ("pdf", "logpdf", "cdf", "sf", "ppf", "isf"),
+    "expon": ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf"),
+    "gumbel_r": ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"),
+    "gumbel_l": ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"),
+}
+_DATA = {"expon": ABOVE, "laplace": AWAY}
+
+
+def _family_rows() -> list:
+    rows = []
+    for name, methods in _METHODS.items():
+        dist = getattr(stats, name)
+        for m in methods:
+            first = Q if m in ("ppf", "isf") else _DATA.get(name, REAL)
+            rows.append(Spec(getattr(dist, m), f"stats.{name}.{m}(x, y, z)", THREE,
+                             (first, LOC, POS)))
+        m = methods[0]
+        first = Q if m in ("ppf", "isf") else _DATA.get(name, REAL)
+        rows.append(Spec(getattr(dist, m), f"stats.{name}.{m}(x)", UNARY, first))
+    return rows
+
+
+def _other_rows() -> list:
+    chi2, mvn = stats.chi2, stats.multivariate_normal
+    counts = "K = np.array([0.0, 1.0, 3.0])"
+    return [
+        Spec(chi2.logpdf, "stats.chi2.logpdf(x, y, scale=z)", THREE, (POS, DF, POS)),
+        Spec(chi2.logpdf, "stats.chi2.logpdf(x, 3.0, y, z)", THREE, (ABOVE, LOC, POS)),
+        Spec(chi2.pdf, "stats.chi2.pdf(x, y, scale=z)", THREE, (POS, DF, POS)),
+        Spec(chi2.pdf, "stats.chi2.pdf(x, df=2.5)", UNARY, POS, label="chi2.pdf(x,df=2.5)"),
+        Spec(chi2.cdf, "stats.chi2.cdf(x, 3.0, y, z)", THREE, (ABOVE, LOC, POS)),
+        Spec(chi2.cdf, "stats.chi2.cdf(x, 2.0)", UNARY, POS),
+        Spec(stats.t.logcdf, "stats.t.logcdf(x, 3.0, y, z)", THREE, (REAL, LOC, POS)),
+        Spec(stats.t.logcdf, "stats.t.logcdf(x, df=5.0)", UNARY, REAL,
+             label="t.logcdf(x,df=5.0)"),
+        Spec(stats.poisson.cdf, "stats.poisson.cdf(K, x)", (((3,),), ((2, 3),)), POS,
+             pre=counts, label="poisson.cdf(K,mu)"),
+        Spec(stats.poisson.cdf, "stats.poisson.cdf(K, mu=x, loc=-1)", (((3,),),), POS,
+             pre=counts, label="poisson.cdf(K,mu=,loc=)"),
+        Spec(stats.poisson.cdf, "stats.poisson.cdf(2.5, x)", ((F,),), POS,
+             label="poisson.cdf(2.5,mu)"),
+        Spec(mvn.entropy, "stats.multivariate_normal.entropy(cov=x + 3.0 * np.eye(3))",
+             (((3, 3),),), SMALL, label="mvn.entropy(matrix)"),
+        Spec(mvn.entropy, "stats.multivariate_normal.entropy(np.zeros(2), x)",
+             ((F,), ((2,),)), POS, label="mvn.entropy(mean,scalar|diag)"),
+        Spec(mvn.entropy, "stats.multivariate_normal.entropy(cov=x)", ((F,),), POS,
+             label="mvn.entropy(cov=scalar)"),
+    ]
+
+
+if stats is not None:
+    DIFF_PARITY += _family_rows() + _other_rows()
