@@ -1,7 +1,8 @@
 """Spec rows for issue 20's parity tables (srcgrad/rules/scipy_stats_more.py and
 srcgrad/rules/numpy_aliases.py), joined into rulespec's tables."""
 
-from rulespec import POS, REAL, UNARY, F, Spec  # the main table's
+import numpy as np
+from rulespec import AWAY0, BINARY, LATTICE, NONZERO, POS, REAL, UNARY, F, Spec
 
 try:
     import scipy.stats as stats
@@ -21,7 +22,7 @@ DF = ((1.5, 6.0),)
 SMALL = ((-0.6, 0.6),)  # cov = x + 3 I: diagonally dominant (see spec_scipy_more.py)
 
 _METHODS = {
-    "norm": ("sf", "logsf", "ppf", "isf"),
+    "norm": ("isf",),
     "cauchy": ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"),
     "laplace": ("pdf", "logpdf", "cdf"),
     "logistic": ("pdf", "logpdf", "cdf", "sf", "ppf", "isf"),
@@ -76,3 +77,65 @@ def _other_rows() -> list:
 
 if stats is not None:
     DIFF_PARITY += _family_rows() + _other_rows()
+
+# ---- NumPy under other names (rules/numpy_aliases.py) ------------------------------------
+LIN = np.linalg
+LIST2 = "xs = []; xs.append(x); xs.append(y * 2.0)"
+DIFF_PARITY += [
+    Spec(LIN.matmul, "np.linalg.matmul(x, y)",
+         (((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 2, 3), (3, 4)))),
+    Spec(LIN.outer, "np.linalg.outer(x, y)", (((3,), (4,)),)),
+    Spec(LIN.tensordot, "np.linalg.tensordot(x, y, axes=1)", (((2, 3), (3, 4)),)),
+    Spec(LIN.tensordot, "np.linalg.tensordot(x, y)", (((2, 3), (2, 3)),)),
+    Spec(LIN.cross, "np.linalg.cross(x, y)", (((3,), (3,)), ((2, 3), (3,)))),
+    Spec(LIN.cross, "np.linalg.cross(x, y, axis=0)", (((3, 2), (3, 2)),)),
+    Spec(LIN.trace, "np.linalg.trace(x)", (((3, 3),), ((2, 3, 3),))),
+    Spec(LIN.trace, "np.linalg.trace(x, offset=1)", (((2, 3, 4),),)),
+    Spec(LIN.diagonal, "np.linalg.diagonal(x)", (((3, 3),), ((2, 3, 4),))),
+    Spec(LIN.diagonal, "np.linalg.diagonal(x, offset=-1)", (((2, 3, 4),),)),
+    Spec(LIN.matrix_norm, "np.linalg.matrix_norm(x)", (((3, 3),), ((2, 3, 4),))),
+    Spec(LIN.matrix_norm, "np.linalg.matrix_norm(x, keepdims=True, ord=2)", (((3, 3),),)),
+    Spec(LIN.vector_norm, "np.linalg.vector_norm(x)", (((3,),), ((2, 3),), ((2, 3, 4),))),
+    Spec(LIN.vector_norm, "np.linalg.vector_norm(x, axis=1)", (((2, 3),), ((2, 3, 4),))),
+    Spec(LIN.vector_norm, "np.linalg.vector_norm(x, axis=(0, 2), keepdims=True)",
+         (((2, 3, 4),),)),
+    Spec(LIN.vector_norm, "np.linalg.vector_norm(x, ord=1, axis=-1)", (((2, 3),),), AWAY0),
+    Spec(LIN.vector_norm, "np.linalg.vector_norm(x, ord=3, keepdims=True)", (((2, 3),),),
+         AWAY0),
+    # one array or list given as the sequence: its rows
+    *[Spec(fn, f"np.{fn.__name__}(x)", (((3,),), ((2, 3),), ((2, 3, 4),)), overload=1)
+      for fn in (np.hstack, np.vstack, np.column_stack, np.dstack)],
+    Spec(np.hstack, "np.hstack(xs)", (((3,), (3,)), ((2, 3), (2, 3))), overload=1,
+         pre=LIST2, label="hstack(list)"),
+    Spec(np.vstack, "np.vstack(xs)", (((3,), (3,)),), overload=1, pre=LIST2,
+         label="vstack(list)"),
+]
+if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
+    DIFF_PARITY += [
+        Spec(np.cumulative_sum, "np.cumulative_sum(x)", (((3,),),)),
+        Spec(np.cumulative_sum, "np.cumulative_sum(x, axis=1, include_initial=True)",
+             (((2, 3),), ((2, 3, 4),))),
+        Spec(np.cumulative_sum, "np.cumulative_sum(x, axis=0)", (((2, 3),),)),
+        Spec(np.cumulative_prod, "np.cumulative_prod(x, axis=0)", (((2, 3),),), NONZERO),
+        Spec(np.cumulative_prod, "np.cumulative_prod(x, include_initial=True)", (((3,),),),
+             NONZERO),
+    ]
+
+# ---- results without a derivative: d/dx (S * x) = S, S held constant ------------------
+EDGES = "E = np.array([-1.0, 0.0, 1.0])"
+ARRAYS = (((3,),), ((2, 3),))
+NONDIFF_PARITY += [
+    Spec(np.around, "np.around(x, 1)", UNARY),
+    Spec(np.floor_divide, "np.floor_divide(x, y)", BINARY, (REAL, NONZERO)),
+    Spec(np.isclose, "np.isclose(x, y)", BINARY, LATTICE),
+    Spec(np.isneginf, "np.isneginf(x)", UNARY),
+    Spec(np.isposinf, "np.isposinf(x)", UNARY),
+    Spec(np.iscomplex, "np.iscomplex(x)", UNARY),
+    Spec(np.isreal, "np.isreal(x)", UNARY),
+    Spec(np.signbit, "np.signbit(x)", UNARY),
+    Spec(np.logical_xor, "np.logical_xor(x > 0.0, y > 0.0)", BINARY, LATTICE),
+    Spec(np.searchsorted, "np.searchsorted(E, x)", ARRAYS, pre=EDGES),
+    Spec(np.digitize, "np.digitize(x, E)", ARRAYS, pre=EDGES),
+    Spec(np.isin, "np.isin(x, E)", ARRAYS, LATTICE, pre=EDGES),
+    Spec(np.count_nonzero, "np.count_nonzero(x > 0.0)", ARRAYS, LATTICE),
+]

@@ -13,6 +13,7 @@ from . import fft as _fft
 from . import helpers as _helpers
 from . import linalg as _linalg
 from . import numpy as _numpy
+from . import numpy_aliases as _numpy_aliases
 from . import numpy_more as _numpy_more
 from . import numpy_ported as _numpy_ported
 from . import operators as _operators
@@ -28,7 +29,7 @@ TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _sc
                              _scipy_stats.table, _scipy_linalg.table, _linalg.table,
                              _shape.table, _decomp.table, _operators.table, _casts.table,
                              _numpy_ported.table, _complexes.table, _fft.table,
-                             _scipy_stats_more.table)
+                             _scipy_stats_more.table, _numpy_aliases.table)
 
 REGISTRY: dict[object, list[Rule]] = {}
 HINTS: dict[object, str] = {}  # fn -> what to write instead of a refused call of it
@@ -42,7 +43,7 @@ for _t in TABLES:
 # srcgrad.custom, and the rules of srcgrad's run-time helpers, for higher order).
 BUILTIN: dict[object, list[Rule]] = dict(REGISTRY)
 for _h in (_helpers.table, _scipy_stats.helper_table, _scipy_linalg.helper_table,
-           _complexes.helper_table, _fft.helper_table):
+           _complexes.helper_table, _fft.helper_table, _numpy_aliases.helper_table):
     for _key, _rules in _h.rules.items():
         REGISTRY.setdefault(_key, []).extend(_rules)
 _complexes.mark(REGISTRY)

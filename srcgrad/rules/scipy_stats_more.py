@@ -103,7 +103,7 @@ def _more() -> None:
       jvp_cov=f"0.5 * np.sum(np.linalg.inv({c}) * mvn_cov(dot, np.atleast_1d(mean)))")
 
 if stats is not None:
-    _family("norm", "-{z}", ("sf", "logsf", "ppf", "isf"))
+    _family("norm", "-{z}", ("isf",))  # pdf, cdf, sf, logsf, ppf: rules/scipy_stats.py
     _family("cauchy", "-2 * {z} / (1 + {z} ** 2)",
             ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"))
     _family("laplace", "-np.sign({z})", ("pdf", "logpdf", "cdf"))
