@@ -80,6 +80,7 @@ if stats is not None:
 
 # ---- NumPy under other names (rules/numpy_aliases.py) ------------------------------------
 LIN = np.linalg
+AWAY = ((-2.0, -0.5), (0.5, 2.0))  # norms: away from their kink at 0 (spec_linalg's AWAY)
 LIST2 = "xs = []; xs.append(x); xs.append(y * 2.0)"
 DIFF_PARITY += [
     Spec(LIN.matmul, "np.linalg.matmul(x, y)",
@@ -93,12 +94,15 @@ DIFF_PARITY += [
     Spec(LIN.trace, "np.linalg.trace(x, offset=1)", (((2, 3, 4),),)),
     Spec(LIN.diagonal, "np.linalg.diagonal(x)", (((3, 3),), ((2, 3, 4),))),
     Spec(LIN.diagonal, "np.linalg.diagonal(x, offset=-1)", (((2, 3, 4),),)),
-    Spec(LIN.matrix_norm, "np.linalg.matrix_norm(x)", (((3, 3),), ((2, 3, 4),))),
-    Spec(LIN.matrix_norm, "np.linalg.matrix_norm(x, keepdims=True, ord=2)", (((3, 3),),)),
-    Spec(LIN.vector_norm, "np.linalg.vector_norm(x)", (((3,),), ((2, 3),), ((2, 3, 4),))),
-    Spec(LIN.vector_norm, "np.linalg.vector_norm(x, axis=1)", (((2, 3),), ((2, 3, 4),))),
+    Spec(LIN.matrix_norm, "np.linalg.matrix_norm(x)", (((3, 3),), ((2, 3, 4),)), AWAY),
+    Spec(LIN.matrix_norm, "np.linalg.matrix_norm(x, keepdims=True, ord=2)", (((3, 3),),),
+         AWAY),
+    Spec(LIN.vector_norm, "np.linalg.vector_norm(x)", (((3,),), ((2, 3),), ((2, 3, 4),)),
+         AWAY),
+    Spec(LIN.vector_norm, "np.linalg.vector_norm(x, axis=1)", (((2, 3),), ((2, 3, 4),)),
+         AWAY),
     Spec(LIN.vector_norm, "np.linalg.vector_norm(x, axis=(0, 2), keepdims=True)",
-         (((2, 3, 4),),)),
+         (((2, 3, 4),),), AWAY),
     Spec(LIN.vector_norm, "np.linalg.vector_norm(x, ord=1, axis=-1)", (((2, 3),),), AWAY0),
     Spec(LIN.vector_norm, "np.linalg.vector_norm(x, ord=3, keepdims=True)", (((2, 3),),),
          AWAY0),

@@ -54,7 +54,7 @@ if hasattr(np.linalg, "vector_norm"):
     _S = "np.shape(x)"
     _AX, _LAST = f"norm_axes({_S}, axis)", f"norm_last({_S}, axis)"
     _FLAT = f"np.reshape(np.moveaxis(x, {_AX}, {_LAST}), norm_flat({_S}, axis))"
-    _KEPT = "np.reshape({}, norm_kept(%s, axis))" % _S
+    _KEPT = "np.reshape({}, norm_kept(np.shape(x), axis))"
     V(np.linalg.vector_norm, "x, axis=None, keepdims=False, ord=2",
       x=f"np.moveaxis(np.reshape(norm_grad({_KEPT.format('g')}, {_FLAT}, "
         f"{_KEPT.format('ans')}, ord, -1, False), np.shape(np.moveaxis(x, {_AX}, {_LAST}))),"

@@ -11,6 +11,8 @@ here: they are constant, and a differentiated value reaching one is a located
 NoDerivativeRule (the ``_in`` helper), never a silent zero.
 """
 
+from typing import Any
+
 import numpy as np
 
 from ..runtime import special as rt_special
@@ -33,7 +35,7 @@ def _in(fn: object, params: str, **partials: str) -> None:
     """An elementwise rule differentiable in the parameters of ``partials`` only: a
     differentiated value passed to another one (an integer order, a shape parameter) is a
     located NoDerivativeRule (``partials`` with ``None`` would treat it as constant)."""
-    shares = {p: f"g * ({e})" for p, e in partials.items()}
+    shares: dict[str, Any] = {p: f"g * ({e})" for p, e in partials.items()}
     shares.update({f"jvp_{p}": f"({e}) * dot" for p, e in partials.items()})
     V(fn, params, result="elementwise", broadcasting=True, **shares)
 

@@ -16,9 +16,11 @@ rules are inlined expressions. The others serve ``rules/numpy_aliases.py``:
 - ``norm_axes``, ``norm_last``, ``norm_flat``, ``norm_kept(shape, axis)``: for
   ``np.linalg.vector_norm`` over ``axis`` (None: all), the reduced axes, where they are
   moved (the last ones), the shape with them flattened into one last axis, and the
-  shape of the result without kept dimensions; integers and tuples only. This module does not import SciPy (an optional dependency
-of srcgrad): the functions compute with NumPy. ``lse_expand`` may return a view of its
-first argument (``srcgrad.ir.SAME_BUFFER`` lists it).
+  shape of the result without kept dimensions; integers and tuples only.
+
+This module does not import SciPy (an optional dependency of srcgrad): the functions
+compute with NumPy. ``lse_expand`` may return a view of its first argument
+(``srcgrad.ir.SAME_BUFFER`` lists it); the others return new arrays.
 
 Contract (that of ``srcgrad.runtime``): plain functions of NumPy values, with no srcgrad
 state and no side effect on their arguments; names, parameters and results are stable.
@@ -58,8 +60,8 @@ def rows_grad(c, a, kind):
     """Adjoint of ``np.<kind>(a)`` for one array or list ``a`` (the sequence of its rows)."""
     rows = list(a)
     pieces = [_PIECES[kind](c, i, *rows) for i in range(len(rows))]
-    if isinstance(a, list):
-        return pieces
+    if isinstance(a, list):  # copies: the pieces may be views of c
+        return [np.array(p) for p in pieces]
     return np.reshape(np.stack(pieces), np.shape(a))
 
 
