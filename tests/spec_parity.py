@@ -43,7 +43,7 @@ def _family_rows() -> list:
                              (first, LOC, POS)))
         m = methods[0]
         first = Q if m in ("ppf", "isf") else _DATA.get(name, REAL)
-        rows.append(Spec(getattr(dist, m), f"stats.{name}.{m}(x)", UNARY, first))
+        rows.append(Spec(getattr(dist, m), f"stats.{name}.{m}(x)", ((F,), ((3,),)), first))
     return rows
 
 
