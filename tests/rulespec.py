@@ -435,16 +435,17 @@ from spec_fft import DIFF_FFT, NONDIFF_FFT  # noqa: E402
 from spec_linalg import DIFF_LINALG, NONDIFF_LINALG  # noqa: E402
 from spec_numpy_more import DIFF_MORE, NONDIFF_MORE  # noqa: E402 - they import this module
 from spec_operators import DIFF_OPERATORS, NONDIFF_OPERATORS  # noqa: E402
+from spec_parity import DIFF_PARITY, NONDIFF_PARITY  # noqa: E402
 from spec_ported import DIFF_PORTED, NONDIFF_PORTED  # noqa: E402
 from spec_scipy import DIFF_SCIPY, NONDIFF_SCIPY  # noqa: E402
 from spec_scipy_more import DIFF_SCIPY_MORE, NONDIFF_SCIPY_MORE  # noqa: E402
 from spec_shape import DIFF_SHAPE, NONDIFF_SHAPE  # noqa: E402
 
 DIFF += (DIFF_MORE + DIFF_SCIPY + DIFF_LINALG + DIFF_SHAPE + DIFF_DECOMP + DIFF_OPERATORS
-         + DIFF_SCIPY_MORE + DIFF_PORTED + DIFF_COMPLEX + DIFF_FFT)
+         + DIFF_SCIPY_MORE + DIFF_PORTED + DIFF_COMPLEX + DIFF_FFT + DIFF_PARITY)
 NONDIFF += (NONDIFF_MORE + NONDIFF_SCIPY + NONDIFF_LINALG + NONDIFF_SHAPE + NONDIFF_DECOMP
             + NONDIFF_OPERATORS + NONDIFF_SCIPY_MORE + NONDIFF_PORTED + NONDIFF_COMPLEX
-            + NONDIFF_FFT)
+            + NONDIFF_FFT + NONDIFF_PARITY)
 
 
 def function_name(kind: str, index: int, spec: Spec) -> str:

@@ -121,6 +121,10 @@ class Calls:
                 found = numpy_calls.einsum_sublists(self, target, node, into)
                 if found is not None:
                     return found
+            if target.obj is np.linalg.multi_dot:  # as np.matmul left to right
+                found = numpy_calls.multi_dot(self, node)
+                if found is not None:
+                    return found
             if values.direct(target.obj, node):
                 return self.primitive_call(target, node, into)
         else:  # ACTS["tanh"](x), (lambda t: t * t)(x), make_layer()(x)

@@ -1,5 +1,5 @@
-"""``x.astype(dtype)`` and ``np.asarray(x, dtype=...)`` (part of the lower stage, called
-by ``calls.Calls.method`` and ``calls.Calls.call``).
+"""``x.astype(dtype)``, ``np.astype(x, dtype)`` and ``np.asarray(x, dtype=...)`` (part of
+the lower stage, called by ``calls.Calls.method`` and ``calls.Calls.call``).
 
 The dtype must be known while lowering (``float``, ``int``, ``bool``, ``np.float32``,
 ``"float32"``, ``np.dtype(...)``): a float or complex dtype lowers to ``runtime.casts.cast`` (a
@@ -7,6 +7,8 @@ cast, differentiated), any other real dtype to ``runtime.casts.cast_off`` (decla
 step function); a complex dtype is a cast too (``rules/complexes.py``: the real part
 flows back to a real ``x``). A dtype computed at run time and keywords other than
 ``dtype`` (``copy``, ``casting``...) are located refusals saying what to write.
+``np.astype(x, dtype)`` (NumPy 2.1, the function form of the method) is lowered as
+``x.astype(dtype)``.
 ``np.asarray(x, dtype)`` and ``np.asanyarray`` of one value: to a float dtype, the call
 with the dtype's name (their rule); to another dtype, ``cast_off`` (the values NumPy gives,
 no derivative). Any other NumPy call given an integer or bool ``dtype=``
@@ -48,6 +50,8 @@ def asarray(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call
             into: str | None) -> ir.Operand | None:
     """``np.asarray(x, dtype)`` with a dtype: lowered here (see the module docstring);
     None: any other call, lowered as usual."""
+    if callee.obj is getattr(np, "astype", None):
+        return _np_astype(state, core, node, into)
     keyed = [k.value for k in node.keywords if k.arg == "dtype"]
     dtype_node = keyed[0] if keyed else node.args[1] if len(node.args) > 1 else None
     if callee.obj not in (np.asarray, np.asanyarray) or dtype_node is None \
@@ -68,6 +72,19 @@ def asarray(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call
                                 "without other keywords", "Write x.astype(...).")
     off = ir.Callee("cast_off", casts.cast_off, casts.cast_off)
     return state.emit(state.result(into), off, [x, ir.Const(dtype.name)], node)
+
+
+def _np_astype(state: LoweringState, core: Core, node: gast.Call, into: str | None
+               ) -> ir.Operand:
+    """``np.astype(x, dtype)``: as ``x.astype(dtype)``."""
+    if len(node.args) != 2 or node.keywords:
+        raise state.unsupported(node, "np.astype() is supported with two arguments, the "
+                                "array and the dtype", "Write np.astype(x, np.float32).")
+    dtype = _dtype(state, core.expr(node.args[1]), node.args[1])
+    fn = casts.cast if dtype.kind in "fc" else casts.cast_off
+    callee = ir.Callee(fn.__name__, fn, fn)
+    return state.emit(state.result(into), callee, [core.value(node.args[0]),
+                                                   ir.Const(dtype.name)], node)
 
 
 def with_dtype(state: LoweringState, core: Core, callee: ir.Callee, node: gast.Call,

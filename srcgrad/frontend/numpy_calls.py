@@ -4,6 +4,9 @@
   (displays, tuples) is nested ``np.where``;
 - ``einsum_sublists``: ``np.einsum(a, [0, 1], b, [1, 2], [0, 2])`` with sublist displays
   is ``np.einsum("AB,BC->AC", a, b)``;
+- ``multi_dot``: ``np.linalg.multi_dot([a, b, c])`` of a sequence known now is
+  ``np.matmul`` left to right (the same product; NumPy may associate it otherwise, so
+  the last bits of the value may differ);
 - ``array_only``: a NumPy function given a list display whose rules take an array only
   (``np.mean([a, b], axis=0)``) gets ``np.asarray([a, b])``, as NumPy makes it.
 
@@ -72,6 +75,22 @@ def einsum_sublists(calls: Any, callee: ir.Callee, node: gast.Call,
     kwargs = [(k.arg, calls.core.value(k.value)) for k in node.keywords]
     return calls.state.emit(calls.state.result(into), callee,
                             [ir.Const(text), *values_], node, kwargs)
+
+
+def multi_dot(calls: Any, node: gast.Call) -> ir.Operand | None:
+    """``np.linalg.multi_dot(arrays)`` of at least two arrays in a sequence known now
+    (a display, a tuple): ``np.matmul`` of them left to right (a 1-D first or last array
+    is a row or column vector in both). None (the usual lowering) for anything else."""
+    if len(node.args) != 1 or node.keywords:
+        return None
+    items = _known_items(calls, node.args[0])
+    if items is None or len(items) < 2:
+        return None
+    state, matmul = calls.state, ir.Callee("np.matmul", np.matmul, np)
+    out = calls.core.pack(items[0], node)
+    for item in items[1:]:
+        out = state.emit(state.temp(), matmul, (out, calls.core.pack(item, node)), node)
+    return out
 
 
 def _known_items(calls: Any, node: gast.expr | None) -> list | None:

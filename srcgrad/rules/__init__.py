@@ -13,6 +13,7 @@ from . import fft as _fft
 from . import helpers as _helpers
 from . import linalg as _linalg
 from . import numpy as _numpy
+from . import numpy_aliases as _numpy_aliases
 from . import numpy_more as _numpy_more
 from . import numpy_ported as _numpy_ported
 from . import operators as _operators
@@ -20,17 +21,19 @@ from . import python as _python
 from . import scipy as _scipy
 from . import scipy_linalg as _scipy_linalg
 from . import scipy_stats as _scipy_stats
+from . import scipy_stats_more as _scipy_stats_more
 from . import shape as _shape
 from .registry import Rule, Table, Template
 
 TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _scipy.table,
                              _scipy_stats.table, _scipy_linalg.table, _linalg.table,
                              _shape.table, _decomp.table, _operators.table, _casts.table,
-                             _numpy_ported.table, _complexes.table, _fft.table)
+                             _numpy_ported.table, _complexes.table, _fft.table,
+                             _scipy_stats_more.table, _numpy_aliases.table)
 
 HELPER_TABLES: tuple[Table, ...] = (_helpers.table, _scipy_stats.helper_table,
                                     _scipy_linalg.helper_table, _complexes.helper_table,
-                                    _fft.helper_table)
+                                    _fft.helper_table, _numpy_aliases.helper_table)
 # (in the tables themselves: REGISTRY and BUILTIN then hold the same rule objects)
 _complexes.mark(*TABLES, *HELPER_TABLES)
 
