@@ -183,6 +183,8 @@ CALLS = {
     "eig": "NP_.real(NP_.linalg.eig(0.1 * x + NP_.diag(NP_.array([1.0, 3.0, 5.0])))[0])",
     "eigvals": "NP_.real(NP_.linalg.eigvals(0.1 * x + NP_.diag(NP_.array([1.0, 3.0, 5.0]))))",
     "fft": "NP_.real(NP_.fft.fft(x, axis=0))",
+    **({"cumulative_sum": "NP_.cumulative_sum(x, axis=0)"} if hasattr(np, "cumulative_sum")
+       else {}),  # NumPy >= 2.1
 }
 X33 = np.array([[0.3, -0.5, 0.8], [1.1, 0.2, -0.4], [0.6, 0.9, 1.3]])
 

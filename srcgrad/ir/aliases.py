@@ -80,7 +80,8 @@ SAME_BUFFER: frozenset[object] = frozenset({
         "array_split", "hsplit", "vsplit", "nan_to_num", "diff", "einsum", "matrix_transpose",
         "unstack", "rollaxis", "real", "imag", "real_if_close")
       if hasattr(np, name)),  # the last two are NumPy 2.1's
-    *([np.linalg.matrix_transpose] if hasattr(np.linalg, "matrix_transpose") else [])})
+    *(getattr(np.linalg, name) for name in ("matrix_transpose", "diagonal")
+      if hasattr(np.linalg, name))})
 
 
 def may_share_first(s: Stmt) -> bool:

@@ -77,6 +77,8 @@ for _stack in (np.hstack, np.vstack, np.column_stack, np.dstack):
     V(_stack, "tup", seq=False, linear=True, tup=f"rows_grad(g, tup, '{_stack.__name__}')")
 helper_table.vjp(rt_special.rows_grad, "c, a, kind", linear=True, zero=("a",),
                  c="rows_stack(g, kind)")
+helper_table.nondiff(rt_special.norm_axes, rt_special.norm_last, rt_special.norm_kept,
+                     rt_special.norm_flat)  # shapes and axes: integers
 helper_table.vjp(rt_special.rows_stack, "c, kind", linear=True, c="rows_grad(g, c, kind)")
 
 # ---- results without a derivative -----------------------------------------------------

@@ -98,11 +98,13 @@ def norm_last(shape, axis):
 
 def norm_kept(shape, axis):
     """The shape of the norm without kept dimensions: the axes not reduced."""
+    shape = tuple(map(int, shape))  # (a shape: integers, never an array)
     axes = norm_axes(shape, axis)
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
 def norm_flat(shape, axis):
     """The shape of ``x`` with the reduced axes moved last and flattened into one."""
+    shape = tuple(map(int, shape))  # (a shape: integers, never an array)
     axes = norm_axes(shape, axis)
     return (*norm_kept(shape, axis), int(np.prod([shape[a] for a in axes], dtype=np.int64)))
