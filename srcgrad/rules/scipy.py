@@ -88,7 +88,8 @@ def _error_functions() -> None:
     P(special.log_ndtr, "x", f"{INV_SQRT_2PI} * np.exp(-x * x / 2 - ans)")
     P(special.exp1, "x", "-np.exp(-x) / x")
     P(special.expi, "x", "np.exp(x) / x")
-    _in(special.expn, "n, x", x="-special.expn(n - 1, x)")  # DLMF 8.19.13
+    _in(special.expn, "n, x", x="-expn_any(n - 1, x)")  # DLMF 8.19.13
+    _in(rt_special.expn_any, "n, x", x="-expn_any(n - 1, x)")  # (its n - 1 may be < 0)
     P(special.kl_div, "x, y", "np.log(x / y)", "1 - x / y")  # x, y > 0
     P(special.rel_entr, "x, y", "np.log(x / y) + 1", "-x / y")
     # d/dx 1F1(a; b; x) = a/b 1F1(a+1; b+1; x); 2F1 likewise (DLMF 13.3.15, 15.5.1)

@@ -38,8 +38,8 @@ _PIECES = {"hstack": _shape.hstack_grad, "vstack": _shape.vstack_grad,
            "column_stack": _shape.column_stack_grad, "dstack": _shape.dstack_grad}
 
 __all__ = [
-    "cumulative_sum_grad", "lse_expand", "lse_weights", "norm_axes", "norm_flat", "norm_kept",
-    "norm_last", "rows_grad", "rows_stack",
+    "cumulative_sum_grad", "expn_any", "lse_expand", "lse_weights", "norm_axes", "norm_flat",
+    "norm_kept", "norm_last", "rows_grad", "rows_stack",
 ]
 
 
@@ -108,3 +108,22 @@ def norm_flat(shape, axis):
     shape = tuple(map(int, shape))  # (a shape: integers, never an array)
     axes = norm_axes(shape, axis)
     return (*norm_kept(shape, axis), int(np.prod([shape[a] for a in axes], dtype=np.int64)))
+
+
+def expn_any(n, x):
+    """The exponential integral E_n(x) for any integer n, negative ones included (SciPy's
+    ``expn`` takes n >= 0): dE_n/dx = -E_{n-1}, so the derivatives of ``expn`` are these.
+    For n = -m <= 0: E_{-m}(x) = m! e^-x / x^(m+1) * sum_{k<=m} x^k / k!."""
+    import math
+
+    import scipy.special
+
+    n_arr = np.asarray(n)
+    if np.all(n_arr >= 0):
+        return scipy.special.expn(n, x)
+    m = -int(np.min(n_arr))
+    if np.any(n_arr != -m):
+        return np.vectorize(expn_any)(n, x)
+    x = np.asarray(x, dtype=float)
+    series = sum(x ** k / math.factorial(k) for k in range(m + 1))
+    return math.factorial(m) * np.exp(-x) / x ** (m + 1) * series
