@@ -21,8 +21,13 @@ DIFF_COMPLEX: list = [
     Spec(np.angle, "np.angle(x * (1 + 1j), deg=True)", UNARY, POS),
     Spec(np.real_if_close, "np.real_if_close(x * y)", BINARY),
     Spec(builtins.complex, "abs(complex(x, y) ** 2 + 5.0)", SCALAR2),  # no zero in REAL
-    Spec(np.linalg.eigvals, f"np.real(np.linalg.eigvals(x + {ROT}) ** 2)", SQ, TINY),
-    Spec(np.linalg.eigvals, f"np.imag(np.linalg.eigvals(x + {ROT})) ** 2", SQ, TINY),
-    Spec(np.linalg.eig, f"np.real(np.linalg.eig(x + {ROT})[0] ** 3)", SQ, TINY),
+    # Functions of the eigenvalues as a set: their order (LAPACK's) may jump between
+    # nearby matrices, so a row compares sums over them, as users should (docs/complex.md).
+    Spec(np.linalg.eigvals, f"np.sum(np.real(np.linalg.eigvals(x + {ROT}) ** 2), axis=-1)",
+         SQ, TINY),
+    Spec(np.linalg.eigvals, f"np.sum(np.imag(np.linalg.eigvals(x + {ROT})) ** 2, axis=-1)",
+         SQ, TINY),
+    Spec(np.linalg.eig, f"np.sum(np.real(np.linalg.eig(x + {ROT})[0] ** 3), axis=-1)",
+         SQ, TINY),
 ]
 NONDIFF_COMPLEX: list = []

@@ -33,7 +33,8 @@ TABLES: tuple[Table, ...] = (_python.table, _numpy.table, _numpy_more.table, _sc
 
 HELPER_TABLES: tuple[Table, ...] = (_helpers.table, _scipy_stats.helper_table,
                                     _scipy_linalg.helper_table, _complexes.helper_table,
-                                    _fft.helper_table, _numpy_aliases.helper_table)
+                                    _fft.helper_table, _numpy_aliases.helper_table,
+                                    _scipy.helper_table)
 # (in the tables themselves: REGISTRY and BUILTIN then hold the same rule objects)
 _complexes.mark(*TABLES, *HELPER_TABLES)
 

@@ -25,6 +25,8 @@ except ImportError:  # SciPy is optional: no rules, no spec rows
 
 table = Table({"np": np, "special": special, **exported(rt_special)})
 P, V, N = table.partials, table.vjp, table.nondiff
+# srcgrad's own helpers' rules (for higher order), not counted as user functions
+helper_table = Table({"np": np, "special": special, **exported(rt_special)})
 
 SQRT_PI_2 = 0.886226925452758  # sqrt(pi) / 2
 TWO_SQRT_PI = 1.1283791670955126  # 2 / sqrt(pi)
@@ -89,7 +91,8 @@ def _error_functions() -> None:
     P(special.exp1, "x", "-np.exp(-x) / x")
     P(special.expi, "x", "np.exp(x) / x")
     _in(special.expn, "n, x", x="-expn_any(n - 1, x)")  # DLMF 8.19.13
-    _in(rt_special.expn_any, "n, x", x="-expn_any(n - 1, x)")  # (its n - 1 may be < 0)
+    helper_table.vjp(rt_special.expn_any, "n, x", result="elementwise", broadcasting=True,
+                     x="g * -expn_any(n - 1, x)", jvp_x="-expn_any(n - 1, x) * dot")
     P(special.kl_div, "x, y", "np.log(x / y)", "1 - x / y")  # x, y > 0
     P(special.rel_entr, "x, y", "np.log(x / y) + 1", "-x / y")
     # d/dx 1F1(a; b; x) = a/b 1F1(a+1; b+1; x); 2F1 likewise (DLMF 13.3.15, 15.5.1)
