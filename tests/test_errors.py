@@ -384,3 +384,14 @@ def test_slicing_a_list_of_differentiated_values_is_differentiated():
     x = np.arange(4.0) + 1.0
     assert np.array_equal(srcgrad.grad(step_code.list_slice)(x), [2 * x[0], 0.0, 0.0, 0.0])
     assert srcgrad.jvp(step_code.list_slice, (x,), (np.ones(4),))[1] == 2 * x[0]
+
+
+def test_a_lambda_missing_from_its_source_line_is_a_usage_error(tmp_path):
+    """The file on disk no longer holds the lambda (edited, or `python -c`): a located
+    UsageError, not an InternalError from locating it."""
+    path = tmp_path / "moved.py"
+    path.write_text("X = 1\n")
+    scope: dict = {"np": np}
+    exec(compile("f = lambda x: np.sum(x * x)\n", str(path), "exec"), scope)  # noqa: S102
+    with pytest.raises(srcgrad.UsageError, match="lambda to differentiate is not found"):
+        srcgrad.grad(scope["f"])(np.ones(2))

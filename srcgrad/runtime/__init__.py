@@ -347,6 +347,8 @@ def seed(out):
         raise NotScalar(np.shape(out))
     if isinstance(out, np.floating):
         return out.dtype.type(1.0)  # a float32 output seeds float32 adjoints
+    if isinstance(out, float):  # (the common case first: no dtype to look up)
+        return 1.0
     if isinstance(out, complex) or getattr(out, "dtype", _FLOAT).kind == "c":
         raise NotScalar((), complex_=True)
     return 1.0

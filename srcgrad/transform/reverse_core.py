@@ -232,8 +232,9 @@ class Core:
         real = st.analysis.is_real(v)
         if not dense:
             total = self.zero(v, loc)
-        elif mutable and (not st.is_owned(dense[0]) or not real):
-            # (a complex value's buffer is complex, whatever its first contribution is)
+        elif mutable and (not st.is_owned(dense[0]) or (scatters and not real)):
+            # (a complex value's scatters need a complex buffer, whatever its first
+            # contribution is: sums of complex adjoints are made out of place)
             total = self.emit(self.adjoint_var(v), self.copier(v), self.copied(dense[0], v),
                               loc)
             st.owned.add(total.name)
@@ -277,8 +278,7 @@ class Core:
     def single(self, v: ir.Var, c: ir.Operand, loc: Loc, mutable: bool) -> ir.Operand:
         """``v``'s adjoint when it received the one contribution ``c``."""
         st = self.state
-        real = st.analysis.is_real(v)
-        if mutable and (not st.is_owned(c) or not real):
+        if mutable and not st.is_owned(c):
             c = self.emit(self.adjoint_var(v), self.copier(v), self.copied(c, v), loc)
             st.owned.add(c.name)
             return c
