@@ -49,7 +49,7 @@ class Source:
     bound: dict = field(default_factory=dict)
 
     def loc(self, node: gast.AST | None) -> Loc:
-        line = getattr(node, "lineno", None) or getattr(self.tree, "lineno", 1)  # (a module)
+        line = int(getattr(node, "lineno", None) or getattr(self.tree, "lineno", 1))  # (module)
         col = getattr(node, "col_offset", None) or 0
         fline = line + self.line_offset
         text = linecache.getline(self.filename, fline)
