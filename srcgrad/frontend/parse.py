@@ -49,7 +49,8 @@ class Source:
     bound: dict = field(default_factory=dict)
 
     def loc(self, node: gast.AST | None) -> Loc:
-        line = int(getattr(node, "lineno", None) or getattr(self.tree, "lineno", 1))  # (module)
+        line = getattr(node, "lineno", None) or getattr(self.tree, "lineno", None) or 1
+        # (1: the tree is a module, for a lambda not found in its line)
         col = getattr(node, "col_offset", None) or 0
         fline = line + self.line_offset
         text = linecache.getline(self.filename, fline)
