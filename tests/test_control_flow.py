@@ -168,11 +168,15 @@ def _double(v: float) -> float:
 
 
 def _tripling_ok(x) -> bool:
+    """Away from the jumps of return_in_while_in_for: each y the loop test sees, the
+    first one included (v = 10.0 exactly enters no loop, v - h does)."""
     for v in x:
         y = v
-        while y < 10.0:
+        while True:
             if min(abs(y - 10.0 / 3.0), abs(y - 8.0 / 3.0), abs(y - 3.0), abs(y - 10.0)) < 0.02:
                 return False
+            if y >= 10.0:
+                break
             y = y * 3.0
     return True
 
