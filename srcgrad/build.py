@@ -124,23 +124,26 @@ class _Entry:
     def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...],
                    structures: tuple = (), shapes: tuple | None = None,
                    disabled: frozenset | None = None, grads_only: bool = False,
-                   complex_: tuple[int, ...] = ()) -> Derivative:
+                   complex_: tuple[int, ...] = (), dtypes: tuple | None = None
+                   ) -> Derivative:
         """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
         the tuple, list and dict arguments described by ``structures``); ``shapes``,
         per parameter (None for non-arrays), specializes the code on array shapes;
         ``grads_only``: the code returns the gradient alone (one value, or a tuple),
         and computes f's value only where the gradient needs it; ``complex_``: the
-        parameters holding complex numbers (``transform/complexity.py``)."""
-        key = (wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_)
+        parameters holding complex numbers (``transform/complexity.py``); ``dtypes``,
+        per parameter (None for non-arrays) alongside ``shapes``: the arrays' dtypes,
+        which let the code leave out casts to them (reverse mode)."""
+        key = (wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes)
         self.stale()
         d = self.derivatives.get(key)
         if d is None:
             d = self.derivatives[key] = _guarded(self.f, lambda: self._build(
-                wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_))
+                wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes))
         return d
 
     def _build(self, wrt, seed, kinds, structures=(), shapes=None, disabled=None,
-               grads_only=False, complex_=()) -> Derivative:
+               grads_only=False, complex_=(), dtypes=None) -> Derivative:
         primal = optimize.simplify_primal(self.lowered(structures), disabled)
         names = dict(zip((p.name for p in primal.params), kinds))
         cplx = [primal.params[i].name for i in complex_]
@@ -150,7 +153,9 @@ class _Entry:
         else:
             by_name = None if shapes is None else {
                 p.name: s for p, s in zip(primal.params, shapes) if s is not None}
-            dfn = transform.reverse(primal, wrt, names, seed, by_name, cplx)
+            typed = None if dtypes is None else {
+                p.name: t for p, t in zip(primal.params, dtypes) if t is not None}
+            dfn = transform.reverse(primal, wrt, names, seed, by_name, cplx, typed)
             if grads_only:
                 dfn = ir.Function(dfn.name, dfn.params, dfn.body, dfn.returns[1:], dfn.loc,
                                   (dfn.doc or "").replace(f"Returns {dfn.returns[0]} and the",

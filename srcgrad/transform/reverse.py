@@ -35,6 +35,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from .. import ir, runtime
 from ..errors import Loc, NoDerivativeRule
 from ..rules import Rule
@@ -54,8 +56,10 @@ class _Reverse:
     """One derivative: the state and the parts over it, and the driver of the sweep."""
 
     def __init__(self, fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str], seed: str,
-                 shapes: dict[str, tuple] | None = None, complex_params: Iterable[str] = ()):
+                 shapes: dict[str, tuple] | None = None, complex_params: Iterable[str] = (),
+                 dtypes: dict[str, np.dtype] | None = None):
         self.state = st = SweepState.start(fn, wrt, kinds, seed, shapes, complex_params)
+        st.dtypes = dict(dtypes or {})
         self.core = Core(st)
         self.uses = Uses(st.analysis)
         self.arrays = Arrays(st, self.core)
@@ -206,16 +210,18 @@ def check_writes(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
 
 def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
             seed: str = "one", shapes: dict[str, tuple] | None = None,
-            complex_params: Iterable[str] = ()) -> ir.Function:
+            complex_params: Iterable[str] = (), dtypes: dict[str, np.dtype] | None = None
+            ) -> ir.Function:
     """Build the derivative function (see the module docstring).
 
     ``kinds`` maps parameter names to ``"scalar"`` (a Python or NumPy scalar)
     or ``"any"``; ``seed`` is ``"one"`` (gradient of a scalar output) or
     ``"param"`` (the output's adjoint is an extra last parameter). ``shapes``,
     when given, maps array parameters to their shapes: the code is then valid
-    only for arguments of those shapes (see ``shapes.py``).
+    only for arguments of those shapes (see ``shapes.py``); ``dtypes``, alongside
+    them, the array parameters' dtypes, likewise.
     """
-    out = _Reverse(fn, wrt, kinds, seed, shapes, complex_params).run()
+    out = _Reverse(fn, wrt, kinds, seed, shapes, complex_params, dtypes).run()
     ir.verify(out)
     return out
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .. import ir
 from ..ir import Namer
@@ -94,6 +95,8 @@ class SweepState:
     # Adjoint temporaries made by expand() or argmax_mask(), by name: a product with
     # one of these may use the unexpanded value (``Core.narrowed``).
     helper_stmts: dict[str, ir.Stmt] = field(default_factory=dict)
+    # The array parameters' dtypes where the specialization fixes them, by name.
+    dtypes: dict[str, Any] = field(default_factory=dict)
 
     # -- what the tape needs after the sweep --------------------------------------
     loops: list[tuple[ir.Loop, ir.Loop]] = field(default_factory=list)  # (forward, adjoint)
