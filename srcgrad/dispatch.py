@@ -113,10 +113,28 @@ def gradient(f: Callable[..., Any], wrt: object, with_value: bool) -> Callable[.
     wrapper = _load(text, namespace, name, f"<srcgrad dispatch {f.__qualname__}>")
     functools.update_wrapper(wrapper, f)
     mark(wrapper, __srcgrad_derivative__=("value_and_grad" if with_value else "grad", f,
-                                          indices, single))  # for jvp and vjp of it
+                                          indices, single),  # for jvp and vjp of it
+         __srcgrad_specializations__=state)  # for code_for
     if single and not with_value:
         mark(wrapper, __srcgrad_gradient__=(f, indices[0]))  # for grad(grad(f))
     return wrapper
+
+
+def code_for(gradient_fn: Callable[..., Any], *args: object) -> Callable[..., Any]:
+    """The generated code a call ``gradient_fn(*args)`` runs once dispatched (made now if
+    it is the first such call), for positional arguments that are numbers and arrays:
+    what the benchmark's call-overhead row calls directly."""
+    state = getattr(gradient_fn, "__srcgrad_specializations__", None)
+    if not isinstance(state, _Specializations):
+        raise UsageError("code_for takes what srcgrad.grad or value_and_grad made")
+    gradient_fn(*args)
+    fn = state.by_types[tuple(map(type, args))]
+    if isinstance(fn, _Shaped):
+        return fn.table[tuple((args[i].shape, args[i].dtype) for i in fn.arrays)].fn
+    made = state.derivative_of.get(fn)
+    if not isinstance(made, Derivative):
+        raise UsageError("code_for: structured arguments run more than generated code")
+    return made.fn
 
 
 class _Specializations:
