@@ -130,7 +130,8 @@ def code_for(gradient_fn: Callable[..., Any], *args: object) -> Callable[..., An
     gradient_fn(*args)
     fn = state.by_types[tuple(map(type, args))]
     if isinstance(fn, _Shaped):
-        return fn.table[tuple((args[i].shape, args[i].dtype) for i in fn.arrays)].fn
+        arrays = [np.asarray(args[i]) for i in fn.arrays]
+        return fn.table[tuple((a.shape, a.dtype) for a in arrays)].fn
     made = state.derivative_of.get(fn)
     if not isinstance(made, Derivative):
         raise UsageError("code_for: structured arguments run more than generated code")
