@@ -16,7 +16,11 @@ records, keeps its own statement: no pass merges it with another or renames it.
   or an array).
 - ``narrow_expands``: ``expand(g, x, ...) * y``, where ``y`` is ``x`` or a mask of
   ``x``'s shape, multiplies by ``keep(g, x, ...)`` instead (the reduced axes kept
-  as size 1, broadcast by the product, never materialized).
+  as size 1, broadcast by the product, never materialized), or by ``g`` itself when
+  no axis was dropped (``axis=None``: a scalar; ``keepdims=True``). An in-place
+  accumulation (``x_bar += expand(g, ...)``, into an entry or a slice too) adds ``g``
+  itself where ``g`` broadcasts (a scalar, or its axes kept); an expansion of a scalar
+  to a known shape that remains is ``np.full(shape, g)``, as a person writes it.
 """
 
 from __future__ import annotations
@@ -188,16 +192,27 @@ def narrow_expands(fn: ir.Function) -> ir.Function:
         return d is not None and isinstance(d.op, ir.Callee) and \
             d.op.obj is runtime.argmax_mask and d.args[0] == x
 
+    def broadcasts(d: ir.Stmt) -> bool:  # g with no axis dropped: keep() hands it back
+        axis, keepdims = d.args[2:]
+        return isinstance(axis, ir.Const) and isinstance(keepdims, ir.Const) and (
+            axis.value is None or keepdims.value is True)
+
     made: dict[str, ir.Stmt] = {}
     for n in ir.walk(fn.body):
+        if isinstance(n, ir.Stmt) and n.op in ("iadd", "addat", "scatter"):
+            d = _expand_of(defs, n.args[1])
+            if d is not None and broadcasts(d):  # (the adjoint of a value of x's shape)
+                n.args = (n.args[0], d.args[0], *n.args[2:])
+            continue
         if not (isinstance(n, ir.Stmt) and n.op == "mul"):
             continue
         args = list(n.args)
         for i in (0, 1):
-            a = args[i]
-            d = defs.get(a.name) if isinstance(a, ir.Var) else None
-            if d is not None and isinstance(d.op, ir.Callee) and d.op.obj is runtime.expand \
-                    and len(d.args) == 4 and same_shape(args[1 - i], d.args[1]):
+            d = _expand_of(defs, args[i])
+            if d is not None and same_shape(args[1 - i], d.args[1]):
+                if broadcasts(d):
+                    args[i] = d.args[0]
+                    continue
                 k = made.get(d.target.name)
                 if k is None:
                     k = made[d.target.name] = ir.Stmt(
@@ -206,7 +221,28 @@ def narrow_expands(fn: ir.Function) -> ir.Function:
                     _insert_after(fn.body, d, k)
                 args[i] = k.target
         n.args = tuple(args)
+    for d in defs.values():  # what is still expanded: a scalar to a known shape, np.full
+        if _expand_of(defs, d.target) is d and isinstance(d.args[1], ir.Const) and \
+                isinstance(d.args[1].value, tuple) and _is_const(d.args[2], None) and \
+                _is_const(d.args[3], False):
+            d.op, d.args = _FULL, (d.args[1], d.args[0])
     return fn
+
+
+_FULL = ir.Callee("np.full", runtime.np.full, runtime.np)
+
+
+def _is_const(o: ir.Operand, value: object) -> bool:
+    return isinstance(o, ir.Const) and o.value is value
+
+
+def _expand_of(defs: dict[str, ir.Stmt], a: ir.Operand) -> ir.Stmt | None:
+    """The ``expand(g, x, axis, keepdims)`` statement defining ``a``, if one does."""
+    d = defs.get(a.name) if isinstance(a, ir.Var) else None
+    if d is not None and isinstance(d.op, ir.Callee) and d.op.obj is runtime.expand and \
+            len(d.args) == 4 and not d.kwargs:
+        return d
+    return None
 
 
 def _insert_after(block: list, anchor: ir.Stmt, new: ir.Stmt) -> bool:

@@ -40,6 +40,8 @@ import numpy as np
 from .. import ir, runtime
 from ..errors import Loc, NoDerivativeRule
 from ..rules import Rule
+from ..runtime import casts
+from . import specialize
 from .analysis import ANY, SCALAR, kind_of_value, operand_vars, rule_for
 from .reverse_arrays import Arrays
 from .reverse_core import Core
@@ -125,7 +127,55 @@ class _Reverse:
             return core.zero(p, loc)  # zeros in p's own dtype
         if self.state.kind(p) == SCALAR:
             return g
+        plain = self.plain_adjoint(p, g)
+        if plain is not None:
+            return plain
         return core.emit(core.temp(), _AS_DTYPE, (g, p), loc)
+
+    def plain_adjoint(self, p: ir.Var, g: ir.Operand) -> ir.Operand | None:
+        """``p``'s adjoint ``g`` as the user gets it, without ``as_dtype_of``, where the
+        specialization shows it is already a float64 array of its own: every argument
+        float64 (or integers, bools, a Python number: they make float64 with a float),
+        nothing cast on the way, and ``g`` made by
+        arithmetic or a sum (a broadcast scalar, read-only, becomes ``np.full``)."""
+        st, core, loc = self.state, self.core, self.state.fn.loc
+        if st.dtypes.get(p.name) != np.float64 or st.analysis.complex or not all(
+                t is None or t == np.float64 or t.kind in "iub" for t in st.dtypes.values()) or \
+                not _float64_only(st.fn, st.dtypes):
+            return None
+        shape = core.shape(p)
+        s = core.expanded(g)
+        if s is not None and shape is not None:
+            fill = specialize.kept_dims(core, s.args, loc)
+            if fill is not None:
+                return core.emit(core.temp(), _FULL, (ir.Const(shape), fill), loc)
+        return g if self.new_array(g, shape) else None
+
+    def new_array(self, g: ir.Operand, shape: tuple | None) -> bool:
+        """``g`` is an array of ``shape`` the derivative made (never a view, never read-only):
+        a buffer of its own (sums, copies, zeros, loops' totals) or arithmetic's result."""
+        core = self.core
+        while isinstance(g, ir.Var):
+            if g.name in self.state.owned:
+                return True  # (a buffer of ours has its value's shape)
+            made = core.defs.get(g.name)
+            if made is None:  # merged after an if: new on both sides
+                merged = self.merged_from(g)
+                return merged is not None and all(self.new_array(v, shape) for v in merged)
+            if made.op != "copy":
+                return core.shape(g) == shape and (made.op in _NEW_ARRAY_OPS or (
+                    isinstance(made.op, ir.Callee) and made.op.obj in _NEW_ARRAY_CALLS))
+            g = made.args[0]
+        return False
+
+    def merged_from(self, g: ir.Var) -> tuple[ir.Operand, ...] | None:
+        """The two values an ``if`` of the adjoint code merges into ``g``, if one does."""
+        for n in ir.walk(self.state.out):
+            if isinstance(n, ir.If):
+                for p in n.phis:
+                    if p.target.name == g.name:
+                        return tuple(p.sources)
+        return None
 
     def sweep(self, block: list, into: list) -> list:
         """Append the adjoint of ``block`` (in reverse) to ``into``; return it."""
@@ -224,6 +274,43 @@ def reverse(fn: ir.Function, wrt: tuple[int, ...], kinds: dict[str, str],
     out = _Reverse(fn, wrt, kinds, seed, shapes, complex_params, dtypes).run()
     ir.verify(out)
     return out
+
+
+_FULL = ir.Callee("np.full", np.full, np)
+# Adjoint statements whose result is a new, writable array (of the operands' dtype).
+_NEW_ARRAY_OPS = frozenset({"add", "sub", "mul", "truediv", "neg", "pow", "matmul",
+                            "iadd", "addat", "scatter"})
+_NEW_ARRAY_CALLS = frozenset({np.zeros, np.sum, np.outer, np.copy, np.dot, np.matmul,
+                              runtime.copy_adjoint})
+
+
+def _float64_only(fn: ir.Function, dtypes: dict[str, Any]) -> bool:
+    """No statement of ``fn`` names a dtype (``dtype=``, ``np.float32(...)``,
+    ``x.astype(...)``): its arrays are float64 when its array arguments are."""
+    for s in ir.walk(fn.body):
+        if not isinstance(s, ir.Stmt):
+            continue
+        if any(k == "dtype" for k, _ in s.kwargs):
+            return False
+        obj = s.op.obj if isinstance(s.op, ir.Callee) else None
+        if obj in (np.ndarray.astype, casts.cast, casts.cast_off) or _other_dtype(obj):
+            return False
+        if any(isinstance(o, ir.Const) and _other_dtype(o.value) for o in s.operands()):
+            return False
+    return True
+
+
+def _other_dtype(value: object) -> bool:
+    """``value`` is, names or holds a dtype other than float64."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype != np.float64
+    if isinstance(value, (np.dtype, str)) or (isinstance(value, type) and
+                                              issubclass(value, np.generic)):
+        try:
+            return np.dtype(value) != np.float64
+        except (TypeError, ValueError):  # a string that names no dtype (einsum's)
+            return False
+    return False
 
 
 __all__ = ["reverse", "check_writes", "rule_for", "SCALAR", "ANY", "kind_of_value", "operand_vars"]

@@ -96,8 +96,10 @@ class Arrays:
             core.add(x, Scatter(g, index, s.seq, self.fancy(index)), s.loc)
 
     def fancy(self, index: tuple) -> bool:
-        """Advanced indexing (integer arrays, masks): positions may repeat."""
-        return any(self.state.kind(i) != SCALAR and not _basic_index(i) for i in index)
+        """Advanced indexing (integer arrays, masks): positions may repeat (not with an
+        index the specialization knows is one number, ``n = len(words)``)."""
+        return any(self.state.kind(i) != SCALAR and not _basic_index(i) and
+                   self.core.shape(i) != () for i in index)
 
     def survivors(self, c: ir.Operand, g: ir.Operand, index: tuple, s: ir.Stmt) -> ir.Var:
         """``c = g[index]`` with zeros where a repeated index was written again later:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
@@ -32,6 +31,8 @@ from ..rules import Template
 from ..runtime import complexes
 from .analysis import LIST, SCALAR
 from .reverse_state import Scatter, SweepState
+from .shapes import Tracker
+from .specialize import rewrite
 
 _ZEROS = ir.Callee("np.zeros", runtime.np.zeros, runtime.np)
 _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
@@ -42,6 +43,8 @@ _COPY_COMPLEX = ir.Callee("complex_copy", complexes.complex_copy, complexes.comp
 _KEEP = ir.Callee("keep", runtime.keep, runtime.keep)
 _RESHAPE = ir.Callee("np.reshape", np.reshape, np)
 _REAL = ir.Callee("np.real", np.real, np)
+# Binary operators that broadcast their operands elementwise.
+_BROADCASTING = frozenset({"mul", "add", "sub", "truediv"})
 # Helpers whose second argument is read only for its shape (a tuple is a shape).
 _SHAPE_READERS = frozenset({runtime.expand, runtime.keep})
 
@@ -53,6 +56,16 @@ class Core:
 
     def __init__(self, state: SweepState):
         self.state = state
+        # Shapes of adjoint values too, where the code is specialized on shapes.
+        self.tracker = Tracker(state.analysis, state.shapes) if state.shapes else None
+        self.defs: dict[str, ir.Stmt] = {}  # the adjoint statements emitted, by target
+
+    def shape(self, o: ir.Operand) -> tuple | None:
+        """``o``'s shape where this specialization fixes it."""
+        return self.tracker.shape(o) if self.tracker is not None else None
+
+    def is_scalar(self, o: ir.Operand) -> bool:
+        return self.state.kind(o) == SCALAR
 
     # -- emission -------------------------------------------------------------------
     def temp(self) -> ir.Var:
@@ -69,22 +82,37 @@ class Core:
         st = self.state
         s = ir.Stmt(target, op, tuple(args), loc, tuple(kwargs), seq, adjoint=True)
         st.out.append(s)
+        self.defs[target.name] = s
+        if self.tracker is not None:
+            self.tracker.note(s)
         if ir.may_share_first(s):
             st.passed_on[target.name] = s.args[0]
         if isinstance(op, ir.Callee) and op.obj in (runtime.expand, runtime.argmax_mask):
             st.helper_stmts[target.name] = s
+        elif op == "copy" and isinstance(s.args[0], ir.Var) and s.args[0].name in st.helper_stmts:
+            st.helper_stmts[target.name] = st.helper_stmts[s.args[0].name]  # a name for it
         return target
 
     def apply(self, op: Op, args: Sequence[ir.Operand], loc: Loc,
               kwargs: Iterable[tuple[str, ir.Operand]] = ()) -> ir.Operand:
         """Emit ``op(*args)``, folding what is sound to fold (never ``0 * x``)."""
-        if self.state.shapes and isinstance(op, ir.Callee):
+        if self.tracker is not None and isinstance(op, ir.Callee):
             known = self.shape_only(op, args)
             if isinstance(known, ir.Const):
                 return known
             args = known
-        if op == "mul" and self.state.shapes:
+            simpler = rewrite(self, op, args, tuple(kwargs), loc)
+            if simpler is not None:
+                return simpler
+        if op in _BROADCASTING and self.tracker is not None:
             args = tuple(self.narrowed(a, b, loc) for a, b in (args, args[::-1]))
+            inside = self.into_expand(op, args, loc)
+            if inside is not None:
+                return inside
+        if op == "neg" and self.tracker is not None:
+            inside = self.into_expand(op, args, loc)
+            if inside is not None:
+                return inside
         folded = ir.fold(op, args)
         if folded is not None:
             return folded
@@ -113,13 +141,26 @@ class Core:
         if st.kind(v) == SCALAR:
             return ir.Const(0.0)
         shape = st.shapes.get(v.name)
-        if shape is not None and v not in st.fn.params and st.analysis.is_real(v):
+        if shape is not None and st.analysis.is_real(v) and (
+                v not in st.fn.params or st.dtypes.get(v.name) == np.float64):
             # (not kept for its shape alone; a complex value's zero is complex)
             z = self.emit(self.adjoint_var(v), _ZEROS, (ir.Const(shape),), loc)
         else:
             z = self.emit(self.adjoint_var(v), _ZEROS_LIKE, (v,), loc)
         st.owned.add(z.name)
         return z
+
+    def rename_last(self, target: ir.Var) -> ir.Var:
+        """Make the statement just emitted define ``target`` instead."""
+        st = self.state
+        old = st.out[-1]
+        st.out[-1] = new = replace(old, target=target)
+        self.defs[target.name] = new
+        if old.target.name in st.helper_stmts:
+            st.helper_stmts[target.name] = new
+        if self.tracker is not None:
+            self.tracker.same(target, old.target)
+        return target
 
     def last_defines(self, value: ir.Operand) -> bool:
         """Whether the statement just emitted computes ``value``."""
@@ -129,21 +170,19 @@ class Core:
     # -- folding with the specialization's shapes -----------------------------------
     def narrowed(self, a: ir.Operand, other: ir.Operand, loc: Loc) -> ir.Operand:
         """``a``, or if ``a`` broadcasts an adjoint to a shape ``other`` has anyway, the
-        adjoint with the reduced axes kept as size 1 (the product broadcasts it)."""
-        helpers, shapes = self.state.helper_stmts, self.state.shapes
-        s = helpers.get(a.name) if isinstance(a, ir.Var) else None
-        if s is None or not isinstance(s.op, ir.Callee) or s.op.obj is not runtime.expand \
-                or not isinstance(other, ir.Var):
+        adjoint with the reduced axes kept as size 1 (the operator broadcasts it)."""
+        s = self.expanded(a)
+        if s is None:
             return a
-        target: Any = s.args[1].value if isinstance(s.args[1], ir.Const) else \
-            shapes.get(s.args[1].name)
-        mask = helpers.get(other.name)
-        if mask is not None and isinstance(mask.op, ir.Callee) and \
-                mask.op.obj is runtime.argmax_mask:
-            other = mask.args[0]  # argmax_mask(x, ...) has x's shape
-        if target is None or shapes.get(other.name) != target:
+        x = s.args[1]
+        target = x.value if isinstance(x, ir.Const) else self.shape(x)
+        if not isinstance(target, tuple) or self.shape(other) != target:
             return a
         g, _, axis, keepdims = s.args
+        inner = self.expanded(g)  # expand(expand(c, ...), ...) of a scalar c: just c
+        if inner is not None and self.shape(inner.args[0]) == () and \
+                isinstance(inner.args[2], ir.Const) and inner.args[2].value is None:
+            return inner.args[0]
         if isinstance(axis, ir.Const) and isinstance(keepdims, ir.Const):
             if axis.value is None or keepdims.value:
                 return g  # already broadcastable against the product's other factor
@@ -152,6 +191,28 @@ class Core:
                 kept[ax] = 1
             return self.emit(self.temp(), _RESHAPE, (g, ir.Const(tuple(kept))), loc)
         return self.emit(self.temp(), _KEEP, s.args, loc)
+
+    def expanded(self, a: ir.Operand) -> ir.Stmt | None:
+        """The ``expand(g, x, axis, keepdims)`` statement defining ``a``, if one does."""
+        s = self.state.helper_stmts.get(a.name) if isinstance(a, ir.Var) else None
+        if s is None or not isinstance(s.op, ir.Callee) or s.op.obj is not runtime.expand:
+            return None
+        return s
+
+    def into_expand(self, op: Op, args: Sequence[ir.Operand], loc: Loc) -> ir.Operand | None:
+        """``expand(g, shape, ...) * c`` for a scalar ``c`` as ``expand(g * c, shape, ...)``
+        (elementwise arithmetic with a number commutes with broadcasting): the arithmetic
+        on the reduced adjoint, the broadcast (perhaps never made) after it."""
+        for k, a in enumerate(args):
+            s = self.expanded(a)
+            if s is None:
+                continue
+            if all(self.shape(o) == () for j, o in enumerate(args) if j != k):
+                inner = list(args)
+                inner[k] = s.args[0]
+                scalar = self.apply(op, inner, loc)
+                return self.emit(self.temp(), s.op, (scalar, *s.args[1:]), loc)
+        return None
 
     def shape_only(self, op: ir.Callee, args: Sequence[ir.Operand]) -> Sequence | ir.Const:
         """Where a rule reads a value only for its shape and this specialization knows
@@ -253,8 +314,7 @@ class Core:
             total = self.emit(self.temp(), op, (total, s.value, *s.index), loc, seq=s.seq)
             st.owned.add(total.name)
         if isinstance(total, ir.Var) and total.kind == "temp" and self.last_defines(total):
-            st.out[-1] = replace(st.out[-1], target=self.adjoint_var(v))
-            total = st.out[-1].target
+            total = self.rename_last(self.adjoint_var(v))
             st.owned.add(total.name)
         return total
 
@@ -302,7 +362,7 @@ class Core:
         that value is private to one contribution, else copy."""
         st = self.state
         if self.last_defines(value) and value.name in st.private:
-            st.out[-1] = replace(st.out[-1], target=target)
+            self.rename_last(target)
         else:
             self.emit(target, "copy", (value,), loc)
         if st.is_owned(value):

@@ -20,17 +20,25 @@ are inferred and a merged value is known if both sides agree; a loop body is
 inferred until the carried values' shapes settle (a changing one is unknown),
 with the loop index's value unknown; a value entering a loop unbound
 (``ir.is_unbound``) takes its shape from the iteration's end value.
+
+``Tracker`` extends the same facts to the adjoint statements the reverse sweep emits
+(straight-line: its caller gives the shapes of merged and loop-carried adjoints),
+so that the rewrites of ``reverse_core`` know the shapes of adjoint temporaries too:
+besides the primal's cases, it knows ufuncs and ``math`` functions (broadcasting),
+the in-place adjoint updates, and the run-time helpers of ``_HELPERS`` (run on
+stand-ins: their result shapes never depend on values).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .. import ir
+from .. import ir, runtime
 from .analysis import SCALAR, Analysis
 
 _UNKNOWN = object()
@@ -47,6 +55,11 @@ _SHAPED = frozenset({
     np.stack, np.concatenate, np.hstack, np.vstack, np.argmax, np.argmin, np.trace,
     np.linalg.inv, np.linalg.det, np.linalg.solve, np.tile, np.flip, np.roll, np.sort,
 })
+
+# Calls whose positional arguments from the one given on are values only (a fill value,
+# the elements of np.array([x, y])): a number there never changes the result's shape.
+_VALUES_FROM: dict[object, int] = {np.full: 1, np.full_like: 1, np.array: 0, np.stack: 0,
+                                   np.hstack: 0, np.vstack: 0}
 
 
 def infer(fn: ir.Function, analysis: Analysis, params: Mapping[str, tuple | None]) -> dict:
@@ -150,6 +163,18 @@ class _State:
             if shape not in (_UNKNOWN, ()):
                 self.values[s.target.name] = shape[0]
             return ()
+        if isinstance(op, ir.Callee) and getattr(op.obj, "__module__", None) == "math" and \
+                op.obj not in (math.modf, math.frexp):
+            return ()  # a float, whatever it was given (a 1-element array too)
+        if isinstance(op, ir.Callee) and op.obj in (min, max) and len(s.args) > 1 and \
+                not s.kwargs and all(self.shape(o) == () for o in s.args):
+            return ()  # the builtin on numbers: one of them
+        if op in ("attr.size", "attr.ndim"):
+            shape = self.shape(s.args[0])
+            if shape is not _UNKNOWN:
+                self.values[s.target.name] = math.prod(shape) if op == "attr.size" \
+                    else len(shape)
+            return ()
         if op == "attr.shape":
             shape = self.shape(s.args[0])
             if shape is not _UNKNOWN:
@@ -224,31 +249,96 @@ class _State:
         except Exception:  # noqa: BLE001 - e.g. an index past an empty axis: unknown
             return _UNKNOWN
 
-    def evaluate(self, s: ir.Stmt):
-        """Run the call on stand-ins; every operand must be a known array or a value."""
-        def stand_in(o):
+    def evaluate(self, s: ir.Stmt, numbers: bool = False):
+        """Run the call on stand-ins; every operand must be a known array or a value
+        (``numbers``: or a scalar, whose value cannot change the result's shape)."""
+        first = _VALUES_FROM.get(s.op.obj, len(s.args)) if isinstance(s.op, ir.Callee) \
+            else len(s.args)
+
+        def stand_in(o, i=-1):
             v = self.value(o)
             if v is not _UNKNOWN:
                 return v
             shape = self.shape(o)
+            if (numbers or i >= first) and shape == ():
+                return 1.0
             if shape is _UNKNOWN or (shape == () and self.a.kind(o) == SCALAR):
                 raise LookupError  # a run-time number could change the result's shape
             return np.zeros(shape)
 
         try:
-            args = [stand_in(o) for o in s.args]
+            args = [stand_in(o, i) for i, o in enumerate(s.args)]
             kwargs = {k: stand_in(v) for k, v in s.kwargs}
             if s.seq:
                 args = [args]
-            if isinstance(s.op, ir.Callee):
-                call: Any = s.op.obj
-                out = call(*args, **kwargs)
-            else:  # "matmul"
-                out = np.matmul(*args)
+            # (stand-ins' values are made up: what they would warn about is meaningless)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if isinstance(s.op, ir.Callee):
+                    call: Any = s.op.obj
+                    out = call(*args, **kwargs)
+                else:  # "matmul"
+                    out = np.matmul(*args)
         except Exception:  # noqa: BLE001 - unknown rather than wrong
             return _UNKNOWN
         return np.shape(out) if isinstance(out, (np.ndarray, np.generic, float, int)) \
             else _UNKNOWN
+
+
+# Run-time helpers whose result shape follows from their operands' shapes alone.
+_HELPERS = frozenset({
+    runtime.expand, runtime.keep, runtime.unbroadcast, runtime.sum_to, runtime.zeros_like,
+    runtime.as_dtype_of, runtime.matmul_grad_a, runtime.matmul_grad_b, runtime.dot_grad_a,
+    runtime.dot_grad_b, runtime.argmax_mask, runtime.copy_adjoint, runtime.finite.ratio,
+    runtime.signum, runtime.ln, np.outer, np.broadcast_to, np.full})
+
+
+class Tracker:
+    """Shapes of adjoint statements, recorded into ``shapes`` (the sweep's facts, shared)
+    as they are emitted: see the module docstring."""
+
+    def __init__(self, analysis: Analysis, shapes: dict):
+        self.state = _State(analysis)
+        self.state.shapes = shapes
+
+    def shape(self, o: ir.Operand) -> tuple | None:
+        """``o``'s shape if known (a constant's is its own). An adjoint variable has its
+        primal's shape (the reverse sweep's invariant: every contribution is summed
+        down to it), which covers the adjoints merged at ifs and carried by loops."""
+        found = self.state.shape(o)
+        if found is _UNKNOWN and isinstance(o, ir.Var) and o.kind == "adjoint" and \
+                o.of is not None:
+            found = self.state.shape(o.of)
+            if found is not _UNKNOWN:
+                self.state.set(o, found)
+        return None if found is _UNKNOWN else found
+
+    def note(self, s: ir.Stmt) -> None:
+        """Record (or forget) the shape of ``s``'s target."""
+        st = self.state
+        op = s.op
+        for o in s.operands():
+            self.shape(o)  # (an adjoint's shape from its primal's, for what follows)
+        if op in ("iadd", "addat", "scatter"):
+            found = st.shape(s.args[0])
+        elif op == "copyitem":
+            found = st.getitem(s)
+        elif op == "attr.T":
+            found = st.shape(s.args[0])
+            found = found if found is _UNKNOWN else found[::-1]
+        elif isinstance(op, ir.Callee) and isinstance(op.obj, np.ufunc) and not s.kwargs:
+            shapes = [st.shape(o) for o in s.args]
+            found = _UNKNOWN if _UNKNOWN in shapes else _broadcast(shapes)
+        elif isinstance(op, ir.Callee) and op.obj in _HELPERS:
+            found = st.evaluate(s, numbers=True)
+        else:
+            st.stmt(s)
+            return
+        st.set(s.target, found)
+
+    def same(self, new: ir.Var, old: ir.Operand) -> None:
+        """``new`` holds ``old``'s value (a renamed statement, a merge of equal shapes)."""
+        self.state.set(new, self.state.shape(old))
 
 
 _TOTAL = frozenset({np.sum, np.mean, np.max, np.min, np.prod, np.amax, np.amin, np.var,

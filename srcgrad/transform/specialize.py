@@ -1,0 +1,205 @@
+"""Shape-specialized rewrites of run-time helper calls (part of the reverse stage).
+
+Contract: when a derivative is specialized on its array arguments' shapes (and
+dtypes), ``rewrite(core, callee, args, kwargs, loc)`` returns what a helper call of the
+adjoint code reduces to, given the shapes ``core``'s tracker knows: the plain NumPy
+expression an expert would write, or an operand when the call does nothing (``keep``
+with ``axis=None``, ``unbroadcast`` between equal shapes); None leaves the call as
+it is. A rewrite is taken only when it computes the same array (same shape, same
+values, same dtype) as the helper for every call of the specialization; otherwise
+the helper stays. ``REWRITES`` is the table: per helper, the rewrite and, for the
+calls it leaves, why (``tests/test_specialized.py`` lists the helper calls left in
+the benchmark workloads and control-flow programs, and checks each has a reason
+here).
+
+Elsewhere in the sweep, with the same facts (``reverse_core``): a product, sum or
+quotient with ``expand(g, shape, ...)`` whose other operand has that shape uses
+``g`` (broadcasting does the rest), a scalar factor moves inside an ``expand`` of a
+scalar, the seed of a known-scalar output is ``1.0``; ``reverse.param_adjoint``
+returns a float64 parameter's adjoint without ``as_dtype_of`` when it is a new
+array of that dtype, and ``np.full`` for a broadcast scalar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from .. import ir, runtime
+from ..errors import Loc
+from ..runtime import finite
+
+if TYPE_CHECKING:
+    from .reverse_core import Core
+
+_SUM = ir.Callee("np.sum", np.sum, np)
+_OUTER = ir.Callee("np.outer", np.outer, np)
+_RESHAPE = ir.Callee("np.reshape", np.reshape, np)
+_FLOAT = ir.Callee("float", float, float)
+Kwargs = Sequence[tuple[str, ir.Operand]]
+
+
+class Rewrite(NamedTuple):
+    apply: Callable[[Core, tuple, Loc], ir.Operand | None]
+    kept: str  # why a call of this helper can remain in specialized code
+
+
+def _const(o: ir.Operand) -> object:
+    return o.value if isinstance(o, ir.Const) else _NOT_CONST
+
+
+_NOT_CONST = object()
+
+
+def sum_to(core: Core, g: ir.Operand, target: tuple, loc: Loc) -> ir.Operand | None:
+    """``g`` summed down to the shape ``target`` as ``np.sum`` calls (None if ``g``'s
+    shape is unknown)."""
+    shape = core.shape(g)
+    if shape is None or len(shape) < len(target):
+        return None
+    if shape == target:
+        return g
+    if target == ():
+        return core.apply(_SUM, (g,), loc)
+    extra = len(shape) - len(target)
+    if extra:
+        g = core.apply(_SUM, (g,), loc, (("axis", ir.Const(tuple(range(extra)))),))
+    axes = tuple(i for i, n in enumerate(target) if n == 1 and shape[extra + i] != 1)
+    if axes:
+        g = core.apply(_SUM, (g,), loc, (("axis", ir.Const(axes)), ("keepdims", ir.Const(True))))
+    return g
+
+
+def _sum_to(core: Core, args: tuple, loc: Loc) -> ir.Operand | None:
+    g, target = args
+    shape = _const(target)
+    if shape == ():  # a total, whatever g's shape (np.float64 for a Python float: equal)
+        return core.apply(_SUM, (g,), loc)
+    return sum_to(core, g, shape, loc) if isinstance(shape, tuple) else None
+
+
+def _unbroadcast(core: Core, args: tuple, loc: Loc) -> ir.Operand | None:
+    g, x = args
+    if core.is_scalar(x):  # a number's adjoint: one number kept, a sum made a float
+        shape = core.shape(g)
+        if shape is None or shape == ():
+            return None if shape is None else g
+        return core.apply(_FLOAT, (core.apply(_SUM, (g,), loc),), loc)
+    target = core.shape(x)
+    return None if target is None else sum_to(core, g, target, loc)
+
+
+def _expand(core: Core, args: tuple, loc: Loc) -> ir.Operand | None:
+    g, x = args[:2]
+    target = _const(x) if isinstance(x, ir.Const) else core.shape(x)
+    return g if target is not None and core.shape(g) == target else None
+
+
+def kept_dims(core: Core, args: tuple, loc: Loc) -> ir.Operand | None:
+    """For ``expand(g, x, axis, keepdims)``: ``g`` with the reduced axes kept as size 1,
+    which broadcasts to ``x``'s shape (``np.full(shape, it)`` materializes the
+    expansion as a writable array), or None where the axes or shapes are not known."""
+    g, _, axis, keepdims = args
+    if _const(axis) is None and core.shape(g) == ():
+        return g
+    return _keep(core, args, loc) if isinstance(_const(keepdims), bool) else None
+
+
+def _keep(core: Core, args: tuple, loc: Loc) -> ir.Operand | None:
+    g, x, axis, keepdims = args
+    if _const(axis) is None or _const(keepdims) is True:
+        return g  # keep() only reshapes for an axis dropped by the reduction
+    target = _const(x) if isinstance(x, ir.Const) else core.shape(x)
+    axes = _const(axis)
+    if not isinstance(target, tuple) or _const(keepdims) is not False or not isinstance(
+            axes, (int, tuple)):
+        return None
+    kept = list(target)
+    for ax in axes if isinstance(axes, tuple) else (axes,):
+        kept[ax] = 1
+    return core.apply(_RESHAPE, (g, ir.Const(tuple(kept))), loc)
+
+
+def _matmul(which: str) -> Callable[[Core, tuple, Loc], ir.Operand | None]:
+    """The adjoints of ``a @ b`` (and ``np.dot``) for 1-d and 2-d operands, as written by
+    hand: ``g @ b.T``, ``a.T @ g``, ``np.outer(g, b)``..."""
+    def rewrite(core: Core, args: tuple, loc: Loc) -> ir.Operand | None:
+        g, a, b = args
+        sa, sb = core.shape(a), core.shape(b)
+        if sa is None or sb is None or not (1 <= len(sa) <= 2 and 1 <= len(sb) <= 2):
+            return None  # scalars, batches: the helper's broadcasting rules
+        apply = core.apply
+        if which == "a":
+            if len(sb) == 1:
+                return apply("mul", (g, b), loc) if len(sa) == 1 else \
+                    apply(_OUTER, (g, b), loc)
+            return apply("matmul", (b, g), loc) if len(sa) == 1 else \
+                apply("matmul", (g, apply("attr.T", (b,), loc)), loc)
+        if len(sa) == 1:
+            return apply("mul", (g, a), loc) if len(sb) == 1 else apply(_OUTER, (a, g), loc)
+        return apply("matmul", (apply("attr.T", (a,), loc), g), loc)
+    return rewrite
+
+
+def _ratio(core: Core, args: tuple, loc: Loc) -> ir.Operand | None:
+    x, d = map(_const, args)
+    if isinstance(x, (int, float)) and isinstance(d, (int, float)) and \
+            not isinstance(x, bool) and not isinstance(d, bool):
+        return ir.Const(finite.ratio(x, d))
+    return None
+
+
+REWRITES: dict[object, Rewrite] = {
+    runtime.sum_to: Rewrite(_sum_to, "the summed value's shape is not known (set by a loop "
+                            "variable: np.zeros((length - 1, N, N)) in CKY)"),
+    runtime.unbroadcast: Rewrite(
+        _unbroadcast, "a shape the specialization does not know: set by a value "
+        "(np.zeros(n) for an argument n, a loop variable), or a value that changes "
+        "shape in a loop (a float that becomes an array)"),
+    runtime.expand: Rewrite(
+        _expand, "the reduced operand's shape is not known (set by a value); where it "
+        "is, an expansion still needed is np.full(shape, g) (optimize.simplify)"),
+    runtime.keep: Rewrite(_keep, "the reduced axes are not known (axis set at run time)"),
+    runtime.matmul_grad_a: Rewrite(_matmul("a"), "batched or scalar operands, or "
+                                   "shapes not known"),
+    runtime.matmul_grad_b: Rewrite(_matmul("b"), "batched or scalar operands, or "
+                                   "shapes not known"),
+    runtime.dot_grad_a: Rewrite(_matmul("a"), "np.dot of arrays beyond 2-d, of scalars, "
+                                "or of shapes not known"),
+    runtime.dot_grad_b: Rewrite(_matmul("b"), "np.dot of arrays beyond 2-d, of scalars, "
+                                "or of shapes not known"),
+    finite.ratio: Rewrite(_ratio, "a ratio of values known only at run time: it guards "
+                          "a division by zero (0 there, the subgradient at a cone's tip)"),
+}
+
+# Helpers that compute something no plain expression is shorter for: they stay.
+KEPT: dict[object, str] = {
+    runtime.argmax_mask: "splits the adjoint of a max evenly among tied maxima (a "
+                         "comparison and a count, not shape glue)",
+    runtime.as_dtype_of: "a parameter whose dtype is not float64, a complex or "
+                         "lower-precision value on the way, or an adjoint that may be a "
+                         "read-only view: the cast or copy the user is owed",
+    runtime.zeros_like: "a zero adjoint in a parameter's dtype when the dtype is not known",
+    runtime.seed: "an output not known to be a real scalar: the check that it is",
+    runtime.pick: "which of builtin max/min's arguments was returned (ties go to the "
+                  "first): a comparison per argument, not shape glue",
+    runtime.write_order: "writes through integer-array indices (x[idx] = v): which "
+                         "written value survived, NumPy's order of assignment",
+    runtime.write_marks: "writes through integer-array indices: the buffer write_order "
+                         "numbers are scattered into",
+    runtime.kept: "writes through integer-array indices: the adjoint of a written value "
+                  "that a later position of the same write overwrote is zero",
+    runtime.finite.sqrt_slope: "the derivative of sqrt, with its warning at 0 located at "
+                               "the user's line (issue 12's undefined derivatives)",
+}
+
+
+def rewrite(core: Core, callee: ir.Callee, args: Sequence[ir.Operand], kwargs: Kwargs,
+            loc: Loc) -> ir.Operand | None:
+    """What the helper call reduces to in this specialization, or None (see above)."""
+    found = REWRITES.get(callee.obj)
+    if found is None or kwargs:
+        return None
+    return found.apply(core, tuple(args), loc)
