@@ -191,7 +191,9 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
 
 def _derivative_for_display(f: Callable, wrt, mode: str, optimized: bool = True,
                             example: tuple | None = None) -> _shown.Shown:
-    return _shown.display(f, wrt, mode, optimized, example)  # which code: shown.py
+    from . import exporting  # the code a call with example's arguments runs
+
+    return exporting.specialized(f, wrt, mode, optimized, example)
 
 
 def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
@@ -305,7 +307,8 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
 
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
-                      optimized: bool = True, example: tuple | None = None) -> str:
+                      optimized: bool = True, example: tuple | None = None,
+                      shapes=None) -> str:
     """The generated derivative's source, as a complete module: the imports it needs
     (NumPy and ``math`` as ``f``'s module spells them, the ``srcgrad.runtime`` helpers
     it calls, the globals of ``f``'s module it reads), then the code, so that it runs
@@ -322,7 +325,22 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
     optimizer's passes. ``example``, a tuple of arguments as you would pass them,
     shows the code a call with arguments of their structures and kinds runs: the
     way to see the code for dataclass, NamedTuple, registered-class or ``self``
-    arguments (``derivative_source(model.loss, example=(params, x, labels))``)."""
+    arguments (``derivative_source(model.loss, example=(params, x, labels))``); with
+    arrays, it is the code specialized on their shapes and dtypes that such calls run.
+    ``shapes`` (``{"x": (3, 4), "s": None}`` or ``"x=3x4,s="``) stands for an example
+    of float64 arrays of those shapes (None: a scalar)."""
+    if shapes is not None:
+        from . import exporting
+
+        if example is not None:
+            raise UsageError("derivative_source takes example or shapes, not both",
+                             _caller_loc(), "shapes=... stands for float64 arrays of "
+                             "those shapes; example=(...) for arguments of any types.")
+        try:
+            example = exporting.example_from_shapes(
+                f, exporting.parse_shapes(shapes) if isinstance(shapes, str) else dict(shapes))
+        except UsageError as exc:
+            raise UsageError(exc.message, _caller_loc(), exc.hint or None) from None
     if order == 2:
         if example is not None:
             raise UsageError("example is taken with order=1 only", _caller_loc())

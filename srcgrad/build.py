@@ -20,7 +20,7 @@ import sys
 import traceback
 import types
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -334,6 +334,14 @@ def _load(source: str, namespace: dict, name: str, filename: str) -> Callable:
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace[name]
+
+
+def array_key(args: Sequence[object]) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    """The shapes (None for non-arrays) and dtypes (None for Python numbers and other
+    objects; NumPy scalars have theirs) of ``args``: what code is specialized on."""
+    return (tuple(a.shape if isinstance(a, np.ndarray) else None for a in args),
+            tuple(getattr(a, "dtype", None) if isinstance(a, (np.ndarray, np.generic))
+                  else None for a in args))
 
 
 def _kind(a: object) -> str:

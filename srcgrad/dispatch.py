@@ -56,6 +56,7 @@ from .build import (
     _load,
     _located_runtime_error,
     _params,
+    array_key,
 )
 from .errors import UsageError
 
@@ -130,8 +131,7 @@ def code_for(gradient_fn: Callable[..., Any], *args: object) -> Callable[..., An
     gradient_fn(*args)
     fn = state.by_types[tuple(map(type, args))]
     if isinstance(fn, _Shaped):
-        arrays = [np.asarray(args[i]) for i in fn.arrays]
-        return fn.table[tuple((a.shape, a.dtype) for a in arrays)].fn
+        return fn.table[fn.key(args)].fn
     made = state.derivative_of.get(fn)
     if not isinstance(made, Derivative):
         raise UsageError("code_for: structured arguments run more than generated code")
@@ -164,15 +164,18 @@ class _Specializations:
             kinds = tuple(map(_kind, args))
             arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
             if arrays:
-                shaped = _Shaped(lambda shapes, cplx: entry.derivative(
-                    indices, "one", kinds, (), shapes, grads_only=only, complex_=cplx),
+                shaped = _Shaped(lambda shapes, cplx, dtypes: entry.derivative(
+                    indices, "one", kinds, (), shapes, grads_only=only, complex_=cplx,
+                    dtypes=dtypes),
                     arrays, len(args), lambda args: checks.arguments(f, transform, args,
                                                                      indices))
                 fn = shaped
                 self.derivative_of[fn] = shaped
             else:
-                d = entry.derivative(indices, "one", kinds, grads_only=only,
-                                     complex_=checks.complex_positions(args))
+                # numbers alone: specialized too (every value's shape is known: ())
+                shapes, dtypes = array_key(args)
+                d = entry.derivative(indices, "one", kinds, (), shapes, grads_only=only,
+                                     complex_=checks.complex_positions(args), dtypes=dtypes)
                 fn = d.fn
                 self.derivative_of[fn] = d
         self.by_types[tuple(map(type, args))] = fn
@@ -213,8 +216,10 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
         checks.arguments(f, transform, args, indices)  # on each call: contents change
         flat = pytrees.Flat(params, args)
         wrt = tuple(j for i in indices for j in flat.indices(i))
+        shapes, dtypes = array_key(flat.leaves)  # specialized as plain arguments are
         d = entry.derivative(wrt, "one", tuple(map(_kind, flat.leaves)), flat.structures,
-                             complex_=checks.complex_positions(flat.leaves))
+                             shapes, complex_=checks.complex_positions(flat.leaves),
+                             dtypes=dtypes)
         derivative_of[_structured] = d
         out = list(d.fn(*flat.leaves))
         grads = iter(out[1:])
@@ -233,29 +238,41 @@ class _Shaped:
     arrays of one type can hold integers (which ``check`` refuses: it is given the
     arguments on each new key) or complex numbers (a derivative of their own)."""
 
-    def __init__(self, build: Callable[[tuple[object, ...], tuple[int, ...]], Derivative],
+    def __init__(self, build: Callable[[tuple[object, ...], tuple[int, ...], tuple[object, ...]],
+                                         Derivative],
                  arrays: tuple[int, ...], n: int,
                  check: Callable[[tuple[object, ...]], None] = lambda args: None):
         self.build, self.arrays, self.n, self.check = build, arrays, n, check
+        self.key = _key_function(arrays)
         self.table: dict[tuple[object, ...], Derivative] = {}
         self.by_shapes: dict[tuple[object, ...], Derivative] = {}
         self.last: Derivative | None = None  # for locating a run-time error
 
     def __call__(self, *args: Any) -> object:
-        key = tuple([(args[i].shape, args[i].dtype) for i in self.arrays])
+        key = self.key(args)
         d = self.table.get(key)
         if d is None:
             self.check(args)
-            listed: list[object] = [None] * self.n
-            for i, (shape, _) in zip(self.arrays, key):
-                listed[i] = shape
-            shapes = tuple(listed)
+            shapes, dtypes = array_key(args)
             cplx = checks.complex_positions(args)
-            if (shapes, cplx) not in self.by_shapes:
-                self.by_shapes[shapes, cplx] = self.build(shapes, cplx)
-            d = self.table[key] = self.by_shapes[shapes, cplx]
+            if (shapes, cplx, dtypes) not in self.by_shapes:
+                self.by_shapes[shapes, cplx, dtypes] = self.build(shapes, cplx, dtypes)
+            d = self.table[key] = self.by_shapes[shapes, cplx, dtypes]
         self.last = d
         return d.fn(*args)
+
+
+_KEYS: dict[tuple[int, ...], Callable[[tuple[object, ...]], tuple[object, ...]]] = {}
+
+
+def _key_function(arrays: tuple[int, ...]) -> Callable[[tuple[object, ...]], tuple[object, ...]]:
+    """``args -> (args[i].shape, args[i].dtype, ...)`` for ``i`` in ``arrays``, written out:
+    a call pays attribute reads and one tuple, no loop (the dispatcher's own cost)."""
+    fn = _KEYS.get(arrays)
+    if fn is None:
+        parts = "".join(f"a[{i}].shape, a[{i}].dtype, " for i in arrays)
+        fn = _KEYS[arrays] = eval(f"lambda a: ({parts})")  # noqa: S307 - our own text
+    return fn
 
 
 def _dispatch_text(f: Callable[..., Any], sig: inspect.Signature, namespace: dict[str, object],

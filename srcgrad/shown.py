@@ -36,7 +36,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import backend, frontend, ir, optimize, pytrees, transform
-from .build import Derivative, _annotated_kinds, _entry, _kind, _params, _wrt, complex_positions
+from .build import (
+    Derivative,
+    _annotated_kinds,
+    _entry,
+    _kind,
+    _params,
+    _wrt,
+    array_key,
+    complex_positions,
+)
 from .errors import UsageError
 
 _WIDTH = 88  # note lines are wrapped to this
@@ -100,10 +109,11 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
     if example is not None:
         flat = pytrees.Flat(params, _bound(f, params, example))
         chosen = tuple(j for i in indices for j in flat.indices(i))
+        shapes, dtypes = array_key(flat.leaves) if mode == "reverse" else (None, None)
         d = entry.derivative(chosen, "one" if mode == "reverse" else "forward",
-                             tuple(map(_kind, flat.leaves)), flat.structures,
+                             tuple(map(_kind, flat.leaves)), flat.structures, shapes,
                              disabled=disabled, grads_only=grads_only and not flat.structures,
-                             complex_=complex_positions(flat.leaves))
+                             complex_=complex_positions(flat.leaves), dtypes=dtypes)
         return Shown(d, entry.assumed, _leaf_note(flat, d))
     structures = dict_structures(entry.lowered())
     kinds: list[str] = []

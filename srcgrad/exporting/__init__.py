@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import backend, checks, pytrees, shown
-from ..build import _entry, _kind, _params
+from ..build import _entry, _kind, _params, array_key
 from ..errors import InternalError, Loc, SrcgradError, UsageError
 from . import helpers
 
@@ -133,19 +133,20 @@ def specialized(f: Callable, wrt, mode: str, optimized: bool = True,
         return shown.display(f, wrt, mode, optimized, example)
     transform = checks.VALUE_AND_GRAD if mode == "reverse" else checks.JVP
     checks.arguments(inner, transform, args, indices)
-    arrays = [a.shape if isinstance(a, np.ndarray) else None for a in args]
+    shapes, dtypes = array_key(args)  # as the dispatcher specializes
     entry = _entry(inner)
     d = entry.derivative(indices, "one" if mode == "reverse" else "forward",
-                         tuple(map(_kind, args)), (),
-                         tuple(arrays) if any(s is not None for s in arrays) else None,
+                         tuple(map(_kind, args)), (), shapes,
                          disabled=None if optimized else frozenset(_passes()),
-                         grads_only=grads_only, complex_=checks.complex_positions(args))
+                         grads_only=grads_only, complex_=checks.complex_positions(args),
+                         dtypes=dtypes)
     return shown.Shown(d, entry.assumed)
 
 
 def _array_shapes(f: Callable, wrt, mode: str, example: tuple | None
-                  ) -> dict[str, tuple[int, ...]] | None:
-    """Parameter -> shape of the array arguments the code is specialized on, if it is
+                  ) -> dict[str, tuple[tuple[int, ...], str]] | None:
+    """Parameter -> (shape, dtype name) of the array arguments the code is specialized
+    on, if it is
     (reverse mode only: tangent code does not depend on shapes)."""
     if example is None or mode != "reverse":
         return None
@@ -155,23 +156,27 @@ def _array_shapes(f: Callable, wrt, mode: str, example: tuple | None
     if any(pytrees.is_structured(a, p == "self") or pytrees.constant_argument(a)
            for p, a in zip(params, args)):
         return None
-    return {p: a.shape for p, a in zip(params, args) if isinstance(a, np.ndarray)} or None
+    return {p: (a.shape, a.dtype.name) for p, a in zip(params, args)
+            if isinstance(a, np.ndarray)} or None
 
 
-def _with_shape_check(source: str, name: str, shapes: dict[str, tuple[int, ...]]) -> str:
-    """``source`` with a check, after the docstring, that the arrays have the shapes the
-    code was specialized on: other shapes would run code that is wrong for them."""
+def _with_shape_check(source: str, name: str,
+                      shapes: dict[str, tuple[tuple[int, ...], str]]) -> str:
+    """``source`` with a check, after the docstring, that the arrays have the shapes and
+    dtypes the code was specialized on: other shapes would run code that is wrong for
+    them, other dtypes code that leaves out the casts they need."""
     fn = ast.parse(source).body[0]
     assert isinstance(fn, ast.FunctionDef)
     first = fn.body[0]
     at = first.end_lineno if isinstance(first, ast.Expr) and \
         isinstance(first.value, ast.Constant) else fn.body[0].lineno - 1
-    tests = [f'getattr({p}, "shape", None) != {shape!r}' for p, shape in shapes.items()]
-    said = ", ".join(f"{p} {shape}" for p, shape in shapes.items())
-    check = ["    # exported for arrays of these shapes: other shapes need another export",
+    tests = [f'getattr({p}, "shape", None) != {shape!r} or '
+             f'getattr({p}, "dtype", None) != {dtype!r}' for p, (shape, dtype) in shapes.items()]
+    said = ", ".join(f"{p} {shape} {dtype}" for p, (shape, dtype) in shapes.items())
+    check = ["    # exported for arrays of these shapes and dtypes: others need another export",
              "    if " + " or \\\n            ".join(tests) + ":",
              f'        raise ValueError("{name} was exported for arrays of shapes "',
-             f'                         "{said}; export it again for other shapes")']
+             f'                         "{said}; export it again for others")']
     lines = source.split("\n")
     return "\n".join(lines[:at] + check + lines[at:])
 
@@ -182,7 +187,7 @@ def _passes() -> tuple[str, ...]:
 
 
 def module_text(s: shown.Shown, mode: str = "reverse",
-                shapes: dict[str, tuple[int, ...]] | None = None) -> str:
+                shapes: dict[str, tuple[tuple[int, ...], str]] | None = None) -> str:
     """The standalone module for the derivative ``s`` (see the module docstring);
     ``shapes``: the array shapes it is specialized on, checked when it is called."""
     d = s.derivative
@@ -216,12 +221,14 @@ def _docstring(d, mode: str, head: list[str], blocks: list[str]) -> str:
                     if line.startswith("from ") and _user_module(line.split()[1])})
     scipy = any("scipy" in line for line in head) or \
         any("from scipy" in block for block in blocks)  # (helpers import it when called)
+    helpers_said = ("the run-time helpers it calls are copied below." if blocks else
+                    "it calls no run-time helper.")
     needs = "NumPy" + (", SciPy" if scipy else "")
     if users:
         needs += " and " + ", ".join(users)
     return (f'"""The {what} of {f.name} ({where}), exported by srcgrad {srcgrad.__version__}.\n\n'
-            f"Standalone: it needs {needs}, not srcgrad; the run-time helpers it calls are\n"
-            f'copied below. {d.ir.name}\'s docstring says what it returns."""')
+            + textwrap.fill(f"Standalone: it needs {needs}, not srcgrad; {helpers_said} "
+                            f"{d.ir.name}'s docstring says what it returns.", 80) + '"""')
 
 
 def _user_module(module: str) -> bool:
