@@ -264,6 +264,8 @@ def _functions(peer: str) -> dict:
 def build(peer: str, key: str, args: tuple, wrt: tuple[int, ...]):
     if peer == "jax.jit" and key == "cky":
         raise Skipped("compiling the unrolled loops takes minutes (did not finish in 5 min)")
+    if (peer, key) in peers_sizes.SKIPS:
+        raise Skipped(peers_sizes.SKIPS[peer, key])
     f = _functions(peer)[peers_sizes.ALIASES.get(key, key)]
     # one argument: one gradient, not a 1-tuple (as the hand-written ones and srcgrad's),
     # so that a workload's driver can sum it
