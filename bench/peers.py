@@ -14,9 +14,11 @@ skipped (``Skipped``). A peer that is not installed
 is reported as such by ``available()``; nothing here imports it before then.
 
 ``build(peer, key, args, wrt)`` returns ``(grad_fn, peer_args)``: calling
-``grad_fn(*peer_args)`` computes the gradient for ``wrt`` (a tuple in wrt's
-order) in that library's types; ``to_numpy`` turns it into NumPy for the check.
-Converting the NumPy inputs is done once, outside the timed calls.
+``grad_fn(*peer_args)`` computes the gradient for ``wrt`` (one value for one
+argument, else a tuple in wrt's order; a list of floats' is a list) in that
+library's types; ``to_numpy`` turns it into NumPy for the check. Converting the
+NumPy inputs is done once, outside the timed calls. The workloads of
+``workloads_sizes.py`` have their versions in ``peers_sizes.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import importlib.util
 
 import numpy as np
+import peers_sizes
 
 PEERS = ("autograd", "jax", "jax.jit", "torch")
 _MODULE = {"autograd": "autograd", "jax": "jax", "jax.jit": "jax", "torch": "torch"}
@@ -254,23 +257,29 @@ def _functions(peer: str) -> dict:
             jax.config.update("jax_enable_x64", True)
         _cache[peer] = {"autograd": _autograd_functions, "jax": _jax_functions,
                         "jax.jit": _jax_jit_functions, "torch": _torch_functions}[peer]()
+        _cache[peer].update(peers_sizes.functions(peer))
     return _cache[peer]
 
 
 def build(peer: str, key: str, args: tuple, wrt: tuple[int, ...]):
     if peer == "jax.jit" and key == "cky":
         raise Skipped("compiling the unrolled loops takes minutes (did not finish in 5 min)")
-    f = _functions(peer)[key]
+    if (peer, key) in peers_sizes.SKIPS:
+        raise Skipped(peers_sizes.SKIPS[peer, key])
+    f = _functions(peer)[peers_sizes.ALIASES.get(key, key)]
+    # one argument: one gradient, not a 1-tuple (as the hand-written ones and srcgrad's),
+    # so that a workload's driver can sum it
+    argnums = wrt[0] if len(wrt) == 1 else wrt
     if peer == "autograd":
         import autograd
 
-        g = autograd.grad(f, wrt)  # a tuple of argnums gives a tuple of gradients
+        g = autograd.grad(f, argnums)  # a tuple of argnums gives a tuple of gradients
         return g, args
     if peer in ("jax", "jax.jit"):
         import jax
         import jax.numpy as jnp
 
-        g = jax.grad(f, argnums=wrt)
+        g = jax.grad(f, argnums=argnums)
         if peer == "jax.jit":
             g = jax.jit(g)
 
@@ -281,18 +290,23 @@ def build(peer: str, key: str, args: tuple, wrt: tuple[int, ...]):
     if peer == "torch":
         import torch
 
+        def leaf(t):
+            return t.detach().requires_grad_()
+
         def backward(*a):
             a = list(a)
-            leaves = []
-            for i in wrt:
-                a[i] = a[i].detach().requires_grad_()
-                leaves.append(a[i])
+            for i in wrt:  # a list of floats: a list of leaves, a list of gradients
+                a[i] = [leaf(t) for t in a[i]] if isinstance(a[i], list) else leaf(a[i])
             f(*a).backward()
-            return tuple(p.grad for p in leaves)
+            grads = tuple([t.grad for t in a[i]] if isinstance(a[i], list) else a[i].grad
+                          for i in wrt)
+            return grads[0] if len(wrt) == 1 else grads
 
         def tensor(a):
             if _is_real_array(a) or isinstance(a, float):
                 return torch.tensor(a, dtype=torch.float64)
+            if isinstance(a, list) and all(isinstance(v, float) for v in a):
+                return [torch.tensor(v, dtype=torch.float64) for v in a]
             return [int(v) for v in a] if isinstance(a, np.ndarray) else a
 
         return backward, tuple(tensor(a) for a in args)
@@ -307,6 +321,8 @@ def to_numpy(result) -> tuple:
     result = result if isinstance(result, tuple) else (result,)
     out = []
     for r in result:
+        if isinstance(r, list):  # a list's gradient: one per float
+            r = [v.detach().numpy() if hasattr(v, "detach") else v for v in r]
         if hasattr(r, "detach"):  # a torch tensor
             r = r.detach().numpy()
         out.append(np.asarray(r, dtype=np.float64))

@@ -16,10 +16,19 @@ Rules:
 - "1st call" is the first call's time: for srcgrad it includes building the
   derivative (parse, transform, optimize, emit, load), for jax.jit tracing
   and compiling (the compile time, reported apart from the median);
-- a peer that is not installed shows as n/a.
+- a peer that is not installed shows as n/a;
+- a workload with a driver (``Workload.driver``, e.g. the user's loop over
+  examples around one gradient call) is timed and checked through it, for the
+  primal, the hand-written gradient, srcgrad and every peer alike;
+- the call-overhead section (``overhead.py``) times ``srcgrad.grad(f)(*args)``
+  against the generated code it runs, called directly.
+
+The workloads are ``workloads.py``'s and ``workloads_sizes.py``'s
+(``workloads_sizes.ALL``); the plot is drawn by ``plot.py``.
 
 Options: ``--quick`` (fewer, shorter samples, for a smoke run), ``--only KEY``
-(repeatable: run only these workloads, e.g. ``--only hmm``), ``--no-plot``.
+(repeatable: run only these workloads or sections, e.g. ``--only hmm --only
+overhead``), ``--no-plot``.
 """
 
 from __future__ import annotations
@@ -42,8 +51,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import overhead  # noqa: E402
 import peers  # noqa: E402
 import workloads  # noqa: E402
+import workloads_sizes  # noqa: E402
 
 import srcgrad  # noqa: E402
 
@@ -132,11 +143,12 @@ def _first_call(fn, args):
 # ---- one workload -------------------------------------------------------------------
 def run_workload(w: workloads.Workload, rng, settings: Settings) -> dict[str, Result]:
     args = w.make_args(rng)
-    want = as_tuple(w.hand(*args))
+    want = as_tuple(w.drive(w.hand)(*args))
     results: dict[str, Result] = {}
     entries = {}
 
     def candidate(name, fn, fn_args, to_numpy=as_tuple):
+        fn = w.drive(fn)
         try:
             out, first = _first_call(fn, fn_args)
             bad = mismatch(to_numpy(out), want)
@@ -157,10 +169,11 @@ def run_workload(w: workloads.Workload, rng, settings: Settings) -> dict[str, Re
 
     # the primal and the hand-written gradient are the references
     res = Result("ok")
-    _, res.first = _first_call(w.primal, args)
-    entries["f"] = (w.primal, args, res)
-    _, first = _first_call(w.hand, args)
-    entries["hand"] = (w.hand, args, Result("ok", first=first))
+    primal, hand = w.drive(w.primal), w.drive(w.hand)
+    _, res.first = _first_call(primal, args)
+    entries["f"] = (primal, args, res)
+    _, first = _first_call(hand, args)
+    entries["hand"] = (hand, args, Result("ok", first=first))
 
     candidate("srcgrad", srcgrad.grad(w.primal, wrt=w.wrt if len(w.wrt) > 1 else w.wrt[0]), args)
     for peer in peers.PEERS:
@@ -253,7 +266,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), sep] + [line(r) for r in rows])
 
 
-def report(all_results, fd_rows, transform, elapsed: float) -> str:
+def report(all_results, fd_rows, transform, overhead_rows, elapsed: float) -> str:
     names = [w.name for w in all_results]
     out = []
     head = ["workload"] + [LABELS[i] for i in IMPLS]
@@ -306,6 +319,9 @@ def report(all_results, fd_rows, transform, elapsed: float) -> str:
                    f"{fmt_time(transform['first'])} (of which running the gradient: "
                    f"{fmt_time(transform['steady'])}; building it: "
                    f"{fmt_time(transform['transform'])}). Target < 50 ms: {verdict}.")
+    if overhead_rows:
+        out.append(f"\n### {overhead.TITLE}\n")
+        out.append(table(*overhead.table_rows(overhead_rows)))
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
     for mod in ("autograd", "jax", "torch"):
         if peers.available(mod):
@@ -325,56 +341,13 @@ def _version(dist: str) -> str:
         return "?"
 
 
-# ---- plot -------------------------------------------------------------------------------
-def plot(all_results, fd_rows, path: str) -> str:
-    try:
-        import matplotlib
-    except ImportError:
-        return "matplotlib is not installed: no plot (pip install -e '.[bench]')"
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 6), gridspec_kw={"width_ratios": [2, 1]})
-    names = [w.name for w in all_results]
-    width = 0.8 / len(GRADIENTS)
-    for k, impl in enumerate(GRADIENTS):
-        ys, xs = [], []
-        for j, r in enumerate(all_results.values()):
-            if r[impl].status == "ok":
-                xs.append(j + (k - (len(GRADIENTS) - 1) / 2) * width)
-                ys.append(r[impl].median / r["f"].median)
-        ax.bar(xs, ys, width, label=LABELS[impl])
-    ax.set_yscale("log")
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=25, ha="right", fontsize=8)
-    ax.set_ylabel("gradient time / primal time (log scale; lower is better)")
-    ax.set_title("Gradient cost relative to the function (medians, one run)")
-    ax.legend(fontsize=8)
-    if fd_rows:
-        ns = [row["n"] for row in fd_rows]
-        for key, label in (("f", "f"), ("hand", "hand NumPy"), ("srcgrad", "srcgrad"),
-                           ("fd", "central differences")):
-            if all(key in row for row in fd_rows):
-                ax2.plot(ns, [row[key] for row in fd_rows], marker="o", label=label)
-        ax2.set_xscale("log")
-        ax2.set_yscale("log")
-        ax2.set_xlabel("input size n")
-        ax2.set_ylabel("seconds per call")
-        ax2.set_title("Gradient vs finite differences")
-        ax2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return f"plot written to {os.path.relpath(path)}"
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter samples")
     parser.add_argument("--only", action="append", metavar="KEY",
                         help="run only this workload (" + ", ".join(
-                            [w.key for w in workloads.WORKLOADS] + ["fd", "transform"]) + ")")
+                            [w.key for w in workloads_sizes.ALL]
+                            + ["fd", "transform", "overhead"]) + ")")
     parser.add_argument("--no-plot", action="store_true")
     opts = parser.parse_args(argv)
     settings = Settings()
@@ -387,7 +360,7 @@ def main(argv=None) -> int:
     print("peers: " + ", ".join(f"{p} {'yes' if peers.available(p) else 'n/a'}"
                                 for p in peers.PEERS), flush=True)
     all_results = {}
-    for w in workloads.WORKLOADS:
+    for w in workloads_sizes.ALL:
         if only and w.key not in only:
             continue
         t = time.perf_counter()
@@ -397,7 +370,8 @@ def main(argv=None) -> int:
               + cell(r["srcgrad"], f"{r['srcgrad'].median / r['hand'].median:.2f}"), flush=True)
     fd_rows = run_fd(rng, settings) if not only or "fd" in only else []
     transform = run_transform(rng) if not only or "transform" in only else None
-    text = report(all_results, fd_rows, transform, time.perf_counter() - start)
+    overhead_rows = overhead.run(opts.quick) if not only or "overhead" in only else []
+    text = report(all_results, fd_rows, transform, overhead_rows, time.perf_counter() - start)
     print()
     print(text)
     if not only:  # a partial run does not overwrite the full results
@@ -405,8 +379,10 @@ def main(argv=None) -> int:
             fh.write("# Benchmark results\n\nWritten by `make bench` (bench/run.py); "
                      "see the docstring of bench/run.py for how it measures.\n\n" + text + "\n")
     if not opts.no_plot:
+        from plot import plot  # matplotlib is imported (if at all) only to draw
+
         name = "results.png" if not only else "results-partial.png"
-        print(plot(all_results, fd_rows, os.path.join(HERE, name)))
+        print(plot(all_results, fd_rows, os.path.join(HERE, name), GRADIENTS, LABELS))
     return 0
 
 

@@ -31,6 +31,15 @@ class Workload:
     make_args: Callable[[np.random.Generator], tuple]
     wrt: tuple[int, ...]
     slow_peers: bool = False  # long explicit loops: per-op overhead dominates, cap repeats
+    # Wraps a function of the primal's signature (the primal itself, the hand-written
+    # gradient, srcgrad's, each peer's) into what is timed and checked, called with
+    # make_args' values: e.g. the user's Python loop over examples around one gradient
+    # function. Applied to every implementation alike, so each pays the same loop.
+    driver: Callable[[Callable], Callable] | None = None
+
+    def drive(self, fn: Callable) -> Callable:
+        """What is timed for ``fn``: ``fn`` itself, or the driver's loop around it."""
+        return fn if self.driver is None else self.driver(fn)
 
 
 # ---- the lecture function, on floats ----------------------------------------
