@@ -35,7 +35,7 @@ from srcgrad.transform import specialize
 
 _ROOT = os.path.join(os.path.dirname(__file__), "..")
 sys.path[:0] = [os.path.join(_ROOT, "bench"), os.path.join(_ROOT, "examples")]
-import workloads  # noqa: E402 - the bench's workloads, as bench/run.py imports them
+import workloads_sizes  # noqa: E402 - the bench's workloads, as bench/run.py imports them
 
 
 def helpers_left(source: str) -> dict[str, int]:
@@ -64,9 +64,13 @@ def _shown(fn, wrt, args) -> str:
 # apply: a shape the specialization does not know) or specialize.KEPT.
 LEFT: dict[str, dict[str, int]] = {
     # the max-shifts of log-sum-exp (ties; issue 16 rewrites the idiom)
-    'hmm': {'argmax_mask': 2},
-    # scores = np.zeros((length - 1, N, N)): a shape set by a loop variable
-    'cky': {'argmax_mask': 1, 'sum_to': 1, 'unbroadcast': 2},
+    'bench.hmm': {'argmax_mask': 2},
+    # the max-shift; scores = np.zeros((length - 1, N, N)): a shape set by a loop variable
+    'bench.cky': {'argmax_mask': 1, 'sum_to': 1, 'unbroadcast': 2},
+    # the max-shift of the soft-min
+    'bench.soft_dtw': {'argmax_mask': 1},
+    # the zero adjoint of a list (one zero per entry)
+    'bench.list_rnn': {'zeros_like': 1},
     # the first example's X is empty (0x3): nothing known past an empty axis
     'row_loop': {'matmul_grad_a': 1, 'matmul_grad_b': 1, 'seed': 1, 'unbroadcast': 2},
     # x[idx] = v with integer-array indices: which write survived
@@ -91,14 +95,26 @@ LEFT: dict[str, dict[str, int]] = {
     'banded_sums': {'expand': 1},
 }
 
-_WORKLOADS = [pytest.param(w, id=w.key) for w in workloads.WORKLOADS]
+_WORKLOADS = [pytest.param(w, id=w.key) for w in workloads_sizes.ALL]
 _PROGRAMS = [pytest.param(c, id=c.name) for c in CF.CASES if c.examples]
+
+
+def call_args(w) -> tuple:
+    """The arguments of one call of the workload's gradient: per example where its
+    driver loops over examples; a short list for the list recurrence (the same code,
+    fewer leaves to build it for)."""
+    args = w.make_args(np.random.default_rng(0))
+    if w.key == "per_example":
+        return args[0], args[1][0], args[2][0]
+    if w.key == "list_rnn":
+        return args[0], args[1][:8]
+    return args
 
 
 @pytest.mark.parametrize("w", _WORKLOADS)
 def test_helpers_left_in_benchmark_workload(w):
-    args = w.make_args(np.random.default_rng(0))
-    assert helpers_left(_shown(w.primal, w.wrt, args)) == LEFT.get(w.key, {})
+    left = helpers_left(_shown(w.primal, w.wrt, call_args(w)))
+    assert left == LEFT.get(f"bench.{w.key}", {})
 
 
 @pytest.mark.parametrize("case", _PROGRAMS)

@@ -89,11 +89,33 @@ class Arrays:
             if _whole(index):  # x[:, None]: the adjoint is g without the new axes
                 parts = tuple(ir.Const(0) if isinstance(i, ir.Const) and i.value is None else i
                               for i in index)
+                summed = self.unkept(g, index, s.loc)
+                if summed is not None:
+                    core.add(x, summed, s.loc)
+                    return
                 core.hold(g)  # the contribution is a view of g
                 core.add(x, core.emit(core.temp(), "getitem", (g, *parts), s.loc, seq=s.seq),
                          s.loc)
                 return
             core.add(x, Scatter(g, index, s.seq, self.fancy(index)), s.loc)
+
+    def unkept(self, g: ir.Operand, index: tuple, loc: Loc) -> ir.Operand | None:
+        """For ``x[:, None]`` whose adjoint ``g`` is ``np.sum(a, axis=1, keepdims=True)``,
+        as the broadcast's adjoint makes it: ``np.sum(a, axis=1)``, the axes the index
+        added dropped by the sum itself (no view of a kept axis)."""
+        made = self.core.defs.get(g.name) if isinstance(g, ir.Var) else None
+        if made is None or made.op != _SUM or len(made.args) != 1 or \
+                dict(made.kwargs).keys() != {"axis", "keepdims"}:
+            return None
+        kw = dict(made.kwargs)
+        axis, keepdims = kw["axis"], kw["keepdims"]
+        new = tuple(k for k, i in enumerate(index) if isinstance(i, ir.Const) and i.value is None)
+        if not (isinstance(axis, ir.Const) and isinstance(keepdims, ir.Const) and
+                keepdims.value is True and isinstance(axis.value, tuple) and
+                sorted(axis.value) == list(new) and Ellipsis not in [
+                    i.value for i in index if isinstance(i, ir.Const)]):
+            return None
+        return self.core.apply(_SUM, made.args, loc, (("axis", axis),))
 
     def fancy(self, index: tuple) -> bool:
         """Advanced indexing (integer arrays, masks): positions may repeat (not with an

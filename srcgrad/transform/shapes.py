@@ -169,6 +169,11 @@ class _State:
         if isinstance(op, ir.Callee) and op.obj in (min, max) and len(s.args) > 1 and \
                 not s.kwargs and all(self.shape(o) == () for o in s.args):
             return ()  # the builtin on numbers: one of them
+        if op == "tuple":  # (n + 1, m + 1): known numbers make a known shape argument
+            values = [self.value(o) for o in s.args]
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+                self.values[s.target.name] = tuple(values)
+            return _UNKNOWN
         if op in ("attr.size", "attr.ndim"):
             shape = self.shape(s.args[0])
             if shape is not _UNKNOWN:

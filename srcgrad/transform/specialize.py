@@ -181,7 +181,8 @@ KEPT: dict[object, str] = {
     runtime.as_dtype_of: "a parameter whose dtype is not float64, a complex or "
                          "lower-precision value on the way, or an adjoint that may be a "
                          "read-only view: the cast or copy the user is owed",
-    runtime.zeros_like: "a zero adjoint in a parameter's dtype when the dtype is not known",
+    runtime.zeros_like: "the zero adjoint of a list (a zero per entry, of the entry's "
+                        "kind), or of an array whose shape or dtype is not known",
     runtime.seed: "an output not known to be a real scalar: the check that it is",
     runtime.pick: "which of builtin max/min's arguments was returned (ties go to the "
                   "first): a comparison per argument, not shape glue",
