@@ -260,3 +260,31 @@ def test_shapes_and_example_together_are_refused():
     with pytest.raises(srcgrad.UsageError, match="example or shapes"):
         srcgrad.derivative_source(S.tanh_matvec, shapes="A=2x2,x=2",
                                   example=(np.zeros((2, 2)), np.zeros(2)))
+
+
+# ---- calls with lists of floats (dispatch._floats_key: no flattening per call) ----------
+@pytest.mark.parametrize("container", [list, tuple])
+@pytest.mark.parametrize("wrt", [0, 1, (0, 1)])
+def test_lists_of_floats_called_again_and_again(container, wrt):
+    g = srcgrad.grad(S.list_recurrence, wrt=wrt)
+    for n in (5, 5, 3, 5):  # the second call of a length takes the fast path
+        xs = container(float(v) for v in _arr(n))
+        got = g(0.7, xs)
+        got = got if isinstance(wrt, tuple) else (got,)
+        for i, gi in zip(wrt if isinstance(wrt, tuple) else (wrt,), got):
+            want = gradient(S.list_recurrence, (0.7, list(xs)), 0) if i == 0 else \
+                [gradient(lambda *v: S.list_recurrence(0.7, list(v)), tuple(xs), k)
+                 for k in range(n)]
+            if i == 1:
+                assert type(gi) is container and len(gi) == n
+            np.testing.assert_allclose(np.asarray(gi, dtype=float), want, rtol=1e-7)
+
+
+def test_lists_of_numpy_floats_are_not_taken_for_floats():
+    """np.float64 entries (a float subclass) take the general path, with the same result."""
+    g = srcgrad.grad(S.list_recurrence, wrt=1)
+    xs = [0.1, -0.4, 0.3]
+    plain = g(0.7, xs)
+    g(0.7, xs)  # (the fast path, again)
+    mixed = g(0.7, [np.float64(v) for v in xs])
+    np.testing.assert_allclose(mixed, plain, rtol=0, atol=0)

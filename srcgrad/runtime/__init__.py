@@ -91,8 +91,8 @@ def zeros_like(x):
     for a complex array)."""
     if isinstance(x, (*_SCALARS, complex)):
         return 0.0
-    if isinstance(x, (list, tuple)):
-        return [zeros_like(e) for e in x]
+    if isinstance(x, (list, tuple)):  # (numbers, the common case, without a call each)
+        return [0.0 if type(e) is float else zeros_like(e) for e in x]
     return np.zeros(np.shape(x), _float_dtype(x))
 
 
