@@ -9,7 +9,7 @@ tuple of them: ``checks.wrt``), preceded by ``f``'s value if ``with_value``.
   lookup on the argument types plus the generated derivative; a call that does not fit
   ``f``'s signature is an ``ArgumentError`` with Python's own message.
 - The argument types choose a specialization, made on first use: scalar code, code
-  specialized on the shapes and dtypes of the array arguments (``_Shaped``), or, for
+  specialized on the shapes and dtypes of the array arguments (``Shaped``), or, for
   structured arguments (``pytrees``: tuples, lists, dicts, NamedTuples, dataclasses,
   registered classes, a plain object passed as ``self``), the derivative over their
   leaves (``_structured``), each gradient given back in its argument's structure and
@@ -58,6 +58,7 @@ from .build import (
     _params,
     array_key,
 )
+from .callpaths import Shaped, floats_key, floats_result
 from .errors import UsageError
 
 # f's parameters, the required ones defaulting to _sg_missing, then *_sg_more and
@@ -130,9 +131,9 @@ def code_for(gradient_fn: Callable[..., Any], *args: object) -> Callable[..., An
         raise UsageError("code_for takes what srcgrad.grad or value_and_grad made")
     gradient_fn(*args)
     fn = state.by_types[tuple(map(type, args))]
-    if isinstance(fn, _Shaped):
-        return fn.table[fn.key(args)].fn
     made = state.derivative_of.get(fn)
+    if isinstance(made, Shaped):
+        made = made.derivative_for(args)
     if not isinstance(made, Derivative):
         raise UsageError("code_for: structured arguments run more than generated code")
     return made.fn
@@ -140,7 +141,7 @@ def code_for(gradient_fn: Callable[..., Any], *args: object) -> Callable[..., An
 
 class _Specializations:
     """What one dispatcher keeps: the derivative function for each tuple of argument
-    types, and what made each (a ``Derivative``, a ``_Shaped``, None for the structured
+    types, and what made each (a ``Derivative``, a ``Shaped``, None for the structured
     one), to locate a run-time error."""
 
     def __init__(self, f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
@@ -148,7 +149,7 @@ class _Specializations:
         self.f, self.entry, self.indices = f, entry, indices
         self.transform, self.with_value = transform, with_value
         self.by_types: dict[tuple[type, ...], Callable[..., Any]] = {}
-        self.derivative_of: dict[object, Derivative | _Shaped | None] = {}
+        self.derivative_of: dict[object, Derivative | Shaped | None] = {}
         self.built = entry.generation
 
     def specialize(self, args: tuple[object, ...]) -> Callable[..., Any]:
@@ -164,12 +165,12 @@ class _Specializations:
             kinds = tuple(map(_kind, args))
             arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
             if arrays:
-                shaped = _Shaped(lambda shapes, cplx, dtypes: entry.derivative(
+                shaped = Shaped(lambda shapes, cplx, dtypes: entry.derivative(
                     indices, "one", kinds, (), shapes, grads_only=only, complex_=cplx,
                     dtypes=dtypes),
                     arrays, len(args), lambda args: checks.arguments(f, transform, args,
                                                                      indices))
-                fn = shaped
+                fn = shaped.call
                 self.derivative_of[fn] = shaped
             else:
                 # numbers alone: specialized too (every value's shape is known: ())
@@ -184,7 +185,7 @@ class _Specializations:
     def runtime_error(self, fn: object, exc: BaseException, args: tuple[object, ...]
                       ) -> BaseException:
         made = self.derivative_of.get(fn) or self.derivative_of.get(_structured)
-        d = made.last if isinstance(made, _Shaped) else made
+        d = made.derivative_for(args) if isinstance(made, Shaped) else made
         if isinstance(exc, TypeError):  # about an argument, or not srcgrad's to report
             return checks.blame(self.f, self.transform, args, exc, d) or exc
         assert d is not None  # (a derivative ran: the one that raised)
@@ -202,7 +203,7 @@ class _Specializations:
 
 
 def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
-                derivative_of: dict[object, Derivative | _Shaped | None],
+                derivative_of: dict[object, Derivative | Shaped | None],
                 grads_only: bool = False) -> Callable[..., Any]:
     """The derivative for calls with structured arguments (``pytrees``: tuples, lists,
     dicts, NamedTuples, dataclasses, registered classes, ``self``): their leaves are
@@ -211,14 +212,14 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
     returns."""
     params = _params(f)
     transform = checks.GRAD if grads_only else checks.VALUE_AND_GRAD
-    floats: dict[tuple[object, ...], Derivative] = {}  # by _floats_key
+    floats: dict[tuple[object, ...], Derivative] = {}  # by callpaths.floats_key
 
     def call(*args: object) -> object:
-        key = _floats_key(args)
+        key = floats_key(args)
         d = floats.get(key) if key is not None else None
         if d is not None:  # floats and lists of floats: no checks or flattening needed
             derivative_of[_structured] = d
-            return _floats_result(d, args, indices, grads_only)
+            return floats_result(d, args, indices, grads_only)
         checks.arguments(f, transform, args, indices)  # on each call: contents change
         flat = pytrees.Flat(params, args)
         wrt = tuple(j for i in indices for j in flat.indices(i))
@@ -238,91 +239,6 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
         return (out[0], *shaped)
 
     return call
-
-
-def _floats_key(args: tuple[object, ...]) -> tuple[object, ...] | None:
-    """For arguments that are floats and lists or tuples of floats alone (a recurrence
-    over a list of numbers): their types and lengths, which fix the derivative and how
-    its results are put back; None for any other call."""
-    key: list[object] = []
-    for a in args:
-        t = type(a)
-        if t is float:
-            key.append(t)
-        elif isinstance(a, (list, tuple)) and (t is list or t is tuple) and \
-                all(type(v) is float for v in a):
-            key.append((t, len(a)))
-        else:
-            return None
-    return tuple(key)
-
-
-def _floats_result(d: Derivative, args: tuple[object, ...], indices: tuple[int, ...],
-                   grads_only: bool) -> object:
-    """What ``_structured`` returns for such arguments: the leaves passed in order, each
-    list's (tuple's) gradient a list (tuple) of its leaves' adjoints."""
-    leaves: list[object] = []
-    for a in args:
-        if isinstance(a, (list, tuple)):
-            leaves.extend(a)
-        else:
-            leaves.append(a)
-    out = d.fn(*leaves)
-    grads, k = [], 1
-    for i in indices:
-        a = args[i]
-        if isinstance(a, (list, tuple)):
-            grads.append(type(a)(out[k:k + len(a)]))
-            k += len(a)
-        else:
-            grads.append(out[k])
-            k += 1
-    if grads_only:
-        return grads[0] if len(grads) == 1 else tuple(grads)
-    return (out[0], *grads)
-
-
-class _Shaped:
-    """Calls the derivative specialized on the shapes of the array arguments (one per
-    shape combination, built on first use; see ``transform/shapes.py``). Keyed on dtypes too:
-    arrays of one type can hold integers (which ``check`` refuses: it is given the
-    arguments on each new key) or complex numbers (a derivative of their own)."""
-
-    def __init__(self, build: Callable[[tuple[object, ...], tuple[int, ...], tuple[object, ...]],
-                                         Derivative],
-                 arrays: tuple[int, ...], n: int,
-                 check: Callable[[tuple[object, ...]], None] = lambda args: None):
-        self.build, self.arrays, self.n, self.check = build, arrays, n, check
-        self.key = _key_function(arrays)
-        self.table: dict[tuple[object, ...], Derivative] = {}
-        self.by_shapes: dict[tuple[object, ...], Derivative] = {}
-        self.last: Derivative | None = None  # for locating a run-time error
-
-    def __call__(self, *args: Any) -> object:
-        key = self.key(args)
-        d = self.table.get(key)
-        if d is None:
-            self.check(args)
-            shapes, dtypes = array_key(args)
-            cplx = checks.complex_positions(args)
-            if (shapes, cplx, dtypes) not in self.by_shapes:
-                self.by_shapes[shapes, cplx, dtypes] = self.build(shapes, cplx, dtypes)
-            d = self.table[key] = self.by_shapes[shapes, cplx, dtypes]
-        self.last = d
-        return d.fn(*args)
-
-
-_KEYS: dict[tuple[int, ...], Callable[[tuple[object, ...]], tuple[object, ...]]] = {}
-
-
-def _key_function(arrays: tuple[int, ...]) -> Callable[[tuple[object, ...]], tuple[object, ...]]:
-    """``args -> (args[i].shape, args[i].dtype, ...)`` for ``i`` in ``arrays``, written out:
-    a call pays attribute reads and one tuple, no loop (the dispatcher's own cost)."""
-    fn = _KEYS.get(arrays)
-    if fn is None:
-        parts = "".join(f"a[{i}].shape, a[{i}].dtype, " for i in arrays)
-        fn = _KEYS[arrays] = eval(f"lambda a: ({parts})")  # noqa: S307 - our own text
-    return fn
 
 
 def _dispatch_text(f: Callable[..., Any], sig: inspect.Signature, namespace: dict[str, object],

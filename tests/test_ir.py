@@ -118,6 +118,7 @@ LAYERS = [
     {"backend"},
     {"build", "higher_tape"},
     {"checks", "shown", "custom", "coverage", "higher"},
+    {"callpaths"},  # the dispatcher's per-call paths
     {"dispatch", "structured", "outputs", "exporting"},
     {"api"},
     {"gradcheck", "graphs", "highlight"},  # graphs: pictures of a computation graph

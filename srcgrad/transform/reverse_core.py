@@ -45,6 +45,7 @@ _RESHAPE = ir.Callee("np.reshape", np.reshape, np)
 _REAL = ir.Callee("np.real", np.real, np)
 # Binary operators that broadcast their operands elementwise.
 _BROADCASTING = frozenset({"mul", "add", "sub", "truediv"})
+_ARITHMETIC = frozenset({"add", "sub", "mul", "truediv", "neg", "pow"})
 # Helpers whose second argument is read only for its shape (a tuple is a shape).
 _SHAPE_READERS = frozenset({runtime.expand, runtime.keep})
 
@@ -106,6 +107,9 @@ class Core:
                 return simpler
         if op in _BROADCASTING and self.tracker is not None:
             args = tuple(self.narrowed(a, b, loc) for a, b in (args, args[::-1]))
+            for k in (0, 1):
+                if op == "mul" and self.is_one(args[k]) and self.fresh(args[1 - k]):
+                    return args[1 - k]  # (exactly equal, same dtype: 1.0 is a weak float)
             inside = self.into_expand(op, args, loc)
             if inside is not None:
                 return inside
@@ -191,6 +195,19 @@ class Core:
                 kept[ax] = 1
             return self.emit(self.temp(), _RESHAPE, (g, ir.Const(tuple(kept))), loc)
         return self.emit(self.temp(), _KEEP, s.args, loc)
+
+    def is_one(self, o: ir.Operand) -> bool:
+        """``o`` is the seed ``1.0`` of a known real scalar output."""
+        s = self.defs.get(o.name) if isinstance(o, ir.Var) else None
+        return s is not None and s.op == "copy" and isinstance(s.args[0], ir.Const) and \
+            type(s.args[0].value) is float and s.args[0].value == 1.0
+
+    def fresh(self, o: ir.Operand) -> bool:
+        """``o`` is a temporary the adjoint code just computed by arithmetic: a value of
+        its own that nothing else reads, so that a product with 1.0 may be ``o`` itself."""
+        s = self.defs.get(o.name) if isinstance(o, ir.Var) else None
+        return s is not None and s.target.kind == "temp" and s.op in _ARITHMETIC and \
+            s is self.state.out[-1]
 
     def expanded(self, a: ir.Operand) -> ir.Stmt | None:
         """The ``expand(g, x, axis, keepdims)`` statement defining ``a``, if one does."""
