@@ -28,6 +28,7 @@ from ..errors import Loc, UnsupportedSyntax
 from ..ir import Namer, check_inplace
 from .analysis import LIST, Analysis
 from .reverse_uses import out_of, vars_of
+from .write_once import WriteOnce, may_follow, program_order, read_parts
 
 # Functions whose result is always a new array, never a view of an argument, so that
 # writing into it changes nothing else (np.reshape, np.transpose, x[i]... may return
@@ -132,7 +133,7 @@ class Tape:
         """An array written in place must be the function's own: not the caller's (an
         alias of a parameter) and not a view into another array (a row read x[i])."""
         params = {p.name for p in self.fn.params}
-        order = _order(forward)
+        order = program_order(forward)
         for n in ir.walk(forward):
             if not isinstance(n, ir.Stmt):
                 continue
@@ -140,7 +141,7 @@ class Tape:
             if root not in written:
                 continue
             alias = n.op == "copy" and isinstance(n.args[0], ir.Var)
-            if alias and not any(_may_follow(order, w, n) for w in overwritten.values()
+            if alias and not any(may_follow(order, w, n) for w in overwritten.values()
                                  if buffers.get(w.target.name) == root):
                 continue  # `M = D` after D's last write: both names read the same value
             if alias or n.target.name in params or not self.fresh(n):
@@ -186,6 +187,11 @@ class Tape:
             return
         buffers = _buffers(forward)
         written = {buffers.get(name, name) for name in overwritten}
+        writes_into: dict[str, list[ir.Stmt]] = {}
+        for w in ir.walk(forward):
+            if isinstance(w, ir.Stmt) and w.op in writes and isinstance(w.args[0], ir.Var):
+                root = buffers.get(w.args[0].name, w.args[0].name)
+                writes_into.setdefault(root, []).append(w)
         self.check_storage(forward, buffers, written, overwritten)
         needed = {v.name for v in _uses_in(adjoint, skip_shape=True)}
         unstable = dict(overwritten)
@@ -194,8 +200,12 @@ class Tape:
         # where it is made (a snapshot) for the adjoint alone: the forward sweep goes on
         # computing with the view, as f does (a product with a reversed view rounds
         # differently from one with its contiguous copy, so the value would not be f's).
-        for s, root in self.views_of(forward, buffers):
+        # Not a view whose entry no write changes after it is made (write_once.py).
+        once = None if generated else WriteOnce(forward)
+        for s, root, parts in self.views_of(forward, buffers):
             if s.target.name in needed and root in written:
+                if once is not None and once.final(s, parts, writes_into[root]):
+                    continue
                 unstable.setdefault(s.target.name, _first_write(overwritten, buffers, root))
         # Carried versions are overwritten by the next iteration, and the value before
         # the loop by the first (the loop writes into that very array); a branch's value
@@ -217,11 +227,14 @@ class Tape:
         if snapshots:
             _substitute(adjoint, snapshots)
 
-    def views_of(self, forward: list, buffers: dict) -> list[tuple[ir.Stmt, str]]:
+    def views_of(self, forward: list, buffers: dict) -> list[tuple[ir.Stmt, str, tuple | None]]:
         """Each statement whose result may share storage with an array of ``forward``
-        (an indexing, ``x.T``, ``np.reshape``...), mapped to that array's buffer;
-        chains of views lead to the first array."""
+        (an indexing, ``x.T``, ``np.reshape``...), mapped to that array's buffer and
+        to the index parts of the indexing of the array itself that the chain of views
+        starts with (None if it starts otherwise: all of it); chains of views lead to
+        the first array."""
         root: dict[str, str] = {}
+        parts: dict[str, tuple | None] = {}
         found = []
         for s in ir.walk(forward):
             if not isinstance(s, ir.Stmt) or not (ir.may_share_first(s) or s.op == "getitem"):
@@ -230,7 +243,9 @@ class Tape:
             if isinstance(first, ir.Var):
                 base = first.name
                 root[s.target.name] = root.get(base, buffers.get(base, base))
-                found.append((s, root[s.target.name]))
+                # (a view of a view sees part of what the first one sees)
+                parts[s.target.name] = parts[base] if base in root else read_parts(s)
+                found.append((s, root[s.target.name], parts[s.target.name]))
         return found
 
     def snapshot(self, forward: list, v: ir.Var, loc: Loc, listed: bool = False) -> ir.Var:
@@ -295,26 +310,6 @@ def _made(n: ir.Node) -> list[ir.Var]:
     if isinstance(n, ir.Loop):
         return [out_of(p) for p in n.carried]
     return ir.node_defs(n)
-
-
-def _order(block: list, loops: tuple = (), out: dict | None = None) -> dict:
-    """Each statement's position in program order and the loops around it."""
-    out = {} if out is None else out
-    for n in block:
-        if isinstance(n, ir.Stmt):
-            out[id(n)] = (len(out), loops)
-        elif isinstance(n, ir.If):
-            _order(n.then, loops, out)
-            _order(n.orelse, loops, out)
-        else:
-            _order(n.test + n.body, (*loops, id(n)), out)
-    return out
-
-
-def _may_follow(order: dict, later: ir.Stmt, earlier: ir.Stmt) -> bool:
-    """``later`` may run after ``earlier``: it comes after it, or a loop holds both."""
-    (i, outer), (j, inner) = order[id(later)], order[id(earlier)]
-    return i > j or bool(set(outer) & set(inner))
 
 
 def _first_write(overwritten: dict, buffers: dict, root: str) -> ir.Stmt:
