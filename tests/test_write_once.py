@@ -56,9 +56,9 @@ def rows_per_entry(x, W):
     a = np.zeros((n, k))
     a[0] = x[0]
     for t in range(1, n):
-        for j in range(k):
-            left = a[t, j - 1] if j > 0 else 1.0
-            a[t, j] = np.sum(a[t - 1] * W[:, j]) * left + x[t, j]
+        a[t, 0] = np.sum(a[t - 1] * W[:, 0]) + x[t, 0]
+        for j in range(1, k):
+            a[t, j] = np.sum(a[t - 1] * W[:, j]) * a[t, j - 1] + x[t, j]
     return np.sum(a[n - 1] * a[n - 1])
 
 
@@ -147,6 +147,33 @@ def alias_write(x, w):
     return np.sum(a * a)
 
 
+# -- the adjoint of the write must copy and zero the entry ----------------------------
+def written_twice(x, w):
+    n = x.shape[0]
+    a = np.zeros(x.shape)
+    for t in range(n):
+        a[t] = x[t] * x[t]
+        a[t] = a[t] * w  # reads, then writes again, the entry just written
+    return np.sum(a * a)
+
+
+def same_entry_each_iteration(x, w):
+    n = x.shape[0]
+    a = np.zeros(x.shape)
+    for t in range(n):
+        a[0] = x[t] * w  # an earlier iteration wrote a[0] too
+        a[t] = a[0] * a[0]
+    return np.sum(a * a)
+
+
+def from_an_argument(x, w):
+    n = x.shape[0]
+    a = np.copy(x)  # the entries' values before the writes are x's
+    for t in range(1, n):
+        a[t] = a[t - 1] * w
+    return np.sum(a * a)
+
+
 def _check(f, args, wrt):
     # (value_and_grad: the forward sweep keeps the writes after the reads, which a
     # gradient alone may drop as dead code)
@@ -212,3 +239,31 @@ def test_write_through_an_alias_is_refused():
     args = (np.ones((4, 3)), np.ones(3))
     with pytest.raises(UnsupportedSyntax):
         srcgrad.grad(alias_write, wrt=(0, 1))(*args)
+
+
+@pytest.mark.parametrize("program", [hmm.log_partition, hmm.log_partition_per_state])
+def test_hmm_adjoint_reads_rows_without_copy_or_zeroing(program):
+    src = _source(program, (0, 1, 2))
+    assert ".copy()" not in src and "= 0.0" not in src and "np.copy(" not in src
+
+
+@pytest.mark.parametrize("program", [soft_dtw, edit_like, rows, rows_per_entry])
+def test_table_adjoints_read_entries_without_copy(program):
+    src = _source(program, (0, 1))
+    assert ".copy()" not in src and "= 0.0" not in src
+
+
+def test_cky_chart_adjoint_is_read_without_copy():
+    src = _source(cky.log_partition, (0, 1))
+    assert "chart_bar[i_5, k, A]" in src and "chart_bar[i_5, k, A].copy()" not in src
+    assert "scores_bar[t11].copy()" in src  # scores: a new table per A, not proven
+
+
+@pytest.mark.parametrize("program", [written_twice, same_entry_each_iteration,
+                                     from_an_argument])
+def test_entries_touched_before_their_write_keep_copy_and_zeroing(program):
+    rng = np.random.default_rng(5)
+    args = (rng.normal(size=(5, 3)), rng.normal(size=3))
+    src = _source(program, (0, 1))
+    assert ".copy()" in src and "= 0.0" in src
+    _check(program, args, (0, 1))

@@ -269,3 +269,78 @@ def _renamed(bounds: dict, names: dict) -> dict:
     """``bounds`` with the indices in ``names`` identified with their new names."""
     return {k: ([_rename(f, names) for f in lo], [_rename(f, names) for f in hi])
             for k, (lo, hi) in bounds.items() if k not in names}
+
+
+class FirstTouch:
+    """Writes that meet their entry fresh: ``first(w, active)`` is True only when no
+    statement that may run before the write ``w`` (``a_new = setitem(a, v, idx)``)
+    reads or writes the entry ``w`` writes, ``w`` itself included (an earlier
+    iteration), and the table starts from a constant (an inactive constructor,
+    ``np.zeros``), its versions linked by writes and loops alone. Then the adjoint
+    of ``a`` at ``idx`` is never read after ``w``'s adjoint reads it (nor changed,
+    so a view of it stays right), and ``w``'s adjoint needs neither the copy of the
+    entry's adjoint nor its zeroing: the stale entry reaches nothing active."""
+
+    def __init__(self, forward: list):
+        self.once = WriteOnce(forward)
+        self.forward = forward
+        # (not over generated gradient code: its adjoint buffers change in place
+        # through ops this proof does not follow)
+        self.generated = any(isinstance(n, ir.Stmt) and n.adjoint for n in ir.walk(forward))
+        parent: dict[str, str] = {}
+
+        def find(a: str) -> str:
+            while parent.get(a, a) != a:
+                a = parent[a]
+            return a
+
+        def union(a: object, b: object) -> None:
+            if isinstance(a, ir.Var) and isinstance(b, ir.Var):
+                parent[find(a.name)] = find(b.name)
+
+        for n in ir.walk(forward):
+            if isinstance(n, ir.Stmt) and n.op == "setitem":
+                union(n.target, n.args[0])
+            elif isinstance(n, ir.Loop):
+                for p in n.carried:
+                    union(p.target, p.sources[0])
+                    union(p.target, p.sources[1])
+                    union(p.out, p.target)
+        self.root = {k: find(k) for k in parent}
+
+    def first(self, w: ir.Stmt, active: set[str]) -> bool:
+        """See the class docstring; False whenever it is not proven."""
+        if self.generated or w.op != "setitem" or not isinstance(w.args[0], ir.Var) or \
+                w.args[0].name not in self.root:
+            return False
+        table = self.root[w.args[0].name]
+        versions = {k for k, r in self.root.items() if r == table}
+        origins = [n for n in ir.walk(self.forward) if isinstance(n, ir.Stmt)
+                   and n.target.name in versions and n.op != "setitem"]
+        if len(origins) != 1 or origins[0].target.name in active or \
+                not isinstance(origins[0].op, ir.Callee):
+            return False
+        return all(self._harmless(n, versions, w) for n in ir.walk(self.forward))
+
+    def _harmless(self, n: ir.Node, versions: set[str], w: ir.Stmt) -> bool:
+        """``n`` touches no version of the table, or not ``w``'s entry before ``w``."""
+        used = [v for v in ir.node_uses(n) if v.name in versions]
+        if not used:
+            return True
+        if isinstance(n, ir.If):
+            return False  # a merged table: its versions may be other arrays
+        if isinstance(n, ir.Loop):
+            inputs = {v.name for p in n.carried for v in p.sources if isinstance(v, ir.Var)}
+            return all(v.name in inputs for v in used)  # (carried: the table itself)
+        once, first = self.once, n.args[0] if n.args else None
+        rest = [v for v in n.uses()[1:] if v.name in versions] if first in used else used
+        if rest or first not in used:  # another use: it must come after w
+            return not may_follow(once.order, w, n)
+        if n.op == "setitem":
+            return once.final(n, n.args[2:] if n.seq else n.args[2:3], [w])
+        if n.op == "getitem":
+            return once.final(n, read_parts(n), [w])
+        if n.op in ("attr.shape", "attr.ndim", "attr.size") or (
+                isinstance(n.op, ir.Callee) and n.op.obj is len):
+            return True
+        return not may_follow(once.order, w, n)
