@@ -138,6 +138,22 @@ def written_after(x, w):
     return s + np.sum(a)
 
 
+def merged_view(x, w):
+    """A row view merged by an if, read by the adjoint, then overwritten."""
+    n = x.shape[0]
+    a = np.copy(x)
+    s = 0.0
+    for t in range(1, n):
+        if t > 1:
+            r = a[t]
+        else:
+            r = a[0]
+        s = s + np.sum(r * w)
+        a[t] = a[t - 1] * 0.5
+        a[0] = a[0] * 0.5
+    return s + np.sum(a)
+
+
 def alias_write(x, w):
     n = x.shape[0]
     a = np.copy(x)
@@ -220,7 +236,7 @@ def test_tables_the_adjoint_reads_are_not_snapshotted(program):
 
 @pytest.mark.parametrize("program", [same_iteration_rewrite, later_iteration_rewrite,
                                      read_ahead, wraps_around, while_loop, decreasing,
-                                     written_after])
+                                     written_after, merged_view])
 def test_entries_that_may_change_keep_their_copy(program):
     rng = np.random.default_rng(2)
     args = (rng.normal(size=(5, 3)), rng.normal(size=3))

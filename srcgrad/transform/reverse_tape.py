@@ -202,11 +202,15 @@ class Tape:
         # differently from one with its contiguous copy, so the value would not be f's).
         # Not a view whose entry no write changes after it is made (write_once.py).
         once = None if generated else WriteOnce(forward)
-        for s, root, parts in self.views_of(forward, buffers):
+        views, merged = self.views_of(forward, buffers)
+        for s, root, parts in views:
             if s.target.name in needed and root in written:
                 if once is not None and once.final(s, parts, writes_into[root]):
                     continue
                 unstable.setdefault(s.target.name, _first_write(overwritten, buffers, root))
+        for name, root in merged.items():
+            if name in needed and root in written:
+                unstable.setdefault(name, _first_write(overwritten, buffers, root))
         # Carried versions are overwritten by the next iteration, and the value before
         # the loop by the first (the loop writes into that very array); a branch's value
         # merged at an if is the array a write after the if changes (v = u in one
@@ -227,26 +231,38 @@ class Tape:
         if snapshots:
             _substitute(adjoint, snapshots)
 
-    def views_of(self, forward: list, buffers: dict) -> list[tuple[ir.Stmt, str, tuple | None]]:
+    def views_of(self, forward: list, buffers: dict) -> tuple[list, dict[str, str]]:
         """Each statement whose result may share storage with an array of ``forward``
         (an indexing, ``x.T``, ``np.reshape``...), mapped to that array's buffer and
         to the index parts of the indexing of the array itself that the chain of views
         starts with (None if it starts otherwise: all of it); chains of views lead to
-        the first array."""
+        the first array. Also the values merged from views by a phi (``r = a[t]`` in
+        one branch, ``r = a[0]`` in the other; a carried view), mapped to the buffer."""
         root: dict[str, str] = {}
         parts: dict[str, tuple | None] = {}
-        found = []
-        for s in ir.walk(forward):
-            if not isinstance(s, ir.Stmt) or not (ir.may_share_first(s) or s.op == "getitem"):
-                continue
-            first = s.args[0]  # (a variable whenever may_share_first holds)
-            if isinstance(first, ir.Var):
-                base = first.name
-                root[s.target.name] = root.get(base, buffers.get(base, base))
+        merged: dict[str, str] = {}
+        for _ in range(4):  # (a view of a merged view is seen on the next pass)
+            found, size = [], len(root)
+            for n in ir.walk(forward):
+                if not isinstance(n, ir.Stmt):
+                    for target, sources in _phi_edges(n):
+                        src = next((v.name for v in sources if isinstance(v, ir.Var)
+                                    and v.name in root), None)
+                        if src is not None:
+                            root[target] = merged[target] = root[src]
+                            parts[target] = None
+                    continue
+                if not (ir.may_share_first(n) or n.op == "getitem") or \
+                        not isinstance(n.args[0], ir.Var):
+                    continue
+                base = n.args[0].name  # (a variable whenever may_share_first holds)
+                root[n.target.name] = root.get(base, buffers.get(base, base))
                 # (a view of a view sees part of what the first one sees)
-                parts[s.target.name] = parts[base] if base in root else read_parts(s)
-                found.append((s, root[s.target.name], parts[s.target.name]))
-        return found
+                parts[n.target.name] = parts[base] if base in root else read_parts(n)
+                found.append((n, root[n.target.name], parts[n.target.name]))
+            if len(root) == size:
+                break
+        return found, merged
 
     def snapshot(self, forward: list, v: ir.Var, loc: Loc, listed: bool = False) -> ir.Var:
         """Save a copy of array version ``v`` where it is made, before a later write
@@ -310,6 +326,16 @@ def _made(n: ir.Node) -> list[ir.Var]:
     if isinstance(n, ir.Loop):
         return [out_of(p) for p in n.carried]
     return ir.node_defs(n)
+
+
+def _phi_edges(n: ir.Node) -> list[tuple[str, tuple]]:
+    """The values a loop or an if merges, with the values each is merged from."""
+    if isinstance(n, ir.If):
+        return [(p.target.name, p.sources) for p in n.phis]
+    if isinstance(n, ir.Loop):
+        return [e for p in n.carried for e in ((p.target.name, p.sources),
+                                               (ir.loop_out(p).name, (p.target,)))]
+    return []
 
 
 def _first_write(overwritten: dict, buffers: dict, root: str) -> ir.Stmt:
