@@ -122,7 +122,8 @@ class Arrays:
             core.add(xs, rest, s.loc)
 
     def setitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
-        """``x_new = x`` with ``x[index] = v``: v gets g[index]; x gets g, zeroed there."""
+        """``x_new = x`` with ``x[index] = v``: v gets g[index]; x gets g, zeroed there
+        (as is where ``state.first_touch`` proves nothing reads that entry of it)."""
         st, core = self.state, self.core
         x, v, index = s.args[0], s.args[1], s.args[2:]
         # An entry no earlier statement touched: the stale adjoint left there reaches
