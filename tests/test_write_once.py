@@ -138,6 +138,14 @@ def written_after(x, w):
     return s + np.sum(a)
 
 
+def mirrored(x, w):
+    n = x.shape[0]
+    a = np.copy(x)
+    for t in range(n):
+        a[t] = a[n - 1 - t] * w + x[t]  # the first half reads rows written later
+    return np.sum(a * a)
+
+
 def merged_view(x, w):
     """A row view merged by an if, read by the adjoint, then overwritten."""
     n = x.shape[0]
@@ -236,7 +244,7 @@ def test_tables_the_adjoint_reads_are_not_snapshotted(program):
 
 @pytest.mark.parametrize("program", [same_iteration_rewrite, later_iteration_rewrite,
                                      read_ahead, wraps_around, while_loop, decreasing,
-                                     written_after, merged_view])
+                                     written_after, merged_view, mirrored])
 def test_entries_that_may_change_keep_their_copy(program):
     rng = np.random.default_rng(2)
     args = (rng.normal(size=(5, 3)), rng.normal(size=3))
