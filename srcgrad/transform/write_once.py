@@ -16,6 +16,11 @@ function (an axis, or the difference of two: a span length) strictly larger (or
 smaller) at the write than at the read, found by replacing loop indices by their
 range bounds, innermost first. Indices must also be provably non-negative (a
 negative index wraps around to the end).
+
+``FirstTouch(forward).first(w, active)`` is the same proof turned round, for the
+adjoint of a write ``a[idx] = v`` (``reverse_arrays``): True only when nothing that
+may run before ``w`` touches its entry and the table starts as an inactive constant;
+then that adjoint reads ``a_bar[idx]`` without copying or zeroing it.
 """
 
 from __future__ import annotations
