@@ -202,7 +202,7 @@ class Tape:
         # differently from one with its contiguous copy, so the value would not be f's).
         # Not a view whose entry no write changes after it is made (write_once.py).
         once = None if generated else WriteOnce(forward)
-        views, merged = self.views_of(forward, buffers)
+        views, merged = self.views_of(forward, buffers, written)
         for s, root, parts in views:
             if s.target.name in needed and root in written:
                 if once is not None and once.final(s, parts, writes_into[root]):
@@ -231,24 +231,28 @@ class Tape:
         if snapshots:
             _substitute(adjoint, snapshots)
 
-    def views_of(self, forward: list, buffers: dict) -> tuple[list, dict[str, str]]:
+    def views_of(self, forward: list, buffers: dict,
+                 written: frozenset | set = frozenset()) -> tuple[list, dict[str, str]]:
         """Each statement whose result may share storage with an array of ``forward``
         (an indexing, ``x.T``, ``np.reshape``...), mapped to that array's buffer and
         to the index parts of the indexing of the array itself that the chain of views
         starts with (None if it starts otherwise: all of it); chains of views lead to
         the first array. Also the values merged from views by a phi (``r = a[t]`` in
-        one branch, ``r = a[0]`` in the other; a carried view), mapped to the buffer."""
+        one branch, ``r = a[0]`` in the other; a carried view), mapped to the buffer
+        (one in ``written`` if they come from several)."""
         root: dict[str, str] = {}
         parts: dict[str, tuple | None] = {}
         merged: dict[str, str] = {}
-        for _ in range(4):  # (a view of a merged view is seen on the next pass)
-            found, size = [], len(root)
-            for n in ir.walk(forward):
+        nodes = ir.walk(forward)
+        for _ in range(len(nodes) + 1):  # (until nothing changes: a loop's back edge
+            found, before = [], dict(root)  # is seen on the next pass)
+            for n in nodes:
                 if not isinstance(n, ir.Stmt):
                     for target, sources in _phi_edges(n):
-                        src = next((v.name for v in sources if isinstance(v, ir.Var)
-                                    and v.name in root), None)
-                        if src is not None:
+                        srcs = sorted((root[v.name] not in written, v.name) for v in sources
+                                      if isinstance(v, ir.Var) and v.name in root)
+                        if srcs:
+                            src = srcs[0][1]
                             root[target] = merged[target] = root[src]
                             parts[target] = None
                     continue
@@ -260,7 +264,7 @@ class Tape:
                 # (a view of a view sees part of what the first one sees)
                 parts[n.target.name] = parts[base] if base in root else read_parts(n)
                 found.append((n, root[n.target.name], parts[n.target.name]))
-            if len(root) == size:
+            if root == before:
                 break
         return found, merged
 
