@@ -198,6 +198,35 @@ def from_an_argument(x, w):
     return np.sum(a * a)
 
 
+def whole_read_before(x, w):
+    n = x.shape[0]
+    a = np.zeros(x.shape)
+    s = 0.0
+    for t in range(n):
+        s = s + np.sum(a * a)  # reads every entry (kept: the proof wants no read)
+        a[t] = x[t] * w
+    return s + np.sum(a)
+
+
+def read_before_write(x, w):
+    n = x.shape[0]
+    a = np.zeros(x.shape)
+    s = 0.0
+    for t in range(n):
+        v = x[t] * w
+        s = s + np.sum(a[t] * 2.0)  # its adjoint adds into a_bar[t] after v's is read
+        a[t] = v
+    return s + np.sum(a * a)
+
+
+def filled_with_a_parameter(x, w):
+    n = x.shape[0]
+    a = np.full(x.shape, w[0])  # the entries' values before the writes depend on w
+    for t in range(1, n):
+        a[t] = a[t - 1] * w + x[t]
+    return np.sum(a * a)
+
+
 def _check(f, args, wrt):
     # (value_and_grad: the forward sweep keeps the writes after the reads, which a
     # gradient alone may drop as dead code)
@@ -284,7 +313,8 @@ def test_cky_chart_adjoint_is_read_without_copy():
 
 
 @pytest.mark.parametrize("program", [written_twice, same_entry_each_iteration,
-                                     from_an_argument])
+                                     from_an_argument, whole_read_before, read_before_write,
+                                     filled_with_a_parameter])
 def test_entries_touched_before_their_write_keep_copy_and_zeroing(program):
     rng = np.random.default_rng(5)
     args = (rng.normal(size=(5, 3)), rng.normal(size=3))
