@@ -146,11 +146,16 @@ class Arrays:
             core.add(xs, rest, s.loc)
 
     def setitem_adjoint(self, s: ir.Stmt, g: ir.Operand) -> None:
-        """``x_new = x`` with ``x[index] = v``: v gets g[index]; x gets g, zeroed there."""
+        """``x_new = x`` with ``x[index] = v``: v gets g[index]; x gets g, zeroed there
+        (as is where ``state.first_touch`` proves nothing reads that entry of it)."""
         st, core = self.state, self.core
         x, v, index = s.args[0], s.args[1], s.args[2:]
+        # An entry no earlier statement touched: the stale adjoint left there reaches
+        # nothing active and nothing changes it later, so g[index] is read as is.
+        fresh = not self.fancy(index) and st.first_touch.first(s, st.active)
         if isinstance(v, ir.Var) and v.name in st.active:
-            c: ir.Operand = core.emit(core.temp(), "copyitem", (g, *index), s.loc, seq=s.seq)
+            c: ir.Operand = core.emit(core.temp(), "getitem" if fresh else "copyitem",
+                                      (g, *index), s.loc, seq=s.seq)
             if self.fancy(index):
                 c = self.survivors(c, g, index, s)
             region = st.shapes.get(("region", s.target.name))
@@ -158,7 +163,9 @@ class Arrays:
                 c = self.unbroadcast(c, v, s.loc, region)
             core.add(v, core.real_for(v, c, s), s.loc)
         if isinstance(x, ir.Var) and x.name in st.active:
-            z = core.emit(core.adjoint_var(x), "setitem", (g, ir.Const(0.0), *index), s.loc,
+            # (fresh: x's adjoint is g's buffer as it is, which g's holder hands on)
+            z = core.emit(core.adjoint_var(x), "copy", (g,), s.loc) if fresh else \
+                core.emit(core.adjoint_var(x), "setitem", (g, ir.Const(0.0), *index), s.loc,
                           seq=s.seq)
             st.owned.add(z.name)
             core.add(x, core.real_for(x, z, s), s.loc)

@@ -25,6 +25,7 @@ from .. import ir
 from ..ir import Namer
 from .analysis import Analysis
 from .shapes import infer as infer_shapes
+from .write_once import FirstTouch
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class SweepState:
     writes: set[str]  # variables changed in place in f (setitem, append): their adjoints
     # are mutable, so a shared contribution is copied before it becomes theirs
     namer: Namer  # fresh names: never clashes with a name of fn or an earlier fresh one
+    # Which writes of ``forward`` meet their entry fresh (their adjoint neither copies
+    # nor zeroes it, see write_once.FirstTouch); read-only.
+    first_touch: FirstTouch
 
     # -- the sweep's position ------------------------------------------------------
     scope: Scope  # contributions of the block being reversed (a new one per region)
@@ -115,7 +119,7 @@ class SweepState:
         writes = {s.target.name for s in ir.walk(fn.body)
                   if isinstance(s, ir.Stmt) and s.op in ("setitem", "append")}
         return cls(fn, wrt, seed, forward, a, a.active, known, writes, Namer(names),
-                   Scope(set()))
+                   FirstTouch(forward), Scope(set()))
 
     def kind(self, o: ir.Operand) -> str:
         """The kind of ``o`` (``analysis.SCALAR``, ``LIST`` or ``ANY``)."""

@@ -28,6 +28,7 @@ from ..errors import Loc, UnsupportedSyntax
 from ..ir import Namer, check_inplace
 from .analysis import LIST, Analysis
 from .reverse_uses import out_of, vars_of
+from .write_once import WriteOnce, may_follow, program_order, read_parts
 
 # Functions whose result is always a new array, never a view of an argument, so that
 # writing into it changes nothing else (np.reshape, np.transpose, x[i]... may return
@@ -132,7 +133,7 @@ class Tape:
         """An array written in place must be the function's own: not the caller's (an
         alias of a parameter) and not a view into another array (a row read x[i])."""
         params = {p.name for p in self.fn.params}
-        order = _order(forward)
+        order = program_order(forward)
         for n in ir.walk(forward):
             if not isinstance(n, ir.Stmt):
                 continue
@@ -140,7 +141,7 @@ class Tape:
             if root not in written:
                 continue
             alias = n.op == "copy" and isinstance(n.args[0], ir.Var)
-            if alias and not any(_may_follow(order, w, n) for w in overwritten.values()
+            if alias and not any(may_follow(order, w, n) for w in overwritten.values()
                                  if buffers.get(w.target.name) == root):
                 continue  # `M = D` after D's last write: both names read the same value
             if alias or n.target.name in params or not self.fresh(n):
@@ -186,6 +187,11 @@ class Tape:
             return
         buffers = _buffers(forward)
         written = {buffers.get(name, name) for name in overwritten}
+        writes_into: dict[str, list[ir.Stmt]] = {}
+        for w in ir.walk(forward):
+            if isinstance(w, ir.Stmt) and w.op in writes and isinstance(w.args[0], ir.Var):
+                root = buffers.get(w.args[0].name, w.args[0].name)
+                writes_into.setdefault(root, []).append(w)
         self.check_storage(forward, buffers, written, overwritten)
         needed = {v.name for v in _uses_in(adjoint, skip_shape=True)}
         unstable = dict(overwritten)
@@ -194,9 +200,17 @@ class Tape:
         # where it is made (a snapshot) for the adjoint alone: the forward sweep goes on
         # computing with the view, as f does (a product with a reversed view rounds
         # differently from one with its contiguous copy, so the value would not be f's).
-        for s, root in self.views_of(forward, buffers):
+        # Not a view whose entry no write changes after it is made (write_once.py).
+        once = None if generated else WriteOnce(forward)
+        views, merged = self.views_of(forward, buffers, written)
+        for s, root, parts in views:
             if s.target.name in needed and root in written:
+                if once is not None and once.final(s, parts, writes_into[root]):
+                    continue
                 unstable.setdefault(s.target.name, _first_write(overwritten, buffers, root))
+        for name, root in merged.items():
+            if name in needed and root in written:
+                unstable.setdefault(name, _first_write(overwritten, buffers, root))
         # Carried versions are overwritten by the next iteration, and the value before
         # the loop by the first (the loop writes into that very array); a branch's value
         # merged at an if is the array a write after the if changes (v = u in one
@@ -217,21 +231,42 @@ class Tape:
         if snapshots:
             _substitute(adjoint, snapshots)
 
-    def views_of(self, forward: list, buffers: dict) -> list[tuple[ir.Stmt, str]]:
+    def views_of(self, forward: list, buffers: dict,
+                 written: frozenset | set = frozenset()) -> tuple[list, dict[str, str]]:
         """Each statement whose result may share storage with an array of ``forward``
-        (an indexing, ``x.T``, ``np.reshape``...), mapped to that array's buffer;
-        chains of views lead to the first array."""
+        (an indexing, ``x.T``, ``np.reshape``...), mapped to that array's buffer and
+        to the index parts of the indexing of the array itself that the chain of views
+        starts with (None if it starts otherwise: all of it); chains of views lead to
+        the first array. Also the values merged from views by a phi (``r = a[t]`` in
+        one branch, ``r = a[0]`` in the other; a carried view), mapped to the buffer
+        (one in ``written`` if they come from several)."""
         root: dict[str, str] = {}
-        found = []
-        for s in ir.walk(forward):
-            if not isinstance(s, ir.Stmt) or not (ir.may_share_first(s) or s.op == "getitem"):
-                continue
-            first = s.args[0]  # (a variable whenever may_share_first holds)
-            if isinstance(first, ir.Var):
-                base = first.name
-                root[s.target.name] = root.get(base, buffers.get(base, base))
-                found.append((s, root[s.target.name]))
-        return found
+        parts: dict[str, tuple | None] = {}
+        merged: dict[str, str] = {}
+        nodes = ir.walk(forward)
+        for _ in range(len(nodes) + 1):  # (until nothing changes: a loop's back edge
+            found, before = [], dict(root)  # is seen on the next pass)
+            for n in nodes:
+                if not isinstance(n, ir.Stmt):
+                    for target, sources in _phi_edges(n):
+                        srcs = sorted((root[v.name] not in written, v.name) for v in sources
+                                      if isinstance(v, ir.Var) and v.name in root)
+                        if srcs:
+                            src = srcs[0][1]
+                            root[target] = merged[target] = root[src]
+                            parts[target] = None
+                    continue
+                if not (ir.may_share_first(n) or n.op == "getitem") or \
+                        not isinstance(n.args[0], ir.Var):
+                    continue
+                base = n.args[0].name  # (a variable whenever may_share_first holds)
+                root[n.target.name] = root.get(base, buffers.get(base, base))
+                # (a view of a view sees part of what the first one sees)
+                parts[n.target.name] = parts[base] if base in root else read_parts(n)
+                found.append((n, root[n.target.name], parts[n.target.name]))
+            if root == before:
+                break
+        return found, merged
 
     def snapshot(self, forward: list, v: ir.Var, loc: Loc, listed: bool = False) -> ir.Var:
         """Save a copy of array version ``v`` where it is made, before a later write
@@ -297,24 +332,14 @@ def _made(n: ir.Node) -> list[ir.Var]:
     return ir.node_defs(n)
 
 
-def _order(block: list, loops: tuple = (), out: dict | None = None) -> dict:
-    """Each statement's position in program order and the loops around it."""
-    out = {} if out is None else out
-    for n in block:
-        if isinstance(n, ir.Stmt):
-            out[id(n)] = (len(out), loops)
-        elif isinstance(n, ir.If):
-            _order(n.then, loops, out)
-            _order(n.orelse, loops, out)
-        else:
-            _order(n.test + n.body, (*loops, id(n)), out)
-    return out
-
-
-def _may_follow(order: dict, later: ir.Stmt, earlier: ir.Stmt) -> bool:
-    """``later`` may run after ``earlier``: it comes after it, or a loop holds both."""
-    (i, outer), (j, inner) = order[id(later)], order[id(earlier)]
-    return i > j or bool(set(outer) & set(inner))
+def _phi_edges(n: ir.Node) -> list[tuple[str, tuple]]:
+    """The values a loop or an if merges, with the values each is merged from."""
+    if isinstance(n, ir.If):
+        return [(p.target.name, p.sources) for p in n.phis]
+    if isinstance(n, ir.Loop):
+        return [e for p in n.carried for e in ((p.target.name, p.sources),
+                                               (ir.loop_out(p).name, (p.target,)))]
+    return []
 
 
 def _first_write(overwritten: dict, buffers: dict, root: str) -> ir.Stmt:
