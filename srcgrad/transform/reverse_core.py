@@ -110,6 +110,14 @@ class Core:
             for k in (0, 1):
                 if op == "mul" and self.is_one(args[k]) and self.fresh(args[1 - k]):
                     return args[1 - k]  # (exactly equal, same dtype: 1.0 is a weak float)
+        if op == "mul":  # (specialized or not: the shown code rounds as the code calls run)
+            for k in (0, 1):
+                other = args[1 - k]
+                if isinstance(other, ir.Var) and self.fresh(other):
+                    inverse = self.defs[other.name]
+                    if inverse.op == "truediv" and ir.is_number(inverse.args[0], 1):
+                        # g * (1 / x), as a rule's partial reads, is g / x: one rounding
+                        return self.apply("truediv", (args[k], inverse.args[1]), loc)
             inside = self.into_expand(op, args, loc)
             if inside is not None:
                 return inside
@@ -206,8 +214,9 @@ class Core:
         """``o`` is a temporary the adjoint code just computed by arithmetic: a value of
         its own that nothing else reads, so that a product with 1.0 may be ``o`` itself."""
         s = self.defs.get(o.name) if isinstance(o, ir.Var) else None
+        out = self.state.out
         return s is not None and s.target.kind == "temp" and s.op in _ARITHMETIC and \
-            s is self.state.out[-1]
+            bool(out) and s is out[-1]
 
     def expanded(self, a: ir.Operand) -> ir.Stmt | None:
         """The ``expand(g, x, axis, keepdims)`` statement defining ``a``, if one does."""
