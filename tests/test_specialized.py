@@ -290,3 +290,13 @@ def test_lists_of_numpy_floats_are_not_taken_for_floats():
     g(0.7, xs)  # (the fast path, again)
     mixed = g(0.7, [np.float64(v) for v in xs])
     np.testing.assert_allclose(mixed, plain, rtol=0, atol=0)
+
+
+def test_show_with_shapes_prints_the_code_an_expert_writes(capsys):
+    from srcgrad import cli
+
+    path = inspect.getsourcefile(S)
+    assert cli.main(["show", f"{path}:tanh_matvec", "--wrt", "x", "--shapes", "A=10x10,x=10",
+                     "--color", "never"]) == 0
+    shown = capsys.readouterr().out
+    assert "x_bar = A.T @ (1 - t1 * t1)" in shown and "srcgrad.runtime" not in shown, shown
