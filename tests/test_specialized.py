@@ -63,12 +63,8 @@ def _shown(fn, wrt, args) -> str:
 # Each helper named here has its reason in specialize.REWRITES (the rewrite did not
 # apply: a shape the specialization does not know) or specialize.KEPT.
 LEFT: dict[str, dict[str, int]] = {
-    # the max-shifts of log-sum-exp (ties; issue 16 rewrites the idiom)
-    'bench.hmm': {'argmax_mask': 2},
-    # the max-shift; scores = np.zeros((length - 1, N, N)): a shape set by a loop variable
-    'bench.cky': {'argmax_mask': 1, 'sum_to': 1, 'unbroadcast': 2},
-    # the max-shift of the soft-min
-    'bench.soft_dtw': {'argmax_mask': 1},
+    # scores = np.zeros((length - 1, N, N)): a shape set by a loop variable
+    'bench.cky': {'sum_to': 1, 'unbroadcast': 2},
     # the zero adjoint of a list (one zero per entry)
     'bench.list_rnn': {'zeros_like': 1},
     # the first example's X is empty (0x3): nothing known past an empty axis
@@ -79,12 +75,10 @@ LEFT: dict[str, dict[str, int]] = {
     'slice_writes_in_loop': {'kept': 1, 'unbroadcast': 1, 'write_marks': 1, 'write_order': 1},
     # y[(3 * i + 1) % n]: an index not known to be one number
     'computed_indices': {'unbroadcast': 4},
-    # np.max (ties)
+    # a soft-min shifted by np.min and scaled by gamma: the lse pass knows np.max shifts only
     'soft_edit_distance': {'argmax_mask': 1},
     # builtin max: which argument it returned
     'max_path': {'pick': 2},
-    # np.max (ties)
-    'hmm_forward': {'argmax_mask': 1},
     # sqrt's derivative, with its warning at 0
     'power_iteration': {'sqrt_slope': 1},
     # total = 0.0, then total + row * row: a shape that changes
@@ -175,8 +169,9 @@ REWRITES = [  # (program, arguments, wrt, a fragment the code must hold)
 ]
 
 
-# (ties of a max: specialize.KEPT; the max-shift of log-sum-exp is issue 16's rewrite)
-_KEPT_IN_TABLE = {"kept_axis_max": {"argmax_mask": 1}, "softmax_xent": {"argmax_mask": 1}}
+# (ties of a max: specialize.KEPT; softmax_xent's max is a log-sum-exp shift, not
+# differentiated: optimize/shifts.py)
+_KEPT_IN_TABLE = {"kept_axis_max": {"argmax_mask": 1}}
 
 
 def _id(row) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 from .. import ir
+from .shifts import max_shifts, released
 from .simplify import (
     common_subexpressions,
     fold_constants,
@@ -154,14 +155,18 @@ def _rename_in(block: list, old: str, new: ir.Var) -> None:
     replace_reads(block, lambda o: new if isinstance(o, ir.Var) and o.name == old else o)
 
 
-PASSES = {"fold": fold_constants, "copies": propagate_copies, "cse": common_subexpressions,
-          "expand": narrow_expands, "dce": dead_code, "tape": prune_tape}
+PASSES = {"lse": max_shifts, "fold": fold_constants, "copies": propagate_copies,
+          "cse": common_subexpressions, "expand": narrow_expands, "dce": dead_code,
+          "tape": prune_tape}
 
 
 # Passes that also run on the function before it is differentiated, so that the
 # derivative (and its tape) is built from one copy of each shared value. Not dead
 # code elimination: the transform must still see (and refuse) a write into a view.
-PRIMAL_PASSES = ("fold", "copies", "cse")
+PRIMAL_PASSES = ("fold", "copies", "cse", "lse")  # (lse after cse: one read of alpha[T - 1])
+# Passes on the function before it is differentiated only ("lse": the max-shift of a
+# log-sum-exp is made a constant of the derivative, shifts.py).
+_PRIMAL_ONLY = frozenset({"lse"})
 
 
 def simplify_primal(fn: ir.Function, disabled: frozenset[str] | None = None) -> ir.Function:
@@ -184,8 +189,10 @@ def _disabled(disabled: frozenset[str] | None) -> frozenset[str]:
 
 def optimize(fn: ir.Function, disabled: frozenset[str] | None = None) -> ir.Function:
     disabled = _disabled(disabled)
+    if "copies" not in disabled:
+        fn = released(fn)
     for name, p in PASSES.items():
-        if name not in disabled:
+        if name not in disabled and name not in _PRIMAL_ONLY:
             fn = p(fn)
             ir.verify(fn)
     return fn

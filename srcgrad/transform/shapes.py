@@ -190,7 +190,7 @@ class _State:
                                           s.loc, seq=s.seq))
             self.set_region(s.target, region)
             return self.shape(s.args[0])
-        if op == "copy":
+        if op == "copy" or (isinstance(op, ir.Callee) and op.obj is runtime.stop_gradient):
             return self.shape(s.args[0])
         if op == "getitem":
             return self.getitem(s)
