@@ -1,7 +1,8 @@
 """The max-shift of log-sum-exp (issue 16): ``m = np.max(v, ...)`` then
 ``m + np.log(np.sum(np.exp(v - m), ...))`` has no derivative through ``m`` (the value
 does not depend on it), and the ``lse`` pass (optimize/shifts.py) differentiates it
-as the softmax. Checked here, for every program of fixtures/lse_programs.py, with the
+as the softmax; so for the soft-min, ``lo - g * np.log(np.sum(np.exp(-(r - lo) / g)))``
+with ``lo = np.min(r)``. Checked here, for every program of fixtures/lse_programs.py, with the
 rewrite and without it (``disabled={"lse"}``): the gradient against Richardson central
 differences (tests/numeric.py), both against each other, with ties among the maxima
 too; the rewrite applies exactly where the value cannot depend on the shift (its
@@ -32,6 +33,8 @@ REWRITTEN = [
     (P.lse_rows_both_kept, (r(4, 3), r(4, 1))),
     (P.hmm_like, (r(3), r(3, 3), r(5, 3))),
     (P.soft_min_table, (r(4), r(3), 0.7)),
+    (P.soft_min_scaled, (r(4), r(3), 0.7)),
+    (P.soft_max_scaled, (r(4, 3), 0.6)),
 ]
 LEFT = [
     (P.max_used_too, (r(5),)),
@@ -39,6 +42,8 @@ LEFT = [
     (P.shift_by_another_axis, (r(3, 3),)),
     (P.sum_over_other_axis, (r(3, 4),)),
     (P.shift_of_another_array, (r(4), r(3))),
+    (P.sign_mismatch, (r(5), 0.8)),
+    (P.scale_mismatch, (r(5), 0.8, 1.3)),
 ]
 
 
@@ -81,6 +86,7 @@ def test_the_max_is_not_differentiated(f, args):
 @pytest.mark.parametrize("f, args", LEFT, ids=_ids(LEFT))
 def test_other_uses_of_a_max_are_differentiated(f, args):
     assert "argmax_mask" in srcgrad.derivative_source(f, wrt=_floats(args), example=args)
+    # (and the written code's gradient is right: test_gradient_against_central_differences)
 
 
 def test_ties_among_the_maxima():

@@ -75,8 +75,6 @@ LEFT: dict[str, dict[str, int]] = {
     'slice_writes_in_loop': {'kept': 1, 'unbroadcast': 1, 'write_marks': 1, 'write_order': 1},
     # y[(3 * i + 1) % n]: an index not known to be one number
     'computed_indices': {'unbroadcast': 4},
-    # a soft-min shifted by np.min and scaled by gamma: the lse pass knows np.max shifts only
-    'soft_edit_distance': {'argmax_mask': 1},
     # builtin max: which argument it returned
     'max_path': {'pick': 2},
     # sqrt's derivative, with its warning at 0

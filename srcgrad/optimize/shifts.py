@@ -1,21 +1,27 @@
 """The max-shift of log-sum-exp, recognised (a primal pass of the optimize stage).
 
 Users write a stable log-sum-exp as ``m = np.max(v, axis=a, keepdims=k)`` then
-``m + np.log(np.sum(np.exp(v - m), axis=a))``. The value does not depend on ``m``
-at all (in exact arithmetic ``m`` cancels), so its derivative with respect to
-``m`` is exactly zero: differentiating the ``np.max`` as written costs a
-tie-splitting mask and terms that cancel, and the adjoint of ``v`` is the softmax
-``exp(v - m) / sum(...)`` alone.
+``m + np.log(np.sum(np.exp(v - m), axis=a))``, and a soft-min as ``lo = np.min(r)``
+then ``lo - g * np.log(np.sum(np.exp(-(r - lo) / g)))``. The value does not depend
+on the shift at all (in exact arithmetic it cancels: ``m + c log sum exp((v - m) /
+c)`` is ``c log sum exp(v / c)`` for any ``m``, and likewise with both signs turned),
+so its derivative with respect to the shift is exactly zero: differentiating the
+``np.max`` as written costs a tie-splitting mask and terms that cancel, and the
+adjoint of ``v`` is the softmax ``exp(v - m) / sum(...)`` alone.
 
-Contract: ``max_shifts(fn)`` finds each ``m = np.max(v, ...)`` (``np.amax`` too)
-whose every read is in that idiom, and makes its reads go through
-``stop_gradient(m)`` (a new temporary), so that nothing is differentiated through
-the max; the function's value is unchanged. The idiom, checked on the IR:
+Contract: ``max_shifts(fn)`` finds each ``m = np.max(v, ...)`` (``np.amax``,
+``np.min``, ``np.amin`` too) whose every read is in that idiom, and makes its reads
+go through ``stop_gradient(m)`` (a new temporary), so that nothing is
+differentiated through it; the function's value is unchanged. The idiom, checked on
+the IR:
 
-- ``d = v - M`` with ``v`` the max's own operand, ``e = np.exp(d)``,
-  ``s = np.sum(e, axis=a)`` with the max's axis, ``l = np.log(s)`` and
-  ``r = M' + l`` (either order), each of ``d``, ``e``, ``s``, ``l`` read once, by the
-  next step (a softmax that also reads ``e`` or ``s`` depends on ``m`` through them);
+- ``d = v - M`` (or ``M - v``) with ``v`` the reduction's own operand, then
+  optionally a negation, a division by a scale ``c`` and a negation, then
+  ``e = np.exp(...)``, ``s = np.sum(e, axis=a)`` with the shift's axis,
+  ``l = np.log(s)``, then ``r = M' + l`` (``M' + c * l`` with the same ``c``;
+  ``M' - l`` or ``M' - c * l`` where the shift entered the exponent negated), each
+  intermediate read once, by the next step (a softmax that also reads ``e`` or
+  ``s`` depends on ``m`` through them);
 - the shifts aligned with what they shift: ``M`` is ``m`` where ``m`` broadcasts
   against ``v`` position by position (``axis=None``, ``keepdims=True``, or
   ``axis=0``); ``M'`` is ``m`` where it has ``l``'s shape (the same ``keepdims`` in
@@ -40,7 +46,7 @@ import numpy as np
 from .. import ir, runtime
 from .simplify import IN_PLACE
 
-_MAX = (np.max, np.amax)
+_SHIFTS = (np.max, np.amax, np.min, np.amin)
 _STOP = ir.Callee("stop_gradient", runtime.stop_gradient, runtime.stop_gradient)
 
 
@@ -99,25 +105,26 @@ def _reads(fn: ir.Function) -> dict[str, list]:
 
 def _is_shift(s: ir.Stmt, reads: dict[str, list], defs: dict[str, ir.Stmt],
               block: list) -> bool:
-    if not (isinstance(s.op, ir.Callee) and s.op.obj in _MAX and len(s.args) >= 1):
+    if not (isinstance(s.op, ir.Callee) and s.op.obj in _SHIFTS and len(s.args) >= 1):
         return False
     axis, keepdims = _reduction(s)
     if axis is _UNKNOWN or keepdims is _UNKNOWN:
         return False
     m, v = s.target, s.args[0]
     users = reads.get(m.name, [])
-    subs = [u for u in users if u is not None and u.op == "sub" and u.args[1] == m
-            and _same_value(u.args[0], v, defs, block)]
+    subs = [(u, 1 if u.args[1] == m else -1) for u in users if u is not None
+            and u.op == "sub" and (u.args[1] == m and _same_value(u.args[0], v, defs, block)
+                                   or u.args[0] == m and _same_value(u.args[1], v, defs, block))]
     if len(subs) != 1 or (axis not in (None, 0) and not keepdims):
         return False  # (v - m broadcasts m position by position only for these)
-    chain = _chain(subs[0], reads, axis, keepdims)
+    sub, sign = subs[0]
+    chain = _chain(sub, reads, axis, sign)
     if chain is None:
         return False
-    total, log_result = chain
-    finals = [u for u in users if u is not subs[0]]
+    finals = [u for u in users if u is not sub]
     if len(finals) != 1 or finals[0] is None:
         return False
-    return _final_add(finals[0], m, log_result, axis, keepdims, total, reads)
+    return _final(finals[0], m, axis, keepdims, chain, reads)
 
 
 def _same_value(a: ir.Operand, b: ir.Operand, defs: dict[str, ir.Stmt], block: list) -> bool:
@@ -154,12 +161,32 @@ def _blocks(body: list) -> dict[int, list]:
     return out
 
 
-def _chain(sub: ir.Stmt, reads: dict[str, list], axis, keepdims
-           ) -> tuple[ir.Stmt, ir.Var] | None:
-    """``np.log(np.sum(np.exp(sub), axis))``, each step read once: (the sum, the log's
-    result)."""
-    e = _only_reader(sub, reads)
-    if e is None or not _calls(e, np.exp):
+class _Chain:
+    """``np.log(np.sum(np.exp(sign * (v - m) / scale), axis))`` as found: the sum, the
+    log's result, the sign (-1 for ``-(v - m)`` or ``m - v``) and the scale (None for
+    1)."""
+
+    def __init__(self, total: ir.Stmt, log: ir.Var, sign: int, scale: ir.Operand | None):
+        self.total, self.log, self.sign, self.scale = total, log, sign, scale
+
+
+def _chain(sub: ir.Stmt, reads: dict[str, list], axis, sign: int) -> _Chain | None:
+    """The steps after ``sub``, each read once: an optional negation, an optional
+    division by a scale (``-(r - lo) / gamma``), an optional negation, then exp, sum
+    over the shift's axis and log."""
+    x: ir.Stmt | None = sub
+    scale = None
+    for step in ("neg", "truediv", "neg"):
+        nxt = _only_reader(x, reads) if x is not None else None
+        if nxt is None or nxt.op != step or nxt.args[0] != x.target:  # type: ignore[union-attr]
+            continue
+        if step == "neg":
+            sign = -sign
+        else:
+            scale = nxt.args[1]
+        x = nxt
+    e = _only_reader(x, reads) if x is not None else None
+    if e is None or not _calls(e, np.exp) or e.args[0] != x.target:  # type: ignore[union-attr]
         return None
     total = _only_reader(e, reads)
     if total is None or not _calls(total, np.sum) or total.args[0] != e.target:
@@ -170,24 +197,40 @@ def _chain(sub: ir.Stmt, reads: dict[str, list], axis, keepdims
     log = _only_reader(total, reads)
     if log is None or not _calls(log, np.log):
         return None
-    return total, log.target
+    return _Chain(total, log.target, sign, scale)
 
 
-def _final_add(add: ir.Stmt, m: ir.Var, log_result: ir.Var, axis, keepdims,
-               total: ir.Stmt, reads: dict[str, list]) -> bool:
-    """``m + l`` (or ``m[:, 0] + l`` for a kept axis the sum drops), ``l`` read once."""
-    sum_keep = _reduction(total)[1]
-    if add.op == "getitem" and add.args[0] == m and keepdims and not sum_keep \
-            and isinstance(axis, int) and _drops_axis(add.args[1:], axis):
-        view_users = reads.get(add.target.name, [])
+def _final(op: ir.Stmt, m: ir.Var, axis, keepdims, chain: _Chain,
+           reads: dict[str, list]) -> bool:
+    """``m + scale * l`` for a positive shift, ``m - scale * l`` for a negative one
+    (``m[:, 0]`` for ``m`` where a kept axis the sum drops), ``l`` read once: the value
+    ``sign * scale * log(sum(exp(sign * v / scale)))``, whatever ``m`` is."""
+    sum_keep = _reduction(chain.total)[1]
+    if op.op == "getitem" and op.args[0] == m and keepdims and not sum_keep \
+            and isinstance(axis, int) and _drops_axis(op.args[1:], axis):
+        view_users = reads.get(op.target.name, [])
         if len(view_users) != 1 or view_users[0] is None:
             return False
-        add, m = view_users[0], add.target
+        op, m = view_users[0], op.target
     elif keepdims != sum_keep and axis is not None:
         return False
-    return add.op == "add" and len(add.args) == 2 and not add.kwargs and \
-        {a.name for a in add.args if isinstance(a, ir.Var)} == {m.name, log_result.name} \
-        and _one(reads, log_result) is add
+    term: ir.Operand = chain.log
+    if chain.scale is not None:
+        scaled = _one(reads, chain.log)
+        if not (isinstance(scaled, ir.Stmt) and scaled.op == "mul" and not scaled.kwargs
+                and _same_pair(scaled.args, (chain.scale, chain.log))):
+            return False
+        term = scaled.target
+    elif _one(reads, chain.log) is not op:
+        return False
+    if chain.sign > 0:
+        return op.op == "add" and not op.kwargs and _same_pair(op.args, (m, term))
+    return op.op == "sub" and not op.kwargs and op.args == (m, term)
+
+
+def _same_pair(args: Sequence[ir.Operand], want: tuple[ir.Operand, ir.Operand]) -> bool:
+    """``args`` are the two operands ``want``, in either order."""
+    return len(args) == 2 and (tuple(args) == want or tuple(args) == want[::-1])
 
 
 def _one(reads: dict[str, list], v: ir.Var) -> object:
