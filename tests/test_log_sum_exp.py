@@ -11,9 +11,11 @@ code has no ``argmax_mask``), and forward mode agrees along a direction.
 
 from __future__ import annotations
 
+import hmm  # examples/ is on the path (tests/conftest.py)
 import numpy as np
 import pytest
 from fixtures import lse_programs as P
+from fixtures import programs
 from numeric import directional, gradient
 
 import srcgrad
@@ -31,9 +33,9 @@ REWRITTEN = [
     (P.lse_columns, (r(4, 3), r(3))),
     (P.lse_rows_kept, (r(4, 3), r(4))),
     (P.lse_rows_both_kept, (r(4, 3), r(4, 1))),
-    (P.hmm_like, (r(3), r(3, 3), r(5, 3))),
+    (hmm.log_partition, (r(3), r(3, 3), r(5, 3))),
     (P.soft_min_table, (r(4), r(3), 0.7)),
-    (P.soft_min_scaled, (r(4), r(3), 0.7)),
+    (programs.soft_edit_distance, (r(4), r(3), 0.7)),
     (P.soft_max_scaled, (r(4, 3), 0.6)),
 ]
 LEFT = [

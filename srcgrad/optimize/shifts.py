@@ -44,7 +44,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import ir, runtime
-from .simplify import IN_PLACE
+from .simplify import IN_PLACE, _insert_after
 
 _SHIFTS = (np.max, np.amax, np.min, np.amin)
 _STOP = ir.Callee("stop_gradient", runtime.stop_gradient, runtime.stop_gradient)
@@ -280,17 +280,3 @@ def _drops_axis(index: Sequence[ir.Operand], axis: int) -> bool:
         if not want_zero and o.value != slice(None):
             return False
     return True
-
-
-def _insert_after(block: list, anchor: ir.Stmt, new: ir.Stmt) -> bool:
-    for i, n in enumerate(block):
-        if n is anchor:
-            block.insert(i + 1, new)
-            return True
-        if isinstance(n, ir.If) and (_insert_after(n.then, anchor, new)
-                                     or _insert_after(n.orelse, anchor, new)):
-            return True
-        if isinstance(n, ir.Loop) and (_insert_after(n.test, anchor, new)
-                                       or _insert_after(n.body, anchor, new)):
-            return True
-    return False
