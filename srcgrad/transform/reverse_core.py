@@ -29,10 +29,10 @@ from ..errors import Loc
 from ..ir import adjoint_name
 from ..rules import Template
 from ..runtime import complexes
+from . import specialize
 from .analysis import LIST, SCALAR
 from .reverse_state import Scatter, SweepState
 from .shapes import Tracker
-from .specialize import rewrite
 
 _ZEROS = ir.Callee("np.zeros", runtime.np.zeros, runtime.np)
 _ZEROS_LIKE = ir.Callee("zeros_like", runtime.zeros_like, runtime.zeros_like)
@@ -40,12 +40,7 @@ _COPY = ir.Callee("np.copy", runtime.np.copy, runtime.np)
 _COPY_LIST = ir.Callee("copy_adjoint", runtime.copy_adjoint, runtime.copy_adjoint)
 _ADD_LISTS = ir.Callee("add_adjoints", runtime.add_adjoints, runtime.add_adjoints)
 _COPY_COMPLEX = ir.Callee("complex_copy", complexes.complex_copy, complexes.complex_copy)
-_KEEP = ir.Callee("keep", runtime.keep, runtime.keep)
-_RESHAPE = ir.Callee("np.reshape", np.reshape, np)
 _REAL = ir.Callee("np.real", np.real, np)
-# Binary operators that broadcast their operands elementwise.
-_BROADCASTING = frozenset({"mul", "add", "sub", "truediv"})
-_ARITHMETIC = frozenset({"add", "sub", "mul", "truediv", "neg", "pow"})
 # Helpers whose second argument is read only for its shape (a tuple is a shape).
 _SHAPE_READERS = frozenset({runtime.expand, runtime.keep})
 
@@ -97,34 +92,14 @@ class Core:
     def apply(self, op: Op, args: Sequence[ir.Operand], loc: Loc,
               kwargs: Iterable[tuple[str, ir.Operand]] = ()) -> ir.Operand:
         """Emit ``op(*args)``, folding what is sound to fold (never ``0 * x``)."""
-        if self.tracker is not None and isinstance(op, ir.Callee):
-            known = self.shape_only(op, args)
-            if isinstance(known, ir.Const):
-                return known
-            args = known
-            simpler = rewrite(self, op, args, tuple(kwargs), loc)
-            if simpler is not None:
-                return simpler
-        if op in _BROADCASTING and self.tracker is not None:
-            args = tuple(self.narrowed(a, b, loc) for a, b in (args, args[::-1]))
-            for k in (0, 1):
-                if op == "mul" and self.is_one(args[k]) and self.fresh(args[1 - k]):
-                    return args[1 - k]  # (exactly equal, same dtype: 1.0 is a weak float)
+        if self.tracker is not None:  # the specialization's facts (specialize.py)
+            done, args = specialize.fold(self, op, tuple(args), tuple(kwargs), loc)
+            if done is not None:
+                return done
         if op == "mul":  # (specialized or not: the shown code rounds as the code calls run)
-            for k in (0, 1):
-                other = args[1 - k]
-                if isinstance(other, ir.Var) and self.fresh(other):
-                    inverse = self.defs[other.name]
-                    if inverse.op == "truediv" and ir.is_number(inverse.args[0], 1):
-                        # g * (1 / x), as a rule's partial reads, is g / x: one rounding
-                        return self.apply("truediv", (args[k], inverse.args[1]), loc)
-            inside = self.into_expand(op, args, loc)
-            if inside is not None:
-                return inside
-        if op == "neg" and self.tracker is not None:
-            inside = self.into_expand(op, args, loc)
-            if inside is not None:
-                return inside
+            quotient = specialize.reciprocal(self, args, loc)
+            if quotient is not None:
+                return quotient
         folded = ir.fold(op, args)
         if folded is not None:
             return folded
@@ -180,65 +155,12 @@ class Core:
         return bool(out) and isinstance(out[-1], ir.Stmt) and out[-1].target is value
 
     # -- folding with the specialization's shapes -----------------------------------
-    def narrowed(self, a: ir.Operand, other: ir.Operand, loc: Loc) -> ir.Operand:
-        """``a``, or if ``a`` broadcasts an adjoint to a shape ``other`` has anyway, the
-        adjoint with the reduced axes kept as size 1 (the operator broadcasts it)."""
-        s = self.expanded(a)
-        if s is None:
-            return a
-        x = s.args[1]
-        target = x.value if isinstance(x, ir.Const) else self.shape(x)
-        if not isinstance(target, tuple) or self.shape(other) != target:
-            return a
-        g, _, axis, keepdims = s.args
-        inner = self.expanded(g)  # expand(expand(c, ...), ...) of a scalar c: just c
-        if inner is not None and self.shape(inner.args[0]) == () and \
-                isinstance(inner.args[2], ir.Const) and inner.args[2].value is None:
-            return inner.args[0]
-        if isinstance(axis, ir.Const) and isinstance(keepdims, ir.Const):
-            if axis.value is None or keepdims.value:
-                return g  # already broadcastable against the product's other factor
-            kept = list(target)
-            for ax in axis.value if isinstance(axis.value, tuple) else (axis.value,):
-                kept[ax] = 1
-            return self.emit(self.temp(), _RESHAPE, (g, ir.Const(tuple(kept))), loc)
-        return self.emit(self.temp(), _KEEP, s.args, loc)
-
-    def is_one(self, o: ir.Operand) -> bool:
-        """``o`` is the seed ``1.0`` of a known real scalar output."""
-        s = self.defs.get(o.name) if isinstance(o, ir.Var) else None
-        return s is not None and s.op == "copy" and isinstance(s.args[0], ir.Const) and \
-            type(s.args[0].value) is float and s.args[0].value == 1.0
-
-    def fresh(self, o: ir.Operand) -> bool:
-        """``o`` is a temporary the adjoint code just computed by arithmetic: a value of
-        its own that nothing else reads, so that a product with 1.0 may be ``o`` itself."""
-        s = self.defs.get(o.name) if isinstance(o, ir.Var) else None
-        out = self.state.out
-        return s is not None and s.target.kind == "temp" and s.op in _ARITHMETIC and \
-            bool(out) and s is out[-1]
-
     def expanded(self, a: ir.Operand) -> ir.Stmt | None:
         """The ``expand(g, x, axis, keepdims)`` statement defining ``a``, if one does."""
         s = self.state.helper_stmts.get(a.name) if isinstance(a, ir.Var) else None
         if s is None or not isinstance(s.op, ir.Callee) or s.op.obj is not runtime.expand:
             return None
         return s
-
-    def into_expand(self, op: Op, args: Sequence[ir.Operand], loc: Loc) -> ir.Operand | None:
-        """``expand(g, shape, ...) * c`` for a scalar ``c`` as ``expand(g * c, shape, ...)``
-        (elementwise arithmetic with a number commutes with broadcasting): the arithmetic
-        on the reduced adjoint, the broadcast (perhaps never made) after it."""
-        for k, a in enumerate(args):
-            s = self.expanded(a)
-            if s is None:
-                continue
-            if all(self.shape(o) == () for j, o in enumerate(args) if j != k):
-                inner = list(args)
-                inner[k] = s.args[0]
-                scalar = self.apply(op, inner, loc)
-                return self.emit(self.temp(), s.op, (scalar, *s.args[1:]), loc)
-        return None
 
     def shape_only(self, op: ir.Callee, args: Sequence[ir.Operand]) -> Sequence | ir.Const:
         """Where a rule reads a value only for its shape and this specialization knows

@@ -12,12 +12,14 @@ calls it leaves, why (``tests/test_specialized.py`` lists the helper calls left 
 the benchmark workloads and control-flow programs, and checks each has a reason
 here).
 
-Elsewhere in the sweep, with the same facts (``reverse_core``): a product, sum or
+``fold``, which ``Core.apply`` calls with the same facts: a product, sum or
 quotient with ``expand(g, shape, ...)`` whose other operand has that shape uses
-``g`` (broadcasting does the rest), a scalar factor moves inside an ``expand`` of a
-scalar, the seed of a known-scalar output is ``1.0``; ``reverse.param_adjoint``
-returns a float64 parameter's adjoint without ``as_dtype_of`` when it is a new
-array of that dtype, and ``np.full`` for a broadcast scalar.
+``g`` (broadcasting does the rest), arithmetic with a number moves inside an
+``expand``, a product with the seed ``1.0`` of a known real scalar output is its
+other factor; ``reciprocal`` (specialized or not) writes ``g * (1 / x)`` as
+``g / x``. Elsewhere: ``reverse.param_adjoint`` returns a float64 parameter's
+adjoint without ``as_dtype_of`` when it is a new array of that dtype, and
+``np.full`` for an expansion.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ _SUM = ir.Callee("np.sum", np.sum, np)
 _OUTER = ir.Callee("np.outer", np.outer, np)
 _RESHAPE = ir.Callee("np.reshape", np.reshape, np)
 _FLOAT = ir.Callee("float", float, float)
+_KEEP = ir.Callee("keep", runtime.keep, runtime.keep)
+# Binary operators that broadcast their operands elementwise.
+_BROADCASTING = frozenset({"mul", "add", "sub", "truediv"})
+_ARITHMETIC = frozenset({"add", "sub", "mul", "truediv", "neg", "pow"})
 Kwargs = Sequence[tuple[str, ir.Operand]]
 
 
@@ -204,3 +210,94 @@ def rewrite(core: Core, callee: ir.Callee, args: Sequence[ir.Operand], kwargs: K
     if found is None or kwargs:
         return None
     return found.apply(core, tuple(args), loc)
+
+
+# ---- folding in Core.apply, with the specialization's shapes ----------------------
+def fold(core: Core, op: object, args: tuple, kwargs: Kwargs, loc: Loc
+         ) -> tuple[ir.Operand | None, tuple]:
+    """What ``core.apply(op, args)`` reduces to where the shapes are known (a helper
+    call rewritten, a product with an expansion narrowed, the seed's product, a scalar
+    moved inside an expansion), or None, with the operands to apply ``op`` to."""
+    if isinstance(op, ir.Callee):
+        known = core.shape_only(op, args)
+        if isinstance(known, ir.Const):
+            return known, args
+        args = tuple(known)
+        return rewrite(core, op, args, kwargs, loc), args
+    if op in _BROADCASTING:
+        args = tuple(narrowed(core, a, b, loc) for a, b in (args, args[::-1]))
+        for k in (0, 1):
+            if op == "mul" and is_one(core, args[k]) and fresh(core, args[1 - k]):
+                return args[1 - k], args  # (exactly equal, same dtype: 1.0 is a weak float)
+    if op in _BROADCASTING or op == "neg":
+        return into_expand(core, op, args, loc), args
+    return None, args
+
+
+def reciprocal(core: Core, args: Sequence[ir.Operand], loc: Loc) -> ir.Operand | None:
+    """``g * (1 / x)``, as a rule's partial reads, as ``g / x``: one rounding."""
+    for k in (0, 1):
+        other = args[1 - k]
+        if isinstance(other, ir.Var) and fresh(core, other):
+            inverse = core.defs[other.name]
+            if inverse.op == "truediv" and ir.is_number(inverse.args[0], 1):
+                return core.apply("truediv", (args[k], inverse.args[1]), loc)
+    return None
+
+
+def narrowed(core: Core, a: ir.Operand, other: ir.Operand, loc: Loc) -> ir.Operand:
+    """``a``, or if ``a`` broadcasts an adjoint to a shape ``other`` has anyway, the
+    adjoint with the reduced axes kept as size 1 (the operator broadcasts it)."""
+    s = core.expanded(a)
+    if s is None:
+        return a
+    x = s.args[1]
+    target = x.value if isinstance(x, ir.Const) else core.shape(x)
+    if not isinstance(target, tuple) or core.shape(other) != target:
+        return a
+    g, _, axis, keepdims = s.args
+    inner = core.expanded(g)  # expand(expand(c, ...), ...) of a scalar c: just c
+    if inner is not None and core.shape(inner.args[0]) == () and \
+            isinstance(inner.args[2], ir.Const) and inner.args[2].value is None:
+        return inner.args[0]
+    if isinstance(axis, ir.Const) and isinstance(keepdims, ir.Const):
+        if axis.value is None or keepdims.value:
+            return g  # already broadcastable against the product's other factor
+        kept = list(target)
+        for ax in axis.value if isinstance(axis.value, tuple) else (axis.value,):
+            kept[ax] = 1
+        return core.emit(core.temp(), _RESHAPE, (g, ir.Const(tuple(kept))), loc)
+    return core.emit(core.temp(), _KEEP, s.args, loc)
+
+
+def is_one(core: Core, o: ir.Operand) -> bool:
+    """``o`` is the seed ``1.0`` of a known real scalar output."""
+    s = core.defs.get(o.name) if isinstance(o, ir.Var) else None
+    return s is not None and s.op == "copy" and isinstance(s.args[0], ir.Const) and \
+        type(s.args[0].value) is float and s.args[0].value == 1.0
+
+
+def fresh(core: Core, o: ir.Operand) -> bool:
+    """``o`` is a temporary the adjoint code just computed by arithmetic: a value of
+    its own that nothing else reads, so that a product with 1.0 may be ``o`` itself."""
+    s = core.defs.get(o.name) if isinstance(o, ir.Var) else None
+    out = core.state.out
+    return s is not None and s.target.kind == "temp" and s.op in _ARITHMETIC and \
+        bool(out) and s is out[-1]
+
+
+def into_expand(core: Core, op: object, args: Sequence[ir.Operand], loc: Loc
+                ) -> ir.Operand | None:
+    """``expand(g, shape, ...) * c`` for a scalar ``c`` as ``expand(g * c, shape, ...)``
+    (elementwise arithmetic with a number commutes with broadcasting): the arithmetic
+    on the reduced adjoint, the broadcast (perhaps never made) after it."""
+    for k, a in enumerate(args):
+        s = core.expanded(a)
+        if s is None:
+            continue
+        if all(core.shape(o) == () for j, o in enumerate(args) if j != k):
+            inner = list(args)
+            inner[k] = s.args[0]
+            scalar = core.apply(op, inner, loc)  # type: ignore[arg-type]
+            return core.emit(core.temp(), s.op, (scalar, *s.args[1:]), loc)
+    return None
