@@ -293,3 +293,14 @@ def test_show_with_shapes_prints_the_code_an_expert_writes(capsys):
                      "--color", "never"]) == 0
     shown = capsys.readouterr().out
     assert "x_bar = A.T @ (1 - t1 * t1)" in shown and "srcgrad.runtime" not in shown, shown
+
+
+def test_two_parameters_never_share_one_gradient_array():
+    """x + y gives both the same adjoint: each gradient must still be an array of its
+    own (an optimizer's in-place update of one must not change the other)."""
+    x, y = _arr(3), _arr(3)
+    gx, gy = srcgrad.grad(S.shared_adjoint, wrt=(0, 1))(x, y)
+    assert not np.shares_memory(gx, gy)
+    want = gradient(S.shared_adjoint, (x, y), 0)
+    gx *= 0.0
+    np.testing.assert_allclose(gy, want, rtol=1e-7, atol=1e-9)

@@ -89,7 +89,7 @@ class _Reverse:
                 core.emit(seed_var, _SEED, (ret,), self.def_loc(ret))
             core.add(ret, seed_var, self.def_loc(ret))
         st.out = self.sweep(forward, st.out)
-        grads = tuple(self.param_adjoint(fn.params[i]) for i in st.wrt)
+        grads = self.distinct([self.param_adjoint(fn.params[i]) for i in st.wrt])
         adjoint = st.out
         self.tape.finish(forward, adjoint, st.loops, st.ifs)
         if st.loops and isinstance(ret, ir.Var):
@@ -131,6 +131,24 @@ class _Reverse:
         if plain is not None:
             return plain
         return core.emit(core.temp(), _AS_DTYPE, (g, p), loc)
+
+    def distinct(self, grads: list[ir.Operand]) -> tuple[ir.Operand, ...]:
+        """The gradients handed to the user, each array one of its own: where two
+        parameters' adjoints are one array (``x + y``: both get ``g``), the later one a
+        copy, so that changing one in place cannot change the other."""
+        core, st, seen = self.core, self.state, set()
+        for k, (i, g) in enumerate(zip(st.wrt, grads)):
+            p, root = st.fn.params[i], g
+            while isinstance(root, ir.Var) and root.name in core.defs and \
+                    core.defs[root.name].op == "copy":
+                root = core.defs[root.name].args[0]
+            if not isinstance(root, ir.Var) or st.kind(p) == SCALAR:
+                continue
+            if root.name in seen:
+                grads[k] = core.emit(core.adjoint_var(p), core.copier(p), core.copied(g, p),
+                                     st.fn.loc)
+            seen.add(root.name)
+        return tuple(grads)
 
     def plain_adjoint(self, p: ir.Var, g: ir.Operand) -> ir.Operand | None:
         """``p``'s adjoint ``g`` as the user gets it, without ``as_dtype_of``, where the
