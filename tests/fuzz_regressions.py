@@ -287,6 +287,27 @@ def f(x, y):
         "verifier's InternalError; the numbers were right only because zip truncated); "
         "a list version the adjoint reads is now snapshotted before an append, as an "
         "array's before a write"),
+    Regression("helper_loop_in_a_while_test", _module("""
+def h(a, b):
+    k = 0
+    while k < 2 and a[0] * b[0] > 0.0:
+        k += 1
+        a = a + np.tanh(a + b[0])
+    return np.sum(a)
+
+
+def f(x, y):
+    r = y[0]
+    k = 0
+    while k < 2 and h(x, y) < 50.0:
+        k += 1
+        r = np.tanh(r) + y[1]
+    return r + y[2]
+"""), X3, np.array([0.5, 0.2, -0.1]), "slow profile after issue 21: a helper whose loop "
+        "reassigns its parameter, inlined in a while loop's test, stored its array in the "
+        "caller's x although the next test read x again (storage.py did not count a "
+        "loop's test block as inside it; the verifier's InternalError, exposed once a "
+        "float64 gradient no longer read x at the end)"),
 ]
 
 # Seed 303: a view of an array, taken through a chain (a row then a slice, a reshape then

@@ -188,6 +188,9 @@ class Storage:
                 self._nest(n.orelse, around)
             elif isinstance(n, ir.Loop):
                 self.enclosing[id(n)] = list(around)
+                # (the test block runs every iteration too: `while h(x) < 0` with h's
+                # own loop inlined there)
+                self._nest(n.test, [*around, n])
                 self._nest(n.body, [*around, n])
 
     def _group(self, block: list) -> None:
@@ -245,7 +248,7 @@ class Storage:
         d = self.defs.get(v.name)
         if d is loop:
             return v in [p.target for p in loop.carried] or v is loop.index
-        return d is not None and id(d) in {id(m) for m in ir.walk(loop.body)}
+        return d is not None and id(d) in {id(m) for m in ir.walk(loop.test + loop.body)}
 
     def _next_safe(self, p: ir.Phi, loop: ir.Loop) -> bool:
         """The end-of-iteration value can live in the carried variable's storage: it is
