@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench docs clean
+.PHONY: demo test test-compiled lint typecheck bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,21 @@ else
 PYTEST_JOBS := -n $(JOBS)
 endif
 
-test: $(STAMP)
+# The tests of backend="numba" need numba (the `numba` extra); without it they skip.
+NUMBA_STAMP := $(VENV)/.installed-numba
+$(NUMBA_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,numba]'
+	touch $(NUMBA_STAMP)
+
+test: $(NUMBA_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy srcgrad
 	$(BIN)/python -m pytest -q $(PYTEST_JOBS)
+
+# Not part of `make test` (about 10 minutes): the whole rule spec table and random
+# programs against the numba backend, compiled as users get it (LLVM's optimizer on).
+test-compiled: $(NUMBA_STAMP)
+	NUMBA_OPT=3 $(BIN)/python -m pytest -q $(PYTEST_JOBS) -m slow tests/test_compiled_sweeps.py
 
 # The benchmark's peers (autograd, JAX, PyTorch CPU) and matplotlib: the `bench` extra.
 BENCH_STAMP := $(VENV)/.installed-bench

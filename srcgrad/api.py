@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, dispatch, higher, outputs, pytrees, runtime, structured
+from . import checks, compiled, dispatch, higher, outputs, pytrees, runtime, structured
 from . import shown as _shown
 from .build import (  # noqa: F401 - re-exported for tests and tools
     _CONTAINERS,
@@ -55,7 +55,8 @@ from .errors import (
 )
 
 
-def grad(f: Callable | None = None, wrt=0, has_aux: bool = False) -> Callable:
+def grad(f: Callable | None = None, wrt=0, has_aux: bool = False, backend: str = "python",
+         cache: bool = False) -> Callable:
     """The gradient of scalar-valued ``f`` with respect to ``wrt``.
 
     ``wrt`` is a parameter index or name, or a tuple of them (the gradient is
@@ -63,9 +64,16 @@ def grad(f: Callable | None = None, wrt=0, has_aux: bool = False) -> Callable:
     or ``grad(f, wrt=...)``; the result keeps ``f``'s name, docstring and
     signature. ``has_aux=True``: ``f`` returns ``(loss, aux)``, the result is
     ``(gradient, aux)``, aux not differentiated (``outputs.py``).
+
+    ``backend="numba"`` compiles the generated code with Numba (the ``srcgrad[numba]``
+    extra; ``compiled``): what numba cannot compile runs in Python after a
+    ``CompiledFallbackWarning``; ``cache=True`` keeps the machine code on disk for
+    the next process.
     """
     if f is None:
-        return checks.decorator(checks.GRAD, lambda g: grad(g, wrt, has_aux))
+        return checks.decorator(checks.GRAD, lambda g: grad(g, wrt, has_aux, backend, cache))
+    if backend != "python" or cache:
+        return _compiled_gradient(f, wrt, has_aux, False, backend, cache)
     if has_aux:
         return _aux(f, wrt, with_value=False)
     chain = getattr(f, "__srcgrad_higher__", None)
@@ -135,12 +143,16 @@ def _aux(f: Callable, wrt, with_value: bool) -> Callable:
     return outputs.aux_gradient(f, wrt, with_value)
 
 
-def value_and_grad(f: Callable | None = None, wrt=0, has_aux: bool = False) -> Callable:
+def value_and_grad(f: Callable | None = None, wrt=0, has_aux: bool = False,
+                   backend: str = "python", cache: bool = False) -> Callable:
     """Like ``grad``, but the function returns ``(f(*args), gradient)``; with
-    ``has_aux=True``, ``((loss, aux), gradient)``."""
+    ``has_aux=True``, ``((loss, aux), gradient)``. ``backend``, ``cache``: as for
+    ``grad``."""
     if f is None:
         return checks.decorator(checks.VALUE_AND_GRAD,
-                                lambda g: value_and_grad(g, wrt, has_aux))
+                                lambda g: value_and_grad(g, wrt, has_aux, backend, cache))
+    if backend != "python" or cache:
+        return _compiled_gradient(f, wrt, has_aux, True, backend, cache)
     if has_aux:
         return _aux(f, wrt, with_value=True)
     if dispatch.in_class_body(f):
@@ -148,16 +160,36 @@ def value_and_grad(f: Callable | None = None, wrt=0, has_aux: bool = False) -> C
     return dispatch.gradient(f, wrt, with_value=True)
 
 
-def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
+def _compiled_gradient(f: Callable, wrt, has_aux: bool, with_value: bool, backend: str,
+                       cache: bool) -> Callable:
+    """``grad`` or ``value_and_grad`` with another backend than Python's: of a plain
+    function, a bound method or a method in its class body."""
+    compiled.check_backend(backend, cache)
+    name = "value_and_grad" if with_value else "grad"
+    if has_aux or hasattr(f, "__srcgrad_derivative__"):
+        raise UsageError(f"{name}(backend={backend!r}) differentiates a function once, "
+                         "without has_aux", _caller_loc(),
+                         f"Use the Python backend (the default) for {name}(has_aux=True) "
+                         "and for gradients of gradients.")
+    if dispatch.in_class_body(f):
+        return dispatch.MethodGradient(f, wrt, with_value, backend, cache)
+    return dispatch.gradient(f, wrt, with_value, backend, cache)
+
+
+def vjp(f: Callable, *args, backend: str = "python", **kwargs) -> tuple[object, Callable]:
     """``(f(*args, **kwargs), vjp_fn)``; ``vjp_fn(cotangent)``, for a cotangent of the
     output's shape, gives the tuple of cotangents of every parameter of ``f`` (those
     left to their defaults included), each in its argument's structure and type for a
     structured argument (``pytrees``); a string or None argument is a constant (its
     cotangent is 0), and so is a function passed as an argument (None). For ``f``
     returning a tuple, list, dict, NamedTuple or dataclass, the cotangent has the
-    output's structure (``outputs.py``: one pullback per output leaf)."""
+    output's structure (``outputs.py``: one pullback per output leaf).
+    ``backend="numba"`` compiles the pullback (as for ``grad``; ``backend`` is taken
+    by vjp: a parameter of ``f`` of that name is passed by position)."""
+    compiled.check_backend(backend)
     made = getattr(f, "__srcgrad_derivative__", ())
     if len(made) == 4:
+        _python_only("vjp", backend)
         return _vjp_of_gradient(made, args, kwargs)
     t = checks.VJP
     entry = _entry(f)
@@ -169,9 +201,10 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
     with checks.blaming(f, t, args):
         out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
     if pytrees.is_structured(out) and outputs.returns_structure(entry, flat.structures):
-        return out, outputs.vjp(f, t, entry, flat, out, args)  # a pullback per leaf
+        return out, outputs.vjp(f, t, entry, flat, out, args, backend)  # one per leaf
     d = entry.derivative(tuple(range(len(kinds))), "param", kinds, flat.structures,
-                         complex_=checks.complex_positions(tuple(flat.leaves)))
+                         complex_=checks.complex_positions(tuple(flat.leaves)),
+                         backend=backend)
 
     # Output independent of every argument: the code takes no cotangent (its zeros
     # need none), so it is not passed.
@@ -190,13 +223,22 @@ def vjp(f: Callable, *args, **kwargs) -> tuple[object, Callable]:
 
 
 def _derivative_for_display(f: Callable, wrt, mode: str, optimized: bool = True,
-                            example: tuple | None = None) -> _shown.Shown:
+                            example: tuple | None = None, backend: str = "python"
+                            ) -> _shown.Shown:
     from . import exporting  # the code a call with example's arguments runs
 
-    return exporting.specialized(f, wrt, mode, optimized, example)
+    return exporting.specialized(f, wrt, mode, optimized, example, backend)
 
 
-def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
+def _python_only(name: str, backend: str) -> None:
+    if backend != "python":
+        raise UsageError(f"{name} of a gradient runs with the Python backend, not "
+                         f"backend={backend!r}", _caller_loc(),
+                         "Leave out backend= here; grad and value_and_grad of f compile.")
+
+
+def jvp(f: Callable, primals: tuple, tangents: tuple, backend: str = "python"
+        ) -> tuple[object, object]:
     """``(f(*primals), J @ tangents)``: the value and its directional derivative, by
     forward mode (tangent code interleaved with the function's own). ``primals`` and
     ``tangents`` are tuples, one entry per argument, each tangent of its primal's
@@ -205,7 +247,9 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
     it, for a function passed as an argument and for an int, which it holds fixed: an
     int used as a size, range(n), is differentiated only with a number as tangent,
     and then refused). For ``f`` returning a
-    structure, the tangent has the output's structure (``outputs.py``)."""
+    structure, the tangent has the output's structure (``outputs.py``).
+    ``backend="numba"`` compiles the tangent code (as for ``grad``)."""
+    compiled.check_backend(backend)
     t = checks.JVP
     primals = checks.sequence(t, "primals", primals)
     tangents = checks.sequence(t, "tangents", tangents)
@@ -215,6 +259,7 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
                          "held fixed).")
     made = getattr(f, "__srcgrad_derivative__", ())
     if len(made) == 4:
+        _python_only("jvp", backend)
         return _jvp_of_gradient(made, primals, tangents)
     entry = _entry(f)
     args = checks.bind(f, primals)
@@ -236,9 +281,10 @@ def jvp(f: Callable, primals: tuple, tangents: tuple) -> tuple[object, object]:
                       structured.zeros_like_leaves(flat.parts[k][1]))]
     wrt = tuple(i for k in range(len(args)) if k not in fixed for i in flat.indices(k))
     if outputs.returns_structure(entry, flat.structures):
-        return outputs.jvp(f, t, entry, flat, dots, args, wrt)  # a forward pass per leaf
+        return outputs.jvp(f, t, entry, flat, dots, args, wrt, backend)  # one per leaf
     d = entry.derivative(wrt, "forward", tuple(map(_kind, flat.leaves)), flat.structures,
-                         complex_=checks.complex_positions(tuple(flat.leaves)))
+                         complex_=checks.complex_positions(tuple(flat.leaves)),
+                         backend=backend)
     with checks.blaming(f, t, args, d):
         return _call(d, (*flat.leaves, *dots))
 
@@ -308,7 +354,7 @@ def _vjp_of_gradient(made: tuple, args: tuple, kwargs: dict):
 
 def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
                       optimized: bool = True, example: tuple | None = None,
-                      shapes=None) -> str:
+                      shapes=None, backend: str = "python") -> str:
     """The generated derivative's source, as a complete module: the imports it needs
     (NumPy and ``math`` as ``f``'s module spells them, the ``srcgrad.runtime`` helpers
     it calls, the globals of ``f``'s module it reads), then the code, so that it runs
@@ -328,7 +374,13 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
     arguments (``derivative_source(model.loss, example=(params, x, labels))``); with
     arrays, it is the code specialized on their shapes and dtypes that such calls run.
     ``shapes`` (``{"x": (3, 4), "s": None}`` or ``"x=3x4,s="``) stands for an example
-    of float64 arrays of those shapes (None: a scalar)."""
+    of float64 arrays of those shapes (None: a scalar). ``backend="numba"``: the code
+    numba compiles (one typed tape per group of recorded values, module-level arrays
+    as trailing parameters)."""
+    compiled.check_backend(backend)
+    if backend != "python" and (order != 1 or mode != "reverse"):
+        raise UsageError(f"backend={backend!r} is shown for reverse mode, order=1",
+                         _caller_loc())
     if shapes is not None:
         from . import exporting
 
@@ -356,7 +408,8 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
     if example is not None and not isinstance(example, tuple):
         raise UsageError(f"example must be a tuple of arguments, not {type(example).__name__}",
                          _caller_loc(), "Write example=(x,) for one argument.")
-    return _shown.module_text(_derivative_for_display(f, wrt, mode, optimized, example))
+    return _shown.module_text(_derivative_for_display(f, wrt, mode, optimized, example,
+                                                      backend))
 
 
 def export(f: Callable, wrt=0, mode: str = "reverse", example: tuple | None = None,

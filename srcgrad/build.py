@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import backend, frontend, ir, optimize, runtime, transform
+from . import backend, compiled, frontend, ir, optimize, runtime, transform
 from .errors import (
     InternalError,
     Loc,
@@ -53,9 +53,16 @@ class Derivative:
     fn: Callable
     filename: str
     locs: dict[int, tuple[Loc, str]]  # line of source -> user location, sweep
+    # The module-level names ``source`` reads, when ``fn`` is not the function the
+    # source defines (the numba backend's wrapper): else ``fn.__globals__``.
+    names: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
         _LOCS[self.filename] = self.locs
+
+    @property
+    def namespace(self) -> dict[str, object]:
+        return self.fn.__globals__ if self.names is None else self.names
 
 
 # Generated file name -> its line map, for warnings the run-time helpers give while it
@@ -124,8 +131,8 @@ class _Entry:
     def derivative(self, wrt: tuple[int, ...], seed: str, kinds: tuple[str, ...],
                    structures: tuple = (), shapes: tuple | None = None,
                    disabled: frozenset | None = None, grads_only: bool = False,
-                   complex_: tuple[int, ...] = (), dtypes: tuple | None = None
-                   ) -> Derivative:
+                   complex_: tuple[int, ...] = (), dtypes: tuple | None = None,
+                   backend: str = "python", cache: bool = False) -> Derivative:
         """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
         the tuple, list and dict arguments described by ``structures``); ``shapes``,
         per parameter (None for non-arrays), specializes the code on array shapes;
@@ -133,17 +140,21 @@ class _Entry:
         and computes f's value only where the gradient needs it; ``complex_``: the
         parameters holding complex numbers (``transform/complexity.py``); ``dtypes``,
         per parameter (None for non-arrays) alongside ``shapes``: the arrays' dtypes,
-        which let the code leave out casts to them (reverse mode)."""
-        key = (wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes)
+        which let the code leave out casts to them (reverse mode); ``backend``: "numba"
+        compiles the code (``compiled``), on disk too with ``cache``."""
+        key = (wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes,
+               backend, cache)
         self.stale()
         d = self.derivatives.get(key)
         if d is None:
             d = self.derivatives[key] = _guarded(self.f, lambda: self._build(
-                wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes))
+                wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes,
+                backend, cache))
         return d
 
     def _build(self, wrt, seed, kinds, structures=(), shapes=None, disabled=None,
-               grads_only=False, complex_=(), dtypes=None) -> Derivative:
+               grads_only=False, complex_=(), dtypes=None, compiler="python",
+               cache=False) -> Derivative:
         primal = optimize.simplify_primal(self.lowered(structures), disabled)
         names = dict(zip((p.name for p in primal.params), kinds))
         cplx = [primal.params[i].name for i in complex_]
@@ -161,8 +172,13 @@ class _Entry:
                                   (dfn.doc or "").replace(f"Returns {dfn.returns[0]} and the",
                                                   "Returns the"), dfn.defaults)
             dfn = optimize.optimize(dfn, disabled)
-        source, namespace, locs = backend.emit(dfn)
+        source, namespace, locs = backend.emit(dfn, typed=compiler == "numba")
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
+        if compiler == "numba":
+            fn, filename = compiled.numba_function(
+                source, namespace, dfn.name, filename, locs, primal.loc, cache)
+            return Derivative(primal, dfn, compiled.compiled_source(
+                source, namespace, dfn.name)[0], fn, filename, locs, namespace)
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
                           filename, locs)
 

@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--ir", action="store_true", help="print the SSA IR instead of Python")
     show.add_argument("--no-opt", action="store_true",
                       help="print the transform's output before the optimizer's passes")
+    show.add_argument("--backend", choices=("python", "numba"), default="python",
+                      help="numba: the code backend='numba' compiles (typed tapes; "
+                      "needs numba)")
     _graph_parser(sub)
     _shape_options(show)
     show.add_argument("--diff", action="store_true",
@@ -288,20 +291,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _shown_text(args, fn, wrt) -> str:
     """What ``show`` prints: the IR, the source, or the optimizer's diff."""
-    if (args.shapes or args.diff) and (args.ir or args.order != 1):
-        raise _Failure("--shapes and --diff show Python code of order 1: leave out "
-                       "--ir and --order")
+    if (args.shapes or args.diff or args.backend != "python") and (args.ir or args.order != 1):
+        raise _Failure("--shapes, --diff and --backend show Python code of order 1: leave "
+                       "out --ir and --order")
     if args.ir:
         return api.derivative_ir(fn, wrt, args.mode)
     if args.shapes is None and not args.diff:
-        return api.derivative_source(fn, wrt, args.mode, args.order, optimized=not args.no_opt)
+        return api.derivative_source(fn, wrt, args.mode, args.order, optimized=not args.no_opt,
+                                     backend=args.backend)
     example = None if args.shapes is None else \
         _export.example_from_shapes(fn, _export.parse_shapes(args.shapes))
 
     def code(optimized: bool) -> str:
         if example is None:
-            return api.derivative_source(fn, wrt, args.mode, optimized=optimized)
-        shown = _export.specialized(fn, wrt, args.mode, optimized, example)
+            return api.derivative_source(fn, wrt, args.mode, optimized=optimized,
+                                         backend=args.backend)
+        shown = _export.specialized(fn, wrt, args.mode, optimized, example, args.backend)
         return shown_module.module_text(shown)
 
     if not args.diff:

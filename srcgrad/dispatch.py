@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from . import checks, pytrees, runtime
+from . import checks, compiled, pytrees, runtime
 from .build import (
     _RUNTIME_ERRORS,
     Derivative,
@@ -88,10 +88,13 @@ def mark(fn: Callable[..., Any], **marks: object) -> None:
         setattr(fn, name, value)
 
 
-def gradient(f: Callable[..., Any], wrt: object, with_value: bool) -> Callable[..., Any]:
+def gradient(f: Callable[..., Any], wrt: object, with_value: bool, backend: str = "python",
+             cache: bool = False) -> Callable[..., Any]:
     """The gradient function: a dispatcher with ``f``'s own signature, written out as
     Python so that a call costs one dict lookup on the argument types (which decide
-    the specialization) plus the generated code."""
+    the specialization) plus the generated code (compiled by numba with
+    ``backend="numba"``, kept on disk with ``cache``)."""
+    compiled.check_backend(backend, cache)
     entry = _entry(f)
     transform = checks.VALUE_AND_GRAD if with_value else checks.GRAD
     indices, single = checks.wrt(f, wrt, transform)
@@ -102,7 +105,7 @@ def gradient(f: Callable[..., Any], wrt: object, with_value: bool) -> Callable[.
     if any(p.startswith("_sg_") for p in params):
         raise UsageError(f"{f.__name__}: parameter names starting with _sg_ are reserved "
                          "for srcgrad's generated code")
-    state = _Specializations(f, entry, indices, transform, with_value)
+    state = _Specializations(f, entry, indices, transform, with_value, (backend, cache))
     namespace = {"_sg_by_types": state.by_types, "_sg_specialize": state.specialize,
                  "_sg_type": type, "_sg_stale": state.stale,
                  "_sg_runtime_error": state.runtime_error, "_sg_NotScalar": runtime.NotScalar,
@@ -145,8 +148,10 @@ class _Specializations:
     one), to locate a run-time error."""
 
     def __init__(self, f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
-                 transform: checks.Transform, with_value: bool):
+                 transform: checks.Transform, with_value: bool,
+                 backend: tuple[str, bool] = ("python", False)):
         self.f, self.entry, self.indices = f, entry, indices
+        self.backend, self.cache = backend
         self.transform, self.with_value = transform, with_value
         self.by_types: dict[tuple[type, ...], Callable[..., Any]] = {}
         self.derivative_of: dict[object, Derivative | Shaped | None] = {}
@@ -155,10 +160,11 @@ class _Specializations:
     def specialize(self, args: tuple[object, ...]) -> Callable[..., Any]:
         f, entry, indices, transform = self.f, self.entry, self.indices, self.transform
         only = not self.with_value
+        options: dict[str, Any] = {"backend": self.backend, "cache": self.cache}
         fn: Callable[..., Any]
         if any(pytrees.is_structured(a, n == "self") or pytrees.constant_argument(a)
                for n, a in zip(_params(f), args)):  # (a function passed: known while lowering)
-            fn = _structured(f, entry, indices, self.derivative_of, only)
+            fn = _structured(f, entry, indices, self.derivative_of, only, options)
             self.derivative_of[fn] = None
         else:
             checks.arguments(f, transform, args, indices)
@@ -167,7 +173,7 @@ class _Specializations:
             if arrays:
                 shaped = Shaped(lambda shapes, cplx, dtypes: entry.derivative(
                     indices, "one", kinds, (), shapes, grads_only=only, complex_=cplx,
-                    dtypes=dtypes),
+                    dtypes=dtypes, **options),
                     arrays, len(args), lambda args: checks.arguments(f, transform, args,
                                                                      indices))
                 fn = shaped.call
@@ -176,7 +182,8 @@ class _Specializations:
                 # numbers alone: specialized too (every value's shape is known: ())
                 shapes, dtypes = array_key(args)
                 d = entry.derivative(indices, "one", kinds, (), shapes, grads_only=only,
-                                     complex_=checks.complex_positions(args), dtypes=dtypes)
+                                     complex_=checks.complex_positions(args), dtypes=dtypes,
+                                     **options)
                 fn = d.fn
                 self.derivative_of[fn] = d
         self.by_types[tuple(map(type, args))] = fn
@@ -204,12 +211,13 @@ class _Specializations:
 
 def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
                 derivative_of: dict[object, Derivative | Shaped | None],
-                grads_only: bool = False) -> Callable[..., Any]:
+                grads_only: bool = False, options: dict[str, Any] | None = None
+                ) -> Callable[..., Any]:
     """The derivative for calls with structured arguments (``pytrees``: tuples, lists,
     dicts, NamedTuples, dataclasses, registered classes, ``self``): their leaves are
     parameters of their own, and each gradient comes back in its argument's structure
     and type. Returns ``(value, *gradients)``, or with ``grads_only`` what ``grad``
-    returns."""
+    returns; ``options``: the backend arguments of ``_Entry.derivative``."""
     params = _params(f)
     transform = checks.GRAD if grads_only else checks.VALUE_AND_GRAD
     floats: dict[tuple[object, ...], Derivative] = {}  # by callpaths.floats_key
@@ -226,7 +234,7 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
         shapes, dtypes = array_key(flat.leaves)  # specialized as plain arguments are
         d = entry.derivative(wrt, "one", tuple(map(_kind, flat.leaves)), flat.structures,
                              shapes, complex_=checks.complex_positions(flat.leaves),
-                             dtypes=dtypes)
+                             dtypes=dtypes, **(options or {}))
         derivative_of[_structured] = d
         if key is not None:
             floats[key] = d
@@ -295,8 +303,11 @@ class MethodGradient:
     """``@grad`` (or ``@value_and_grad``) above a method: see the module docstring.
     ``Class.method(obj, ...)`` is ``obj.method(...)``."""
 
-    def __init__(self, f: Callable[..., Any], wrt: object, with_value: bool):
+    def __init__(self, f: Callable[..., Any], wrt: object, with_value: bool,
+                 backend: str = "python", cache: bool = False):
+        compiled.check_backend(backend, cache)
         self.f, self.wrt, self.with_value, self.name = f, wrt, with_value, f.__name__
+        self.backend, self.cache = backend, cache
         functools.update_wrapper(self, f)
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -309,7 +320,8 @@ class MethodGradient:
         key = f"_srcgrad_{self.name}"
         made = getattr(kept.get(key) if kept is not None else None, "fn", None)
         if made is None or made.__srcgrad_derivative__[1].__self__ is not obj:
-            made = gradient(types.MethodType(self.f, obj), self.wrt, self.with_value)
+            made = gradient(types.MethodType(self.f, obj), self.wrt, self.with_value,
+                            self.backend, self.cache)
             if kept is not None:  # (no __dict__, __slots__: made per access; build caches)
                 kept[key] = _Kept(made)
         return made

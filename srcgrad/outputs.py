@@ -84,7 +84,7 @@ def _same_structure(t: checks.Transform, what: str, value: object, out: object) 
 
 
 def vjp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, out: object,
-        args: tuple) -> Callable:
+        args: tuple, backend: str = "python") -> Callable:
     """The ``vjp_fn`` of a function returning the structure ``out`` (module docstring)."""
     _, leaves, paths, names = taken_apart(out)
     kinds = tuple(map(_kind, flat.leaves))
@@ -92,7 +92,7 @@ def vjp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, out
     cplx = checks.complex_positions(flat.leaves)
     made = [None if p is None else
             entry.derivative(every, "param", kinds, (*flat.structures, (OUTPUT, p)),
-                             complex_=cplx)
+                             complex_=cplx, backend=backend)
             for p in paths]
 
     def vjp_fn(cotangent):
@@ -117,7 +117,7 @@ def vjp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, out
 
 
 def jvp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, dots: list,
-        args: tuple, wrt: tuple[int, ...]) -> tuple[object, object]:
+        args: tuple, wrt: tuple[int, ...], backend: str = "python") -> tuple[object, object]:
     """``(f(*args), tangent)`` of a function returning a structure (module docstring),
     along ``dots``, the tangents of the leaves ``wrt``."""
     with checks.blaming(f, t, args):
@@ -133,7 +133,7 @@ def jvp(f: Callable, t: checks.Transform, entry: _Entry, flat: pytrees.Flat, dot
             tangents.append(None)
             continue
         d = entry.derivative(wrt, "forward", kinds, (*flat.structures, (OUTPUT, p)),
-                             complex_=checks.complex_positions(flat.leaves))
+                             complex_=checks.complex_positions(flat.leaves), backend=backend)
         with checks.blaming(f, t, args, d):
             tangents.append(_call(d, (*flat.leaves, *dots))[1])
     return out, pytrees.unflatten(structure, tangents, out)

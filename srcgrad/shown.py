@@ -60,7 +60,7 @@ class Shown:
 
 def module_text(shown: Shown) -> str:
     d = shown.derivative
-    head = backend.header(d.source, d.fn.__globals__, d.ir.name, shown.assumed)
+    head = backend.header(d.source, d.namespace, d.ir.name, shown.assumed)
     note = [f"# {line}".rstrip() for text in shown.note for line in (
         [text] if text.startswith(" ") else textwrap.wrap(text, _WIDTH - 2))]
     parts = [*head, *([""] * 2 if head else []), *note]
@@ -97,9 +97,9 @@ def resolve(f: Callable, wrt, mode: str, order: int) -> tuple[Callable, tuple, b
 
 
 def display(f: Callable, wrt, mode: str, optimized: bool = True,
-            example: tuple | None = None) -> Shown:
-    """The derivative ``derivative_source(f, wrt, mode, order=1, optimized, example)``
-    prints."""
+            example: tuple | None = None, backend: str = "python") -> Shown:
+    """The derivative ``derivative_source(f, wrt, mode, order=1, optimized, example,
+    backend=backend)`` prints."""
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     f, indices, grads_only = resolve(f, wrt, mode, 1)
@@ -113,7 +113,8 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
         d = entry.derivative(chosen, "one" if mode == "reverse" else "forward",
                              tuple(map(_kind, flat.leaves)), flat.structures, shapes,
                              disabled=disabled, grads_only=grads_only and not flat.structures,
-                             complex_=complex_positions(flat.leaves), dtypes=dtypes)
+                             complex_=complex_positions(flat.leaves), dtypes=dtypes,
+                             backend=backend)
         return Shown(d, entry.assumed, _leaf_note(flat, d))
     structures = dict_structures(entry.lowered())
     kinds: list[str] = []
@@ -126,7 +127,8 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
                   for k in range(_leaves(by_param.get(params[i])))]
     d = entry.derivative(tuple(wrt_leaves), "one" if mode == "reverse" else "forward",
                          tuple(kinds), structures, disabled=disabled,
-                         grads_only=grads_only and not structures)  # as dispatch._structured
+                         grads_only=grads_only and not structures,  # as dispatch._structured
+                         backend=backend)
     return Shown(d, entry.assumed, _note(params, by_param, d))
 
 

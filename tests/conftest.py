@@ -11,6 +11,12 @@ if EXAMPLES not in sys.path:
 # Every derivative a test builds is checked by the storage verifier (verify_storage).
 os.environ.setdefault("SRCGRAD_VERIFY", "1")
 
+# The numba backend's tests check numbers, not speed: LLVM's optimizer off halves
+# their compile time (read when numba is first imported; unoptimized code computes
+# the same numbers: numba never reorders floating-point arithmetic, fastmath is off).
+# `make test-compiled` runs the sweeps with numba's default, as users get it.
+os.environ.setdefault("NUMBA_OPT", "0")
+
 # Modest by default so `make test` stays quick; `-m slow` tests ask for more.
 #
 # `make test` runs the tests in parallel workers (pytest-xdist, `-n`), each its own

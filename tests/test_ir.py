@@ -116,6 +116,7 @@ LAYERS = [
     {"frontend", "transform"},
     {"optimize"},
     {"backend"},
+    {"compiled"},  # the numba backend: after emit, imported by build
     {"build", "higher_tape"},
     {"checks", "shown", "custom", "coverage", "higher"},
     {"callpaths"},  # the dispatcher's per-call paths
@@ -126,7 +127,7 @@ LAYERS = [
 ]
 RANK = {stage: rank for rank, layer in enumerate(LAYERS) for stage in layer}
 PACKAGES = {"runtime", "ir", "rules", "frontend", "transform", "optimize", "backend", "graphs",
-            "exporting"}
+            "exporting", "compiled"}
 
 
 def _imports(path: pathlib.Path, package: list[str]):

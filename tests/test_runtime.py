@@ -137,8 +137,8 @@ def generated(tmp_path_factory):
     bound: dict[int, object] = {}
     emitted = backend.emit
 
-    def recording(fn):
-        out = emitted(fn)
+    def recording(fn, **options):
+        out = emitted(fn, **options)
         bound.update((id(o), o) for o in out.namespace.values()
                      if (getattr(o, "__module__", None) or "").startswith("srcgrad"))
         return out

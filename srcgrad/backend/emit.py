@@ -37,7 +37,7 @@ from typing import NamedTuple
 import astor
 import numpy as np
 
-from .. import ir
+from .. import ir, runtime
 from ..errors import Loc, SrcgradError
 from . import verify as verify_storage
 from .namespace import Namespace
@@ -78,8 +78,10 @@ def _renamed(node: ast.expr, old: str, new: str) -> ast.expr:
 
 
 class _Emitter:
-    def __init__(self, fn: ir.Function):
+    def __init__(self, fn: ir.Function, typed: bool = False):
         self.fn = fn
+        self.typed = typed
+        self._tapes: dict[tuple[str, ...], str] = {}  # group -> its tape (if typed)
         self.storage = Storage(fn)
         self.defs = self.storage.defs
         self._size: dict[str, int] = {}
@@ -206,7 +208,9 @@ class _Emitter:
         if s.op == "scatter":  # x[idx] += v, adding up repeated indices
             parts = [self.index_value(p) for p in s.args[2:]]
             index = ast.Tuple(parts, ast.Load()) if s.seq else parts[0]
-            call = ast.Call(self.ns.reference("np.add.at", np), [
+            add_at = _load(self.ns.bind("add_at", runtime.add_at)) if self.typed else \
+                self.ns.reference("np.add.at", np)
+            call = ast.Call(add_at, [
                 _load(self.name(s.args[0])), index, self.operand(s.args[1])], [])
             return ast.Expr(call)
         if s.op in _IN_PLACE:
@@ -230,8 +234,10 @@ class _Emitter:
             self.out.extend(f'    """{body.lstrip()}"""'.split("\n"))  # one entry per line
         # A loop pushes at the end of an iteration, a branch inside one pushes its own
         # values (possibly while the loop itself pushes nothing).
-        if any(isinstance(n, ir.Loop) and (n.save or n.save_start) or
-               isinstance(n, ir.If) and any(n.save) for n in ir.walk(fn.body)):
+        if self.typed:
+            for group in self.pushed():
+                self.out.append(f"    {self.tape_of(group)} = []")
+        elif self.pushed():
             self.out.append(f"    {self.tape} = []")
         self.last_line: tuple[str, int] | None = None
         self.block(fn.body, "    ")
@@ -253,7 +259,9 @@ class _Emitter:
         for n in nodes:
             if isinstance(n, ir.Stmt):
                 if not self.inlined(n.target) and not self.storage.is_noop(n):
-                    self.put(indent, unparse(self.statement(n)), n.loc, n.adjoint)
+                    node = self.statement(n)
+                    self.put(indent, unparse(_Typed(self.ns).visit(node) if self.typed
+                                             else node), n.loc, n.adjoint)
             elif isinstance(n, ir.If):
                 self.if_(n, indent)
             else:
@@ -283,14 +291,40 @@ class _Emitter:
             target, expr = pending.pop(ready)
             self.put(indent, f"{target} = {unparse(expr)}", loc, adjoint)
 
+    def pushed(self) -> list[list[ir.Var]]:
+        """The groups the forward sweep pushes, in program order: a loop pushes at the
+        end of an iteration, a branch inside one its own values (possibly while the loop
+        itself pushes nothing)."""
+        groups: list[list[ir.Var]] = []
+        for n in ir.walk(self.fn.body):
+            if isinstance(n, ir.Loop):
+                groups += [g for g in (n.save_start, n.save) if g]
+            elif isinstance(n, ir.If):
+                groups += [g for g in n.save if g]
+        return groups
+
+    def tape_of(self, group: list[ir.Var]) -> str:
+        """One tape for all, or if ``typed`` one per group of names: the adjoint
+        pops a group into the names it was pushed from, and the pops of each group come
+        in the reverse order of its pushes (a subsequence of one stack's), so every
+        tape holds values of one type, which a compiler can type."""
+        if not self.typed:
+            return self.tape
+        key = tuple(self.name(v) for v in group)
+        if key not in self._tapes:
+            self._tapes[key] = self.tape if not self._tapes else self.storage.fresh("tape")
+        return self._tapes[key]
+
     def push(self, group: list, indent: str) -> None:
         if group:
             items = ", ".join(self.name(v) for v in group)
-            self.put(indent, f"{self.tape}.append({items if len(group) == 1 else f'({items})'})")
+            tape = self.tape_of(group)
+            self.put(indent, f"{tape}.append({items if len(group) == 1 else f'({items})'})")
 
     def pop(self, group: list, indent: str) -> None:
         if group:
-            self.put(indent, f"{', '.join(self.name(v) for v in group)} = {self.tape}.pop()")
+            self.put(indent, f"{', '.join(self.name(v) for v in group)} = "
+                             f"{self.tape_of(group)}.pop()")
 
     def if_(self, n: ir.If, indent: str) -> None:
         self.put(indent, f"if {unparse(self.operand(n.cond))}:", n.loc, n.adjoint)
@@ -367,9 +401,23 @@ class _Emitter:
         # builtins by bind, like any global: the user may have a variable ``range``
         args = ", ".join(unparse(self.operand(b)) for b in bounds)
         rng = f"{self.ns.bind('range', range)}({args})"
-        if n.reverse:
+        if n.reverse and self.typed:  # reversed(range) as a range (numba has no reversed)
+            rng = self.reversed_range([unparse(self.operand(b)) for b in bounds])
+        elif n.reverse:
             rng = f"{self.ns.bind('reversed', reversed)}({rng})"
         return f"for {self.loop_index(n)} in {rng}:"
+
+    def reversed_range(self, bounds: list[str]) -> str:
+        """``reversed(range(*bounds))`` as a range: from the last value down to the
+        first (for a step other than 1, the last is start + (len - 1) * step)."""
+        range_ = self.ns.bind("range", range)
+        if len(bounds) < 3:
+            start, stop = ["0", *bounds] if len(bounds) == 1 else bounds
+            return f"{range_}({_minus_one(stop)}, {_minus_one(start)}, -1)"
+        start, stop, step = (b if b.isidentifier() or b.lstrip("-").isdigit() else f"({b})"
+                             for b in bounds)
+        count = f"{self.ns.bind('len', len)}({range_}({start}, {stop}, {step}))"
+        return f"{range_}({start} + ({count} - 1) * {step}, {start} - {step}, -{step})"
 
     def loop_index(self, n: ir.Loop) -> str:
         if n.index is not None:
@@ -380,6 +428,41 @@ class _Emitter:
         return self._unused
 
 
+class _Typed(ast.NodeTransformer):
+    """A statement as code whose every name has one type (``emit``'s ``typed``), the
+    same numbers in Python: list displays passed to calls are tuples
+    (``np.zeros([n, m])``: a length a compiler knows); a scalar's zero or copy is a
+    number, not a 0-d array (``np.zeros(())`` is ``0.0``; ``np.copy`` is
+    ``copy_adjoint``, which copies arrays only), since a name holding a number on one
+    path and a 0-d array on another has no one type."""
+
+    def __init__(self, ns: Namespace):
+        self.ns = ns
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        self.generic_visit(node)
+        node.args = [ast.Tuple(a.elts, ast.Load()) if isinstance(a, ast.List) else a
+                     for a in node.args]
+        fn = node.func
+        if not (isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and
+                self.ns.values.get(fn.value.id) is np):
+            return node
+        if fn.attr == "zeros" and len(node.args) == 1 and not node.keywords and \
+                isinstance(node.args[0], ast.Tuple) and not node.args[0].elts:
+            return ast.Constant(0.0)
+        if fn.attr == "copy" and len(node.args) == 1 and not node.keywords:
+            node.func = _load(self.ns.bind("copy_adjoint", runtime.copy_adjoint))
+        return node
+
+
+def _minus_one(bound: str) -> str:
+    """``bound - 1`` as text, folded for a literal integer."""
+    try:
+        return str(int(bound) - 1)
+    except ValueError:
+        return f"{bound} - 1" if bound.isidentifier() else f"({bound}) - 1"
+
+
 class Emitted(NamedTuple):
     source: str
     namespace: dict[str, object]
@@ -387,9 +470,13 @@ class Emitted(NamedTuple):
     locs: dict[int, tuple[Loc, str]]
 
 
-def emit(fn: ir.Function) -> Emitted:
-    """Source text and namespace for ``fn`` (see the module docstring)."""
-    e = _Emitter(fn)
+def emit(fn: ir.Function, typed: bool = False) -> Emitted:
+    """Source text and namespace for ``fn`` (see the module docstring); ``typed``: code
+    a compiler that types every name can take (numba): one tape per group of pushed
+    names instead of one for all (``_Emitter.tape_of``), reversed ranges as ranges with
+    a negative step, list displays passed to calls as tuples (shapes, arrays to
+    concatenate)."""
+    e = _Emitter(fn, typed)
     lines = e.lines()
     if os.environ.get("SRCGRAD_VERIFY"):  # set by the test suite
         verify_storage.check(fn, e.name, e.inlined)

@@ -120,17 +120,18 @@ def example_from_shapes(f: Callable, shapes: Mapping[str, tuple[int, ...] | None
 
 
 def specialized(f: Callable, wrt, mode: str, optimized: bool = True,
-                example: tuple | None = None) -> shown.Shown:
+                example: tuple | None = None, backend: str = "python") -> shown.Shown:
     """The derivative a call with ``example``'s arguments runs (``shown.display`` for
-    structured ones and without an example; specialized on shapes otherwise)."""
+    structured ones and without an example; specialized on shapes otherwise), with
+    ``backend``'s code."""
     if example is None or mode not in ("reverse", "forward"):
-        return shown.display(f, wrt, mode, optimized, example)
+        return shown.display(f, wrt, mode, optimized, example, backend)
     inner, indices, grads_only = shown.resolve(f, wrt, mode, 1)
     params = _params(inner)
     args = shown._bound(inner, params, example)
     if any(pytrees.is_structured(a, p == "self") or pytrees.constant_argument(a)
            for p, a in zip(params, args)):
-        return shown.display(f, wrt, mode, optimized, example)
+        return shown.display(f, wrt, mode, optimized, example, backend)
     transform = checks.VALUE_AND_GRAD if mode == "reverse" else checks.JVP
     checks.arguments(inner, transform, args, indices)
     shapes, dtypes = array_key(args)  # as the dispatcher specializes
@@ -139,7 +140,7 @@ def specialized(f: Callable, wrt, mode: str, optimized: bool = True,
                          tuple(map(_kind, args)), (), shapes,
                          disabled=None if optimized else frozenset(_passes()),
                          grads_only=grads_only, complex_=checks.complex_positions(args),
-                         dtypes=dtypes)
+                         dtypes=dtypes, backend=backend)
     return shown.Shown(d, entry.assumed)
 
 
@@ -193,7 +194,7 @@ def module_text(s: shown.Shown, mode: str = "reverse",
     d = s.derivative
     name = d.ir.name
     source = d.source if not shapes else _with_shape_check(d.source, name, shapes)
-    namespace = {k: v for k, v in d.fn.__globals__.items()
+    namespace = {k: v for k, v in d.namespace.items()
                  if not k.startswith("__") and k != name}
     used = {k: v for k, v in namespace.items() if helpers.is_runtime(v)}
     others = {k: v for k, v in namespace.items() if k not in used}

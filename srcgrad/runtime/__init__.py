@@ -46,7 +46,7 @@ import math
 import numpy as np
 
 __all__ = [
-    "above", "add_adjoints", "argmax_mask", "as_dtype_of", "as_input", "average_weights",
+    "above", "add_adjoints", "add_at", "argmax_mask", "as_dtype_of", "as_input", "average_weights",
     "below", "between", "copy_adjoint", "diff_grad", "disjoint_write", "dot_grad_a",
     "dot_grad_b", "expand", "fit", "keep", "kept", "ln", "matmul_grad_a", "matmul_grad_b",
     "pick", "piece", "seed", "signum", "split_like", "stop_gradient", "sum_grad", "sum_to",
@@ -115,6 +115,12 @@ def as_dtype_of(g, x):
     if isinstance(g, np.ndarray) and not g.flags.writeable:
         return g.copy()
     return g
+
+
+def add_at(a, index, v):
+    """``np.add.at(a, index, v)``: ``a[index] += v`` adding up repeated positions (what
+    code for the numba backend calls, which has a compiled counterpart)."""
+    np.add.at(a, index, v)
 
 
 def copy_adjoint(x):
