@@ -14,8 +14,11 @@ Rules:
   interleaved, so that the machine's drift hits each alike; all ratios come
   from this one run;
 - "1st call" is the first call's time: for srcgrad it includes building the
-  derivative (parse, transform, optimize, emit, load), for jax.jit tracing
+  derivative (parse, transform, optimize, emit, load), for srcgrad[numba]
+  (``backend="numba"``) building and compiling it, for jax.jit tracing
   and compiling (the compile time, reported apart from the median);
+- srcgrad[numba] is timed like the others; if numba could not compile a
+  derivative it runs the Python backend's code, and the report says so;
 - a peer that is not installed shows as n/a;
 - a workload with a driver (``Workload.driver``, e.g. the user's loop over
   examples around one gradient call) is timed and checked through it, for the
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import inspect
 import math
 import os
@@ -44,6 +48,7 @@ import sys
 import time
 import traceback
 import types
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,10 +63,12 @@ import workloads_sizes  # noqa: E402
 
 import srcgrad  # noqa: E402
 
-GRADIENTS = ("hand", "srcgrad") + peers.PEERS
+NUMBA = "srcgrad[numba]"  # backend="numba": the same derivative, compiled by numba
+GRADIENTS = ("hand", "srcgrad", NUMBA) + peers.PEERS
 IMPLS = ("f",) + GRADIENTS
-LABELS = {"f": "f (primal)", "hand": "hand NumPy", "srcgrad": "srcgrad", "autograd": "autograd",
-          "jax": "JAX eager", "jax.jit": "JAX jit", "torch": "torch eager"}
+LABELS = {"f": "f (primal)", "hand": "hand NumPy", "srcgrad": "srcgrad", NUMBA: NUMBA,
+          "autograd": "autograd", "jax": "JAX eager", "jax.jit": "JAX jit",
+          "torch": "torch eager"}
 RTOL = 1e-8
 
 
@@ -150,7 +157,9 @@ def run_workload(w: workloads.Workload, rng, settings: Settings) -> dict[str, Re
     def candidate(name, fn, fn_args, to_numpy=as_tuple):
         fn = w.drive(fn)
         try:
-            out, first = _first_call(fn, fn_args)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", srcgrad.SrcgradWarning)
+                out, first = _first_call(fn, fn_args)
             bad = mismatch(to_numpy(out), want)
         except Exception as exc:  # reported, not timed
             results[name] = Result("error", note=f"{type(exc).__name__}: {exc}".splitlines()[0])
@@ -161,6 +170,9 @@ def run_workload(w: workloads.Workload, rng, settings: Settings) -> dict[str, Re
             results[name] = Result("wrong", first=first, note=bad)
             return
         res = Result("ok", first=first)
+        fell = [c for c in caught if c.category.__name__ == "CompiledFallbackWarning"]
+        if fell:  # timed all the same: the Python backend's code
+            res.note = "numba fell back to Python: " + str(fell[0].message).split("\n")[0]
         if first < 1.0:  # a warm-up call (caches, allocator) that calibrates the samples
             res.estimate = _one(fn, fn_args, 1)
         else:  # slow enough: the first call was warm-up and calibration
@@ -175,7 +187,12 @@ def run_workload(w: workloads.Workload, rng, settings: Settings) -> dict[str, Re
     _, first = _first_call(hand, args)
     entries["hand"] = (hand, args, Result("ok", first=first))
 
-    candidate("srcgrad", srcgrad.grad(w.primal, wrt=w.wrt if len(w.wrt) > 1 else w.wrt[0]), args)
+    wrt = w.wrt if len(w.wrt) > 1 else w.wrt[0]
+    candidate("srcgrad", srcgrad.grad(w.primal, wrt=wrt), args)
+    if importlib.util.find_spec("numba") is None:
+        results[NUMBA] = Result("n/a", note="numba is not installed")
+    else:
+        candidate(NUMBA, srcgrad.grad(w.primal, wrt=wrt, backend="numba"), args)
     for peer in peers.PEERS:
         if not peers.available(peer):
             results[peer] = Result("n/a", note="not installed")
@@ -283,11 +300,12 @@ def report(all_results, fd_rows, transform, overhead_rows, elapsed: float) -> st
             rows.append([w.name] + [cell(r[i], f"{r[i].median / r[ref].median:.2f}")
                                     for i in GRADIENTS])
         out.append(table(head, rows))
-    out.append("\n### First call (srcgrad: builds the derivative; JAX jit: traces and "
-               "compiles; both then run it once)\n")
+    out.append("\n### First call (srcgrad: builds the derivative; srcgrad[numba]: builds "
+               "and compiles it; JAX jit: traces and compiles; each then runs it once)\n")
     head = ["workload"] + [LABELS[i] for i in GRADIENTS]
     out.append(table(head, [[w.name] + [cell(r[i], fmt_time(r[i].first)) for i in GRADIENTS]
                             for w, r in all_results.items()]))
+    out.append(_against_jax(all_results))
     out.append("\n### Samples taken (samples x calls per sample)\n")
     head = ["workload"] + [LABELS[i] for i in IMPLS]
     out.append(table(head, [[w.name] + [cell(r[i], f"{r[i].repeat}x{r[i].number}")
@@ -297,6 +315,11 @@ def report(all_results, fd_rows, transform, overhead_rows, elapsed: float) -> st
              if r[i].status in ("wrong", "error", "skipped")]
     if notes:
         out.append("\nNot timed:\n" + "\n".join(notes))
+    fell = [f"- {w.name}: {r[NUMBA].note}" for w, r in all_results.items()
+            if r[NUMBA].status == "ok" and r[NUMBA].note]
+    if fell:
+        out.append("\nTimed with the Python backend's code (numba could not compile it):\n" +
+                   "\n".join(fell))
     if fd_rows:
         out.append("\n### Gradient vs central finite differences (2n evaluations of f), "
                    "f(x) = sum(log(1 + exp(x[1:] * x[:-1]))) + sum(x*x)/2\n")
@@ -323,13 +346,35 @@ def report(all_results, fd_rows, transform, overhead_rows, elapsed: float) -> st
         out.append(f"\n### {overhead.TITLE}\n")
         out.append(table(*overhead.table_rows(overhead_rows)))
     versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
-    for mod in ("autograd", "jax", "torch"):
-        if peers.available(mod):
+    for mod in ("autograd", "jax", "torch", "numba"):
+        if importlib.util.find_spec(mod) is not None:
             versions.append(f"{mod} {_version(mod)}")
     out.append(f"\n{', '.join(versions)}; {os.cpu_count()} CPUs; "
                f"{datetime.datetime.now():%Y-%m-%d %H:%M}; whole run {elapsed:.0f} s.")
     del names
     return "\n".join(out)
+
+
+COMPILED_TARGETS = ("recurrence", "hmm", "cky", "small_ops")  # issue 16: <= JAX jit
+
+
+def _against_jax(all_results) -> str:
+    """The compiled backend against jitted JAX: time ratio and first calls."""
+    head = ["workload", NUMBA, "JAX jit", "ratio", f"{NUMBA} 1st call", "JAX jit 1st call"]
+    rows = []
+    for w, r in all_results.items():
+        n, j = r[NUMBA], r["jax.jit"]
+        if n.status != "ok":
+            continue
+        mark = " (target <= 1)" if w.key in COMPILED_TARGETS else ""
+        ratio = f"{n.median / j.median:.2f}{mark}" if j.status == "ok" else cell(j, "")
+        rows.append([w.name, fmt_time(n.median), cell(j, fmt_time(j.median)), ratio,
+                     fmt_time(n.first), cell(j, fmt_time(j.first))])
+    if not rows:
+        return ""
+    return ("\n### srcgrad[numba] against JAX jit (time per call; first call: numba's compile "
+            "of this derivative, after the earlier workloads' in the same process; JAX's "
+            "trace and compile)\n\n" + table(head, rows))
 
 
 def _version(dist: str) -> str:

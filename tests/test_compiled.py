@@ -186,6 +186,25 @@ def test_control_flow_programs_compile_and_agree(case):
         assert fell == [], [str(f.message) for f in fell]
 
 
+def tied_maxima(x, w):
+    return np.sum(np.max(x * w, axis=1)) + np.max(x)
+
+
+@needs_numba
+def test_ties_share_the_adjoint_as_in_python():
+    """Where max is attained twice the adjoint is split (numba's sums of booleans
+    once counted a tie as 1: a wrong gradient the overload table caught)."""
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5], [3.0, 1.0, 3.0]])
+    w = np.ones(3)
+    got, fell = _compiled(lambda: srcgrad.grad(tied_maxima, wrt=(0, 1), backend="numba")(x, w))
+    assert fell == []
+    want = srcgrad.grad(tied_maxima, wrt=(0, 1))(x, w)
+    _same(got, want)
+    # by hand: half of each row's tied maximum, a quarter of the four overall maxima
+    np.testing.assert_array_equal(got[0], [[0.0, 0.75, 0.75], [0.5, 0.5, 0.0],
+                                           [0.75, 0.0, 0.75]])
+
+
 # ---- falling back ------------------------------------------------------------------------
 
 

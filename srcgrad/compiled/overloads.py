@@ -11,6 +11,7 @@ derivative run in Python: ``CompiledFallbackWarning``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numba
@@ -61,37 +62,33 @@ def _axes(axis: Any, ndim: int) -> np.ndarray:
     return mask
 
 
-@numba.njit(cache=True)
+@numba.njit  # (not cached: numba cannot cache it, "dynamic globals")
 def _reduced(flat: np.ndarray, shape: np.ndarray, mask: np.ndarray, code: int,
              out: np.ndarray) -> None:
     """Reduce ``flat`` (an array of ``shape``, in C order) over the axes in ``mask``
     into ``out`` (the other axes, in C order): code 0 sums, 1 takes the max, 2 the
     min (NaN wins, as in NumPy). Axes next to each other reduce as one, in loops
-    that run along memory; others one at a time."""
+    that run along memory; runs of them one after the other."""
+    shape, mask = shape.copy(), mask.copy()
     nd = shape.size
-    lo = 0
-    while lo < nd and not mask[lo]:
-        lo += 1
-    hi = lo
-    while hi < nd and mask[hi]:
-        hi += 1
-    if np.any(mask[hi:]):  # not one run of axes: the first run, then the rest
-        part = shape.copy()
-        n = 1
-        for d in range(lo, hi):
-            n *= shape[d]
-            part[d] = 1
-        outer, after = _prod(shape[:lo]), _prod(shape[hi:])
-        inner = np.zeros(outer * after, out.dtype)
-        _reduce_run(flat.reshape((outer, n, after)), code, inner.reshape((outer, after)))
-        rest = mask.copy()
-        rest[lo:hi] = False
-        _reduced(inner, part, rest, code, out)
-        return
-    outer, n, after = _prod(shape[:lo]), _prod(shape[lo:hi]), _prod(shape[hi:])
-    if n == 0 and code != 0 and outer * after:
-        raise ValueError("zero-size array to reduction operation which has no identity")
-    _reduce_run(flat.reshape((outer, n, after)), code, out.reshape((outer, after)))
+    while True:
+        lo = 0
+        while lo < nd and not mask[lo]:
+            lo += 1
+        hi = lo
+        while hi < nd and mask[hi]:
+            hi += 1
+        outer, n, after = _prod(shape[:lo]), _prod(shape[lo:hi]), _prod(shape[hi:])
+        if n == 0 and code != 0 and outer * after:
+            raise ValueError("zero-size array to reduction operation which has no identity")
+        if not np.any(mask[hi:]):
+            _reduce_run(flat.reshape((outer, n, after)), code, out.reshape((outer, after)))
+            return
+        part = np.zeros(outer * after, out.dtype)  # this run, then the others
+        _reduce_run(flat.reshape((outer, n, after)), code, part.reshape((outer, after)))
+        flat = part
+        shape[lo:hi] = 1
+        mask[lo:hi] = False
 
 
 @numba.njit(cache=True)
@@ -162,7 +159,7 @@ def _reduction(kind: str) -> Any:
             return None  # numba's own (which takes no keepdims argument)
         nd = a.ndim
         out_nd = nd if keep else nd - _axis_count(axis)
-        if isinstance(a.dtype, types.Integer) and kind in ("sum", "mean"):
+        if isinstance(a.dtype, (types.Integer, types.Boolean)) and kind in ("sum", "mean"):
             dtype = np.dtype(np.int64 if kind == "sum" else np.float64)
         else:
             dtype = as_dtype(a.dtype)
@@ -558,4 +555,102 @@ def _ratio(x, d):
         return lambda x, d: x / d if d != 0 else x * 0.0
     if isinstance(d, types.Array) and isinstance(x, (types.Float, types.Array)):
         return lambda x, d: np.where(d == 0, 0.0, x / np.where(d == 0, 1.0, d))
+    return None
+
+
+@overload(runtime.finite.cbrt_slope)
+def _cbrt_slope(r):
+    if isinstance(r, (types.Float, types.Array)):
+        def impl(r):
+            if np.any(r == 0):
+                raise NeedsPython("cbrt_slope at 0")
+            return 1 / (3 * r * r)
+        return impl
+    return None
+
+
+_NUMBER = (types.Float, types.Integer)
+
+
+@overload(runtime.finite.pow_slope)
+def _pow_slope(c, x, y):
+    if all(isinstance(t, _NUMBER) for t in (c, x, y)):
+        def scalar(c, x, y):
+            if c == 0:
+                return 0.0
+            if (x == 0 and y < 1) or (x < 0 and y != math.floor(y)):
+                raise NeedsPython("pow_slope: no real derivative")  # Python warns
+            return c * x ** (y - 1)
+        return scalar
+    if not all(isinstance(t, (*_NUMBER, types.Array)) for t in (c, x, y)):
+        return None
+
+    def impl(c, x, y):
+        out = c * np.power(x, y - 1.0)
+        ones = np.ones_like(out)
+        vanishes = (c * ones) == 0
+        if np.any(((x * ones) == 0) & ((y * ones) < 1) & ~vanishes):
+            raise NeedsPython("pow_slope at 0")
+        return np.where(vanishes, 0.0, out)
+    return impl
+
+
+@overload(runtime.finite.spread_divisor)
+def _spread_divisor(a, ans, ddof):
+    if not isinstance(ddof, _NUMBER):
+        return None
+
+    def impl(a, ans, ddof):
+        n = np.size(a)
+        if n == 0:
+            return 1.0
+        return n / np.size(ans) - ddof
+    return impl
+
+
+@overload(runtime.between)
+def _between(a, lo, hi):
+    if not isinstance(a, types.Array):
+        return None
+    low, high = _static(lo) is not None, _static(hi) is not None
+
+    def impl(a, lo, hi):
+        inside = np.ones(a.shape, np.bool_)
+        if low:
+            inside = inside & (a >= lo)
+        if high:
+            inside = inside & (a <= hi)
+        return inside.astype(np.float64)
+    return impl
+
+
+@overload(runtime.signum)
+def _signum(x):
+    if isinstance(x, _NUMBER):
+        return lambda x: float(np.sign(x))
+    if isinstance(x, types.Array):
+        return lambda x: np.sign(x)
+    return None
+
+
+@overload(runtime.ln)
+def _ln(x):
+    if isinstance(x, _NUMBER):
+        return lambda x: math.log(x)
+    if isinstance(x, types.Array):
+        return lambda x: np.log(x)
+    return None
+
+
+@overload(runtime.transpose_grad)
+def _transpose_grad(g, axes):
+    if isinstance(g, types.Array) and _static(axes) is None:
+        return lambda g, axes: np.transpose(g)
+    return None
+
+
+@overload(runtime.special.lse_expand, prefer_literal=True)
+def _lse_expand(g, a, axis, keepdims):
+    if isinstance(a, types.Array) and a.ndim > 0:
+        return lambda g, a, axis, keepdims: runtime.expand(g, a, axis, keepdims)
     return None
