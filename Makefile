@@ -48,7 +48,8 @@ test: $(NUMBA_STAMP)
 # Not part of `make test` (about 10 minutes): the whole rule spec table and random
 # programs against the numba backend, compiled as users get it (LLVM's optimizer on).
 test-compiled: $(NUMBA_STAMP)
-	NUMBA_OPT=3 $(BIN)/python -m pytest -q $(PYTEST_JOBS) -m slow tests/test_compiled_sweeps.py
+	NUMBA_OPT=3 $(BIN)/python -m pytest -q $(PYTEST_JOBS) -m slow tests/test_compiled_sweeps.py \
+		tests/test_compiled_overloads.py tests/test_compiled.py
 
 # The benchmark's peers (autograd, JAX, PyTorch CPU) and matplotlib: the `bench` extra.
 BENCH_STAMP := $(VENV)/.installed-bench

@@ -137,7 +137,8 @@ def test_the_benchmark_workloads_compile_and_agree(key):
 
 # ---- the control-flow programs ---------------------------------------------------------
 
-# Programs the compiled backend runs in Python, and why (each must still agree).
+# Programs the compiled backend may run in Python, at some arguments, and why (each
+# must still agree; every other program must compile).
 FALLS_BACK = {
     "float_becomes_array": "a name holding a float, then an array: no one numba type",
     # A name bound by a return inside a loop is None until then: numba types it as a
@@ -165,25 +166,37 @@ def _agree(case, args) -> list:
     return fell
 
 
+def _check_case(case, examples: int, drawn: int) -> None:
+    """The first ``examples`` hand-picked examples (branches, empty loops), then
+    ``drawn`` drawn arguments (at least one argument tuple in all)."""
+    fell = []
+    for args in case.examples[:examples]:
+        fell += _agree(case, args)
+
+    drawn = drawn or (0 if case.examples[:examples] else 1)
+    if drawn:
+        @settings(max_examples=drawn, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(case.args)
+        def draw(args):
+            fell.extend(_agree(case, args))
+
+        draw()
+    if case.name not in FALLS_BACK:  # (those may, at some arguments: the numbers agree)
+        assert fell == [], [str(f.message) for f in fell]
+
+
 @needs_numba
 @pytest.mark.parametrize("case", _control_flow_cases())
 def test_control_flow_programs_compile_and_agree(case):
-    """The hand-picked examples (branches, empty loops), then two drawn arguments."""
-    fell = []
-    for args in case.examples[:3]:
-        fell += _agree(case, args)
+    _check_case(case, examples=1, drawn=0)
 
-    @settings(max_examples=2, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(case.args)
-    def drawn(args):
-        fell.extend(_agree(case, args))
 
-    drawn()
-    if case.name in FALLS_BACK:  # (once per specialization: per shape of the arguments)
-        assert fell, "expected a fallback: " + FALLS_BACK[case.name]
-    else:
-        assert fell == [], [str(f.message) for f in fell]
+@needs_numba
+@pytest.mark.slow
+@pytest.mark.parametrize("case", _control_flow_cases())
+def test_control_flow_programs_at_more_arguments(case):
+    _check_case(case, examples=3, drawn=3)
 
 
 def tied_maxima(x, w):

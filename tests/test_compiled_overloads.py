@@ -44,15 +44,31 @@ def _check(source: str, a, b=None, c=None) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=source)
 
 
-REDUCTIONS = [f"np.{fn}(a, axis={axis!r}{keep})"
-              for fn in ("max", "amax", "min", "amin", "sum", "mean")
-              for axis in (0, 1, 2, -1, (0,), (2,), (0, 1), (1, 2), (0, 2), (2, 0), (0, 1, 2))
-              for keep in ("", ", keepdims=True", ", keepdims=False")]
+AXES = (0, 1, 2, -1, (0,), (2,), (0, 1), (1, 2), (0, 2), (2, 0), (0, 1, 2))
+SOME_AXES = (0, -1, (2,), (0, 1), (0, 2), (0, 1, 2))  # make test: one of each form
 
 
-@pytest.mark.parametrize("source", REDUCTIONS)
-def test_reductions_over_axes(source):
-    _check(source, A3)
+def _reductions(fn: str, keep: str, axes: tuple) -> None:
+    """Every axis form in one compiled function."""
+    source = "(" + ", ".join(f"np.{fn}(a, axis={axis!r}{keep})" for axis in axes) + ")"
+    plain, jit = _compiled(source)
+    for axis, want, got in zip(axes, plain(A3, None, None), jit(A3, None, None)):
+        where = f"np.{fn}(a, axis={axis!r}{keep})"
+        assert np.shape(got) == np.shape(want), where
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=where)
+
+
+@pytest.mark.parametrize("keep", ["", ", keepdims=True"])
+@pytest.mark.parametrize("fn", ["max", "min", "sum", "mean"])
+def test_reductions_over_axes(fn, keep):
+    _reductions(fn, keep, SOME_AXES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("keep", ["", ", keepdims=True", ", keepdims=False"])
+@pytest.mark.parametrize("fn", ["max", "amax", "min", "amin", "sum", "mean"])
+def test_reductions_over_every_axis_form(fn, keep):
+    _reductions(fn, keep, AXES)
 
 
 @pytest.mark.parametrize("source", ["np.max(a, axis=1)", "np.min(a, axis=0, keepdims=True)",
@@ -113,6 +129,9 @@ HELPERS = [
     ("finite.pow_slope(a, b, c)", (0.0, 0.0, 0.5)),
     ("finite.spread_divisor(a, b, 1)", (A2, np.ones(5))),
     ("special.lse_expand(a, b, 1, False)", (np.ones((3, 5)), A3)),
+    ("np.full((2, 3), a)", (1.5,)),
+    ("np.reshape(a, (1, 1))", (1.5,)),
+    ("runtime.expand(a, 2.0, None, False)", (1.5,)),
 ]
 
 

@@ -654,3 +654,32 @@ def _lse_expand(g, a, axis, keepdims):
     if isinstance(a, types.Array) and a.ndim > 0:
         return lambda g, a, axis, keepdims: runtime.expand(g, a, axis, keepdims)
     return None
+
+
+# ---- shapes numba types differently from NumPy ---------------------------------------
+@overload(np.full)
+def _full(shape, fill_value):
+    """A shape of distinct literal sizes (``(2, 3)``) is a heterogeneous tuple to numba,
+    which its own ``np.full`` refuses."""
+    if isinstance(shape, types.Tuple) and not isinstance(shape, types.UniTuple) and \
+            all(isinstance(t, types.Integer) for t in shape):
+        n = len(shape)
+        return lambda shape, fill_value: np.full(
+            to_fixed_tuple(np.array(shape, np.int64), n), fill_value)
+    return None
+
+
+@overload(np.reshape)
+def _reshape_number(a, newshape):
+    """A number reshaped (a scalar's adjoint given an array's shape): filled in."""
+    if isinstance(a, _NUMBER) and isinstance(newshape, types.BaseTuple):
+        return lambda a, newshape: np.full(newshape, a)
+    return None
+
+
+@overload(runtime.expand, prefer_literal=True)
+def _expand_number(g, x, axis, keepdims):
+    """The adjoint of a reduction of a number: the number's own."""
+    if isinstance(x, _NUMBER) and isinstance(g, _NUMBER):
+        return lambda g, x, axis, keepdims: g
+    return None
