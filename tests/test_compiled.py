@@ -253,6 +253,16 @@ def _ratio(x, y):
     return x / y
 
 
+@needs_numba
+def test_a_derivative_of_many_parameters_runs_in_python_saying_why():
+    """A list of 100 floats is 100 parameters: numba's compile would take minutes."""
+    xs = [0.01 * k for k in range(100)]
+    got, fell = _compiled(lambda: srcgrad.grad(list_loss, wrt=0, backend="numba")(xs, 2.0))
+    assert len(fell) == 1 and "derivative of 101 parameters" in str(fell[0].message)
+    assert "pass them as one array" in str(fell[0].message)
+    _same(got, srcgrad.grad(list_loss, wrt=0)(xs, 2.0))
+
+
 # ---- module-level arrays are read on every call ----------------------------------------
 
 WEIGHTS = np.array([1.0, 2.0, 3.0])

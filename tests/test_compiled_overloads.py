@@ -130,7 +130,6 @@ HELPERS = [
     ("finite.spread_divisor(a, b, 1)", (A2, np.ones(5))),
     ("special.lse_expand(a, b, 1, False)", (np.ones((3, 5)), A3)),
     ("np.full((2, 3), a)", (1.5,)),
-    ("np.reshape(a, (1, 1))", (1.5,)),
     ("runtime.expand(a, 2.0, None, False)", (1.5,)),
 ]
 

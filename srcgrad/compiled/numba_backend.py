@@ -17,6 +17,9 @@ import numpy as np
 from ..errors import Loc, SrcgradWarning, UsageError
 
 BACKENDS = ("python", "numba")
+# Numba's compile time grows fast with the number of parameters (a list of 1000 floats
+# is 1000 of them: 53 s measured); past this many, the Python backend runs.
+MAX_PARAMETERS = 64
 _INSTALL = "pip install 'srcgrad[numba]'"
 
 
@@ -94,7 +97,8 @@ def numba_function(source: str, namespace: dict[str, object], name: str, filenam
             f"    except Exception as _sg_exc:\n"
             f"        return _sg_failed(_sg_exc, ({call}{',' if call else ''}))\n")
     wrapper_ns: dict[str, object] = {k: namespace[k] for k in arrays}
-    wrapper_ns.update(_sg_run=run.first, _sg_failed=run.failed)
+    wrapper_ns.update(_sg_run=run.first if len(params) <= MAX_PARAMETERS else run.too_many,
+                      _sg_failed=run.failed)
     run.globals = wrapper_ns
     exec(compile(text, f"<srcgrad numba call {name}>", "exec"), wrapper_ns)  # noqa: S102
     return wrapper_ns[name], filename  # type: ignore[return-value]
@@ -123,6 +127,16 @@ class _Run:
             return self.fall_back(exc, args)
         self.globals["_sg_run"] = self.jit
         return self.jit(*args)
+
+    def too_many(self, *args: object) -> object:
+        self.globals["_sg_run"] = self.python_fn
+        CompiledFallbackWarning(
+            f"numba is not used for a derivative of {len(args)} parameters (its compile "
+            f"time grows with their number; more than {MAX_PARAMETERS}: a list or tuple of "
+            "numbers counts one per entry: pass them as one array to compile it); it runs "
+            "with the Python backend",
+            self.where or Loc(self.filename, 1, 0)).warn()
+        return self.python_fn(*args)
 
     def failed(self, exc: Exception, args: tuple[object, ...]) -> object:
         from .overloads import NeedsPython

@@ -669,14 +669,6 @@ def _full(shape, fill_value):
     return None
 
 
-@overload(np.reshape)
-def _reshape_number(a, newshape):
-    """A number reshaped (a scalar's adjoint given an array's shape): filled in."""
-    if isinstance(a, _NUMBER) and isinstance(newshape, types.BaseTuple):
-        return lambda a, newshape: np.full(newshape, a)
-    return None
-
-
 @overload(runtime.expand, prefer_literal=True)
 def _expand_number(g, x, axis, keepdims):
     """The adjoint of a reduction of a number: the number's own."""
