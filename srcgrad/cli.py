@@ -1,5 +1,6 @@
 """The command line: ``srcgrad show FILE.py:FUNC [--wrt x,y] [--mode M] [--order N] [--ir]
-[--shapes x=3x4] [--diff] [--color auto|always|never]``, ``srcgrad export FILE.py:FUNC
+[--shapes x=3x4] [--diff] [--backend python|numba] [--color auto|always|never]``,
+``srcgrad export FILE.py:FUNC
 [--wrt x,y] [--mode M] [--shapes x=3x4] -o OUT.py`` (a standalone module, ``exporting``),
 ``srcgrad coverage [--check]`` (the coverage table, docs/coverage.md) and
 ``srcgrad --version`` (the package's version, ``srcgrad.__version__``). Each
@@ -145,6 +146,7 @@ _SHOW_EXAMPLES = """examples:
       --shapes log_init=3,log_trans=3x3,log_emit=6x3
   srcgrad show examples/lecture.py:f --mode forward --color never | less
   srcgrad show examples/hmm.py:log_partition --diff
+  srcgrad show examples/hmm.py:log_partition --wrt log_emit --backend numba
 """
 _EXPORT_EXAMPLES = """examples:
   srcgrad export examples/lecture.py:f --wrt x,y,z -o f_grad.py
