@@ -17,8 +17,11 @@ Rules:
   derivative (parse, transform, optimize, emit, load), for srcgrad[numba]
   (``backend="numba"``) building and compiling it, for jax.jit tracing
   and compiling (the compile time, reported apart from the median);
-- srcgrad[numba] is timed like the others; if numba could not compile a
-  derivative it runs the Python backend's code, and the report says so;
+- srcgrad[numba] is timed after the others, not interleaved with them: its
+  matrix products use SciPy's OpenBLAS, whose threads and NumPy's slow each
+  other down when the two alternate (2x measured on 2 cores); if numba could
+  not compile a derivative it runs the Python backend's code, and the report
+  says so;
 - a peer that is not installed shows as n/a;
 - a workload with a driver (``Workload.driver``, e.g. the user's loop over
   examples around one gradient call) is timed and checked through it, for the
@@ -207,7 +210,15 @@ def run_workload(w: workloads.Workload, rng, settings: Settings) -> dict[str, Re
             continue
         candidate(peer, fn, peer_args, peers.to_numpy)
 
+    # numba's matrix products run on SciPy's OpenBLAS, a second BLAS beside NumPy's:
+    # interleaved, the two thread pools slow each other (NumPy's products 2x here), so
+    # srcgrad[numba] is timed alone, after the others, and the next workload waits
+    # for its threads to settle.
+    alone = {NUMBA: entries.pop(NUMBA)} if NUMBA in entries else {}
     results.update(time_interleaved(entries, settings, w.slow_peers))
+    if alone:
+        results.update(time_interleaved(alone, settings, w.slow_peers))
+        time.sleep(2.0)
     return {name: results[name] for name in IMPLS}
 
 
