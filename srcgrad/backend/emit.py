@@ -43,6 +43,7 @@ from . import verify as verify_storage
 from .namespace import Namespace
 from .namespace import load as _load
 from .storage import Storage
+from .typed import Typed, reversed_range
 
 _BINOPS = {v: getattr(ast, k) for k, v in ir.BINARY.items()}
 _UNOPS = {"neg": ast.USub, "pos": ast.UAdd, "not": ast.Not}
@@ -260,7 +261,7 @@ class _Emitter:
             if isinstance(n, ir.Stmt):
                 if not self.inlined(n.target) and not self.storage.is_noop(n):
                     node = self.statement(n)
-                    self.put(indent, unparse(_Typed(self.ns).visit(node) if self.typed
+                    self.put(indent, unparse(Typed(self.ns).visit(node) if self.typed
                                              else node), n.loc, n.adjoint)
             elif isinstance(n, ir.If):
                 self.if_(n, indent)
@@ -402,22 +403,10 @@ class _Emitter:
         args = ", ".join(unparse(self.operand(b)) for b in bounds)
         rng = f"{self.ns.bind('range', range)}({args})"
         if n.reverse and self.typed:  # reversed(range) as a range (numba has no reversed)
-            rng = self.reversed_range([unparse(self.operand(b)) for b in bounds])
+            rng = reversed_range([unparse(self.operand(b)) for b in bounds], self.ns)
         elif n.reverse:
             rng = f"{self.ns.bind('reversed', reversed)}({rng})"
         return f"for {self.loop_index(n)} in {rng}:"
-
-    def reversed_range(self, bounds: list[str]) -> str:
-        """``reversed(range(*bounds))`` as a range: from the last value down to the
-        first (for a step other than 1, the last is start + (len - 1) * step)."""
-        range_ = self.ns.bind("range", range)
-        if len(bounds) < 3:
-            start, stop = ["0", *bounds] if len(bounds) == 1 else bounds
-            return f"{range_}({_minus_one(stop)}, {_minus_one(start)}, -1)"
-        start, stop, step = (b if b.isidentifier() or b.lstrip("-").isdigit() else f"({b})"
-                             for b in bounds)
-        count = f"{self.ns.bind('len', len)}({range_}({start}, {stop}, {step}))"
-        return f"{range_}({start} + ({count} - 1) * {step}, {start} - {step}, -{step})"
 
     def loop_index(self, n: ir.Loop) -> str:
         if n.index is not None:
@@ -426,41 +415,6 @@ class _Emitter:
             self._unused = self.storage.fresh("_")
             self.locals.add(self._unused)
         return self._unused
-
-
-class _Typed(ast.NodeTransformer):
-    """A statement as code whose every name has one type (``emit``'s ``typed``), the
-    same numbers in Python: list displays passed to calls are tuples
-    (``np.zeros([n, m])``: a length a compiler knows); a scalar's zero or copy is a
-    number, not a 0-d array (``np.zeros(())`` is ``0.0``; ``np.copy`` is
-    ``copy_adjoint``, which copies arrays only), since a name holding a number on one
-    path and a 0-d array on another has no one type."""
-
-    def __init__(self, ns: Namespace):
-        self.ns = ns
-
-    def visit_Call(self, node: ast.Call) -> ast.expr:
-        self.generic_visit(node)
-        node.args = [ast.Tuple(a.elts, ast.Load()) if isinstance(a, ast.List) else a
-                     for a in node.args]
-        fn = node.func
-        if not (isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and
-                self.ns.values.get(fn.value.id) is np):
-            return node
-        if fn.attr == "zeros" and len(node.args) == 1 and not node.keywords and \
-                isinstance(node.args[0], ast.Tuple) and not node.args[0].elts:
-            return ast.Constant(0.0)
-        if fn.attr == "copy" and len(node.args) == 1 and not node.keywords:
-            node.func = _load(self.ns.bind("copy_adjoint", runtime.copy_adjoint))
-        return node
-
-
-def _minus_one(bound: str) -> str:
-    """``bound - 1`` as text, folded for a literal integer."""
-    try:
-        return str(int(bound) - 1)
-    except ValueError:
-        return f"{bound} - 1" if bound.isidentifier() else f"({bound}) - 1"
 
 
 class Emitted(NamedTuple):
