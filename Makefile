@@ -45,7 +45,7 @@ test: $(NUMBA_STAMP)
 	$(BIN)/mypy srcgrad
 	$(BIN)/python -m pytest -q $(PYTEST_JOBS)
 
-# Not part of `make test` (about 10 minutes): the whole rule spec table and random
+# Not part of `make test` (about 6 minutes on 2 cores): the whole rule spec table and random
 # programs against the numba backend, compiled as users get it (LLVM's optimizer on).
 test-compiled: $(NUMBA_STAMP)
 	NUMBA_OPT=3 $(BIN)/python -m pytest -q $(PYTEST_JOBS) -m slow tests/test_compiled_sweeps.py \
