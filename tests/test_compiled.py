@@ -21,6 +21,7 @@ import warnings
 
 import numpy as np
 import pytest
+from fixtures import compiled_config as cfg
 from fixtures import programs as P
 from hypothesis import HealthCheck, given, settings
 
@@ -147,6 +148,11 @@ FALLS_BACK = {
     "return_in_nested_loops": "None, then a float",
     "return_in_while_in_for": "None, then a float",
     "return_in_nested_branches_in_loop": "None, then a float",
+    # Integer products (index arithmetic such as 2 * i): numba's integers wrap where
+    # Python's grow, so any integer product or power runs in Python (for now).
+    "strided_pairs": "integer product", "horner": "integer product",
+    "negative_stride_from_shape": "integer product", "slice_writes_in_loop": "integer product",
+    "computed_indices": "integer product", "reused_loop_name": "integer product",
 }
 
 
@@ -261,6 +267,116 @@ def test_a_derivative_of_many_parameters_runs_in_python_saying_why():
     assert len(fell) == 1 and "derivative of 101 parameters" in str(fell[0].message)
     assert "pass them as one array" in str(fell[0].message)
     _same(got, srcgrad.grad(list_loss, wrt=0)(xs, 2.0))
+
+
+# ---- where numba's numbers would differ from Python's: the Python backend runs --------
+
+
+def taylor_exp(x):
+    """An integer factorial: numba's 64-bit integers wrap at 21!."""
+    s = 1.0
+    fact = 1
+    for k in range(1, 25):
+        fact = fact * k
+        s = s + x**k / fact
+    return s
+
+
+def inverse_square(x, n):
+    return x * n**-2  # an int to a negative power: 0.25 in Python, 0 in numba
+
+
+def root(x):
+    return math.sqrt(x)
+
+
+def copied_list(x):
+    ws = [1.0, 2.0, 3.0]
+    w = np.copy(ws)  # the user's np.copy of a list: an array, as NumPy makes it
+    return np.mean(w + w) * x
+
+
+def attribute_array(x):
+    return np.sum(cfg.W * x * x)
+
+
+def global_scale(x):
+    return np.sum(cfg.ALPHA * x * x)
+
+
+def matrix_output(x):
+    return np.outer(x, x)
+
+
+@needs_numba
+@pytest.mark.parametrize(("fn", "args", "reason"), [
+    (taylor_exp, (10.0,), "integer multiplication or power"),
+    (inverse_square, (3.0, 2), "integer multiplication or power"),
+    (attribute_array, (np.array([1.0, 1.0]),), "reads the array cfg.W"),
+    (global_scale, (np.array([1.0, 1.0], dtype=np.float32),), "a float32 argument"),
+], ids=["int overflow", "int negative power", "module attribute array", "float32"])
+def test_what_would_differ_in_numba_runs_in_python(fn, args, reason):
+    got, fell = _compiled(lambda: srcgrad.value_and_grad(fn, backend="numba")(*args))
+    assert len(fell) == 1 and reason in str(fell[0].message), [str(f.message) for f in fell]
+    _same(got, srcgrad.value_and_grad(fn)(*args))
+
+
+@needs_numba
+def test_a_module_attribute_array_changed_in_place_is_seen():
+    x = np.array([1.0, 1.0])
+    g = srcgrad.grad(attribute_array, backend="numba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompiledFallbackWarning)
+        g(x)
+        saved = cfg.W.copy()
+        try:
+            cfg.W[:] = [10.0, 20.0]
+            np.testing.assert_array_equal(g(x), [20.0, 40.0])
+        finally:
+            cfg.W[:] = saved
+
+
+@needs_numba
+def test_a_math_domain_error_is_raised_and_located_as_in_python():
+    """Compiled math.sqrt(-1.0) is NaN; the NaN makes the call run in Python, which
+    raises where the Python backend does."""
+    g = srcgrad.grad(root, backend="numba")
+    assert g(4.0) == 0.25
+    with pytest.raises(SrcgradError, match="ValueError") as compiled:
+        g(-1.0)
+    with pytest.raises(SrcgradError, match="ValueError") as python:
+        srcgrad.grad(root)(-1.0)
+    assert compiled.value.loc == python.value.loc
+    assert g(1.0) == 0.5  # still the compiled code
+
+
+@needs_numba
+def test_the_users_np_copy_of_a_list_is_an_array():
+    got, fell = _compiled(lambda: srcgrad.value_and_grad(copied_list, backend="numba")(2.0))
+    _same(got, srcgrad.value_and_grad(copied_list)(2.0))
+
+
+@needs_numba
+def test_a_non_scalar_output_is_refused_as_in_python():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(SrcgradError) as python:
+        srcgrad.grad(matrix_output)(x)
+    with pytest.raises(type(python.value)) as compiled, warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompiledFallbackWarning)
+        srcgrad.grad(matrix_output, backend="numba")(x)
+    assert str(compiled.value) == str(python.value)
+
+
+@needs_numba
+def test_cache_true_keys_on_the_numbers_the_code_reads(tmp_path, monkeypatch):
+    """numba compiles a module's numbers in as constants: a changed one is another
+    cached file, never the stale machine code."""
+    monkeypatch.setenv("SRCGRAD_CACHE_DIR", str(tmp_path))
+    x = np.array([1.0, 1.0])
+    g = srcgrad.grad(global_scale, backend="numba", cache=True)
+    np.testing.assert_array_equal(g(x), [2.0, 2.0])
+    monkeypatch.setattr(cfg, "ALPHA", 3.0)  # the derivative is rebuilt (a changed global)
+    np.testing.assert_array_equal(g(x), [6.0, 6.0])
 
 
 # ---- module-level arrays are read on every call ----------------------------------------

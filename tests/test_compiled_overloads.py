@@ -77,12 +77,21 @@ def test_reductions_with_nan(source):
     _check(source, A2)
 
 
-def test_an_empty_max_raises_as_in_numpy():
-    plain, jit = _compiled("np.max(a, axis=0)")
+@pytest.mark.parametrize(("source", "shape"), [
+    ("np.max(a, axis=0)", (0, 3)), ("np.max(a, axis=0)", (0, 0)),
+    ("np.min(a, axis=(0, 1))", (2, 0, 3)), ("np.max(a, axis=(0, -2))", (2, 3))])
+def test_what_numpy_refuses_raises(source, shape):
+    """An empty max or min (whatever the output's size), a repeated axis."""
+    plain, jit = _compiled(source)
     with pytest.raises(ValueError):
-        plain(np.zeros((0, 3)), None, None)
+        plain(np.zeros(shape), None, None)
     with pytest.raises(ValueError):
-        jit(np.zeros((0, 3)), None, None)
+        jit(np.zeros(shape), None, None)
+
+
+def test_the_mean_over_an_empty_axis_is_nan():
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning):
+        _check("np.mean(a, axis=(0, 2))", np.zeros((0, 1, 1)))
 
 
 HELPERS = [
@@ -124,6 +133,8 @@ HELPERS = [
     ("finite.cbrt_slope(a)", (2.0,)),
     ("finite.ratio(a, b)", (V, np.array([1.0, 0.0, 2.0, 0.0, 3.0]))),
     ("finite.ratio(a, b)", (1.5, 0.0)),
+    ("finite.ratio(a, b)", (np.inf, 0.0)),
+    ("finite.ratio(a, b)", (np.array([np.inf, 1.0]), 0.0)),
     ("finite.pow_slope(a, b, c)", (2.5, 1.5, 2.5)),
     ("finite.pow_slope(a, b, c)", (V, np.abs(V) + 0.5, 2.5)),
     ("finite.pow_slope(a, b, c)", (0.0, 0.0, 0.5)),

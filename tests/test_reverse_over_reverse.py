@@ -57,7 +57,7 @@ FORWARD_ONLY = {"cholesky_grad", "eigh_grad", "eigvalsh_grad", "pinv_grad", "qr_
 
 # Helpers only code for the numba backend calls (emit's typed code), which is never
 # differentiated again: grad of a numba gradient is refused (tests/test_compiled.py).
-COMPILED_ONLY = {"add_at"}
+COMPILED_ONLY = {"add_at", "check_finite"}
 
 
 def _missing_reverse(fn) -> list[str]:

@@ -243,6 +243,9 @@ class _Emitter:
         self.last_line: tuple[str, int] | None = None
         self.block(fn.body, "    ")
         rets = ", ".join(unparse(self.operand(r)) for r in fn.returns)
+        if self.typed:  # an inf or NaN: the call runs again in Python (typed.py)
+            check = self.ns.bind("check_finite", runtime.check_finite)
+            self.out.append(f"    {check}(({rets},))")
         self.out.append(f"    return {rets}")
         return self.out
 
@@ -261,8 +264,8 @@ class _Emitter:
             if isinstance(n, ir.Stmt):
                 if not self.inlined(n.target) and not self.storage.is_noop(n):
                     node = self.statement(n)
-                    self.put(indent, unparse(Typed(self.ns).visit(node) if self.typed
-                                             else node), n.loc, n.adjoint)
+                    self.put(indent, unparse(Typed(self.ns, n.adjoint).visit(node)
+                                             if self.typed else node), n.loc, n.adjoint)
             elif isinstance(n, ir.If):
                 self.if_(n, indent)
             else:

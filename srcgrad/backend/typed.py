@@ -23,18 +23,19 @@ class Typed(ast.NodeTransformer):
     (``np.zeros([n, m])``: a length a compiler knows); a scalar's zero or copy is a
     number, not a 0-d array (``np.zeros(())`` is ``0.0``; ``np.copy`` is
     ``copy_adjoint``, which copies arrays only), since a name holding a number on one
-    path and a 0-d array on another has no one type."""
+    path and a 0-d array on another has no one type: in adjoint statements only (an
+    adjoint is a float64 number or array; the user's ``np.copy(a_list)`` stays)."""
 
-    def __init__(self, ns: Namespace):
-        self.ns = ns
+    def __init__(self, ns: Namespace, adjoint: bool):
+        self.ns, self.adjoint = ns, adjoint
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
         self.generic_visit(node)
         node.args = [ast.Tuple(a.elts, ast.Load()) if isinstance(a, ast.List) else a
                      for a in node.args]
         fn = node.func
-        if not (isinstance(fn, ast.Attribute) and isinstance(fn.value, ast.Name) and
-                self.ns.values.get(fn.value.id) is np):
+        if not (self.adjoint and isinstance(fn, ast.Attribute) and
+                isinstance(fn.value, ast.Name) and self.ns.values.get(fn.value.id) is np):
             return node
         if fn.attr == "zeros" and len(node.args) == 1 and not node.keywords and \
                 isinstance(node.args[0], ast.Tuple) and not node.args[0].elts:

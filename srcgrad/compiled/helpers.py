@@ -13,17 +13,17 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import types
+from numba import literal_unroll, types
 from numba.extending import overload, overload_method
 from numba.np.numpy_support import as_dtype
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from .. import runtime
-from .literals import _NUMBER, _axis_count, _static
+from .literals import _NUMBER, NeedsPython, _axis_count, _static
 from .reductions import _axes
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _summed_to(g: np.ndarray, shape: np.ndarray) -> np.ndarray:
     """``g`` summed down to ``shape`` (as many entries as ``g`` has axes: the
     broadcast shape padded with leading 1s), flat in C order."""
@@ -210,7 +210,13 @@ def _seed(out):
         return lambda out: one
     if isinstance(out, (types.Integer, types.Boolean)):
         return lambda out: 1.0
-    return None  # an array: NotScalar is raised by the Python backend
+    if isinstance(out, types.Array):
+        def array(out):  # not a scalar: Python raises NotScalar, which names the line
+            if out.ndim != 0:
+                raise NeedsPython("seed of an array")
+            return 1.0
+        return array if isinstance(out.dtype, types.Float) else None
+    return None
 
 
 @overload(runtime.fit)
@@ -318,3 +324,36 @@ def _expand_number(g, x, axis, keepdims):
     if isinstance(x, _NUMBER) and isinstance(g, _NUMBER):
         return lambda g, x, axis, keepdims: g
     return None
+
+
+# ---- results: where compiled code gives inf or NaN, Python may raise instead ---------
+def _finite(value):  # a stub: numba's implementations below
+    return True
+
+
+@overload(_finite)
+def _finite_impl(value):
+    if isinstance(value, (types.Float, types.Complex)):
+        return lambda value: np.isfinite(value)
+    if isinstance(value, types.Array) and isinstance(value.dtype, (types.Float, types.Complex)):
+        return lambda value: np.all(np.isfinite(value))
+    if isinstance(value, types.List) and isinstance(value.dtype, (types.Float, types.Complex)):
+        def each(value):
+            for v in value:
+                if not np.isfinite(v):
+                    return False
+            return True
+        return each
+    return lambda value: True  # integers, booleans, None: nothing to check
+
+
+@overload(runtime.check_finite)
+def _check_finite(values):
+    if not isinstance(values, types.BaseTuple):
+        return None
+
+    def impl(values):
+        for v in literal_unroll(values):
+            if not _finite(v):
+                raise NeedsPython("an inf or NaN: Python may raise where numba does not")
+    return impl

@@ -8,6 +8,7 @@ import importlib.util
 import linecache
 import os
 import re
+import types
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -82,13 +83,14 @@ def numba_function(source: str, namespace: dict[str, object], name: str, filenam
     start = source.index(head) + len(head)
     params = [p.strip() for p in source[start:source.index("):", start)].split(",") if p.strip()]
     if cache:
-        filename = _cached_file(body, name)
+        filename = _cached_file(body, name, _constants(body, namespace))
     ns = {"__name__": __name__, **namespace}  # (numba's cache imports a function's module)
     linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
     exec(compile(body, filename, "exec"), ns)  # noqa: S102 - our own generated code
     python_fn: Callable[..., Any] = ns[name]  # type: ignore[assignment]
     jit = numba.njit(python_fn, boundscheck=True, error_model="python", cache=cache)
     run = _Run(jit, python_fn, numba.core.errors.NumbaError, body, filename, locs, where)
+    run.refused = _module_arrays(body, namespace)
     args = ", ".join(params)
     call = ", ".join(params + list(arrays))
     text = (f"def {name}({args}):\n"
@@ -115,16 +117,24 @@ class _Run:
         self.jit, self.python_fn, self.numba_error = jit, python_fn, numba_error
         self.source, self.filename, self.locs, self.where = source, filename, locs, where
         self.globals: dict[str, object] = {}
+        self.refused = ""  # a reason not to compile this source at all
 
     def first(self, *args: object) -> object:
         import numba
 
+        refused = self.refused or _refused_arguments(args)
+        if refused:
+            return self.fall_back(None, args, refused)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # numba's: reflected lists, contiguity...
-                self.jit.compile(tuple(numba.typeof(a) for a in args))
+                signature = tuple(numba.typeof(a) for a in args)
+                self.jit.compile(signature)
+            refused = _integer_arithmetic(self.jit, signature)
         except Exception as exc:  # whatever numba cannot type or lower
             return self.fall_back(exc, args)
+        if refused:
+            return self.fall_back(None, args, refused)
         self.globals["_sg_run"] = self.jit
         return self.jit(*args)
 
@@ -141,27 +151,32 @@ class _Run:
     def failed(self, exc: Exception, args: tuple[object, ...]) -> object:
         from .overloads import NeedsPython
 
-        if isinstance(exc, NeedsPython):  # Python's helper warns at the user's line
-            return self.python_fn(*args)
+        if self.globals["_sg_run"] is self.python_fn:  # Python's own error: as it is
+            raise exc
+        if isinstance(exc, NeedsPython):  # Python warns or raises at the user's line, or
+            return self.python_fn(*args)  # gives the inf or NaN it gives
         if isinstance(exc, self.numba_error):  # compiling for new argument types
             return self.fall_back(exc, args)
         # An error at run time: Python's run of the same source raises it where the
         # dispatcher can point at the user's line (numba's frames have no lines).
         out = self.python_fn(*args)
-        self.fall_back(exc, args, "the compiled code raised " + _first_line(exc) +
-                       " where Python does not")
-        return out
-
-    def fall_back(self, exc: Exception, args: tuple[object, ...], why: str | None = None
-                  ) -> object:
-        """From now on the Python function runs; the result of this call is computed
-        by it (unless ``why``: the caller has it already)."""
         self.globals["_sg_run"] = self.python_fn
         message, loc = self.describe(exc)
         CompiledFallbackWarning(
+            f"numba cannot compile this derivative (the compiled code raised "
+            f"{_first_line(exc)} where Python does not); it runs with the Python backend",
+            loc).warn()
+        return out
+
+    def fall_back(self, exc: Exception | None, args: tuple[object, ...],
+                  why: str | None = None) -> object:
+        """From now on the Python function runs, and computes this call's result."""
+        self.globals["_sg_run"] = self.python_fn
+        message, loc = self.describe(exc) if exc is not None else ("", self.where)
+        CompiledFallbackWarning(
             f"numba cannot compile this derivative ({why or message}); it runs with the "
-            "Python backend", loc).warn()
-        return None if why else self.python_fn(*args)
+            "Python backend", loc or Loc(self.filename, 1, 0)).warn()
+        return self.python_fn(*args)
 
     def describe(self, exc: Exception) -> tuple[str, Loc]:
         """The construct numba refused and the user's line its code differentiates."""
@@ -181,6 +196,75 @@ class _Run:
         return construct, loc or Loc(self.filename, 1, 0)
 
 
+def _constants(source: str, namespace: dict[str, object]) -> str:
+    """The values numba compiles in as constants: the module-level names ``source``
+    reads that are neither functions nor modules, and the attributes it reads of
+    modules (``config.ALPHA``), as text."""
+    found = [(k, repr(v)) for k, v in namespace.items()
+             if not callable(v) and not isinstance(v, types.ModuleType)]
+    for alias, module in namespace.items():
+        if isinstance(module, types.ModuleType):
+            for attr in set(re.findall(rf"\b{re.escape(alias)}\.(\w+)", source)):
+                value = getattr(module, attr, None)
+                if not callable(value) and not isinstance(value, types.ModuleType):
+                    found.append((f"{alias}.{attr}", repr(value)))
+    return repr(sorted(found))
+
+
+def _module_arrays(source: str, namespace: dict[str, object]) -> str:
+    """Why ``source`` is not given to numba ('' if it is): it reads an array as an
+    attribute of a module (``config.W``), which numba would freeze at its value when
+    compiled (arrays read by name are passed on every call: ``compiled_source``)."""
+    for alias, module in namespace.items():
+        if not isinstance(module, types.ModuleType) or module is np:
+            continue
+        for attr in set(re.findall(rf"\b{re.escape(alias)}\.(\w+)", source)):
+            if isinstance(getattr(module, attr, None), np.ndarray):
+                return (f"it reads the array {alias}.{attr}, which numba would freeze at "
+                        f"its value now; read it by name (from {module.__name__} import "
+                        f"{attr}) or pass it as an argument")
+    return ""
+
+
+def _refused_arguments(args: tuple[object, ...]) -> str:
+    """Why arguments are not given to numba ('' if they are): float32 and other
+    non-float64 floats, whose sums numba accumulates one at a time and whose
+    promotions differ from NumPy's (other numbers than NumPy's)."""
+    for a in args:
+        dtype = getattr(a, "dtype", None)
+        if dtype is not None and dtype.kind in "fc" and dtype not in (np.float64, np.complex128):
+            return (f"a {dtype} argument: numba rounds and promotes {dtype} arithmetic "
+                    "otherwise than NumPy; float64 arguments compile")
+    return ""
+
+
+def _integer_arithmetic(jit: Any, signature: tuple[Any, ...]) -> str:
+    """'' unless the compiled code multiplies or raises integers to a power: numba's
+    integers are 64-bit (they wrap where Python's grow) and ``n ** -2`` is an integer
+    0 in numba, 0.25 in Python."""
+    import operator
+
+    from numba import types
+
+    annotation = jit.overloads[signature].type_annotation
+    if not hasattr(annotation, "calltypes"):  # loaded from cache=True's files
+        return "" if os.path.exists(jit.py_func.__code__.co_filename + ".checked") else \
+            "machine code from the cache that this check has not seen"
+    for expr, sig in annotation.calltypes.items():
+        if getattr(expr, "op", None) in ("binop", "inplace_binop") and \
+                getattr(expr, "fn", None) in (operator.mul, operator.imul, operator.pow,
+                                              operator.ipow) and \
+                isinstance(sig.return_type, types.Integer):
+            return ("integer multiplication or power: numba's integers are 64-bit and "
+                    "wrap where Python's grow, and an integer to a negative power is 0 "
+                    "where Python gives a float")
+    source_file = jit.py_func.__code__.co_filename
+    if os.path.exists(source_file):  # cache=True: later processes load what passed
+        with open(source_file + ".checked", "w") as out:
+            out.write("numba_backend._integer_arithmetic found nothing\n")
+    return ""
+
+
 def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
@@ -194,12 +278,16 @@ def _summary(text: str) -> str:
     return f"{first} {signature}" if signature else first
 
 
-def _cached_file(source: str, name: str) -> str:
+def _cached_file(source: str, name: str, values: str) -> str:
     """The file holding ``source`` in the cache (written once): numba caches the
-    machine code of a function defined in a file, beside it."""
+    machine code of a function defined in a file, beside it. The file's name hashes
+    the source, ``values`` (the numbers and strings the code reads from its module,
+    which numba compiles in as constants), numba's version and optimization level
+    (its cache index keys on neither)."""
     import numba
 
-    key = hashlib.sha256(f"{numba.__version__}\n{source}".encode()).hexdigest()[:20]
+    key = hashlib.sha256(f"{numba.__version__} {numba.config.OPT}\n{values}\n{source}"
+                         .encode()).hexdigest()[:20]
     folder = os.path.join(cache_dir(), "numba")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{name}_{key}.py")

@@ -20,7 +20,7 @@ from numba.np.unsafe.ndarray import to_fixed_tuple
 from .literals import _axis_count, _static
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _axes(axis: Any, ndim: int) -> np.ndarray:
     """The axes an ``axis`` argument (an integer or a tuple of them) names, made
     non-negative, as a mask over the ``ndim`` axes."""
@@ -28,11 +28,13 @@ def _axes(axis: Any, ndim: int) -> np.ndarray:
     for a in np.atleast_1d(np.array(axis)):
         if a < -ndim or a >= ndim:
             raise ValueError("axis out of bounds for the array")
+        if mask[a % ndim]:
+            raise ValueError("duplicate value in 'axis'")
         mask[a % ndim] = True
     return mask
 
 
-@numba.njit  # (not cached: numba cannot cache it, "dynamic globals")
+@numba.njit
 def _reduced(flat: np.ndarray, shape: np.ndarray, mask: np.ndarray, code: int,
              out: np.ndarray) -> None:
     """Reduce ``flat`` (an array of ``shape``, in C order) over the axes in ``mask``
@@ -49,7 +51,7 @@ def _reduced(flat: np.ndarray, shape: np.ndarray, mask: np.ndarray, code: int,
         while hi < nd and mask[hi]:
             hi += 1
         outer, n, after = _prod(shape[:lo]), _prod(shape[lo:hi]), _prod(shape[hi:])
-        if n == 0 and code != 0 and outer * after:
+        if n == 0 and code != 0:
             raise ValueError("zero-size array to reduction operation which has no identity")
         if not np.any(mask[hi:]):
             _reduce_run(flat.reshape((outer, n, after)), code, out.reshape((outer, after)))
@@ -61,7 +63,7 @@ def _reduced(flat: np.ndarray, shape: np.ndarray, mask: np.ndarray, code: int,
         mask[lo:hi] = False
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _prod(shape: np.ndarray) -> int:
     n = 1
     for s in shape:
@@ -69,7 +71,7 @@ def _prod(shape: np.ndarray) -> int:
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _reduce_run(x: np.ndarray, code: int, y: np.ndarray) -> None:
     """``x`` of shape (outer, n, inner) reduced over its middle axis into ``y``, of
     shape (outer, inner), in loops that run along memory."""
@@ -100,7 +102,7 @@ def _reduce_run(x: np.ndarray, code: int, y: np.ndarray) -> None:
                     y[o, i] = v
 
 
-@numba.njit(cache=True)
+@numba.njit
 def _out_shape(shape: np.ndarray, mask: np.ndarray, keep: bool) -> np.ndarray:
     out = np.empty(shape.size if keep else shape.size - np.sum(mask), np.int64)
     k = 0
@@ -148,7 +150,11 @@ def _reduction(kind: str) -> Any:
             out = np.zeros(np.prod(out_shape), dtype)
             _reduced(np.ascontiguousarray(a).ravel(), shape, mask, code, out)
             if mean:
-                out /= max(a.size, 1) // max(out.size, 1)
+                reduced = 1
+                for d in range(nd):
+                    if mask[d]:
+                        reduced *= shape[d]
+                out /= reduced  # (0 / 0 for an empty axis: NaN, as NumPy's mean)
             if out_nd == 0:
                 return out[0]
             return out.reshape(to_fixed_tuple(out_shape, out_nd))
@@ -171,6 +177,8 @@ def _static_axes(axis: Any, nd: int) -> list[int] | None:
     if any(not -nd <= v < nd for v in values):
         return None  # (the general path raises numpy's error)
     axes = sorted({v % nd for v in values})
+    if len(axes) < len(values):
+        return None  # a repeated axis: the general path raises NumPy's error
     return axes if axes == list(range(axes[0], axes[-1] + 1)) else None
 
 
@@ -190,7 +198,7 @@ def _run_reduction(nd: int, axes: list[int], keep: bool, code: int, mean: bool,
              f"    outer, n, inner = {product(range(lo))}, {product(range(lo, hi))}, "
              f"{product(range(hi, nd))}",
              "    out = np.zeros(outer * inner, dtype)",
-             "    if n == 0 and code != 0 and outer * inner:",
+             "    if n == 0 and code != 0:",
              "        raise ValueError('zero-size array to reduction operation which has no "
              "identity')",
              "    _reduce_run(np.ascontiguousarray(a).reshape((outer, n, inner)), code, "

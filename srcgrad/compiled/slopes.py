@@ -29,8 +29,10 @@ def _sqrt_slope(r):
 
 @overload(runtime.finite.ratio)
 def _ratio(x, d):
-    if isinstance(d, types.Float) and isinstance(x, (types.Float, types.Array)):
-        return lambda x, d: x / d if d != 0 else x * 0.0
+    if isinstance(d, types.Float) and isinstance(x, types.Float):
+        return lambda x, d: x / d if d != 0 else 0.0
+    if isinstance(d, types.Float) and isinstance(x, types.Array):
+        return lambda x, d: x / d if d != 0 else np.zeros_like(x / 1.0)
     if isinstance(d, types.Array) and isinstance(x, (types.Float, types.Array)):
         return lambda x, d: np.where(d == 0, 0.0, x / np.where(d == 0, 1.0, d))
     return None

@@ -47,7 +47,7 @@ import numpy as np
 
 __all__ = [
     "above", "add_adjoints", "add_at", "argmax_mask", "as_dtype_of", "as_input", "average_weights",
-    "below", "between", "copy_adjoint", "diff_grad", "disjoint_write", "dot_grad_a",
+    "below", "between", "check_finite", "copy_adjoint", "diff_grad", "disjoint_write", "dot_grad_a",
     "dot_grad_b", "expand", "fit", "keep", "kept", "ln", "matmul_grad_a", "matmul_grad_b",
     "pick", "piece", "seed", "signum", "split_like", "stop_gradient", "sum_grad", "sum_to",
     "transpose_grad", "unbroadcast", "unslice", "unstack", "weights_grad", "write_marks",
@@ -121,6 +121,13 @@ def add_at(a, index, v):
     """``np.add.at(a, index, v)``: ``a[index] += v`` adding up repeated positions (what
     code for the numba backend calls, which has a compiled counterpart)."""
     np.add.at(a, index, v)
+
+
+def check_finite(values):
+    """Nothing in Python. Code for the numba backend calls it on what it returns: the
+    compiled counterpart has the call run again in Python where a value is inf or NaN,
+    since compiled code gives those silently where Python raises (``math.sqrt(-1.0)``,
+    a float power that overflows)."""
 
 
 def copy_adjoint(x):
