@@ -101,6 +101,7 @@ HELPERS = [
     ("runtime.unbroadcast(a, b)", (RNG.normal(size=(3, 4, 5)), np.ones((4, 1)))),
     ("runtime.unbroadcast(a, b)", (A3, A3)),
     ("runtime.unbroadcast(a, b)", (V, 2.0)),
+    ("runtime.unbroadcast(a, b)", (2.0, np.array(3.0))),
     ("runtime.as_dtype_of(a, b)", (V, V.astype(np.float32))),
     ("runtime.zeros_like(a)", (A2,)),
     ("runtime.zeros_like(a)", (2.5,)),
