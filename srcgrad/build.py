@@ -175,10 +175,9 @@ class _Entry:
         source, namespace, locs = backend.emit(dfn, typed=compiler == "numba")
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         if compiler == "numba":
-            fn, filename = compiled.numba_function(
+            fn, filename, source = compiled.numba_function(
                 source, namespace, dfn.name, filename, locs, primal.loc, cache)
-            return Derivative(primal, dfn, compiled.compiled_source(
-                source, namespace, dfn.name)[0], fn, filename, locs, namespace)
+            return Derivative(primal, dfn, source, fn, filename, locs, namespace)
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
                           filename, locs)
 

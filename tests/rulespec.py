@@ -483,3 +483,15 @@ def module_source() -> str:
         parts.append(_function(function_name("nw", i, s), [*p, "w"], s.pre,
                                f"np.sum(({s.source}) * x * w)"))
     return "\n".join(parts)
+
+
+def load_module(path, name: str):
+    """The generated user module (``module_source``) written to ``path`` (a real file:
+    srcgrad reads source) and imported as ``name``."""
+    import importlib.util
+
+    path.write_text(module_source())
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -25,7 +25,7 @@ from fuzz_oracles import _flat, _gradient
 from fuzz_programs import admissible
 from fuzz_statements import programs
 from hypothesis import HealthCheck, assume, given, seed, settings
-from rulespec import DIFF, F64, F, function_name, module_source
+from rulespec import DIFF, F64, F, function_name, load_module
 
 import srcgrad
 from srcgrad.compiled import CompiledFallbackWarning
@@ -39,12 +39,8 @@ SAMPLE = 20  # make test: every SAMPLE-th row
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """The rule spec table's user module (as test_rules.py writes it)."""
-    path = tmp_path_factory.mktemp("compiled_rules") / "compiled_rule_functions.py"
-    path.write_text(module_source())
-    spec = importlib.util.spec_from_file_location("compiled_rule_functions", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(tmp_path_factory.mktemp("compiled_rules") /
+                       "compiled_rule_functions.py", "compiled_rule_functions")
 
 
 def _draw(shape, domain, rng):
@@ -161,15 +157,12 @@ test_random_programs_all = pytest.mark.slow(_programs_test(300))
 
 def main() -> None:
     """Counts over the whole spec table: compiled, fell back (by numba's reason)."""
+    import pathlib
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
-        path = f"{folder}/compiled_rule_functions.py"
-        with open(path, "w") as out:
-            out.write(module_source())
-        spec = importlib.util.spec_from_file_location("compiled_rule_functions", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_module(pathlib.Path(folder) / "compiled_rule_functions.py",
+                             "compiled_rule_functions")
         counts: Counter = Counter()
         for i, s in enumerate(DIFF):
             if not s.xfail:

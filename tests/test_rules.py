@@ -16,7 +16,6 @@ fails the test.
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import math
 import warnings
@@ -27,7 +26,7 @@ import hypothesis.strategies as st
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from rulespec import DIFF, F64, NONDIFF, F, Spec, function_name, key_name, module_source
+from rulespec import DIFF, F64, NONDIFF, F, Spec, function_name, key_name, load_module
 
 import srcgrad
 from srcgrad import frontend, ir, transform
@@ -40,12 +39,8 @@ MIN_EXAMPLES_PER_CASE = 3  # the profile's max_examples is spread over a row's s
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory):
     """The generated user module (see ``rulespec.module_source``)."""
-    path = tmp_path_factory.mktemp("rules") / "rule_functions.py"
-    path.write_text(module_source())
-    spec = importlib.util.spec_from_file_location("rule_functions", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(tmp_path_factory.mktemp("rules") / "rule_functions.py",
+                       "rule_functions")
 
 
 # ---- the spec table equals the registry -------------------------------------------

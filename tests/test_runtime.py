@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import pytest
 import test_control_flow
-from rulespec import DIFF, NONDIFF, function_name, module_source
+from rulespec import DIFF, NONDIFF, function_name, load_module
 from test_shown_code import EXAMPLE_PROGRAMS, run_shown
 
 import srcgrad
@@ -123,11 +123,7 @@ def generated(tmp_path_factory):
     """(texts, bound): the shown code of every rule spec row (reverse with respect to
     all arguments, forward, order 2), example program and control-flow program, and
     every srcgrad object the emitter bound in the namespaces of that code."""
-    path = tmp_path_factory.mktemp("runtime") / "runtime_rows.py"
-    path.write_text(module_source())
-    spec = importlib.util.spec_from_file_location("runtime_rows", path)
-    rows = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rows)
+    rows = load_module(tmp_path_factory.mktemp("runtime") / "runtime_rows.py", "runtime_rows")
     programs = [(getattr(rows, function_name("dw", i, s)), tuple(range(len(s.params))), True)
                 for i, s in enumerate(DIFF)]
     programs += [(getattr(rows, function_name("nw", i, s)), 0, False)

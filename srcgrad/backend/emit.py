@@ -245,7 +245,7 @@ class _Emitter:
         rets = ", ".join(unparse(self.operand(r)) for r in fn.returns)
         if self.typed:  # an inf or NaN: the call runs again in Python (typed.py)
             check = self.ns.bind("check_finite", runtime.check_finite)
-            self.out.append(f"    {check}(({rets},))")
+            self.out.append(f"    {check}(({rets}{',' if len(fn.returns) == 1 else ''}))")
         self.out.append(f"    return {rets}")
         return self.out
 
@@ -431,8 +431,8 @@ def emit(fn: ir.Function, typed: bool = False) -> Emitted:
     """Source text and namespace for ``fn`` (see the module docstring); ``typed``: code
     a compiler that types every name can take (numba): one tape per group of pushed
     names instead of one for all (``_Emitter.tape_of``), reversed ranges as ranges with
-    a negative step, list displays passed to calls as tuples (shapes, arrays to
-    concatenate)."""
+    a negative step, the rewrites of ``typed.Typed``, scatter-adds as ``add_at`` and
+    ``check_finite`` of the results before the return."""
     e = _Emitter(fn, typed)
     lines = e.lines()
     if os.environ.get("SRCGRAD_VERIFY"):  # set by the test suite

@@ -70,10 +70,10 @@ def compiled_source(source: str, namespace: dict[str, object], name: str
 
 def numba_function(source: str, namespace: dict[str, object], name: str, filename: str,
                    locs: dict[int, tuple[Loc, str]], where: Loc | None, cache: bool = False
-                   ) -> tuple[Callable[..., Any], str]:
-    """The compiled function for ``source`` (``compiled_source``'s), with the emitted
-    function's parameters, and the file name its code (and its Python fallback's) runs
-    under."""
+                   ) -> tuple[Callable[..., Any], str, str]:
+    """The compiled function for ``source``, with the emitted function's parameters,
+    the file name its code (and its Python fallback's) runs under, and the source it
+    compiles (``compiled_source``'s)."""
     import numba
 
     from . import overloads  # noqa: F401 - registers the forms numba lacks
@@ -103,7 +103,7 @@ def numba_function(source: str, namespace: dict[str, object], name: str, filenam
                       _sg_failed=run.failed)
     run.globals = wrapper_ns
     exec(compile(text, f"<srcgrad numba call {name}>", "exec"), wrapper_ns)  # noqa: S102
-    return wrapper_ns[name], filename  # type: ignore[return-value]
+    return wrapper_ns[name], filename, body  # type: ignore[return-value]
 
 
 class _Run:
