@@ -133,10 +133,12 @@ def table(draw, sc: Scope) -> list[str]:
 def for_loop(draw, sc: Scope) -> list[str]:
     i, k = sc.fresh("i"), draw(st.integers(1, sc.n))
     body = sc.inner(indices={**sc.indices, i: (0, k)}, loop=True)
-    if draw(st.booleans()):  # a list carried through the loop, then stacked or summed
+    if draw(st.booleans()):  # a list carried through the loop, then stacked or reduced
         kind, name, out = draw(st.sampled_from("SV")), sc.fresh("L"), sc.fresh("r")
         first = f"{name}.append({expr(draw, body, kind)})"  # before any break
-        how = draw(st.sampled_from(["sum({})", "np.sum(np.stack({}), axis=0)"]))
+        # NumPy functions given the list itself: the list's adjoint is made a list again
+        how = draw(st.sampled_from(["sum({})", "np.sum(np.stack({}), axis=0)",
+                                    "np.sum({}, axis=0)", "np.mean(np.copy({}), axis=0)"]))
         lines = [first, *block(draw, body, 3)]
         sc.kinds[out] = kind
         return [f"{name} = []", f"for {i} in range({k}):", *indent(lines),

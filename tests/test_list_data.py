@@ -37,6 +37,12 @@ CASES = [
     (P.stacked, (r(3), [r(3) for _ in range(4)])),
     (P.stacked_axis, (r(2, 3), (r(2), r(2), r(2)))),
     (P.indexed_and_stacked, (r(2), [r(2), r(2)])),
+    # NumPy functions given a list itself (np.sum(rows) of appended rows crashed)
+    (P.built_then_reduced, (r(3), [r(3) for _ in range(4)])),
+    (P.built_then_reduced, (0.3, _floats(4))),
+    (P.built_then_max, (r(2), [r(2) for _ in range(3)])),
+    (P.reduced_argument, (r(2), [r(2), r(2), r(2)])),
+    (P.reduced_argument, (0.8, _floats(3))),
 ]
 IDS = [f"{f.__name__}-{type(args[1]).__name__}" for f, args in CASES]
 

@@ -42,7 +42,7 @@ from ..errors import Loc, NoDerivativeRule
 from ..rules import Rule
 from ..runtime import casts
 from . import specialize
-from .analysis import ANY, SCALAR, kind_of_value, operand_vars, rule_for
+from .analysis import ANY, LIST, SCALAR, kind_of_value, operand_vars, rule_for
 from .reverse_arrays import Arrays
 from .reverse_core import Core
 from .reverse_flow import Flow
@@ -52,6 +52,10 @@ from .reverse_uses import Uses, block_defs
 
 _SEED = ir.Callee("seed", runtime.seed, runtime.seed)
 _AS_DTYPE = ir.Callee("as_dtype_of", runtime.as_dtype_of, runtime.as_dtype_of)
+_AS_INPUT = ir.Callee("as_input", runtime.as_input, runtime.as_input)
+# Rule contributions that are already a list when their input is one (np.array(rows),
+# np.stack(rows)...); any other contribution to a list is an array, made a list again.
+_LIST_ADJOINTS = ("as_input(", "unstack(", "split_like(")
 
 
 class _Reverse:
@@ -262,6 +266,10 @@ class _Reverse:
         if rule.broadcasting and self.arrays.needs_unbroadcast(s, x):
             c = self.arrays.unbroadcast(c, x, s.loc, st.shapes.get(s.target.name))
         c = core.real_for(x, c, s)  # the adjoint of a real value is real
+        if st.kind(x) == LIST and not (p in rule.vjps and
+                                       rule.vjps[p].source.startswith(_LIST_ADJOINTS)):
+            # np.sum(rows) of a list built by append: its adjoint is popped as a list
+            c = core.emit(core.temp(), _AS_INPUT, (c, x), s.loc)
         if len(st.out) > mark and isinstance(c, ir.Var) and core.last_defines(c):
             st.private.add(c.name)  # computed for this contribution alone
         return c
