@@ -60,6 +60,7 @@ $(BENCH_STAMP): $(STAMP)
 # Not part of `make test`: prints a table, writes bench/results.md and bench/results.png.
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/checkpointing.py
 
 # The API reference, generated from the docstrings by pdoc (in the dev extra); gitignored.
 docs: $(STAMP)

@@ -31,6 +31,7 @@ from .errors import (
 )
 from .gradcheck import GradientMismatch, check_grad
 from .graphs import graph
+from .loops import checkpointed
 from .pytrees import register_class
 
 __version__ = "0.1.0"
@@ -49,6 +50,7 @@ __all__ = [
     "UnsupportedSyntax",
     "UsageError",
     "check_grad",
+    "checkpointed",
     "defpartials",
     "defvjp",
     "nondiff",

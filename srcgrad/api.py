@@ -56,7 +56,7 @@ from .errors import (
 
 
 def grad(f: Callable | None = None, wrt=0, has_aux: bool = False, backend: str = "python",
-         cache: bool = False) -> Callable:
+         cache: bool = False, checkpoint: int | str | None = None) -> Callable:
     """The gradient of scalar-valued ``f`` with respect to ``wrt``.
 
     ``wrt`` is a parameter index or name, or a tuple of them (the gradient is
@@ -69,11 +69,18 @@ def grad(f: Callable | None = None, wrt=0, has_aux: bool = False, backend: str =
     extra; ``compiled``): what numba cannot compile runs in Python after a
     ``CompiledFallbackWarning``; ``cache=True`` keeps the machine code on disk for
     the next process.
+
+    ``checkpoint=k`` (an int) or ``"auto"``: every ``for`` loop over a range at the
+    top level of ``f`` keeps k snapshots of its carried values (the binomial schedule;
+    "auto": a snapshot every ceil(sqrt(T)) iterations) instead of a tape entry per
+    iteration, and the adjoint recomputes the iterations between them. None (the
+    default): only the loops marked ``srcgrad.checkpointed(range(T), ...)``.
     """
     if f is None:
-        return checks.decorator(checks.GRAD, lambda g: grad(g, wrt, has_aux, backend, cache))
-    if backend != "python" or cache:
-        return _compiled_gradient(f, wrt, has_aux, False, backend, cache)
+        return checks.decorator(checks.GRAD, lambda g: grad(g, wrt, has_aux, backend, cache,
+                                                            checkpoint))
+    if backend != "python" or cache or checkpoint is not None:
+        return _compiled_gradient(f, wrt, has_aux, False, backend, cache, checkpoint)
     if has_aux:
         return _aux(f, wrt, with_value=False)
     chain = getattr(f, "__srcgrad_higher__", None)
@@ -144,15 +151,16 @@ def _aux(f: Callable, wrt, with_value: bool) -> Callable:
 
 
 def value_and_grad(f: Callable | None = None, wrt=0, has_aux: bool = False,
-                   backend: str = "python", cache: bool = False) -> Callable:
+                   backend: str = "python", cache: bool = False,
+                   checkpoint: int | str | None = None) -> Callable:
     """Like ``grad``, but the function returns ``(f(*args), gradient)``; with
-    ``has_aux=True``, ``((loss, aux), gradient)``. ``backend``, ``cache``: as for
-    ``grad``."""
+    ``has_aux=True``, ``((loss, aux), gradient)``. ``backend``, ``cache``,
+    ``checkpoint``: as for ``grad``."""
     if f is None:
-        return checks.decorator(checks.VALUE_AND_GRAD,
-                                lambda g: value_and_grad(g, wrt, has_aux, backend, cache))
-    if backend != "python" or cache:
-        return _compiled_gradient(f, wrt, has_aux, True, backend, cache)
+        return checks.decorator(checks.VALUE_AND_GRAD, lambda g: value_and_grad(
+            g, wrt, has_aux, backend, cache, checkpoint))
+    if backend != "python" or cache or checkpoint is not None:
+        return _compiled_gradient(f, wrt, has_aux, True, backend, cache, checkpoint)
     if has_aux:
         return _aux(f, wrt, with_value=True)
     if dispatch.in_class_body(f):
@@ -161,19 +169,36 @@ def value_and_grad(f: Callable | None = None, wrt=0, has_aux: bool = False,
 
 
 def _compiled_gradient(f: Callable, wrt, has_aux: bool, with_value: bool, backend: str,
-                       cache: bool) -> Callable:
-    """``grad`` or ``value_and_grad`` with another backend than Python's: of a plain
-    function, a bound method or a method in its class body."""
+                       cache: bool, checkpoint: int | str | None = None) -> Callable:
+    """``grad`` or ``value_and_grad`` with another backend than Python's, or with
+    ``checkpoint``: of a plain function, a bound method or a method in its class body."""
     compiled.check_backend(backend, cache)
+    policy = _checkpoint_policy(checkpoint)
     name = "value_and_grad" if with_value else "grad"
     if has_aux or hasattr(f, "__srcgrad_derivative__"):
-        raise UsageError(f"{name}(backend={backend!r}) differentiates a function once, "
+        option = f"backend={backend!r}" if checkpoint is None else f"checkpoint={checkpoint!r}"
+        raise UsageError(f"{name}({option}) differentiates a function once, "
                          "without has_aux", _caller_loc(),
-                         f"Use the Python backend (the default) for {name}(has_aux=True) "
-                         "and for gradients of gradients.")
+                         f"Use {name} without it for has_aux=True and for gradients of "
+                         "gradients (a loop marked srcgrad.checkpointed(range(T)) is "
+                         "checkpointed there too).")
     if dispatch.in_class_body(f):
-        return dispatch.MethodGradient(f, wrt, with_value, backend, cache)
-    return dispatch.gradient(f, wrt, with_value, backend, cache)
+        return dispatch.MethodGradient(f, wrt, with_value, backend, cache, policy)
+    return dispatch.gradient(f, wrt, with_value, backend, cache, policy)
+
+
+def _checkpoint_policy(checkpoint: int | str | None) -> object:
+    """``grad``'s ``checkpoint`` as ``transform.checkpoint`` takes it."""
+    if checkpoint is None:
+        return None
+    if checkpoint == "auto":
+        return ("every", None)
+    if isinstance(checkpoint, (int, np.integer)) and not isinstance(checkpoint, bool) \
+            and checkpoint >= 1:
+        return ("snapshots", int(checkpoint))
+    raise UsageError(f"checkpoint={checkpoint!r}: give a number of snapshots (an int >= 1), "
+                     "'auto' or None", _caller_loc(),
+                     "grad(f, checkpoint=8) keeps 8 snapshots of each top-level loop.")
 
 
 def vjp(f: Callable, *args, backend: str = "python", **kwargs) -> tuple[object, Callable]:

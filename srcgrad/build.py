@@ -132,7 +132,8 @@ class _Entry:
                    structures: tuple = (), shapes: tuple | None = None,
                    disabled: frozenset | None = None, grads_only: bool = False,
                    complex_: tuple[int, ...] = (), dtypes: tuple | None = None,
-                   backend: str = "python", cache: bool = False) -> Derivative:
+                   backend: str = "python", cache: bool = False,
+                   checkpoint: object = None) -> Derivative:
         """``wrt`` and ``kinds`` are per parameter of the lowered function (per leaf of
         the tuple, list and dict arguments described by ``structures``); ``shapes``,
         per parameter (None for non-arrays), specializes the code on array shapes;
@@ -141,20 +142,22 @@ class _Entry:
         parameters holding complex numbers (``transform/complexity.py``); ``dtypes``,
         per parameter (None for non-arrays) alongside ``shapes``: the arrays' dtypes,
         which let the code leave out casts to them (reverse mode); ``backend``: "numba"
-        compiles the code (``compiled``), on disk too with ``cache``."""
+        compiles the code (``compiled``), on disk too with ``cache``; ``checkpoint``: None
+        (the loops marked ``srcgrad.checkpointed``), a policy for every top-level loop
+        (``("snapshots", k)``, ``("every", None)``) or "off" (``transform.checkpoint``)."""
         key = (wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes,
-               backend, cache)
+               backend, cache, checkpoint)
         self.stale()
         d = self.derivatives.get(key)
         if d is None:
             d = self.derivatives[key] = _guarded(self.f, lambda: self._build(
                 wrt, seed, kinds, structures, shapes, disabled, grads_only, complex_, dtypes,
-                backend, cache))
+                backend, cache, checkpoint))
         return d
 
     def _build(self, wrt, seed, kinds, structures=(), shapes=None, disabled=None,
                grads_only=False, complex_=(), dtypes=None, compiler="python",
-               cache=False) -> Derivative:
+               cache=False, checkpoint=None) -> Derivative:
         primal = optimize.simplify_primal(self.lowered(structures), disabled)
         names = dict(zip((p.name for p in primal.params), kinds))
         cplx = [primal.params[i].name for i in complex_]
@@ -162,6 +165,7 @@ class _Entry:
             transform.check_writes(primal, wrt, names, cplx)  # the same program, both modes
             dfn = optimize.optimize(transform.forward(primal, wrt, names, cplx), disabled)
         else:
+            transform.check_marks(primal)
             by_name = None if shapes is None else {
                 p.name: s for p, s in zip(primal.params, shapes) if s is not None}
             typed = None if dtypes is None else {
@@ -172,6 +176,15 @@ class _Entry:
                                   (dfn.doc or "").replace(f"Returns {dfn.returns[0]} and the",
                                                   "Returns the"), dfn.defaults)
             dfn = optimize.optimize(dfn, disabled)
+            taped, dfn = dfn, transform.checkpoint(dfn, checkpoint)
+            if compiler == "numba" and dfn is not taped:
+                compiler = "python"
+                loop = next(n for n in ir.walk(primal.body) if isinstance(n, ir.Loop)
+                            and n.checkpoint) if checkpoint is None else primal
+                compiled.CompiledFallbackWarning(
+                    f"{primal.name}: a checkpointed loop runs in Python (its snapshots are "
+                    "Python objects numba cannot compile); backend='numba' compiles the "
+                    "gradient without checkpointing", loop.loc).warn()
         source, namespace, locs = backend.emit(dfn, typed=compiler == "numba")
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         if compiler == "numba":
@@ -192,7 +205,7 @@ def _forward_over_gradient(entry: _Entry, wrt: tuple, kinds: tuple, k: int,
     entry.stale()
     if key not in entry.derivatives:
         def build() -> Derivative:
-            d = entry.derivative(wrt, "one", kinds, structures)
+            d = entry.derivative(wrt, "one", kinds, structures, checkpoint="off")
             fn = ir.Function(d.ir.name, d.ir.params, d.ir.body, (d.ir.returns[1 + k],),
                              d.ir.loc, d.ir.doc, d.ir.defaults)
             names = dict(zip((p.name for p in fn.params), kinds))
@@ -218,7 +231,7 @@ def _higher_order(entry: _Entry, i: int, kinds: tuple, js: tuple, structures: tu
     ``f``'s arguments and one tangent per pass, and returns the last tangent. With
     ``structures``, ``i`` and ``js`` index the leaves (the lowered function's
     parameters)."""
-    d = entry.derivative((i,), "one", kinds, structures)
+    d = entry.derivative((i,), "one", kinds, structures, checkpoint="off")
     fn = replace(d.ir, returns=(d.ir.returns[1],))
     kind_of = dict(zip((p.name for p in d.ir.params), kinds))
     for j in js:

@@ -89,7 +89,7 @@ def mark(fn: Callable[..., Any], **marks: object) -> None:
 
 
 def gradient(f: Callable[..., Any], wrt: object, with_value: bool, backend: str = "python",
-             cache: bool = False) -> Callable[..., Any]:
+             cache: bool = False, checkpoint: object = None) -> Callable[..., Any]:
     """The gradient function: a dispatcher with ``f``'s own signature, written out as
     Python so that a call costs one dict lookup on the argument types (which decide
     the specialization) plus the generated code (compiled by numba with
@@ -105,7 +105,8 @@ def gradient(f: Callable[..., Any], wrt: object, with_value: bool, backend: str 
     if any(p.startswith("_sg_") for p in params):
         raise UsageError(f"{f.__name__}: parameter names starting with _sg_ are reserved "
                          "for srcgrad's generated code")
-    state = _Specializations(f, entry, indices, transform, with_value, (backend, cache))
+    state = _Specializations(f, entry, indices, transform, with_value,
+                             (backend, cache, checkpoint))
     namespace = {"_sg_by_types": state.by_types, "_sg_specialize": state.specialize,
                  "_sg_type": type, "_sg_stale": state.stale,
                  "_sg_runtime_error": state.runtime_error, "_sg_NotScalar": runtime.NotScalar,
@@ -149,9 +150,9 @@ class _Specializations:
 
     def __init__(self, f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
                  transform: checks.Transform, with_value: bool,
-                 backend: tuple[str, bool] = ("python", False)):
+                 backend: tuple[str, bool, object] = ("python", False, None)):
         self.f, self.entry, self.indices = f, entry, indices
-        self.backend, self.cache = backend
+        self.backend, self.cache, self.checkpoint = backend
         self.transform, self.with_value = transform, with_value
         self.by_types: dict[tuple[type, ...], Callable[..., Any]] = {}
         self.derivative_of: dict[object, Derivative | Shaped | None] = {}
@@ -160,7 +161,8 @@ class _Specializations:
     def specialize(self, args: tuple[object, ...]) -> Callable[..., Any]:
         f, entry, indices, transform = self.f, self.entry, self.indices, self.transform
         only = not self.with_value
-        options: dict[str, Any] = {"backend": self.backend, "cache": self.cache}
+        options: dict[str, Any] = {"backend": self.backend, "cache": self.cache,
+                                   "checkpoint": self.checkpoint}
         fn: Callable[..., Any]
         if any(pytrees.is_structured(a, n == "self") or pytrees.constant_argument(a)
                for n, a in zip(_params(f), args)):  # (a function passed: known while lowering)
@@ -304,10 +306,10 @@ class MethodGradient:
     ``Class.method(obj, ...)`` is ``obj.method(...)``."""
 
     def __init__(self, f: Callable[..., Any], wrt: object, with_value: bool,
-                 backend: str = "python", cache: bool = False):
+                 backend: str = "python", cache: bool = False, checkpoint: object = None):
         compiled.check_backend(backend, cache)
         self.f, self.wrt, self.with_value, self.name = f, wrt, with_value, f.__name__
-        self.backend, self.cache = backend, cache
+        self.backend, self.cache, self.checkpoint = backend, cache, checkpoint
         functools.update_wrapper(self, f)
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -321,7 +323,7 @@ class MethodGradient:
         made = getattr(kept.get(key) if kept is not None else None, "fn", None)
         if made is None or made.__srcgrad_derivative__[1].__self__ is not obj:
             made = gradient(types.MethodType(self.f, obj), self.wrt, self.with_value,
-                            self.backend, self.cache)
+                            self.backend, self.cache, self.checkpoint)
             if kept is not None:  # (no __dict__, __slots__: made per access; build caches)
                 kept[key] = _Kept(made)
         return made

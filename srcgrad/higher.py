@@ -52,7 +52,7 @@ def reverse_over_gradient(entry: _Entry, i: int, kinds: tuple) -> Derivative:
 
 
 def _build(entry: _Entry, i: int, kinds: tuple) -> Derivative:
-    d = entry.derivative((i,), "one", kinds)
+    d = entry.derivative((i,), "one", kinds, checkpoint="off")
     fn = replace(d.ir, returns=(d.ir.returns[1],))
     fn = lists_for_tape(fn, d.primal.loc)
     fn = _merged_at_branches(fn)

@@ -102,6 +102,8 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
     backend=backend)`` prints."""
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    made = getattr(f, "__srcgrad_specializations__", None)  # grad(f, checkpoint=k)'s code
+    checkpoint = getattr(made, "checkpoint", None) if mode == "reverse" else None
     f, indices, grads_only = resolve(f, wrt, mode, 1)
     entry = _entry(f)
     params = _params(f)
@@ -114,7 +116,7 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
                              tuple(map(_kind, flat.leaves)), flat.structures, shapes,
                              disabled=disabled, grads_only=grads_only and not flat.structures,
                              complex_=complex_positions(flat.leaves), dtypes=dtypes,
-                             backend=backend)
+                             backend=backend, checkpoint=checkpoint)
         return Shown(d, entry.assumed, _leaf_note(flat, d))
     structures = dict_structures(entry.lowered())
     kinds: list[str] = []
@@ -128,7 +130,7 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
     d = entry.derivative(tuple(wrt_leaves), "one" if mode == "reverse" else "forward",
                          tuple(kinds), structures, disabled=disabled,
                          grads_only=grads_only and not structures,  # as dispatch._structured
-                         backend=backend)
+                         backend=backend, checkpoint=checkpoint)
     return Shown(d, entry.assumed, _note(params, by_param, d))
 
 

@@ -24,6 +24,9 @@ os.environ.setdefault("NUMBA_OPT", "0")
 # folder per worker) or a TemporaryDirectory, nothing writes into the repository,
 # and hypothesis's example database (.hypothesis/, gitignored) stores each test's
 # examples under that test's key, with atomic renames, and a test runs in one worker.
-settings.register_profile("default", max_examples=15, deadline=None)
+# The default profile draws the same examples every run (CI must not fail by chance:
+# a rule row once drew a point where its finite differences lose 6 digits); the slow
+# profile draws new ones.
+settings.register_profile("default", max_examples=15, deadline=None, derandomize=True)
 settings.register_profile("slow", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -283,6 +283,18 @@ def _passes_off(f, x, y, value, grad):
         raise Wrong(f"gradient with the optimizer off {_flat(*grads)} != with it on {grad}")
 
 
+def _checkpointed(f, x, y, value, grad, policy):
+    """Every top-level loop checkpointed (transform/checkpointing.py): the same numbers."""
+    kinds = (build._kind(x), build._kind(y))
+    shapes = tuple(a.shape if isinstance(a, np.ndarray) else None for a in (x, y))
+    d = build._entry(f).derivative((0, 1), "one", kinds, (), shapes, checkpoint=policy)
+    got, *grads = build._call(d, (x, y))
+    if not np.array_equal(got, value):
+        raise Wrong(f"checkpointed ({policy}), the value {got!r} != f's {value!r}")
+    if not _close(_flat(*grads), grad, EXACT_RTOL, EXACT_RTOL):
+        raise Wrong(f"gradient checkpointed ({policy}) {_flat(*grads)} != taped {grad}")
+
+
 # ---------------------------------------------------------------- the driver
 
 def classify(exc: BaseException) -> tuple[str, str]:
@@ -327,6 +339,9 @@ def check(f, x, y, hvp: bool = False, seed: int = 0) -> list[Outcome]:
     if grad is not None:
         outcomes.append(_attempt("grad", x, y, lambda: _gradient(f, x, y, grad))[0])
         outcomes.append(_attempt("passes", x, y, lambda: _passes_off(f, x, y, value, grad))[0])
+        policy = (("snapshots", 1 + int(rng.integers(3))), ("every", None))[int(rng.integers(2))]
+        outcomes.append(_attempt("checkpointed", x, y, lambda: _checkpointed(
+            f, x, y, value, grad, policy))[0])
         if "fz_list" in f.__globals__:  # (the regressions have no wrappers)
             outcomes.append(_attempt("structured", x, y, lambda: _structured(
                 f, x, y, value, grad, seed + int(rng.integers(len(_WRAPPED)))))[0])

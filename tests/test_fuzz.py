@@ -163,7 +163,7 @@ def test_grammar_reaches_every_construct():
     sources: list[str] = []
 
     @seed(0)
-    @settings(max_examples=800, database=None, phases=[Phase.generate], deadline=None,
+    @settings(max_examples=1200, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(programs())
     def collect(program):

@@ -110,6 +110,7 @@ def test_verifier_rejects_broken_ir(body, message):
 # import the other.
 LAYERS = [
     {"errors", "runtime"},
+    {"loops"},  # srcgrad.checkpointed, the user's marker (imports runtime)
     {"pytrees"},  # structured arguments taken apart (imports errors alone)
     {"ir"},
     {"rules"},

@@ -54,7 +54,8 @@ def _not_public(obj) -> str | None:
 def test_the_package_holds_the_core_and_its_modules():
     assert [m.__name__ for m in MODULES[1:]] == [
         f"srcgrad.runtime.{m}" for m in
-        ("casts", "complexes", "decomp", "fft", "finite", "linalg", "matfuncs", "ported",
+        ("casts", "checkpoints", "complexes", "decomp", "fft", "finite", "linalg",
+         "matfuncs", "ported",
          "second_order", "shape", "sorting", "special", "stats", "transposes")]
     for module in MODULES[1:]:  # importing srcgrad.runtime imports them
         assert getattr(runtime, module.__name__.rpartition(".")[2]) is module

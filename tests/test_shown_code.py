@@ -23,6 +23,7 @@ import cky
 import custom_rule
 import hmm
 import lecture
+import long_loop
 import numpy as np
 import pytest
 import test_control_flow
@@ -87,15 +88,17 @@ EXAMPLE_PROGRAMS = {
     cky.log_partition: (cky.example(4, 2, 3, 0), (0, 1)),
     custom_rule.loss: ((_X,), 0),
     custom_rule.naive_loss: ((_X[1:3],), 0),
+    long_loop.loss: (long_loop.example(7, 3), (0, 1, 3)),
+    long_loop.taped_loss: (long_loop.example(5, 2), (0, 1)),
 }
 # Functions of the examples that are not differentiated there.
 NOT_PROGRAMS = {"example", "main", "run_and_watch", "forward_backward", "inside_outside",
-                "naive_softplus", "softplus", "_logsumexp", "adjoint_loop"}
+                "naive_softplus", "softplus", "_logsumexp", "adjoint_loop", "measure"}
 
 
 def test_every_example_program_is_checked():
     listed = {(f.__module__, f.__name__) for f in EXAMPLE_PROGRAMS}
-    for module in (cky, custom_rule, hmm, lecture):
+    for module in (cky, custom_rule, hmm, lecture, long_loop):
         for name, f in vars(module).items():
             if inspect.isfunction(f) and f.__module__ == module.__name__ \
                     and name not in NOT_PROGRAMS:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 import gast
 
-from .. import ir
+from .. import ir, loops
 from . import names, objects, values
 from .inplace import Inplace
 from .jumps import EXIT
@@ -208,8 +208,33 @@ class Flow:
             return
         if values.unrolled(self.state, self.core, node):  # for fn in (np.sin, relu): ...
             return
+        checkpoint = self.checkpoint_of(node)
         bounds, bind_target = self.iteration(node)
-        self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target))
+        self.structs.loop(node, lambda loop: self.loop(loop, bounds, bind_target, checkpoint))
+
+    def checkpoint_of(self, node: gast.For) -> tuple[str, ir.Operand | None] | None:
+        """``for t in srcgrad.checkpointed(range(...), snapshots=k)``: the loop's
+        checkpointing option (``node.iter`` becomes the range itself)."""
+        it = node.iter
+        if not isinstance(it, gast.Call):
+            return None
+        parts = names.dotted(it.func)
+        if parts is None or parts[0] in self.state.env:
+            return None
+        obj, _ = names.resolve(self.state, parts, it.func)
+        if obj is not loops.checkpointed:
+            return None
+        given = {k.arg: k.value for k in it.keywords}
+        if len(it.args) != 1 or set(given) - {"snapshots", "every"} or len(given) > 1 or \
+                self.callee_of(it.args[0]) is not builtins.range:
+            raise self.state.unsupported(it, "checkpointed takes range(...) and at most one of "
+                                         "snapshots=k and every=m",
+                                         "for t in srcgrad.checkpointed(range(T), snapshots=8):")
+        node.iter = it.args[0]
+        if not given:
+            return ("every", None)
+        (option, value), = given.items()
+        return (option, self.core.expr(value))
 
     def while_(self, node: gast.While) -> None:
         if node.orelse:
@@ -217,7 +242,8 @@ class Flow:
         self.structs.loop(node, lambda loop: self.loop(loop, None, None))
 
     def loop(self, node: gast.For | gast.While, bounds: tuple | None,
-             bind_target: Callable[[ir.Var | None], ir.Var | None] | None) -> None:
+             bind_target: Callable[[ir.Var | None], ir.Var | None] | None,
+             checkpoint: tuple[str, ir.Operand | None] | None = None) -> None:
         """Lower a loop (tuples and dicts in it already carried entry by entry)."""
         state = self.state
         carried = [n for n in assigned_names(node.body) if n in state.env]
@@ -263,7 +289,7 @@ class Flow:
         flag = getattr(node, EXIT, None)  # a for loop's break flag (jumps.py)
         exit_ = next((p.target for p, name in kept if name == flag), None)
         state.body.append(ir.Loop(index, bounds or (), phis, body, state.src.loc(node),
-                                  test=test, cond=cond, exit=exit_))
+                                  test=test, cond=cond, exit=exit_, checkpoint=checkpoint))
 
     def leave_loop(self, node: gast.For | gast.While, before: dict, phis: list[ir.Phi],
                    carried: list[str]) -> None:

@@ -222,6 +222,10 @@ class Loop:
     save: list[Var] = field(default_factory=list)
     restore: list[list[Var]] = field(default_factory=list)
     exit: Operand | None = None
+    # ``srcgrad.checkpointed(range(...), snapshots=k)`` (or ``every=m``; ``("every",
+    # None)``: the default period): reverse mode keeps snapshots, not a tape per
+    # iteration (transform/checkpointing.py).
+    checkpoint: tuple[str, Operand | None] | None = None
 
 
 Node = Union[Stmt, If, Loop]  # noqa: UP007
@@ -263,6 +267,8 @@ def node_uses(n: Node) -> list[Var]:
         ops = [n.cond, *(src for p in n.phis for src in p.sources)]
     elif isinstance(n, Loop):
         ops = list(n.bounds) + [n.cond, n.exit] + [src for p in n.carried for src in p.sources]
+        if n.checkpoint is not None:
+            ops.append(n.checkpoint[1])
     return [o for o in ops if isinstance(o, Var)]
 
 
@@ -322,6 +328,8 @@ def _format_block(block: list[Node], indent: str, lines: list[str]) -> None:
             head = (f"while {n.cond}" if n.cond is not None else
                     f"for {n.index} in {'reversed ' if n.reverse else ''}range"
                     f"({', '.join(map(str, n.bounds))})")
+            if n.checkpoint is not None:
+                head += f" checkpointed({n.checkpoint[0]}={n.checkpoint[1]})"
             carried = ", ".join(f"{p.target} = {p.sources[0]} -> {p.sources[1]} -> {p.out}"
                                 for p in n.carried)
             lines.append(f"{indent}{head}  [{carried}]{' ' * 4}  # line {n.loc.line}")

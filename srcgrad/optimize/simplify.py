@@ -93,6 +93,8 @@ def replace_reads(block: list, op) -> None:
         else:
             n.bounds = tuple(op(b) for b in n.bounds)
             n.cond = op(n.cond) if n.cond is not None else None
+            if n.checkpoint is not None and n.checkpoint[1] is not None:
+                n.checkpoint = (n.checkpoint[0], op(n.checkpoint[1]))
             for p in n.carried:
                 p.sources = tuple(op(s) for s in p.sources)
 

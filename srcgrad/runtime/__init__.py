@@ -17,7 +17,8 @@ the adjoints and tangents of one family of functions, its docstring says which:
 (the finite derivatives at the points where a formula divides by zero), ``decomp``
 (decompositions), ``fft`` (``numpy.fft``), ``shape`` (layout and construction),
 ``ported`` (functions ported code uses: ``np.gradient``, ``np.interp``, the
-convolutions), ``sorting`` (order statistics), ``special``
+convolutions), ``sorting`` (order statistics), ``checkpoints`` (the snapshots and
+schedule of a checkpointed loop: the one stateful helper), ``special``
 (``scipy.special.logsumexp``; SciPy is not imported), ``stats``
 (``scipy.stats``'s multivariate densities; neither), ``matfuncs`` (``scipy.linalg`` and
 ``scipy.signal.convolve``; imported when called) and ``second_order`` (tangents of
@@ -172,7 +173,7 @@ def unstack(g, axis):
 def as_input(g, x):
     """Adjoint of ``np.array(x)``: a list again if ``x`` was a list, nested as ``x`` is
     (``np.array(rows)`` of lists of rows)."""
-    if not isinstance(x, list):
+    if not isinstance(x, list) or isinstance(g, list):  # (a list's adjoint already)
         return g
     return [as_input(e, xe) for e, xe in zip(unstack(g, 0), x)]
 
@@ -446,6 +447,7 @@ def weights_grad(c, weights, axis):
 # The package's modules (``srcgrad.runtime.linalg`` is there once this is imported):
 # they call the helpers above, so they are imported once those are defined.
 from . import casts, decomp, fft, finite, linalg, ported, second_order, sorting, special, transposes  # noqa: E402, F401, E501
+from . import checkpoints as checkpoints  # noqa: E402 - checkpointed loops' snapshots
 from . import complexes as complexes  # noqa: E402 - complex numbers (rules/complexes.py)
 from . import matfuncs as matfuncs  # noqa: E402 - SciPy's helpers (scipy_linalg, scipy_stats)
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)

@@ -10,9 +10,10 @@ branches and loops (``reverse_flow``), indexing and broadcasting
 """
 
 from .analysis import ANY, LIST, SCALAR, Analysis, kind_of_value, operand_vars, rule_for
+from .checkpointing import check_marks, checkpoint
 from .forward import forward
 from .reverse import check_writes, reverse
 from .shapes import infer as infer_shapes
 
-__all__ = ["ANY", "LIST", "SCALAR", "Analysis", "check_writes", "forward", "infer_shapes",
-           "kind_of_value", "operand_vars", "reverse", "rule_for"]
+__all__ = ["ANY", "LIST", "SCALAR", "Analysis", "check_marks", "check_writes", "checkpoint",
+           "forward", "infer_shapes", "kind_of_value", "operand_vars", "reverse", "rule_for"]
