@@ -165,7 +165,8 @@ class _Entry:
             transform.check_writes(primal, wrt, names, cplx)  # the same program, both modes
             dfn = optimize.optimize(transform.forward(primal, wrt, names, cplx), disabled)
         else:
-            transform.check_marks(primal)
+            if checkpoint != "off":
+                transform.check_marks(primal)
             by_name = None if shapes is None else {
                 p.name: s for p, s in zip(primal.params, shapes) if s is not None}
             typed = None if dtypes is None else {
@@ -176,15 +177,7 @@ class _Entry:
                                   (dfn.doc or "").replace(f"Returns {dfn.returns[0]} and the",
                                                   "Returns the"), dfn.defaults)
             dfn = optimize.optimize(dfn, disabled)
-            taped, dfn = dfn, transform.checkpoint(dfn, checkpoint)
-            if compiler == "numba" and dfn is not taped:
-                compiler = "python"
-                loop = next(n for n in ir.walk(primal.body) if isinstance(n, ir.Loop)
-                            and n.checkpoint) if checkpoint is None else primal
-                compiled.CompiledFallbackWarning(
-                    f"{primal.name}: a checkpointed loop runs in Python (its snapshots are "
-                    "Python objects numba cannot compile); backend='numba' compiles the "
-                    "gradient without checkpointing", loop.loc).warn()
+            dfn, compiler = _checkpointed(primal, dfn, checkpoint, compiler, disabled)
         source, namespace, locs = backend.emit(dfn, typed=compiler == "numba")
         filename = f"<srcgrad {dfn.name} #{next(_counter)}>"
         if compiler == "numba":
@@ -193,6 +186,26 @@ class _Entry:
             return Derivative(primal, dfn, source, fn, filename, locs, namespace)
         return Derivative(primal, dfn, source, _load(source, namespace, dfn.name, filename),
                           filename, locs)
+
+
+def _checkpointed(primal: ir.Function, dfn: ir.Function, checkpoint: object, compiler: str,
+                  disabled: frozenset | None) -> tuple[ir.Function, str]:
+    """The gradient with its checkpointed loops (``transform.checkpoint``), dead code
+    dropped again (what only the tape needed), and the backend that runs it: a
+    checkpointed loop's snapshots are Python objects, which numba cannot compile."""
+    taped, dfn = dfn, transform.checkpoint(dfn, checkpoint)
+    if dfn is taped:
+        return dfn, compiler
+    if "dce" not in (disabled or ()):
+        dfn = optimize.PASSES["dce"](dfn)
+    if compiler == "numba":
+        marked = next((n for n in ir.walk(primal.body) if isinstance(n, ir.Loop)
+                       and n.checkpoint), None)
+        compiled.CheckpointedInPython(
+            f"{primal.name}'s gradient runs with the Python backend: its checkpointed loop "
+            "keeps snapshots in Python objects, which numba cannot compile (without "
+            "checkpointing, numba compiles it)", (marked or primal).loc).warn()
+    return dfn, "python"
 
 
 def _forward_over_gradient(entry: _Entry, wrt: tuple, kinds: tuple, k: int,

@@ -25,5 +25,11 @@ def checkpointed(iterable: Iterable[T], snapshots: int | None = None,
     schedule; ``every=m``: a snapshot every m iterations instead). Give one of
     ``snapshots`` and ``every``, or neither (a snapshot every ceil(sqrt(T))
     iterations)."""
-    checkpoints._check_option(snapshots, every)
+    check(snapshots, every)
     return iterable
+
+
+def check(snapshots: object = None, every: object = None) -> None:
+    """Raise ValueError unless the options are one of ``snapshots`` and ``every``, an
+    integer >= 1 (or neither). (The run-time helpers check them the same way.)"""
+    checkpoints._check_option(snapshots, every)

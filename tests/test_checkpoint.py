@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import sys
 import tracemalloc
 import warnings
@@ -34,7 +35,10 @@ rng = np.random.default_rng(17)
 def _same(got, want):
     """Equal values, gradients equal to rounding (the same operations, same order)."""
     assert np.array_equal(np.asarray(got[0]), np.asarray(want[0]))
-    for g, w in zip(got[1], want[1]):
+    grads = [got[1], want[1]]
+    if not isinstance(want[1], tuple):  # (one gradient)
+        grads = [(got[1],), (want[1],)]
+    for g, w in zip(*grads):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
 
 
@@ -149,6 +153,7 @@ CASES = [
                            rng.normal(size=(9, 3))), (0, 1, 2)),
     (P.collected_marked, P.collected, (0.7, list(rng.normal(size=5))), (0, 1)),
     (P.two_loops_marked, P.two_loops, (0.8, 9), (0,)),
+    (P.written_after, P.written_after_plain, (0.7, rng.normal(size=5)), (0, 1)),
 ]
 
 
@@ -257,13 +262,77 @@ def test_cli_prints_the_checkpointed_gradient(capsys):
 
 @pytest.mark.parametrize("fn, what", [
     (P.in_inner_loop, "inside another loop or a branch"),
-    (P.with_break, "with a break"),
+    (P.in_a_branch, "inside another loop or a branch"),
+    (P.with_break, "with a break or a return"),
+    (P.returns_inside, "with a break or a return"),
     (P.both_options, "at most one of snapshots=k and every=m"),
+    (P.zero_snapshots, "snapshots must be an integer >= 1, got 0"),
 ])
 def test_refused_where_it_cannot_be_done(fn, what):
     with pytest.raises(srcgrad.UnsupportedSyntax, match=what) as info:
         srcgrad.grad(fn)(0.5)
     assert info.value.loc.line > 0 and "checkpoint_programs.py" in info.value.loc.file
+
+
+def test_a_random_draw_in_a_marked_loop_is_refused_at_its_line():
+    with pytest.raises(srcgrad.UnsupportedSyntax, match="random draw") as info:
+        srcgrad.grad(P.noisy_marked)(0.9, 0.3, 6)
+    assert "np.random.normal()" in info.value.loc.text
+    assert "noise[t]" in info.value.hint
+
+
+@pytest.mark.parametrize("policy", [2, "auto"])
+def test_the_policy_leaves_loops_with_random_draws_taped(policy):
+    np.random.seed(1)
+    want = srcgrad.value_and_grad(P.noisy)(0.9, 0.3, 6)
+    np.random.seed(1)
+    _same(srcgrad.value_and_grad(P.noisy, checkpoint=policy)(0.9, 0.3, 6), want)
+    assert "plan(" not in srcgrad.derivative_source(srcgrad.grad(P.noisy, checkpoint=policy))
+
+
+def test_the_policy_leaves_loops_that_fill_a_table_taped():
+    """Each snapshot would copy the whole table: the tape is smaller."""
+    source = srcgrad.derivative_source(srcgrad.grad(P.fills_a_table, checkpoint=2))
+    assert "plan(" not in source
+    args = (0.6, rng.normal(size=7))
+    _same(srcgrad.value_and_grad(P.fills_a_table, checkpoint=2)(*args),
+          srcgrad.value_and_grad(P.fills_a_table)(*args))
+
+
+@pytest.mark.parametrize("policy", [1, 3, "auto"])
+def test_arrays_the_loop_reads_and_later_code_writes_are_read_as_they_were(policy):
+    args = (0.7, rng.normal(size=6))
+    want = srcgrad.value_and_grad(P.written_by_a_later_loop, wrt=(0, 1))(*copy.deepcopy(args))
+    got = srcgrad.value_and_grad(P.written_by_a_later_loop, wrt=(0, 1), checkpoint=policy)
+    _same(got(*copy.deepcopy(args)), want)
+    source = srcgrad.derivative_source(got)
+    assert "frozen(" in source and "plan(" in source
+
+
+def test_an_option_computed_in_the_function():
+    for T in (0, 1, 5, 13):
+        _same(srcgrad.value_and_grad(P.computed_option)(0.8, T),
+              srcgrad.value_and_grad(P.computed_option_plain)(0.8, T))
+        fd = numeric.gradient(lambda v, T=T: P.computed_option(v, T), (0.8,), 0)
+        assert srcgrad.grad(P.computed_option)(0.8, T) == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+def test_second_order_runs_a_marked_loop_anywhere_as_a_plain_loop():
+    h = srcgrad.hvp(P.in_a_branch)(0.7, 1.0)
+    want = numeric.gradient(lambda v: numeric.gradient(P.in_a_branch, (v,), 0), (0.7,), 0)
+    assert h == pytest.approx(want, rel=1e-5)
+
+
+def test_exported_module_runs_the_checkpointed_gradient_without_srcgrad(tmp_path):
+    path = tmp_path / "exported_recurrence.py"
+    srcgrad.export(P.recurrence_marked, path=str(path))
+    text = path.read_text()
+    assert not re.search(r"^\s*(import|from) srcgrad", text, re.M)
+    namespace: dict = {}
+    exec(compile(text, str(path), "exec"), namespace)
+    got = namespace["recurrence_marked_grad"](0.9, 0.3, 20, 3)
+    want = srcgrad.value_and_grad(P.recurrence)(0.9, 0.3, 20)
+    _same((got[0], (got[1],)), (want[0], (want[1],)))
 
 
 @pytest.mark.parametrize("bad", [0, -2, "all", 2.5, True])
@@ -303,6 +372,16 @@ def test_methods_take_the_policy():
     assert m.loss(0.4, 9) == pytest.approx(fd, rel=1e-6)
 
 
+def test_numba_backend_compiles_what_nothing_is_checkpointed_in():
+    pytest.importorskip("numba")
+    from srcgrad.compiled import CompiledFallbackWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        srcgrad.grad(P.fills_a_table, backend="numba", checkpoint=2)(0.6, np.ones(4))
+    assert not [w for w in caught if issubclass(w.category, CompiledFallbackWarning)]
+
+
 def test_numba_backend_runs_checkpointed_loops_in_python():
     pytest.importorskip("numba")
     from srcgrad.compiled import CompiledFallbackWarning
@@ -310,7 +389,7 @@ def test_numba_backend_runs_checkpointed_loops_in_python():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         got = srcgrad.value_and_grad(P.recurrence_marked, backend="numba")(0.9, 0.3, 20, 3)
-    assert any(issubclass(w.category, CompiledFallbackWarning) and "checkpointed" in
-               str(w.message) for w in caught)
+    assert any(issubclass(w.category, CompiledFallbackWarning) and "runs with the Python "
+               "backend: its checkpointed loop" in str(w.message) for w in caught)
     want = srcgrad.value_and_grad(P.recurrence)(0.9, 0.3, 20)
     _same((got[0], (got[1],)), (want[0], (want[1],)))

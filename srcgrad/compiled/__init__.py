@@ -27,6 +27,7 @@ machine code beside it, so another process skips the compile.
 
 from .numba_backend import (
     BACKENDS,
+    CheckpointedInPython,
     CompiledFallbackWarning,
     cache_dir,
     check_backend,
@@ -34,5 +35,5 @@ from .numba_backend import (
     numba_function,
 )
 
-__all__ = ["BACKENDS", "CompiledFallbackWarning", "cache_dir", "check_backend",
-           "compiled_source", "numba_function"]
+__all__ = ["BACKENDS", "CheckpointedInPython", "CompiledFallbackWarning", "cache_dir",
+           "check_backend", "compiled_source", "numba_function"]

@@ -33,6 +33,14 @@ class CompiledFallbackWarning(SrcgradWarning):
             "supports compiles.")
 
 
+class CheckpointedInPython(CompiledFallbackWarning):
+    """A gradient with a checkpointed loop runs with the Python backend (its snapshots
+    are Python objects)."""
+
+    hint = ("The Python backend computes the same numbers. Without srcgrad.checkpointed "
+            "(or checkpoint=), numba compiles the gradient and keeps its tape.")
+
+
 def check_backend(backend: object, cache: object = False) -> None:
     """A ``UsageError`` for a backend srcgrad does not have, or numba missing."""
     if backend not in BACKENDS:

@@ -233,8 +233,16 @@ class Flow:
         node.iter = it.args[0]
         if not given:
             return ("every", None)
-        (option, value), = given.items()
-        return (option, self.core.expr(value))
+        (option, node_value), = given.items()
+        value = self.core.expr(node_value)
+        if isinstance(value, ir.Const):  # written in the source: checked now
+            try:
+                loops.check(**{option: value.value})
+            except ValueError as exc:
+                raise self.state.unsupported(node_value, str(exc).replace(
+                    "checkpointed(...): ", ""), "for t in srcgrad.checkpointed(range(T), "
+                    "snapshots=8):") from None
+        return (option, value)
 
     def while_(self, node: gast.While) -> None:
         if node.orelse:

@@ -90,7 +90,8 @@ def _loop(n: ir.Loop, live: set[str]) -> bool:
     n.body, n.carried = body, carried
     if not (body or carried or n.save or n.save_start or n.restore):
         return False
-    live |= inner | _names(p.sources[0] for p in carried) | _names(n.bounds)
+    live |= inner | _names(p.sources[0] for p in carried) | _names(n.bounds) | \
+        _names([n.checkpoint[1]] if n.checkpoint else [])
     return True
 
 

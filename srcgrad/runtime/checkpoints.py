@@ -5,7 +5,7 @@ or a snapshot every m iterations).
 The user marks a loop with ``srcgrad.checkpointed`` (``srcgrad/loops.py``);
 ``transform/checkpointing.py`` writes the code that calls these helpers.
 
-A public, stable part of the run-time package: shown code calls the four helpers of
+A public, stable part of the run-time package: shown code calls the helpers of
 ``__all__``. Contract: ``plan(start, stop, step, snapshots=k)`` or ``(..., every=m)`` plans
 the reversal of the iterations of ``range(start, stop, step)``, numbered 0..T-1 by
 position. Generated code calls ``take(c, i, *state)`` at the top of every iteration
@@ -18,9 +18,9 @@ without a tape, runs ``b`` to ``end`` with its tape, and reverses those iteratio
 - ``snapshots=k`` (k >= 1, counting the one at the loop's start): the binomial
   schedule, segments of one iteration; among the schedules that keep at most k
   snapshots and a one-iteration tape it runs the fewest iterations
-  (``_split`` is is Griewank's optimal one; tests check it against an
-  exhaustive search). With r the least integer with C(k + r, k) >= T, every
-  iteration runs at most r + 1 times forward (the first sweep, r - 1 advances at
+  (``_split`` is Griewank's optimal one; tests check it against an
+  exhaustive search). With r the least integer with C(k + r, k) >= T (T >= 2),
+  every iteration runs at most r + 1 times forward (the first sweep, r - 1 advances at
   most, the taped run).
 - ``every=m``: a snapshot at positions 0, m, 2m...; segments of m iterations, each
   run once more with its tape: T/m snapshots, an m-iteration tape, 2T iterations.
@@ -31,18 +31,17 @@ Copies: arrays (and the arrays in a list) are copied when taken and when restore
 while the snapshot is still needed later, so in-place writes of the running loop
 never reach a snapshot.
 
-This is the one stateful helper of the runtime package: ``take`` records into ``c``.
+This the one stateful helper of the runtime package: ``take`` records into ``c``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["count", "plan", "restore", "take"]
+__all__ = ["count", "frozen", "plan", "restore", "take"]
 
 
 def _check_option(snapshots, every) -> None:
@@ -76,7 +75,7 @@ def _split(n: int, k: int) -> int:
     return max(1, min(lo, hi))
 
 
-def _binomial_segments(n: int, k: int) -> Iterator[tuple[int, int, int, tuple[int, ...]]]:
+def _binomial_segments(n: int, k: int):
     """The binomial reversal of positions 0..n-1 with k snapshots, one segment ``(a, b,
     end, takes)`` at a time (restore a, advance to b taking ``takes``, tape b..end),
     made as they are used: the plan of 10^6 iterations never exists at once.
@@ -101,7 +100,7 @@ def _binomial_segments(n: int, k: int) -> Iterator[tuple[int, int, int, tuple[in
                       lo if first is None else first))
 
 
-def _periodic_segments(n: int, m: int) -> Iterator[tuple[int, int, int, tuple[int, ...]]]:
+def _periodic_segments(n: int, m: int):
     for a in range(((n - 1) // m) * m if n else -1, -1, -m):
         yield (a, a, min(a + m, n), ())
 
@@ -120,21 +119,21 @@ class Checkpoints:
         self.runs = 0  # iterations run through take (for tests and the bench)
         self.done = 0  # segments restored
         if snapshots is not None:
-            self.count = n
-            self.plan = _binomial_segments(n, int(snapshots))
+            self.total = n
+            self.schedule = _binomial_segments(n, int(snapshots))
             # The first sweep does the first segment's advance, and keeps the state of
             # the last iteration, which that segment then restores.
-            first = next(self.plan, None)
+            first = next(self.schedule, None)
             if first is None:
                 self.takes: set[int] = set()
             else:
                 _, b, end, takes = first
                 self.takes = {0, *takes, b}
-                self.plan = itertools.chain([(b, b, end, ())], self.plan)
+                self.schedule = itertools.chain([(b, b, end, ())], self.schedule)
         else:
             m = every if every is not None else math.isqrt(max(n - 1, 0)) + 1
-            self.count = -(-n // m)
-            self.plan = _periodic_segments(n, m)
+            self.total = -(-n // m)
+            self.schedule = _periodic_segments(n, m)
             self.takes = set(range(0, n, m))
 
     def position(self, i: int) -> int:
@@ -161,7 +160,7 @@ def take(c: Checkpoints, i, *state) -> Checkpoints:
 
 def count(c: Checkpoints) -> int:
     """How many segments the adjoint runs."""
-    return c.count
+    return c.total
 
 
 def restore(c: Checkpoints, s) -> tuple:
@@ -172,7 +171,7 @@ def restore(c: Checkpoints, s) -> tuple:
     if int(s) != c.done:
         raise ValueError(f"restore: segment {s} out of order (expected {c.done})")
     c.done += 1
-    a, b, end, takes = next(c.plan)
+    a, b, end, takes = next(c.schedule)
     while c.order and c.order[-1] >= end:  # (a segment restores the nearest before it)
         del c.kept[c.order.pop()]
     c.takes = set(takes)
@@ -182,6 +181,13 @@ def restore(c: Checkpoints, s) -> tuple:
     else:
         state = tuple(_copy(v) for v in c.kept[a])
     return (c.start + a * c.step, c.start + b * c.step, c.start + end * c.step, *state)
+
+
+def frozen(v):
+    """A copy of ``v`` (an array, or a list and the arrays in it) that later in-place
+    writes cannot reach: what a checkpointed loop's recomputations read of a value
+    that code after the loop writes into."""
+    return _copy(v)
 
 
 def _copy(v):

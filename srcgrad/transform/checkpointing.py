@@ -27,40 +27,50 @@ loop's pushes pair with its adjoint's pops by the list objects the tape shares
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from .. import ir
 from ..errors import UnsupportedSyntax
 from ..runtime import checkpoints as ck
+from . import checkpoint_scan as scan
 
 _NEW = ir.Callee("plan", ck.plan, ck.plan)
 _TAKE = ir.Callee("take", ck.take, ck.take)
 _COUNT = ir.Callee("count", ck.count, ck.count)
 _RESTORE = ir.Callee("restore", ck.restore, ck.restore)
+_FROZEN = ir.Callee("frozen", ck.frozen, ck.frozen)
 _HINT = ("Checkpoint a for loop over range(...) without break, at the function's top level "
          "(move an inner loop into its own loop, or leave it taped).")
 
 
 def checkpoint(fn: ir.Function, policy: object) -> ir.Function:
-    """``fn`` with its checkpointed loops rewritten (see the module docstring)."""
+    """``fn`` with its checkpointed loops rewritten (see the module docstring); ``fn``
+    itself if none is."""
     if policy == "off" or (policy is None and not any(
             isinstance(n, ir.Loop) and n.checkpoint for n in ir.walk(fn.body))):
         return fn
-    fn = replace(fn, body=ir.clone(fn.body))  # (the loops are changed in place below)
     check_marks(fn)
-    if isinstance(policy, tuple):
-        option, k = policy
-        for n in fn.body:
-            if isinstance(n, ir.Loop) and not n.adjoint and n.cond is None and \
-                    n.exit is None and n.index is not None and n.checkpoint is None:
-                n.checkpoint = (option, None if k is None else ir.Const(k))
-    loops = [n for n in fn.body if isinstance(n, ir.Loop) and n.checkpoint and not n.adjoint]
-    if not loops:
+    chosen = [n for n in fn.body if isinstance(n, ir.Loop) and not n.adjoint and (
+        n.checkpoint or (isinstance(policy, tuple) and n.cond is None and n.exit is None
+                         and n.index is not None and not scan.draws(n) and not scan.grows(n)))]
+    pairs = [(n, next((m for m in fn.body if isinstance(m, ir.Loop) and m.adjoint and
+                       m.index == n.index), None)) for n in chosen]
+    pairs = [(n, rev) for n, rev in pairs if rev is not None]  # (else nothing flows back)
+    if not pairs:
         return fn
+    body = ir.clone(fn.body)  # (the loops are changed in place below)
+    where = {id(m): k for k, m in enumerate(fn.body)}
+    cloned = [(body[where[id(n)]], body[where[id(rev)]]) for n, rev in pairs]
     rewrite = _Rewrite(fn)
-    body = list(fn.body)
-    for n in loops:
-        body = rewrite.loop(body, n)
+    for loop, adjoint in cloned:
+        assert isinstance(loop, ir.Loop) and isinstance(adjoint, ir.Loop)
+        if loop.checkpoint is None:
+            assert isinstance(policy, tuple)
+            option, k = policy
+            loop.checkpoint = (str(option), None if k is None else ir.Const(k))
+        body = rewrite.loop(body, loop, adjoint)
     out = replace(fn, body=body)
     ir.verify(out)
     return out
@@ -71,11 +81,21 @@ def check_marks(fn: ir.Function) -> None:
     the primal, before the optimizer may drop a loop whose value is not needed)."""
     top = set(map(id, fn.body))
     for n in ir.walk(fn.body):
-        if isinstance(n, ir.Loop) and n.checkpoint and not n.adjoint and (
-                id(n) not in top or n.exit is not None):
-            raise UnsupportedSyntax("srcgrad.checkpointed(...) on a loop "
-                                    + ("with a break" if n.exit is not None else
-                                       "inside another loop or a branch"), n.loc, _HINT)
+        if not (isinstance(n, ir.Loop) and n.checkpoint and not n.adjoint):
+            continue
+        if id(n) not in top or n.exit is not None:
+            raise UnsupportedSyntax(
+                "srcgrad.checkpointed(...) on a loop " + (
+                    "with a break or a return" if n.exit is not None else
+                    "inside another loop or a branch (or in a helper called there)"),
+                n.loc, _HINT)
+        drawn = scan.draws(n)
+        if drawn is not None:
+            raise UnsupportedSyntax(
+                "a random draw in a checkpointed loop: recomputing its iterations would "
+                "draw other numbers", drawn.loc,
+                "Draw them before the loop (noise = rng.normal(size=T)) and read noise[t] "
+                "in it, or leave the loop taped.")
 
 
 class _Rewrite:
@@ -83,34 +103,38 @@ class _Rewrite:
 
     def __init__(self, fn: ir.Function):
         self.namer = ir.Namer(_names(fn))
+        self.kept: dict[str, ir.Var] = {}  # read by the loop, written later: copies
 
     def var(self, like: ir.Var) -> ir.Var:
         if like.kind == "temp":
             return ir.Var(self.namer.temp(), "temp")
         return ir.Var(self.namer.fresh(re.sub(r"_\d+$", "", like.name)), like.kind, like.of)
 
-    def loop(self, body: list, n: ir.Loop) -> list:
-        """``body`` (the function's) with forward loop ``n`` and its adjoint rewritten."""
-        rev = next((m for m in body if isinstance(m, ir.Loop) and m.adjoint and
-                    m.index == n.index), None)
+    def loop(self, body: list, n: ir.Loop, rev: ir.Loop) -> list:
+        """``body`` (the function's) with forward loop ``n`` and its adjoint ``rev``
+        rewritten."""
         assert n.checkpoint is not None
         option, value = n.checkpoint
         n.checkpoint = None
-        if rev is None:  # nothing flows back through the loop: no tape to spare
-            return body
+        # What the loop reads and later code writes into in place: the recomputations
+        # read a copy made before the loop (the taped run read each value as it was).
+        i = _position(body, n)
+        keep = scan.written_later(n, body[i + 1:])
+        self.kept = {v.name: self.var(v) for v in keep}
+        copies = [ir.Stmt(self.kept[v.name], _FROZEN, (v,), n.loc) for v in keep]
         taped, names = self.copy(n)
         advance = self.copy(n)[0] if option == "snapshots" else None
         for m in [n, *ir.walk(n.body)]:  # (each adjoint loop has its forward loop's
             if isinstance(m, ir.Loop) and m.index is not None:  # index: its own)
                 names.pop(m.index.name, None)
-        _read_from(rev, names)  # the adjoint pops what the taped copy pushes
+        _substitute([rev], _renaming(names), defs=False)  # it pops what the copy pushes
         store = ir.Var(self.namer.fresh("checkpoints"))
         start, stop, step = n.bounds
         kwargs = () if value is None else ((option, value),)
         made = ir.Stmt(store, _NEW, (start, stop, step), n.loc, kwargs=kwargs)
         final = self.with_takes(n, store)
-        i = _position(body, n)
-        return [*body[:i], made, n, *self.reversal(body[i + 1:], rev, final, taped, advance)]
+        return [*body[:i], *copies, made, n,
+                *self.reversal(body[i + 1:], rev, final, taped, advance)]
 
     def with_takes(self, n: ir.Loop, store: ir.Operand) -> ir.Var:
         """Loop ``n`` without pushes, taking snapshots; the checkpoints after it."""
@@ -184,57 +208,46 @@ class _Rewrite:
             for v in ir.node_defs(m):
                 new.setdefault(v.name, self.var(v))
 
-        def sub(o):
-            return new.get(o.name, o) if isinstance(o, ir.Var) else o
-
         copy = ir.clone([n])[0]
         assert isinstance(copy, ir.Loop)
-        _rename(copy, sub)
+        _substitute([copy], _renaming({**new, **self.kept}), defs=True)
         return copy, new
 
 
-def _read_from(rev: ir.Loop, names: dict[str, ir.Var]) -> None:
-    """Adjoint loop ``rev`` (and the regions in it) popping into and reading the copy's
-    names ``names`` instead of the forward loop's."""
-    def sub(o):
-        return names.get(o.name, o) if isinstance(o, ir.Var) else o
-
-    for m in [rev, *ir.walk(rev.body)]:
+def _substitute(nodes: list, sub: Callable[[Any], Any], defs: bool) -> None:
+    """Every operand ``o`` read in ``nodes`` and the regions in them becomes ``sub(o)``;
+    with ``defs`` the names they define and push too (a renamed copy), else the names
+    their adjoint regions pop into (an adjoint reading a renamed copy's tape)."""
+    for m in ir.walk(nodes):
         if isinstance(m, ir.Stmt):
+            m.target = sub(m.target) if defs else m.target
             m.args = tuple(sub(a) for a in m.args)
             m.kwargs = tuple((k, sub(v)) for k, v in m.kwargs)
         elif isinstance(m, ir.If):
             m.cond = sub(m.cond)
-            m.phis = [ir.Phi(p.target, tuple(sub(s) for s in p.sources))
-                      for p in m.phis]
-            m.restore = ([sub(v) for v in m.restore[0]], [sub(v) for v in m.restore[1]])
+            m.phis = [ir.Phi(sub(p.target) if defs else p.target,
+                             (sub(p.sources[0]), sub(p.sources[1]))) for p in m.phis]
+            if defs:
+                m.save = ([sub(v) for v in m.save[0]], [sub(v) for v in m.save[1]])
+            else:
+                m.restore = ([sub(v) for v in m.restore[0]], [sub(v) for v in m.restore[1]])
         else:
+            if defs:
+                m.index = sub(m.index) if m.index is not None else None
+                m.save = [sub(v) for v in m.save]
+                m.save_start = [sub(v) for v in m.save_start]
+            else:
+                m.restore = [[sub(v) for v in group] for group in m.restore]
             m.bounds = tuple(sub(b) for b in m.bounds)
-            m.carried = [ir.Phi(p.target, tuple(sub(s) for s in p.sources), p.out)
-                         for p in m.carried]
-            m.restore = [[sub(v) for v in group] for group in m.restore]
-
-
-def _rename(loop: ir.Loop, sub) -> None:
-    for m in [loop, *ir.walk(loop.body)]:
-        if isinstance(m, ir.Stmt):
-            m.target = sub(m.target)
-            m.args = tuple(sub(a) for a in m.args)
-            m.kwargs = tuple((k, sub(v)) for k, v in m.kwargs)
-        elif isinstance(m, ir.If):
-            m.cond = sub(m.cond)
-            m.phis = [ir.Phi(sub(p.target), tuple(sub(s) for s in p.sources))
-                      for p in m.phis]
-            m.save = ([sub(v) for v in m.save[0]], [sub(v) for v in m.save[1]])
-        else:
-            m.index = sub(m.index) if m.index is not None else None
-            m.bounds = tuple(sub(b) for b in m.bounds)
-            m.carried = [ir.Phi(sub(p.target), tuple(sub(s) for s in p.sources),
-                                sub(p.out)) for p in m.carried]
-            m.save = [sub(v) for v in m.save]
-            m.save_start = [sub(v) for v in m.save_start]
             m.cond = sub(m.cond) if m.cond is not None else None
             m.exit = sub(m.exit) if m.exit is not None else None
+            m.carried = [ir.Phi(sub(p.target) if defs else p.target,
+                                (sub(p.sources[0]), sub(p.sources[1])),
+                                sub(p.out) if defs else p.out) for p in m.carried]
+
+
+def _renaming(names: dict[str, ir.Var]) -> Callable[[Any], Any]:
+    return lambda o: names.get(o.name, o) if isinstance(o, ir.Var) else o
 
 
 def _position(block: list, n: ir.Node) -> int:
