@@ -40,7 +40,14 @@ $(NUMBA_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,numba]'
 	touch $(NUMBA_STAMP)
 
-test: $(NUMBA_STAMP)
+# The tests of Dask arrays need dask and distributed (the `dask` extra): `make test` installs
+# both extras; without them those tests skip too.
+TEST_STAMP := $(VENV)/.installed-test
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,numba,dask]'
+	touch $(TEST_STAMP)
+
+test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy srcgrad
 	$(BIN)/python -m pytest -q $(PYTEST_JOBS)
