@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-compiled lint typecheck bench docs clean
+.PHONY: demo test test-compiled lint typecheck bench bench-dask docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,16 @@ $(BENCH_STAMP): $(STAMP)
 # Not part of `make test`: prints a table, writes bench/results.md and bench/results.png.
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
+
+# Not part of `make bench` (a cluster and 3.2 GB of rows, about 20 s): Dask against NumPy,
+# and peak memory on data larger than a worker; writes bench/results-dask.md.
+DASK_STAMP := $(VENV)/.installed-dask
+$(DASK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	touch $(DASK_STAMP)
+
+bench-dask: $(DASK_STAMP)
+	$(BIN)/python bench/dask_bench.py
 
 # The API reference, generated from the docstrings by pdoc (in the dev extra); gitignored.
 docs: $(STAMP)
