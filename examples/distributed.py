@@ -21,8 +21,9 @@ import time
 
 # Run as a script, this folder comes first on sys.path, and this file would be imported
 # in place of Dask's distributed package, whose name it has.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if __name__ == "__main__":
+    _HERE = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 
 import dask  # noqa: E402
 import dask.array as da  # noqa: E402

@@ -16,6 +16,8 @@ Under ``make test`` the data is 480 MB (workers limited to 400 MB); ``-m slow`` 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import resource
 import subprocess
 import sys
@@ -28,14 +30,30 @@ import pytest
 
 dask = pytest.importorskip("dask", reason="dask is not installed (pip install 'srcgrad[dask]')")
 da = pytest.importorskip("dask.array", reason="dask.array is not installed")
-distributed = pytest.importorskip("distributed", reason="distributed is not installed "
-                                  "(pip install 'srcgrad[dask]')")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def _without_examples():
+    """sys.path without examples/ (which another test module may have put first): there,
+    examples/distributed.py would be imported in place of Dask's distributed package,
+    whose name it has, here and in the workers a cluster spawns (they get sys.path)."""
+    here = os.path.abspath(ROOT / "examples")
+    kept = sys.path[:]
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    try:
+        yield
+    finally:
+        sys.path[:] = kept
+
+
+with _without_examples():
+    distributed = pytest.importorskip("distributed", reason="distributed is not installed "
+                                      "(pip install 'srcgrad[dask]')")
 psutil = pytest.importorskip("psutil", reason="psutil (a dependency of distributed) is missing")
 from fixtures import dask_losses as L  # noqa: E402
 
 import srcgrad  # noqa: E402
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _peak_rss() -> int:
@@ -70,7 +88,7 @@ def run_on_cluster(rows: int, features: int, chunk: int, limit: str):
     cluster; returns them, the client's memory rise and the workers' peaks."""
     settings = {"distributed.worker.memory.target": False,  # no spilling to disk:
                 "distributed.worker.memory.spill": False}  # what a worker holds, it holds
-    with dask.config.set(settings), \
+    with dask.config.set(settings), _without_examples(), \
             distributed.LocalCluster(n_workers=2, threads_per_worker=1, memory_limit=limit,
                                      host="127.0.0.1", dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
