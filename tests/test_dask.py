@@ -174,6 +174,14 @@ def test_a_norm_penalty_and_an_array_written_in_place(data):
     np.testing.assert_allclose(g.compute(), differences(L.written, (w, X), 0), rtol=1e-6)
 
 
+def test_a_sum_built_with_in_place_additions_in_a_loop(data):
+    X, _, _ = data
+    w = np.linspace(-0.3, 0.3, D)
+    g = lazy_call(srcgrad.grad(L.running), w, chunked(X))
+    same(g, srcgrad.grad(L.running)(w, X))
+    np.testing.assert_allclose(g.compute(), differences(L.running, (w, X), 0), rtol=1e-6)
+
+
 def test_value_and_grad_of_a_zero_dimensional_dask_loss(data):
     X, y, _ = data
     w = np.zeros(D)
