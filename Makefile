@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-compiled lint typecheck bench docs clean
+.PHONY: demo test test-compiled lint typecheck bench bench-dask docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,14 @@ $(NUMBA_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,numba]'
 	touch $(NUMBA_STAMP)
 
-test: $(NUMBA_STAMP)
+# The tests of Dask arrays need dask and distributed (the `dask` extra): `make test` installs
+# both extras; without them those tests skip too.
+TEST_STAMP := $(VENV)/.installed-test
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,numba,dask]'
+	touch $(TEST_STAMP)
+
+test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy srcgrad
 	$(BIN)/python -m pytest -q $(PYTEST_JOBS)
@@ -61,6 +68,16 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/checkpointing.py
+
+# Not part of `make bench` (a cluster and 3.2 GB of rows, about 20 s): Dask against NumPy,
+# and peak memory on data larger than a worker; writes bench/results-dask.md.
+DASK_STAMP := $(VENV)/.installed-dask
+$(DASK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	touch $(DASK_STAMP)
+
+bench-dask: $(DASK_STAMP)
+	$(BIN)/python bench/dask_bench.py
 
 # The API reference, generated from the docstrings by pdoc (in the dev extra); gitignored.
 docs: $(STAMP)

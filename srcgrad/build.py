@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import backend, compiled, frontend, ir, optimize, runtime, transform
+from . import arrays, backend, compiled, frontend, ir, optimize, runtime, transform
 from .errors import (
     InternalError,
     Loc,
@@ -377,9 +377,14 @@ def _load(source: str, namespace: dict, name: str, filename: str) -> Callable:
     return namespace[name]
 
 
-def array_key(args: Sequence[object]) -> tuple[tuple[object, ...], tuple[object, ...]]:
+def array_key(args: Sequence[object]
+              ) -> tuple[tuple[object, ...] | None, tuple[object, ...] | None]:
     """The shapes (None for non-arrays) and dtypes (None for Python numbers and other
-    objects; NumPy scalars have theirs) of ``args``: what code is specialized on."""
+    objects; NumPy scalars have theirs) of ``args``: what code is specialized on. None
+    and None where a Dask or CuPy array is among them: their code is written for any
+    shape, its run-time helpers deciding on the arrays themselves (``callpaths``)."""
+    if arrays.foreign(args):
+        return None, None
     return (tuple(a.shape if isinstance(a, np.ndarray) else None for a in args),
             tuple(getattr(a, "dtype", None) if isinstance(a, (np.ndarray, np.generic))
                   else None for a in args))
@@ -399,7 +404,8 @@ def complex_positions(args: Iterable) -> tuple[int, ...]:
     """The positions of the arguments (leaves) that hold complex numbers: part of a
     specialization's key, like the kinds (``transform/complexity.py``)."""
     return tuple(i for i, a in enumerate(args) if isinstance(a, complex) or (
-        isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "c"))
+        (isinstance(a, (np.ndarray, np.generic)) or arrays.library(a) is not None)
+        and a.dtype.kind == "c"))
 
 
 def _annotated_kinds(f: Callable, params: list[str]) -> tuple[str, ...]:

@@ -8,15 +8,30 @@ lists or tuples of floats alone (``floats_key``) skips the checks and the
 flattening of structured arguments once its lengths were met
 (``floats_result``). Both return exactly what the general path returns: the same
 derivative, fed the same leaves.
+
+A call with Dask or CuPy arrays among its arguments (``arrays.foreign``) runs
+``Dispatched.call``: the derivative not specialized on shapes (the run-time helpers
+decide at run time, on the arrays themselves: ``runtime.foreign``), keyed on each
+argument's type and dtype, through ``run_foreign``: its source loaded where ``np``
+completes what the array library lacks (``arrays.completed``), run for Dask under
+``lazy.nothing_computed``, so that what it returns is a graph. What the code cannot
+do on those arrays (a value it needs now, an operation the library refuses) is a
+located ``UsageError`` at the user's line, never a computation behind the user's
+back.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import checks
-from .build import Derivative, array_key
+from . import arrays, checks, lazy, runtime
+from .build import Derivative, _load, _located_runtime_error, array_key
+from .errors import SrcgradError, UsageError
 
 
 def floats_key(args: tuple[object, ...]) -> tuple[object, ...] | None:
@@ -82,6 +97,7 @@ class Shaped:
         """A call with shapes or dtypes not met before: build (or find) its derivative."""
         self.check(args)
         shapes, dtypes = array_key(args)
+        assert shapes is not None and dtypes is not None  # (NumPy arrays here, no others)
         cplx = checks.complex_positions(args)
         if (shapes, cplx, dtypes) not in self.by_shapes:
             self.by_shapes[shapes, cplx, dtypes] = self.build(shapes, cplx, dtypes)
@@ -124,3 +140,129 @@ def _key_function(arrays: tuple[int, ...]) -> Callable[[tuple[object, ...]], tup
         parts = "".join(f"a[{i}].shape, a[{i}].dtype, " for i in arrays)
         fn = _KEYS[arrays] = eval(f"lambda a: ({parts})")  # noqa: S307 - our own text
     return fn
+
+
+class Dispatched:
+    """Calls with Dask or CuPy arrays: ``build(complex positions)`` makes the derivative
+    (not specialized on shapes), one per combination of argument types and dtypes
+    (``check`` runs on the arguments of each new one), run by ``run_foreign``."""
+
+    def __init__(self, build: Callable[[tuple[int, ...]], Derivative],
+                 check: Callable[[tuple[object, ...]], None]):
+        self.build, self.check = build, check
+        self.table: dict[tuple[object, ...], Derivative] = {}
+
+    def call(self, *args: object) -> object:
+        key = tuple((type(a), getattr(a, "dtype", None)) for a in args)
+        d = self.table.get(key)
+        if d is None:
+            self.check(args)
+            d = self.table[key] = self.build(checks.complex_positions(args))
+        return run_foreign(d, args)
+
+    def derivative_for(self, args: tuple[object, ...]) -> Derivative | None:
+        return self.table.get(tuple((type(a), getattr(a, "dtype", None)) for a in args))
+
+
+# By id of the derivative: it (weakly), and its code loaded for Dask and CuPy arrays.
+_LOADED: dict[int, tuple[weakref.ref[Derivative], Callable[..., Any]]] = {}
+
+
+def run_foreign(d: Derivative, args: tuple[object, ...] | list[object]) -> Any:
+    """``d``'s code run on arguments holding Dask or CuPy arrays (see the module
+    docstring): its result, or a located error for what it cannot do on them."""
+    kept = _LOADED.get(id(d))
+    if kept is None or kept[0]() is not d:
+        fn = _load(d.source, arrays.completed(d.namespace), d.ir.name, d.filename)
+        kept = _LOADED[id(d)] = (weakref.ref(d), fn)
+    libraries = arrays.foreign(args)
+    guard = lazy.nothing_computed() if "dask" in libraries else contextlib.nullcontext()
+    try:
+        with guard:
+            return kept[1](*args)
+    except arrays.NotLazy as exc:
+        raise _not_lazy(d, exc, libraries).with_traceback(None) from None
+    except (SrcgradError, runtime.NotScalar):
+        raise
+    except Exception as exc:  # noqa: BLE001 - each located at the user's line
+        if _refused_by_library(exc, libraries):
+            raise _refused(d, exc, libraries).with_traceback(None) from None
+        raise _located_runtime_error(d, exc).with_traceback(None) from None
+
+
+def _where(d: Derivative, exc: BaseException) -> tuple[Any, str, str]:
+    """(the user's location, the sweep, the generated line) where ``exc`` was raised."""
+    frames = [fr for fr in traceback.extract_tb(exc.__traceback__) if fr.filename == d.filename]
+    lineno = frames[-1].lineno if frames else None
+    loc, sweep = d.locs.get(lineno, (None, "")) if lineno is not None else (None, "")
+    line = d.source.splitlines()[lineno - 1].strip() if lineno else ""
+    return loc or _located_runtime_error(d, exc).loc, sweep, line
+
+
+def _not_lazy(d: Derivative, exc: arrays.NotLazy, libraries: tuple[str, ...]) -> UsageError:
+    loc, sweep, line = _where(d, exc)
+    code = f", in the {sweep} code of this line (`{line}`)" if sweep else ""
+    helper = _runtime_helper(exc)
+    if helper is not None:
+        return UsageError(f"srcgrad's run-time helper {helper}, which the derivative of this "
+                          f"line calls{code}, needs NumPy arrays: it would compute the Dask "
+                          f"array ({exc.message})", loc, "Differentiate this function on "
+                          "NumPy arrays (compute its input first); the derivative of this "
+                          "line is not written for Dask arrays.")
+    return UsageError(f"this line needs the value of a Dask array now{code}: {exc.message}; "
+                      "srcgrad's gradient of Dask arrays computes nothing until you compute "
+                      "it", loc, exc.hint)
+
+
+def _runtime_helper(exc: BaseException) -> str | None:
+    """The run-time helper (called by generated code) on whose behalf ``exc`` was
+    raised, if any: the outermost frame of ``srcgrad/runtime`` in its traceback."""
+    for fr in traceback.extract_tb(exc.__traceback__):
+        if fr.filename.startswith(_RUNTIME) and not fr.filename.endswith("foreign.py"):
+            return fr.name
+    return None
+
+
+_RUNTIME = os.path.dirname(os.path.abspath(runtime.__file__)) + os.sep
+
+
+def _refused_by_library(exc: BaseException, libraries: tuple[str, ...]) -> bool:
+    """Whether ``exc`` came from the array library (raised in its code) or from NumPy
+    handing it a call it does not implement (NotImplemented from its protocols)."""
+    if any(f"/{lib}/" in fr.filename for fr in traceback.extract_tb(exc.__traceback__)
+           for lib in libraries):
+        return True
+    text = str(exc)
+    return any(s in text for s in ("NotImplemented", "no implementation found", "Array' object",
+                                   *_INTO_NUMPY))
+
+
+# What NumPy says when a Dask (CuPy) value is written into a NumPy array, or added to one
+# in place (the array library refuses a NumPy ``out``).
+_INTO_NUMPY = ("setting an array element with a sequence", "out parameter is not fully",
+               "Implicit conversion to a NumPy array")
+
+
+def _refused(d: Derivative, exc: BaseException, libraries: tuple[str, ...]) -> SrcgradError:
+    loc, sweep, line = _where(d, exc)
+    names = " and ".join(arrays.name(lib) for lib in libraries)
+    code = f"in the {sweep} code of this line (`{line}`)" if sweep else "while it ran"
+    if "'at'" in str(exc) and "NotImplemented" in str(exc):  # np.add.at: a scatter-add
+        return UsageError(f"a scatter-add at indices that may repeat (np.add.at), {code}, "
+                          f"which {names} arrays cannot do", loc, "This is the adjoint of a "
+                          "read through an integer array (x[[0, 2, 2]], x[idx]) or np.take, "
+                          "np.repeat: read with slices, or write the selection as a product "
+                          "with a one-hot matrix (onehot @ x, np.sum(onehot * x, axis=1)).")
+    if any(s in str(exc) for s in _INTO_NUMPY):
+        return UsageError(f"an in-place update of a NumPy array with a {names} value, {code}",
+                          loc, "The adjoint of an argument read by index (theta[0], "
+                          "theta[1:]) is updated in place, and it is a NumPy array when the "
+                          f"argument is one: pass that argument as a {names} array too "
+                          "(dask.array.from_array(theta)), or split it into arguments of "
+                          "their own (b, w rather than theta[0], theta[1:]).")
+    return SrcgradError(f"{type(exc).__name__}: {exc}, {code}, on {names} arrays", loc,
+                        f"NumPy handed this operation to {names} (its __array_function__ or "
+                        "__array_ufunc__), which cannot do it here. An in-place update of "
+                        "a NumPy array with such a value is one (pass that array as a "
+                        f"{names} array too); see the user guide's 'Dask and CuPy arrays' "
+                        "for what is supported.")

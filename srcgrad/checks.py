@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import pytrees
+from . import arrays, pytrees
 from .build import _binder, _caller_loc, _located_runtime_error, _params, _wrt
 from .build import complex_positions as complex_positions  # (where kinds are made)
 from .errors import ArgumentError, Loc, NonScalarOutput, SrcgradError, UsageError
@@ -58,10 +58,12 @@ class Transform:
     every: bool  # differentiates every argument (else the ``wrt`` ones)
     integers: bool = False  # integer and boolean values are differentiated as reals
     complex: bool = False  # takes complex numbers (rules/complexes.py: the convention)
+    foreign: bool = False  # takes Dask and CuPy arrays (arrays.py; callpaths.Dispatched)
 
 
-GRAD = Transform("grad", containers=True, every=False, complex=True)
-VALUE_AND_GRAD = Transform("value_and_grad", containers=True, every=False, complex=True)
+GRAD = Transform("grad", containers=True, every=False, complex=True, foreign=True)
+VALUE_AND_GRAD = Transform("value_and_grad", containers=True, every=False, complex=True,
+                           foreign=True)
 JVP = Transform("jvp", containers=True, every=True, complex=True)
 VJP = Transform("vjp", containers=True, every=True, integers=True, complex=True)
 JACOBIAN = Transform("jacobian", containers=True, every=False)
@@ -190,6 +192,9 @@ def describe(value) -> str:
         return "a boolean"
     if isinstance(value, np.ndarray):
         return f"an array of {value.dtype}"
+    lib = arrays.library(value)
+    if lib is not None:
+        return f"a {arrays.name(lib)} array of {value.dtype}"
     if isinstance(value, np.generic):
         return f"a NumPy {value.dtype} scalar"
     if isinstance(value, complex):
@@ -198,14 +203,17 @@ def describe(value) -> str:
     return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
 
 
+def _array(value) -> bool:
+    """A NumPy array or scalar, or a Dask or CuPy array: a value with a dtype."""
+    return isinstance(value, (np.ndarray, np.generic)) or arrays.library(value) is not None
+
+
 def _complex(value) -> bool:
-    return isinstance(value, complex) or (
-        isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "c")
+    return isinstance(value, complex) or (_array(value) and value.dtype.kind == "c")
 
 
 def _integer(value) -> bool:
-    return isinstance(value, (bool, np.bool_)) or (
-        isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biu")
+    return isinstance(value, (bool, np.bool_)) or (_array(value) and value.dtype.kind in "biu")
 
 
 def integer_number(value) -> bool:
@@ -217,7 +225,7 @@ def _real(value, integers: bool) -> bool:
     """A value ``t`` can differentiate with respect to."""
     if _integer(value):
         return integers
-    if isinstance(value, (np.ndarray, np.generic)):
+    if _array(value):
         return value.dtype.kind == "f"
     return isinstance(value, numbers.Real)
 
@@ -245,6 +253,8 @@ def arguments(f: Callable, t: Transform, args: tuple, indices: tuple = ()) -> No
         leaves = _leaves(value, name)
         structured = pytrees.is_structured(value, name == "self")
         for path, leaf in leaves:
+            arrays.check(f"argument {name!r} of {f.__name__}" + (
+                f": {path}" if path != name else ""), leaf, t.name, t.foreign, _caller_loc)
             if _complex(leaf) and not (t.complex and not structured):
                 _refuse(f, t, name, path, describe(leaf), _COMPLEX_HERE if t.complex
                         else _COMPLEX, differentiated)
@@ -276,7 +286,7 @@ def _object_hint(value) -> str | None:
         return ("A function (or class) passed as an argument is a constant of the "
                 "derivative: leave it out of wrt.")
     return None if value is None or isinstance(value, (str, numbers.Number, np.ndarray,
-                                                       np.generic)) else (
+                                                       np.generic)) or _array(value) else (
         f"Make {cls} a @dataclasses.dataclass (or a typing.NamedTuple), or call "
         f"srcgrad.register_class({cls}, fields=(...)) naming the attributes that hold "
         f"arrays; the gradient then comes back as a {cls}. For a method's self, "

@@ -45,10 +45,11 @@ from typing import Any
 
 import numpy as np
 
-from . import checks, compiled, pytrees, runtime
+from . import arrays, checks, compiled, pytrees, runtime
 from .build import (
     _RUNTIME_ERRORS,
     Derivative,
+    _caller_loc,
     _Entry,
     _entry,
     _guarded,
@@ -58,7 +59,7 @@ from .build import (
     _params,
     array_key,
 )
-from .callpaths import Shaped, floats_key, floats_result
+from .callpaths import Dispatched, Shaped, floats_key, floats_result, run_foreign
 from .errors import UsageError
 
 # f's parameters, the required ones defaulting to _sg_missing, then *_sg_more and
@@ -155,7 +156,7 @@ class _Specializations:
         self.backend, self.cache, self.checkpoint = backend
         self.transform, self.with_value = transform, with_value
         self.by_types: dict[tuple[type, ...], Callable[..., Any]] = {}
-        self.derivative_of: dict[object, Derivative | Shaped | None] = {}
+        self.derivative_of: dict[object, Derivative | Shaped | Dispatched | None] = {}
         self.built = entry.generation
 
     def specialize(self, args: tuple[object, ...]) -> Callable[..., Any]:
@@ -171,12 +172,18 @@ class _Specializations:
         else:
             checks.arguments(f, transform, args, indices)
             kinds = tuple(map(_kind, args))
-            arrays = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
-            if arrays:
+            at = tuple(i for i, a in enumerate(args) if isinstance(a, np.ndarray))
+            if _foreign(args, self.backend):  # Dask, CuPy: code for any shape (callpaths)
+                made = Dispatched(lambda cplx: entry.derivative(
+                    indices, "one", kinds, (), None, grads_only=only, complex_=cplx,
+                    **options), lambda args: checks.arguments(f, transform, args, indices))
+                fn = made.call
+                self.derivative_of[fn] = made
+            elif at:
                 shaped = Shaped(lambda shapes, cplx, dtypes: entry.derivative(
                     indices, "one", kinds, (), shapes, grads_only=only, complex_=cplx,
                     dtypes=dtypes, **options),
-                    arrays, len(args), lambda args: checks.arguments(f, transform, args,
+                    at, len(args), lambda args: checks.arguments(f, transform, args,
                                                                      indices))
                 fn = shaped.call
                 self.derivative_of[fn] = shaped
@@ -194,7 +201,7 @@ class _Specializations:
     def runtime_error(self, fn: object, exc: BaseException, args: tuple[object, ...]
                       ) -> BaseException:
         made = self.derivative_of.get(fn) or self.derivative_of.get(_structured)
-        d = made.derivative_for(args) if isinstance(made, Shaped) else made
+        d = made.derivative_for(args) if isinstance(made, (Shaped, Dispatched)) else made
         if isinstance(exc, TypeError):  # about an argument, or not srcgrad's to report
             return checks.blame(self.f, self.transform, args, exc, d) or exc
         assert d is not None  # (a derivative ran: the one that raised)
@@ -212,7 +219,7 @@ class _Specializations:
 
 
 def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
-                derivative_of: dict[object, Derivative | Shaped | None],
+                derivative_of: dict[object, Derivative | Shaped | Dispatched | None],
                 grads_only: bool = False, options: dict[str, Any] | None = None
                 ) -> Callable[..., Any]:
     """The derivative for calls with structured arguments (``pytrees``: tuples, lists,
@@ -233,6 +240,7 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
         checks.arguments(f, transform, args, indices)  # on each call: contents change
         flat = pytrees.Flat(params, args)
         wrt = tuple(j for i in indices for j in flat.indices(i))
+        foreign = _foreign(flat.leaves, (options or {}).get("backend", "python"))
         shapes, dtypes = array_key(flat.leaves)  # specialized as plain arguments are
         d = entry.derivative(wrt, "one", tuple(map(_kind, flat.leaves)), flat.structures,
                              shapes, complex_=checks.complex_positions(flat.leaves),
@@ -240,7 +248,7 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
         derivative_of[_structured] = d
         if key is not None:
             floats[key] = d
-        out = list(d.fn(*flat.leaves))
+        out = list(run_foreign(d, flat.leaves) if foreign else d.fn(*flat.leaves))
         grads = iter(out[1:])
         shaped = tuple(flat.rebuild(i, [next(grads) for _ in flat.indices(i)])
                        for i in indices)
@@ -249,6 +257,19 @@ def _structured(f: Callable[..., Any], entry: _Entry, indices: tuple[int, ...],
         return (out[0], *shaped)
 
     return call
+
+
+def _foreign(values: tuple[object, ...] | list[object], backend: str) -> bool:
+    """Whether a call holds Dask or CuPy arrays (``arrays``); refused for numba, which
+    compiles code for NumPy arrays."""
+    libraries = arrays.foreign(values)
+    if libraries and backend != "python":
+        names = " and ".join(arrays.name(lib) for lib in libraries)
+        raise UsageError(f"backend={backend!r} compiles code for NumPy arrays; this call "
+                         f"passes {names} arrays", _caller_loc(),
+                         f"Use the default backend (srcgrad.grad(f)) for {names} arrays: "
+                         f"{names} runs the gradient's operations.")
+    return bool(libraries)
 
 
 def _dispatch_text(f: Callable[..., Any], sig: inspect.Signature, namespace: dict[str, object],

@@ -24,14 +24,16 @@ is a constant of the derivative.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import weakref
 from collections.abc import Callable
 
 import numpy as np
 
-from . import checks, pytrees, runtime
+from . import arrays, checks, lazy, pytrees, runtime
 from .build import Derivative, _call, _caller_loc, _Entry, _entry, _guarded, _kind, _params
+from .callpaths import run_foreign
 from .errors import StructuredOutput, UsageError
 from .frontend import OUTPUT
 
@@ -192,6 +194,19 @@ def jacobian(f: Callable, t: checks.Transform, i: int, args: tuple, out: object,
     return pytrees.unflatten(structure, per_out, out)
 
 
+def _aux_value(f: Callable, t: checks.Transform, args: tuple) -> object:
+    """``f(*args)`` for has_aux (on copies of NumPy arrays, which f may write into); with
+    Dask arrays, computing nothing (``lazy``), as the derivative does after it."""
+    foreign = "dask" in arrays.foreign(pytrees.Flat(_params(f), args).leaves)
+    try:
+        with checks.blaming(f, t, args), \
+                lazy.nothing_computed() if foreign else contextlib.nullcontext():
+            return f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+    except arrays.NotLazy as exc:
+        raise UsageError(f"{f.__name__} needs the value of a Dask array now: {exc.message}",
+                         checks._failed_at(f, exc, None), exc.hint) from None
+
+
 def aux_gradient(f: Callable, wrt: object, with_value: bool) -> Callable:
     """``grad(f, wrt, has_aux=True)`` (or ``value_and_grad``): see the module docstring."""
     t = checks.VALUE_AND_GRAD if with_value else checks.GRAD
@@ -203,8 +218,7 @@ def aux_gradient(f: Callable, wrt: object, with_value: bool) -> Callable:
     def gradient(*args, **kwargs):
         args = checks.bind(f, args, kwargs)
         checks.arguments(f, t, args, indices)
-        with checks.blaming(f, t, args):
-            out = f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+        out = _aux_value(f, t, args)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise UsageError(f"{t.name}(has_aux=True) of {f.__name__}: it returns "
                              f"{checks.describe(out)}, not a pair (loss, aux)", _caller_loc(),
@@ -217,7 +231,8 @@ def aux_gradient(f: Callable, wrt: object, with_value: bool) -> Callable:
                                          complex_=checks.complex_positions(flat.leaves))
         try:
             with checks.blaming(f, t, args, d):
-                value, *grads = _call(d, tuple(flat.leaves))
+                value, *grads = (run_foreign(d, flat.leaves) if arrays.foreign(flat.leaves)
+                                 else _call(d, tuple(flat.leaves)))
         except runtime.NotScalar as exc:
             raise checks.non_scalar(f, t, exc.shape, d.primal.loc, exc.complex) from None
         it = iter(grads)

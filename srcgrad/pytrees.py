@@ -26,7 +26,8 @@ with ``==``: a derivative is built per structure, ``build._Entry``):
 
 Leaves are in depth-first order of the fields/entries, which is the order of the
 generated code's parameters and of ``hessian``'s rows for a structured argument.
-This module imports nothing of srcgrad but ``errors``.
+A Dask or CuPy array is a leaf as a NumPy array is (``arrays``), never an object
+taken apart. This module imports nothing of srcgrad but ``errors`` and ``arrays``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from . import arrays
 from .errors import Loc, UsageError
 
 __all__ = ["Flat", "Static", "by_value", "constant_argument", "flatten", "unflatten",
@@ -131,8 +133,9 @@ def _plain(value: object) -> bool:
     """An instance of the user's own class (not the standard library's, NumPy's...),
     taken apart by its ``vars()``."""
     if isinstance(value, (type, types.ModuleType, types.FunctionType, types.MethodType,
-                          types.BuiltinFunctionType, functools.partial)):
-        return False
+                          types.BuiltinFunctionType, functools.partial)) or \
+            arrays.library(value) is not None or arrays.unsupported(value):
+        return False  # (an array of another library: a leaf, or refused by checks)
     module = (getattr(type(value), "__module__", None) or "builtins").split(".")[0]
     return module not in _NOT_PLAIN and hasattr(value, "__dict__")
 
@@ -157,9 +160,9 @@ def fields_of(value: object, plain: bool) -> tuple[str, ...] | None:
 def _differentiable(value: object) -> bool:
     """A leaf inside an object: floats and arrays of floats (complex ones too, for
     ``checks`` to refuse); an integer or boolean array there is static (an index)."""
-    if isinstance(value, (np.ndarray, np.generic)):
-        return value.dtype.kind in "fc"
-    return isinstance(value, (float, complex))
+    if isinstance(value, (np.ndarray, np.generic)) or arrays.library(value) is not None:
+        return value.dtype.kind in "fc"  # type: ignore[attr-defined]
+    return isinstance(value, (float, complex)) or arrays.unsupported(value)  # (refused)
 
 
 def is_structured(value: object, self_param: bool = False) -> bool:

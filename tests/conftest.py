@@ -5,8 +5,8 @@ from hypothesis import settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
-if EXAMPLES not in sys.path:
-    sys.path.insert(0, EXAMPLES)
+if EXAMPLES not in sys.path:  # last: examples/distributed.py must not hide dask's package
+    sys.path.append(EXAMPLES)
 
 # Every derivative a test builds is checked by the storage verifier (verify_storage).
 os.environ.setdefault("SRCGRAD_VERIFY", "1")

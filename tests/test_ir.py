@@ -111,7 +111,8 @@ def test_verifier_rejects_broken_ir(body, message):
 LAYERS = [
     {"errors", "runtime"},
     {"loops"},  # srcgrad.checkpointed, the user's marker (imports runtime)
-    {"pytrees"},  # structured arguments taken apart (imports errors alone)
+    {"arrays"},  # the array types taken: NumPy's, Dask's and CuPy's (imports errors alone)
+    {"pytrees", "lazy"},  # structured arguments taken apart; lazy: Dask computes nothing
     {"ir"},
     {"rules"},
     {"frontend", "transform"},

@@ -54,8 +54,8 @@ def _not_public(obj) -> str | None:
 def test_the_package_holds_the_core_and_its_modules():
     assert [m.__name__ for m in MODULES[1:]] == [
         f"srcgrad.runtime.{m}" for m in
-        ("casts", "checkpoints", "complexes", "decomp", "fft", "finite", "linalg",
-         "matfuncs", "ported",
+        ("casts", "checkpoints", "complexes", "decomp", "fft", "finite", "foreign",
+         "linalg", "matfuncs", "ported",
          "second_order", "shape", "sorting", "special", "stats", "transposes")]
     for module in MODULES[1:]:  # importing srcgrad.runtime imports them
         assert getattr(runtime, module.__name__.rpartition(".")[2]) is module
@@ -192,6 +192,8 @@ def test_shown_code_imports_srcgrad_helpers_from_the_runtime_package(generated):
     for module in MODULES[1:]:  # the core's: some only for programs not here (views)
         if module is runtime.transposes:  # reverse-over-reverse code only, not shown:
             continue  # test_reverse_over_reverse checks that rule text calls each
+        if module is runtime.foreign:  # called by the core for Dask and CuPy arrays,
+            continue  # never by generated code (tests/test_dask.py runs each)
         # (complex arguments' code: test_complex.py checks these in its shown code)
         expected = set(module.__all__) - NOT_SHOWN.get(module.__name__, set())
         assert used.get(module.__name__) == expected, \

@@ -83,7 +83,7 @@ def unbroadcast(g, x):
     if np.shape(g) == shape:
         return g
     g = sum_to(g, shape)
-    return float(g) if isinstance(x, _SCALARS) else g
+    return float(g) if isinstance(x, _SCALARS) and not foreign.is_foreign(g) else g
 
 
 def zeros_like(x):
@@ -94,6 +94,8 @@ def zeros_like(x):
         return 0.0
     if isinstance(x, (list, tuple)):  # (numbers, the common case, without a call each)
         return [0.0 if type(e) is float else zeros_like(e) for e in x]
+    if foreign.is_foreign(x):  # in x's library (Dask: x's chunks), not a NumPy array
+        return np.zeros_like(x, dtype=_float_dtype(x))
     return np.zeros(np.shape(x), _float_dtype(x))
 
 
@@ -112,7 +114,7 @@ def as_dtype_of(g, x):
     if dtype is not None and dtype.kind in "fc" and getattr(g, "dtype", dtype) != dtype:
         if dtype.kind == "f" and np.iscomplexobj(g):  # transform/complexity's invariant
             raise AssertionError("srcgrad bug: a complex adjoint for a real parameter")
-        return np.asarray(g, dtype=dtype)
+        return foreign.astype(g, dtype) if foreign.is_foreign(g) else np.asarray(g, dtype=dtype)
     if isinstance(g, np.ndarray) and not g.flags.writeable:
         return g.copy()
     return g
@@ -135,7 +137,9 @@ def copy_adjoint(x):
     """A copy of an adjoint that can be changed in place (lists copied deeply)."""
     if isinstance(x, list):
         return [copy_adjoint(e) for e in x]
-    return np.copy(x) if isinstance(x, np.ndarray) else x
+    if isinstance(x, np.ndarray):
+        return np.copy(x)
+    return x.copy() if foreign.is_foreign(x) else x
 
 
 def add_adjoints(a, b):
@@ -150,11 +154,15 @@ def add_adjoints(a, b):
 
 def write_order(c):
     """Position numbers shaped like ``c = g[index]``: which value each write carries."""
+    if foreign.is_foreign(c):
+        return foreign.write_order(c)
     return np.arange(np.size(c)).reshape(np.shape(c))
 
 
 def write_marks(g):
     """A blank buffer shaped like ``g`` for ``write_order`` numbers (-1: not written)."""
+    if foreign.is_foreign(g):
+        return np.full_like(g, -1, dtype=np.int64)
     return np.full(np.shape(g), -1)
 
 
@@ -167,6 +175,8 @@ def kept(c, back):
 
 def unstack(g, axis):
     """Adjoint of ``np.stack(xs, axis)`` (or ``np.array(xs)``): one array per element."""
+    if foreign.is_foreign(g):  # (np.array would make each a NumPy array)
+        return [e.copy() for e in np.moveaxis(g, axis, 0)]
     return [np.array(e) for e in np.moveaxis(g, axis, 0)]
 
 
@@ -175,6 +185,8 @@ def as_input(g, x):
     (``np.array(rows)`` of lists of rows)."""
     if not isinstance(x, list) or isinstance(g, list):  # (a list's adjoint already)
         return g
+    if isinstance(g, list) and any(map(foreign.is_foreign, g)):  # (unstack: np.asarray)
+        return [as_input(e, xe) for e, xe in zip(g, x)]
     return [as_input(e, xe) for e, xe in zip(unstack(g, 0), x)]
 
 
@@ -197,6 +209,8 @@ def sum_grad(g, x):
 def split_like(g, xs, axis):
     """Adjoint of ``np.concatenate(xs, axis)``: ``g`` cut back into the pieces."""
     sizes = [np.shape(e)[axis] for e in xs]
+    if foreign.is_foreign(g):
+        return foreign.split(g, sizes, axis)
     return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
 
 
@@ -211,6 +225,8 @@ def expand(g, x, axis, keepdims):
     shape = x if isinstance(x, tuple) else np.shape(x)
     if axis is not None and not keepdims:
         g = keep(g, shape, axis, False)
+    if foreign.is_foreign(x):  # a Dask or CuPy array of x's chunks, never a NumPy one
+        return foreign.broadcast(g, x)
     return np.broadcast_to(g, shape)  # a read-only view: adjoints are never
     # written in place unless the transform made them (sums, copies)
 
@@ -250,7 +266,8 @@ def between(a, lo, hi):
 
     Its shape is the output's: array bounds may broadcast ``a``.
     """
-    inside = np.ones(np.shape(a), dtype=bool)
+    inside = np.ones_like(a, dtype=bool) if foreign.is_foreign(a) else \
+        np.ones(np.shape(a), dtype=bool)
     if lo is not None:
         inside = inside & (a >= lo)
     if hi is not None:
@@ -343,7 +360,8 @@ def transpose_grad(g, axes):
     """Adjoint of ``np.transpose(a, axes)``: the inverse permutation."""
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(np.mod(axes, np.ndim(g))))  # axes may be negative
+    inverse = np.argsort(np.mod(axes, np.ndim(g)))  # axes may be negative
+    return np.transpose(g, tuple(map(int, inverse)) if foreign.is_foreign(g) else inverse)
 
 
 class NotScalar(Exception):
@@ -427,13 +445,14 @@ def diff_grad(g, n, axis):
 def average_weights(a, axis, weights):
     """The weights of ``np.average(a, axis, weights)`` at ``a``'s shape (ones if None)."""
     if weights is None:
-        return np.ones(np.shape(a))
-    w = np.asarray(weights, dtype=float)
+        return np.ones_like(a, dtype=float) if foreign.is_foreign(a) else np.ones(np.shape(a))
+    w = foreign.astype(weights, np.dtype(float)) if foreign.is_foreign(weights) else \
+        np.asarray(weights, dtype=float)
     if w.shape != np.shape(a):  # 1-d weights along an integer axis
         shape = [1] * np.ndim(a)
         shape[axis] = w.size
         w = w.reshape(shape)
-    return np.broadcast_to(w, np.shape(a))
+    return foreign.broadcast(w, a) if foreign.is_foreign(a) else np.broadcast_to(w, np.shape(a))
 
 
 def weights_grad(c, weights, axis):
@@ -449,6 +468,7 @@ def weights_grad(c, weights, axis):
 from . import casts, decomp, fft, finite, linalg, ported, second_order, sorting, special, transposes  # noqa: E402, F401, E501
 from . import checkpoints as checkpoints  # noqa: E402 - checkpointed loops' snapshots
 from . import complexes as complexes  # noqa: E402 - complex numbers (rules/complexes.py)
+from . import foreign as foreign  # noqa: E402 - the core's work on Dask and CuPy arrays
 from . import matfuncs as matfuncs  # noqa: E402 - SciPy's helpers (scipy_linalg, scipy_stats)
 from . import shape as shape  # noqa: E402 - (its name is also a parameter's, above)
 from . import stats as stats  # noqa: E402

@@ -191,7 +191,7 @@ def frozen(v):
 
 
 def _copy(v):
-    if isinstance(v, np.ndarray):
+    if isinstance(v, np.ndarray) or hasattr(v, "__array_function__"):  # (Dask, CuPy too)
         return v.copy()
     if isinstance(v, list):
         return [_copy(e) for e in v]

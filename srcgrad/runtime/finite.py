@@ -29,6 +29,9 @@ where a derivative, or a documented subgradient, exists. Contract: each helper i
   of ``np.var``/``np.std``'s derivative; 1 where ``a`` is empty (every term it divides is
   then an empty sum: the derivative of a function of no entries is zero, not 0/0).
 
+On Dask and CuPy arrays (``foreign``) each gives the same numbers, computing
+nothing eagerly, and so without the warnings, which need the values.
+
 Python scalars in give Python floats out (scalar code stays scalar code). The helpers
 read no srcgrad state except ``REPORT``, the hook srcgrad installs so that the warning
 names the user's line a generated derivative differentiates (it returns False for
@@ -42,6 +45,8 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
+
+from . import foreign
 
 __all__ = ["cbrt_slope", "pow_log", "pow_slope", "ratio", "spread_divisor", "sqrt_slope"]
 
@@ -62,6 +67,8 @@ def ratio(x, d):
     """``x / d`` where ``d != 0`` and 0 where ``d == 0`` (the subgradient 0 at a cone's tip)."""
     if isinstance(x, _SCALARS) and isinstance(d, _SCALARS):
         return 0.0 if d == 0 else x / d
+    if foreign.is_foreign(x) or foreign.is_foreign(d):
+        return foreign.ratio(x, d)
     zero = np.asarray(d) == 0
     if not np.any(zero):
         return x / d
@@ -74,10 +81,10 @@ def ratio(x, d):
 def spread_divisor(a, ans, ddof):
     """``np.size(a) / np.size(ans) - ddof`` (the count var and std divide by); 1 for an
     empty ``a`` (NumPy's result is NaN there and the derivative an empty sum)."""
-    n = np.size(a)
+    n = math.prod(np.shape(a))  # (np.size would compute a Dask array)
     if n == 0:
         return 1.0
-    return n / np.size(ans) - ddof
+    return n / math.prod(np.shape(ans)) - ddof
 
 
 def pow_log(p, x):
@@ -90,6 +97,8 @@ def pow_log(p, x):
             return 0.0
         _undefined(_NO_POW_LOG)
         return math.nan
+    if foreign.is_foreign(p) or foreign.is_foreign(x):
+        return foreign.pow_log(p, x)
     x = np.asarray(x)
     zero = x == 0
     if not np.any(zero):
@@ -116,6 +125,8 @@ def pow_slope(c, x, y):
             _undefined(_NO_POW_SLOPE)
             return math.copysign(math.inf, c)
         return c * x ** (y - 1)
+    if foreign.is_foreign(c) or foreign.is_foreign(x) or foreign.is_foreign(y):
+        return foreign.pow_slope(c, x, y)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(c * np.power(x, np.subtract(y, 1)))
     vanishes = np.asarray(c) == 0
@@ -138,6 +149,8 @@ def cbrt_slope(r):
             _undefined(_NO_CBRT_SLOPE)
             return math.inf
         return 1 / (3 * r * r)
+    if foreign.is_foreign(r):
+        return 1 / (3 * r * r)
     r = np.asarray(r)
     if np.any(r == 0):
         _undefined(_NO_CBRT_SLOPE)
@@ -156,6 +169,8 @@ def sqrt_slope(r):
         if r == 0:
             _undefined(_NO_SQRT_SLOPE)
             return math.inf
+        return 0.5 / r
+    if foreign.is_foreign(r):
         return 0.5 / r
     r = np.asarray(r)
     if not np.any(r == 0):

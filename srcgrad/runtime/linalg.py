@@ -24,7 +24,7 @@ import string
 
 import numpy as np
 
-from . import unbroadcast
+from . import foreign, unbroadcast
 from .finite import ratio
 
 __all__ = [
@@ -37,6 +37,11 @@ __all__ = [
 
 def _t(a):
     return np.swapaxes(a, -1, -2)
+
+
+def _array(x):
+    """``np.asarray(x)``, but a Dask or CuPy array stays one (``foreign``)."""
+    return x if foreign.is_foreign(x) else np.asarray(x)
 
 
 def trace_grad(g, a, offset, axis1, axis2):
@@ -100,24 +105,24 @@ def _tensordot_axes(axes, a, b):
 
 def tensordot_grad_a(g, a, b, axes):
     """Adjoint of ``a`` in np.tensordot: g contracted with b's free axes."""
-    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    a, b, g = _array(a), _array(b), _array(g)
     ca, cb = _tensordot_axes(axes, a, b)
     free_a = [i for i in range(a.ndim) if i not in ca]
     free_b = [i for i in range(b.ndim) if i not in cb]
     out = np.tensordot(g, b, axes=(list(range(len(free_a), g.ndim)), free_b))
     order = free_a + [ca[cb.index(j)] for j in sorted(cb)]
-    return np.transpose(out, np.argsort(order))
+    return np.transpose(out, tuple(int(i) for i in np.argsort(order)))
 
 
 def tensordot_grad_b(g, a, b, axes):
     """Adjoint of ``b`` in np.tensordot: a's free axes contracted with g."""
-    a, b, g = np.asarray(a), np.asarray(b), np.asarray(g)
+    a, b, g = _array(a), _array(b), _array(g)
     ca, cb = _tensordot_axes(axes, a, b)
     free_a = [i for i in range(a.ndim) if i not in ca]
     free_b = [i for i in range(b.ndim) if i not in cb]
     out = np.tensordot(a, g, axes=(free_a, list(range(len(free_a)))))
     order = [cb[ca.index(i)] for i in sorted(ca)] + free_b
-    return np.transpose(out, np.argsort(order))
+    return np.transpose(out, tuple(int(i) for i in np.argsort(order)))
 
 
 def _einsum_terms(subscripts, shapes):
@@ -150,9 +155,9 @@ def einsum_grad(g, subscripts, index, *operands):
 
     g and the other operands summed into its subscripts (identities for a repeated
     label, ones for a label only it has)."""
-    arrays = [np.asarray(o) for o in operands]
+    arrays = [_array(o) for o in operands]
     terms, out, size = _einsum_terms(subscripts, [a.shape for a in arrays])
-    g = np.asarray(g)
+    g = _array(g)
     kind = np.result_type(g, 1.0)  # identities and ones keep g's precision
     fresh = (c for c in string.ascii_letters if c not in "".join(terms) + out)
     pieces = [(out, g)] + [(t, a) for j, (t, a) in enumerate(zip(terms, arrays))
@@ -269,7 +274,7 @@ def _norm_partial(x, n, ord, axes, matrix):
 
 def norm_grad(g, x, ans, ord, axis, keepdims):
     """Adjoint of np.linalg.norm, any ord: g times the norm's gradient."""
-    x = np.asarray(x)
+    x = _array(x)
     axes, matrix = _norm_axes(x, ord, axis)
     g, n = (v if keepdims else np.expand_dims(v, axes) for v in (g, ans))
     return g * _norm_partial(x, n, ord, axes, matrix)
