@@ -393,3 +393,14 @@ def test_numba_backend_runs_checkpointed_loops_in_python():
                "backend: its checkpointed loop" in str(w.message) for w in caught)
     want = srcgrad.value_and_grad(P.recurrence)(0.9, 0.3, 20)
     _same((got[0], (got[1],)), (want[0], (want[1],)))
+
+
+def test_a_checkpointed_loop_over_dask_arrays_gives_a_dask_gradient():
+    da = pytest.importorskip("dask.array", reason="the dask extra is not installed")
+    X = rng.normal(size=(6, 4))
+    w = np.full(4, 0.7)
+    want = srcgrad.grad(P.rnn_elementwise)(w, X, 6)
+    got = srcgrad.grad(P.rnn_elementwise_marked)(da.from_array(w, chunks=2),
+                                                 da.from_array(X, chunks=(3, 2)), 6)
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(got.compute(), want, rtol=1e-12, atol=1e-14)
