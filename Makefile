@@ -64,19 +64,21 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-# Not part of `make test`: prints a table, writes bench/results.md and bench/results.png.
-bench: $(BENCH_STAMP)
-	$(BIN)/python bench/run.py
-	$(BIN)/python bench/checkpointing.py
-
-# Not part of `make bench` (a cluster and 3.2 GB of rows, about 20 s): Dask against NumPy,
-# and peak memory on data larger than a worker; writes bench/results-dask.md.
+# Dask against NumPy, and peak memory on data larger than a worker (a cluster and 3.2 GB
+# of rows, about 20 s); writes bench/results-dask.md. Also the last part of `make bench`.
 DASK_STAMP := $(VENV)/.installed-dask
 $(DASK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $(DASK_STAMP)
 
 bench-dask: $(DASK_STAMP)
+	$(BIN)/python bench/dask_bench.py
+
+# Not part of `make test`: prints the tables; writes bench/results.md, bench/results.png,
+# bench/checkpointing.md (memory and time of checkpointed loops) and bench/results-dask.md.
+bench: $(BENCH_STAMP) $(DASK_STAMP)
+	$(BIN)/python bench/run.py
+	$(BIN)/python bench/checkpointing.py
 	$(BIN)/python bench/dask_bench.py
 
 # The API reference, generated from the docstrings by pdoc (in the dev extra); gitignored.

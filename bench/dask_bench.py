@@ -1,7 +1,7 @@
 """The Dask workload (issue 17): srcgrad's gradient of Dask arrays against NumPy's.
 
-Not a test, and not part of ``make bench`` (it starts a cluster and draws gigabytes):
-``make bench-dask`` runs it (installing the ``dask`` extra), and writes
+Not a test: ``make bench`` runs it last, ``make bench-dask`` alone (installing the
+``dask`` extra; it starts a cluster and draws gigabytes), and it writes
 ``bench/results-dask.md``. Two measurements:
 
 1. Data that fits (``--rows`` x 20 float64, 160 MB by default): the time of one
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     text = report(opts.rows, timed, opts.big, big(opts.big))
     print(text)
     with open(os.path.join(HERE, "results-dask.md"), "w") as fh:
-        fh.write("# Dask benchmark results\n\nWritten by `make bench-dask` "
+        fh.write("# Dask benchmark results\n\nWritten by `make bench` (or `make bench-dask`) "
                  "(bench/dask_bench.py; its docstring says how it measures).\n\n" + text + "\n")
     return 0
 
