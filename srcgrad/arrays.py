@@ -168,6 +168,10 @@ def _reshape(a: Any, *args: Any, **kwargs: Any) -> Any:
         kwargs.pop("order", None)
         if "newshape" in kwargs:  # (NumPy's older spelling)
             kwargs["shape"] = kwargs.pop("newshape")
+        if args and isinstance(args[0], (int, np.integer)):  # x.reshape(-1): Dask wants
+            args = ((int(args[0]),), *args[1:])  # a tuple
+        if isinstance(kwargs.get("shape"), (int, np.integer)):
+            kwargs["shape"] = (int(kwargs["shape"]),)
     return np.reshape(a, *args, **kwargs)
 
 

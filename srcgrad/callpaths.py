@@ -144,8 +144,8 @@ def _key_function(arrays: tuple[int, ...]) -> Callable[[tuple[object, ...]], tup
 
 class Dispatched:
     """Calls with Dask or CuPy arrays: ``build(complex positions)`` makes the derivative
-    (not specialized on shapes), one per combination of argument types and dtypes
-    (``check`` runs on the arguments of each new one), run by ``run_foreign``."""
+    (not specialized on shapes), one per combination of argument types and dtypes, run
+    by ``run_foreign``; ``check`` runs on the arguments of every call."""
 
     def __init__(self, build: Callable[[tuple[int, ...]], Derivative],
                  check: Callable[[tuple[object, ...]], None]):
@@ -154,9 +154,9 @@ class Dispatched:
 
     def call(self, *args: object) -> object:
         key = tuple((type(a), getattr(a, "dtype", None)) for a in args)
+        self.check(args)  # every call: a Dask array's chunks may be unknown this time
         d = self.table.get(key)
         if d is None:
-            self.check(args)
             d = self.table[key] = self.build(checks.complex_positions(args))
         return run_foreign(d, args)
 

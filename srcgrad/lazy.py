@@ -16,6 +16,12 @@ back what was there); ``_refuse`` raises for the threads inside and hands other
 threads' graphs to the scheduler they would have had (the one configured before, a
 distributed ``Client``'s, else Dask's threads). ``dask`` is imported on the first
 entry: only calls with Dask arrays enter.
+
+Limit: the option is process-wide. Another thread that sets Dask's scheduler itself
+(``with dask.config.set(scheduler=...)``) while a gradient is being built replaces
+``_refuse`` for that while, and a computation the gradient's code asks for then is not
+refused (it runs); if that thread restores ``_refuse`` after the last gradient left,
+``_refuse`` hands every graph to the scheduler before it (no thread is inside).
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ def nothing_computed() -> Iterator[None]:
     me = threading.get_ident()
     with _LOCK:
         if not _INSIDE:
-            _BEFORE[:] = [dask.config.get("scheduler", None)]
+            before = dask.config.get("scheduler", None)
+            if before is not _refuse:  # (left in place by another thread's config.set:
+                _BEFORE[:] = [before]  # the one before it still holds)
             setting = dask.config.set(scheduler=_refuse)
             _RESTORE[:] = [setting]
         _INSIDE[me] = _INSIDE.get(me, 0) + 1
@@ -72,7 +80,7 @@ def _elsewhere() -> Callable[..., Any]:
     from dask import base, threaded
 
     before = _BEFORE[0] if _BEFORE else None
-    if before is not None:
+    if before is not None and before is not _refuse:
         return base.get_scheduler(scheduler=before)
     try:
         from distributed import get_client

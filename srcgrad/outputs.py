@@ -195,13 +195,15 @@ def jacobian(f: Callable, t: checks.Transform, i: int, args: tuple, out: object,
 
 
 def _aux_value(f: Callable, t: checks.Transform, args: tuple) -> object:
-    """``f(*args)`` for has_aux (on copies of NumPy arrays, which f may write into); with
+    """``f(*args)`` for has_aux (on copies of NumPy, Dask and CuPy arrays, which f may
+    write into: a Dask array's ``__setitem__`` changes the caller's object too); with
     Dask arrays, computing nothing (``lazy``), as the derivative does after it."""
     foreign = "dask" in arrays.foreign(pytrees.Flat(_params(f), args).leaves)
     try:
         with checks.blaming(f, t, args), \
                 lazy.nothing_computed() if foreign else contextlib.nullcontext():
-            return f(*(np.copy(a) if isinstance(a, np.ndarray) else a for a in args))
+            return f(*(np.copy(a) if isinstance(a, np.ndarray) else
+                       a.copy() if arrays.foreign((a,)) else a for a in args))
     except arrays.NotLazy as exc:
         raise UsageError(f"{f.__name__} needs the value of a Dask array now: {exc.message}",
                          checks._failed_at(f, exc, None), exc.hint) from None

@@ -471,6 +471,58 @@ def test_a_dask_array_of_unknown_shape_is_refused_at_the_call(data):
         srcgrad.grad(L.logistic)(np.zeros(D), rows, chunked(y)[picked])
 
 
+def test_has_aux_with_a_write_into_a_dask_argument_leaves_it_alone():
+    """Found by a second read: the caller's Dask array was changed by the call, and each
+    call's gradient was of the array written before."""
+    w, Xn = np.ones(2), np.arange(1.0, 7.0).reshape(3, 2)
+    X = da.from_array(Xn.copy(), chunks=2)
+    want = srcgrad.grad(L.doubles_a_column, has_aux=True)(w, Xn.copy())[0]
+    for _ in range(3):
+        g, _ = srcgrad.grad(L.doubles_a_column, has_aux=True)(w, X)
+        np.testing.assert_allclose(g.compute(), want)
+    np.testing.assert_array_equal(X.compute(), Xn)
+
+
+def test_unknown_chunks_are_refused_on_every_call_not_only_the_first(data):
+    X = chunked(data[0])
+    g = srcgrad.grad(L.variance)
+    np.testing.assert_allclose(g(X).compute(), srcgrad.grad(L.variance)(data[0]))
+    with pytest.raises(srcgrad.UsageError, match="compute_chunk_sizes"):
+        g(X[X[:, 0] > 0])
+
+
+def test_a_reshape_to_minus_one(data):
+    X = data[0]
+    want = srcgrad.grad(L.flattened, wrt=(0, 1))(np.ones(D), X)
+    got = srcgrad.grad(L.flattened, wrt=(0, 1))(np.ones(D), chunked(X))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-12)
+
+
+def test_a_scheduler_left_behind_by_another_thread_does_not_break_dask(data):
+    """Another thread's dask.config.set that saved the guard's scheduler and restores it
+    after the guard left: computing still works (the guard passes graphs on)."""
+    X = chunked(data[0])
+    with lazy.nothing_computed():
+        leaked = dask.config.set(scheduler=dask.config.get("scheduler"))  # saves _refuse
+    try:
+        leaked.__exit__(None, None, None)  # puts _refuse back, after the guard left
+        assert float(X.sum().compute()) == pytest.approx(float(data[0].sum()))
+        srcgrad.grad(L.logistic)(np.zeros(D), X, chunked(data[1]))  # enters again
+        assert float(X.sum().compute()) == pytest.approx(float(data[0].sum()))
+    finally:
+        dask.config.set(scheduler=None)
+
+
+def test_einsum_gives_a_lazy_gradient_not_a_numpy_array_of_the_data(data):
+    X = data[0]
+    got = srcgrad.grad(L.contracted, wrt=(0, 1))(np.ones(D), chunked(X))
+    assert isinstance(got[1], da.Array)
+    want = srcgrad.grad(L.contracted, wrt=(0, 1))(np.ones(D), X)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-12)
+
+
 def test_import_srcgrad_does_not_import_dask():
     code = "import sys, srcgrad; assert 'dask' not in sys.modules, 'dask imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -170,7 +170,12 @@ def einsum_grad(g, subscripts, index, *operands):
             c = d
         target += c
     seen = "".join(t for t, _ in pieces)
-    pieces += [(c, np.ones(size[c], kind)) for c in set(target) if c not in seen]
+    if foreign.is_foreign(arrays[index]) and target == terms[index]:
+        # ones of the operand's own kind (Dask keeps its chunks): never a NumPy array
+        # of the data's size
+        pieces.append((target, np.ones_like(arrays[index], dtype=kind)))
+    else:
+        pieces += [(c, np.ones(size[c], kind)) for c in set(target) if c not in seen]
     res = np.einsum(",".join(t for t, _ in pieces) + "->" + target, *(a for _, a in pieces))
     res = np.broadcast_to(res, tuple(size[c] for c in terms[index]))
     shape = arrays[index].shape
