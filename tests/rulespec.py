@@ -495,3 +495,13 @@ def load_module(path, name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def sampled_rows(every: int) -> list:
+    """Every ``every``-th differentiable row that is not a known gap, as pytest
+    parameters (its index, named by its source): the sweeps over other backends and
+    array types."""
+    import pytest
+
+    return [pytest.param(i, id=f"{i}:{s.source[:40]}") for i, s in enumerate(DIFF)
+            if i % every == 0 and not s.xfail]

@@ -25,7 +25,7 @@ from fuzz_oracles import _flat, _gradient
 from fuzz_programs import admissible
 from fuzz_statements import programs
 from hypothesis import HealthCheck, assume, given, seed, settings
-from rulespec import DIFF, F64, F, function_name, load_module
+from rulespec import DIFF, F64, F, function_name, load_module, sampled_rows
 
 import srcgrad
 from srcgrad.compiled import CompiledFallbackWarning
@@ -101,18 +101,13 @@ def check_row(generated, index: int) -> str:
     return "fell back" if fell else "compiled"
 
 
-def _rows(every: int):
-    return [pytest.param(i, id=f"{i}:{s.source[:40]}") for i, s in enumerate(DIFF)
-            if i % every == 0 and not s.xfail]
-
-
-@pytest.mark.parametrize("index", _rows(SAMPLE))
+@pytest.mark.parametrize("index", sampled_rows(SAMPLE))
 def test_spec_rows_sample(generated, index):
     check_row(generated, index)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", _rows(1))
+@pytest.mark.parametrize("index", sampled_rows(1))
 def test_spec_rows_all(generated, index):
     check_row(generated, index)
 

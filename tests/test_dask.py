@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 
+import numeric
 import numpy as np
 import pytest
 
@@ -33,6 +34,7 @@ dask = pytest.importorskip("dask", reason="dask is not installed (pip install 's
 da = pytest.importorskip("dask.array", reason="dask.array is not installed")
 from dask.callbacks import Callback  # noqa: E402
 from fixtures import dask_losses as L  # noqa: E402
+from rulespec import sampled_rows  # noqa: E402
 
 import srcgrad  # noqa: E402
 from srcgrad import lazy, runtime  # noqa: E402
@@ -94,20 +96,6 @@ def lazy_call(fn, *args):
     return out
 
 
-def differences(f, args, i, eps=1e-6):
-    """Central differences of f in NumPy argument i (a float or an array)."""
-    x = np.array(args[i], dtype=float)
-    out = np.zeros(x.shape)
-    for idx in np.ndindex(x.shape):
-        hi, lo = x.copy(), x.copy()
-        hi[idx] += eps
-        lo[idx] -= eps
-        at = (lambda v: float(v)) if x.ndim == 0 else (lambda v: v)
-        out[idx] = (f(*args[:i], at(hi), *args[i + 1:]) -
-                    f(*args[:i], at(lo), *args[i + 1:])) / (2 * eps)
-    return out
-
-
 # ---- users' losses: Dask gradients, lazy, equal to NumPy's ---------------------------------
 
 def test_logistic_regression(data):
@@ -138,7 +126,7 @@ def test_a_python_float_bias_gets_a_lazy_gradient(data):
                        chunked(y))
     assert isinstance(gb, da.Array) and gb.shape == ()  # not float(): nothing computed
     same((gw, gb), srcgrad.grad(L.logistic_bias, wrt=(0, 1))(w, 0.3, X, y))
-    np.testing.assert_allclose(gb.compute(), differences(L.logistic_bias, (w, 0.3, X, y), 1),
+    np.testing.assert_allclose(gb.compute(), numeric.gradient(L.logistic_bias, (w, 0.3, X, y), 1),
                                rtol=1e-6)
 
 
@@ -149,7 +137,7 @@ def test_dataclass_parameters_and_a_helper(data):
     g = lazy_call(srcgrad.grad(L.mlp_loss), params, chunked(X), chunked(y))
     assert isinstance(g, L.Params) and all(isinstance(v, da.Array) for v in vars(g).values())
     same(g, srcgrad.grad(L.mlp_loss)(params, X, y))
-    fd = differences(lambda W2: L.mlp_loss(dataclasses.replace(params, W2=W2), X, y),
+    fd = numeric.gradient(lambda W2: L.mlp_loss(dataclasses.replace(params, W2=W2), X, y),
                      (params.W2,), 0)
     np.testing.assert_allclose(g.W2.compute(), fd, rtol=1e-6, atol=1e-9)
 
@@ -160,7 +148,7 @@ def test_a_loop_over_epochs_calling_a_helper(data):
     w = np.linspace(-0.2, 0.3, D)
     g = lazy_call(srcgrad.grad(L.after_epochs), w, chunked(X), chunked(y))
     same(g, srcgrad.grad(L.after_epochs)(w, X, y))
-    np.testing.assert_allclose(g.compute(), differences(L.after_epochs, (w, X, y), 0),
+    np.testing.assert_allclose(g.compute(), numeric.gradient(L.after_epochs, (w, X, y), 0),
                                rtol=1e-6, atol=1e-9)
 
 
@@ -171,7 +159,7 @@ def test_a_norm_penalty_and_an_array_written_in_place(data):
          srcgrad.grad(L.ridge)(w, X, y))
     g = lazy_call(srcgrad.grad(L.written), w, chunked(X))  # t[0] = 0.0; t[2:4] = ...
     same(g, srcgrad.grad(L.written)(w, X))
-    np.testing.assert_allclose(g.compute(), differences(L.written, (w, X), 0), rtol=1e-6)
+    np.testing.assert_allclose(g.compute(), numeric.gradient(L.written, (w, X), 0), rtol=1e-6)
 
 
 def test_a_sum_built_with_in_place_additions_in_a_loop(data):
@@ -179,7 +167,7 @@ def test_a_sum_built_with_in_place_additions_in_a_loop(data):
     w = np.linspace(-0.3, 0.3, D)
     g = lazy_call(srcgrad.grad(L.running), w, chunked(X))
     same(g, srcgrad.grad(L.running)(w, X))
-    np.testing.assert_allclose(g.compute(), differences(L.running, (w, X), 0), rtol=1e-6)
+    np.testing.assert_allclose(g.compute(), numeric.gradient(L.running, (w, X), 0), rtol=1e-6)
 
 
 def test_value_and_grad_of_a_zero_dimensional_dask_loss(data):
@@ -584,19 +572,12 @@ def check_row(generated, index: int) -> str:
     return "same"
 
 
-def _rows(every):
-    from rulespec import DIFF
-
-    return [pytest.param(i, id=f"{i}:{s.source[:40]}") for i, s in enumerate(DIFF)
-            if i % every == 0 and not s.xfail]
-
-
-@pytest.mark.parametrize("index", _rows(SAMPLE))
+@pytest.mark.parametrize("index", sampled_rows(SAMPLE))
 def test_spec_rows_sample(generated, index):
     check_row(generated, index)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("index", _rows(1))
+@pytest.mark.parametrize("index", sampled_rows(1))
 def test_spec_rows_all(generated, index):
     check_row(generated, index)
