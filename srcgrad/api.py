@@ -401,8 +401,11 @@ def derivative_source(f: Callable, wrt=0, mode: str = "reverse", order: int = 1,
     ``shapes`` (``{"x": (3, 4), "s": None}`` or ``"x=3x4,s="``) stands for an example
     of float64 arrays of those shapes (None: a scalar). ``backend="numba"``: the code
     numba compiles (one typed tape per group of recorded values, module-level arrays
-    as trailing parameters)."""
+    as trailing parameters). On what ``grad(f, backend="numba")`` made, that code
+    without asking; on what ``grad(f, checkpoint=k)`` made, its checkpointed code."""
     compiled.check_backend(backend)
+    if backend == "python":  # grad(f, backend="numba")'s code is numba's
+        backend = _shown.made_with(f)[0]
     if backend != "python" and (order != 1 or mode != "reverse"):
         raise UsageError(f"backend={backend!r} is shown for reverse mode, order=1",
                          _caller_loc())

@@ -67,6 +67,14 @@ def module_text(shown: Shown) -> str:
     return "\n".join(parts) + ("\n" if parts else "") + d.source
 
 
+def made_with(f: Callable) -> tuple[str, object]:
+    """(backend, checkpoint policy) of what ``srcgrad.grad`` / ``value_and_grad`` made
+    (``grad(f, backend="numba", checkpoint=3)``): the code it runs is theirs; for a
+    plain function, the defaults."""
+    made = getattr(f, "__srcgrad_specializations__", None)
+    return getattr(made, "backend", "python"), getattr(made, "checkpoint", None)
+
+
 def resolve(f: Callable, wrt, mode: str, order: int) -> tuple[Callable, tuple, bool]:
     """(the function to differentiate, wrt indices, gradients only) for what was given:
     a function, or what ``srcgrad.grad`` / ``value_and_grad`` made of one."""
@@ -102,8 +110,7 @@ def display(f: Callable, wrt, mode: str, optimized: bool = True,
     backend=backend)`` prints."""
     if mode not in ("reverse", "forward"):
         raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
-    made = getattr(f, "__srcgrad_specializations__", None)  # grad(f, checkpoint=k)'s code
-    checkpoint = getattr(made, "checkpoint", None) if mode == "reverse" else None
+    checkpoint = made_with(f)[1] if mode == "reverse" else None
     f, indices, grads_only = resolve(f, wrt, mode, 1)
     entry = _entry(f)
     params = _params(f)

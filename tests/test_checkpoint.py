@@ -251,6 +251,22 @@ def test_shown_code_of_a_gradient_with_a_policy_is_the_code_it_runs():
     assert namespace["recurrence_grad"](0.9, 0.3, 11) == gradient(0.9, 0.3, 11)
 
 
+def test_shown_code_of_a_numba_gradient_is_numbas():
+    """derivative_source of what grad(f, backend="numba") made: the code numba is
+    given (typed tapes, check_finite), without passing backend= again."""
+    pytest.importorskip("numba")
+    source = srcgrad.derivative_source(srcgrad.grad(P.recurrence, backend="numba"))
+    assert "check_finite(" in source
+    assert "check_finite(" not in srcgrad.derivative_source(srcgrad.grad(P.recurrence))
+
+
+def test_shown_code_for_an_example_of_a_gradient_with_a_policy():
+    gradient = srcgrad.grad(P.rnn, checkpoint=2)
+    args = _rnn_args(T=3)
+    source = srcgrad.derivative_source(gradient, example=args)
+    assert "plan(" in source
+
+
 def test_cli_prints_the_checkpointed_gradient(capsys):
     from srcgrad import cli
 

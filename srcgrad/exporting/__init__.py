@@ -126,6 +126,7 @@ def specialized(f: Callable, wrt, mode: str, optimized: bool = True,
     ``backend``'s code."""
     if example is None or mode not in ("reverse", "forward"):
         return shown.display(f, wrt, mode, optimized, example, backend)
+    checkpoint = shown.made_with(f)[1] if mode == "reverse" else None
     inner, indices, grads_only = shown.resolve(f, wrt, mode, 1)
     params = _params(inner)
     args = shown._bound(inner, params, example)
@@ -140,7 +141,7 @@ def specialized(f: Callable, wrt, mode: str, optimized: bool = True,
                          tuple(map(_kind, args)), (), shapes,
                          disabled=None if optimized else frozenset(_passes()),
                          grads_only=grads_only, complex_=checks.complex_positions(args),
-                         dtypes=dtypes, backend=backend)
+                         dtypes=dtypes, backend=backend, checkpoint=checkpoint)
     return shown.Shown(d, entry.assumed)
 
 
