@@ -87,6 +87,7 @@ def _binomial_segments(n: int, k: int):
     the snapshot of the outermost task it is first of (``first``). A stack of tasks
     rather than nested generators: each segment costs O(1), not O(k)."""
     stack: list[tuple[int, int, int, tuple[int, ...], int | None]] = [(0, n, k, (), None)]
+    splits: dict[tuple[int, int], int] = {}
     while stack:
         lo, hi, k, takes, first = stack.pop()
         if hi - lo == 1 or k == 1:
@@ -94,7 +95,12 @@ def _binomial_segments(n: int, k: int):
             for j in range(hi - 2, lo - 1, -1):
                 yield (lo, j, j + 1, ())
             continue
-        m = lo + _split(hi - lo, k)
+        m = splits.get((hi - lo, k))
+        if m is None:
+            m = _split(hi - lo, k)
+            if len(splits) < 4096:  # (the same sizes recur; bounded: memory stays O(k))
+                splits[hi - lo, k] = m
+        m += lo
         stack.append((lo, m, k, (), None))
         stack.append((m, hi, k - 1, takes + ((m,) if hi - m >= 2 else ()),
                       lo if first is None else first))
@@ -103,6 +109,9 @@ def _binomial_segments(n: int, k: int):
 def _periodic_segments(n: int, m: int):
     for a in range(((n - 1) // m) * m if n else -1, -1, -m):
         yield (a, a, min(a + m, n), ())
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 class Checkpoints:
@@ -125,7 +134,7 @@ class Checkpoints:
             # the last iteration, which that segment then restores.
             first = next(self.schedule, None)
             if first is None:
-                self.takes: set[int] = set()
+                self.takes: set[int] | frozenset[int] = set()
             else:
                 _, b, end, takes = first
                 self.takes = {0, *takes, b}
@@ -149,7 +158,7 @@ def plan(start, stop, step, snapshots: int | None = None, every: int | None = No
 def take(c: Checkpoints, i, *state) -> Checkpoints:
     """Keep a copy of ``state`` when the plan takes a snapshot at loop index ``i``."""
     c.runs += 1
-    p = c.position(i)
+    p = (int(i) - c.start) // c.step  # (c.position, inlined: a call per iteration)
     if p in c.takes:
         if p not in c.kept:
             c.order.append(p)
@@ -174,7 +183,7 @@ def restore(c: Checkpoints, s) -> tuple:
     a, b, end, takes = next(c.schedule)
     while c.order and c.order[-1] >= end:  # (a segment restores the nearest before it)
         del c.kept[c.order.pop()]
-    c.takes = set(takes)
+    c.takes = set(takes) if takes else _NONE
     if a == b:
         c.order.pop()
         state = c.kept.pop(a)
