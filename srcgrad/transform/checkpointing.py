@@ -13,15 +13,19 @@ higher-order code is built over).
 The forward loop ``L`` keeps its statements, without its pushes, and calls
 ``take(checkpoints, t, *carried)`` at the top of each iteration; its adjoint loop ``R``
 becomes a loop over ``count(checkpoints)`` segments: each restores a snapshot and
-gets its range (``restore``), advances without a tape to the segment's taped part (binomial plans
-only), runs that part again with the tape (a copy of ``L`` with its pushes), and
-reverses it (``R`` over that part's range). Adjoints ``R`` carries are carried across
-segments. The schedule is ``runtime.checkpoints``'s.
+gets its range (``restore``), advances without a tape to the segment's taped part
+(binomial plans only), runs that part again with the tape (a copy of ``L`` with its
+pushes, its own names: ``R`` pops into them), and reverses it (``R`` over that
+part's range). Adjoints ``R`` carries are carried across segments. What ``L`` reads
+and later code writes into in place is copied before ``L`` (``frozen``), and the
+copies read that. The schedule is ``runtime.checkpoints``'s; ``checkpoint_scan``
+says which loops qualify.
 
-Only a ``for`` loop over a range at the top level of the function, without ``break``,
-can be checkpointed: a marked loop elsewhere is an ``UnsupportedSyntax``, located. The
-loop's pushes pair with its adjoint's pops by the list objects the tape shares
-(``reverse_tape``), which is why this runs after the optimizer's tape pruning.
+Only a ``for`` loop over a range at the top level of the function, without ``break``
+or ``return``, and without random draws, can be checkpointed: a marked loop
+otherwise is an ``UnsupportedSyntax``, located (``check_marks``). The loop's pushes
+pair with its adjoint's pops by the list objects the tape shares (``reverse_tape``),
+which is why this runs after the optimizer's tape pruning.
 """
 
 from __future__ import annotations
