@@ -162,6 +162,10 @@ CASES = [
 def test_marked_programs_equal_the_taped_ones(marked, plain, args, wrt):
     want = srcgrad.value_and_grad(plain, wrt=wrt)(*copy.deepcopy(args))
     _same(srcgrad.value_and_grad(marked, wrt=wrt)(*copy.deepcopy(args)), want)
+    for i, g in zip(wrt, want[1]):  # and the taped gradient against the numbers
+        if isinstance(args[i], (float, np.ndarray)):
+            fd = numeric.gradient(lambda *a: plain(*copy.deepcopy(a)), args, i)
+            np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
     for policy in (1, 3, "auto"):  # loops left unmarked are checkpointed by the policy
         _same(srcgrad.value_and_grad(plain, wrt=wrt, checkpoint=policy)(
             *copy.deepcopy(args)), want)
